@@ -1,0 +1,180 @@
+//! The admin API under `/_firedrill/`, JSON in and out, for clients in any
+//! language:
+//!
+//! | method and path | does |
+//! |---|---|
+//! | `GET /_firedrill/health` | version, account, regions, services, outages |
+//! | `GET /_firedrill/clock` | `{"now": RFC 3339, "mode": "real"\|"simulated"}` |
+//! | `POST /_firedrill/clock/advance` | `{"seconds": N}` or `{"to": RFC 3339}`; returns the clock |
+//! | `POST /_firedrill/reset` | forgets all state |
+//! | `GET /_firedrill/regions` | each region and whether it is in an outage |
+//! | `POST` / `DELETE /_firedrill/regions/{region}/outage` | starts / ends an outage |
+//! | `GET /_firedrill/audit` | the audit trail of backup and restore operations |
+
+use crate::body::{collect, full};
+use crate::server::{AdminError, Dispatcher};
+use crate::service::Body;
+use chrono::{DateTime, Duration, Utc};
+use http::{Method, Request, Response, StatusCode};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Where the admin API lives.
+pub const PREFIX: &str = "/_firedrill/";
+
+/// The clock as the admin API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ClockView {
+    /// The emulator's current instant.
+    pub now: DateTime<Utc>,
+    /// `real` or `simulated`.
+    pub mode: crate::clock::ClockMode,
+}
+
+/// The body of `POST /_firedrill/clock/advance`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AdvanceRequest {
+    /// Seconds to move forward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    /// An instant to move forward to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The answer of `GET /_firedrill/health`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `ok` when the emulator answers.
+    pub status: String,
+    /// The emulator's version.
+    pub version: String,
+    /// The account resources belong to.
+    pub account_id: String,
+    /// The regions served.
+    pub regions: Vec<String>,
+    /// The services served, by signing name.
+    pub services: Vec<String>,
+    /// Regions in an outage.
+    pub outages: Vec<String>,
+}
+
+/// One region in `GET /_firedrill/regions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegionView {
+    /// The region name.
+    pub region: String,
+    /// Whether it is in an outage.
+    pub outage: bool,
+}
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(full(serde_json::to_vec(value).unwrap_or_default()))
+        .expect("static headers are valid")
+}
+
+fn problem(status: StatusCode, message: impl Into<String>) -> Response<Body> {
+    json(status, &serde_json::json!({ "error": message.into() }))
+}
+
+fn clock_view(d: &Dispatcher) -> ClockView {
+    ClockView {
+        now: d.env().clock.now(),
+        mode: d.env().clock.mode(),
+    }
+}
+
+/// Answers an admin request.
+pub async fn handle(d: &Arc<Dispatcher>, req: Request<Body>) -> Response<Body> {
+    let path = req.uri().path().trim_end_matches('/').to_owned();
+    let rest = path.strip_prefix(PREFIX.trim_end_matches('/')).unwrap_or("");
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let method = req.method().clone();
+    match (method, segments.as_slice()) {
+        (Method::GET, ["health"]) => {
+            let env = d.env();
+            json(
+                StatusCode::OK,
+                &Health {
+                    status: "ok".into(),
+                    version: crate::VERSION.into(),
+                    account_id: env.config.account_id.clone(),
+                    regions: env.config.regions.clone(),
+                    services: d.service_names().into_iter().map(String::from).collect(),
+                    outages: env.outages.list(),
+                },
+            )
+        }
+        (Method::GET, ["clock"]) => json(StatusCode::OK, &clock_view(d)),
+        (Method::POST, ["clock", "advance"]) => {
+            let body = match collect(req.into_body(), 1 << 16).await {
+                Ok(b) => b,
+                Err(e) => return problem(StatusCode::BAD_REQUEST, e.to_string()),
+            };
+            let ask: AdvanceRequest = match serde_json::from_slice(&body) {
+                Ok(a) => a,
+                Err(e) => {
+                    return problem(
+                        StatusCode::BAD_REQUEST,
+                        format!("expected {{\"seconds\": N}} or {{\"to\": \"<RFC 3339>\"}}: {e}"),
+                    );
+                }
+            };
+            let by = match (ask.seconds, ask.to) {
+                (Some(s), None) if s.is_finite() && s >= 0.0 => Duration::milliseconds((s * 1000.0) as i64),
+                (None, Some(to)) => (to - d.env().clock.now()).max(Duration::zero()),
+                _ => {
+                    return problem(
+                        StatusCode::BAD_REQUEST,
+                        "give exactly one of \"seconds\" (a non-negative number) or \"to\" (an RFC 3339 instant)",
+                    );
+                }
+            };
+            match d.advance_clock(by).await {
+                Ok(_) => json(StatusCode::OK, &clock_view(d)),
+                Err(e) => problem(StatusCode::CONFLICT, e.to_string()),
+            }
+        }
+        (Method::POST, ["reset"]) => {
+            d.reset().await;
+            json(StatusCode::OK, &serde_json::json!({ "reset": true }))
+        }
+        (Method::GET, ["regions"]) => {
+            let env = d.env();
+            let regions: Vec<RegionView> = env
+                .config
+                .regions
+                .iter()
+                .map(|r| RegionView {
+                    region: r.clone(),
+                    outage: env.outages.is_down(r),
+                })
+                .collect();
+            json(StatusCode::OK, &regions)
+        }
+        (m @ (Method::POST | Method::DELETE), ["regions", region, "outage"]) => {
+            let down = m == Method::POST;
+            match d.set_outage(region, down).await {
+                Ok(()) => json(
+                    StatusCode::OK,
+                    &RegionView {
+                        region: (*region).to_owned(),
+                        outage: down,
+                    },
+                ),
+                Err(e @ AdminError::UnknownRegion(_)) => problem(StatusCode::NOT_FOUND, e.to_string()),
+                Err(e) => problem(StatusCode::CONFLICT, e.to_string()),
+            }
+        }
+        (Method::GET, ["audit"]) => json(StatusCode::OK, &d.env().audit.events()),
+        (_, _) => problem(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no admin endpoint {path}; see /_firedrill/health, /clock, /clock/advance, /reset, /regions, /audit"
+            ),
+        ),
+    }
+}

@@ -1,0 +1,143 @@
+//! Emulator configuration: account, regions, fidelity preset, data directory
+//! and optional strict signature checking.
+
+use chrono::Duration;
+use std::path::PathBuf;
+
+/// The account id used when none is configured (LocalStack and moto agree).
+pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
+
+/// The regions served when none are configured.
+pub const DEFAULT_REGIONS: [&str; 2] = ["us-east-1", "us-west-2"];
+
+/// How closely timings follow AWS's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fidelity {
+    /// Short delays so that test suites run fast; same states and errors as AWS.
+    #[default]
+    Fast,
+    /// AWS's own lags: PITR latest restorable time about 5 minutes behind,
+    /// tables CREATING for seconds, replication taking minutes.
+    Aws,
+}
+
+impl std::str::FromStr for Fidelity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "fast" => Ok(Self::Fast),
+            "aws" => Ok(Self::Aws),
+            other => Err(format!(
+                "unknown fidelity preset {other:?}; expected \"fast\" or \"aws\""
+            )),
+        }
+    }
+}
+
+/// The timings a fidelity preset stands for; each can be overridden.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FidelitySettings {
+    /// How long a new or restored resource stays CREATING / creating.
+    pub resource_create_delay: Duration,
+    /// How far DynamoDB's LatestRestorableDateTime trails now.
+    pub dynamodb_pitr_lag: Duration,
+    /// How far RDS's LatestRestorableTime trails the last archived WAL.
+    pub rds_restorable_lag: Duration,
+    /// How long S3 cross-region replication takes per object version.
+    pub s3_replication_lag: Duration,
+    /// How long an AWS Backup job stays RUNNING.
+    pub backup_job_duration: Duration,
+}
+
+impl Fidelity {
+    /// The timings of this preset.
+    pub fn settings(self) -> FidelitySettings {
+        match self {
+            Fidelity::Fast => FidelitySettings {
+                resource_create_delay: Duration::milliseconds(200),
+                dynamodb_pitr_lag: Duration::zero(),
+                rds_restorable_lag: Duration::zero(),
+                s3_replication_lag: Duration::seconds(1),
+                backup_job_duration: Duration::seconds(1),
+            },
+            Fidelity::Aws => FidelitySettings {
+                resource_create_delay: Duration::seconds(5),
+                dynamodb_pitr_lag: Duration::minutes(5),
+                rds_restorable_lag: Duration::minutes(5),
+                s3_replication_lag: Duration::minutes(15),
+                backup_job_duration: Duration::minutes(10),
+            },
+        }
+    }
+}
+
+/// Credentials that strict mode checks signatures against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrictCredentials {
+    /// The access key id clients must sign with.
+    pub access_key_id: String,
+    /// The matching secret.
+    pub secret_access_key: String,
+}
+
+/// What a region outage looks like to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutageMode {
+    /// The shared endpoint answers requests for the dark region with 503.
+    #[default]
+    ServiceUnavailable,
+    /// The region's own listener stops accepting connections.
+    ConnectionRefused,
+}
+
+/// Everything the emulator is started with.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// The account every resource belongs to.
+    pub account_id: String,
+    /// The regions served; the first is the default for unsigned requests.
+    pub regions: Vec<String>,
+    /// The fidelity preset the timings came from.
+    pub fidelity: Fidelity,
+    /// The timings in force.
+    pub timings: FidelitySettings,
+    /// Where object bodies, backups and database files live; a temporary
+    /// directory removed on shutdown when `None`.
+    pub data_dir: Option<PathBuf>,
+    /// Keep S3 bodies in memory instead of on disk.
+    pub in_memory_bodies: bool,
+    /// Verify SigV4 signatures against these credentials when set.
+    pub strict: Option<StrictCredentials>,
+    /// How an outage is shown to clients.
+    pub outage_mode: OutageMode,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        let fidelity = Fidelity::default();
+        Self {
+            account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+            regions: DEFAULT_REGIONS.iter().map(|r| (*r).to_owned()).collect(),
+            fidelity,
+            timings: fidelity.settings(),
+            data_dir: None,
+            in_memory_bodies: false,
+            strict: None,
+            outage_mode: OutageMode::default(),
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// The region unsigned requests are served in.
+    pub fn default_region(&self) -> &str {
+        self.regions.first().map(String::as_str).unwrap_or("us-east-1")
+    }
+
+    /// Whether `region` is served.
+    pub fn serves_region(&self, region: &str) -> bool {
+        self.regions.iter().any(|r| r == region)
+    }
+}

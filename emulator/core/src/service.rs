@@ -1,0 +1,164 @@
+//! The contract between the core server and each emulated service.
+//!
+//! A service crate (DynamoDB, S3, RDS, AWS Backup) implements [`AwsService`]:
+//! it decodes its own wire protocol, calls its engine and encodes the answer.
+//! The core routes requests to it by SigV4 signing name and region, lets it
+//! act on clock movement ([`AwsService::tick`]), forget all state
+//! ([`AwsService::reset`]), take a region down and up again
+//! ([`AwsService::set_region_available`]) and release what it holds on
+//! shutdown ([`AwsService::shutdown`]).
+
+use crate::audit::AuditLog;
+use crate::clock::Clock;
+use crate::config::EmulatorConfig;
+use chrono::{DateTime, Utc};
+use parking_lot::RwLock;
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// The body type of every request and response.
+pub type Body = axum::body::Body;
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Regions currently in an outage.
+#[derive(Debug, Clone, Default)]
+pub struct Outages(Arc<RwLock<BTreeSet<String>>>);
+
+impl Outages {
+    /// Whether `region` is dark.
+    pub fn is_down(&self, region: &str) -> bool {
+        self.0.read().contains(region)
+    }
+
+    /// Marks `region` dark (`true`) or back (`false`); returns whether it changed.
+    pub fn set(&self, region: &str, down: bool) -> bool {
+        let mut set = self.0.write();
+        if down {
+            set.insert(region.to_owned())
+        } else {
+            set.remove(region)
+        }
+    }
+
+    /// The regions that are dark.
+    pub fn list(&self) -> Vec<String> {
+        self.0.read().iter().cloned().collect()
+    }
+}
+
+/// What every service shares: configuration, the clock, the data directory,
+/// the audit trail and the outage set.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// The emulator's configuration.
+    pub config: Arc<EmulatorConfig>,
+    /// The one clock.
+    pub clock: Clock,
+    /// The root of the emulator's on-disk state; each service takes a
+    /// subdirectory named after itself.
+    pub data_dir: PathBuf,
+    /// The audit trail of backup and restore operations.
+    pub audit: AuditLog,
+    /// Regions in an outage.
+    pub outages: Outages,
+}
+
+impl Environment {
+    /// An environment for tests and tools: default config, the given clock
+    /// and data directory.
+    pub fn new(config: EmulatorConfig, clock: Clock, data_dir: PathBuf) -> Self {
+        Self {
+            config: Arc::new(config),
+            clock,
+            data_dir,
+            audit: AuditLog::default(),
+            outages: Outages::default(),
+        }
+    }
+
+    /// The account id resources belong to.
+    pub fn account_id(&self) -> &str {
+        &self.config.account_id
+    }
+
+    /// The current emulator instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// A service's own data directory, created on first use.
+    pub fn service_dir(&self, service: &str) -> std::io::Result<PathBuf> {
+        let dir = self.data_dir.join(service);
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+}
+
+/// What the router knows of one request.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The SigV4 signing name the request was routed by.
+    pub service: String,
+    /// The region it was signed for (or the default region when unsigned).
+    pub region: String,
+    /// The access key that signed it, when signed.
+    pub access_key_id: Option<String>,
+    /// The request id echoed in `x-amzn-RequestId` / `x-amz-request-id`.
+    pub request_id: String,
+    /// The shared environment.
+    pub env: Environment,
+}
+
+impl RequestContext {
+    /// The account id resources belong to.
+    pub fn account_id(&self) -> &str {
+        self.env.account_id()
+    }
+
+    /// Who made the request, for the audit trail.
+    pub fn principal(&self) -> String {
+        match &self.access_key_id {
+            Some(key) => format!("arn:aws:iam::{}:user/{key}", self.account_id()),
+            None => "anonymous".to_owned(),
+        }
+    }
+}
+
+/// One emulated AWS service.
+pub trait AwsService: Send + Sync + 'static {
+    /// The SigV4 signing names this service answers (for example `["dynamodb"]`).
+    fn signing_names(&self) -> &'static [&'static str];
+
+    /// Answers one request. Never panics on bad input: errors are AWS's own
+    /// shapes.
+    fn handle(&self, ctx: RequestContext, req: http::Request<Body>) -> BoxFuture<'_, http::Response<Body>>;
+
+    /// Lets the service act on the clock having reached `now` (state
+    /// transitions, lifecycle rules, replication, backup windows). Called
+    /// after every clock jump and periodically in real time.
+    fn tick(&self, now: DateTime<Utc>) -> BoxFuture<'_, ()> {
+        let _ = now;
+        Box::pin(async {})
+    }
+
+    /// Forgets all state, as after a fresh start.
+    fn reset(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+
+    /// Takes `region` down (`available == false`) or brings it back.
+    fn set_region_available(&self, region: &str, available: bool) -> BoxFuture<'_, ()> {
+        let _ = (region, available);
+        Box::pin(async {})
+    }
+
+    /// Releases processes and files the service holds.
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
