@@ -1,1 +1,289 @@
-//! placeholder
+//! The firedrill AWS emulator, assembled.
+//!
+//! [`Emulator::builder`] starts every emulated service (DynamoDB, S3, RDS on
+//! real PostgreSQL, AWS Backup) behind one HTTP endpoint on loopback, in the
+//! calling process, in milliseconds:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), firedrill_emulator::EmulatorError> {
+//! use firedrill_emulator::Emulator;
+//! let emulator = Emulator::builder()
+//!     .simulated_clock("2026-03-14T03:00:00Z".parse().unwrap())
+//!     .start()
+//!     .await?;
+//! let sdk = emulator.sdk_config("us-east-1").await;
+//! let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+//! emulator.advance(chrono::Duration::hours(12)).await?;
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! `firedrill serve` runs the same thing standalone on 127.0.0.1:4566 for any
+//! client. This crate only assembles: the protocol and engine of each service
+//! live in its own crate (`firedrill-emu-*`), the listener, clock and admin
+//! API in `firedrill-emu-core`.
+
+mod admin_client;
+mod services;
+
+pub use admin_client::{AdminClient, AdminClientError};
+pub use firedrill_emu_core::admin::{ClockView, Health, RegionView};
+pub use firedrill_emu_core::audit::AuditEvent;
+pub use firedrill_emu_core::config::{OutageMode, StrictCredentials};
+pub use firedrill_emu_core::{Clock, ClockMode, EmulatorConfig, Environment, Fidelity, FidelitySettings};
+
+use chrono::{DateTime, Duration, Utc};
+use firedrill_emu_core::server::{AdminError, Dispatcher, ServerHandle, serve};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Why the emulator could not start or act.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// The listener could not be bound.
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The data directory could not be created.
+    #[error("could not create the data directory: {0}")]
+    DataDir(std::io::Error),
+    /// The configuration is inconsistent.
+    #[error("invalid emulator configuration: {0}")]
+    Config(String),
+    /// A clock or region action was refused.
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+}
+
+/// Entry point: `Emulator::builder()`.
+#[derive(Debug)]
+pub struct Emulator;
+
+impl Emulator {
+    /// A builder with the defaults: regions us-east-1 and us-west-2, account
+    /// 000000000000, real clock, `fast` fidelity, a temporary data directory
+    /// and an ephemeral loopback port.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+}
+
+/// Configures and starts an emulator.
+#[derive(Debug)]
+pub struct EmulatorBuilder {
+    config: EmulatorConfig,
+    clock: Option<Clock>,
+    bind: SocketAddr,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            config: EmulatorConfig::default(),
+            clock: None,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The regions to serve; the first is the default for unsigned requests.
+    pub fn regions<I, S>(mut self, regions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.regions = regions.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The account id resources belong to.
+    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
+        self.config.account_id = account_id.into();
+        self
+    }
+
+    /// Uses this clock (shared with the caller).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// A simulated clock starting at `start`.
+    pub fn simulated_clock(self, start: DateTime<Utc>) -> Self {
+        self.clock(Clock::simulated(start))
+    }
+
+    /// A fidelity preset; resets the timings to the preset's.
+    pub fn fidelity(mut self, fidelity: Fidelity) -> Self {
+        self.config.fidelity = fidelity;
+        self.config.timings = fidelity.settings();
+        self
+    }
+
+    /// Overrides individual timings.
+    pub fn timings(mut self, timings: FidelitySettings) -> Self {
+        self.config.timings = timings;
+        self
+    }
+
+    /// Keeps state under `dir` (kept after shutdown) instead of a temporary
+    /// directory.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Keeps S3 object bodies in memory instead of on disk.
+    pub fn in_memory_bodies(mut self, yes: bool) -> Self {
+        self.config.in_memory_bodies = yes;
+        self
+    }
+
+    /// Verifies SigV4 signatures against these credentials.
+    pub fn strict_credentials(mut self, access_key_id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.config.strict = Some(StrictCredentials {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret.into(),
+        });
+        self
+    }
+
+    /// How a region outage shows to clients.
+    pub fn outage_mode(mut self, mode: OutageMode) -> Self {
+        self.config.outage_mode = mode;
+        self
+    }
+
+    /// The address to listen on (default 127.0.0.1:0, an ephemeral port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// Starts every service and the listener.
+    pub async fn start(self) -> Result<EmulatorHandle, EmulatorError> {
+        if self.config.regions.is_empty() {
+            return Err(EmulatorError::Config("at least one region must be served".into()));
+        }
+        let (data_dir, temp_dir) = match &self.config.data_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(EmulatorError::DataDir)?;
+                (dir.clone(), None)
+            }
+            None => {
+                let temp = tempfile::Builder::new()
+                    .prefix("firedrill-")
+                    .tempdir()
+                    .map_err(EmulatorError::DataDir)?;
+                (temp.path().to_path_buf(), Some(temp))
+            }
+        };
+        let clock = self.clock.unwrap_or_else(Clock::real);
+        let env = Environment::new(self.config, clock, data_dir);
+        let dispatcher = Dispatcher::new(env.clone(), services::all(&env));
+        let listener =
+            tokio::net::TcpListener::bind(self.bind)
+                .await
+                .map_err(|source| EmulatorError::Bind {
+                    addr: self.bind,
+                    source,
+                })?;
+        let server = serve(listener, dispatcher.clone()).map_err(|source| EmulatorError::Bind {
+            addr: self.bind,
+            source,
+        })?;
+        let endpoint = format!("http://{}", server.local_addr());
+        tracing::info!(%endpoint, regions = ?env.config.regions, "firedrill emulator started");
+        Ok(EmulatorHandle {
+            endpoint,
+            dispatcher,
+            server: Some(server),
+            temp_dir,
+        })
+    }
+}
+
+/// A running emulator. Dropping it without [`EmulatorHandle::shutdown`]
+/// still stops every service's processes (each service cleans up on drop).
+#[derive(Debug)]
+pub struct EmulatorHandle {
+    endpoint: String,
+    dispatcher: Arc<Dispatcher>,
+    server: Option<ServerHandle>,
+    temp_dir: Option<tempfile::TempDir>,
+}
+
+impl EmulatorHandle {
+    /// `http://127.0.0.1:<port>`: what `AWS_ENDPOINT_URL` should be.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The listening address.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.server.as_ref().map(ServerHandle::local_addr)
+    }
+
+    /// The shared environment (config, clock, audit trail).
+    pub fn env(&self) -> &Environment {
+        self.dispatcher.env()
+    }
+
+    /// The emulator clock.
+    pub fn clock(&self) -> &Clock {
+        &self.dispatcher.env().clock
+    }
+
+    /// The current emulator instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock().now()
+    }
+
+    /// Advances a simulated clock; every service acts on the elapsed time
+    /// (state transitions, lifecycle, replication, backup plans) before this
+    /// returns.
+    pub async fn advance(&self, by: Duration) -> Result<DateTime<Utc>, EmulatorError> {
+        Ok(self.dispatcher.advance_clock(by).await?)
+    }
+
+    /// Starts (`down == true`) or ends an outage of `region`.
+    pub async fn set_outage(&self, region: &str, down: bool) -> Result<(), EmulatorError> {
+        Ok(self.dispatcher.set_outage(region, down).await?)
+    }
+
+    /// Forgets all state.
+    pub async fn reset(&self) {
+        self.dispatcher.reset().await;
+    }
+
+    /// An HTTP client for the admin API.
+    pub fn admin(&self) -> AdminClient {
+        AdminClient::new(&self.endpoint)
+    }
+
+    /// An SDK config for this emulator in `region`, with test credentials.
+    pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        firedrill_emu_core::sdk::sdk_config(&self.endpoint, region).await
+    }
+
+    /// Stops the listener, then every service (PostgreSQL servers included),
+    /// then removes the temporary data directory.
+    pub async fn shutdown(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+        self.dispatcher.shutdown_services().await;
+        if let Some(dir) = self.temp_dir.take() {
+            let path = dir.path().to_path_buf();
+            if let Err(e) = dir.close() {
+                tracing::warn!(path = %path.display(), error = %e, "could not remove the data directory");
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! A small HTTP client for the admin API (`/_firedrill/...`), for tools and
+//! tests that talk to an emulator they did not start in-process (for example
+//! `firedrill serve` in another process).
+
+use crate::{AuditEvent, ClockView, Health, RegionView};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::de::DeserializeOwned;
+
+/// Why an admin call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminClientError {
+    /// The emulator could not be reached.
+    #[error("could not reach the emulator admin API at {url}: {message}")]
+    Unreachable {
+        /// The URL called.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The emulator refused the call.
+    #[error("the emulator refused {url} with HTTP {status}: {body}")]
+    Refused {
+        /// The URL called.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The error body.
+        body: String,
+    },
+    /// The answer was not the expected JSON.
+    #[error("unexpected answer from {url}: {message}")]
+    Decode {
+        /// The URL called.
+        url: String,
+        /// The decode error.
+        message: String,
+    },
+}
+
+/// An admin API client.
+#[derive(Debug, Clone)]
+pub struct AdminClient {
+    base: String,
+    http: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl AdminClient {
+    /// A client for the emulator at `endpoint` (`http://host:port`).
+    pub fn new(endpoint: &str) -> Self {
+        Self {
+            base: endpoint.trim_end_matches('/').to_owned(),
+            http: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<T, AdminClientError> {
+        let url = format!("{}/_firedrill/{path}", self.base);
+        let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+        let req = http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .header("content-type", "application/json")
+            .body(Full::new(bytes))
+            .map_err(|e| AdminClientError::Unreachable {
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
+        let resp = self
+            .http
+            .request(req)
+            .await
+            .map_err(|e| AdminClientError::Unreachable {
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
+        let status = resp.status();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| AdminClientError::Unreachable {
+                url: url.clone(),
+                message: e.to_string(),
+            })?
+            .to_bytes();
+        if !status.is_success() {
+            return Err(AdminClientError::Refused {
+                url,
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+            });
+        }
+        serde_json::from_slice(&body).map_err(|e| AdminClientError::Decode {
+            url,
+            message: e.to_string(),
+        })
+    }
+
+    /// `GET /_firedrill/health`.
+    pub async fn health(&self) -> Result<Health, AdminClientError> {
+        self.call(http::Method::GET, "health", None).await
+    }
+
+    /// `GET /_firedrill/clock`.
+    pub async fn clock(&self) -> Result<ClockView, AdminClientError> {
+        self.call(http::Method::GET, "clock", None).await
+    }
+
+    /// `POST /_firedrill/clock/advance` by `seconds`.
+    pub async fn advance(&self, seconds: f64) -> Result<ClockView, AdminClientError> {
+        self.call(
+            http::Method::POST,
+            "clock/advance",
+            Some(serde_json::json!({ "seconds": seconds })),
+        )
+        .await
+    }
+
+    /// `POST /_firedrill/reset`.
+    pub async fn reset(&self) -> Result<(), AdminClientError> {
+        self.call::<serde_json::Value>(http::Method::POST, "reset", None)
+            .await
+            .map(|_| ())
+    }
+
+    /// `GET /_firedrill/regions`.
+    pub async fn regions(&self) -> Result<Vec<RegionView>, AdminClientError> {
+        self.call(http::Method::GET, "regions", None).await
+    }
+
+    /// Starts (`down == true`) or ends an outage of `region`.
+    pub async fn set_outage(&self, region: &str, down: bool) -> Result<RegionView, AdminClientError> {
+        let method = if down {
+            http::Method::POST
+        } else {
+            http::Method::DELETE
+        };
+        self.call(method, &format!("regions/{region}/outage"), None).await
+    }
+
+    /// `GET /_firedrill/audit`.
+    pub async fn audit(&self) -> Result<Vec<AuditEvent>, AdminClientError> {
+        self.call(http::Method::GET, "audit", None).await
+    }
+}

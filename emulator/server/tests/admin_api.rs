@@ -1,0 +1,66 @@
+//! The admin API of the assembled emulator, through its HTTP client.
+
+use firedrill_emulator::{AdminClientError, ClockMode, Emulator};
+
+#[tokio::test]
+async fn health_clock_advance_outage_and_reset() {
+    let emulator = Emulator::builder()
+        .simulated_clock("2026-03-14T03:00:00Z".parse().unwrap())
+        .start()
+        .await
+        .expect("emulator starts");
+    let admin = emulator.admin();
+
+    let health = admin.health().await.unwrap();
+    assert_eq!(health.status, "ok");
+    assert_eq!(health.account_id, "000000000000");
+    assert_eq!(health.regions, vec!["us-east-1", "us-west-2"]);
+
+    let clock = admin.clock().await.unwrap();
+    assert_eq!(clock.mode, ClockMode::Simulated);
+    let advanced = admin.advance(12.0 * 3600.0).await.unwrap();
+    let moved = advanced.now - clock.now;
+    assert!(moved >= chrono::Duration::hours(12), "clock moved only {moved}");
+    assert!(moved < chrono::Duration::hours(12) + chrono::Duration::seconds(30));
+
+    let region = admin.set_outage("us-east-1", true).await.unwrap();
+    assert!(region.outage);
+    assert_eq!(admin.health().await.unwrap().outages, vec!["us-east-1"]);
+    match admin.set_outage("mars-north-1", true).await {
+        Err(AdminClientError::Refused { status, .. }) => assert_eq!(status, 404),
+        other => panic!("expected a 404 for an unknown region, got {other:?}"),
+    }
+    admin.set_outage("us-east-1", false).await.unwrap();
+    assert!(admin.regions().await.unwrap().iter().all(|r| !r.outage));
+
+    admin.set_outage("us-west-2", true).await.unwrap();
+    admin.reset().await.unwrap();
+    assert!(
+        admin.health().await.unwrap().outages.is_empty(),
+        "reset ends outages"
+    );
+    assert!(admin.audit().await.unwrap().is_empty());
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn real_clock_refuses_to_advance() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    match emulator.admin().advance(60.0).await {
+        Err(AdminClientError::Refused { status, body, .. }) => {
+            assert_eq!(status, 409);
+            assert!(body.contains("real mode"), "{body}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn temporary_data_dir_is_removed_on_shutdown() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let dir = emulator.env().data_dir.clone();
+    assert!(dir.exists());
+    emulator.shutdown().await;
+    assert!(!dir.exists(), "{} should be gone", dir.display());
+}
