@@ -1,1 +1,20 @@
-//! placeholder
+//! firedrill: prove that a shop's AWS backups bring the data back.
+//!
+//! The roles are Jepsen's. A [`workload`] generator produces shop traffic
+//! from a seed and its executor applies it through the official SDKs and SQL,
+//! recording every operation in the append-only [`history`]. The nemesis
+//! ([`fault`]) breaks things and records the instant it struck. A [`recovery`]
+//! runbook brings the data back, every step timed. The [`checker`], a pure
+//! function of the history and the recovered store, says what was lost,
+//! resurrected or left corrupted, and measures RPO and RTO. A [`report`]
+//! renders it for a terminal, JSON, Markdown and HTML. [`scenario`] files tie
+//! a policy, a workload, faults, a recovery and an expectation together, and
+//! [`drill::run`] plays one against a [`target::Target`].
+
+pub mod history;
+pub mod model;
+pub mod policy;
+pub mod target;
+pub mod wait;
+
+pub use target::{BoxFuture, Capabilities, Clients, Target};

@@ -1,0 +1,30 @@
+//! The `firedrill` command: serve the emulator, run drills, manage scenarios.
+//! All behaviour lives in the library and the emulator crates; this file only
+//! sets up logging and hands the parsed command line to [`cli`].
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FIREDRILL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,firedrill=info,firedrill_emulator=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("firedrill: could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("firedrill: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

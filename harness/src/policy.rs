@@ -1,0 +1,928 @@
+//! Backup policies and the provisioning that applies them.
+//!
+//! A [`BackupPolicy`] is the user's backup design: RDS automated backups
+//! (retention days, window; point-in-time restore is on exactly when the
+//! retention is above zero), DynamoDB point-in-time recovery, S3 versioning
+//! and a lifecycle transition to Glacier Instant Retrieval, an AWS Backup plan
+//! (hourly/daily/weekly rules, copies to another region, a KMS-encrypted
+//! vault), or just a nightly snapshot job. Two seed policies ship:
+//! [`backup_hope`] (one daily snapshot, 7 days, nothing else: the policy that
+//! fails) and [`four_layer`] (every layer protected, copies in us-west-2).
+//!
+//! [`provision`] creates the store under a policy through the official SDKs,
+//! waiting on AWS's states as real code must. Users who provision their own
+//! way (their Terraform-in-Rust, their CDK glue: the code under test) plug it
+//! in as a [`Provisioner`]; [`provisioner_fn`] wraps a closure.
+
+use crate::model::{BY_CUSTOMER_INDEX, DbEndpoint, SCHEMA, Store, StoreNames};
+use crate::target::{BoxFuture, Clients, Target};
+use crate::wait::{Poll, WaitOptions, wait_for};
+use anyhow::{Context, anyhow, bail};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// RDS automated backups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RdsPolicy {
+    /// `BackupRetentionPeriod`, 0-35 days; 0 turns automated backups and PITR off.
+    pub retention_days: u32,
+    /// `PreferredBackupWindow`, `hh24:mi-hh24:mi` UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_window: Option<String>,
+}
+
+impl RdsPolicy {
+    /// Whether point-in-time restore is possible.
+    pub fn pitr(&self) -> bool {
+        self.retention_days > 0
+    }
+}
+
+/// DynamoDB continuous backups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DynamodbPolicy {
+    /// Point-in-time recovery on the carts and sessions tables.
+    pub pitr: bool,
+    /// `RecoveryPeriodInDays` (1-35, AWS's default 35).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_period_days: Option<u32>,
+}
+
+/// S3 protection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Policy {
+    /// Bucket versioning `Enabled`.
+    pub versioning: bool,
+    /// Move objects (and noncurrent versions) to GLACIER_IR after this many days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glacier_ir_after_days: Option<u32>,
+}
+
+/// How often an AWS Backup rule runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Frequency {
+    /// On the hour.
+    Hourly,
+    /// Every day at 03:00 UTC.
+    Daily,
+    /// Sundays at 03:00 UTC.
+    Weekly,
+}
+
+impl Frequency {
+    /// The rule's six-field cron expression (UTC).
+    pub fn schedule_expression(self) -> &'static str {
+        match self {
+            Frequency::Hourly => "cron(0 * ? * * *)",
+            Frequency::Daily => "cron(0 3 ? * * *)",
+            Frequency::Weekly => "cron(0 3 ? * SUN *)",
+        }
+    }
+
+    /// The interval between runs.
+    pub fn interval(self) -> Duration {
+        match self {
+            Frequency::Hourly => Duration::hours(1),
+            Frequency::Daily => Duration::days(1),
+            Frequency::Weekly => Duration::weeks(1),
+        }
+    }
+}
+
+/// One rule of an AWS Backup plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRule {
+    /// The rule's name.
+    pub name: String,
+    /// How often it runs.
+    pub frequency: Frequency,
+    /// `Lifecycle.DeleteAfterDays` of its recovery points.
+    pub delete_after_days: u32,
+    /// Region of the vault its recovery points are copied to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_to_region: Option<String>,
+}
+
+/// An AWS Backup plan over every resource of the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanPolicy {
+    /// Its rules.
+    pub rules: Vec<PlanRule>,
+    /// The vault's `EncryptionKeyArn`: a KMS key alias or ARN; `{region}` and
+    /// `{account}` are filled in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_kms_key: Option<String>,
+}
+
+/// A nightly snapshot job: RDS `CreateDBSnapshot` and DynamoDB `CreateBackup`
+/// at a fixed time, old ones deleted after the retention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotJob {
+    /// Time of day, UTC (`03:00`).
+    pub at: NaiveTime,
+    /// Snapshots older than this are deleted.
+    pub retention_days: u32,
+}
+
+/// A store's backup design: the user's backup code under test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupPolicy {
+    /// A name for reports.
+    pub name: String,
+    /// RDS automated backups.
+    pub rds: RdsPolicy,
+    /// DynamoDB PITR.
+    pub dynamodb: DynamodbPolicy,
+    /// S3 versioning and lifecycle.
+    pub s3: S3Policy,
+    /// An AWS Backup plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_plan: Option<PlanPolicy>,
+    /// A nightly snapshot job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_job: Option<SnapshotJob>,
+}
+
+/// One daily snapshot at 03:00 kept 7 days; no PITR, no versioning, no copy.
+pub fn backup_hope() -> BackupPolicy {
+    BackupPolicy {
+        name: "backup_hope".into(),
+        rds: RdsPolicy {
+            retention_days: 0,
+            backup_window: None,
+        },
+        dynamodb: DynamodbPolicy {
+            pitr: false,
+            recovery_period_days: None,
+        },
+        s3: S3Policy {
+            versioning: false,
+            glacier_ir_after_days: None,
+        },
+        backup_plan: None,
+        snapshot_job: Some(SnapshotJob {
+            at: NaiveTime::from_hms_opt(3, 0, 0).unwrap_or_default(),
+            retention_days: 7,
+        }),
+    }
+}
+
+/// RDS PITR 14 days (window 03:00-04:00), DynamoDB PITR, S3 versioning with
+/// Glacier IR after 30 days, and an AWS Backup plan (hourly, daily, weekly)
+/// copying to us-west-2 into a KMS-encrypted vault.
+pub fn four_layer() -> BackupPolicy {
+    let rule = |name: &str, frequency, delete_after_days| PlanRule {
+        name: name.into(),
+        frequency,
+        delete_after_days,
+        copy_to_region: Some("us-west-2".into()),
+    };
+    BackupPolicy {
+        name: "four_layer".into(),
+        rds: RdsPolicy {
+            retention_days: 14,
+            backup_window: Some("03:00-04:00".into()),
+        },
+        dynamodb: DynamodbPolicy {
+            pitr: true,
+            recovery_period_days: Some(35),
+        },
+        s3: S3Policy {
+            versioning: true,
+            glacier_ir_after_days: Some(30),
+        },
+        backup_plan: Some(PlanPolicy {
+            rules: vec![
+                rule("hourly", Frequency::Hourly, 2),
+                rule("daily", Frequency::Daily, 35),
+                rule("weekly", Frequency::Weekly, 90),
+            ],
+            vault_kms_key: Some("arn:aws:kms:{region}:{account}:alias/firedrill-backup".into()),
+        }),
+        snapshot_job: None,
+    }
+}
+
+/// A seed policy by name.
+pub fn by_name(name: &str) -> Option<BackupPolicy> {
+    match name {
+        "backup_hope" => Some(backup_hope()),
+        "four_layer" => Some(four_layer()),
+        _ => None,
+    }
+}
+
+/// The names of the seed policies.
+pub const SEED_POLICIES: [&str; 2] = ["backup_hope", "four_layer"];
+
+impl BackupPolicy {
+    /// Checks the policy against AWS's limits; the message names the field.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.rds.retention_days > 35 {
+            bail!("rds.retention_days must be 0-35, got {}", self.rds.retention_days);
+        }
+        if let Some(w) = &self.rds.backup_window {
+            parse_window(w).with_context(|| format!("rds.backup_window {w:?}"))?;
+        }
+        if let Some(d) = self.dynamodb.recovery_period_days
+            && !(1..=35).contains(&d)
+        {
+            bail!("dynamodb.recovery_period_days must be 1-35, got {d}");
+        }
+        if let Some(plan) = &self.backup_plan {
+            if plan.rules.is_empty() {
+                bail!("backup_plan.rules must not be empty");
+            }
+            let mut names = BTreeSet::new();
+            for r in &plan.rules {
+                if !names.insert(&r.name) {
+                    bail!("backup_plan.rules: duplicate rule name {:?}", r.name);
+                }
+                if r.delete_after_days == 0 {
+                    bail!("backup_plan.rules[{}].delete_after_days must be at least 1", r.name);
+                }
+            }
+        }
+        if let Some(job) = &self.snapshot_job
+            && job.retention_days == 0
+        {
+            bail!("snapshot_job.retention_days must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// Regions recovery points are copied to.
+    pub fn copy_regions(&self) -> BTreeSet<String> {
+        self.backup_plan
+            .iter()
+            .flat_map(|p| p.rules.iter().filter_map(|r| r.copy_to_region.clone()))
+            .collect()
+    }
+}
+
+/// Parses `hh24:mi-hh24:mi` and checks the 30-minute minimum.
+pub fn parse_window(w: &str) -> anyhow::Result<(NaiveTime, NaiveTime)> {
+    let (a, b) = w.split_once('-').ok_or_else(|| anyhow!("expected hh24:mi-hh24:mi"))?;
+    let a = NaiveTime::parse_from_str(a, "%H:%M").map_err(|e| anyhow!("start {a:?}: {e}"))?;
+    let b = NaiveTime::parse_from_str(b, "%H:%M").map_err(|e| anyhow!("end {b:?}: {e}"))?;
+    let mut len = b - a;
+    if len < Duration::zero() {
+        len += Duration::days(1);
+    }
+    if len < Duration::minutes(30) {
+        bail!("the window must be at least 30 minutes");
+    }
+    Ok((a, b))
+}
+
+/// Provisioning: creates a store on a target under a policy. Implement it to
+/// test your own provisioning code; [`SdkProvisioner`] is firedrill's.
+pub trait Provisioner: Send + Sync {
+    /// A name for reports.
+    fn name(&self) -> &str;
+
+    /// Creates every resource and returns the store, ready for traffic.
+    fn provision<'a>(
+        &'a self,
+        target: &'a dyn Target,
+        policy: &'a BackupPolicy,
+        names: &'a StoreNames,
+    ) -> BoxFuture<'a, anyhow::Result<Store>>;
+}
+
+/// firedrill's own provisioning through the official SDKs ([`provision`]).
+#[derive(Debug, Clone, Default)]
+pub struct SdkProvisioner {
+    /// How to wait on resource states.
+    pub wait: WaitOptions,
+}
+
+impl Provisioner for SdkProvisioner {
+    fn name(&self) -> &str {
+        "firedrill-sdk"
+    }
+
+    fn provision<'a>(
+        &'a self,
+        target: &'a dyn Target,
+        policy: &'a BackupPolicy,
+        names: &'a StoreNames,
+    ) -> BoxFuture<'a, anyhow::Result<Store>> {
+        Box::pin(provision_with(target, policy, names, &self.wait))
+    }
+}
+
+/// The signature of a provisioning closure.
+pub type ProvisionFn = dyn for<'a> Fn(&'a dyn Target, &'a BackupPolicy, &'a StoreNames) -> BoxFuture<'a, anyhow::Result<Store>>
+    + Send
+    + Sync;
+
+/// A [`Provisioner`] made from a closure.
+pub struct FnProvisioner {
+    name: String,
+    f: Box<ProvisionFn>,
+}
+
+impl Provisioner for FnProvisioner {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn provision<'a>(
+        &'a self,
+        target: &'a dyn Target,
+        policy: &'a BackupPolicy,
+        names: &'a StoreNames,
+    ) -> BoxFuture<'a, anyhow::Result<Store>> {
+        (self.f)(target, policy, names)
+    }
+}
+
+/// Wraps a closure as a provisioner:
+/// `provisioner_fn("mine", |t, p, n| Box::pin(my_provision(t, p, n)))`.
+pub fn provisioner_fn<F>(name: &str, f: F) -> FnProvisioner
+where
+    F: for<'a> Fn(&'a dyn Target, &'a BackupPolicy, &'a StoreNames) -> BoxFuture<'a, anyhow::Result<Store>>
+        + Send
+        + Sync
+        + 'static,
+{
+    FnProvisioner {
+        name: name.to_owned(),
+        f: Box::new(f),
+    }
+}
+
+/// Creates the store under `policy` in the target's primary region.
+pub async fn provision(target: &dyn Target, policy: &BackupPolicy, names: &StoreNames) -> anyhow::Result<Store> {
+    provision_with(target, policy, names, &WaitOptions::default()).await
+}
+
+/// [`provision`] with explicit wait bounds.
+pub async fn provision_with(
+    target: &dyn Target,
+    policy: &BackupPolicy,
+    names: &StoreNames,
+    wait: &WaitOptions,
+) -> anyhow::Result<Store> {
+    policy.validate()?;
+    let region = target.primary_region().to_owned();
+    let clients = Clients::new(target, &region);
+
+    // RDS first: its ARN carries the account id the vault key and plan need.
+    create_db_instance(&clients.rds, policy, names).await?;
+    for (_, table) in names.tables() {
+        create_table(&clients.dynamodb, table, if table == names.carts_table { "cart_id" } else { "session_id" }).await?;
+    }
+    for (_, bucket) in names.buckets() {
+        create_bucket(&clients.s3, bucket, &region).await?;
+        apply_s3_policy(&clients.s3, bucket, &policy.s3).await?;
+    }
+    for (_, table) in names.tables() {
+        wait_table_active(target, &clients.dynamodb, table, wait).await?;
+        if policy.dynamodb.pitr {
+            set_table_pitr(&clients.dynamodb, table, true, policy.dynamodb.recovery_period_days).await?;
+        }
+    }
+    let instance = wait_db_available(target, &clients.rds, &names.db_instance, wait).await?;
+    let store = Store {
+        names: names.clone(),
+        region: region.clone(),
+        db: instance.endpoint.clone(),
+        versioned: if policy.s3.versioning {
+            names.buckets().iter().map(|(c, _)| *c).collect()
+        } else {
+            BTreeSet::new()
+        },
+    };
+    let db = store.connect(target).await?;
+    db.batch_execute(SCHEMA).await.context("creating the orders schema")?;
+
+    if let Some(plan) = &policy.backup_plan {
+        create_backup_plan(target, &clients, plan, names, &instance.arn).await?;
+    }
+    tracing::info!(prefix = %names.prefix, policy = %policy.name, "store provisioned");
+    Ok(store)
+}
+
+/// What DescribeDBInstances says of an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbInstanceInfo {
+    /// `DBInstanceArn`.
+    pub arn: String,
+    /// `DBInstanceStatus`.
+    pub status: String,
+    /// `Endpoint`.
+    pub endpoint: DbEndpoint,
+    /// `LatestRestorableTime`.
+    pub latest_restorable: Option<DateTime<Utc>>,
+    /// `BackupRetentionPeriod`.
+    pub retention_days: i32,
+}
+
+async fn create_db_instance(rds: &aws_sdk_rds::Client, policy: &BackupPolicy, names: &StoreNames) -> anyhow::Result<()> {
+    rds.create_db_instance()
+        .db_instance_identifier(&names.db_instance)
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username(&names.db_user)
+        .master_user_password(&names.db_password)
+        .db_name(&names.db_name)
+        .backup_retention_period(policy.rds.retention_days as i32)
+        .set_preferred_backup_window(policy.rds.backup_window.clone())
+        .storage_encrypted(true)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("CreateDBInstance {}", names.db_instance))?;
+    Ok(())
+}
+
+/// Describes one instance; `None` when it does not exist.
+pub async fn describe_db(rds: &aws_sdk_rds::Client, id: &str) -> anyhow::Result<Option<DbInstanceInfo>> {
+    let resp = match rds.describe_db_instances().db_instance_identifier(id).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let e = e.into_service_error();
+            if e.is_db_instance_not_found_fault() {
+                return Ok(None);
+            }
+            return Err(anyhow::Error::new(e).context(format!("DescribeDBInstances {id}")));
+        }
+    };
+    let Some(i) = resp.db_instances.unwrap_or_default().into_iter().next() else {
+        return Ok(None);
+    };
+    let endpoint = i.endpoint.as_ref();
+    Ok(Some(DbInstanceInfo {
+        arn: i.db_instance_arn.clone().unwrap_or_default(),
+        status: i.db_instance_status.clone().unwrap_or_default(),
+        endpoint: DbEndpoint {
+            address: endpoint.and_then(|e| e.address.clone()).unwrap_or_default(),
+            port: endpoint.and_then(|e| e.port).unwrap_or(5432).clamp(0, u16::MAX as i32) as u16,
+        },
+        latest_restorable: i.latest_restorable_time.and_then(crate::model::smithy_to_chrono),
+        retention_days: i.backup_retention_period.unwrap_or(0),
+    }))
+}
+
+/// Waits until an instance is `available` with an endpoint.
+pub async fn wait_db_available(
+    target: &dyn Target,
+    rds: &aws_sdk_rds::Client,
+    id: &str,
+    wait: &WaitOptions,
+) -> anyhow::Result<DbInstanceInfo> {
+    wait_for(target, &format!("RDS instance {id} to be available"), wait, || async {
+        match describe_db(rds, id).await? {
+            Some(i) if i.status == "available" && !i.endpoint.address.is_empty() => Ok(Poll::Ready(i)),
+            Some(i) if i.status == "failed" || i.status == "incompatible-restore" => {
+                Err(anyhow!("RDS instance {id} entered status {}", i.status))
+            }
+            Some(i) => Ok(Poll::Pending(format!("status {}", i.status))),
+            None => Ok(Poll::Pending("not found yet".into())),
+        }
+    })
+    .await
+}
+
+async fn create_table(ddb: &aws_sdk_dynamodb::Client, table: &str, pk: &str) -> anyhow::Result<()> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+        ProjectionType, ScalarAttributeType,
+    };
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let hash = |name: &str| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(KeyType::Hash)
+            .build()
+    };
+    let gsi = GlobalSecondaryIndex::builder()
+        .index_name(BY_CUSTOMER_INDEX)
+        .key_schema(hash("customer_id")?)
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .build()?;
+    ddb.create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr(pk)?)
+        .attribute_definitions(attr("customer_id")?)
+        .key_schema(hash(pk)?)
+        .global_secondary_indexes(gsi)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("CreateTable {table}"))?;
+    Ok(())
+}
+
+/// Waits until a table is `ACTIVE`; returns its ARN.
+pub async fn wait_table_active(
+    target: &dyn Target,
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    wait: &WaitOptions,
+) -> anyhow::Result<String> {
+    wait_for(target, &format!("DynamoDB table {table} to be ACTIVE"), wait, || async {
+        let resp = match ddb.describe_table().table_name(table).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let e = e.into_service_error();
+                if e.is_resource_not_found_exception() {
+                    return Ok(Poll::Pending("not found yet".into()));
+                }
+                return Err(anyhow::Error::new(e).context(format!("DescribeTable {table}")));
+            }
+        };
+        let t = resp.table.ok_or_else(|| anyhow!("DescribeTable {table} returned no table"))?;
+        match t.table_status {
+            Some(aws_sdk_dynamodb::types::TableStatus::Active) => Ok(Poll::Ready(t.table_arn.unwrap_or_default())),
+            other => Ok(Poll::Pending(format!("status {other:?}"))),
+        }
+    })
+    .await
+}
+
+/// Turns PITR on or off for a table.
+pub async fn set_table_pitr(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    enabled: bool,
+    period_days: Option<u32>,
+) -> anyhow::Result<()> {
+    let spec = aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+        .point_in_time_recovery_enabled(enabled)
+        .set_recovery_period_in_days(period_days.filter(|_| enabled).map(|d| d as i32))
+        .build()?;
+    ddb.update_continuous_backups()
+        .table_name(table)
+        .point_in_time_recovery_specification(spec)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("UpdateContinuousBackups {table} enabled={enabled}"))?;
+    Ok(())
+}
+
+/// Creates a bucket in `region` (with a location constraint outside us-east-1).
+pub async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str, region: &str) -> anyhow::Result<()> {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let mut req = s3.create_bucket().bucket(bucket);
+    if region != "us-east-1" {
+        req = req.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    req.send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("CreateBucket {bucket}"))?;
+    Ok(())
+}
+
+/// Applies versioning and the Glacier IR lifecycle rule to a bucket.
+pub async fn apply_s3_policy(s3: &aws_sdk_s3::Client, bucket: &str, policy: &S3Policy) -> anyhow::Result<()> {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, BucketVersioningStatus, ExpirationStatus, LifecycleRule, LifecycleRuleFilter,
+        NoncurrentVersionTransition, Transition, TransitionStorageClass, VersioningConfiguration,
+    };
+    if policy.versioning {
+        s3.put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| anyhow::Error::new(e.into_service_error()))
+            .with_context(|| format!("PutBucketVersioning {bucket}"))?;
+    }
+    if let Some(days) = policy.glacier_ir_after_days {
+        let mut rule = LifecycleRule::builder()
+            .id("glacier-ir")
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix("").build())
+            .transitions(
+                Transition::builder()
+                    .days(days as i32)
+                    .storage_class(TransitionStorageClass::GlacierIr)
+                    .build(),
+            );
+        if policy.versioning {
+            rule = rule.noncurrent_version_transitions(
+                NoncurrentVersionTransition::builder()
+                    .noncurrent_days(days as i32)
+                    .storage_class(TransitionStorageClass::GlacierIr)
+                    .build(),
+            );
+        }
+        s3.put_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .lifecycle_configuration(BucketLifecycleConfiguration::builder().rules(rule.build()?).build()?)
+            .send()
+            .await
+            .map_err(|e| anyhow::Error::new(e.into_service_error()))
+            .with_context(|| format!("PutBucketLifecycleConfiguration {bucket}"))?;
+    }
+    Ok(())
+}
+
+/// The account id in an ARN (`arn:aws:svc:region:account:...`).
+pub fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
+/// The IAM role AWS Backup assumes, in `account`.
+pub fn backup_role_arn(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole")
+}
+
+/// Creates a vault in one region, tolerating one that already exists; returns its ARN.
+pub async fn create_vault(
+    backup: &aws_sdk_backup::Client,
+    vault: &str,
+    kms_key: Option<String>,
+) -> anyhow::Result<String> {
+    match backup
+        .create_backup_vault()
+        .backup_vault_name(vault)
+        .set_encryption_key_arn(kms_key)
+        .send()
+        .await
+    {
+        Ok(r) => Ok(r.backup_vault_arn.unwrap_or_default()),
+        Err(e) => {
+            let e = e.into_service_error();
+            if e.is_already_exists_exception() {
+                let d = backup
+                    .describe_backup_vault()
+                    .backup_vault_name(vault)
+                    .send()
+                    .await
+                    .map_err(|e| anyhow::Error::new(e.into_service_error()))?;
+                Ok(d.backup_vault_arn.unwrap_or_default())
+            } else {
+                Err(anyhow::Error::new(e).context(format!("CreateBackupVault {vault}")))
+            }
+        }
+    }
+}
+
+async fn create_backup_plan(
+    target: &dyn Target,
+    clients: &Clients,
+    plan: &PlanPolicy,
+    names: &StoreNames,
+    db_arn: &str,
+) -> anyhow::Result<()> {
+    use aws_sdk_backup::types::{BackupPlanInput, BackupRuleInput, BackupSelection, CopyAction, Lifecycle};
+    let account = arn_account(db_arn).unwrap_or("000000000000").to_owned();
+    let key_for = |region: &str| {
+        plan.vault_kms_key
+            .as_ref()
+            .map(|k| k.replace("{region}", region).replace("{account}", &account))
+    };
+    create_vault(&clients.backup, &names.backup_vault, key_for(&clients.region)).await?;
+    let mut copy_vaults = std::collections::BTreeMap::new();
+    for r in &plan.rules {
+        if let Some(region) = &r.copy_to_region
+            && !copy_vaults.contains_key(region)
+        {
+            let remote = Clients::new(target, region);
+            let arn = create_vault(&remote.backup, &names.backup_vault, key_for(region)).await?;
+            copy_vaults.insert(region.clone(), arn);
+        }
+    }
+    let mut input = BackupPlanInput::builder().backup_plan_name(&names.backup_plan);
+    for r in &plan.rules {
+        let lifecycle = Lifecycle::builder().delete_after_days(r.delete_after_days as i64).build();
+        let mut rule = BackupRuleInput::builder()
+            .rule_name(&r.name)
+            .target_backup_vault_name(&names.backup_vault)
+            .schedule_expression(r.frequency.schedule_expression())
+            .start_window_minutes(60)
+            .completion_window_minutes(180)
+            .lifecycle(lifecycle.clone());
+        if let Some(region) = &r.copy_to_region {
+            let arn = copy_vaults.get(region).cloned().unwrap_or_default();
+            rule = rule.copy_actions(
+                CopyAction::builder()
+                    .destination_backup_vault_arn(arn)
+                    .lifecycle(lifecycle)
+                    .build()?,
+            );
+        }
+        input = input.rules(rule.build()?);
+    }
+    let created = clients
+        .backup
+        .create_backup_plan()
+        .backup_plan(input.build()?)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("CreateBackupPlan {}", names.backup_plan))?;
+    let plan_id = created.backup_plan_id.ok_or_else(|| anyhow!("CreateBackupPlan returned no id"))?;
+
+    let mut resources = vec![db_arn.to_owned()];
+    for (_, table) in names.tables() {
+        let d = clients
+            .dynamodb
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| anyhow::Error::new(e.into_service_error()))?;
+        resources.extend(d.table.and_then(|t| t.table_arn));
+    }
+    for (_, bucket) in names.buckets() {
+        resources.push(format!("arn:aws:s3:::{bucket}"));
+    }
+    let selection = BackupSelection::builder()
+        .selection_name(format!("{}-all", names.prefix))
+        .iam_role_arn(backup_role_arn(&account))
+        .set_resources(Some(resources))
+        .build()?;
+    clients
+        .backup
+        .create_backup_selection()
+        .backup_plan_id(plan_id)
+        .backup_selection(selection)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .context("CreateBackupSelection")?;
+    Ok(())
+}
+
+/// The identifier of a nightly snapshot taken at `at`.
+pub fn snapshot_id(names: &StoreNames, at: DateTime<Utc>) -> String {
+    format!("{}-nightly-{}", names.prefix, at.format("%Y%m%d%H%M"))
+}
+
+/// Runs the nightly snapshot job once: an RDS snapshot and a DynamoDB
+/// on-demand backup of each table, waiting until they are available, then
+/// deleting the job's snapshots older than the retention. Returns a line for
+/// the history.
+pub async fn run_snapshot_job(
+    target: &dyn Target,
+    store: &Store,
+    job: &SnapshotJob,
+    wait: &WaitOptions,
+) -> anyhow::Result<String> {
+    let clients = store.clients(target);
+    let now = target.now();
+    let id = snapshot_id(&store.names, now);
+    clients
+        .rds
+        .create_db_snapshot()
+        .db_instance_identifier(&store.names.db_instance)
+        .db_snapshot_identifier(&id)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("CreateDBSnapshot {id}"))?;
+    for (_, table) in store.names.tables() {
+        clients
+            .dynamodb
+            .create_backup()
+            .table_name(table)
+            .backup_name(&id)
+            .send()
+            .await
+            .map_err(|e| anyhow::Error::new(e.into_service_error()))
+            .with_context(|| format!("CreateBackup {table}"))?;
+    }
+    let rds = clients.rds.clone();
+    wait_for(target, &format!("DB snapshot {id} to be available"), wait, || async {
+        let d = rds
+            .describe_db_snapshots()
+            .db_snapshot_identifier(&id)
+            .send()
+            .await
+            .map_err(|e| anyhow::Error::new(e.into_service_error()))?;
+        let status = d
+            .db_snapshots
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .and_then(|s| s.status)
+            .unwrap_or_default();
+        Ok(if status == "available" {
+            Poll::Ready(())
+        } else {
+            Poll::Pending(format!("status {status}"))
+        })
+    })
+    .await?;
+    let cutoff = now - Duration::days(job.retention_days as i64);
+    let old = clients
+        .rds
+        .describe_db_snapshots()
+        .db_instance_identifier(&store.names.db_instance)
+        .snapshot_type("manual")
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))?;
+    let prefix = format!("{}-nightly-", store.names.prefix);
+    for s in old.db_snapshots.unwrap_or_default() {
+        let created = s.snapshot_create_time.and_then(crate::model::smithy_to_chrono);
+        if let (Some(sid), Some(created)) = (s.db_snapshot_identifier, created)
+            && sid.starts_with(&prefix)
+            && created < cutoff
+        {
+            clients
+                .rds
+                .delete_db_snapshot()
+                .db_snapshot_identifier(&sid)
+                .send()
+                .await
+                .map_err(|e| anyhow::Error::new(e.into_service_error()))
+                .with_context(|| format!("DeleteDBSnapshot {sid}"))?;
+        }
+    }
+    Ok(format!("nightly snapshot {id} (RDS snapshot, DynamoDB backups of carts and sessions)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_policies_say_what_the_stories_say() {
+        let hope = backup_hope();
+        hope.validate().unwrap();
+        assert!(!hope.rds.pitr() && !hope.dynamodb.pitr && !hope.s3.versioning);
+        assert!(hope.backup_plan.is_none() && hope.copy_regions().is_empty());
+        let job = hope.snapshot_job.unwrap();
+        assert_eq!(job.at, NaiveTime::from_hms_opt(3, 0, 0).unwrap());
+        assert_eq!(job.retention_days, 7);
+
+        let four = four_layer();
+        four.validate().unwrap();
+        assert!(four.rds.pitr() && four.rds.retention_days == 14);
+        assert_eq!(four.rds.backup_window.as_deref(), Some("03:00-04:00"));
+        assert!(four.dynamodb.pitr && four.s3.versioning);
+        assert_eq!(four.s3.glacier_ir_after_days, Some(30));
+        let plan = four.backup_plan.as_ref().unwrap();
+        let freqs: Vec<_> = plan.rules.iter().map(|r| r.frequency).collect();
+        assert_eq!(freqs, [Frequency::Hourly, Frequency::Daily, Frequency::Weekly]);
+        assert!(plan.vault_kms_key.is_some());
+        assert_eq!(four.copy_regions(), BTreeSet::from(["us-west-2".to_owned()]));
+        assert_eq!(by_name("four_layer"), Some(four));
+        assert!(by_name("nope").is_none());
+    }
+
+    #[test]
+    fn invalid_policies_name_the_field() {
+        let mut p = four_layer();
+        p.rds.retention_days = 36;
+        assert!(p.validate().unwrap_err().to_string().contains("rds.retention_days"));
+        let mut p = four_layer();
+        p.rds.backup_window = Some("03:00-03:10".into());
+        let e = format!("{:#}", p.validate().unwrap_err());
+        assert!(e.contains("rds.backup_window") && e.contains("30 minutes"), "{e}");
+        let mut p = four_layer();
+        p.dynamodb.recovery_period_days = Some(0);
+        assert!(p.validate().unwrap_err().to_string().contains("recovery_period_days"));
+    }
+
+    #[test]
+    fn windows_wrap_midnight_and_arns_yield_accounts() {
+        assert!(parse_window("23:45-00:30").is_ok());
+        assert!(parse_window("0300-0400").is_err());
+        assert_eq!(
+            arn_account("arn:aws:rds:us-east-1:123456789012:db:shop-orders"),
+            Some("123456789012")
+        );
+        assert_eq!(arn_account("arn:aws:s3:::bucket"), None);
+    }
+
+    #[test]
+    fn policies_round_trip_through_toml() {
+        let p = four_layer();
+        let text = toml::to_string(&p).unwrap();
+        let back: BackupPolicy = toml::from_str(&text).unwrap();
+        assert_eq!(back, p);
+    }
+}

@@ -1,0 +1,172 @@
+//! The target seam: the one place that knows where AWS is.
+//!
+//! Everything else in firedrill (provisioning, the workload, the nemesis, the
+//! runbooks) talks to AWS through official `aws-sdk-*` clients built from
+//! [`Target::sdk_config`], reads the clock through [`Target::now`] and breaks
+//! regions through [`Target::set_region_outage`]. An embedded emulator, a
+//! LocalStack container, any endpoint or a real account are all targets; the
+//! integrator's `Stack` implements this trait for each. Targets differ in what
+//! they can honour, which [`Capabilities`] states so a drill can say "this
+//! target cannot restore to a point in time" instead of failing obscurely.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed, sendable future, as the object-safe traits of this crate return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Which recovery guarantees a target honours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Capabilities {
+    /// DynamoDB `RestoreTableToPointInTime` restores the past, not a copy of now.
+    pub dynamodb_pitr: bool,
+    /// S3 keeps object versions and delete markers.
+    pub s3_versioning: bool,
+    /// RDS `RestoreDBInstanceToPointInTime` replays to the requested instant.
+    pub rds_pitr: bool,
+    /// AWS Backup vaults, plans, copy and restore jobs.
+    pub aws_backup: bool,
+    /// More than one region, each of which can go dark on its own.
+    pub regions: bool,
+    /// The clock can be advanced, so hours of traffic pass in seconds.
+    pub simulated_clock: bool,
+}
+
+impl Capabilities {
+    /// Everything a full drill uses, as the embedded emulator offers.
+    pub fn all() -> Self {
+        Self {
+            dynamodb_pitr: true,
+            s3_versioning: true,
+            rds_pitr: true,
+            aws_backup: true,
+            regions: true,
+            simulated_clock: true,
+        }
+    }
+
+    /// The names of the capabilities in `needed` that this target lacks.
+    pub fn missing(&self, needed: &Capabilities) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let pairs = [
+            ("dynamodb_pitr", needed.dynamodb_pitr, self.dynamodb_pitr),
+            ("s3_versioning", needed.s3_versioning, self.s3_versioning),
+            ("rds_pitr", needed.rds_pitr, self.rds_pitr),
+            ("aws_backup", needed.aws_backup, self.aws_backup),
+            ("regions", needed.regions, self.regions),
+            ("simulated_clock", needed.simulated_clock, self.simulated_clock),
+        ];
+        for (name, need, have) in pairs {
+            if need && !have {
+                out.push(name);
+            }
+        }
+        out
+    }
+}
+
+/// What a drill needs from wherever AWS is: SDK config per region, the clock,
+/// and the faults that need the target itself (a region outage).
+pub trait Target: Send + Sync {
+    /// A short name for reports ("embedded", "localstack", "aws").
+    fn name(&self) -> &str;
+
+    /// What this target honours.
+    fn capabilities(&self) -> Capabilities;
+
+    /// The SDK configuration for `region`; every client is built from it.
+    fn sdk_config(&self, region: &str) -> aws_config::SdkConfig;
+
+    /// The region the store lives in.
+    fn primary_region(&self) -> &str;
+
+    /// The region copies go to and failover happens in, when there is one.
+    fn secondary_region(&self) -> Option<&str>;
+
+    /// The target's clock: every instant in a history is read here.
+    fn now(&self) -> DateTime<Utc>;
+
+    /// Moves a simulated clock forward; an error when the clock is real.
+    fn advance(&self, by: Duration) -> BoxFuture<'_, anyhow::Result<()>>;
+
+    /// Takes `region` down (`down = true`) or brings it back.
+    fn set_region_outage(&self, region: &str, down: bool) -> BoxFuture<'_, anyhow::Result<()>>;
+
+    /// Where to open a PostgreSQL connection for an RDS endpoint.
+    ///
+    /// The default is the endpoint itself; a target whose database endpoints
+    /// are reachable only through a proxy or a mapped port overrides it.
+    fn database_address(&self, address: &str, port: u16) -> (String, u16) {
+        (address.to_owned(), port)
+    }
+}
+
+/// Builds the official clients for one region of a target.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    /// The region these clients call.
+    pub region: String,
+    /// DynamoDB.
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// S3 (path-style addressing, which every emulator and AWS accept).
+    pub s3: aws_sdk_s3::Client,
+    /// RDS.
+    pub rds: aws_sdk_rds::Client,
+    /// AWS Backup.
+    pub backup: aws_sdk_backup::Client,
+}
+
+impl Clients {
+    /// The clients for `region` of `target`.
+    pub fn new(target: &dyn Target, region: &str) -> Self {
+        let config = target.sdk_config(region);
+        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build();
+        Self {
+            region: region.to_owned(),
+            dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            rds: aws_sdk_rds::Client::new(&config),
+            backup: aws_sdk_backup::Client::new(&config),
+        }
+    }
+
+    /// The clients for the target's primary region.
+    pub fn primary(target: &dyn Target) -> Self {
+        Self::new(target, target.primary_region())
+    }
+}
+
+/// Advances the target's clock when it is simulated, and does nothing when it
+/// is real (a real clock moves by itself while the caller waits).
+pub async fn advance_if_simulated(target: &dyn Target, by: Duration) -> anyhow::Result<()> {
+    if target.capabilities().simulated_clock && by > Duration::zero() {
+        target.advance(by).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_capabilities_are_named() {
+        let have = Capabilities {
+            dynamodb_pitr: true,
+            s3_versioning: true,
+            ..Capabilities::default()
+        };
+        let need = Capabilities {
+            dynamodb_pitr: true,
+            rds_pitr: true,
+            regions: true,
+            ..Capabilities::default()
+        };
+        assert_eq!(have.missing(&need), vec!["rds_pitr", "regions"]);
+        assert!(Capabilities::all().missing(&Capabilities::all()).is_empty());
+    }
+}
