@@ -138,7 +138,10 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     println!("firedrill emulator listening on {}", emulator.endpoint());
     println!("regions: {}", args.regions.join(", "));
     println!("export AWS_ENDPOINT_URL={}", emulator.endpoint());
-    println!("admin API: {}/_firedrill/health (Ctrl-C stops and cleans up)", emulator.endpoint());
+    println!(
+        "admin API: {}/_firedrill/health (Ctrl-C stops and cleans up)",
+        emulator.endpoint()
+    );
     wait_for_stop_signal().await?;
     eprintln!("firedrill: stopping (PostgreSQL servers and temporary files are being removed)");
     emulator.shutdown().await;
@@ -167,7 +170,9 @@ async fn admin(args: AdminArgs) -> Result<ExitCode> {
             }
             serde_json::to_value(client.advance(seconds).await?)?
         }
-        AdminAction::Outage { region, state } => serde_json::to_value(client.set_outage(&region, state == "on").await?)?,
+        AdminAction::Outage { region, state } => {
+            serde_json::to_value(client.set_outage(&region, state == "on").await?)?
+        }
         AdminAction::Reset => {
             client.reset().await?;
             serde_json::json!({ "reset": true })

@@ -7,8 +7,9 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FIREDRILL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,firedrill=info,firedrill_emulator=info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FIREDRILL_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,firedrill=info,firedrill_emulator=info")
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -1,1 +1,266 @@
-fn main() {}
+//! `cargo xtask`: the project's tasks, one `match` over subcommands.
+//!
+//! It needs nothing but cargo and the standard library, so that it builds in
+//! seconds on a fresh machine; everything heavy runs in the crates it calls.
+//!
+//! | task | does |
+//! |---|---|
+//! | `drill [ARGS]` | the main job: `firedrill drill` on the embedded emulator |
+//! | `test [--deep] [ARGS]` | the whole workspace's tests through cargo-nextest (or `cargo test`) |
+//! | `bench [ARGS]` | benchmarks in release mode, JSON out (`firedrill-bench --help`) |
+//! | `up [--port N]` | a standalone emulator with a seeded store, in the background |
+//! | `seed [--endpoint URL]` | seeds the store into a running emulator |
+//! | `down` | stops what `up` started |
+//! | `ci` | what CI runs: format check, clippy, tests |
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let mut args = env::args().skip(1);
+    let task = args.next().unwrap_or_else(|| "help".to_owned());
+    let rest: Vec<String> = args.collect();
+    let outcome = match task.as_str() {
+        "drill" => drill(&rest),
+        "test" => test(&rest),
+        "bench" => bench(&rest),
+        "up" => up(&rest),
+        "seed" => seed(&rest),
+        "down" => down(),
+        "ci" => ci(),
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(format!("unknown task {other:?}\n\n{HELP}")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const HELP: &str = "\
+cargo xtask <task>
+
+  drill [ARGS]        run the disaster drill on the embedded emulator (firedrill drill ARGS)
+  test [--deep] [ARGS]
+                      run every test in the workspace (cargo-nextest when installed);
+                      --deep runs many more property-test cases
+  bench [ARGS]        run the benchmarks in release mode and print JSON
+                      (e.g. --out bench.json, --vs http://127.0.0.1:5000)
+  up [--port N]       start `firedrill serve` in the background and seed the store
+  seed [--endpoint URL]
+                      seed the store into a running emulator
+  down                stop what `up` started
+  ci                  format check, clippy, then the tests (what CI runs)
+";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn run(mut cmd: Command) -> Result {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().map_err(|e| format!("could not run {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed with {status}"))
+    }
+}
+
+fn has_nextest() -> bool {
+    cargo()
+        .args(["nextest", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn drill(args: &[String]) -> Result {
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--quiet",
+        "--package",
+        "firedrill",
+        "--bin",
+        "firedrill",
+        "--",
+        "drill",
+    ]);
+    cmd.args(args);
+    run(cmd)
+}
+
+fn test(args: &[String]) -> Result {
+    let deep = args.iter().any(|a| a == "--deep");
+    let rest: Vec<&String> = args.iter().filter(|a| *a != "--deep").collect();
+    let mut cmd = cargo();
+    if has_nextest() {
+        cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    } else {
+        println!(
+            "xtask: cargo-nextest is not installed; falling back to `cargo test` (install it with `cargo install cargo-nextest`)"
+        );
+        cmd.args(["test", "--workspace", "--no-fail-fast"]);
+    }
+    cmd.args(rest);
+    if deep {
+        cmd.env(
+            "PROPTEST_CASES",
+            env::var("PROPTEST_CASES").unwrap_or_else(|_| "512".to_owned()),
+        );
+        cmd.env("FIREDRILL_DEEP", "1");
+    }
+    run(cmd)
+}
+
+fn bench(args: &[String]) -> Result {
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--release",
+        "--quiet",
+        "--package",
+        "firedrill-bench",
+        "--",
+    ]);
+    cmd.args(args);
+    run(cmd)
+}
+
+fn state_dir() -> PathBuf {
+    root().join("target").join("firedrill-up")
+}
+
+fn build_firedrill() -> Result<PathBuf> {
+    let mut cmd = cargo();
+    cmd.args(["build", "--quiet", "--package", "firedrill", "--bin", "firedrill"]);
+    run(cmd)?;
+    let target = env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"));
+    Ok(target.join("debug").join("firedrill"))
+}
+
+fn flag_value(args: &[String], flag: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn up(args: &[String]) -> Result {
+    let port = flag_value(args, "--port").unwrap_or_else(|| "4566".to_owned());
+    let firedrill = build_firedrill()?;
+    let dir = state_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("could not create {}: {e}", dir.display()))?;
+    let pid_file = dir.join("serve.pid");
+    if pid_file.exists() {
+        return Err(format!(
+            "an emulator started by `cargo xtask up` may still run (pid file {}); run `cargo xtask down` first",
+            pid_file.display()
+        ));
+    }
+    let log = std::fs::File::create(dir.join("serve.log")).map_err(|e| e.to_string())?;
+    let child = Command::new(&firedrill)
+        .args(["serve", "--port", &port, "--simulated-clock"])
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("could not start {}: {e}", firedrill.display()))?;
+    std::fs::write(&pid_file, child.id().to_string()).map_err(|e| e.to_string())?;
+    let endpoint = format!("http://127.0.0.1:{port}");
+    wait_for_health(&firedrill, &endpoint)?;
+    seed_into(&firedrill, &endpoint)?;
+    println!(
+        "firedrill is up (pid {}, log {}).",
+        child.id(),
+        dir.join("serve.log").display()
+    );
+    println!("export AWS_ENDPOINT_URL={endpoint}");
+    println!("export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1");
+    println!("Stop it with `cargo xtask down`.");
+    Ok(())
+}
+
+fn wait_for_health(firedrill: &Path, endpoint: &str) -> Result {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let ok = Command::new(firedrill)
+            .args(["admin", "--endpoint", endpoint, "health"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if ok {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err(format!(
+        "the emulator did not answer at {endpoint} within 30 s; see target/firedrill-up/serve.log"
+    ))
+}
+
+fn seed_into(firedrill: &Path, endpoint: &str) -> Result {
+    let mut cmd = Command::new(firedrill);
+    cmd.args(["seed", "--endpoint", endpoint]);
+    run(cmd)
+}
+
+fn seed(args: &[String]) -> Result {
+    let endpoint = flag_value(args, "--endpoint").unwrap_or_else(|| "http://127.0.0.1:4566".to_owned());
+    let firedrill = build_firedrill()?;
+    seed_into(&firedrill, &endpoint)
+}
+
+fn down() -> Result {
+    let pid_file = state_dir().join("serve.pid");
+    let pid = std::fs::read_to_string(&pid_file)
+        .map_err(|_| "nothing to stop: `cargo xtask up` has not started an emulator".to_owned())?;
+    let pid = pid.trim();
+    // SIGINT lets `firedrill serve` stop its PostgreSQL servers and remove its files.
+    let mut kill = Command::new("kill");
+    kill.args(["-INT", pid]);
+    let sent = run(kill);
+    let _ = std::fs::remove_file(&pid_file);
+    sent?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline && Path::new(&format!("/proc/{pid}")).exists() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!("stopped the emulator (pid {pid})");
+    Ok(())
+}
+
+fn ci() -> Result {
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    run(fmt)?;
+    let mut clippy = cargo();
+    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    run(clippy)?;
+    test(&[])
+}
