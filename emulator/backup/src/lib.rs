@@ -1,1 +1,148 @@
-//! placeholder until the service lands.
+//! AWS Backup for the firedrill emulator: vaults, plans and rules on the
+//! emulator clock, selections by ARN and by tag, backup / copy / restore
+//! jobs with AWS's states, recovery points with lifecycles, cross-region
+//! copies, and an audit trail of every backup operation.
+//!
+//! # Shape
+//!
+//! - [`protocol`]: the REST-JSON wire format (an axum router over the paths
+//!   of botocore's `backup/2018-11-15` model);
+//! - [`engine`]: the state and every operation, with no HTTP;
+//! - [`scheduler`]: what happens as the clock moves ([`Backup`]'s `tick`);
+//! - [`cron`]: AWS's six-field cron expressions;
+//! - [`selection`]: which resources a backup selection picks;
+//! - [`provider`]: the seam to the services whose data is protected;
+//! - [`error`]: AWS Backup's error codes and their REST-JSON shape.
+//!
+//! # The provider seam
+//!
+//! This crate does not know DynamoDB, RDS or S3. The integrator gives
+//! [`Backup::new`] one [`ResourceProvider`] per kind of resource:
+//!
+//! ```text
+//! pub trait ResourceProvider: Send + Sync + 'static {
+//!     fn resource_type(&self) -> &'static str;              // "DynamoDB", "RDS", "Aurora", "S3"
+//!     fn owns(&self, resource_arn: &str) -> bool;
+//!     fn list_resources(&self, region: &str) -> Vec<ProtectedResource>;   // {arn, name, tags}
+//!     fn backup(&self, request: BackupRequest) -> BoxFuture<'_, Result<RecoveryPointData, ProviderError>>;
+//!     fn copy_to_region(&self, request: CopyRequest) -> BoxFuture<'_, Result<RecoveryPointData, ProviderError>>;
+//!     fn restore(&self, request: RestoreRequest) -> BoxFuture<'_, Result<String, ProviderError>>;
+//!     fn delete(&self, data: RecoveryPointData) -> BoxFuture<'_, Result<(), ProviderError>>;
+//! }
+//! ```
+//!
+//! A [`RecoveryPointData`] is an opaque payload (`Arc<dyn Any + Send + Sync>`)
+//! kept with the recovery point, plus its size and, for DynamoDB and RDS,
+//! the provider's own backup ARN that AWS uses as the recovery point ARN
+//! (S3 recovery points get `arn:aws:backup:<region>:<account>:recovery-point:<UUID>`).
+//! Requests are owned structs so an implementation can move them into its
+//! future.
+//!
+//! # Timing
+//!
+//! Jobs take `env.config.timings.backup_job_duration` of emulator time.
+//! A backup job calls the provider when it starts, so the data captured is
+//! the resource as it is at that call: `StartBackupJob` starts at once;
+//! a scheduled run starts its jobs during the tick that passes its cron
+//! instant, and stamps them with that instant, so after a clock jump the
+//! data is what the provider returns during the tick (later than the stamp).
+//! Copy actions start when the backup job completes; a copy in the
+//! destination region gets its own recovery point ARN. Restore jobs run in
+//! the background: PENDING, RUNNING while the provider restores, COMPLETED
+//! once the duration has passed. Recovery points past `DeleteAt` go
+//! DELETING, the provider frees them, and they are gone.
+//!
+//! # Audit
+//!
+//! Every backup, copy, restore and deletion (and every vault, plan and
+//! selection change) is recorded with `env.audit`: who (the caller's
+//! principal, or `firedrill` for scheduled work), what, when and the result.
+
+pub mod cron;
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod protocol;
+pub mod provider;
+pub mod scheduler;
+pub mod selection;
+
+pub use engine::Engine;
+pub use error::BackupError;
+pub use provider::{
+    BackupRequest, CopyRequest, ProtectedResource, ProviderError, RecoveryPointData, ResourceProvider,
+    RestoreRequest,
+};
+
+use chrono::{DateTime, Utc};
+use firedrill_emu_core::service::BoxFuture;
+use firedrill_emu_core::{AwsService, Body, Environment, RequestContext};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// The AWS Backup service.
+pub struct Backup {
+    engine: Arc<Engine>,
+    router: axum::Router,
+}
+
+impl std::fmt::Debug for Backup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backup")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Backup {
+    /// AWS Backup over `providers` (one per kind of protected resource).
+    pub fn new(env: &Environment, providers: Vec<Arc<dyn ResourceProvider>>) -> Arc<Self> {
+        let engine = Arc::new(Engine::new(env.clone(), providers));
+        let router = protocol::router(engine.clone());
+        Arc::new(Self { engine, router })
+    }
+
+    /// The engine, for in-process callers (the same state the API serves).
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Runs everything due at `now`: scheduled runs, job completions, copy
+    /// actions and lifecycle expiry. This is what `tick` does.
+    pub async fn run_due_jobs(&self, now: DateTime<Utc>) {
+        self.engine.tick(now).await;
+    }
+}
+
+impl AwsService for Backup {
+    fn signing_names(&self) -> &'static [&'static str] {
+        &["backup"]
+    }
+
+    fn handle(
+        &self,
+        ctx: RequestContext,
+        mut req: http::Request<Body>,
+    ) -> BoxFuture<'_, http::Response<Body>> {
+        Box::pin(async move {
+            req.extensions_mut().insert(ctx);
+            match self.router.clone().oneshot(req).await {
+                Ok(resp) => resp,
+                Err(never) => match never {},
+            }
+        })
+    }
+
+    fn tick(&self, now: DateTime<Utc>) -> BoxFuture<'_, ()> {
+        Box::pin(self.run_due_jobs(now))
+    }
+
+    fn reset(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move { self.engine.reset() })
+    }
+
+    fn set_region_available(&self, region: &str, available: bool) -> BoxFuture<'_, ()> {
+        self.engine.set_region_available(region, available);
+        Box::pin(async {})
+    }
+}

@@ -1,0 +1,1732 @@
+//! The AWS Backup engine: per-region state (vaults, plans, selections,
+//! jobs, recovery points) and every operation on it, with no HTTP.
+//!
+//! Locks: all state sits behind one `parking_lot` mutex that is never held
+//! across an `.await`. Work that calls a [`ResourceProvider`] takes what it
+//! needs under the lock, calls the provider with the lock released, then
+//! applies the answer under the lock again.
+//!
+//! Timing (emulator clock): a backup job is created, the provider's backup
+//! runs when the job starts (so the data captured is the resource as it is
+//! at that call), and the job completes `backup_job_duration` after its
+//! start. `StartBackupJob` starts the job at once. Scheduled runs are in
+//! [`crate::scheduler`].
+
+use crate::error::{BackupError, BackupResult};
+use crate::model::*;
+use crate::provider::{BackupRequest, CopyRequest, ProtectedResource, ResourceProvider, RestoreRequest};
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use firedrill_emu_core::Environment;
+use firedrill_emu_core::arn::Arn;
+use firedrill_emu_core::audit::AuditEvent;
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The principal recorded for work the emulator does on its own.
+pub const SYSTEM_PRINCIPAL: &str = "firedrill";
+
+/// One region's AWS Backup state.
+#[derive(Debug, Default)]
+pub struct RegionState {
+    /// Vaults by name.
+    pub vaults: BTreeMap<String, Vault>,
+    /// Plans by id (deleted plans stay, with a deletion date).
+    pub plans: BTreeMap<String, Plan>,
+    /// Recovery points by ARN.
+    pub recovery_points: BTreeMap<String, RecoveryPoint>,
+    /// Backup jobs, oldest first.
+    pub backup_jobs: Vec<BackupJob>,
+    /// Copy jobs whose source is in this region, oldest first.
+    pub copy_jobs: Vec<CopyJob>,
+    /// Restore jobs, oldest first.
+    pub restore_jobs: Vec<RestoreJob>,
+    /// What is known of each backed-up resource.
+    pub protected: BTreeMap<String, ProtectedInfo>,
+}
+
+/// The whole service's state.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Per region.
+    pub regions: BTreeMap<String, RegionState>,
+    /// Regions in an outage, since when (emulator time).
+    pub down_since: BTreeMap<String, DateTime<Utc>>,
+    /// Past outages: region, start, end (emulator time).
+    pub outage_windows: Vec<(String, DateTime<Utc>, DateTime<Utc>)>,
+}
+
+impl State {
+    /// A region's state, created on first use.
+    pub fn region(&mut self, region: &str) -> &mut RegionState {
+        self.regions.entry(region.to_owned()).or_default()
+    }
+}
+
+/// Filters of `ListBackupJobs`.
+#[derive(Debug, Clone, Default)]
+pub struct BackupJobFilter {
+    /// `state`.
+    pub state: Option<String>,
+    /// `resourceArn`.
+    pub resource_arn: Option<String>,
+    /// `backupVaultName`.
+    pub vault_name: Option<String>,
+    /// `resourceType`.
+    pub resource_type: Option<String>,
+    /// `createdAfter`.
+    pub created_after: Option<DateTime<Utc>>,
+    /// `createdBefore`.
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+/// Filters of `ListCopyJobs`.
+#[derive(Debug, Clone, Default)]
+pub struct CopyJobFilter {
+    /// `state`.
+    pub state: Option<String>,
+    /// `resourceArn`.
+    pub resource_arn: Option<String>,
+    /// `destinationVaultArn`.
+    pub destination_vault_arn: Option<String>,
+    /// `resourceType`.
+    pub resource_type: Option<String>,
+    /// `sourceRecoveryPointArn`.
+    pub source_recovery_point_arn: Option<String>,
+}
+
+/// Filters of `ListRecoveryPointsByBackupVault`.
+#[derive(Debug, Clone, Default)]
+pub struct RecoveryPointFilter {
+    /// `resourceArn`.
+    pub resource_arn: Option<String>,
+    /// `resourceType`.
+    pub resource_type: Option<String>,
+    /// `backupPlanId`.
+    pub plan_id: Option<String>,
+    /// `createdAfter`.
+    pub created_after: Option<DateTime<Utc>>,
+    /// `createdBefore`.
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+/// The parameters of `StartBackupJob` (or of one scheduled job).
+#[derive(Debug, Clone, Default)]
+pub struct StartBackup {
+    /// The target vault.
+    pub vault_name: String,
+    /// The resource.
+    pub resource_arn: String,
+    /// The role.
+    pub iam_role_arn: String,
+    /// Start window in minutes.
+    pub start_window_minutes: Option<i64>,
+    /// Completion window in minutes.
+    pub complete_window_minutes: Option<i64>,
+    /// The recovery point's lifecycle.
+    pub lifecycle: Option<Lifecycle>,
+    /// Tags for the recovery point.
+    pub recovery_point_tags: BTreeMap<String, String>,
+}
+
+/// The engine.
+pub struct Engine {
+    pub(crate) env: Environment,
+    pub(crate) providers: Vec<Arc<dyn ResourceProvider>>,
+    pub(crate) state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field(
+                "providers",
+                &self
+                    .providers
+                    .iter()
+                    .map(|p| p.resource_type())
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fresh upper-case UUID, the form AWS Backup uses for job ids and
+/// native recovery point ARNs.
+pub(crate) fn upper_uuid() -> String {
+    uuid::Uuid::new_v4().to_string().to_uppercase()
+}
+
+fn lower_uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn version_id() -> String {
+    base64::engine::general_purpose::STANDARD.encode(lower_uuid())
+}
+
+fn vault_name_valid(name: &str) -> bool {
+    (2..=50).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn rule_like_name_valid(name: &str) -> bool {
+    (1..=50).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+}
+
+/// Validates a lifecycle as AWS does: positive days, and a recovery point
+/// that goes to cold storage stays there at least 90 days.
+pub fn validate_lifecycle(lifecycle: &Lifecycle) -> BackupResult<()> {
+    for (name, days) in [
+        (
+            "MoveToColdStorageAfterDays",
+            lifecycle.move_to_cold_storage_after_days,
+        ),
+        ("DeleteAfterDays", lifecycle.delete_after_days),
+    ] {
+        if let Some(d) = days
+            && d < 1
+        {
+            return Err(BackupError::invalid(format!(
+                "{name} must be at least 1 day, got {d}"
+            )));
+        }
+    }
+    if let (Some(cold), Some(delete)) = (
+        lifecycle.move_to_cold_storage_after_days,
+        lifecycle.delete_after_days,
+    ) && delete < cold + MIN_COLD_STORAGE_DAYS
+    {
+        return Err(BackupError::invalid(format!(
+            "Invalid lifecycle. DeleteAfterDays ({delete}) must be at least 90 days greater than MoveToColdStorageAfterDays ({cold}): backups transitioned to cold storage must be stored there for a minimum of 90 days"
+        )));
+    }
+    Ok(())
+}
+
+/// The region and name of a backup vault ARN.
+pub fn parse_vault_arn(arn: &str) -> BackupResult<(String, String)> {
+    let parsed = Arn::parse(arn).map_err(|_| BackupError::invalid(format!("Invalid ARN: {arn}")))?;
+    let name = parsed
+        .resource
+        .strip_prefix("backup-vault:")
+        .filter(|_| parsed.service == "backup" && !parsed.region.is_empty());
+    match name {
+        Some(name) => Ok((parsed.region, name.to_owned())),
+        None => Err(BackupError::invalid(format!("{arn} is not a backup vault ARN"))),
+    }
+}
+
+impl Engine {
+    /// An engine over `providers`.
+    pub fn new(env: Environment, providers: Vec<Arc<dyn ResourceProvider>>) -> Self {
+        Self {
+            env,
+            providers,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// The account id.
+    pub fn account(&self) -> &str {
+        self.env.account_id()
+    }
+
+    /// The current emulator instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.env.now()
+    }
+
+    /// A vault's ARN.
+    pub fn vault_arn(&self, region: &str, name: &str) -> String {
+        format!("arn:aws:backup:{region}:{}:backup-vault:{name}", self.account())
+    }
+
+    /// The provider owning `arn`, by index.
+    pub fn provider_for(&self, arn: &str) -> Option<usize> {
+        self.providers.iter().position(|p| p.owns(arn))
+    }
+
+    /// Records an operation in the audit trail.
+    pub fn audit<T>(
+        &self,
+        principal: &str,
+        name: &str,
+        region: &str,
+        resource: &str,
+        result: &BackupResult<T>,
+    ) {
+        let result = match result {
+            Ok(_) => "Success".to_owned(),
+            Err(e) => e.code().to_owned(),
+        };
+        self.audit_result(principal, name, region, resource, &result);
+    }
+
+    /// Records an operation with a given result text.
+    pub fn audit_result(&self, principal: &str, name: &str, region: &str, resource: &str, result: &str) {
+        self.env.audit.record(AuditEvent {
+            event_time: self.now(),
+            event_source: "backup".to_owned(),
+            event_name: name.to_owned(),
+            region: region.to_owned(),
+            principal: principal.to_owned(),
+            resource: resource.to_owned(),
+            result: result.to_owned(),
+        });
+    }
+
+    /// Forgets everything.
+    pub fn reset(&self) {
+        *self.state.lock() = State::default();
+    }
+
+    /// Records a region going dark or coming back.
+    pub fn set_region_available(&self, region: &str, available: bool) {
+        let now = self.now();
+        let mut st = self.state.lock();
+        if available {
+            if let Some(since) = st.down_since.remove(region) {
+                st.outage_windows.push((region.to_owned(), since, now));
+            }
+        } else {
+            st.down_since.entry(region.to_owned()).or_insert(now);
+        }
+    }
+
+    // ----- vaults -----
+
+    /// `CreateBackupVault`.
+    pub fn create_vault(
+        &self,
+        principal: &str,
+        region: &str,
+        name: &str,
+        encryption_key_arn: Option<String>,
+        tags: BTreeMap<String, String>,
+        creator_request_id: Option<String>,
+    ) -> BackupResult<Vault> {
+        let result = (|| {
+            if !vault_name_valid(name) {
+                return Err(BackupError::invalid(format!(
+                    "Invalid backup vault name {name:?}: it must match ^[a-zA-Z0-9\\-\\_]{{2,50}}$"
+                )));
+            }
+            if let Some(key) = &encryption_key_arn {
+                Arn::parse(key)
+                    .ok()
+                    .filter(|a| a.service == "kms")
+                    .ok_or_else(|| BackupError::invalid(format!("Invalid EncryptionKeyArn: {key}")))?;
+            }
+            let now = self.now();
+            let mut st = self.state.lock();
+            let rs = st.region(region);
+            if rs.vaults.contains_key(name) {
+                return Err(BackupError::AlreadyExists(format!(
+                    "Backup vault with the same name already exists: {name}"
+                )));
+            }
+            let customer = encryption_key_arn.is_some();
+            let key = encryption_key_arn
+                .unwrap_or_else(|| format!("arn:aws:kms:{region}:{}:key/{}", self.account(), lower_uuid()));
+            let vault = Vault {
+                name: name.to_owned(),
+                arn: self.vault_arn(region, name),
+                encryption_key_arn: key,
+                customer_managed_key: customer,
+                creation_date: now,
+                creator_request_id,
+                tags,
+            };
+            rs.vaults.insert(name.to_owned(), vault.clone());
+            Ok(vault)
+        })();
+        self.audit(
+            principal,
+            "CreateBackupVault",
+            region,
+            &self.vault_arn(region, name),
+            &result,
+        );
+        result
+    }
+
+    /// `DescribeBackupVault`: the vault and its number of recovery points.
+    pub fn describe_vault(&self, region: &str, name: &str) -> BackupResult<(Vault, usize)> {
+        let mut st = self.state.lock();
+        let rs = st.region(region);
+        let vault = rs
+            .vaults
+            .get(name)
+            .cloned()
+            .ok_or_else(|| vault_not_found(name))?;
+        let count = rs
+            .recovery_points
+            .values()
+            .filter(|rp| rp.vault_name == name)
+            .count();
+        Ok((vault, count))
+    }
+
+    /// `ListBackupVaults`.
+    pub fn list_vaults(&self, region: &str) -> Vec<(Vault, usize)> {
+        let mut st = self.state.lock();
+        let rs = st.region(region);
+        let mut out: Vec<(Vault, usize)> = rs
+            .vaults
+            .values()
+            .map(|v| {
+                let n = rs
+                    .recovery_points
+                    .values()
+                    .filter(|rp| rp.vault_name == v.name)
+                    .count();
+                (v.clone(), n)
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            a.0.creation_date
+                .cmp(&b.0.creation_date)
+                .then(a.0.name.cmp(&b.0.name))
+        });
+        out
+    }
+
+    /// `DeleteBackupVault`.
+    pub fn delete_vault(&self, principal: &str, region: &str, name: &str) -> BackupResult<()> {
+        let result = (|| {
+            let mut st = self.state.lock();
+            let rs = st.region(region);
+            if !rs.vaults.contains_key(name) {
+                return Err(vault_not_found(name));
+            }
+            if rs.recovery_points.values().any(|rp| rp.vault_name == name) {
+                return Err(BackupError::InvalidRequest(format!(
+                    "Backup vault {name} cannot be deleted because it contains recovery points"
+                )));
+            }
+            rs.vaults.remove(name);
+            Ok(())
+        })();
+        self.audit(
+            principal,
+            "DeleteBackupVault",
+            region,
+            &self.vault_arn(region, name),
+            &result,
+        );
+        result
+    }
+
+    // ----- plans -----
+
+    fn build_rules(
+        &self,
+        rs: &RegionState,
+        input: &PlanInput,
+        previous: Option<&[Rule]>,
+    ) -> BackupResult<(String, Vec<Rule>)> {
+        let name = input
+            .backup_plan_name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| BackupError::missing("BackupPlan.BackupPlanName"))?;
+        if name.len() > 50 {
+            return Err(BackupError::invalid(
+                "BackupPlanName must be at most 50 characters",
+            ));
+        }
+        let inputs = input
+            .rules
+            .as_ref()
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| BackupError::missing("BackupPlan.Rules"))?;
+        let mut rules: Vec<Rule> = Vec::with_capacity(inputs.len());
+        for r in inputs {
+            let rule_name = r
+                .rule_name
+                .clone()
+                .ok_or_else(|| BackupError::missing("Rules.RuleName"))?;
+            if !rule_like_name_valid(&rule_name) {
+                return Err(BackupError::invalid(format!(
+                    "Invalid rule name {rule_name:?}: it must match ^[a-zA-Z0-9\\-\\_\\.]{{1,50}}$"
+                )));
+            }
+            if rules.iter().any(|x| x.rule_name == rule_name) {
+                return Err(BackupError::invalid(format!(
+                    "Rule names must be unique within a plan: {rule_name}"
+                )));
+            }
+            let vault = r
+                .target_backup_vault_name
+                .clone()
+                .ok_or_else(|| BackupError::missing("Rules.TargetBackupVaultName"))?;
+            if !rs.vaults.contains_key(&vault) {
+                return Err(BackupError::invalid(format!(
+                    "Backup vault {vault} does not exist in this region; create it before referencing it in a rule"
+                )));
+            }
+            let expr = r
+                .schedule_expression
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SCHEDULE.to_owned());
+            let schedule =
+                crate::cron::CronSchedule::parse(&expr).map_err(|e| BackupError::invalid(e.to_string()))?;
+            if let Some(tz) = &r.schedule_expression_timezone
+                && !matches!(tz.as_str(), "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT")
+            {
+                return Err(BackupError::invalid(format!(
+                    "ScheduleExpressionTimezone {tz:?} is not supported by firedrill; only UTC schedules are"
+                )));
+            }
+            let start = r.start_window_minutes.unwrap_or(DEFAULT_START_WINDOW_MINUTES);
+            if start < MIN_START_WINDOW_MINUTES {
+                return Err(BackupError::invalid(format!(
+                    "StartWindowMinutes must be at least 60 minutes, got {start}"
+                )));
+            }
+            let completion = r
+                .completion_window_minutes
+                .unwrap_or(DEFAULT_COMPLETION_WINDOW_MINUTES);
+            if completion < MIN_START_WINDOW_MINUTES {
+                return Err(BackupError::invalid(format!(
+                    "CompletionWindowMinutes must be at least 60 minutes, got {completion}"
+                )));
+            }
+            let lifecycle = r.lifecycle.clone().filter(|l| !l.is_empty());
+            if let Some(l) = &lifecycle {
+                validate_lifecycle(l)?;
+            }
+            let mut copy_actions = Vec::new();
+            for action in r.copy_actions.clone().unwrap_or_default() {
+                let arn = action
+                    .destination_backup_vault_arn
+                    .clone()
+                    .ok_or_else(|| BackupError::missing("CopyActions.DestinationBackupVaultArn"))?;
+                parse_vault_arn(&arn)?;
+                if let Some(l) = &action.lifecycle {
+                    validate_lifecycle(l)?;
+                }
+                copy_actions.push(action);
+            }
+            let rule_id = previous
+                .and_then(|p| p.iter().find(|x| x.rule_name == rule_name))
+                .map(|x| x.rule_id.clone())
+                .unwrap_or_else(lower_uuid);
+            rules.push(Rule {
+                rule_id,
+                rule_name,
+                target_backup_vault_name: vault,
+                schedule_expression: expr,
+                schedule,
+                start_window_minutes: start,
+                completion_window_minutes: completion,
+                lifecycle,
+                recovery_point_tags: r.recovery_point_tags.clone().unwrap_or_default(),
+                copy_actions,
+                enable_continuous_backup: r.enable_continuous_backup.unwrap_or(false),
+            });
+        }
+        Ok((name, rules))
+    }
+
+    /// `CreateBackupPlan`.
+    pub fn create_plan(
+        &self,
+        principal: &str,
+        region: &str,
+        input: &PlanInput,
+        tags: BTreeMap<String, String>,
+        creator_request_id: Option<String>,
+    ) -> BackupResult<Plan> {
+        let result = (|| {
+            let now = self.now();
+            let mut st = self.state.lock();
+            let rs = st.region(region);
+            let (name, rules) = self.build_rules(rs, input, None)?;
+            if let Some(existing) = rs
+                .plans
+                .values()
+                .find(|p| p.deletion_date.is_none() && p.current().plan_name == name)
+            {
+                return Err(BackupError::AlreadyExists(format!(
+                    "Backup plan with the name {name} already exists: {}",
+                    existing.arn
+                )));
+            }
+            let id = lower_uuid();
+            let plan = Plan {
+                arn: format!("arn:aws:backup:{region}:{}:backup-plan:{id}", self.account()),
+                id: id.clone(),
+                region: region.to_owned(),
+                creator_request_id,
+                creation_date: now,
+                deletion_date: None,
+                versions: vec![PlanVersion {
+                    version_id: version_id(),
+                    plan_name: name,
+                    rules,
+                    advanced_backup_settings: input.advanced_backup_settings.clone(),
+                    created: now,
+                    deleted: None,
+                }],
+                last_execution_date: None,
+                schedule_cursor: now,
+                tags,
+                selections: BTreeMap::new(),
+            };
+            rs.plans.insert(id, plan.clone());
+            Ok(plan)
+        })();
+        let resource = result.as_ref().map(|p| p.arn.clone()).unwrap_or_default();
+        self.audit(principal, "CreateBackupPlan", region, &resource, &result);
+        result
+    }
+
+    /// The plan `id` (deleted ones included).
+    pub fn get_plan(&self, region: &str, id: &str) -> BackupResult<Plan> {
+        let mut st = self.state.lock();
+        st.region(region)
+            .plans
+            .get(id)
+            .cloned()
+            .ok_or_else(|| plan_not_found(id))
+    }
+
+    /// `ListBackupPlans`.
+    pub fn list_plans(&self, region: &str, include_deleted: bool) -> Vec<Plan> {
+        let mut st = self.state.lock();
+        let mut plans: Vec<Plan> = st
+            .region(region)
+            .plans
+            .values()
+            .filter(|p| include_deleted || p.deletion_date.is_none())
+            .cloned()
+            .collect();
+        plans.sort_by(|a, b| a.creation_date.cmp(&b.creation_date).then(a.id.cmp(&b.id)));
+        plans
+    }
+
+    /// `UpdateBackupPlan`: a new version; rules keep their ids by name.
+    pub fn update_plan(
+        &self,
+        principal: &str,
+        region: &str,
+        id: &str,
+        input: &PlanInput,
+    ) -> BackupResult<Plan> {
+        let result = (|| {
+            let now = self.now();
+            let mut st = self.state.lock();
+            let rs = st.region(region);
+            let plan = rs
+                .plans
+                .get(id)
+                .filter(|p| p.deletion_date.is_none())
+                .ok_or_else(|| plan_not_found(id))?;
+            let (name, rules) = self.build_rules(rs, input, Some(&plan.current().rules))?;
+            let plan = rs.plans.get_mut(id).ok_or_else(|| plan_not_found(id))?;
+            if let Some(v) = plan.versions.last_mut() {
+                v.deleted = Some(now);
+            }
+            plan.versions.push(PlanVersion {
+                version_id: version_id(),
+                plan_name: name,
+                rules,
+                advanced_backup_settings: input.advanced_backup_settings.clone(),
+                created: now,
+                deleted: None,
+            });
+            Ok(plan.clone())
+        })();
+        let resource = result
+            .as_ref()
+            .map(|p| p.arn.clone())
+            .unwrap_or_else(|_| id.to_owned());
+        self.audit(principal, "UpdateBackupPlan", region, &resource, &result);
+        result
+    }
+
+    /// `DeleteBackupPlan`: refused while selections remain.
+    pub fn delete_plan(&self, principal: &str, region: &str, id: &str) -> BackupResult<Plan> {
+        let result = (|| {
+            let now = self.now();
+            let mut st = self.state.lock();
+            let rs = st.region(region);
+            let plan = rs
+                .plans
+                .get_mut(id)
+                .filter(|p| p.deletion_date.is_none())
+                .ok_or_else(|| plan_not_found(id))?;
+            if !plan.selections.is_empty() {
+                return Err(BackupError::InvalidRequest(
+                    "Related backup plan selections must be deleted prior to backup plan deletion".to_owned(),
+                ));
+            }
+            plan.deletion_date = Some(now);
+            if let Some(v) = plan.versions.last_mut() {
+                v.deleted = Some(now);
+            }
+            Ok(plan.clone())
+        })();
+        let resource = result
+            .as_ref()
+            .map(|p| p.arn.clone())
+            .unwrap_or_else(|_| id.to_owned());
+        self.audit(principal, "DeleteBackupPlan", region, &resource, &result);
+        result
+    }
+
+    // ----- selections -----
+
+    /// `CreateBackupSelection`.
+    pub fn create_selection(
+        &self,
+        principal: &str,
+        region: &str,
+        plan_id: &str,
+        input: &SelectionInput,
+        creator_request_id: Option<String>,
+    ) -> BackupResult<Selection> {
+        let result = (|| {
+            let name = input
+                .selection_name
+                .clone()
+                .ok_or_else(|| BackupError::missing("BackupSelection.SelectionName"))?;
+            if !rule_like_name_valid(&name) {
+                return Err(BackupError::invalid(format!(
+                    "Invalid selection name {name:?}: it must match ^[a-zA-Z0-9\\-\\_\\.]{{1,50}}$"
+                )));
+            }
+            let role = input
+                .iam_role_arn
+                .clone()
+                .ok_or_else(|| BackupError::missing("BackupSelection.IamRoleArn"))?;
+            if Arn::parse(&role).map(|a| a.service != "iam").unwrap_or(true) {
+                return Err(BackupError::invalid(format!("Invalid IamRoleArn: {role}")));
+            }
+            let mut list_of_tags = Vec::new();
+            for t in input.list_of_tags.clone().unwrap_or_default() {
+                let kind = t
+                    .condition_type
+                    .ok_or_else(|| BackupError::missing("ListOfTags.ConditionType"))?;
+                if kind != "STRINGEQUALS" {
+                    return Err(BackupError::invalid(format!(
+                        "Invalid ConditionType {kind:?}: only STRINGEQUALS is supported"
+                    )));
+                }
+                list_of_tags.push(TagCondition {
+                    key: t
+                        .condition_key
+                        .ok_or_else(|| BackupError::missing("ListOfTags.ConditionKey"))?,
+                    value: t
+                        .condition_value
+                        .ok_or_else(|| BackupError::missing("ListOfTags.ConditionValue"))?,
+                });
+            }
+            let conditions = input.conditions.clone().unwrap_or_default();
+            for c in conditions
+                .string_equals
+                .iter()
+                .chain(&conditions.string_not_equals)
+                .chain(&conditions.string_like)
+                .chain(&conditions.string_not_like)
+            {
+                if !c.key.starts_with("aws:ResourceTag/") {
+                    return Err(BackupError::invalid(format!(
+                        "Invalid condition key {:?}: conditions must be on aws:ResourceTag/<key>",
+                        c.key
+                    )));
+                }
+            }
+            let resources = input.resources.clone().unwrap_or_default();
+            let not_resources = input.not_resources.clone().unwrap_or_default();
+            for arn in resources.iter().chain(&not_resources) {
+                if arn != "*" && !arn.starts_with("arn:") {
+                    return Err(BackupError::invalid(format!("Invalid resource ARN {arn:?}")));
+                }
+            }
+            if resources.is_empty() && list_of_tags.is_empty() && !conditions.any() {
+                return Err(BackupError::invalid(
+                    "A backup selection needs Resources, ListOfTags or Conditions",
+                ));
+            }
+            let now = self.now();
+            let mut st = self.state.lock();
+            let plan = st
+                .region(region)
+                .plans
+                .get_mut(plan_id)
+                .filter(|p| p.deletion_date.is_none())
+                .ok_or_else(|| plan_not_found(plan_id))?;
+            if plan.selections.values().any(|s| s.name == name) {
+                return Err(BackupError::AlreadyExists(format!(
+                    "Backup selection with the name {name} already exists in plan {plan_id}"
+                )));
+            }
+            let selection = Selection {
+                id: lower_uuid(),
+                name,
+                iam_role_arn: role,
+                resources,
+                not_resources,
+                list_of_tags,
+                conditions,
+                creation_date: now,
+                creator_request_id,
+            };
+            plan.selections.insert(selection.id.clone(), selection.clone());
+            Ok(selection)
+        })();
+        self.audit(principal, "CreateBackupSelection", region, plan_id, &result);
+        result
+    }
+
+    /// `GetBackupSelection`.
+    pub fn get_selection(&self, region: &str, plan_id: &str, selection_id: &str) -> BackupResult<Selection> {
+        let plan = self.get_plan(region, plan_id)?;
+        plan.selections.get(selection_id).cloned().ok_or_else(|| {
+            BackupError::not_found(format!(
+                "Backup selection {selection_id} not found in plan {plan_id}"
+            ))
+        })
+    }
+
+    /// `ListBackupSelections`.
+    pub fn list_selections(&self, region: &str, plan_id: &str) -> BackupResult<Vec<Selection>> {
+        let plan = self.get_plan(region, plan_id)?;
+        let mut out: Vec<Selection> = plan.selections.into_values().collect();
+        out.sort_by(|a, b| a.creation_date.cmp(&b.creation_date).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// `DeleteBackupSelection`.
+    pub fn delete_selection(
+        &self,
+        principal: &str,
+        region: &str,
+        plan_id: &str,
+        selection_id: &str,
+    ) -> BackupResult<()> {
+        let result = (|| {
+            let mut st = self.state.lock();
+            let plan = st
+                .region(region)
+                .plans
+                .get_mut(plan_id)
+                .ok_or_else(|| plan_not_found(plan_id))?;
+            plan.selections.remove(selection_id).map(|_| ()).ok_or_else(|| {
+                BackupError::not_found(format!(
+                    "Backup selection {selection_id} not found in plan {plan_id}"
+                ))
+            })
+        })();
+        self.audit(principal, "DeleteBackupSelection", region, selection_id, &result);
+        result
+    }
+
+    // ----- backup jobs -----
+
+    fn resource_info(&self, provider: usize, region: &str, arn: &str) -> Option<ProtectedResource> {
+        self.providers
+            .get(provider)?
+            .list_resources(region)
+            .into_iter()
+            .find(|r| r.arn == arn)
+    }
+
+    /// `StartBackupJob`: the job starts at once, so the data captured is the
+    /// resource as it is at this call; it completes `backup_job_duration`
+    /// later on the emulator clock.
+    pub async fn start_backup_job(
+        &self,
+        principal: &str,
+        region: &str,
+        req: StartBackup,
+    ) -> BackupResult<BackupJob> {
+        let result = self.start_backup_job_inner(principal, region, req.clone()).await;
+        self.audit(principal, "StartBackupJob", region, &req.resource_arn, &result);
+        result
+    }
+
+    async fn start_backup_job_inner(
+        &self,
+        principal: &str,
+        region: &str,
+        req: StartBackup,
+    ) -> BackupResult<BackupJob> {
+        if req.vault_name.is_empty() {
+            return Err(BackupError::missing("BackupVaultName"));
+        }
+        if req.resource_arn.is_empty() {
+            return Err(BackupError::missing("ResourceArn"));
+        }
+        if req.iam_role_arn.is_empty() {
+            return Err(BackupError::missing("IamRoleArn"));
+        }
+        Arn::parse(&req.resource_arn)
+            .map_err(|_| BackupError::invalid(format!("Invalid ARN: {}", req.resource_arn)))?;
+        if Arn::parse(&req.iam_role_arn)
+            .map(|a| a.service != "iam")
+            .unwrap_or(true)
+        {
+            return Err(BackupError::invalid(format!(
+                "Invalid IamRoleArn: {}",
+                req.iam_role_arn
+            )));
+        }
+        let provider = self.provider_for(&req.resource_arn).ok_or_else(|| {
+            BackupError::invalid(format!(
+                "Resource type of {} is not supported: firedrill protects DynamoDB tables, RDS databases and S3 buckets",
+                req.resource_arn
+            ))
+        })?;
+        if let Some(l) = &req.lifecycle {
+            validate_lifecycle(l)?;
+        }
+        if let Some(w) = req.start_window_minutes
+            && w < MIN_START_WINDOW_MINUTES
+        {
+            return Err(BackupError::invalid(format!(
+                "StartWindowMinutes must be at least 60 minutes, got {w}"
+            )));
+        }
+        let vault_arn = {
+            let mut st = self.state.lock();
+            let rs = st.region(region);
+            rs.vaults
+                .get(&req.vault_name)
+                .map(|v| v.arn.clone())
+                .ok_or_else(|| vault_not_found(&req.vault_name))?
+        };
+        let now = self.now();
+        let name = self
+            .resource_info(provider, region, &req.resource_arn)
+            .map(|r| r.name)
+            .unwrap_or_else(|| resource_name_from_arn(&req.resource_arn));
+        let job = BackupJob {
+            id: upper_uuid(),
+            region: region.to_owned(),
+            vault_name: req.vault_name.clone(),
+            vault_arn,
+            resource_arn: req.resource_arn.clone(),
+            resource_type: self.providers[provider].resource_type().to_owned(),
+            resource_name: name,
+            iam_role_arn: req.iam_role_arn.clone(),
+            state: BackupJobState::Created,
+            status_message: None,
+            creation_date: now,
+            start_by: now
+                + Duration::minutes(req.start_window_minutes.unwrap_or(DEFAULT_START_WINDOW_MINUTES)),
+            started: None,
+            expected_completion_date: None,
+            completion_date: None,
+            completion_window_minutes: req
+                .complete_window_minutes
+                .unwrap_or(DEFAULT_COMPLETION_WINDOW_MINUTES),
+            lifecycle: req.lifecycle.clone().filter(|l| !l.is_empty()),
+            recovery_point_arn: None,
+            size_bytes: 0,
+            created_by: None,
+            provider,
+            data: None,
+            recovery_point_tags: req.recovery_point_tags.clone(),
+            copy_actions: Vec::new(),
+            continuous: false,
+            principal: principal.to_owned(),
+        };
+        let id = job.id.clone();
+        self.state.lock().region(region).backup_jobs.push(job);
+        self.run_backup_job(region, &id, now).await;
+        let mut st = self.state.lock();
+        st.region(region)
+            .backup_jobs
+            .iter()
+            .find(|j| j.id == id)
+            .cloned()
+            .ok_or_else(|| BackupError::not_found(format!("Backup job {id} vanished")))
+    }
+
+    /// Starts a CREATED job at `started`: calls the provider, then marks the
+    /// job RUNNING (or FAILED) and completes it if its duration has passed.
+    pub(crate) async fn run_backup_job(&self, region: &str, id: &str, started: DateTime<Utc>) {
+        let request = {
+            let mut st = self.state.lock();
+            let Some(job) = st.region(region).backup_jobs.iter_mut().find(|j| j.id == id) else {
+                return;
+            };
+            job.state = BackupJobState::Running;
+            job.started = Some(started);
+            BackupRequest {
+                region: region.to_owned(),
+                resource_arn: job.resource_arn.clone(),
+                job_id: job.id.clone(),
+                continuous: job.continuous,
+                scheduled_at: job.creation_date,
+            }
+        };
+        let Some(provider) = ({
+            let mut st = self.state.lock();
+            st.region(region)
+                .backup_jobs
+                .iter()
+                .find(|j| j.id == id)
+                .map(|j| j.provider)
+        })
+        .and_then(|p| self.providers.get(p).cloned()) else {
+            return;
+        };
+        let answer = provider.backup(request).await;
+        let duration = self.env.config.timings.backup_job_duration;
+        let mut failed = None;
+        {
+            let mut st = self.state.lock();
+            let Some(job) = st.region(region).backup_jobs.iter_mut().find(|j| j.id == id) else {
+                return;
+            };
+            match answer {
+                Ok(data) => {
+                    let arn = data.native_arn.clone().unwrap_or_else(|| {
+                        format!(
+                            "arn:aws:backup:{region}:{}:recovery-point:{}",
+                            self.account(),
+                            upper_uuid()
+                        )
+                    });
+                    job.recovery_point_arn = Some(arn);
+                    job.size_bytes = data.size_bytes;
+                    job.data = Some(data);
+                    job.expected_completion_date = Some(started + duration);
+                }
+                Err(e) => {
+                    job.state = BackupJobState::Failed;
+                    job.status_message = Some(e.to_string());
+                    job.completion_date = Some(self.env.now().max(started));
+                    failed = Some((job.principal.clone(), job.resource_arn.clone(), e.to_string()));
+                }
+            }
+        }
+        if let Some((principal, resource, message)) = failed {
+            tracing::info!(region, job = id, %message, "backup job failed");
+            self.audit_result(&principal, "BackupJobFailed", region, &resource, "FAILED");
+        }
+    }
+
+    /// `DescribeBackupJob` (any region's job is found by id in `region` only).
+    pub fn describe_backup_job(&self, region: &str, id: &str) -> BackupResult<BackupJob> {
+        let mut st = self.state.lock();
+        st.region(region)
+            .backup_jobs
+            .iter()
+            .find(|j| j.id == id)
+            .cloned()
+            .ok_or_else(|| BackupError::not_found(format!("Backup job {id} not found")))
+    }
+
+    /// `ListBackupJobs`.
+    pub fn list_backup_jobs(&self, region: &str, f: &BackupJobFilter) -> Vec<BackupJob> {
+        let mut st = self.state.lock();
+        st.region(region)
+            .backup_jobs
+            .iter()
+            .filter(|j| f.state.as_deref().is_none_or(|s| s == j.state.as_str()))
+            .filter(|j| f.resource_arn.as_deref().is_none_or(|s| s == j.resource_arn))
+            .filter(|j| f.vault_name.as_deref().is_none_or(|s| s == j.vault_name))
+            .filter(|j| f.resource_type.as_deref().is_none_or(|s| s == j.resource_type))
+            .filter(|j| f.created_after.is_none_or(|t| j.creation_date > t))
+            .filter(|j| f.created_before.is_none_or(|t| j.creation_date < t))
+            .cloned()
+            .collect()
+    }
+
+    // ----- copy jobs -----
+
+    /// `StartCopyJob`: copies a recovery point into the destination vault
+    /// (normally in another region). The provider's copy runs at once; the
+    /// job completes `backup_job_duration` later.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start_copy_job(
+        &self,
+        principal: &str,
+        region: &str,
+        recovery_point_arn: &str,
+        source_vault_name: &str,
+        destination_vault_arn: &str,
+        iam_role_arn: &str,
+        lifecycle: Option<Lifecycle>,
+    ) -> BackupResult<CopyJob> {
+        let result = (async {
+            if recovery_point_arn.is_empty() {
+                return Err(BackupError::missing("RecoveryPointArn"));
+            }
+            if source_vault_name.is_empty() {
+                return Err(BackupError::missing("SourceBackupVaultName"));
+            }
+            if destination_vault_arn.is_empty() {
+                return Err(BackupError::missing("DestinationBackupVaultArn"));
+            }
+            if iam_role_arn.is_empty() {
+                return Err(BackupError::missing("IamRoleArn"));
+            }
+            parse_vault_arn(destination_vault_arn)?;
+            if let Some(l) = &lifecycle {
+                validate_lifecycle(l)?;
+            }
+            let id = {
+                let now = self.now();
+                let mut st = self.state.lock();
+                let rs = st.region(region);
+                if !rs.vaults.contains_key(source_vault_name) {
+                    return Err(vault_not_found(source_vault_name));
+                }
+                let rp = rs
+                    .recovery_points
+                    .get(recovery_point_arn)
+                    .filter(|rp| rp.vault_name == source_vault_name)
+                    .ok_or_else(|| rp_not_found(recovery_point_arn))?;
+                if rp.status != RecoveryPointStatus::Completed {
+                    return Err(BackupError::InvalidRequest(format!(
+                        "Recovery point {recovery_point_arn} is {} and cannot be copied",
+                        rp.status.as_str()
+                    )));
+                }
+                let job = self.new_copy_job(
+                    rp,
+                    destination_vault_arn,
+                    lifecycle.clone(),
+                    iam_role_arn,
+                    None,
+                    now,
+                    principal,
+                );
+                let id = job.id.clone();
+                rs.copy_jobs.push(job);
+                id
+            };
+            self.run_copy_job(region, &id).await;
+            self.describe_copy_job(region, &id)
+        })
+        .await;
+        self.audit(principal, "StartCopyJob", region, recovery_point_arn, &result);
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new_copy_job(
+        &self,
+        rp: &RecoveryPoint,
+        destination_vault_arn: &str,
+        lifecycle: Option<Lifecycle>,
+        iam_role_arn: &str,
+        created_by_backup_job_id: Option<String>,
+        created: DateTime<Utc>,
+        principal: &str,
+    ) -> CopyJob {
+        let (dest_region, dest_name) = parse_vault_arn(destination_vault_arn).unwrap_or_default();
+        CopyJob {
+            id: upper_uuid(),
+            source_region: rp.region.clone(),
+            source_vault_arn: rp.vault_arn.clone(),
+            source_recovery_point_arn: rp.arn.clone(),
+            destination_vault_arn: destination_vault_arn.to_owned(),
+            destination_region: dest_region,
+            destination_vault_name: dest_name,
+            destination_recovery_point_arn: None,
+            // Without its own lifecycle, a copy keeps the source's.
+            destination_lifecycle: lifecycle
+                .filter(|l| !l.is_empty())
+                .or_else(|| rp.lifecycle.clone()),
+            resource_arn: rp.resource_arn.clone(),
+            resource_type: rp.resource_type.clone(),
+            resource_name: rp.resource_name.clone(),
+            creation_date: created,
+            completion_date: None,
+            state: JobState::Created,
+            status_message: None,
+            size_bytes: rp.size_bytes,
+            iam_role_arn: iam_role_arn.to_owned(),
+            created_by: rp.created_by.clone(),
+            created_by_backup_job_id,
+            provider: rp.provider,
+            data: Some(rp.data.clone()),
+            source_creation_date: rp.creation_date,
+            continuous: rp.continuous,
+            principal: principal.to_owned(),
+        }
+    }
+
+    /// Runs a CREATED copy job: checks the destination, calls the provider
+    /// and marks the job RUNNING (or FAILED).
+    pub(crate) async fn run_copy_job(&self, region: &str, id: &str) {
+        let prepared = {
+            let mut st = self.state.lock();
+            let dest_down = |r: &str| self.env.outages.is_down(r);
+            let job = st.region(region).copy_jobs.iter().find(|j| j.id == id).cloned();
+            let Some(job) = job else { return };
+            let dest_exists = st
+                .regions
+                .get(&job.destination_region)
+                .is_some_and(|rs| rs.vaults.contains_key(&job.destination_vault_name));
+            let problem = if !self.env.config.serves_region(&job.destination_region) {
+                Some(format!(
+                    "Destination region {} is not served by this emulator",
+                    job.destination_region
+                ))
+            } else if dest_down(&job.destination_region) {
+                Some(format!(
+                    "Destination region {} is unavailable",
+                    job.destination_region
+                ))
+            } else if !dest_exists {
+                Some(format!(
+                    "Destination backup vault {} does not exist",
+                    job.destination_vault_arn
+                ))
+            } else {
+                None
+            };
+            let job = st.region(region).copy_jobs.iter_mut().find(|j| j.id == id);
+            let Some(job) = job else { return };
+            match problem {
+                Some(message) => {
+                    job.state = JobState::Failed;
+                    job.status_message = Some(message);
+                    job.completion_date = Some(job.creation_date);
+                    job.data = None;
+                    None
+                }
+                None => {
+                    job.state = JobState::Running;
+                    job.data.clone().map(|data| {
+                        (
+                            job.provider,
+                            CopyRequest {
+                                data,
+                                source_region: region.to_owned(),
+                                dest_region: job.destination_region.clone(),
+                                job_id: job.id.clone(),
+                                resource_arn: job.resource_arn.clone(),
+                            },
+                        )
+                    })
+                }
+            }
+        };
+        let Some((provider, request)) = prepared else {
+            self.audit_copy_end(region, id);
+            return;
+        };
+        let Some(provider) = self.providers.get(provider).cloned() else {
+            return;
+        };
+        let answer = provider.copy_to_region(request).await;
+        let duration = self.env.config.timings.backup_job_duration;
+        let mut st = self.state.lock();
+        let Some(job) = st.region(region).copy_jobs.iter_mut().find(|j| j.id == id) else {
+            return;
+        };
+        match answer {
+            Ok(data) => {
+                job.destination_recovery_point_arn = Some(data.native_arn.clone().unwrap_or_else(|| {
+                    format!(
+                        "arn:aws:backup:{}:{}:recovery-point:{}",
+                        job.destination_region,
+                        self.account(),
+                        upper_uuid()
+                    )
+                }));
+                job.size_bytes = data.size_bytes;
+                job.data = Some(data);
+                job.completion_date = Some(job.creation_date + duration);
+            }
+            Err(e) => {
+                job.state = JobState::Failed;
+                job.status_message = Some(e.to_string());
+                job.completion_date = Some(job.creation_date);
+                job.data = None;
+                drop(st);
+                self.audit_copy_end(region, id);
+            }
+        }
+    }
+
+    pub(crate) fn audit_copy_end(&self, region: &str, id: &str) {
+        let job = {
+            let mut st = self.state.lock();
+            st.region(region).copy_jobs.iter().find(|j| j.id == id).cloned()
+        };
+        if let Some(job) = job {
+            self.audit_result(
+                &job.principal,
+                "CopyJobCompleted",
+                region,
+                &job.source_recovery_point_arn,
+                if job.state == JobState::Completed {
+                    "Success"
+                } else {
+                    "FAILED"
+                },
+            );
+        }
+    }
+
+    /// `DescribeCopyJob`.
+    pub fn describe_copy_job(&self, region: &str, id: &str) -> BackupResult<CopyJob> {
+        let mut st = self.state.lock();
+        st.region(region)
+            .copy_jobs
+            .iter()
+            .find(|j| j.id == id)
+            .cloned()
+            .ok_or_else(|| BackupError::not_found(format!("Copy job {id} not found")))
+    }
+
+    /// `ListCopyJobs`.
+    pub fn list_copy_jobs(&self, region: &str, f: &CopyJobFilter) -> Vec<CopyJob> {
+        let mut st = self.state.lock();
+        st.region(region)
+            .copy_jobs
+            .iter()
+            .filter(|j| f.state.as_deref().is_none_or(|s| s == j.state.copy_str()))
+            .filter(|j| f.resource_arn.as_deref().is_none_or(|s| s == j.resource_arn))
+            .filter(|j| {
+                f.destination_vault_arn
+                    .as_deref()
+                    .is_none_or(|s| s == j.destination_vault_arn)
+            })
+            .filter(|j| f.resource_type.as_deref().is_none_or(|s| s == j.resource_type))
+            .filter(|j| {
+                f.source_recovery_point_arn
+                    .as_deref()
+                    .is_none_or(|s| s == j.source_recovery_point_arn)
+            })
+            .cloned()
+            .collect()
+    }
+
+    // ----- recovery points -----
+
+    /// `ListRecoveryPointsByBackupVault`.
+    pub fn list_recovery_points_by_vault(
+        &self,
+        region: &str,
+        vault: &str,
+        f: &RecoveryPointFilter,
+    ) -> BackupResult<Vec<RecoveryPoint>> {
+        let mut st = self.state.lock();
+        let rs = st.region(region);
+        if !rs.vaults.contains_key(vault) {
+            return Err(vault_not_found(vault));
+        }
+        let mut out: Vec<RecoveryPoint> = rs
+            .recovery_points
+            .values()
+            .filter(|rp| rp.vault_name == vault)
+            .filter(|rp| f.resource_arn.as_deref().is_none_or(|s| s == rp.resource_arn))
+            .filter(|rp| f.resource_type.as_deref().is_none_or(|s| s == rp.resource_type))
+            .filter(|rp| {
+                f.plan_id
+                    .as_deref()
+                    .is_none_or(|s| rp.created_by.as_ref().is_some_and(|c| c.plan_id == s))
+            })
+            .filter(|rp| f.created_after.is_none_or(|t| rp.creation_date > t))
+            .filter(|rp| f.created_before.is_none_or(|t| rp.creation_date < t))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| b.creation_date.cmp(&a.creation_date).then(a.arn.cmp(&b.arn)));
+        Ok(out)
+    }
+
+    /// `ListRecoveryPointsByResource`.
+    pub fn list_recovery_points_by_resource(&self, region: &str, resource_arn: &str) -> Vec<RecoveryPoint> {
+        let mut st = self.state.lock();
+        let mut out: Vec<RecoveryPoint> = st
+            .region(region)
+            .recovery_points
+            .values()
+            .filter(|rp| rp.resource_arn == resource_arn)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| b.creation_date.cmp(&a.creation_date).then(a.arn.cmp(&b.arn)));
+        out
+    }
+
+    /// `DescribeRecoveryPoint`.
+    pub fn describe_recovery_point(
+        &self,
+        region: &str,
+        vault: &str,
+        arn: &str,
+    ) -> BackupResult<RecoveryPoint> {
+        let mut st = self.state.lock();
+        let rs = st.region(region);
+        if !rs.vaults.contains_key(vault) {
+            return Err(vault_not_found(vault));
+        }
+        rs.recovery_points
+            .get(arn)
+            .filter(|rp| rp.vault_name == vault)
+            .cloned()
+            .ok_or_else(|| rp_not_found(arn))
+    }
+
+    /// `DeleteRecoveryPoint`: DELETING while the provider frees the data,
+    /// then gone (or EXPIRED with the provider's message if it could not).
+    pub async fn delete_recovery_point(
+        &self,
+        principal: &str,
+        region: &str,
+        vault: &str,
+        arn: &str,
+    ) -> BackupResult<()> {
+        let result = (async {
+            let (provider, data) = {
+                let mut st = self.state.lock();
+                let rs = st.region(region);
+                if !rs.vaults.contains_key(vault) {
+                    return Err(vault_not_found(vault));
+                }
+                let rp = rs
+                    .recovery_points
+                    .get_mut(arn)
+                    .filter(|rp| rp.vault_name == vault)
+                    .ok_or_else(|| rp_not_found(arn))?;
+                if rp.status == RecoveryPointStatus::Deleting {
+                    return Err(BackupError::InvalidResourceState(format!(
+                        "Recovery point {arn} is already being deleted"
+                    )));
+                }
+                rp.status = RecoveryPointStatus::Deleting;
+                (rp.provider, rp.data.clone())
+            };
+            self.free_recovery_point(region, arn, provider, data, RecoveryPointStatus::Expired)
+                .await;
+            Ok(())
+        })
+        .await;
+        self.audit(principal, "DeleteRecoveryPoint", region, arn, &result);
+        result
+    }
+
+    /// Calls the provider's delete for a DELETING recovery point, then
+    /// removes it, or leaves it in `on_failure` with the provider's message.
+    pub(crate) async fn free_recovery_point(
+        &self,
+        region: &str,
+        arn: &str,
+        provider: usize,
+        data: crate::provider::RecoveryPointData,
+        on_failure: RecoveryPointStatus,
+    ) -> bool {
+        let answer = match self.providers.get(provider) {
+            Some(p) => p.delete(data).await,
+            None => Ok(()),
+        };
+        let mut st = self.state.lock();
+        let rs = st.region(region);
+        match answer {
+            Ok(()) => {
+                rs.recovery_points.remove(arn);
+                true
+            }
+            Err(e) => {
+                if let Some(rp) = rs.recovery_points.get_mut(arn) {
+                    rp.status = on_failure;
+                    rp.status_message = Some(format!("The recovery point's data could not be deleted: {e}"));
+                }
+                false
+            }
+        }
+    }
+
+    // ----- restore jobs -----
+
+    /// `StartRestoreJob`: records a PENDING job; the caller runs it with
+    /// [`Engine::run_restore_job`] in the background.
+    pub fn start_restore_job(
+        &self,
+        principal: &str,
+        region: &str,
+        recovery_point_arn: &str,
+        metadata: BTreeMap<String, String>,
+        iam_role_arn: Option<String>,
+        resource_type: Option<String>,
+    ) -> BackupResult<RestoreJob> {
+        let result = (|| {
+            if recovery_point_arn.is_empty() {
+                return Err(BackupError::missing("RecoveryPointArn"));
+            }
+            if metadata.is_empty() {
+                return Err(BackupError::missing("Metadata"));
+            }
+            let now = self.now();
+            let mut st = self.state.lock();
+            let rs = st.region(region);
+            let rp = rs
+                .recovery_points
+                .get(recovery_point_arn)
+                .ok_or_else(|| rp_not_found(recovery_point_arn))?;
+            if rp.status != RecoveryPointStatus::Completed {
+                return Err(BackupError::InvalidRequest(format!(
+                    "Recovery point {recovery_point_arn} is {} and cannot be restored",
+                    rp.status.as_str()
+                )));
+            }
+            if let Some(t) = &resource_type
+                && t != &rp.resource_type
+            {
+                return Err(BackupError::invalid(format!(
+                    "ResourceType {t} does not match the recovery point's resource type {}",
+                    rp.resource_type
+                )));
+            }
+            let job = RestoreJob {
+                id: upper_uuid(),
+                region: region.to_owned(),
+                recovery_point_arn: rp.arn.clone(),
+                source_resource_arn: rp.resource_arn.clone(),
+                vault_arn: rp.vault_arn.clone(),
+                creation_date: now,
+                started: None,
+                completion_date: None,
+                state: JobState::Created,
+                status_message: None,
+                size_bytes: rp.size_bytes,
+                iam_role_arn,
+                created_resource_arn: None,
+                resource_type: rp.resource_type.clone(),
+                recovery_point_creation_date: rp.creation_date,
+                metadata,
+                principal: principal.to_owned(),
+            };
+            rs.restore_jobs.push(job.clone());
+            Ok(job)
+        })();
+        self.audit(principal, "StartRestoreJob", region, recovery_point_arn, &result);
+        result
+    }
+
+    /// Runs a PENDING restore job: RUNNING while the provider restores,
+    /// then COMPLETED once `backup_job_duration` has passed since its start
+    /// (at once if it already has), or FAILED with the provider's message.
+    pub async fn run_restore_job(&self, region: &str, id: &str) {
+        let started = self.now();
+        let prepared = {
+            let mut st = self.state.lock();
+            let rs = st.region(region);
+            let Some(job) = rs.restore_jobs.iter_mut().find(|j| j.id == id) else {
+                return;
+            };
+            job.state = JobState::Running;
+            job.started = Some(started);
+            let job = job.clone();
+            rs.recovery_points.get(&job.recovery_point_arn).map(|rp| {
+                (
+                    rp.provider,
+                    RestoreRequest {
+                        region: region.to_owned(),
+                        data: rp.data.clone(),
+                        metadata: job.metadata.clone(),
+                        job_id: job.id.clone(),
+                        source_resource_arn: job.source_resource_arn.clone(),
+                    },
+                )
+            })
+        };
+        let answer = match prepared {
+            Some((provider, request)) => match self.providers.get(provider).cloned() {
+                Some(p) => p.restore(request).await,
+                None => Err(crate::provider::ProviderError::Failed(
+                    "no provider for this recovery point".into(),
+                )),
+            },
+            None => Err(crate::provider::ProviderError::NotFound(
+                "The recovery point was deleted before the restore started".into(),
+            )),
+        };
+        let now = self.now();
+        let duration = self.env.config.timings.backup_job_duration;
+        let mut ended = None;
+        {
+            let mut st = self.state.lock();
+            let rs = st.region(region);
+            let Some(job) = rs.restore_jobs.iter_mut().find(|j| j.id == id) else {
+                return;
+            };
+            match answer {
+                Ok(arn) => {
+                    job.created_resource_arn = Some(arn);
+                    if now >= started + duration {
+                        job.state = JobState::Completed;
+                        job.completion_date = Some(now);
+                        ended = Some(job.clone());
+                    }
+                    let rp_arn = job.recovery_point_arn.clone();
+                    if let Some(rp) = rs.recovery_points.get_mut(&rp_arn) {
+                        rp.last_restore_time = Some(now);
+                    }
+                }
+                Err(e) => {
+                    job.state = JobState::Failed;
+                    job.status_message = Some(e.to_string());
+                    job.completion_date = Some(now);
+                    ended = Some(job.clone());
+                }
+            }
+        }
+        if let Some(job) = ended {
+            self.audit_restore_end(&job);
+        }
+    }
+
+    pub(crate) fn audit_restore_end(&self, job: &RestoreJob) {
+        let result = match job.state {
+            JobState::Completed => "Success".to_owned(),
+            _ => "FAILED".to_owned(),
+        };
+        self.audit_result(
+            &job.principal,
+            "RestoreJobCompleted",
+            &job.region,
+            &job.recovery_point_arn,
+            &result,
+        );
+    }
+
+    /// `DescribeRestoreJob`.
+    pub fn describe_restore_job(&self, region: &str, id: &str) -> BackupResult<RestoreJob> {
+        let mut st = self.state.lock();
+        st.region(region)
+            .restore_jobs
+            .iter()
+            .find(|j| j.id == id)
+            .cloned()
+            .ok_or_else(|| BackupError::not_found(format!("Restore job {id} not found")))
+    }
+
+    /// `ListRestoreJobs`.
+    pub fn list_restore_jobs(
+        &self,
+        region: &str,
+        status: Option<&str>,
+        resource_type: Option<&str>,
+    ) -> Vec<RestoreJob> {
+        let mut st = self.state.lock();
+        st.region(region)
+            .restore_jobs
+            .iter()
+            .filter(|j| status.is_none_or(|s| s == j.state.restore_str()))
+            .filter(|j| resource_type.is_none_or(|s| s == j.resource_type))
+            .cloned()
+            .collect()
+    }
+
+    // ----- protected resources and tags -----
+
+    /// `ListProtectedResources`: resources with at least one backup.
+    pub fn list_protected_resources(&self, region: &str) -> Vec<(String, ProtectedInfo)> {
+        let mut st = self.state.lock();
+        st.region(region)
+            .protected
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// `DescribeProtectedResource`.
+    pub fn describe_protected_resource(&self, region: &str, arn: &str) -> BackupResult<ProtectedInfo> {
+        let mut st = self.state.lock();
+        st.region(region)
+            .protected
+            .get(arn)
+            .cloned()
+            .ok_or_else(|| BackupError::not_found(format!("Resource {arn} has no backups")))
+    }
+
+    fn with_tags<T>(
+        &self,
+        region: &str,
+        arn: &str,
+        f: impl FnOnce(&mut BTreeMap<String, String>) -> T,
+    ) -> BackupResult<T> {
+        let mut st = self.state.lock();
+        let rs = st.region(region);
+        if let Some(v) = rs.vaults.values_mut().find(|v| v.arn == arn) {
+            return Ok(f(&mut v.tags));
+        }
+        if let Some(p) = rs
+            .plans
+            .values_mut()
+            .find(|p| p.arn == arn && p.deletion_date.is_none())
+        {
+            return Ok(f(&mut p.tags));
+        }
+        if let Some(rp) = rs.recovery_points.get_mut(arn) {
+            return Ok(f(&mut rp.tags));
+        }
+        Err(BackupError::not_found(format!("Resource {arn} not found")))
+    }
+
+    /// `TagResource`.
+    pub fn tag_resource(
+        &self,
+        principal: &str,
+        region: &str,
+        arn: &str,
+        tags: BTreeMap<String, String>,
+    ) -> BackupResult<()> {
+        let result = self.with_tags(region, arn, |t| t.extend(tags));
+        self.audit(principal, "TagResource", region, arn, &result);
+        result
+    }
+
+    /// `UntagResource`.
+    pub fn untag_resource(
+        &self,
+        principal: &str,
+        region: &str,
+        arn: &str,
+        keys: &[String],
+    ) -> BackupResult<()> {
+        let result = self.with_tags(region, arn, |t| {
+            for k in keys {
+                t.remove(k);
+            }
+        });
+        self.audit(principal, "UntagResource", region, arn, &result);
+        result
+    }
+
+    /// `ListTags`.
+    pub fn list_tags(&self, region: &str, arn: &str) -> BackupResult<BTreeMap<String, String>> {
+        self.with_tags(region, arn, |t| t.clone())
+    }
+}
+
+pub(crate) fn vault_not_found(name: &str) -> BackupError {
+    BackupError::not_found(format!("Backup vault {name} does not exist"))
+}
+
+pub(crate) fn plan_not_found(id: &str) -> BackupError {
+    BackupError::not_found(format!(
+        "Failed reading Backup plan with provided version: backup plan {id} not found"
+    ))
+}
+
+pub(crate) fn rp_not_found(arn: &str) -> BackupError {
+    BackupError::not_found(format!("Recovery point {arn} not found"))
+}
+
+/// A resource's name from its ARN: the part after the last `/` or `:`.
+pub fn resource_name_from_arn(arn: &str) -> String {
+    let resource = Arn::parse(arn)
+        .map(|a| a.resource)
+        .unwrap_or_else(|_| arn.to_owned());
+    resource.rsplit(['/', ':']).next().unwrap_or(&resource).to_owned()
+}

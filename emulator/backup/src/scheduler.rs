@@ -1,0 +1,497 @@
+//! What AWS Backup does as the emulator clock moves: scheduled runs of
+//! plan rules, job completion, copy actions and lifecycle expiry.
+//!
+//! On each tick, for every region that is not in an outage:
+//!
+//! 1. each rule of each active plan fires at every cron instant passed
+//!    since the last tick, oldest first (a jump of a day fires all 24 runs
+//!    of an hourly rule). Each run evaluates the plan's selections against
+//!    the resources the providers list *now*, so a newly tagged resource
+//!    joins with no change to the plan, and creates one backup job per
+//!    selected resource, stamped with the run's cron instant. The job starts
+//!    at that instant and the provider's backup is called then, during the
+//!    tick: the data captured is the resource as the provider returns it at
+//!    that call, which after a jump is later than the stamped instant.
+//!    Instants that fell while the region was dark and whose start window
+//!    has passed give EXPIRED jobs, as on AWS.
+//! 2. jobs whose `backup_job_duration` has passed complete: the recovery
+//!    point appears in the vault, and the rule's copy actions start copy
+//!    jobs into the destination vaults (their own regions); copies and
+//!    restores complete in turn.
+//! 3. recovery points past their lifecycle's `DeleteAt` go DELETING, the
+//!    provider frees their data, and they are gone (EXPIRED, with the
+//!    provider's message, if the data could not be freed).
+
+use crate::engine::{Engine, SYSTEM_PRINCIPAL};
+use crate::model::*;
+use crate::provider::{ProtectedResource, RecoveryPointData};
+use crate::selection::selects;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The most runs of one rule handled in one tick; the rest wait for the next.
+const MAX_RUNS_PER_RULE_PER_TICK: usize = 10_000;
+
+/// One scheduled run of one rule.
+#[derive(Debug, Clone)]
+struct Run {
+    region: String,
+    instant: DateTime<Utc>,
+    plan: Plan,
+    rule: Rule,
+    missed: bool,
+}
+
+impl Engine {
+    /// Acts on the clock having reached `now`.
+    pub async fn tick(&self, now: DateTime<Utc>) {
+        self.run_schedules(now).await;
+        self.advance_jobs(now).await;
+        self.expire_recovery_points(now).await;
+    }
+
+    fn available_regions(&self) -> Vec<String> {
+        self.env
+            .config
+            .regions
+            .iter()
+            .filter(|r| !self.env.outages.is_down(r))
+            .cloned()
+            .collect()
+    }
+
+    fn due_runs(&self, now: DateTime<Utc>) -> Vec<Run> {
+        let regions = self.available_regions();
+        let mut st = self.state.lock();
+        let windows = st.outage_windows.clone();
+        let mut runs = Vec::new();
+        for region in regions {
+            let rs = st.region(&region);
+            for plan in rs.plans.values_mut().filter(|p| p.deletion_date.is_none()) {
+                let from = plan.schedule_cursor;
+                let mut cursor = now;
+                let mut plan_runs = Vec::new();
+                for rule in &plan.current().rules {
+                    let instants = rule
+                        .schedule
+                        .instants_between(from, now, MAX_RUNS_PER_RULE_PER_TICK);
+                    if instants.len() == MAX_RUNS_PER_RULE_PER_TICK
+                        && let Some(last) = instants.last()
+                    {
+                        cursor = cursor.min(*last);
+                    }
+                    for instant in instants {
+                        let in_outage = windows
+                            .iter()
+                            .any(|(r, s, e)| *r == region && *s <= instant && instant <= *e);
+                        let missed =
+                            in_outage && instant + Duration::minutes(rule.start_window_minutes) < now;
+                        plan_runs.push((instant, rule.clone(), missed));
+                    }
+                }
+                plan_runs.retain(|(t, _, _)| *t <= cursor);
+                plan.schedule_cursor = cursor;
+                if let Some(last) = plan_runs.iter().filter(|(_, _, m)| !m).map(|(t, _, _)| *t).max() {
+                    plan.last_execution_date = Some(plan.last_execution_date.map_or(last, |d| d.max(last)));
+                }
+                let snapshot = plan.clone();
+                for (instant, rule, missed) in plan_runs {
+                    runs.push(Run {
+                        region: region.clone(),
+                        instant,
+                        plan: snapshot.clone(),
+                        rule,
+                        missed,
+                    });
+                }
+            }
+        }
+        runs.sort_by_key(|r| r.instant);
+        runs
+    }
+
+    async fn run_schedules(&self, now: DateTime<Utc>) {
+        let runs = self.due_runs(now);
+        if runs.is_empty() {
+            return;
+        }
+        // The resources of each region, with their tags, read once per tick.
+        let mut listed: BTreeMap<String, Vec<(usize, ProtectedResource)>> = BTreeMap::new();
+        for run in runs {
+            let resources = listed.entry(run.region.clone()).or_insert_with(|| {
+                self.providers
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, p)| p.list_resources(&run.region).into_iter().map(move |r| (i, r)))
+                    .collect()
+            });
+            let mut seen = BTreeSet::new();
+            let chosen: Vec<(usize, ProtectedResource)> = resources
+                .iter()
+                .filter(|(_, r)| run.plan.selections.values().any(|s| selects(s, r)))
+                .filter(|(_, r)| seen.insert(r.arn.clone()))
+                .cloned()
+                .collect();
+            let role = run
+                .plan
+                .selections
+                .values()
+                .next()
+                .map(|s| s.iam_role_arn.clone())
+                .unwrap_or_default();
+            for (provider, resource) in chosen {
+                let role = run
+                    .plan
+                    .selections
+                    .values()
+                    .find(|s| selects(s, &resource))
+                    .map(|s| s.iam_role_arn.clone())
+                    .unwrap_or_else(|| role.clone());
+                self.scheduled_job(&run, provider, &resource, &role).await;
+            }
+        }
+    }
+
+    async fn scheduled_job(&self, run: &Run, provider: usize, resource: &ProtectedResource, role: &str) {
+        let version = run.plan.current();
+        let creator = Creator {
+            plan_id: run.plan.id.clone(),
+            plan_arn: run.plan.arn.clone(),
+            plan_name: version.plan_name.clone(),
+            plan_version: version.version_id.clone(),
+            rule_id: run.rule.rule_id.clone(),
+            rule_name: run.rule.rule_name.clone(),
+            rule_cron: run.rule.schedule_expression.clone(),
+        };
+        let start_by = run.instant + Duration::minutes(run.rule.start_window_minutes);
+        let (job_id, runnable) = {
+            let mut st = self.state.lock();
+            let rs = st.region(&run.region);
+            let vault_arn = rs
+                .vaults
+                .get(&run.rule.target_backup_vault_name)
+                .map(|v| v.arn.clone());
+            let mut job = BackupJob {
+                id: crate::engine::upper_uuid(),
+                region: run.region.clone(),
+                vault_name: run.rule.target_backup_vault_name.clone(),
+                vault_arn: vault_arn
+                    .clone()
+                    .unwrap_or_else(|| self.vault_arn(&run.region, &run.rule.target_backup_vault_name)),
+                resource_arn: resource.arn.clone(),
+                resource_type: self.providers[provider].resource_type().to_owned(),
+                resource_name: resource.name.clone(),
+                iam_role_arn: role.to_owned(),
+                state: BackupJobState::Created,
+                status_message: None,
+                creation_date: run.instant,
+                start_by,
+                started: None,
+                expected_completion_date: None,
+                completion_date: None,
+                completion_window_minutes: run.rule.completion_window_minutes,
+                lifecycle: run.rule.lifecycle.clone(),
+                recovery_point_arn: None,
+                size_bytes: 0,
+                created_by: Some(creator),
+                provider,
+                data: None,
+                recovery_point_tags: run.rule.recovery_point_tags.clone(),
+                copy_actions: run.rule.copy_actions.clone(),
+                continuous: run.rule.enable_continuous_backup,
+                principal: SYSTEM_PRINCIPAL.to_owned(),
+            };
+            let runnable = if run.missed {
+                job.state = BackupJobState::Expired;
+                job.status_message = Some(
+                    "The backup job did not start within its start window: the region was unavailable"
+                        .to_owned(),
+                );
+                job.completion_date = Some(start_by);
+                false
+            } else if vault_arn.is_none() {
+                job.state = BackupJobState::Failed;
+                job.status_message = Some(format!(
+                    "Backup vault {} does not exist",
+                    run.rule.target_backup_vault_name
+                ));
+                job.completion_date = Some(run.instant);
+                false
+            } else {
+                true
+            };
+            let id = job.id.clone();
+            rs.backup_jobs.push(job);
+            (id, runnable)
+        };
+        let result = if runnable { "Success" } else { "FAILED" };
+        self.audit_result(
+            SYSTEM_PRINCIPAL,
+            "StartBackupJob",
+            &run.region,
+            &resource.arn,
+            result,
+        );
+        if runnable {
+            self.run_backup_job(&run.region, &job_id, run.instant).await;
+        }
+    }
+
+    async fn advance_jobs(&self, now: DateTime<Utc>) {
+        let regions = self.available_regions();
+        // Backup jobs that are done: recovery points appear, copies start.
+        let mut copies = Vec::new();
+        let mut to_free: Vec<(usize, RecoveryPointData)> = Vec::new();
+        let mut events = Vec::new();
+        {
+            let mut st = self.state.lock();
+            for region in &regions {
+                let rs = st.region(region);
+                let mut new_points = Vec::new();
+                for job in rs.backup_jobs.iter_mut() {
+                    if job.state != BackupJobState::Running {
+                        continue;
+                    }
+                    let (Some(done_at), Some(started)) = (job.expected_completion_date, job.started) else {
+                        continue;
+                    };
+                    if done_at > now {
+                        continue;
+                    }
+                    let Some(data) = job.data.take() else { continue };
+                    let deadline = started + Duration::minutes(job.completion_window_minutes);
+                    if done_at > deadline {
+                        job.state = BackupJobState::Expired;
+                        job.status_message =
+                            Some("The backup job did not complete within its completion window".to_owned());
+                        job.completion_date = Some(deadline);
+                        to_free.push((job.provider, data));
+                        events.push((
+                            job.principal.clone(),
+                            region.clone(),
+                            job.resource_arn.clone(),
+                            "EXPIRED",
+                        ));
+                        continue;
+                    }
+                    job.state = BackupJobState::Completed;
+                    job.completion_date = Some(done_at);
+                    job.status_message = None;
+                    events.push((
+                        job.principal.clone(),
+                        region.clone(),
+                        job.resource_arn.clone(),
+                        "Success",
+                    ));
+                    let Some(arn) = job.recovery_point_arn.clone() else {
+                        continue;
+                    };
+                    new_points.push((job.clone(), arn, data));
+                }
+                for (job, arn, data) in new_points {
+                    let Some(vault) = rs.vaults.get(&job.vault_name).cloned() else {
+                        to_free.push((job.provider, data));
+                        continue;
+                    };
+                    let rp = RecoveryPoint {
+                        arn: arn.clone(),
+                        region: region.clone(),
+                        vault_name: vault.name.clone(),
+                        vault_arn: vault.arn.clone(),
+                        source_vault_arn: None,
+                        resource_arn: job.resource_arn.clone(),
+                        resource_type: job.resource_type.clone(),
+                        resource_name: job.resource_name.clone(),
+                        created_by: job.created_by.clone(),
+                        iam_role_arn: job.iam_role_arn.clone(),
+                        status: RecoveryPointStatus::Completed,
+                        status_message: None,
+                        creation_date: job.creation_date,
+                        completion_date: job.completion_date.unwrap_or(now),
+                        size_bytes: job.size_bytes,
+                        lifecycle: job.lifecycle.clone(),
+                        encryption_key_arn: vault.encryption_key_arn.clone(),
+                        last_restore_time: None,
+                        continuous: job.continuous,
+                        provider: job.provider,
+                        data,
+                        tags: job.recovery_point_tags.clone(),
+                    };
+                    rs.protected.insert(
+                        job.resource_arn.clone(),
+                        ProtectedInfo {
+                            resource_type: job.resource_type.clone(),
+                            resource_name: job.resource_name.clone(),
+                            last_backup_time: job.creation_date,
+                            last_vault_arn: vault.arn.clone(),
+                            last_recovery_point_arn: arn.clone(),
+                        },
+                    );
+                    for action in &job.copy_actions {
+                        let Some(dest) = action.destination_backup_vault_arn.as_deref() else {
+                            continue;
+                        };
+                        let copy = self.new_copy_job(
+                            &rp,
+                            dest,
+                            action.lifecycle.clone(),
+                            &job.iam_role_arn,
+                            Some(job.id.clone()),
+                            job.completion_date.unwrap_or(now),
+                            SYSTEM_PRINCIPAL,
+                        );
+                        copies.push((region.clone(), copy.id.clone()));
+                        rs.copy_jobs.push(copy);
+                    }
+                    rs.recovery_points.insert(arn, rp);
+                }
+            }
+        }
+        for (principal, region, resource, result) in events {
+            self.audit_result(&principal, "BackupJobCompleted", &region, &resource, result);
+        }
+        for (provider, data) in to_free {
+            if let Some(p) = self.providers.get(provider)
+                && let Err(e) = p.delete(data).await
+            {
+                tracing::warn!(error = %e, "could not free the data of an expired backup job");
+            }
+        }
+        for (region, id) in &copies {
+            self.audit_result(SYSTEM_PRINCIPAL, "StartCopyJob", region, id, "Success");
+            self.run_copy_job(region, id).await;
+        }
+        self.complete_copies_and_restores(now, &regions).await;
+    }
+
+    async fn complete_copies_and_restores(&self, now: DateTime<Utc>, regions: &[String]) {
+        let duration = self.env.config.timings.backup_job_duration;
+        let mut ended_copies = Vec::new();
+        let mut ended_restores = Vec::new();
+        let mut to_free: Vec<(usize, RecoveryPointData)> = Vec::new();
+        {
+            let mut st = self.state.lock();
+            for region in regions {
+                // Copies whose source is here; their destination must be up too.
+                let due: Vec<CopyJob> = st
+                    .region(region)
+                    .copy_jobs
+                    .iter()
+                    .filter(|j| j.state == JobState::Running && j.data.is_some())
+                    .filter(|j| j.completion_date.is_some_and(|t| t <= now))
+                    .filter(|j| regions.contains(&j.destination_region))
+                    .cloned()
+                    .collect();
+                for job in due {
+                    let Some(data) = job.data.clone() else { continue };
+                    let dest = st.region(&job.destination_region);
+                    let vault = dest.vaults.get(&job.destination_vault_name).cloned();
+                    let (state, message) = match (&vault, &job.destination_recovery_point_arn) {
+                        (Some(vault), Some(arn)) => {
+                            let source_rp_created_by = job.created_by.clone();
+                            dest.recovery_points.insert(
+                                arn.clone(),
+                                RecoveryPoint {
+                                    arn: arn.clone(),
+                                    region: job.destination_region.clone(),
+                                    vault_name: vault.name.clone(),
+                                    vault_arn: vault.arn.clone(),
+                                    source_vault_arn: Some(job.source_vault_arn.clone()),
+                                    resource_arn: job.resource_arn.clone(),
+                                    resource_type: job.resource_type.clone(),
+                                    resource_name: job.resource_name.clone(),
+                                    created_by: source_rp_created_by,
+                                    iam_role_arn: job.iam_role_arn.clone(),
+                                    status: RecoveryPointStatus::Completed,
+                                    status_message: None,
+                                    creation_date: job.creation_date,
+                                    completion_date: job.completion_date.unwrap_or(now),
+                                    size_bytes: job.size_bytes,
+                                    lifecycle: job.destination_lifecycle.clone(),
+                                    encryption_key_arn: vault.encryption_key_arn.clone(),
+                                    last_restore_time: None,
+                                    continuous: job.continuous,
+                                    provider: job.provider,
+                                    data,
+                                    tags: BTreeMap::new(),
+                                },
+                            );
+                            (JobState::Completed, None)
+                        }
+                        _ => {
+                            to_free.push((job.provider, data));
+                            (
+                                JobState::Failed,
+                                Some(format!(
+                                    "Destination backup vault {} no longer exists",
+                                    job.destination_vault_arn
+                                )),
+                            )
+                        }
+                    };
+                    if let Some(j) = st.region(region).copy_jobs.iter_mut().find(|j| j.id == job.id) {
+                        j.state = state;
+                        j.status_message = message;
+                        j.data = None;
+                        ended_copies.push((region.clone(), j.id.clone()));
+                    }
+                }
+                for job in st.region(region).restore_jobs.iter_mut() {
+                    if job.state == JobState::Running
+                        && job.created_resource_arn.is_some()
+                        && let Some(started) = job.started
+                        && started + duration <= now
+                    {
+                        job.state = JobState::Completed;
+                        job.completion_date = Some(started + duration);
+                        ended_restores.push(job.clone());
+                    }
+                }
+            }
+        }
+        for (region, id) in ended_copies {
+            self.audit_copy_end(&region, &id);
+        }
+        for job in ended_restores {
+            self.audit_restore_end(&job);
+        }
+        for (provider, data) in to_free {
+            if let Some(p) = self.providers.get(provider)
+                && let Err(e) = p.delete(data).await
+            {
+                tracing::warn!(error = %e, "could not free the data of a failed copy");
+            }
+        }
+    }
+
+    async fn expire_recovery_points(&self, now: DateTime<Utc>) {
+        let regions = self.available_regions();
+        let due: Vec<(String, String, usize, RecoveryPointData)> = {
+            let mut st = self.state.lock();
+            let mut due = Vec::new();
+            for region in &regions {
+                for rp in st.region(region).recovery_points.values_mut() {
+                    if rp.status == RecoveryPointStatus::Completed
+                        && rp.calculated_lifecycle().delete_at.is_some_and(|t| t <= now)
+                    {
+                        rp.status = RecoveryPointStatus::Deleting;
+                        due.push((region.clone(), rp.arn.clone(), rp.provider, rp.data.clone()));
+                    }
+                }
+            }
+            due
+        };
+        for (region, arn, provider, data) in due {
+            let freed = self
+                .free_recovery_point(&region, &arn, provider, data, RecoveryPointStatus::Expired)
+                .await;
+            self.audit_result(
+                SYSTEM_PRINCIPAL,
+                "DeleteRecoveryPoint",
+                &region,
+                &arn,
+                if freed { "Success" } else { "EXPIRED" },
+            );
+        }
+    }
+}
