@@ -91,7 +91,9 @@ impl Collection {
     /// The layer the collection lives in.
     pub fn layer(self) -> Layer {
         match self {
-            Collection::Orders | Collection::OrderItems | Collection::Inventory | Collection::Payments => Layer::Rds,
+            Collection::Orders | Collection::OrderItems | Collection::Inventory | Collection::Payments => {
+                Layer::Rds
+            }
             Collection::Carts | Collection::Sessions => Layer::Dynamodb,
             Collection::Images | Collection::Invoices | Collection::Templates => Layer::S3,
         }
@@ -136,7 +138,10 @@ pub struct Key {
 impl Key {
     /// A key in `collection`.
     pub fn new(collection: Collection, id: impl Into<String>) -> Self {
-        Self { collection, id: id.into() }
+        Self {
+            collection,
+            id: id.into(),
+        }
     }
 }
 
@@ -219,7 +224,10 @@ pub struct Write {
 impl Write {
     /// A put.
     pub fn put(key: Key, value: Value) -> Self {
-        Self { key, value: Some(value) }
+        Self {
+            key,
+            value: Some(value),
+        }
     }
 
     /// A delete.
@@ -455,7 +463,13 @@ impl History {
     }
 
     /// Appends the completed operation and returns its id.
-    pub fn complete(&mut self, pending: Pending, at: DateTime<Utc>, outcome: Outcome, error: Option<String>) -> u64 {
+    pub fn complete(
+        &mut self,
+        pending: Pending,
+        at: DateTime<Utc>,
+        outcome: Outcome,
+        error: Option<String>,
+    ) -> u64 {
         let id = self.ops.len() as u64;
         self.ops.push(Op {
             id,
@@ -550,8 +564,18 @@ impl History {
 
     /// The time span the history covers (first invoke, last completion).
     pub fn span(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        let first = self.ops.iter().map(|o| o.invoke).chain(self.events.iter().map(|e| e.at)).min()?;
-        let last = self.ops.iter().map(|o| o.complete).chain(self.events.iter().map(|e| e.at)).max()?;
+        let first = self
+            .ops
+            .iter()
+            .map(|o| o.invoke)
+            .chain(self.events.iter().map(|e| e.at))
+            .min()?;
+        let last = self
+            .ops
+            .iter()
+            .map(|o| o.complete)
+            .chain(self.events.iter().map(|e| e.at))
+            .max()?;
         Some((first, last))
     }
 }
@@ -614,8 +638,20 @@ mod tests {
         Value::row([("v", v)])
     }
 
-    fn apply(h: &mut History, key: Key, value: Option<Value>, invoke: i64, complete: i64, outcome: Outcome) -> u64 {
-        let p = h.invoke(Process::Client(0), OpKind::CartAdd, vec![Write { key, value }], at(invoke));
+    fn apply(
+        h: &mut History,
+        key: Key,
+        value: Option<Value>,
+        invoke: i64,
+        complete: i64,
+        outcome: Outcome,
+    ) -> u64 {
+        let p = h.invoke(
+            Process::Client(0),
+            OpKind::CartAdd,
+            vec![Write { key, value }],
+            at(invoke),
+        );
         h.complete(p, at(complete), outcome, None)
     }
 

@@ -11,6 +11,7 @@
 //! a policy, a workload, faults, a recovery and an expectation together, and
 //! [`drill::run`] plays one against a [`target::Target`].
 
+pub mod checker;
 pub mod history;
 pub mod model;
 pub mod policy;

@@ -100,7 +100,9 @@ impl StoreNames {
             && prefix.len() <= 30
             && prefix.starts_with(|c: char| c.is_ascii_lowercase())
             && !prefix.ends_with('-')
-            && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && prefix
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !valid {
             return Err(anyhow!(
                 "stack prefix {prefix:?} must be 1-30 lower-case letters, digits or hyphens, start with a letter and not end with a hyphen"
@@ -152,7 +154,10 @@ impl StoreNames {
 
     /// Every table, with its collection.
     pub fn tables(&self) -> [(Collection, &str); 2] {
-        [(Collection::Carts, &self.carts_table), (Collection::Sessions, &self.sessions_table)]
+        [
+            (Collection::Carts, &self.carts_table),
+            (Collection::Sessions, &self.sessions_table),
+        ]
     }
 }
 
@@ -241,7 +246,13 @@ impl Product {
 
     /// Its canonical value.
     pub fn value(&self) -> Value {
-        inventory_value(&self.product_id, &self.sku, &self.name, self.price_cents, self.quantity)
+        inventory_value(
+            &self.product_id,
+            &self.sku,
+            &self.name,
+            self.price_cents,
+            self.quantity,
+        )
     }
 
     /// The key of its image object.
@@ -339,7 +350,13 @@ impl Order {
         for item in &self.items {
             out.push((
                 Key::new(Collection::OrderItems, order_item_id(&self.order_id, item.line)),
-                order_item_value(&self.order_id, item.line, &item.product_id, item.quantity, item.price_cents),
+                order_item_value(
+                    &self.order_id,
+                    item.line,
+                    &item.product_id,
+                    item.quantity,
+                    item.price_cents,
+                ),
             ));
         }
         out.push((
@@ -391,10 +408,16 @@ impl Cart {
             .collect();
         HashMap::from([
             ("cart_id".to_owned(), AttributeValue::S(self.cart_id.clone())),
-            ("customer_id".to_owned(), AttributeValue::S(self.customer_id.clone())),
+            (
+                "customer_id".to_owned(),
+                AttributeValue::S(self.customer_id.clone()),
+            ),
             ("items".to_owned(), AttributeValue::M(items)),
             ("status".to_owned(), AttributeValue::S(self.status.clone())),
-            ("updated_at".to_owned(), AttributeValue::S(self.updated_at.clone())),
+            (
+                "updated_at".to_owned(),
+                AttributeValue::S(self.updated_at.clone()),
+            ),
         ])
     }
 
@@ -428,8 +451,14 @@ impl Session {
     /// The DynamoDB item.
     pub fn item(&self) -> HashMap<String, AttributeValue> {
         HashMap::from([
-            ("session_id".to_owned(), AttributeValue::S(self.session_id.clone())),
-            ("customer_id".to_owned(), AttributeValue::S(self.customer_id.clone())),
+            (
+                "session_id".to_owned(),
+                AttributeValue::S(self.session_id.clone()),
+            ),
+            (
+                "customer_id".to_owned(),
+                AttributeValue::S(self.customer_id.clone()),
+            ),
             ("cart_id".to_owned(), AttributeValue::S(self.cart_id.clone())),
             ("last_seen".to_owned(), AttributeValue::S(self.last_seen.clone())),
             ("views".to_owned(), AttributeValue::N(self.views.to_string())),
@@ -490,7 +519,13 @@ pub fn order_value(
 }
 
 /// The canonical `order_items` row.
-pub fn order_item_value(order_id: &str, line: i32, product_id: &str, quantity: i32, price_cents: i64) -> Value {
+pub fn order_item_value(
+    order_id: &str,
+    line: i32,
+    product_id: &str,
+    quantity: i32,
+    price_cents: i64,
+) -> Value {
     Value::row([
         ("order_id", order_id.to_owned()),
         ("line", line.to_string()),
@@ -501,7 +536,13 @@ pub fn order_item_value(order_id: &str, line: i32, product_id: &str, quantity: i
 }
 
 /// The canonical `payments` row.
-pub fn payment_value(payment_id: &str, order_id: &str, amount_cents: i64, method: &str, status: &str) -> Value {
+pub fn payment_value(
+    payment_id: &str,
+    order_id: &str,
+    amount_cents: i64,
+    method: &str,
+    status: &str,
+) -> Value {
     Value::row([
         ("payment_id", payment_id.to_owned()),
         ("order_id", order_id.to_owned()),
@@ -514,7 +555,10 @@ pub fn payment_value(payment_id: &str, order_id: &str, amount_cents: i64, method
 /// The canonical value of a DynamoDB item: every attribute as canonical text.
 pub fn item_value(item: &HashMap<String, AttributeValue>) -> Value {
     Value::Row {
-        fields: item.iter().map(|(k, v)| (k.clone(), canonical_attribute(v))).collect(),
+        fields: item
+            .iter()
+            .map(|(k, v)| (k.clone(), canonical_attribute(v)))
+            .collect(),
     }
 }
 
@@ -526,7 +570,8 @@ pub fn canonical_attribute(v: &AttributeValue) -> String {
         AttributeValue::Bool(b) => b.to_string(),
         AttributeValue::Null(_) => "null".into(),
         AttributeValue::M(m) => {
-            let sorted: BTreeMap<&String, String> = m.iter().map(|(k, v)| (k, canonical_attribute(v))).collect();
+            let sorted: BTreeMap<&String, String> =
+                m.iter().map(|(k, v)| (k, canonical_attribute(v))).collect();
             let parts: Vec<String> = sorted.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
             format!("{{{}}}", parts.join(","))
         }
@@ -611,7 +656,11 @@ pub async fn read_store(target: &dyn Target, store: &Store) -> anyhow::Result<St
     for (collection, table) in store.names.tables() {
         match scan_table(&clients.dynamodb, table).await {
             Ok(Some(items)) => {
-                let id_attr = if collection == Collection::Carts { "cart_id" } else { "session_id" };
+                let id_attr = if collection == Collection::Carts {
+                    "cart_id"
+                } else {
+                    "session_id"
+                };
                 for item in items {
                     let id = item.get(id_attr).map(canonical_attribute).unwrap_or_default();
                     snap.records.insert(Key::new(collection, id), item_value(&item));
@@ -641,7 +690,12 @@ pub async fn read_store(target: &dyn Target, store: &Store) -> anyhow::Result<St
 }
 
 async fn read_rds(target: &dyn Target, store: &Store, snap: &mut StoreSnapshot) {
-    let rds = [Collection::Inventory, Collection::Orders, Collection::OrderItems, Collection::Payments];
+    let rds = [
+        Collection::Inventory,
+        Collection::Orders,
+        Collection::OrderItems,
+        Collection::Payments,
+    ];
     let db = match store.connect(target).await {
         Ok(db) => db,
         Err(e) => {
@@ -742,7 +796,9 @@ pub async fn scan_table(
                 if service.is_some_and(|s| s.is_resource_not_found_exception()) {
                     return Ok(None);
                 }
-                return Err(anyhow::Error::new(e.into_service_error()).context(format!("scanning table {table}")));
+                return Err(
+                    anyhow::Error::new(e.into_service_error()).context(format!("scanning table {table}"))
+                );
             }
         };
         items.extend(resp.items.unwrap_or_default());
@@ -780,7 +836,12 @@ pub async fn list_keys(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<
                 return Err(anyhow::Error::new(e).context(format!("listing bucket {bucket}")));
             }
         };
-        keys.extend(resp.contents.unwrap_or_default().into_iter().filter_map(|o| o.key));
+        keys.extend(
+            resp.contents
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|o| o.key),
+        );
         match resp.next_continuation_token {
             Some(t) if resp.is_truncated == Some(true) => token = Some(t),
             _ => return Ok(Some(keys)),
@@ -809,7 +870,10 @@ pub struct ObjectVersion {
 }
 
 /// Lists every version and delete marker of a bucket; `None` when it does not exist.
-pub async fn list_versions(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<Option<Vec<ObjectVersion>>> {
+pub async fn list_versions(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> anyhow::Result<Option<Vec<ObjectVersion>>> {
     let mut out = Vec::new();
     let mut key_marker: Option<String> = None;
     let mut version_marker: Option<String> = None;
@@ -889,7 +953,8 @@ async fn read_bucket(
     };
     for key in keys {
         let body = get_object(s3, bucket, &key, None).await?;
-        snap.records.insert(Key::new(collection, key), Value::object(&body));
+        snap.records
+            .insert(Key::new(collection, key), Value::object(&body));
     }
     let versioning = s3
         .get_bucket_versioning()
@@ -903,10 +968,13 @@ async fn read_bucket(
     if enabled && let Some(versions) = list_versions(s3, bucket).await? {
         snap.versioned.insert(collection);
         for v in versions.into_iter().filter(|v| !v.delete_marker) {
-            snap.versions.entry(Key::new(collection, v.key)).or_default().push(Value::Object {
-                md5: v.etag,
-                size: v.size,
-            });
+            snap.versions
+                .entry(Key::new(collection, v.key))
+                .or_default()
+                .push(Value::Object {
+                    md5: v.etag,
+                    size: v.size,
+                });
         }
     }
     Ok(true)
@@ -926,7 +994,9 @@ pub async fn get_object(
         .set_version_id(version.map(str::to_owned))
         .send()
         .await
-        .map_err(|e| anyhow::Error::new(e.into_service_error()).context(format!("getting s3://{bucket}/{key}")))?;
+        .map_err(|e| {
+            anyhow::Error::new(e.into_service_error()).context(format!("getting s3://{bucket}/{key}"))
+        })?;
     let body = resp
         .body
         .collect()
@@ -993,7 +1063,10 @@ mod tests {
         let records = order.records();
         assert_eq!(records.len(), 3);
         assert_eq!(records[1].0, Key::new(Collection::OrderItems, "o1#1"));
-        assert_eq!(order.value().field("placed_at"), Some("2026-03-14T15:47:00.123456Z"));
+        assert_eq!(
+            order.value().field("placed_at"),
+            Some("2026-03-14T15:47:00.123456Z")
+        );
         assert_eq!(order.invoice_key().id, "invoices/o1.pdf");
     }
 

@@ -248,7 +248,10 @@ impl BackupPolicy {
                     bail!("backup_plan.rules: duplicate rule name {:?}", r.name);
                 }
                 if r.delete_after_days == 0 {
-                    bail!("backup_plan.rules[{}].delete_after_days must be at least 1", r.name);
+                    bail!(
+                        "backup_plan.rules[{}].delete_after_days must be at least 1",
+                        r.name
+                    );
                 }
             }
         }
@@ -271,7 +274,9 @@ impl BackupPolicy {
 
 /// Parses `hh24:mi-hh24:mi` and checks the 30-minute minimum.
 pub fn parse_window(w: &str) -> anyhow::Result<(NaiveTime, NaiveTime)> {
-    let (a, b) = w.split_once('-').ok_or_else(|| anyhow!("expected hh24:mi-hh24:mi"))?;
+    let (a, b) = w
+        .split_once('-')
+        .ok_or_else(|| anyhow!("expected hh24:mi-hh24:mi"))?;
     let a = NaiveTime::parse_from_str(a, "%H:%M").map_err(|e| anyhow!("start {a:?}: {e}"))?;
     let b = NaiveTime::parse_from_str(b, "%H:%M").map_err(|e| anyhow!("end {b:?}: {e}"))?;
     let mut len = b - a;
@@ -363,7 +368,11 @@ where
 }
 
 /// Creates the store under `policy` in the target's primary region.
-pub async fn provision(target: &dyn Target, policy: &BackupPolicy, names: &StoreNames) -> anyhow::Result<Store> {
+pub async fn provision(
+    target: &dyn Target,
+    policy: &BackupPolicy,
+    names: &StoreNames,
+) -> anyhow::Result<Store> {
     provision_with(target, policy, names, &WaitOptions::default()).await
 }
 
@@ -381,7 +390,16 @@ pub async fn provision_with(
     // RDS first: its ARN carries the account id the vault key and plan need.
     create_db_instance(&clients.rds, policy, names).await?;
     for (_, table) in names.tables() {
-        create_table(&clients.dynamodb, table, if table == names.carts_table { "cart_id" } else { "session_id" }).await?;
+        create_table(
+            &clients.dynamodb,
+            table,
+            if table == names.carts_table {
+                "cart_id"
+            } else {
+                "session_id"
+            },
+        )
+        .await?;
     }
     for (_, bucket) in names.buckets() {
         create_bucket(&clients.s3, bucket, &region).await?;
@@ -390,7 +408,13 @@ pub async fn provision_with(
     for (_, table) in names.tables() {
         wait_table_active(target, &clients.dynamodb, table, wait).await?;
         if policy.dynamodb.pitr {
-            set_table_pitr(&clients.dynamodb, table, true, policy.dynamodb.recovery_period_days).await?;
+            set_table_pitr(
+                &clients.dynamodb,
+                table,
+                true,
+                policy.dynamodb.recovery_period_days,
+            )
+            .await?;
         }
     }
     let instance = wait_db_available(target, &clients.rds, &names.db_instance, wait).await?;
@@ -405,7 +429,9 @@ pub async fn provision_with(
         },
     };
     let db = store.connect(target).await?;
-    db.batch_execute(SCHEMA).await.context("creating the orders schema")?;
+    db.batch_execute(SCHEMA)
+        .await
+        .context("creating the orders schema")?;
 
     if let Some(plan) = &policy.backup_plan {
         create_backup_plan(target, &clients, plan, names, &instance.arn).await?;
@@ -429,7 +455,11 @@ pub struct DbInstanceInfo {
     pub retention_days: i32,
 }
 
-async fn create_db_instance(rds: &aws_sdk_rds::Client, policy: &BackupPolicy, names: &StoreNames) -> anyhow::Result<()> {
+async fn create_db_instance(
+    rds: &aws_sdk_rds::Client,
+    policy: &BackupPolicy,
+    names: &StoreNames,
+) -> anyhow::Result<()> {
     rds.create_db_instance()
         .db_instance_identifier(&names.db_instance)
         .engine("postgres")
@@ -450,7 +480,12 @@ async fn create_db_instance(rds: &aws_sdk_rds::Client, policy: &BackupPolicy, na
 
 /// Describes one instance; `None` when it does not exist.
 pub async fn describe_db(rds: &aws_sdk_rds::Client, id: &str) -> anyhow::Result<Option<DbInstanceInfo>> {
-    let resp = match rds.describe_db_instances().db_instance_identifier(id).send().await {
+    let resp = match rds
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+    {
         Ok(r) => r,
         Err(e) => {
             let e = e.into_service_error();
@@ -469,7 +504,10 @@ pub async fn describe_db(rds: &aws_sdk_rds::Client, id: &str) -> anyhow::Result<
         status: i.db_instance_status.clone().unwrap_or_default(),
         endpoint: DbEndpoint {
             address: endpoint.and_then(|e| e.address.clone()).unwrap_or_default(),
-            port: endpoint.and_then(|e| e.port).unwrap_or(5432).clamp(0, u16::MAX as i32) as u16,
+            port: endpoint
+                .and_then(|e| e.port)
+                .unwrap_or(5432)
+                .clamp(0, u16::MAX as i32) as u16,
         },
         latest_restorable: i.latest_restorable_time.and_then(crate::model::smithy_to_chrono),
         retention_days: i.backup_retention_period.unwrap_or(0),
@@ -483,16 +521,21 @@ pub async fn wait_db_available(
     id: &str,
     wait: &WaitOptions,
 ) -> anyhow::Result<DbInstanceInfo> {
-    wait_for(target, &format!("RDS instance {id} to be available"), wait, || async {
-        match describe_db(rds, id).await? {
-            Some(i) if i.status == "available" && !i.endpoint.address.is_empty() => Ok(Poll::Ready(i)),
-            Some(i) if i.status == "failed" || i.status == "incompatible-restore" => {
-                Err(anyhow!("RDS instance {id} entered status {}", i.status))
+    wait_for(
+        target,
+        &format!("RDS instance {id} to be available"),
+        wait,
+        || async {
+            match describe_db(rds, id).await? {
+                Some(i) if i.status == "available" && !i.endpoint.address.is_empty() => Ok(Poll::Ready(i)),
+                Some(i) if i.status == "failed" || i.status == "incompatible-restore" => {
+                    Err(anyhow!("RDS instance {id} entered status {}", i.status))
+                }
+                Some(i) => Ok(Poll::Pending(format!("status {}", i.status))),
+                None => Ok(Poll::Pending("not found yet".into())),
             }
-            Some(i) => Ok(Poll::Pending(format!("status {}", i.status))),
-            None => Ok(Poll::Pending("not found yet".into())),
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -539,23 +582,32 @@ pub async fn wait_table_active(
     table: &str,
     wait: &WaitOptions,
 ) -> anyhow::Result<String> {
-    wait_for(target, &format!("DynamoDB table {table} to be ACTIVE"), wait, || async {
-        let resp = match ddb.describe_table().table_name(table).send().await {
-            Ok(r) => r,
-            Err(e) => {
-                let e = e.into_service_error();
-                if e.is_resource_not_found_exception() {
-                    return Ok(Poll::Pending("not found yet".into()));
+    wait_for(
+        target,
+        &format!("DynamoDB table {table} to be ACTIVE"),
+        wait,
+        || async {
+            let resp = match ddb.describe_table().table_name(table).send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let e = e.into_service_error();
+                    if e.is_resource_not_found_exception() {
+                        return Ok(Poll::Pending("not found yet".into()));
+                    }
+                    return Err(anyhow::Error::new(e).context(format!("DescribeTable {table}")));
                 }
-                return Err(anyhow::Error::new(e).context(format!("DescribeTable {table}")));
+            };
+            let t = resp
+                .table
+                .ok_or_else(|| anyhow!("DescribeTable {table} returned no table"))?;
+            match t.table_status {
+                Some(aws_sdk_dynamodb::types::TableStatus::Active) => {
+                    Ok(Poll::Ready(t.table_arn.unwrap_or_default()))
+                }
+                other => Ok(Poll::Pending(format!("status {other:?}"))),
             }
-        };
-        let t = resp.table.ok_or_else(|| anyhow!("DescribeTable {table} returned no table"))?;
-        match t.table_status {
-            Some(aws_sdk_dynamodb::types::TableStatus::Active) => Ok(Poll::Ready(t.table_arn.unwrap_or_default())),
-            other => Ok(Poll::Pending(format!("status {other:?}"))),
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -601,8 +653,9 @@ pub async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str, region: &str) 
 /// Applies versioning and the Glacier IR lifecycle rule to a bucket.
 pub async fn apply_s3_policy(s3: &aws_sdk_s3::Client, bucket: &str, policy: &S3Policy) -> anyhow::Result<()> {
     use aws_sdk_s3::types::{
-        BucketLifecycleConfiguration, BucketVersioningStatus, ExpirationStatus, LifecycleRule, LifecycleRuleFilter,
-        NoncurrentVersionTransition, Transition, TransitionStorageClass, VersioningConfiguration,
+        BucketLifecycleConfiguration, BucketVersioningStatus, ExpirationStatus, LifecycleRule,
+        LifecycleRuleFilter, NoncurrentVersionTransition, Transition, TransitionStorageClass,
+        VersioningConfiguration,
     };
     if policy.versioning {
         s3.put_bucket_versioning()
@@ -638,7 +691,11 @@ pub async fn apply_s3_policy(s3: &aws_sdk_s3::Client, bucket: &str, policy: &S3P
         }
         s3.put_bucket_lifecycle_configuration()
             .bucket(bucket)
-            .lifecycle_configuration(BucketLifecycleConfiguration::builder().rules(rule.build()?).build()?)
+            .lifecycle_configuration(
+                BucketLifecycleConfiguration::builder()
+                    .rules(rule.build()?)
+                    .build()?,
+            )
             .send()
             .await
             .map_err(|e| anyhow::Error::new(e.into_service_error()))
@@ -715,7 +772,9 @@ async fn create_backup_plan(
     }
     let mut input = BackupPlanInput::builder().backup_plan_name(&names.backup_plan);
     for r in &plan.rules {
-        let lifecycle = Lifecycle::builder().delete_after_days(r.delete_after_days as i64).build();
+        let lifecycle = Lifecycle::builder()
+            .delete_after_days(r.delete_after_days as i64)
+            .build();
         let mut rule = BackupRuleInput::builder()
             .rule_name(&r.name)
             .target_backup_vault_name(&names.backup_vault)
@@ -742,7 +801,9 @@ async fn create_backup_plan(
         .await
         .map_err(|e| anyhow::Error::new(e.into_service_error()))
         .with_context(|| format!("CreateBackupPlan {}", names.backup_plan))?;
-    let plan_id = created.backup_plan_id.ok_or_else(|| anyhow!("CreateBackupPlan returned no id"))?;
+    let plan_id = created
+        .backup_plan_id
+        .ok_or_else(|| anyhow!("CreateBackupPlan returned no id"))?;
 
     let mut resources = vec![db_arn.to_owned()];
     for (_, table) in names.tables() {
@@ -814,26 +875,31 @@ pub async fn run_snapshot_job(
             .with_context(|| format!("CreateBackup {table}"))?;
     }
     let rds = clients.rds.clone();
-    wait_for(target, &format!("DB snapshot {id} to be available"), wait, || async {
-        let d = rds
-            .describe_db_snapshots()
-            .db_snapshot_identifier(&id)
-            .send()
-            .await
-            .map_err(|e| anyhow::Error::new(e.into_service_error()))?;
-        let status = d
-            .db_snapshots
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .and_then(|s| s.status)
-            .unwrap_or_default();
-        Ok(if status == "available" {
-            Poll::Ready(())
-        } else {
-            Poll::Pending(format!("status {status}"))
-        })
-    })
+    wait_for(
+        target,
+        &format!("DB snapshot {id} to be available"),
+        wait,
+        || async {
+            let d = rds
+                .describe_db_snapshots()
+                .db_snapshot_identifier(&id)
+                .send()
+                .await
+                .map_err(|e| anyhow::Error::new(e.into_service_error()))?;
+            let status = d
+                .db_snapshots
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+                .and_then(|s| s.status)
+                .unwrap_or_default();
+            Ok(if status == "available" {
+                Poll::Ready(())
+            } else {
+                Poll::Pending(format!("status {status}"))
+            })
+        },
+    )
     .await?;
     let cutoff = now - Duration::days(job.retention_days as i64);
     let old = clients
@@ -861,7 +927,9 @@ pub async fn run_snapshot_job(
                 .with_context(|| format!("DeleteDBSnapshot {sid}"))?;
         }
     }
-    Ok(format!("nightly snapshot {id} (RDS snapshot, DynamoDB backups of carts and sessions)"))
+    Ok(format!(
+        "nightly snapshot {id} (RDS snapshot, DynamoDB backups of carts and sessions)"
+    ))
 }
 
 #[cfg(test)]
@@ -897,14 +965,24 @@ mod tests {
     fn invalid_policies_name_the_field() {
         let mut p = four_layer();
         p.rds.retention_days = 36;
-        assert!(p.validate().unwrap_err().to_string().contains("rds.retention_days"));
+        assert!(
+            p.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("rds.retention_days")
+        );
         let mut p = four_layer();
         p.rds.backup_window = Some("03:00-03:10".into());
         let e = format!("{:#}", p.validate().unwrap_err());
         assert!(e.contains("rds.backup_window") && e.contains("30 minutes"), "{e}");
         let mut p = four_layer();
         p.dynamodb.recovery_period_days = Some(0);
-        assert!(p.validate().unwrap_err().to_string().contains("recovery_period_days"));
+        assert!(
+            p.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("recovery_period_days")
+        );
     }
 
     #[test]

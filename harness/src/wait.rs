@@ -48,7 +48,12 @@ pub enum Poll<T> {
 }
 
 /// Polls `probe` until it is ready, a probe fails, or the bounds run out.
-pub async fn wait_for<T, F, Fut>(target: &dyn Target, what: &str, opts: &WaitOptions, mut probe: F) -> anyhow::Result<T>
+pub async fn wait_for<T, F, Fut>(
+    target: &dyn Target,
+    what: &str,
+    opts: &WaitOptions,
+    mut probe: F,
+) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<Poll<T>>>,

@@ -1,0 +1,1108 @@
+//! The checker: what the recovered store holds against what the history says
+//! it must hold. Pure: no I/O, no clock, no randomness.
+//!
+//! Input: the [`History`], the instant the first fault struck (the state the
+//! business wants back is the state just before it), the recovered store read
+//! back as a [`StoreSnapshot`], the measured recovery times and the targets.
+//! For every record ever written, per layer, the checker decides:
+//!
+//! - **lost write**: an acknowledged write made before the fault is missing
+//!   (the record is absent, or holds an older value);
+//! - **resurrected**: a record deleted before the fault is back;
+//! - **corruption survived**: the record holds a value only the nemesis wrote;
+//! - **unexpected value**: the record holds a value nobody acknowledged
+//!   (a refused write that landed anyway, or a value never written);
+//! - **lost version**: in a versioned bucket, an acknowledged object version
+//!   is no longer stored.
+//!
+//! Across layers it finds orphans: orders whose cart or session vanished,
+//! products whose image is gone, orders whose invoice is gone. Operations in
+//! flight at the fault, or indeterminate, may go either way (see
+//! [`History::state_at`]).
+//!
+//! Verdicts are Jepsen's: `valid` (recovered), `invalid` (data is lost or
+//! wrong) and `unknown` (a layer could not be read, or the checker itself
+//! failed). Invalid dominates, then unknown; a checker that fails yields
+//! unknown, never valid, so "recovered" is only ever said when every
+//! acknowledged write is back.
+//!
+//! **RPO** is the data-loss window: the fault instant minus the invocation
+//! instant of the earliest acknowledged write that is lost (0 when nothing
+//! acknowledged is lost), with the number of records and writes lost. The
+//! *observed recovery point* is the completion instant of the newest
+//! acknowledged write whose value is present after recovery. **RTO** is the
+//! time from the fault to the end of recovery on the target's clock (the
+//! target compared with the objective) and on the wall clock.
+
+use crate::history::{
+    Collection, Expected, History, Key, KeyWrite, Layer, Outcome, Process, State, Value, expected_from,
+};
+use crate::model::{StoreSnapshot, image_object_key, invoice_object_key};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// A Jepsen verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Everything acknowledged is back, nothing else is.
+    Valid,
+    /// Could not decide (a layer unreadable, the checker failed).
+    Unknown,
+    /// Data is lost, resurrected or corrupted.
+    Invalid,
+}
+
+impl Verdict {
+    /// Composition: invalid dominates, then unknown.
+    pub fn and(self, other: Verdict) -> Verdict {
+        self.max(other)
+    }
+
+    /// Composes many verdicts; none at all is valid.
+    pub fn all(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict {
+        verdicts.into_iter().fold(Verdict::Valid, Verdict::and)
+    }
+
+    /// The word used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Valid => "valid",
+            Verdict::Unknown => "unknown",
+            Verdict::Invalid => "invalid",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What is wrong with one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnomalyKind {
+    /// Acknowledged writes are missing.
+    LostWrite,
+    /// A record deleted before the fault is back.
+    Resurrected,
+    /// The record holds a value only the nemesis wrote.
+    CorruptionSurvived,
+    /// The record holds a value no acknowledged write produced.
+    UnexpectedValue,
+    /// An acknowledged object version is no longer stored.
+    LostVersion,
+    /// An order whose cart vanished.
+    OrderWithoutCart,
+    /// An order whose session vanished.
+    OrderWithoutSession,
+    /// An order whose invoice PDF vanished.
+    OrderWithoutInvoice,
+    /// A product whose image vanished.
+    ProductWithoutImage,
+}
+
+impl AnomalyKind {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            AnomalyKind::LostWrite => "lost write",
+            AnomalyKind::Resurrected => "resurrected",
+            AnomalyKind::CorruptionSurvived => "corruption survived",
+            AnomalyKind::UnexpectedValue => "unexpected value",
+            AnomalyKind::LostVersion => "lost version",
+            AnomalyKind::OrderWithoutCart => "order without cart",
+            AnomalyKind::OrderWithoutSession => "order without session",
+            AnomalyKind::OrderWithoutInvoice => "order without invoice",
+            AnomalyKind::ProductWithoutImage => "product without image",
+        }
+    }
+
+    /// Whether it is a cross-layer orphan.
+    pub fn is_orphan(self) -> bool {
+        matches!(
+            self,
+            AnomalyKind::OrderWithoutCart
+                | AnomalyKind::OrderWithoutSession
+                | AnomalyKind::OrderWithoutInvoice
+                | AnomalyKind::ProductWithoutImage
+        )
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Anomaly {
+    /// What is wrong.
+    pub kind: AnomalyKind,
+    /// The record.
+    pub key: Key,
+    /// What was found (`None`: absent), summarised.
+    pub found: Option<String>,
+    /// What was expected, summarised (one of these).
+    pub expected: Vec<Option<String>>,
+    /// How many acknowledged writes are lost on this record.
+    pub lost_writes: u64,
+    /// Invocation instant of the earliest lost acknowledged write.
+    pub earliest_lost: Option<DateTime<Utc>>,
+    /// The record the orphan points at (cross-layer anomalies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub related: Option<Key>,
+}
+
+/// Recovery objectives.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Targets {
+    /// Recovery point objective, seconds (default 300).
+    pub rpo_seconds: f64,
+    /// Recovery time objective, seconds (default 1800).
+    pub rto_seconds: f64,
+}
+
+impl Default for Targets {
+    fn default() -> Self {
+        Self {
+            rpo_seconds: 300.0,
+            rto_seconds: 1800.0,
+        }
+    }
+}
+
+/// The measured recovery time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryTime {
+    /// From the fault to the end of recovery, on the target's clock.
+    pub simulated_seconds: f64,
+    /// Wall time the recovery took.
+    pub wall_seconds: f64,
+}
+
+/// The data-loss measurements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rpo {
+    /// Fault instant minus the invocation of the earliest lost acknowledged write; 0 when none.
+    pub seconds: f64,
+    /// Records with lost writes or resurrected.
+    pub records_lost: u64,
+    /// Acknowledged writes lost.
+    pub writes_lost: u64,
+    /// The earliest lost acknowledged write's invocation.
+    pub earliest_lost: Option<DateTime<Utc>>,
+    /// The completion of the newest acknowledged write present after recovery.
+    pub observed_recovery_point: Option<DateTime<Utc>>,
+}
+
+/// The findings on one layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerResult {
+    /// The layer.
+    pub layer: Layer,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// Records that must or may exist at the fault.
+    pub records_expected: u64,
+    /// Records found after recovery.
+    pub records_found: u64,
+    /// Records with lost acknowledged writes.
+    pub lost_records: u64,
+    /// Acknowledged writes lost.
+    pub lost_writes: u64,
+    /// Records resurrected.
+    pub resurrected: u64,
+    /// Records still corrupted by the nemesis.
+    pub corrupted: u64,
+    /// Records holding values nobody acknowledged.
+    pub unexpected: u64,
+    /// Object versions lost.
+    pub lost_versions: u64,
+    /// The layer's data-loss window.
+    pub rpo: Rpo,
+    /// Why the verdict is unknown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
+    /// The findings (at most [`MAX_ANOMALIES`]).
+    pub anomalies: Vec<Anomaly>,
+    /// Findings left out of `anomalies`.
+    pub anomalies_truncated: u64,
+}
+
+/// The most anomalies kept per layer (the counts are always complete).
+pub const MAX_ANOMALIES: usize = 200;
+
+/// The checker's whole answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Every layer and the cross-layer checks composed.
+    pub verdict: Verdict,
+    /// The fault instant the state is judged at.
+    pub fault_at: Option<DateTime<Utc>>,
+    /// Per layer.
+    pub layers: Vec<LayerResult>,
+    /// Orphans across layers.
+    pub cross_layer: Vec<Anomaly>,
+    /// Orphans left out of `cross_layer`.
+    pub cross_layer_truncated: u64,
+    /// The whole store's data-loss window.
+    pub rpo: Rpo,
+    /// The recovery time, when measured.
+    pub rto: Option<RecoveryTime>,
+    /// The objectives.
+    pub targets: Targets,
+    /// RPO within its objective.
+    pub rpo_met: bool,
+    /// RTO within its objective (false when not measured).
+    pub rto_met: bool,
+    /// Why the verdict is unknown, when it is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
+}
+
+impl CheckResult {
+    /// Whether the store is recovered: valid, nothing acknowledged lost.
+    pub fn recovered(&self) -> bool {
+        self.verdict == Verdict::Valid && self.rpo.writes_lost == 0
+    }
+
+    /// An unknown result carrying `why`.
+    pub fn unknown(why: impl Into<String>, targets: Targets, rto: Option<RecoveryTime>) -> Self {
+        Self {
+            verdict: Verdict::Unknown,
+            fault_at: None,
+            layers: Vec::new(),
+            cross_layer: Vec::new(),
+            cross_layer_truncated: 0,
+            rpo: empty_rpo(),
+            rto,
+            targets,
+            rpo_met: false,
+            rto_met: false,
+            unknown: vec![why.into()],
+        }
+    }
+}
+
+fn empty_rpo() -> Rpo {
+    Rpo {
+        seconds: 0.0,
+        records_lost: 0,
+        writes_lost: 0,
+        earliest_lost: None,
+        observed_recovery_point: None,
+    }
+}
+
+/// What the checker is given.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckInput<'a> {
+    /// The whole history.
+    pub history: &'a History,
+    /// The state to get back is the state just before this instant (usually
+    /// the first fault); `None` uses the history's first fault.
+    pub fault_at: Option<DateTime<Utc>>,
+    /// The recovered store.
+    pub snapshot: &'a StoreSnapshot,
+    /// The measured recovery time.
+    pub rto: Option<RecoveryTime>,
+    /// The objectives.
+    pub targets: Targets,
+}
+
+/// Runs the checker, turning any failure of its own into an unknown verdict.
+pub fn check(input: CheckInput<'_>) -> CheckResult {
+    let targets = input.targets;
+    let rto = input.rto;
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_inner(input))) {
+        Ok(Ok(r)) => r,
+        Ok(Err(why)) => CheckResult::unknown(why, targets, rto),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            CheckResult::unknown(format!("the checker failed: {msg}"), targets, rto)
+        }
+    }
+}
+
+struct Tally {
+    result: LayerResult,
+    earliest: Option<DateTime<Utc>>,
+}
+
+fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
+    let fault_at = input
+        .fault_at
+        .or_else(|| input.history.first_fault())
+        .ok_or("the history records no fault, so there is no state to recover to")?;
+    let snap = input.snapshot;
+    let by_key = input.history.by_key();
+    let state: State = by_key
+        .iter()
+        .map(|(k, w)| (k.clone(), expected_from(w, fault_at)))
+        .collect();
+
+    let mut tallies: BTreeMap<Layer, Tally> = Layer::ALL
+        .into_iter()
+        .map(|layer| {
+            let mut unknown = Vec::new();
+            for c in Collection::of_layer(layer) {
+                if let Some(why) = snap.unreadable.get(&c) {
+                    unknown.push(format!("{c} could not be read: {why}"));
+                } else if !snap.read.contains(&c) {
+                    unknown.push(format!("{c} was not read"));
+                }
+            }
+            (
+                layer,
+                Tally {
+                    result: LayerResult {
+                        layer,
+                        verdict: Verdict::Valid,
+                        records_expected: 0,
+                        records_found: 0,
+                        lost_records: 0,
+                        lost_writes: 0,
+                        resurrected: 0,
+                        corrupted: 0,
+                        unexpected: 0,
+                        lost_versions: 0,
+                        rpo: empty_rpo(),
+                        unknown,
+                        anomalies: Vec::new(),
+                        anomalies_truncated: 0,
+                    },
+                    earliest: None,
+                },
+            )
+        })
+        .collect();
+    let readable = |c: Collection| snap.read.contains(&c) && !snap.unreadable.contains_key(&c);
+
+    let mut observed_point: Option<DateTime<Utc>> = None;
+    let keys: BTreeSet<&Key> = state.keys().chain(snap.records.keys()).collect();
+    let none: Vec<KeyWrite> = Vec::new();
+    for key in keys {
+        if !readable(key.collection) {
+            continue;
+        }
+        let writes = by_key.get(key).unwrap_or(&none);
+        let expected = state
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| expected_from(&[], fault_at));
+        let found = snap.records.get(key).cloned();
+        let tally = tallies.get_mut(&key.collection.layer()).ok_or("layer missing")?;
+        if expected.may_exist() {
+            tally.result.records_expected += 1;
+        }
+        if found.is_some() {
+            tally.result.records_found += 1;
+        }
+        let acked: Vec<&KeyWrite> = writes
+            .iter()
+            .filter(|w| w.outcome == Outcome::Ok && w.complete < fault_at && w.process != Process::Nemesis)
+            .collect();
+        if let Some(v) = &found
+            && let Some(w) = acked.iter().rev().find(|w| w.value.as_ref() == Some(v))
+        {
+            observed_point = observed_point.max(Some(w.complete));
+        }
+        if let Some(a) = judge_record(key, writes, &acked, &expected, &found, fault_at) {
+            record(tally, a);
+        }
+        if snap.versioned.contains(&key.collection) {
+            let stored = snap.versions.get(key);
+            for w in &acked {
+                if let Some(v @ Value::Object { .. }) = &w.value
+                    && !stored.is_some_and(|s| s.contains(v))
+                {
+                    record(
+                        tally,
+                        Anomaly {
+                            kind: AnomalyKind::LostVersion,
+                            key: key.clone(),
+                            found: None,
+                            expected: vec![Some(v.summary())],
+                            lost_writes: 0,
+                            earliest_lost: None,
+                            related: None,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    let (cross_layer, cross_truncated) = orphans(&state, snap, &readable);
+
+    let mut layers = Vec::new();
+    let mut total = empty_rpo();
+    let mut earliest: Option<DateTime<Utc>> = None;
+    let mut unknown = Vec::new();
+    for (_, mut t) in tallies {
+        let r = &mut t.result;
+        r.verdict = if r.lost_writes + r.resurrected + r.corrupted + r.unexpected + r.lost_versions > 0
+            || r.lost_records > 0
+        {
+            Verdict::Invalid
+        } else if !r.unknown.is_empty() {
+            Verdict::Unknown
+        } else {
+            Verdict::Valid
+        };
+        r.rpo.records_lost = r.lost_records + r.resurrected;
+        r.rpo.writes_lost = r.lost_writes;
+        r.rpo.earliest_lost = t.earliest;
+        r.rpo.seconds = window(fault_at, t.earliest);
+        total.records_lost += r.rpo.records_lost;
+        total.writes_lost += r.rpo.writes_lost;
+        earliest = match (earliest, t.earliest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        unknown.extend(r.unknown.iter().map(|u| format!("{}: {u}", r.layer)));
+        layers.push(t.result);
+    }
+    total.earliest_lost = earliest;
+    total.seconds = window(fault_at, earliest);
+    total.observed_recovery_point = observed_point;
+
+    let verdict = Verdict::all(layers.iter().map(|l| l.verdict)).and(if cross_layer.is_empty() {
+        Verdict::Valid
+    } else {
+        Verdict::Invalid
+    });
+    let rpo_met = verdict != Verdict::Unknown && total.seconds <= input.targets.rpo_seconds;
+    let rto_met = input
+        .rto
+        .is_some_and(|r| r.simulated_seconds <= input.targets.rto_seconds);
+    Ok(CheckResult {
+        verdict,
+        fault_at: Some(fault_at),
+        layers,
+        cross_layer,
+        cross_layer_truncated: cross_truncated,
+        rpo: total,
+        rto: input.rto,
+        targets: input.targets,
+        rpo_met,
+        rto_met,
+        unknown,
+    })
+}
+
+fn window(fault_at: DateTime<Utc>, earliest: Option<DateTime<Utc>>) -> f64 {
+    earliest
+        .map(|e| ((fault_at - e).num_milliseconds().max(0) as f64) / 1000.0)
+        .unwrap_or(0.0)
+}
+
+fn record(tally: &mut Tally, a: Anomaly) {
+    let r = &mut tally.result;
+    match a.kind {
+        AnomalyKind::LostWrite => {
+            r.lost_records += 1;
+            r.lost_writes += a.lost_writes;
+        }
+        AnomalyKind::Resurrected => {
+            r.resurrected += 1;
+            r.lost_writes += a.lost_writes;
+        }
+        AnomalyKind::CorruptionSurvived => r.corrupted += 1,
+        AnomalyKind::UnexpectedValue => r.unexpected += 1,
+        AnomalyKind::LostVersion => r.lost_versions += 1,
+        _ => {}
+    }
+    if let Some(e) = a.earliest_lost {
+        tally.earliest = Some(tally.earliest.map_or(e, |t| t.min(e)));
+    }
+    if r.anomalies.len() < MAX_ANOMALIES {
+        r.anomalies.push(a);
+    } else {
+        r.anomalies_truncated += 1;
+    }
+}
+
+/// Judges one record; `None` when what was found is admissible.
+fn judge_record(
+    key: &Key,
+    writes: &[KeyWrite],
+    acked: &[&KeyWrite],
+    expected: &Expected,
+    found: &Option<Value>,
+    _fault_at: DateTime<Utc>,
+) -> Option<Anomaly> {
+    if expected.admits(found) {
+        return None;
+    }
+    let summarise = |v: &Option<Value>| v.as_ref().map(Value::summary);
+    let mut anomaly = Anomaly {
+        kind: AnomalyKind::UnexpectedValue,
+        key: key.clone(),
+        found: summarise(found),
+        expected: expected.possible.iter().map(summarise).collect(),
+        lost_writes: 0,
+        earliest_lost: None,
+        related: None,
+    };
+    if let Some(v) = found
+        && writes
+            .iter()
+            .any(|w| w.process == Process::Nemesis && w.value.as_ref() == Some(v))
+        && !acked.iter().any(|w| w.value.as_ref() == Some(v))
+    {
+        anomaly.kind = AnomalyKind::CorruptionSurvived;
+        return Some(anomaly);
+    }
+    // Where in the acknowledged sequence does the found value sit? Absent
+    // before the first write counts as position "before everything".
+    let position = match found {
+        None => Some(acked.iter().rposition(|w| w.value.is_none()).map_or(0, |i| i + 1)),
+        Some(v) => acked
+            .iter()
+            .rposition(|w| w.value.as_ref() == Some(v))
+            .map(|i| i + 1),
+    };
+    let Some(pos) = position else {
+        return Some(anomaly);
+    };
+    let lost = &acked[pos..];
+    if lost.is_empty() {
+        // The found value is the newest acknowledged one but is still not
+        // admitted: only possible with writes of other outcomes; call it unexpected.
+        return Some(anomaly);
+    }
+    anomaly.lost_writes = lost.len() as u64;
+    anomaly.earliest_lost = lost.iter().map(|w| w.invoke).min();
+    anomaly.kind = if found.is_some() && !expected.may_exist() {
+        AnomalyKind::Resurrected
+    } else {
+        AnomalyKind::LostWrite
+    };
+    Some(anomaly)
+}
+
+/// Cross-layer orphans among the records found after recovery.
+fn orphans(
+    state: &State,
+    snap: &StoreSnapshot,
+    readable: &dyn Fn(Collection) -> bool,
+) -> (Vec<Anomaly>, u64) {
+    let mut out = Vec::new();
+    let mut truncated = 0u64;
+    let mut push = |a: Anomaly| {
+        if out.len() < MAX_ANOMALIES {
+            out.push(a);
+        } else {
+            truncated += 1;
+        }
+    };
+    let mut check = |from: &Key, kind: AnomalyKind, to: Key| {
+        if !readable(to.collection) {
+            return;
+        }
+        let was_there = state.get(&to).is_some_and(Expected::must_exist);
+        if was_there && !snap.records.contains_key(&to) {
+            push(Anomaly {
+                kind,
+                key: from.clone(),
+                found: None,
+                expected: Vec::new(),
+                lost_writes: 0,
+                earliest_lost: None,
+                related: Some(to),
+            });
+        }
+    };
+    for (key, value) in &snap.records {
+        match key.collection {
+            Collection::Orders => {
+                if let Some(cart) = value.field("cart_id") {
+                    check(
+                        key,
+                        AnomalyKind::OrderWithoutCart,
+                        Key::new(Collection::Carts, cart),
+                    );
+                }
+                if let Some(session) = value.field("session_id") {
+                    check(
+                        key,
+                        AnomalyKind::OrderWithoutSession,
+                        Key::new(Collection::Sessions, session),
+                    );
+                }
+                check(
+                    key,
+                    AnomalyKind::OrderWithoutInvoice,
+                    Key::new(Collection::Invoices, invoice_object_key(&key.id)),
+                );
+            }
+            Collection::Inventory => check(
+                key,
+                AnomalyKind::ProductWithoutImage,
+                Key::new(Collection::Images, image_object_key(&key.id)),
+            ),
+            _ => {}
+        }
+    }
+    (out, truncated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{EventKind, OpKind, Write};
+    use crate::model::{Order, OrderItem, Payment, to_micros};
+    use chrono::Duration;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        "2026-03-14T00:00:00Z".parse::<DateTime<Utc>>().unwrap() + Duration::seconds(secs)
+    }
+
+    fn put(h: &mut History, process: Process, writes: Vec<Write>, at: i64, outcome: Outcome) {
+        let p = h.invoke(process, OpKind::CartAdd, writes, t(at));
+        h.complete(p, t(at) + Duration::milliseconds(20), outcome, None);
+    }
+
+    fn order(id: &str, cart: &str, session: &str, at: i64) -> Order {
+        Order {
+            order_id: id.into(),
+            customer_id: "u1".into(),
+            cart_id: cart.into(),
+            session_id: session.into(),
+            status: "paid".into(),
+            total_cents: 1000,
+            placed_at: to_micros(t(at)),
+            items: vec![OrderItem {
+                line: 1,
+                product_id: "p1".into(),
+                quantity: 1,
+                price_cents: 1000,
+            }],
+            payment: Payment {
+                payment_id: format!("pay-{id}"),
+                amount_cents: 1000,
+                method: "card".into(),
+                status: "captured".into(),
+            },
+        }
+    }
+
+    fn cart(id: &str, v: &str) -> Write {
+        Write::put(
+            Key::new(Collection::Carts, id),
+            Value::row([("cart_id", id), ("v", v)]),
+        )
+    }
+
+    fn session(id: &str) -> Write {
+        Write::put(
+            Key::new(Collection::Sessions, id),
+            Value::row([("session_id", id)]),
+        )
+    }
+
+    fn object(c: Collection, id: &str, body: &[u8]) -> Write {
+        Write::put(Key::new(c, id), Value::object(body))
+    }
+
+    const FAULT: i64 = 10_000;
+
+    /// A small history: seeded products and images, orders with carts,
+    /// sessions and invoices, then a fault at t=10000 that corrupts orders and
+    /// deletes carts.
+    fn story() -> History {
+        let mut h = History::new();
+        put(
+            &mut h,
+            Process::Seed,
+            vec![
+                Write::put(Key::new(Collection::Inventory, "p1"), Value::row([("q", "10")])),
+                object(Collection::Images, "products/p1.jpg", b"jpeg-1"),
+            ],
+            0,
+            Outcome::Ok,
+        );
+        for i in 0..5 {
+            let at = 100 + i * 1000;
+            let o = order(&format!("o{i}"), &format!("c{i}"), &format!("s{i}"), at);
+            put(
+                &mut h,
+                Process::Client(0),
+                vec![session(&format!("s{i}"))],
+                at,
+                Outcome::Ok,
+            );
+            put(
+                &mut h,
+                Process::Client(0),
+                vec![cart(&format!("c{i}"), "open")],
+                at + 1,
+                Outcome::Ok,
+            );
+            put(
+                &mut h,
+                Process::Client(0),
+                vec![cart(&format!("c{i}"), "checked_out")],
+                at + 2,
+                Outcome::Ok,
+            );
+            let writes = o.records().into_iter().map(|(k, v)| Write::put(k, v)).collect();
+            put(&mut h, Process::Client(0), writes, at + 3, Outcome::Ok);
+            put(
+                &mut h,
+                Process::Client(0),
+                vec![object(
+                    Collection::Invoices,
+                    &format!("invoices/o{i}.pdf"),
+                    format!("pdf{i}").as_bytes(),
+                )],
+                at + 4,
+                Outcome::Ok,
+            );
+        }
+        // An order deleted before the fault (a GDPR erasure of its cart).
+        put(
+            &mut h,
+            Process::Client(0),
+            vec![cart("gone", "open")],
+            6000,
+            Outcome::Ok,
+        );
+        put(
+            &mut h,
+            Process::Client(0),
+            vec![Write::delete(Key::new(Collection::Carts, "gone"))],
+            6001,
+            Outcome::Ok,
+        );
+        // The image is re-uploaded: two versions.
+        put(
+            &mut h,
+            Process::Client(0),
+            vec![object(Collection::Images, "products/p1.jpg", b"jpeg-2")],
+            7000,
+            Outcome::Ok,
+        );
+        h.event(
+            t(FAULT),
+            EventKind::FaultStruck {
+                fault: "corrupted_orders".into(),
+                detail: "totals zeroed".into(),
+            },
+        );
+        let corrupt: Vec<Write> = (0..5)
+            .map(|i| {
+                let mut o = order(
+                    &format!("o{i}"),
+                    &format!("c{i}"),
+                    &format!("s{i}"),
+                    100 + i * 1000,
+                );
+                o.total_cents = 0;
+                o.status = "refunded".into();
+                Write::put(o.key(), o.value())
+            })
+            .collect();
+        put(&mut h, Process::Nemesis, corrupt, FAULT + 1, Outcome::Ok);
+        put(
+            &mut h,
+            Process::Nemesis,
+            (0..5)
+                .map(|i| Write::delete(Key::new(Collection::Carts, format!("c{i}"))))
+                .collect(),
+            FAULT + 2,
+            Outcome::Ok,
+        );
+        h
+    }
+
+    /// The perfect recovery: the state just before the fault, every version kept.
+    fn perfect(h: &History) -> StoreSnapshot {
+        let mut s = StoreSnapshot::default();
+        for (k, e) in h.state_at(t(FAULT)) {
+            if let Some(v) = e.definite {
+                s.records.insert(k, v);
+            }
+        }
+        for (k, writes) in h.by_key() {
+            if k.collection.layer() == Layer::S3 {
+                s.versions
+                    .insert(k, writes.iter().filter_map(|w| w.value.clone()).collect());
+            }
+        }
+        s.read.extend(Collection::ALL);
+        s.versioned
+            .extend([Collection::Images, Collection::Invoices, Collection::Templates]);
+        s
+    }
+
+    fn run(h: &History, s: &StoreSnapshot) -> CheckResult {
+        check(CheckInput {
+            history: h,
+            fault_at: None,
+            snapshot: s,
+            rto: Some(RecoveryTime {
+                simulated_seconds: 600.0,
+                wall_seconds: 3.0,
+            }),
+            targets: Targets::default(),
+        })
+    }
+
+    fn layer(r: &CheckResult, l: Layer) -> &LayerResult {
+        r.layers.iter().find(|x| x.layer == l).unwrap()
+    }
+
+    #[test]
+    fn a_perfect_recovery_is_valid() {
+        let h = story();
+        let r = run(&h, &perfect(&h));
+        assert_eq!(r.verdict, Verdict::Valid, "{r:#?}");
+        assert!(r.recovered() && r.rpo_met && r.rto_met);
+        assert_eq!(r.rpo.seconds, 0.0);
+        assert_eq!(
+            r.rpo.observed_recovery_point,
+            Some(t(7000) + Duration::milliseconds(20))
+        );
+    }
+
+    #[test]
+    fn a_planted_lost_write_is_caught_and_measured() {
+        let h = story();
+        let mut s = perfect(&h);
+        // The newest order vanished with its lines and payment.
+        s.records
+            .retain(|k, _| !(k.id.starts_with("o4") || k.id == "pay-o4"));
+        let r = run(&h, &s);
+        assert_eq!(r.verdict, Verdict::Invalid);
+        assert!(!r.recovered());
+        let rds = layer(&r, Layer::Rds);
+        assert_eq!(rds.lost_records, 3, "order, line and payment");
+        assert_eq!(rds.verdict, Verdict::Invalid);
+        assert!(
+            rds.anomalies
+                .iter()
+                .any(|a| a.kind == AnomalyKind::LostWrite && a.key.id == "o4")
+        );
+        // o4 was written at 4103: the window reaches back from the fault to it.
+        assert_eq!(r.rpo.earliest_lost, Some(t(4103)));
+        assert_eq!(r.rpo.seconds, (FAULT - 4103) as f64);
+        assert!(!r.rpo_met);
+    }
+
+    #[test]
+    fn a_stale_value_loses_the_writes_after_it() {
+        let h = story();
+        let mut s = perfect(&h);
+        // The cart rolled back to "open": its checkout is lost.
+        s.records.insert(
+            Key::new(Collection::Carts, "c3"),
+            Value::row([("cart_id", "c3"), ("v", "open")]),
+        );
+        let r = run(&h, &s);
+        let ddb = layer(&r, Layer::Dynamodb);
+        assert_eq!((ddb.lost_records, ddb.lost_writes), (1, 1));
+        assert_eq!(r.rpo.earliest_lost, Some(t(3102)));
+    }
+
+    #[test]
+    fn a_planted_resurrected_row_is_caught() {
+        let h = story();
+        let mut s = perfect(&h);
+        s.records.insert(
+            Key::new(Collection::Carts, "gone"),
+            Value::row([("cart_id", "gone"), ("v", "open")]),
+        );
+        let r = run(&h, &s);
+        assert_eq!(r.verdict, Verdict::Invalid);
+        let ddb = layer(&r, Layer::Dynamodb);
+        assert_eq!(ddb.resurrected, 1);
+        assert_eq!(ddb.anomalies[0].kind, AnomalyKind::Resurrected);
+        assert_eq!(r.rpo.earliest_lost, Some(t(6001)), "the delete is the lost write");
+    }
+
+    #[test]
+    fn a_planted_surviving_corruption_is_caught() {
+        let h = story();
+        let mut s = perfect(&h);
+        let mut o = order("o2", "c2", "s2", 2100);
+        o.total_cents = 0;
+        o.status = "refunded".into();
+        s.records.insert(o.key(), o.value());
+        let r = run(&h, &s);
+        assert_eq!(r.verdict, Verdict::Invalid);
+        let rds = layer(&r, Layer::Rds);
+        assert_eq!(rds.corrupted, 1);
+        assert_eq!(rds.anomalies[0].kind, AnomalyKind::CorruptionSurvived);
+        assert_eq!(rds.lost_writes, 0);
+    }
+
+    #[test]
+    fn a_planted_lost_object_version_is_caught() {
+        let h = story();
+        let mut s = perfect(&h);
+        // The current image is right, but its first version was destroyed.
+        s.versions.insert(
+            Key::new(Collection::Images, "products/p1.jpg"),
+            vec![Value::object(b"jpeg-2")],
+        );
+        let r = run(&h, &s);
+        assert_eq!(r.verdict, Verdict::Invalid);
+        assert_eq!(layer(&r, Layer::S3).lost_versions, 1);
+        assert_eq!(r.rpo.writes_lost, 0, "a lost version is not a lost current write");
+    }
+
+    #[test]
+    fn a_value_nobody_wrote_is_unexpected() {
+        let h = story();
+        let mut s = perfect(&h);
+        s.records.insert(
+            Key::new(Collection::Templates, "templates/evil.html"),
+            Value::object(b"x"),
+        );
+        let r = run(&h, &s);
+        assert_eq!(layer(&r, Layer::S3).unexpected, 1);
+        assert_eq!(r.verdict, Verdict::Invalid);
+    }
+
+    #[test]
+    fn orphans_across_layers_are_found() {
+        let h = story();
+        let mut s = perfect(&h);
+        // RDS restored, the session store and an invoice not.
+        s.records.retain(|k, _| k.collection != Collection::Sessions);
+        s.records
+            .remove(&Key::new(Collection::Invoices, "invoices/o1.pdf"));
+        s.records.remove(&Key::new(Collection::Images, "products/p1.jpg"));
+        let r = run(&h, &s);
+        let kinds: BTreeSet<AnomalyKind> = r.cross_layer.iter().map(|a| a.kind).collect();
+        assert!(kinds.contains(&AnomalyKind::OrderWithoutSession));
+        assert!(kinds.contains(&AnomalyKind::OrderWithoutInvoice));
+        assert!(kinds.contains(&AnomalyKind::ProductWithoutImage));
+        assert_eq!(
+            r.cross_layer
+                .iter()
+                .filter(|a| a.kind == AnomalyKind::OrderWithoutSession)
+                .count(),
+            5
+        );
+        assert_eq!(layer(&r, Layer::Dynamodb).lost_records, 5);
+        assert_eq!(r.verdict, Verdict::Invalid);
+    }
+
+    #[test]
+    fn the_unrecovered_store_is_invalid_with_corruption_and_loss() {
+        let h = story();
+        // What the store holds after the fault, with no recovery.
+        let mut s = perfect(&h);
+        for (k, e) in h.state_at(t(FAULT + 100)) {
+            match e.definite {
+                Some(v) => s.records.insert(k, v),
+                None => s.records.remove(&k),
+            };
+        }
+        let r = run(&h, &s);
+        assert_eq!(r.verdict, Verdict::Invalid);
+        assert_eq!(layer(&r, Layer::Rds).corrupted, 5);
+        assert_eq!(layer(&r, Layer::Dynamodb).lost_records, 5);
+        assert!(
+            r.cross_layer
+                .iter()
+                .any(|a| a.kind == AnomalyKind::OrderWithoutCart)
+        );
+    }
+
+    #[test]
+    fn indeterminate_writes_go_either_way() {
+        let mut h = story();
+        // An indeterminate cart write before the fault: present or absent, both fine.
+        put(
+            &mut h,
+            Process::Client(1),
+            vec![cart("maybe", "open")],
+            9000,
+            Outcome::Info,
+        );
+        let s = perfect(&h);
+        assert_eq!(run(&h, &s).verdict, Verdict::Valid);
+        let mut s2 = s.clone();
+        s2.records.insert(
+            Key::new(Collection::Carts, "maybe"),
+            Value::row([("cart_id", "maybe"), ("v", "open")]),
+        );
+        assert_eq!(run(&h, &s2).verdict, Verdict::Valid);
+        // A refused write that landed anyway is not fine.
+        put(
+            &mut h,
+            Process::Client(1),
+            vec![cart("refused", "open")],
+            9100,
+            Outcome::Fail,
+        );
+        let mut s3 = perfect(&h);
+        s3.records.insert(
+            Key::new(Collection::Carts, "refused"),
+            Value::row([("cart_id", "refused"), ("v", "open")]),
+        );
+        assert_eq!(run(&h, &s3).verdict, Verdict::Invalid);
+    }
+
+    #[test]
+    fn an_unreadable_layer_is_unknown_never_valid_and_invalid_dominates() {
+        let h = story();
+        let mut s = perfect(&h);
+        s.mark_unreadable(Collection::Orders, "connection refused");
+        let r = run(&h, &s);
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(!r.recovered() && !r.rpo_met);
+        assert!(r.unknown[0].contains("connection refused"));
+        s.records.retain(|k, _| k.collection != Collection::Carts);
+        assert_eq!(run(&h, &s).verdict, Verdict::Invalid);
+    }
+
+    #[test]
+    fn no_fault_means_unknown() {
+        let mut h = History::new();
+        put(&mut h, Process::Client(0), vec![cart("a", "1")], 0, Outcome::Ok);
+        let r = run(&h, &StoreSnapshot::default());
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(r.unknown[0].contains("no fault"));
+    }
+
+    #[test]
+    fn verdicts_compose_with_invalid_dominating() {
+        use Verdict::*;
+        assert_eq!(Valid.and(Unknown), Unknown);
+        assert_eq!(Unknown.and(Invalid), Invalid);
+        assert_eq!(Verdict::all([Valid, Valid]), Valid);
+        assert_eq!(Verdict::all([]), Valid);
+        assert_eq!(Verdict::all([Valid, Invalid, Unknown]), Invalid);
+    }
+
+    #[test]
+    fn rto_is_judged_on_the_targets_clock() {
+        let h = story();
+        let s = perfect(&h);
+        let mut input = CheckInput {
+            history: &h,
+            fault_at: None,
+            snapshot: &s,
+            rto: Some(RecoveryTime {
+                simulated_seconds: 2400.0,
+                wall_seconds: 2.0,
+            }),
+            targets: Targets::default(),
+        };
+        assert!(!check(input).rto_met);
+        input.targets.rto_seconds = 3600.0;
+        assert!(check(input).rto_met);
+        input.rto = None;
+        assert!(!check(input).rto_met);
+    }
+}
