@@ -1,1 +1,317 @@
-//! placeholder until the service lands.
+//! S3 for the firedrill emulator: versioning, delete markers, lifecycle,
+//! cross-region replication and Object Lock, on the `s3s` protocol layer.
+//!
+//! # Layout
+//!
+//! - [`engine`]: the versioned object engine (buckets, versions, delete
+//!   markers, multipart uploads, Object Lock, lifecycle, replication). It
+//!   knows nothing of HTTP.
+//! - `protocol`: s3s's `S3` trait implemented over the engine; s3s does
+//!   the routing, the XML and the error shape.
+//! - [`blob`]: object bodies on disk (temporary file renamed into place) or
+//!   in memory, shared by reference between versions, replicas and snapshots.
+//! - `chunked`: decoding of `aws-chunked` upload bodies.
+//! - [`S3`]: the [`AwsService`] the core routes `s3` requests to.
+//!
+//! # Requests
+//!
+//! Path-style addressing (`http://endpoint/bucket/key`): clients set
+//! `force_path_style(true)` with a custom endpoint. Signatures are the
+//! core's business (strict mode); s3s never sees them. The region a request
+//! was signed for is the region it is served in: buckets are global by name
+//! but each lives in one region, and a request for a bucket in another
+//! region answers `301 PermanentRedirect` with `x-amz-bucket-region`, as
+//! S3's regional endpoints do (aws-sdk-s3 surfaces it as an error whose raw
+//! response carries the bucket's region; `HeadBucket` in the right region
+//! answers the region in `BucketRegion`). `GetBucketLocation`, `ListBuckets`
+//! and copy sources work across regions, as on AWS.
+//!
+//! # Supported operations
+//!
+//! Buckets: CreateBucket (LocationConstraint, Object Lock), HeadBucket,
+//! DeleteBucket, ListBuckets, GetBucketLocation, Put/GetBucketVersioning,
+//! Put/Get/DeleteBucketTagging, Put/Get/DeleteBucketLifecycle(Configuration),
+//! Put/Get/DeleteBucketReplication, Put/GetObjectLockConfiguration.
+//!
+//! Objects: PutObject, GetObject (Range, versionId, conditional headers),
+//! HeadObject, DeleteObject, DeleteObjects, ListObjects, ListObjectsV2,
+//! ListObjectVersions, CopyObject (versionId sources, metadata and tagging
+//! directives), CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
+//! AbortMultipartUpload, ListParts, ListMultipartUploads,
+//! Put/GetObjectRetention, Put/GetObjectLegalHold.
+//!
+//! Every other operation (ACLs, policies, CORS, website, encryption
+//! configuration, object tagging APIs, RestoreObject, SelectObjectContent,
+//! UploadPartCopy, ...) answers `501 NotImplemented` in S3's XML error
+//! shape, saying that firedrill does not support it.
+//!
+//! # Semantics worth knowing
+//!
+//! - Lifecycle actions fall due at the UTC midnight after creation (or
+//!   noncurrency) plus N days, as on AWS, and are applied by
+//!   [`AwsService::tick`] as the emulator clock passes. Objects in GLACIER
+//!   or DEEP_ARCHIVE answer `InvalidObjectState` to GET (RestoreObject is
+//!   not supported); GLACIER_IR objects stay readable.
+//! - Replication copies a new version (same version id) to the destination
+//!   after `timings.s3_replication_lag`, never while either region is in an
+//!   outage; see [`engine`] for what is never replicated.
+//! - Bodies are written to a temporary file and renamed into place before
+//!   a write is acknowledged (no fsync: durable across a crash of the
+//!   emulator process, not of the machine). Metadata lives in memory.
+//!
+//! # In-process API for AWS Backup
+//!
+//! [`S3::snapshot_bucket`], [`S3::restore_snapshot`],
+//! [`S3::copy_snapshot_region`], [`S3::list_buckets_with_tags`],
+//! [`S3::bucket_region`].
+
+pub mod blob;
+mod chunked;
+pub mod engine;
+pub mod error;
+mod protocol;
+
+pub use engine::{BucketSnapshot, SnapshotObject};
+pub use error::S3EngineError;
+
+use chrono::{DateTime, Utc};
+use firedrill_emu_core::service::BoxFuture;
+use firedrill_emu_core::{AwsService, Body, Environment, RequestContext};
+use futures::TryStreamExt;
+use http::{HeaderValue, StatusCode};
+use std::sync::Arc;
+
+/// The emulated S3 service.
+pub struct S3 {
+    engine: Arc<engine::Engine>,
+    service: s3s::service::S3Service,
+}
+
+impl std::fmt::Debug for S3 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3").finish_non_exhaustive()
+    }
+}
+
+/// Query parameters of a presigned URL, removed before s3s sees the request.
+const PRESIGN_PARAMS: [&str; 7] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+];
+
+impl S3 {
+    /// A fresh S3 with no buckets, storing bodies as `env` says.
+    pub fn new(env: &Environment) -> Arc<Self> {
+        let engine = Arc::new(engine::Engine::new(env));
+        let service = s3s::service::S3ServiceBuilder::new(protocol::Handler {
+            engine: engine.clone(),
+        })
+        .build();
+        Arc::new(Self { engine, service })
+    }
+
+    /// The engine, for in-process callers and tests.
+    pub fn engine(&self) -> &engine::Engine {
+        &self.engine
+    }
+
+    /// The current version of every key of `bucket`, bodies included; later
+    /// writes and deletes do not change it. Fails with `NoSuchBucket`, or
+    /// `ServiceUnavailable` while the bucket's region is in an outage.
+    pub fn snapshot_bucket(&self, bucket: &str) -> Result<BucketSnapshot, S3EngineError> {
+        self.engine.snapshot_bucket(bucket)
+    }
+
+    /// Writes every object of `snapshot` into `target_bucket` as new
+    /// versions, creating the bucket in `region` when it does not exist.
+    /// Fails with `PermanentRedirect` when the bucket exists in another
+    /// region, `ServiceUnavailable` while `region` is in an outage.
+    pub fn restore_snapshot(
+        &self,
+        snapshot: &BucketSnapshot,
+        target_bucket: &str,
+        region: &str,
+    ) -> Result<(), S3EngineError> {
+        self.engine.restore_snapshot(snapshot, target_bucket, region)
+    }
+
+    /// A copy of `snapshot` held in `region` (bodies are shared, so this is
+    /// cheap). Fails with `ServiceUnavailable` while either region is dark.
+    pub fn copy_snapshot_region(
+        &self,
+        snapshot: &BucketSnapshot,
+        region: &str,
+    ) -> Result<BucketSnapshot, S3EngineError> {
+        for r in [snapshot.region.as_str(), region] {
+            if self.engine.env().outages.is_down(r) {
+                return Err(S3EngineError::ServiceUnavailable(r.to_owned()));
+            }
+        }
+        let mut copy = snapshot.clone();
+        copy.region = region.to_owned();
+        Ok(copy)
+    }
+
+    /// The buckets that live in `region`, with their tags.
+    pub fn list_buckets_with_tags(&self, region: &str) -> Vec<(String, Vec<(String, String)>)> {
+        self.engine.list_buckets_with_tags(region)
+    }
+
+    /// The region `bucket` lives in.
+    pub fn bucket_region(&self, bucket: &str) -> Option<String> {
+        self.engine.bucket_region(bucket)
+    }
+
+    async fn serve(&self, ctx: RequestContext, req: http::Request<Body>) -> http::Response<Body> {
+        let (mut parts, body) = req.into_parts();
+        parts.headers.remove(http::header::AUTHORIZATION);
+        if let Some(q) = parts.uri.query()
+            && q.contains("X-Amz-")
+        {
+            let kept: Vec<&str> = q
+                .split('&')
+                .filter(|kv| !PRESIGN_PARAMS.iter().any(|p| kv.split('=').next() == Some(*p)))
+                .collect();
+            let pq = if kept.is_empty() {
+                parts.uri.path().to_owned()
+            } else {
+                format!("{}?{}", parts.uri.path(), kept.join("&"))
+            };
+            if let Ok(uri) = pq.parse() {
+                parts.uri = uri;
+            }
+        }
+        let streaming = parts
+            .headers
+            .get("x-amz-content-sha256")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("STREAMING-"));
+        let aws_chunked = parts
+            .headers
+            .get(http::header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|e| e.trim() == "aws-chunked"));
+        let s3_body = if streaming || aws_chunked {
+            if let Some(len) = parts.headers.get("x-amz-decoded-content-length").cloned() {
+                parts.headers.insert(http::header::CONTENT_LENGTH, len);
+            } else {
+                parts.headers.remove(http::header::CONTENT_LENGTH);
+            }
+            let rest: Vec<String> = parts
+                .headers
+                .get(http::header::CONTENT_ENCODING)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty() && *e != "aws-chunked")
+                .map(str::to_owned)
+                .collect();
+            match HeaderValue::from_str(&rest.join(",")) {
+                Ok(v) if !rest.is_empty() => {
+                    parts.headers.insert(http::header::CONTENT_ENCODING, v);
+                }
+                _ => {
+                    parts.headers.remove(http::header::CONTENT_ENCODING);
+                }
+            }
+            let decoded = chunked::AwsChunked::new(body.into_data_stream()).map_ok(http_body::Frame::data);
+            s3s::Body::http_body_unsync(http_body_util::StreamBody::new(decoded))
+        } else {
+            s3s::Body::http_body_unsync(body)
+        };
+        parts.extensions.insert(protocol::ReqInfo {
+            region: ctx.region.clone(),
+            request_id: ctx.request_id.clone(),
+        });
+        let resp = match self.service.call(http::Request::from_parts(parts, s3_body)).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = ?e, "s3s failed a request");
+                return firedrill_emu_core::error::s3_xml(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    "We encountered an internal error. Please try again.",
+                    &ctx.request_id,
+                );
+            }
+        };
+        let (mut parts, body) = resp.into_parts();
+        if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+            parts.headers.insert("x-amz-request-id", v.clone());
+            parts.headers.entry("x-amz-id-2").or_insert(v);
+        }
+        if parts.status == StatusCode::NOT_IMPLEMENTED {
+            return not_supported(parts, body, &ctx.request_id).await;
+        }
+        http::Response::from_parts(parts, Body::new(body))
+    }
+}
+
+/// Rewrites s3s's "X is not implemented yet" into AWS's error shape saying
+/// that firedrill does not support the operation.
+async fn not_supported(
+    parts: http::response::Parts,
+    body: s3s::Body,
+    request_id: &str,
+) -> http::Response<Body> {
+    let bytes = http_body_util::BodyExt::collect(body)
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let message = match text
+        .split("<Message>")
+        .nth(1)
+        .and_then(|m| m.split("</Message>").next())
+    {
+        Some(m) if m.ends_with(" is not implemented yet") => format!(
+            "{} is not supported by firedrill's S3 emulator",
+            m.trim_end_matches(" is not implemented yet")
+        ),
+        Some(m) => format!("firedrill's S3 emulator does not support this request: {m}"),
+        None => "firedrill's S3 emulator does not support this request".to_owned(),
+    };
+    let mut resp = firedrill_emu_core::error::s3_xml(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotImplemented",
+        &message,
+        request_id,
+    );
+    for (k, v) in &parts.headers {
+        if k != http::header::CONTENT_LENGTH && k != http::header::CONTENT_TYPE {
+            resp.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    resp
+}
+
+impl AwsService for S3 {
+    fn signing_names(&self) -> &'static [&'static str] {
+        &["s3"]
+    }
+
+    fn handle(&self, ctx: RequestContext, req: http::Request<Body>) -> BoxFuture<'_, http::Response<Body>> {
+        Box::pin(self.serve(ctx, req))
+    }
+
+    fn tick(&self, now: DateTime<Utc>) -> BoxFuture<'_, ()> {
+        self.engine.tick(now);
+        Box::pin(async {})
+    }
+
+    fn reset(&self) -> BoxFuture<'_, ()> {
+        self.engine.reset();
+        Box::pin(async {})
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        self.engine.reset();
+        Box::pin(async {})
+    }
+}

@@ -1,0 +1,1496 @@
+//! The versioned object engine: buckets, versions, delete markers, multipart
+//! uploads, Object Lock, lifecycle and replication, with no HTTP in sight.
+//!
+//! State lives behind one mutex that is never held across an `.await`:
+//! bodies are streamed into blobs first ([`crate::blob`]), then the version
+//! is committed in one short critical section. Every method that serves a
+//! request takes the region the request was signed for and answers
+//! [`S3EngineError::PermanentRedirect`] when the bucket lives elsewhere;
+//! the in-process API for AWS Backup passes `None` and reaches any bucket.
+
+mod lifecycle;
+mod list;
+pub mod model;
+mod replication;
+
+use crate::blob::{Blob, BlobStore, Written};
+use crate::error::S3EngineError;
+use chrono::{DateTime, Duration, Utc};
+use firedrill_emu_core::Environment;
+use model::*;
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, HashMap};
+
+pub use list::{ListObjectsPage, ListVersionsPage, ListedObject, ListedVersion};
+
+/// The most parts a multipart upload may have.
+pub const MAX_PARTS: i32 = 10_000;
+/// The smallest part other than the last.
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// The largest single PUT (5 GiB).
+pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
+type Result<T> = std::result::Result<T, S3EngineError>;
+
+/// The engine's mutable state.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub buckets: BTreeMap<String, Bucket>,
+    pub uploads: HashMap<String, Upload>,
+    pub replication: replication::Queue,
+}
+
+/// The S3 engine.
+#[derive(Debug)]
+pub struct Engine {
+    env: Environment,
+    store: BlobStore,
+    pub(crate) state: Mutex<State>,
+}
+
+/// What a PUT, copy or multipart completion answers.
+#[derive(Debug, Clone)]
+pub struct WriteResult {
+    /// The new version's id, when the bucket has versioning (enabled or suspended).
+    pub version_id: Option<String>,
+    /// The ETag without quotes.
+    pub etag: String,
+    /// When it was written.
+    pub last_modified: DateTime<Utc>,
+    /// The size.
+    pub size: u64,
+}
+
+/// What a DELETE answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteResult {
+    /// Whether a delete marker was created or removed.
+    pub delete_marker: bool,
+    /// The version id created or removed.
+    pub version_id: Option<String>,
+}
+
+/// An object version found by GET or HEAD.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The version id (`None` for the null version of a never-versioned bucket).
+    pub version_id: Option<String>,
+    /// When it was written.
+    pub last_modified: DateTime<Utc>,
+    /// The object.
+    pub object: ObjectData,
+}
+
+/// The current version of one key in a snapshot.
+#[derive(Debug, Clone)]
+pub struct SnapshotObject {
+    /// The key.
+    pub key: String,
+    /// The version id it had in the source bucket.
+    pub version_id: String,
+    /// When it was written.
+    pub last_modified: DateTime<Utc>,
+    /// The object (its body is held by reference and never changes).
+    pub object: ObjectData,
+}
+
+impl SnapshotObject {
+    /// The size in bytes.
+    pub fn size(&self) -> u64 {
+        self.object.size()
+    }
+
+    /// The ETag without quotes.
+    pub fn etag(&self) -> &str {
+        &self.object.etag
+    }
+
+    /// Reads the body.
+    pub async fn read(&self) -> std::io::Result<bytes::Bytes> {
+        self.object.blob.read_all().await
+    }
+}
+
+/// The current version of every key of a bucket at one instant, bodies
+/// included, immune to later writes and deletes.
+#[derive(Debug, Clone)]
+pub struct BucketSnapshot {
+    /// The bucket it was taken of.
+    pub bucket: String,
+    /// The region the snapshot lives in (the bucket's, or where it was copied).
+    pub region: String,
+    /// When it was taken (emulator time).
+    pub taken_at: DateTime<Utc>,
+    /// The bucket's tags at the time.
+    pub tags: Vec<(String, String)>,
+    /// The objects, by key order.
+    pub objects: Vec<SnapshotObject>,
+}
+
+impl BucketSnapshot {
+    /// The total size of the bodies.
+    pub fn total_bytes(&self) -> u64 {
+        self.objects.iter().map(SnapshotObject::size).sum()
+    }
+
+    /// The object at `key`.
+    pub fn get(&self, key: &str) -> Option<&SnapshotObject> {
+        self.objects
+            .binary_search_by(|o| o.key.as_str().cmp(key))
+            .ok()
+            .map(|i| &self.objects[i])
+    }
+}
+
+/// A fresh version id: 32 URL-safe characters.
+pub(crate) fn new_version_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Whether `id` could be a version id this emulator issued.
+pub(crate) fn is_valid_version_id(id: &str) -> bool {
+    id == NULL_VERSION || (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn invalid_version_id() -> S3EngineError {
+    S3EngineError::InvalidArgument("Invalid version id specified".to_owned())
+}
+
+/// Checks S3's bucket naming rules.
+pub fn valid_bucket_name(name: &str) -> bool {
+    let len_ok = (3..=63).contains(&name.len());
+    let chars_ok = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    let ends_ok = name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && name.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
+    let not_ip = name.parse::<std::net::Ipv4Addr>().is_err();
+    let no_dots = !name.contains("..") && !name.contains(".-") && !name.contains("-.");
+    let reserved = name.starts_with("xn--")
+        || name.starts_with("sthree-")
+        || name.ends_with("-s3alias")
+        || name.ends_with("--ol-s3");
+    len_ok && chars_ok && ends_ok && not_ip && no_dots && !reserved
+}
+
+impl State {
+    /// The bucket, checked against the request's region.
+    pub(crate) fn bucket(&self, name: &str, region: Option<&str>) -> Result<&Bucket> {
+        let b = self
+            .buckets
+            .get(name)
+            .ok_or_else(|| S3EngineError::NoSuchBucket(name.to_owned()))?;
+        check_region(b, region)?;
+        Ok(b)
+    }
+
+    /// The bucket, mutably, checked against the request's region.
+    pub(crate) fn bucket_mut(&mut self, name: &str, region: Option<&str>) -> Result<&mut Bucket> {
+        let b = self
+            .buckets
+            .get_mut(name)
+            .ok_or_else(|| S3EngineError::NoSuchBucket(name.to_owned()))?;
+        check_region(b, region)?;
+        Ok(b)
+    }
+}
+
+fn check_region(b: &Bucket, region: Option<&str>) -> Result<()> {
+    match region {
+        Some(r) if r != b.region => Err(S3EngineError::PermanentRedirect {
+            bucket: b.name.clone(),
+            region: b.region.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a version may be deleted now; `bypass` is the governance bypass.
+fn check_deletable(v: &Version, now: DateTime<Utc>, bypass: bool) -> Result<()> {
+    let Some(o) = &v.object else { return Ok(()) };
+    if o.legal_hold {
+        return Err(S3EngineError::AccessDenied(
+            "Access Denied because object protected by object lock.".to_owned(),
+        ));
+    }
+    if let Some(r) = o.retention
+        && r.until > now
+        && !(r.mode == LockMode::Governance && bypass)
+    {
+        return Err(S3EngineError::AccessDenied(
+            "Access Denied because object protected by object lock.".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The retention a new version gets: explicit, else the bucket default.
+fn retention_for(bucket: &Bucket, explicit: Option<Retention>, now: DateTime<Utc>) -> Option<Retention> {
+    if !bucket.object_lock {
+        return None;
+    }
+    explicit.or_else(|| {
+        let d = bucket.default_retention?;
+        let until = match (d.days, d.years) {
+            (Some(days), _) => now + Duration::days(i64::from(days)),
+            (None, Some(years)) => now
+                .checked_add_months(chrono::Months::new(12 * u32::try_from(years).unwrap_or(0)))
+                .unwrap_or(now),
+            (None, None) => return None,
+        };
+        Some(Retention { mode: d.mode, until })
+    })
+}
+
+impl Engine {
+    /// An engine storing bodies as the environment says.
+    pub fn new(env: &Environment) -> Self {
+        let store = if env.config.in_memory_bodies {
+            BlobStore::in_memory()
+        } else {
+            match env
+                .service_dir("s3")
+                .and_then(|d| BlobStore::on_disk(d.join("blobs")))
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot create the S3 data directory; keeping bodies in memory");
+                    BlobStore::in_memory()
+                }
+            }
+        };
+        Self {
+            env: env.clone(),
+            store,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// The emulator's current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.env.now()
+    }
+
+    /// The blob store.
+    pub fn store(&self) -> &BlobStore {
+        &self.store
+    }
+
+    /// The environment.
+    pub fn env(&self) -> &Environment {
+        &self.env
+    }
+
+    /// Forgets every bucket and upload (their bodies go with them).
+    pub fn reset(&self) {
+        let old = std::mem::take(&mut *self.state.lock());
+        drop(old);
+    }
+
+    // ----- Buckets -----
+
+    /// CreateBucket in `region` with an optional location constraint.
+    pub fn create_bucket(
+        &self,
+        name: &str,
+        region: &str,
+        location_constraint: Option<&str>,
+        object_lock: bool,
+    ) -> Result<()> {
+        if !valid_bucket_name(name) {
+            return Err(S3EngineError::InvalidBucketName(name.to_owned()));
+        }
+        match location_constraint.filter(|c| !c.is_empty()) {
+            None if region != "us-east-1" => {
+                return Err(S3EngineError::IllegalLocationConstraint(
+                    "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to."
+                        .to_owned(),
+                ));
+            }
+            Some("us-east-1") => return Err(S3EngineError::InvalidLocationConstraint),
+            Some(c) if c != region => {
+                if !looks_like_region(c) {
+                    return Err(S3EngineError::InvalidLocationConstraint);
+                }
+                return Err(S3EngineError::IllegalLocationConstraint(format!(
+                    "The {c} location constraint is incompatible for the region specific endpoint this request was sent to."
+                )));
+            }
+            _ => {}
+        }
+        let now = self.now();
+        let mut st = self.state.lock();
+        if st.buckets.contains_key(name) {
+            return Err(S3EngineError::BucketAlreadyOwnedByYou(name.to_owned()));
+        }
+        let mut b = Bucket::new(name, region, now);
+        if object_lock {
+            b.object_lock = true;
+            b.versioning = Versioning::Enabled;
+        }
+        st.buckets.insert(name.to_owned(), b);
+        tracing::debug!(bucket = name, region, "bucket created");
+        Ok(())
+    }
+
+    /// HeadBucket: the bucket's region when it exists and is addressed right.
+    pub fn head_bucket(&self, name: &str, region: Option<&str>) -> Result<String> {
+        let st = self.state.lock();
+        Ok(st.bucket(name, region)?.region.clone())
+    }
+
+    /// DeleteBucket: refused while any version or upload remains.
+    pub fn delete_bucket(&self, name: &str, region: Option<&str>) -> Result<()> {
+        let mut st = self.state.lock();
+        let b = st.bucket(name, region)?;
+        if !b.objects.is_empty() || st.uploads.values().any(|u| u.bucket == name) {
+            return Err(S3EngineError::BucketNotEmpty(name.to_owned()));
+        }
+        st.buckets.remove(name);
+        st.replication.forget_bucket(name);
+        Ok(())
+    }
+
+    /// Every bucket: name, region, creation time.
+    pub fn list_buckets(&self) -> Vec<(String, String, DateTime<Utc>)> {
+        let st = self.state.lock();
+        st.buckets
+            .values()
+            .map(|b| (b.name.clone(), b.region.clone(), b.created))
+            .collect()
+    }
+
+    /// The region a bucket lives in.
+    pub fn bucket_region(&self, name: &str) -> Option<String> {
+        self.state.lock().buckets.get(name).map(|b| b.region.clone())
+    }
+
+    /// Runs `f` on the bucket (checked against `region`).
+    pub fn with_bucket<T>(
+        &self,
+        name: &str,
+        region: Option<&str>,
+        f: impl FnOnce(&Bucket) -> T,
+    ) -> Result<T> {
+        let st = self.state.lock();
+        Ok(f(st.bucket(name, region)?))
+    }
+
+    /// PutBucketVersioning.
+    pub fn put_versioning(&self, name: &str, region: Option<&str>, status: &str) -> Result<()> {
+        let mut st = self.state.lock();
+        let b = st.bucket_mut(name, region)?;
+        let new = match status {
+            "Enabled" => Versioning::Enabled,
+            "Suspended" => Versioning::Suspended,
+            _ => return Err(S3EngineError::MalformedXml),
+        };
+        if new == Versioning::Suspended && b.object_lock {
+            return Err(S3EngineError::InvalidBucketState(
+                "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed."
+                    .to_owned(),
+            ));
+        }
+        if new == Versioning::Suspended && b.replication.is_some() {
+            return Err(S3EngineError::InvalidRequest(
+                "A replication configuration is present on this bucket, so the versioning state cannot be changed."
+                    .to_owned(),
+            ));
+        }
+        if b.versioning == Versioning::Unversioned && new == Versioning::Suspended {
+            // Suspending a never-versioned bucket is accepted and reported as Suspended.
+        }
+        b.versioning = new;
+        Ok(())
+    }
+
+    /// PutBucketTagging.
+    pub fn put_bucket_tags(
+        &self,
+        name: &str,
+        region: Option<&str>,
+        tags: Vec<(String, String)>,
+    ) -> Result<()> {
+        validate_tags(&tags, 50)?;
+        let mut st = self.state.lock();
+        st.bucket_mut(name, region)?.tags = Some(tags);
+        Ok(())
+    }
+
+    /// GetBucketTagging.
+    pub fn bucket_tags(&self, name: &str, region: Option<&str>) -> Result<Vec<(String, String)>> {
+        let st = self.state.lock();
+        st.bucket(name, region)?
+            .tags
+            .clone()
+            .ok_or(S3EngineError::NoSuchTagSet)
+    }
+
+    /// DeleteBucketTagging.
+    pub fn delete_bucket_tags(&self, name: &str, region: Option<&str>) -> Result<()> {
+        let mut st = self.state.lock();
+        st.bucket_mut(name, region)?.tags = None;
+        Ok(())
+    }
+
+    /// PutObjectLockConfiguration.
+    pub fn put_object_lock_config(
+        &self,
+        name: &str,
+        region: Option<&str>,
+        enabled: bool,
+        default: Option<DefaultRetention>,
+    ) -> Result<()> {
+        if !enabled {
+            return Err(S3EngineError::MalformedXml);
+        }
+        if let Some(d) = default {
+            match (d.days, d.years) {
+                (Some(_), Some(_)) | (None, None) => return Err(S3EngineError::MalformedXml),
+                (Some(n), None) | (None, Some(n)) if n <= 0 => {
+                    return Err(S3EngineError::InvalidArgument(
+                        "Default retention period must be a positive integer value.".to_owned(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let mut st = self.state.lock();
+        let b = st.bucket_mut(name, region)?;
+        if !b.object_lock {
+            if b.versioning != Versioning::Enabled {
+                return Err(S3EngineError::InvalidBucketState(
+                    "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration"
+                        .to_owned(),
+                ));
+            }
+            b.object_lock = true;
+        }
+        b.default_retention = default;
+        Ok(())
+    }
+
+    /// GetObjectLockConfiguration: whether enabled, and the default retention.
+    pub fn object_lock_config(&self, name: &str, region: Option<&str>) -> Result<Option<DefaultRetention>> {
+        let st = self.state.lock();
+        let b = st.bucket(name, region)?;
+        if !b.object_lock {
+            return Err(S3EngineError::ObjectLockConfigurationNotFound);
+        }
+        Ok(b.default_retention)
+    }
+
+    /// PutBucketLifecycleConfiguration, after checking the rules as S3 does.
+    pub fn put_lifecycle(&self, name: &str, region: Option<&str>, rules: Vec<LifecycleRule>) -> Result<()> {
+        validate_lifecycle(&rules)?;
+        let mut st = self.state.lock();
+        let b = st.bucket_mut(name, region)?;
+        b.lifecycle = Some(rules);
+        b.lifecycle_applied_on = None;
+        Ok(())
+    }
+
+    /// GetBucketLifecycleConfiguration.
+    pub fn lifecycle(&self, name: &str, region: Option<&str>) -> Result<Vec<LifecycleRule>> {
+        let st = self.state.lock();
+        st.bucket(name, region)?
+            .lifecycle
+            .clone()
+            .ok_or(S3EngineError::NoSuchLifecycleConfiguration)
+    }
+
+    /// DeleteBucketLifecycle.
+    pub fn delete_lifecycle(&self, name: &str, region: Option<&str>) -> Result<()> {
+        let mut st = self.state.lock();
+        st.bucket_mut(name, region)?.lifecycle = None;
+        Ok(())
+    }
+
+    /// PutBucketReplication: both buckets must have versioning enabled.
+    pub fn put_replication(&self, name: &str, region: Option<&str>, config: ReplicationConfig) -> Result<()> {
+        if config.rules.is_empty() || config.rules.len() > 1000 {
+            return Err(S3EngineError::MalformedXml);
+        }
+        let mut ids = std::collections::HashSet::new();
+        for r in &config.rules {
+            if let Some(id) = &r.id
+                && !ids.insert(id.clone())
+            {
+                return Err(S3EngineError::InvalidArgument(
+                    "Rule Id must be unique.".to_owned(),
+                ));
+            }
+            if !r.filter.tags.is_empty() && r.delete_marker_replication == Some(true) {
+                return Err(S3EngineError::InvalidRequest(
+                    "Delete marker replication is not supported if any Tag filter is specified. Please refer to S3 Developer Guide for more information.".to_owned(),
+                ));
+            }
+        }
+        if config.rules.len() > 1 && config.rules.iter().any(|r| r.priority.is_none()) {
+            return Err(S3EngineError::InvalidRequest(
+                "Priority must be specified for this version of Cross Region Replication configuration schema. Please refer to S3 Developer Guide for more information.".to_owned(),
+            ));
+        }
+        let mut st = self.state.lock();
+        let b = st.bucket(name, region)?;
+        if b.versioning != Versioning::Enabled {
+            return Err(S3EngineError::InvalidRequest(
+                "Versioning must be 'Enabled' on the bucket to apply a replication configuration".to_owned(),
+            ));
+        }
+        for r in &config.rules {
+            let dest = st
+                .buckets
+                .get(&r.destination_bucket)
+                .ok_or_else(|| S3EngineError::InvalidRequest("Destination bucket must exist.".to_owned()))?;
+            if dest.versioning != Versioning::Enabled {
+                return Err(S3EngineError::InvalidRequest(
+                    "Destination bucket must have versioning enabled.".to_owned(),
+                ));
+            }
+        }
+        st.bucket_mut(name, region)?.replication = Some(config);
+        Ok(())
+    }
+
+    /// GetBucketReplication.
+    pub fn replication(&self, name: &str, region: Option<&str>) -> Result<ReplicationConfig> {
+        let st = self.state.lock();
+        st.bucket(name, region)?
+            .replication
+            .clone()
+            .ok_or(S3EngineError::ReplicationConfigurationNotFound)
+    }
+
+    /// DeleteBucketReplication.
+    pub fn delete_replication(&self, name: &str, region: Option<&str>) -> Result<()> {
+        let mut st = self.state.lock();
+        st.bucket_mut(name, region)?.replication = None;
+        Ok(())
+    }
+
+    /// How many versions wait to be replicated.
+    pub fn pending_replications(&self) -> usize {
+        self.state.lock().replication.len()
+    }
+
+    // ----- Objects -----
+
+    /// Checks, before a body is read, that a write to the bucket can succeed.
+    pub fn check_writable(&self, bucket: &str, region: Option<&str>) -> Result<()> {
+        let st = self.state.lock();
+        st.bucket(bucket, region).map(|_| ())
+    }
+
+    /// Stores a body from a stream (no state changes).
+    pub async fn write_body<S, E>(&self, body: S, limit: u64) -> Result<Written>
+    where
+        S: futures::Stream<Item = std::result::Result<bytes::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        Ok(self.store.write(body, limit).await?)
+    }
+
+    /// Commits a new version of `key` with a body already written.
+    pub fn put_object(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        new: NewObject,
+        written: Written,
+    ) -> Result<WriteResult> {
+        let etag = hex::encode(written.md5);
+        self.commit(bucket, region, key, new, written.blob, etag, None)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn commit(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        new: NewObject,
+        blob: Blob,
+        etag: String,
+        parts_count: Option<u32>,
+    ) -> Result<WriteResult> {
+        let now = self.now();
+        let lag = self.env.config.timings.s3_replication_lag;
+        let mut st = self.state.lock();
+        let State {
+            buckets, replication, ..
+        } = &mut *st;
+        let b = buckets
+            .get_mut(bucket)
+            .ok_or_else(|| S3EngineError::NoSuchBucket(bucket.to_owned()))?;
+        check_region(b, region)?;
+        if !b.object_lock && (new.retention.is_some() || new.legal_hold.is_some()) {
+            return Err(S3EngineError::InvalidRequest(
+                "Bucket is missing Object Lock Configuration".to_owned(),
+            ));
+        }
+        let retention = retention_for(b, new.retention, now);
+        let size = blob.len();
+        let object = ObjectData {
+            blob,
+            etag: etag.clone(),
+            meta: new.meta,
+            storage_class: new.storage_class.unwrap_or_else(|| "STANDARD".to_owned()),
+            parts_count,
+            replication_status: None,
+            retention,
+            legal_hold: new.legal_hold.unwrap_or(false),
+            tags: new.tags,
+        };
+        let version_id = insert_new_version(b, key, now, Some(object))?;
+        replication::enqueue_write(replication, b, key, &version_id, now + lag);
+        Ok(WriteResult {
+            version_id: (b.versioning != Versioning::Unversioned).then_some(version_id),
+            etag,
+            last_modified: now,
+            size,
+        })
+    }
+
+    /// Finds the version GET/HEAD would answer with.
+    pub fn get_object(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Found> {
+        let st = self.state.lock();
+        let b = st.bucket(bucket, region)?;
+        find_version(b, key, version_id)
+    }
+
+    /// CopyObject: a new version of `key` from a source version. The body is
+    /// shared, not copied.
+    #[allow(clippy::too_many_arguments)]
+    pub fn copy_object(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        src_bucket: &str,
+        src_key: &str,
+        src_version: Option<&str>,
+        replace_meta: Option<ObjectMeta>,
+        new: NewObject,
+        replace_tags: bool,
+    ) -> Result<(WriteResult, Option<String>)> {
+        let (src, src_vid) = {
+            let st = self.state.lock();
+            st.bucket(bucket, region)?;
+            let sb = st.bucket(src_bucket, None)?;
+            if let Some(v) = src_version
+                && !is_valid_version_id(v)
+            {
+                return Err(invalid_version_id());
+            }
+            let found = match find_version(sb, src_key, src_version) {
+                Err(S3EngineError::MethodNotAllowed { .. }) => {
+                    return Err(S3EngineError::InvalidRequest(
+                        "The source of a copy request may not specifically refer to a delete marker by version id."
+                            .to_owned(),
+                    ));
+                }
+                other => other?,
+            };
+            let vid = (sb.versioning != Versioning::Unversioned).then(|| {
+                found
+                    .version_id
+                    .clone()
+                    .unwrap_or_else(|| NULL_VERSION.to_owned())
+            });
+            (found, vid)
+        };
+        if is_archived(&src.object.storage_class) {
+            return Err(S3EngineError::InvalidObjectState {
+                storage_class: src.object.storage_class.clone(),
+            });
+        }
+        let same = bucket == src_bucket && key == src_key && src_version.is_none();
+        if same && replace_meta.is_none() && new.storage_class.is_none() {
+            return Err(S3EngineError::InvalidRequest(
+                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
+                    .to_owned(),
+            ));
+        }
+        let object = src.object;
+        let meta = replace_meta.unwrap_or(object.meta);
+        let tags = if replace_tags { new.tags } else { object.tags };
+        let n = NewObject {
+            meta,
+            storage_class: new.storage_class.or(Some("STANDARD".to_owned())),
+            tags,
+            retention: new.retention,
+            legal_hold: new.legal_hold,
+        };
+        let result = self.commit(
+            bucket,
+            region,
+            key,
+            n,
+            object.blob,
+            object.etag,
+            object.parts_count,
+        )?;
+        Ok((result, src_vid))
+    }
+
+    /// DeleteObject: a delete marker (or removal of the null version), or the
+    /// permanent removal of one version.
+    pub fn delete_object(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        version_id: Option<&str>,
+        bypass_governance: bool,
+    ) -> Result<DeleteResult> {
+        if let Some(v) = version_id
+            && !is_valid_version_id(v)
+        {
+            return Err(invalid_version_id());
+        }
+        let now = self.now();
+        let lag = self.env.config.timings.s3_replication_lag;
+        let mut st = self.state.lock();
+        let State {
+            buckets, replication, ..
+        } = &mut *st;
+        let b = buckets
+            .get_mut(bucket)
+            .ok_or_else(|| S3EngineError::NoSuchBucket(bucket.to_owned()))?;
+        check_region(b, region)?;
+        if let Some(vid) = version_id {
+            let Some(versions) = b.objects.get_mut(key) else {
+                return Ok(DeleteResult {
+                    delete_marker: false,
+                    version_id: Some(vid.to_owned()),
+                });
+            };
+            let Some(i) = versions.iter().position(|v| v.id == vid) else {
+                return Ok(DeleteResult {
+                    delete_marker: false,
+                    version_id: Some(vid.to_owned()),
+                });
+            };
+            check_deletable(&versions[i], now, bypass_governance)?;
+            let removed = versions.remove(i);
+            if versions.is_empty() {
+                b.objects.remove(key);
+            }
+            return Ok(DeleteResult {
+                delete_marker: removed.is_delete_marker(),
+                version_id: Some(vid.to_owned()),
+            });
+        }
+        match b.versioning {
+            Versioning::Unversioned => {
+                if let Some(versions) = b.objects.get(key)
+                    && let Some(v) = versions.iter().find(|v| v.id == NULL_VERSION)
+                {
+                    check_deletable(v, now, bypass_governance)?;
+                }
+                b.objects.remove(key);
+                Ok(DeleteResult {
+                    delete_marker: false,
+                    version_id: None,
+                })
+            }
+            Versioning::Enabled | Versioning::Suspended => {
+                let id = insert_new_version(b, key, now, None)?;
+                replication::enqueue_delete_marker(replication, b, key, &id, now + lag);
+                Ok(DeleteResult {
+                    delete_marker: true,
+                    version_id: Some(id),
+                })
+            }
+        }
+    }
+
+    // ----- Object Lock on versions -----
+
+    fn with_version_mut<T>(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        version_id: Option<&str>,
+        f: impl FnOnce(bool, &mut ObjectData) -> Result<T>,
+    ) -> Result<T> {
+        if let Some(v) = version_id
+            && !is_valid_version_id(v)
+        {
+            return Err(invalid_version_id());
+        }
+        let mut st = self.state.lock();
+        let b = st.bucket_mut(bucket, region)?;
+        let object_lock = b.object_lock;
+        let versions = b.objects.get_mut(key).ok_or_else(|| S3EngineError::NoSuchKey {
+            key: key.to_owned(),
+            delete_marker: None,
+        })?;
+        let v = match version_id {
+            Some(id) => {
+                versions
+                    .iter_mut()
+                    .find(|v| v.id == id)
+                    .ok_or_else(|| S3EngineError::NoSuchVersion {
+                        key: key.to_owned(),
+                        version_id: id.to_owned(),
+                    })?
+            }
+            None => versions.last_mut().ok_or_else(|| S3EngineError::NoSuchKey {
+                key: key.to_owned(),
+                delete_marker: None,
+            })?,
+        };
+        let (id, lm) = (v.id.clone(), v.last_modified);
+        let Some(o) = v.object.as_mut() else {
+            return Err(if version_id.is_some() {
+                S3EngineError::MethodNotAllowed {
+                    version_id: id,
+                    last_modified: lm,
+                }
+            } else {
+                S3EngineError::NoSuchKey {
+                    key: key.to_owned(),
+                    delete_marker: Some((id, lm)),
+                }
+            });
+        };
+        f(object_lock, o)
+    }
+
+    /// PutObjectRetention.
+    pub fn put_retention(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        version_id: Option<&str>,
+        retention: Option<Retention>,
+        bypass_governance: bool,
+    ) -> Result<()> {
+        let now = self.now();
+        self.with_version_mut(bucket, region, key, version_id, |object_lock, o| {
+            if !object_lock {
+                return Err(S3EngineError::InvalidRequest(
+                    "Bucket is missing Object Lock Configuration".to_owned(),
+                ));
+            }
+            if let Some(new) = retention
+                && new.until <= now
+            {
+                return Err(S3EngineError::InvalidArgument(
+                    "The retain until date must be in the future!".to_owned(),
+                ));
+            }
+            if let Some(old) = o.retention
+                && old.until > now
+            {
+                let weaker = match retention {
+                    None => true,
+                    Some(new) => new.until < old.until || new.mode != old.mode,
+                };
+                let extends_same =
+                    retention.is_some_and(|new| new.mode == old.mode && new.until >= old.until);
+                if weaker && !extends_same {
+                    let allowed = old.mode == LockMode::Governance && bypass_governance;
+                    if !allowed {
+                        return Err(S3EngineError::AccessDenied("Access Denied".to_owned()));
+                    }
+                }
+            }
+            o.retention = retention;
+            Ok(())
+        })
+    }
+
+    /// GetObjectRetention.
+    pub fn retention(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Retention> {
+        self.with_version_mut(bucket, region, key, version_id, |object_lock, o| {
+            if !object_lock {
+                return Err(S3EngineError::InvalidRequest(
+                    "Bucket is missing Object Lock Configuration".to_owned(),
+                ));
+            }
+            o.retention.ok_or(S3EngineError::NoSuchObjectLockConfiguration)
+        })
+    }
+
+    /// PutObjectLegalHold.
+    pub fn put_legal_hold(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        version_id: Option<&str>,
+        on: bool,
+    ) -> Result<()> {
+        self.with_version_mut(bucket, region, key, version_id, |object_lock, o| {
+            if !object_lock {
+                return Err(S3EngineError::InvalidRequest(
+                    "Bucket is missing Object Lock Configuration".to_owned(),
+                ));
+            }
+            o.legal_hold = on;
+            Ok(())
+        })
+    }
+
+    /// GetObjectLegalHold.
+    pub fn legal_hold(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<bool> {
+        self.with_version_mut(bucket, region, key, version_id, |object_lock, o| {
+            if !object_lock {
+                return Err(S3EngineError::InvalidRequest(
+                    "Bucket is missing Object Lock Configuration".to_owned(),
+                ));
+            }
+            Ok(o.legal_hold)
+        })
+    }
+
+    // ----- Multipart uploads -----
+
+    /// CreateMultipartUpload.
+    pub fn create_upload(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        template: NewObject,
+    ) -> Result<String> {
+        let now = self.now();
+        let mut st = self.state.lock();
+        let b = st.bucket(bucket, region)?;
+        if !b.object_lock && (template.retention.is_some() || template.legal_hold.is_some()) {
+            return Err(S3EngineError::InvalidRequest(
+                "Bucket is missing Object Lock Configuration".to_owned(),
+            ));
+        }
+        let id = format!("{}{}", new_version_id(), new_version_id());
+        st.uploads.insert(
+            id.clone(),
+            Upload {
+                id: id.clone(),
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                initiated: now,
+                template,
+                parts: BTreeMap::new(),
+            },
+        );
+        Ok(id)
+    }
+
+    fn check_upload(
+        st: &State,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<()> {
+        st.bucket(bucket, region)?;
+        match st.uploads.get(upload_id) {
+            Some(u) if u.bucket == bucket && u.key == key => Ok(()),
+            _ => Err(S3EngineError::NoSuchUpload(upload_id.to_owned())),
+        }
+    }
+
+    /// Checks, before a part's body is read, that the upload exists.
+    pub fn check_upload_exists(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        upload_id: &str,
+        part: i32,
+    ) -> Result<()> {
+        if !(1..=MAX_PARTS).contains(&part) {
+            return Err(S3EngineError::InvalidArgument(
+                "Part number must be an integer between 1 and 10000, inclusive".to_owned(),
+            ));
+        }
+        let st = self.state.lock();
+        Self::check_upload(&st, bucket, region, key, upload_id)
+    }
+
+    /// UploadPart with a body already written; answers the part's ETag.
+    pub fn put_part(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        upload_id: &str,
+        part: i32,
+        written: Written,
+    ) -> Result<String> {
+        let now = self.now();
+        let mut st = self.state.lock();
+        Self::check_upload(&st, bucket, region, key, upload_id)?;
+        let etag = hex::encode(written.md5);
+        if let Some(u) = st.uploads.get_mut(upload_id) {
+            u.parts.insert(
+                part,
+                UploadPart {
+                    blob: written.blob,
+                    etag: etag.clone(),
+                    md5: written.md5,
+                    last_modified: now,
+                },
+            );
+        }
+        Ok(etag)
+    }
+
+    /// ListParts: the upload's parts in order (all of them; the protocol pages).
+    pub fn list_parts(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Upload> {
+        let st = self.state.lock();
+        Self::check_upload(&st, bucket, region, key, upload_id)?;
+        st.uploads
+            .get(upload_id)
+            .cloned()
+            .ok_or_else(|| S3EngineError::NoSuchUpload(upload_id.to_owned()))
+    }
+
+    /// Uploads in progress in a bucket, by key then initiation.
+    pub fn list_uploads(&self, bucket: &str, region: Option<&str>) -> Result<Vec<Upload>> {
+        let st = self.state.lock();
+        st.bucket(bucket, region)?;
+        let mut ups: Vec<Upload> = st
+            .uploads
+            .values()
+            .filter(|u| u.bucket == bucket)
+            .cloned()
+            .collect();
+        ups.sort_by(|a, b| (&a.key, a.initiated, &a.id).cmp(&(&b.key, b.initiated, &b.id)));
+        Ok(ups)
+    }
+
+    /// AbortMultipartUpload.
+    pub fn abort_upload(&self, bucket: &str, region: Option<&str>, key: &str, upload_id: &str) -> Result<()> {
+        let mut st = self.state.lock();
+        Self::check_upload(&st, bucket, region, key, upload_id)?;
+        st.uploads.remove(upload_id);
+        Ok(())
+    }
+
+    /// CompleteMultipartUpload with the client's list of (part number, ETag).
+    pub fn complete_upload(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        upload_id: &str,
+        parts: &[(i32, String)],
+    ) -> Result<WriteResult> {
+        let (blob, etag, template, count) = {
+            let st = self.state.lock();
+            Self::check_upload(&st, bucket, region, key, upload_id)?;
+            let Some(upload) = st.uploads.get(upload_id) else {
+                return Err(S3EngineError::NoSuchUpload(upload_id.to_owned()));
+            };
+            if parts.is_empty() {
+                return Err(S3EngineError::MalformedXml);
+            }
+            if parts.windows(2).any(|w| w[0].0 >= w[1].0) {
+                return Err(S3EngineError::InvalidPartOrder);
+            }
+            let mut chosen = Vec::with_capacity(parts.len());
+            for (n, etag) in parts {
+                let p = upload.parts.get(n).ok_or(S3EngineError::InvalidPart)?;
+                if etag.trim_matches('"') != p.etag {
+                    return Err(S3EngineError::InvalidPart);
+                }
+                chosen.push(p);
+            }
+            if let Some((_, init)) = chosen.split_last()
+                && init.iter().any(|p| p.blob.len() < MIN_PART_SIZE)
+            {
+                return Err(S3EngineError::EntityTooSmall);
+            }
+            let mut md5 = <md5::Md5 as md5::Digest>::new();
+            for p in &chosen {
+                md5::Digest::update(&mut md5, p.md5);
+            }
+            let etag = format!("{}-{}", hex::encode(md5::Digest::finalize(md5)), chosen.len());
+            let blob = Blob::concat(chosen.iter().map(|p| &p.blob));
+            (blob, etag, upload.template.clone(), chosen.len())
+        };
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        let result = self.commit(bucket, region, key, template, blob, etag, Some(count))?;
+        self.state.lock().uploads.remove(upload_id);
+        Ok(result)
+    }
+
+    // ----- The in-process API for AWS Backup -----
+
+    /// The current version of every key, with bodies held by reference.
+    pub fn snapshot_bucket(&self, bucket: &str) -> Result<BucketSnapshot> {
+        let now = self.now();
+        let st = self.state.lock();
+        let b = st.bucket(bucket, None)?;
+        if self.env.outages.is_down(&b.region) {
+            return Err(S3EngineError::ServiceUnavailable(b.region.clone()));
+        }
+        let objects = b
+            .objects
+            .iter()
+            .filter_map(|(key, versions)| {
+                let v = versions.last()?;
+                let o = v.object.as_ref()?;
+                Some(SnapshotObject {
+                    key: key.clone(),
+                    version_id: v.id.clone(),
+                    last_modified: v.last_modified,
+                    object: o.clone(),
+                })
+            })
+            .collect();
+        Ok(BucketSnapshot {
+            bucket: bucket.to_owned(),
+            region: b.region.clone(),
+            taken_at: now,
+            tags: b.tags.clone().unwrap_or_default(),
+            objects,
+        })
+    }
+
+    /// Writes every object of a snapshot into `target` (created in `region`
+    /// when missing) as new versions.
+    pub fn restore_snapshot(&self, snapshot: &BucketSnapshot, target: &str, region: &str) -> Result<()> {
+        if !valid_bucket_name(target) {
+            return Err(S3EngineError::InvalidBucketName(target.to_owned()));
+        }
+        if self.env.outages.is_down(region) {
+            return Err(S3EngineError::ServiceUnavailable(region.to_owned()));
+        }
+        let now = self.now();
+        let lag = self.env.config.timings.s3_replication_lag;
+        let mut st = self.state.lock();
+        let State {
+            buckets, replication, ..
+        } = &mut *st;
+        let b = buckets
+            .entry(target.to_owned())
+            .or_insert_with(|| Bucket::new(target, region, now));
+        check_region(b, Some(region))?;
+        for so in &snapshot.objects {
+            let mut o = so.object.clone();
+            o.replication_status = None;
+            o.legal_hold = false;
+            o.retention = retention_for(b, None, now);
+            let id = insert_new_version(b, &so.key, now, Some(o))?;
+            replication::enqueue_write(replication, b, &so.key, &id, now + lag);
+        }
+        Ok(())
+    }
+
+    /// Buckets in `region` with their tags.
+    pub fn list_buckets_with_tags(&self, region: &str) -> Vec<(String, Vec<(String, String)>)> {
+        let st = self.state.lock();
+        st.buckets
+            .values()
+            .filter(|b| b.region == region)
+            .map(|b| (b.name.clone(), b.tags.clone().unwrap_or_default()))
+            .collect()
+    }
+
+    // ----- Time -----
+
+    /// Applies replication and lifecycle rules up to `now`.
+    pub fn tick(&self, now: DateTime<Utc>) {
+        let mut st = self.state.lock();
+        replication::run(&mut st, now, &self.env.outages);
+        lifecycle::run(&mut st, now);
+    }
+}
+
+/// Whether objects of this class must be restored before they are read.
+pub fn is_archived(storage_class: &str) -> bool {
+    matches!(storage_class, "GLACIER" | "DEEP_ARCHIVE")
+}
+
+fn looks_like_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+}
+
+const TRANSITION_CLASSES: [&str; 6] = [
+    "GLACIER",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+];
+
+fn is_midnight(d: DateTime<Utc>) -> bool {
+    d.time() == chrono::NaiveTime::MIN
+}
+
+/// Checks lifecycle rules as S3 does.
+pub fn validate_lifecycle(rules: &[LifecycleRule]) -> Result<()> {
+    let arg = |m: String| Err(S3EngineError::InvalidArgument(m));
+    if rules.is_empty() || rules.len() > 1000 {
+        return Err(S3EngineError::MalformedXml);
+    }
+    let mut ids = std::collections::HashSet::new();
+    for r in rules {
+        if let Some(id) = &r.id {
+            if id.chars().count() > 255 {
+                return arg("ID length should not exceed allowed limit of 255".to_owned());
+            }
+            if !ids.insert(id.as_str()) {
+                return arg("Rule ID must be unique. Found same ID for more than one rule".to_owned());
+            }
+        }
+        let has_action = r.expiration.is_some()
+            || !r.transitions.is_empty()
+            || !r.noncurrent_transitions.is_empty()
+            || r.noncurrent_expiration.is_some()
+            || r.abort_incomplete_multipart_days.is_some();
+        if !has_action {
+            return arg("At least one action needs to be specified in a rule".to_owned());
+        }
+        if let Some(e) = &r.expiration {
+            let n = usize::from(e.days.is_some())
+                + usize::from(e.date.is_some())
+                + usize::from(e.expired_object_delete_marker.is_some());
+            if n != 1 {
+                return Err(S3EngineError::MalformedXml);
+            }
+            if e.days.is_some_and(|d| d <= 0) {
+                return arg("'Days' for Expiration action must be a positive integer".to_owned());
+            }
+            if e.date.is_some_and(|d| !is_midnight(d)) {
+                return arg("'Date' must be at midnight GMT".to_owned());
+            }
+            if e.expired_object_delete_marker.is_some() && !r.filter.tags.is_empty() {
+                return arg("ExpiredObjectDeleteMarker cannot be specified with tags".to_owned());
+            }
+        }
+        for t in &r.transitions {
+            if !TRANSITION_CLASSES.contains(&t.storage_class.as_str()) {
+                return Err(S3EngineError::MalformedXml);
+            }
+            match (t.days, t.date) {
+                (Some(d), None) => {
+                    if d < 0 {
+                        return arg("'Days' in Transition action must be nonnegative".to_owned());
+                    }
+                    if matches!(t.storage_class.as_str(), "STANDARD_IA" | "ONEZONE_IA") && d < 30 {
+                        return arg(format!(
+                            "'Days' in Transition action must be greater than or equal to 30 for storageClass '{}'",
+                            t.storage_class
+                        ));
+                    }
+                    if let Some(exp) = r.expiration.as_ref().and_then(|e| e.days)
+                        && exp <= d
+                    {
+                        return arg(format!(
+                            "'Days' in the Expiration action for filter '{}' must be greater than 'Days' in the Transition action",
+                            r.filter.prefix.clone().unwrap_or_default()
+                        ));
+                    }
+                }
+                (None, Some(date)) => {
+                    if !is_midnight(date) {
+                        return arg("'Date' must be at midnight GMT".to_owned());
+                    }
+                }
+                _ => return Err(S3EngineError::MalformedXml),
+            }
+        }
+        for t in &r.noncurrent_transitions {
+            if !TRANSITION_CLASSES.contains(&t.storage_class.as_str()) {
+                return Err(S3EngineError::MalformedXml);
+            }
+            if t.days < 0 {
+                return arg(
+                    "'NoncurrentDays' in NoncurrentVersionTransition action must be nonnegative".to_owned(),
+                );
+            }
+            if matches!(t.storage_class.as_str(), "STANDARD_IA" | "ONEZONE_IA") && t.days < 30 {
+                return arg(format!(
+                    "'NoncurrentDays' in NoncurrentVersionTransition action must be greater than or equal to 30 for storageClass '{}'",
+                    t.storage_class
+                ));
+            }
+            if t.newer_noncurrent_versions
+                .is_some_and(|n| !(1..=100).contains(&n))
+            {
+                return arg("NewerNoncurrentVersions must be an integer between 1 and 100".to_owned());
+            }
+        }
+        if let Some(e) = &r.noncurrent_expiration {
+            if e.days <= 0 {
+                return arg(
+                    "'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer"
+                        .to_owned(),
+                );
+            }
+            if e.newer_noncurrent_versions
+                .is_some_and(|n| !(1..=100).contains(&n))
+            {
+                return arg("NewerNoncurrentVersions must be an integer between 1 and 100".to_owned());
+            }
+        }
+        if r.abort_incomplete_multipart_days.is_some_and(|d| d <= 0) {
+            return arg(
+                "'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer"
+                    .to_owned(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Checks a tag set: unique keys, lengths, count.
+pub fn validate_tags(tags: &[(String, String)], max: usize) -> Result<()> {
+    if tags.len() > max {
+        return Err(S3EngineError::InvalidTag(format!(
+            "Object tags cannot be greater than {max}"
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (k, v) in tags {
+        if k.is_empty() || k.chars().count() > 128 {
+            return Err(S3EngineError::InvalidTag(
+                "The TagKey you have provided is invalid".to_owned(),
+            ));
+        }
+        if v.chars().count() > 256 {
+            return Err(S3EngineError::InvalidTag(
+                "The TagValue you have provided is too long, max length is 256".to_owned(),
+            ));
+        }
+        if k.starts_with("aws:") {
+            return Err(S3EngineError::InvalidTag(
+                "System tags cannot be added/updated by requester".to_owned(),
+            ));
+        }
+        if !seen.insert(k.as_str()) {
+            return Err(S3EngineError::InvalidTag(
+                "Cannot provide multiple Tags with the same key".to_owned(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Adds a version (an object, or a delete marker when `object` is `None`) as
+/// the key's current version, following the bucket's versioning state;
+/// answers its version id.
+pub(crate) fn insert_new_version(
+    b: &mut Bucket,
+    key: &str,
+    now: DateTime<Utc>,
+    object: Option<ObjectData>,
+) -> Result<String> {
+    let versions = b.objects.entry(key.to_owned()).or_default();
+    let id = match b.versioning {
+        Versioning::Enabled => new_version_id(),
+        Versioning::Unversioned | Versioning::Suspended => {
+            if let Some(i) = versions.iter().position(|v| v.id == NULL_VERSION) {
+                // Replacing the null version deletes it; Object Lock protects it.
+                if let Err(e) = check_deletable(&versions[i], now, false) {
+                    if versions.is_empty() {
+                        b.objects.remove(key);
+                    }
+                    return Err(e);
+                }
+                versions.remove(i);
+            }
+            NULL_VERSION.to_owned()
+        }
+    };
+    // Keep versions ordered by time even if the clock was read out of order.
+    let last_modified = versions.last().map_or(now, |v| v.last_modified.max(now));
+    versions.push(Version {
+        id: id.clone(),
+        last_modified,
+        object,
+        replica_marker: false,
+    });
+    Ok(id)
+}
+
+/// The version GET/HEAD answers with.
+pub(crate) fn find_version(b: &Bucket, key: &str, version_id: Option<&str>) -> Result<Found> {
+    let versioned = b.versioning != Versioning::Unversioned;
+    match version_id {
+        Some(vid) => {
+            if !is_valid_version_id(vid) {
+                return Err(invalid_version_id());
+            }
+            let v = b
+                .objects
+                .get(key)
+                .and_then(|vs| vs.iter().find(|v| v.id == vid))
+                .ok_or_else(|| S3EngineError::NoSuchVersion {
+                    key: key.to_owned(),
+                    version_id: vid.to_owned(),
+                })?;
+            match &v.object {
+                Some(o) => Ok(Found {
+                    version_id: Some(v.id.clone()),
+                    last_modified: v.last_modified,
+                    object: o.clone(),
+                }),
+                None => Err(S3EngineError::MethodNotAllowed {
+                    version_id: v.id.clone(),
+                    last_modified: v.last_modified,
+                }),
+            }
+        }
+        None => {
+            let v = b
+                .objects
+                .get(key)
+                .and_then(|vs| vs.last())
+                .ok_or_else(|| S3EngineError::NoSuchKey {
+                    key: key.to_owned(),
+                    delete_marker: None,
+                })?;
+            match &v.object {
+                Some(o) => Ok(Found {
+                    version_id: (versioned || v.id != NULL_VERSION).then(|| v.id.clone()),
+                    last_modified: v.last_modified,
+                    object: o.clone(),
+                }),
+                None => Err(S3EngineError::NoSuchKey {
+                    key: key.to_owned(),
+                    delete_marker: Some((v.id.clone(), v.last_modified)),
+                }),
+            }
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! The engine's errors, one variant per AWS error code it answers.
+//!
+//! Each variant knows its AWS code and HTTP status; the protocol layer turns
+//! them into S3's XML error shape in one place (`protocol::to_s3_error`),
+//! adding the headers some of them carry (`x-amz-delete-marker`,
+//! `x-amz-bucket-region`, ...).
+
+use chrono::{DateTime, Utc};
+
+/// An S3 error, as the engine reports it.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum S3EngineError {
+    /// The bucket does not exist.
+    #[error("The specified bucket does not exist")]
+    NoSuchBucket(String),
+    /// The key does not exist, or its current version is a delete marker.
+    #[error("The specified key does not exist.")]
+    NoSuchKey {
+        /// The key asked for.
+        key: String,
+        /// When the current version is a delete marker: its version id and date.
+        delete_marker: Option<(String, DateTime<Utc>)>,
+    },
+    /// The version does not exist.
+    #[error("The specified version does not exist.")]
+    NoSuchVersion {
+        /// The key.
+        key: String,
+        /// The version id asked for.
+        version_id: String,
+    },
+    /// A GET or HEAD named a delete marker by its version id.
+    #[error("The specified method is not allowed against this resource.")]
+    MethodNotAllowed {
+        /// The delete marker's version id.
+        version_id: String,
+        /// When the marker was written.
+        last_modified: DateTime<Utc>,
+    },
+    /// DeleteBucket on a bucket that still holds versions.
+    #[error("The bucket you tried to delete is not empty")]
+    BucketNotEmpty(String),
+    /// CreateBucket of a bucket this account already owns.
+    #[error("Your previous request to create the named bucket succeeded and you already own it.")]
+    BucketAlreadyOwnedByYou(String),
+    /// The bucket name breaks S3's naming rules.
+    #[error("The specified bucket is not valid.")]
+    InvalidBucketName(String),
+    /// A location constraint that does not match the endpoint's region.
+    #[error("{0}")]
+    IllegalLocationConstraint(String),
+    /// A location constraint that names no region.
+    #[error("The specified location-constraint is not valid")]
+    InvalidLocationConstraint,
+    /// The bucket lives in another region than the request was signed for.
+    #[error(
+        "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint."
+    )]
+    PermanentRedirect {
+        /// The bucket.
+        bucket: String,
+        /// The region the bucket lives in.
+        region: String,
+    },
+    /// A bad parameter.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// A request that is well formed but not allowed in this state.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// An XML document that does not match the schema.
+    #[error("The XML you provided was not well-formed or did not validate against our published schema")]
+    MalformedXml,
+    /// A Range outside the object.
+    #[error("The requested range is not satisfiable")]
+    InvalidRange {
+        /// The object's size.
+        size: u64,
+    },
+    /// A request refused by Object Lock.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// The multipart upload does not exist.
+    #[error(
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
+    )]
+    NoSuchUpload(String),
+    /// A part in CompleteMultipartUpload was not uploaded or its ETag differs.
+    #[error(
+        "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
+    )]
+    InvalidPart,
+    /// Parts in CompleteMultipartUpload were not in ascending order.
+    #[error("The list of parts was not in ascending order. Parts must be ordered by part number.")]
+    InvalidPartOrder,
+    /// A part other than the last was smaller than 5 MiB.
+    #[error("Your proposed upload is smaller than the minimum allowed size")]
+    EntityTooSmall,
+    /// The body is larger than S3 allows.
+    #[error("Your proposed upload exceeds the maximum allowed size")]
+    EntityTooLarge,
+    /// The bucket has no tags.
+    #[error("The TagSet does not exist")]
+    NoSuchTagSet,
+    /// The bucket has no lifecycle configuration.
+    #[error("The lifecycle configuration does not exist")]
+    NoSuchLifecycleConfiguration,
+    /// The bucket has no replication configuration.
+    #[error("The replication configuration was not found")]
+    ReplicationConfigurationNotFound,
+    /// The bucket has no Object Lock configuration.
+    #[error("Object Lock configuration does not exist for this bucket")]
+    ObjectLockConfigurationNotFound,
+    /// The version has no retention.
+    #[error("The specified object does not have a ObjectLock configuration")]
+    NoSuchObjectLockConfiguration,
+    /// The bucket's state forbids the request.
+    #[error("{0}")]
+    InvalidBucketState(String),
+    /// The object is archived (GLACIER, DEEP_ARCHIVE) and must be restored first.
+    #[error("The operation is not valid for the object's storage class")]
+    InvalidObjectState {
+        /// The storage class.
+        storage_class: String,
+    },
+    /// The Content-MD5 did not match the body.
+    #[error("The Content-MD5 you specified did not match what we received.")]
+    BadDigest,
+    /// The Content-MD5 is not a base64 MD5.
+    #[error("The Content-MD5 you specified is not valid.")]
+    InvalidDigest,
+    /// A tag set that breaks S3's rules.
+    #[error("{0}")]
+    InvalidTag(String),
+    /// A conditional request whose condition failed.
+    #[error("At least one of the pre-conditions you specified did not hold")]
+    PreconditionFailed,
+    /// A conditional GET whose object has not changed.
+    #[error("Not Modified")]
+    NotModified,
+    /// The region is in an outage.
+    #[error("Service unavailable in {0} (the region is in an outage)")]
+    ServiceUnavailable(String),
+    /// The request body could not be read.
+    #[error("{0}")]
+    IncompleteBody(String),
+    /// The emulator failed (a disk error).
+    #[error("We encountered an internal error. Please try again. ({0})")]
+    Internal(String),
+}
+
+impl S3EngineError {
+    /// AWS's error code.
+    pub fn code(&self) -> &'static str {
+        use S3EngineError as E;
+        match self {
+            E::NoSuchBucket(_) => "NoSuchBucket",
+            E::NoSuchKey { .. } => "NoSuchKey",
+            E::NoSuchVersion { .. } => "NoSuchVersion",
+            E::MethodNotAllowed { .. } => "MethodNotAllowed",
+            E::BucketNotEmpty(_) => "BucketNotEmpty",
+            E::BucketAlreadyOwnedByYou(_) => "BucketAlreadyOwnedByYou",
+            E::InvalidBucketName(_) => "InvalidBucketName",
+            E::IllegalLocationConstraint(_) => "IllegalLocationConstraintException",
+            E::InvalidLocationConstraint => "InvalidLocationConstraint",
+            E::PermanentRedirect { .. } => "PermanentRedirect",
+            E::InvalidArgument(_) => "InvalidArgument",
+            E::InvalidRequest(_) => "InvalidRequest",
+            E::MalformedXml => "MalformedXML",
+            E::InvalidRange { .. } => "InvalidRange",
+            E::AccessDenied(_) => "AccessDenied",
+            E::NoSuchUpload(_) => "NoSuchUpload",
+            E::InvalidPart => "InvalidPart",
+            E::InvalidPartOrder => "InvalidPartOrder",
+            E::EntityTooSmall => "EntityTooSmall",
+            E::EntityTooLarge => "EntityTooLarge",
+            E::NoSuchTagSet => "NoSuchTagSet",
+            E::NoSuchLifecycleConfiguration => "NoSuchLifecycleConfiguration",
+            E::ReplicationConfigurationNotFound => "ReplicationConfigurationNotFoundError",
+            E::ObjectLockConfigurationNotFound => "ObjectLockConfigurationNotFoundError",
+            E::NoSuchObjectLockConfiguration => "NoSuchObjectLockConfiguration",
+            E::InvalidBucketState(_) => "InvalidBucketState",
+            E::InvalidObjectState { .. } => "InvalidObjectState",
+            E::BadDigest => "BadDigest",
+            E::InvalidDigest => "InvalidDigest",
+            E::InvalidTag(_) => "InvalidTag",
+            E::PreconditionFailed => "PreconditionFailed",
+            E::NotModified => "NotModified",
+            E::ServiceUnavailable(_) => "ServiceUnavailable",
+            E::IncompleteBody(_) => "IncompleteBody",
+            E::Internal(_) => "InternalError",
+        }
+    }
+
+    /// The HTTP status AWS answers with.
+    pub fn status(&self) -> u16 {
+        use S3EngineError as E;
+        match self {
+            E::NoSuchBucket(_)
+            | E::NoSuchKey { .. }
+            | E::NoSuchVersion { .. }
+            | E::NoSuchUpload(_)
+            | E::NoSuchTagSet
+            | E::NoSuchLifecycleConfiguration
+            | E::ReplicationConfigurationNotFound
+            | E::ObjectLockConfigurationNotFound
+            | E::NoSuchObjectLockConfiguration => 404,
+            E::MethodNotAllowed { .. } => 405,
+            E::BucketNotEmpty(_) | E::BucketAlreadyOwnedByYou(_) | E::InvalidBucketState(_) => 409,
+            E::PermanentRedirect { .. } => 301,
+            E::InvalidRange { .. } => 416,
+            E::AccessDenied(_) | E::InvalidObjectState { .. } => 403,
+            E::PreconditionFailed => 412,
+            E::NotModified => 304,
+            E::ServiceUnavailable(_) => 503,
+            E::Internal(_) => 500,
+            E::InvalidBucketName(_)
+            | E::IllegalLocationConstraint(_)
+            | E::InvalidLocationConstraint
+            | E::InvalidArgument(_)
+            | E::InvalidRequest(_)
+            | E::MalformedXml
+            | E::InvalidPart
+            | E::InvalidPartOrder
+            | E::EntityTooSmall
+            | E::EntityTooLarge
+            | E::BadDigest
+            | E::InvalidDigest
+            | E::InvalidTag(_)
+            | E::IncompleteBody(_) => 400,
+        }
+    }
+}
+
+impl From<crate::blob::WriteError> for S3EngineError {
+    fn from(e: crate::blob::WriteError) -> Self {
+        match e {
+            crate::blob::WriteError::Body(m) => S3EngineError::IncompleteBody(m),
+            crate::blob::WriteError::TooLarge(_) => S3EngineError::EntityTooLarge,
+            crate::blob::WriteError::Io(e) => S3EngineError::Internal(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,1319 @@
+//! The supported S3 operations: s3s's typed inputs in, engine calls, typed
+//! outputs out.
+
+use super::convert::*;
+use super::{Handler, OrS3, ReqInfo, info, to_s3_error};
+use crate::engine::model::{DefaultRetention as LockDefault, NewObject, ObjectData, ObjectMeta, Retention};
+use crate::engine::{Found, MAX_PUT_SIZE, is_archived};
+use crate::error::S3EngineError;
+use s3s::dto::*;
+use s3s::{S3, S3Request, S3Response, S3Result};
+
+/// The owner shown in listings: the emulator's single account.
+fn owner() -> Owner {
+    Owner {
+        display_name: Some("firedrill".to_owned()),
+        id: Some("75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a".to_owned()),
+    }
+}
+
+fn etag(s: &str) -> ETag {
+    ETag::Strong(s.to_owned())
+}
+
+fn storage_class_header(class: &str) -> Option<StorageClass> {
+    (class != "STANDARD").then(|| StorageClass::from(class.to_owned()))
+}
+
+fn err(e: S3EngineError, i: &ReqInfo) -> s3s::S3Error {
+    to_s3_error(e, &i.request_id)
+}
+
+/// Evaluates If-Match / If-None-Match / If-(Un)Modified-Since for GET and HEAD.
+fn check_conditions(
+    found: &Found,
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+    if_modified_since: Option<&Timestamp>,
+    if_unmodified_since: Option<&Timestamp>,
+) -> Result<(), S3EngineError> {
+    let matches = |c: &ETagCondition| match c {
+        ETagCondition::Any => true,
+        ETagCondition::ETag(e) => e.value() == found.object.etag,
+    };
+    let lm = found.last_modified.timestamp();
+    if let Some(c) = if_match {
+        if !matches(c) {
+            return Err(S3EngineError::PreconditionFailed);
+        }
+    } else if let Some(t) = if_unmodified_since.and_then(from_ts)
+        && lm > t.timestamp()
+    {
+        return Err(S3EngineError::PreconditionFailed);
+    }
+    if let Some(c) = if_none_match {
+        if matches(c) {
+            return Err(S3EngineError::NotModified);
+        }
+    } else if let Some(t) = if_modified_since.and_then(from_ts)
+        && lm <= t.timestamp()
+    {
+        return Err(S3EngineError::NotModified);
+    }
+    Ok(())
+}
+
+fn lock_fields(
+    o: &ObjectData,
+) -> (
+    Option<ObjectLockMode>,
+    Option<Timestamp>,
+    Option<ObjectLockLegalHoldStatus>,
+) {
+    (
+        o.retention
+            .map(|r| ObjectLockMode::from(r.mode.as_str().to_owned())),
+        o.retention.map(|r| ts(r.until)),
+        o.legal_hold
+            .then(|| ObjectLockLegalHoldStatus::from("ON".to_owned())),
+    )
+}
+
+fn user_meta(o: &ObjectData) -> Option<Metadata> {
+    (!o.meta.user.is_empty()).then(|| o.meta.user.clone().into_iter().collect())
+}
+
+fn has_checksum_header(h: &http::HeaderMap) -> bool {
+    h.contains_key("content-md5")
+        || h.keys().any(|k| k.as_str().starts_with("x-amz-checksum-"))
+        || h.contains_key("x-amz-sdk-checksum-algorithm")
+}
+
+#[async_trait::async_trait]
+impl S3 for Handler {
+    // ----- Buckets -----
+
+    async fn create_bucket(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let constraint = input
+            .create_bucket_configuration
+            .as_ref()
+            .and_then(|c| c.location_constraint.as_ref())
+            .map(|c| c.as_str().to_owned());
+        self.engine
+            .create_bucket(
+                &input.bucket,
+                &i.region,
+                constraint.as_deref(),
+                input.object_lock_enabled_for_bucket.unwrap_or(false),
+            )
+            .or_s3(&i)?;
+        Ok(S3Response::new(CreateBucketOutput {
+            location: Some(format!("/{}", input.bucket)),
+        }))
+    }
+
+    async fn head_bucket(&self, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
+        let i = info(&req);
+        let region = self
+            .engine
+            .head_bucket(&req.input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        Ok(S3Response::new(HeadBucketOutput {
+            bucket_region: Some(region),
+            ..Default::default()
+        }))
+    }
+
+    async fn delete_bucket(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> S3Result<S3Response<DeleteBucketOutput>> {
+        let i = info(&req);
+        self.engine
+            .delete_bucket(&req.input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        Ok(S3Response::new(DeleteBucketOutput::default()))
+    }
+
+    async fn list_buckets(
+        &self,
+        req: S3Request<ListBucketsInput>,
+    ) -> S3Result<S3Response<ListBucketsOutput>> {
+        let input = req.input;
+        let buckets = self
+            .engine
+            .list_buckets()
+            .into_iter()
+            .filter(|(_, r, _)| input.bucket_region.as_ref().is_none_or(|want| want == r))
+            .filter(|(n, _, _)| input.prefix.as_ref().is_none_or(|p| n.starts_with(p.as_str())))
+            .map(|(name, region, created)| Bucket {
+                bucket_region: Some(region),
+                creation_date: Some(ts(created)),
+                name: Some(name),
+            })
+            .collect();
+        Ok(S3Response::new(ListBucketsOutput {
+            buckets: Some(buckets),
+            owner: Some(owner()),
+            prefix: input.prefix,
+            continuation_token: None,
+        }))
+    }
+
+    async fn get_bucket_location(
+        &self,
+        req: S3Request<GetBucketLocationInput>,
+    ) -> S3Result<S3Response<GetBucketLocationOutput>> {
+        let i = info(&req);
+        // GetBucketLocation is answered from any region, as on AWS.
+        let region = self.engine.head_bucket(&req.input.bucket, None).or_s3(&i)?;
+        Ok(S3Response::new(GetBucketLocationOutput {
+            location_constraint: (region != "us-east-1").then(|| BucketLocationConstraint::from(region)),
+        }))
+    }
+
+    async fn put_bucket_versioning(
+        &self,
+        req: S3Request<PutBucketVersioningInput>,
+    ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        match input.versioning_configuration.status.as_ref() {
+            Some(s) => self
+                .engine
+                .put_versioning(&input.bucket, Some(&i.region), s.as_str())
+                .or_s3(&i)?,
+            None => self
+                .engine
+                .check_writable(&input.bucket, Some(&i.region))
+                .or_s3(&i)?,
+        }
+        Ok(S3Response::new(PutBucketVersioningOutput::default()))
+    }
+
+    async fn get_bucket_versioning(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
+        let i = info(&req);
+        let v = self
+            .engine
+            .with_bucket(&req.input.bucket, Some(&i.region), |b| b.versioning)
+            .or_s3(&i)?;
+        Ok(S3Response::new(GetBucketVersioningOutput {
+            mfa_delete: None,
+            status: v.status().map(|s| BucketVersioningStatus::from(s.to_owned())),
+        }))
+    }
+
+    async fn put_bucket_tagging(
+        &self,
+        req: S3Request<PutBucketTaggingInput>,
+    ) -> S3Result<S3Response<PutBucketTaggingOutput>> {
+        let i = info(&req);
+        let tags = tags_from(&req.input.tagging.tag_set).or_s3(&i)?;
+        self.engine
+            .put_bucket_tags(&req.input.bucket, Some(&i.region), tags)
+            .or_s3(&i)?;
+        Ok(S3Response::new(PutBucketTaggingOutput::default()))
+    }
+
+    async fn get_bucket_tagging(
+        &self,
+        req: S3Request<GetBucketTaggingInput>,
+    ) -> S3Result<S3Response<GetBucketTaggingOutput>> {
+        let i = info(&req);
+        let tags = self
+            .engine
+            .bucket_tags(&req.input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        Ok(S3Response::new(GetBucketTaggingOutput {
+            tag_set: tags_to(&tags),
+        }))
+    }
+
+    async fn delete_bucket_tagging(
+        &self,
+        req: S3Request<DeleteBucketTaggingInput>,
+    ) -> S3Result<S3Response<DeleteBucketTaggingOutput>> {
+        let i = info(&req);
+        self.engine
+            .delete_bucket_tags(&req.input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        Ok(S3Response::new(DeleteBucketTaggingOutput::default()))
+    }
+
+    async fn put_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<PutBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketLifecycleConfigurationOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let config = input
+            .lifecycle_configuration
+            .ok_or_else(|| err(S3EngineError::MalformedXml, &i))?;
+        let rules = lifecycle_from(&config.rules).or_s3(&i)?;
+        self.engine
+            .put_lifecycle(&input.bucket, Some(&i.region), rules)
+            .or_s3(&i)?;
+        Ok(S3Response::new(PutBucketLifecycleConfigurationOutput::default()))
+    }
+
+    async fn get_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<GetBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketLifecycleConfigurationOutput>> {
+        let i = info(&req);
+        let rules = self
+            .engine
+            .lifecycle(&req.input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        Ok(S3Response::new(GetBucketLifecycleConfigurationOutput {
+            rules: Some(lifecycle_to(&rules)),
+            transition_default_minimum_object_size: None,
+        }))
+    }
+
+    async fn delete_bucket_lifecycle(
+        &self,
+        req: S3Request<DeleteBucketLifecycleInput>,
+    ) -> S3Result<S3Response<DeleteBucketLifecycleOutput>> {
+        let i = info(&req);
+        self.engine
+            .delete_lifecycle(&req.input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        Ok(S3Response::new(DeleteBucketLifecycleOutput::default()))
+    }
+
+    async fn put_bucket_replication(
+        &self,
+        req: S3Request<PutBucketReplicationInput>,
+    ) -> S3Result<S3Response<PutBucketReplicationOutput>> {
+        let i = info(&req);
+        let config = replication_from(&req.input.replication_configuration).or_s3(&i)?;
+        self.engine
+            .put_replication(&req.input.bucket, Some(&i.region), config)
+            .or_s3(&i)?;
+        Ok(S3Response::new(PutBucketReplicationOutput::default()))
+    }
+
+    async fn get_bucket_replication(
+        &self,
+        req: S3Request<GetBucketReplicationInput>,
+    ) -> S3Result<S3Response<GetBucketReplicationOutput>> {
+        let i = info(&req);
+        let c = self
+            .engine
+            .replication(&req.input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        Ok(S3Response::new(GetBucketReplicationOutput {
+            replication_configuration: Some(replication_to(&c)),
+        }))
+    }
+
+    async fn delete_bucket_replication(
+        &self,
+        req: S3Request<DeleteBucketReplicationInput>,
+    ) -> S3Result<S3Response<DeleteBucketReplicationOutput>> {
+        let i = info(&req);
+        self.engine
+            .delete_replication(&req.input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        Ok(S3Response::new(DeleteBucketReplicationOutput::default()))
+    }
+
+    async fn put_object_lock_configuration(
+        &self,
+        req: S3Request<PutObjectLockConfigurationInput>,
+    ) -> S3Result<S3Response<PutObjectLockConfigurationOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let c = input
+            .object_lock_configuration
+            .ok_or_else(|| err(S3EngineError::MalformedXml, &i))?;
+        let enabled = c
+            .object_lock_enabled
+            .as_ref()
+            .is_some_and(|e| e.as_str() == "Enabled");
+        let default = match c.rule.and_then(|r| r.default_retention) {
+            None => None,
+            Some(d) => Some(LockDefault {
+                mode: lock_mode(d.mode.as_ref().map(|m| m.as_str()).unwrap_or("")).or_s3(&i)?,
+                days: d.days,
+                years: d.years,
+            }),
+        };
+        self.engine
+            .put_object_lock_config(&input.bucket, Some(&i.region), enabled, default)
+            .or_s3(&i)?;
+        Ok(S3Response::new(PutObjectLockConfigurationOutput::default()))
+    }
+
+    async fn get_object_lock_configuration(
+        &self,
+        req: S3Request<GetObjectLockConfigurationInput>,
+    ) -> S3Result<S3Response<GetObjectLockConfigurationOutput>> {
+        let i = info(&req);
+        let d = self
+            .engine
+            .object_lock_config(&req.input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        Ok(S3Response::new(GetObjectLockConfigurationOutput {
+            object_lock_configuration: Some(ObjectLockConfiguration {
+                object_lock_enabled: Some(ObjectLockEnabled::from("Enabled".to_owned())),
+                rule: d.map(|d| ObjectLockRule {
+                    default_retention: Some(DefaultRetention {
+                        days: d.days,
+                        mode: Some(ObjectLockRetentionMode::from(d.mode.as_str().to_owned())),
+                        years: d.years,
+                    }),
+                }),
+            }),
+        }))
+    }
+
+    // ----- Objects -----
+
+    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        self.engine
+            .check_writable(&input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        if matches!(input.if_none_match, Some(ETagCondition::Any))
+            && self
+                .engine
+                .get_object(&input.bucket, Some(&i.region), &input.key, None)
+                .is_ok()
+        {
+            return Err(err(S3EngineError::PreconditionFailed, &i));
+        }
+        let new = NewObject {
+            meta: meta(
+                input.content_type,
+                input.content_encoding,
+                input.content_disposition,
+                input.content_language,
+                input.cache_control,
+                input.website_redirect_location,
+                input.metadata,
+            ),
+            storage_class: input.storage_class.map(|c| c.as_str().to_owned()),
+            tags: tags_from_header(input.tagging.as_deref()).or_s3(&i)?,
+            retention: write_retention(
+                input.object_lock_mode.as_ref(),
+                input.object_lock_retain_until_date.as_ref(),
+            )
+            .or_s3(&i)?,
+            legal_hold: write_legal_hold(input.object_lock_legal_hold_status.as_ref()).or_s3(&i)?,
+        };
+        let md5 = content_md5(input.content_md5.as_deref()).or_s3(&i)?;
+        let written = match input.body {
+            Some(body) => self.engine.write_body(body, MAX_PUT_SIZE).await.or_s3(&i)?,
+            None => self
+                .engine
+                .store()
+                .write_bytes(bytes::Bytes::new())
+                .await
+                .map_err(S3EngineError::from)
+                .or_s3(&i)?,
+        };
+        if md5.is_some_and(|m| m != written.md5) {
+            return Err(err(S3EngineError::BadDigest, &i));
+        }
+        let r = self
+            .engine
+            .put_object(&input.bucket, Some(&i.region), &input.key, new, written)
+            .or_s3(&i)?;
+        Ok(S3Response::new(PutObjectOutput {
+            e_tag: Some(etag(&r.etag)),
+            version_id: r.version_id,
+            size: None,
+            ..Default::default()
+        }))
+    }
+
+    async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let found = self
+            .engine
+            .get_object(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                input.version_id.as_deref(),
+            )
+            .or_s3(&i)?;
+        check_conditions(
+            &found,
+            input.if_match.as_ref(),
+            input.if_none_match.as_ref(),
+            input.if_modified_since.as_ref(),
+            input.if_unmodified_since.as_ref(),
+        )
+        .or_s3(&i)?;
+        let o = &found.object;
+        if is_archived(&o.storage_class) {
+            return Err(err(
+                S3EngineError::InvalidObjectState {
+                    storage_class: o.storage_class.clone(),
+                },
+                &i,
+            ));
+        }
+        let size = o.size();
+        let (range, content_range) = match input.range {
+            Some(r) => {
+                let rg = r
+                    .check(size)
+                    .map_err(|_| err(S3EngineError::InvalidRange { size }, &i))?;
+                let cr = format!("bytes {}-{}/{}", rg.start, rg.end - 1, size);
+                (rg, Some(cr))
+            }
+            None => (0..size, None),
+        };
+        let stream = o.blob.stream_range(range.start, range.end);
+        let (mode, until, hold) = lock_fields(o);
+        Ok(S3Response::new(GetObjectOutput {
+            accept_ranges: Some("bytes".to_owned()),
+            body: Some(StreamingBlob::new(stream)),
+            cache_control: o.meta.cache_control.clone(),
+            content_disposition: o.meta.content_disposition.clone(),
+            content_encoding: o.meta.content_encoding.clone(),
+            content_language: o.meta.content_language.clone(),
+            content_length: Some(i64::try_from(range.end - range.start).unwrap_or(i64::MAX)),
+            content_range,
+            content_type: Some(
+                o.meta
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "binary/octet-stream".to_owned()),
+            ),
+            e_tag: Some(etag(&o.etag)),
+            last_modified: Some(ts(found.last_modified)),
+            metadata: user_meta(o),
+            object_lock_legal_hold_status: hold,
+            object_lock_mode: mode,
+            object_lock_retain_until_date: until,
+            parts_count: o.parts_count.and_then(|n| i32::try_from(n).ok()),
+            replication_status: o
+                .replication_status
+                .map(|s| ReplicationStatus::from(s.as_str().to_owned())),
+            storage_class: storage_class_header(&o.storage_class),
+            tag_count: (!o.tags.is_empty()).then(|| i32::try_from(o.tags.len()).unwrap_or(i32::MAX)),
+            version_id: found.version_id.clone(),
+            website_redirect_location: o.meta.website_redirect_location.clone(),
+            ..Default::default()
+        }))
+    }
+
+    async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let found = self
+            .engine
+            .get_object(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                input.version_id.as_deref(),
+            )
+            .or_s3(&i)?;
+        check_conditions(
+            &found,
+            input.if_match.as_ref(),
+            input.if_none_match.as_ref(),
+            input.if_modified_since.as_ref(),
+            input.if_unmodified_since.as_ref(),
+        )
+        .or_s3(&i)?;
+        let o = &found.object;
+        let size = o.size();
+        let (len, content_range) = match input.range {
+            Some(r) => {
+                let rg = r
+                    .check(size)
+                    .map_err(|_| err(S3EngineError::InvalidRange { size }, &i))?;
+                (
+                    rg.end - rg.start,
+                    Some(format!("bytes {}-{}/{}", rg.start, rg.end - 1, size)),
+                )
+            }
+            None => (size, None),
+        };
+        let (mode, until, hold) = lock_fields(o);
+        Ok(S3Response::new(HeadObjectOutput {
+            accept_ranges: Some("bytes".to_owned()),
+            cache_control: o.meta.cache_control.clone(),
+            content_disposition: o.meta.content_disposition.clone(),
+            content_encoding: o.meta.content_encoding.clone(),
+            content_language: o.meta.content_language.clone(),
+            content_length: Some(i64::try_from(len).unwrap_or(i64::MAX)),
+            content_range,
+            content_type: Some(
+                o.meta
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "binary/octet-stream".to_owned()),
+            ),
+            e_tag: Some(etag(&o.etag)),
+            last_modified: Some(ts(found.last_modified)),
+            metadata: user_meta(o),
+            object_lock_legal_hold_status: hold,
+            object_lock_mode: mode,
+            object_lock_retain_until_date: until,
+            parts_count: o.parts_count.and_then(|n| i32::try_from(n).ok()),
+            replication_status: o
+                .replication_status
+                .map(|s| ReplicationStatus::from(s.as_str().to_owned())),
+            storage_class: storage_class_header(&o.storage_class),
+            version_id: found.version_id.clone(),
+            website_redirect_location: o.meta.website_redirect_location.clone(),
+            ..Default::default()
+        }))
+    }
+
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let r = self
+            .engine
+            .delete_object(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                input.version_id.as_deref(),
+                input.bypass_governance_retention.unwrap_or(false),
+            )
+            .or_s3(&i)?;
+        Ok(S3Response::new(DeleteObjectOutput {
+            delete_marker: r.delete_marker.then_some(true),
+            request_charged: None,
+            version_id: r.version_id,
+        }))
+    }
+
+    async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let i = info(&req);
+        if !has_checksum_header(&req.headers) {
+            return Err(err(
+                S3EngineError::InvalidRequest(
+                    "Missing required header for this request: Content-MD5".to_owned(),
+                ),
+                &i,
+            ));
+        }
+        let input = req.input;
+        self.engine
+            .check_writable(&input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        if input.delete.objects.len() > 1000 || input.delete.objects.is_empty() {
+            return Err(err(S3EngineError::MalformedXml, &i));
+        }
+        let quiet = input.delete.quiet.unwrap_or(false);
+        let bypass = input.bypass_governance_retention.unwrap_or(false);
+        let mut deleted = Vec::new();
+        let mut errors = Vec::new();
+        for obj in &input.delete.objects {
+            match self.engine.delete_object(
+                &input.bucket,
+                Some(&i.region),
+                &obj.key,
+                obj.version_id.as_deref(),
+                bypass,
+            ) {
+                Ok(r) => {
+                    if quiet {
+                        continue;
+                    }
+                    let d = match &obj.version_id {
+                        Some(v) => DeletedObject {
+                            key: Some(obj.key.clone()),
+                            version_id: Some(v.clone()),
+                            delete_marker: r.delete_marker.then_some(true),
+                            delete_marker_version_id: r.delete_marker.then(|| v.clone()),
+                        },
+                        None => DeletedObject {
+                            key: Some(obj.key.clone()),
+                            version_id: None,
+                            delete_marker: r.delete_marker.then_some(true),
+                            delete_marker_version_id: if r.delete_marker { r.version_id } else { None },
+                        },
+                    };
+                    deleted.push(d);
+                }
+                Err(e) => errors.push(Error {
+                    code: Some(e.code().to_owned()),
+                    key: Some(obj.key.clone()),
+                    message: Some(e.to_string()),
+                    version_id: obj.version_id.clone(),
+                }),
+            }
+        }
+        Ok(S3Response::new(DeleteObjectsOutput {
+            deleted: (!deleted.is_empty()).then_some(deleted),
+            errors: (!errors.is_empty()).then_some(errors),
+            request_charged: None,
+        }))
+    }
+
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        use base64::Engine as _;
+        let i = info(&req);
+        let input = req.input;
+        let url = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == "url");
+        let token = match input.continuation_token.as_deref() {
+            None => None,
+            Some(t) => Some(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(t)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| {
+                        err(
+                            S3EngineError::InvalidArgument(
+                                "The continuation token provided is incorrect".to_owned(),
+                            ),
+                            &i,
+                        )
+                    })?,
+            ),
+        };
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let after = match (&token, &input.start_after) {
+            (Some(t), _) => Some(t.as_str()),
+            (None, Some(s)) => Some(s.as_str()),
+            _ => None,
+        };
+        let page = self
+            .engine
+            .list_objects(
+                &input.bucket,
+                Some(&i.region),
+                &prefix,
+                input.delimiter.as_deref(),
+                after,
+                input.max_keys,
+            )
+            .or_s3(&i)?;
+        let fetch_owner = input.fetch_owner.unwrap_or(false);
+        let contents: Vec<Object> = page
+            .objects
+            .iter()
+            .map(|o| Object {
+                e_tag: Some(etag(&o.etag)),
+                key: Some(enc(&o.key, url)),
+                last_modified: Some(ts(o.last_modified)),
+                owner: fetch_owner.then(owner),
+                size: Some(i64::try_from(o.size).unwrap_or(i64::MAX)),
+                storage_class: Some(ObjectStorageClass::from(o.storage_class.clone())),
+                ..Default::default()
+            })
+            .collect();
+        let common: Vec<CommonPrefix> = page
+            .common_prefixes
+            .iter()
+            .map(|p| CommonPrefix {
+                prefix: Some(enc(p, url)),
+            })
+            .collect();
+        let key_count = i32::try_from(contents.len() + common.len()).unwrap_or(i32::MAX);
+        Ok(S3Response::new(ListObjectsV2Output {
+            name: Some(input.bucket),
+            prefix: Some(enc(&prefix, url)),
+            max_keys: Some(input.max_keys.unwrap_or(1000)),
+            key_count: Some(key_count),
+            continuation_token: input.continuation_token,
+            is_truncated: Some(page.is_truncated),
+            next_continuation_token: page
+                .next_marker
+                .map(|m| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(m)),
+            contents: (!contents.is_empty()).then_some(contents),
+            common_prefixes: (!common.is_empty()).then_some(common),
+            delimiter: input.delimiter.map(|d| enc(&d, url)),
+            encoding_type: input.encoding_type,
+            start_after: input.start_after.map(|s| enc(&s, url)),
+            request_charged: None,
+        }))
+    }
+
+    async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let url = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == "url");
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let page = self
+            .engine
+            .list_objects(
+                &input.bucket,
+                Some(&i.region),
+                &prefix,
+                input.delimiter.as_deref(),
+                input.marker.as_deref(),
+                input.max_keys,
+            )
+            .or_s3(&i)?;
+        let contents: Vec<Object> = page
+            .objects
+            .iter()
+            .map(|o| Object {
+                e_tag: Some(etag(&o.etag)),
+                key: Some(enc(&o.key, url)),
+                last_modified: Some(ts(o.last_modified)),
+                owner: Some(owner()),
+                size: Some(i64::try_from(o.size).unwrap_or(i64::MAX)),
+                storage_class: Some(ObjectStorageClass::from(o.storage_class.clone())),
+                ..Default::default()
+            })
+            .collect();
+        let common: Vec<CommonPrefix> = page
+            .common_prefixes
+            .iter()
+            .map(|p| CommonPrefix {
+                prefix: Some(enc(p, url)),
+            })
+            .collect();
+        Ok(S3Response::new(ListObjectsOutput {
+            name: Some(input.bucket),
+            prefix: Some(enc(&prefix, url)),
+            marker: Some(input.marker.map(|m| enc(&m, url)).unwrap_or_default()),
+            max_keys: Some(input.max_keys.unwrap_or(1000)),
+            is_truncated: Some(page.is_truncated),
+            next_marker: if input.delimiter.is_some() {
+                page.next_marker.map(|m| enc(&m, url))
+            } else {
+                None
+            },
+            contents: (!contents.is_empty()).then_some(contents),
+            common_prefixes: (!common.is_empty()).then_some(common),
+            delimiter: input.delimiter.map(|d| enc(&d, url)),
+            encoding_type: input.encoding_type,
+            request_charged: None,
+        }))
+    }
+
+    async fn list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let url = input.encoding_type.as_ref().is_some_and(|e| e.as_str() == "url");
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let page = self
+            .engine
+            .list_versions(
+                &input.bucket,
+                Some(&i.region),
+                &prefix,
+                input.delimiter.as_deref(),
+                input.key_marker.as_deref(),
+                input.version_id_marker.as_deref(),
+                input.max_keys,
+            )
+            .or_s3(&i)?;
+        let mut versions = Vec::new();
+        let mut markers = Vec::new();
+        for e in &page.entries {
+            match &e.object {
+                Some((et, size, class)) => versions.push(ObjectVersion {
+                    e_tag: Some(etag(et)),
+                    is_latest: Some(e.is_latest),
+                    key: Some(enc(&e.key, url)),
+                    last_modified: Some(ts(e.last_modified)),
+                    owner: Some(owner()),
+                    size: Some(i64::try_from(*size).unwrap_or(i64::MAX)),
+                    storage_class: Some(ObjectVersionStorageClass::from(class.clone())),
+                    version_id: Some(e.version_id.clone()),
+                    ..Default::default()
+                }),
+                None => markers.push(DeleteMarkerEntry {
+                    is_latest: Some(e.is_latest),
+                    key: Some(enc(&e.key, url)),
+                    last_modified: Some(ts(e.last_modified)),
+                    owner: Some(owner()),
+                    version_id: Some(e.version_id.clone()),
+                }),
+            }
+        }
+        let common: Vec<CommonPrefix> = page
+            .common_prefixes
+            .iter()
+            .map(|p| CommonPrefix {
+                prefix: Some(enc(p, url)),
+            })
+            .collect();
+        Ok(S3Response::new(ListObjectVersionsOutput {
+            common_prefixes: (!common.is_empty()).then_some(common),
+            delete_markers: (!markers.is_empty()).then_some(markers),
+            delimiter: input.delimiter.map(|d| enc(&d, url)),
+            encoding_type: input.encoding_type,
+            is_truncated: Some(page.is_truncated),
+            key_marker: Some(input.key_marker.map(|k| enc(&k, url)).unwrap_or_default()),
+            max_keys: Some(input.max_keys.unwrap_or(1000)),
+            name: Some(input.bucket),
+            next_key_marker: page.next_key_marker.map(|k| enc(&k, url)),
+            next_version_id_marker: page.next_version_id_marker,
+            prefix: Some(enc(&prefix, url)),
+            request_charged: None,
+            version_id_marker: Some(input.version_id_marker.unwrap_or_default()),
+            versions: (!versions.is_empty()).then_some(versions),
+        }))
+    }
+
+    async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let (src_bucket, src_key, src_version) = match &input.copy_source {
+            CopySource::Bucket {
+                bucket,
+                key,
+                version_id,
+            } => (
+                bucket.to_string(),
+                key.to_string(),
+                version_id.as_ref().map(|v| v.to_string()),
+            ),
+            _ => {
+                return Err(err(
+                    S3EngineError::InvalidArgument(
+                        "firedrill supports copy sources of the form bucket/key[?versionId=...] only"
+                            .to_owned(),
+                    ),
+                    &i,
+                ));
+            }
+        };
+        let replace = match input.metadata_directive.as_ref().map(|d| d.as_str()) {
+            None | Some("COPY") => false,
+            Some("REPLACE") => true,
+            Some(_) => {
+                return Err(err(
+                    S3EngineError::InvalidArgument("Unknown metadata directive.".to_owned()),
+                    &i,
+                ));
+            }
+        };
+        let replace_tags = match input.tagging_directive.as_ref().map(|d| d.as_str()) {
+            None | Some("COPY") => false,
+            Some("REPLACE") => true,
+            Some(_) => {
+                return Err(err(
+                    S3EngineError::InvalidArgument("Unknown tagging directive.".to_owned()),
+                    &i,
+                ));
+            }
+        };
+        let replace_meta = replace.then(|| {
+            meta(
+                input.content_type.clone(),
+                input.content_encoding.clone(),
+                input.content_disposition.clone(),
+                input.content_language.clone(),
+                input.cache_control.clone(),
+                input.website_redirect_location.clone(),
+                input.metadata.clone(),
+            )
+        });
+        let new = NewObject {
+            meta: ObjectMeta::default(),
+            storage_class: input.storage_class.as_ref().map(|c| c.as_str().to_owned()),
+            tags: tags_from_header(input.tagging.as_deref()).or_s3(&i)?,
+            retention: write_retention(
+                input.object_lock_mode.as_ref(),
+                input.object_lock_retain_until_date.as_ref(),
+            )
+            .or_s3(&i)?,
+            legal_hold: write_legal_hold(input.object_lock_legal_hold_status.as_ref()).or_s3(&i)?,
+        };
+        let (r, src_vid) = self
+            .engine
+            .copy_object(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                &src_bucket,
+                &src_key,
+                src_version.as_deref(),
+                replace_meta,
+                new,
+                replace_tags,
+            )
+            .or_s3(&i)?;
+        Ok(S3Response::new(CopyObjectOutput {
+            copy_object_result: Some(CopyObjectResult {
+                e_tag: Some(etag(&r.etag)),
+                last_modified: Some(ts(r.last_modified)),
+                ..Default::default()
+            }),
+            copy_source_version_id: src_vid,
+            version_id: r.version_id,
+            ..Default::default()
+        }))
+    }
+
+    // ----- Multipart uploads -----
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let template = NewObject {
+            meta: meta(
+                input.content_type,
+                input.content_encoding,
+                input.content_disposition,
+                input.content_language,
+                input.cache_control,
+                input.website_redirect_location,
+                input.metadata,
+            ),
+            storage_class: input.storage_class.map(|c| c.as_str().to_owned()),
+            tags: tags_from_header(input.tagging.as_deref()).or_s3(&i)?,
+            retention: write_retention(
+                input.object_lock_mode.as_ref(),
+                input.object_lock_retain_until_date.as_ref(),
+            )
+            .or_s3(&i)?,
+            legal_hold: write_legal_hold(input.object_lock_legal_hold_status.as_ref()).or_s3(&i)?,
+        };
+        let id = self
+            .engine
+            .create_upload(&input.bucket, Some(&i.region), &input.key, template)
+            .or_s3(&i)?;
+        Ok(S3Response::new(CreateMultipartUploadOutput {
+            bucket: Some(input.bucket),
+            key: Some(input.key),
+            upload_id: Some(id),
+            ..Default::default()
+        }))
+    }
+
+    async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        self.engine
+            .check_upload_exists(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                &input.upload_id,
+                input.part_number,
+            )
+            .or_s3(&i)?;
+        let md5 = content_md5(input.content_md5.as_deref()).or_s3(&i)?;
+        let written = match input.body {
+            Some(body) => self.engine.write_body(body, MAX_PUT_SIZE).await.or_s3(&i)?,
+            None => self
+                .engine
+                .store()
+                .write_bytes(bytes::Bytes::new())
+                .await
+                .map_err(S3EngineError::from)
+                .or_s3(&i)?,
+        };
+        if md5.is_some_and(|m| m != written.md5) {
+            return Err(err(S3EngineError::BadDigest, &i));
+        }
+        let e = self
+            .engine
+            .put_part(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                &input.upload_id,
+                input.part_number,
+                written,
+            )
+            .or_s3(&i)?;
+        Ok(S3Response::new(UploadPartOutput {
+            e_tag: Some(etag(&e)),
+            ..Default::default()
+        }))
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let mut parts = Vec::new();
+        for p in input.multipart_upload.and_then(|m| m.parts).unwrap_or_default() {
+            let (Some(n), Some(e)) = (p.part_number, p.e_tag) else {
+                return Err(err(S3EngineError::MalformedXml, &i));
+            };
+            parts.push((n, e.value().to_owned()));
+        }
+        let r = self
+            .engine
+            .complete_upload(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                &input.upload_id,
+                &parts,
+            )
+            .or_s3(&i)?;
+        Ok(S3Response::new(CompleteMultipartUploadOutput {
+            bucket: Some(input.bucket.clone()),
+            e_tag: Some(etag(&r.etag)),
+            key: Some(input.key.clone()),
+            location: Some(format!("/{}/{}", input.bucket, input.key)),
+            version_id: r.version_id,
+            ..Default::default()
+        }))
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        self.engine
+            .abort_upload(&input.bucket, Some(&i.region), &input.key, &input.upload_id)
+            .or_s3(&i)?;
+        Ok(S3Response::new(AbortMultipartUploadOutput::default()))
+    }
+
+    async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let up = self
+            .engine
+            .list_parts(&input.bucket, Some(&i.region), &input.key, &input.upload_id)
+            .or_s3(&i)?;
+        let max = usize::try_from(input.max_parts.unwrap_or(1000).clamp(0, 1000)).unwrap_or(1000);
+        let marker = input.part_number_marker.unwrap_or(0);
+        let mut all = up.parts.range(marker.saturating_add(1)..).peekable();
+        let mut parts = Vec::new();
+        while parts.len() < max {
+            let Some((n, p)) = all.next() else { break };
+            parts.push(Part {
+                e_tag: Some(etag(&p.etag)),
+                last_modified: Some(ts(p.last_modified)),
+                part_number: Some(*n),
+                size: Some(i64::try_from(p.blob.len()).unwrap_or(i64::MAX)),
+                ..Default::default()
+            });
+        }
+        let truncated = all.peek().is_some();
+        let next = parts.last().and_then(|p| p.part_number);
+        Ok(S3Response::new(ListPartsOutput {
+            bucket: Some(input.bucket),
+            initiator: Some(Initiator {
+                display_name: Some("firedrill".to_owned()),
+                id: owner().id,
+            }),
+            is_truncated: Some(truncated),
+            key: Some(input.key),
+            max_parts: Some(i32::try_from(max).unwrap_or(1000)),
+            next_part_number_marker: if truncated { next } else { None },
+            owner: Some(owner()),
+            part_number_marker: input.part_number_marker,
+            parts: (!parts.is_empty()).then_some(parts),
+            storage_class: Some(StorageClass::from(
+                up.template
+                    .storage_class
+                    .clone()
+                    .unwrap_or_else(|| "STANDARD".to_owned()),
+            )),
+            upload_id: Some(up.id),
+            ..Default::default()
+        }))
+    }
+
+    async fn list_multipart_uploads(
+        &self,
+        req: S3Request<ListMultipartUploadsInput>,
+    ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let max = usize::try_from(input.max_uploads.unwrap_or(1000).clamp(0, 1000)).unwrap_or(1000);
+        let ups = self
+            .engine
+            .list_uploads(&input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        let mut out = Vec::new();
+        let mut truncated = false;
+        for u in ups.iter().filter(|u| u.key.starts_with(&prefix)) {
+            if let Some(km) = &input.key_marker {
+                let after_marker = match &input.upload_id_marker {
+                    Some(um) => (&u.key, &u.id) > (km, um),
+                    None => &u.key > km,
+                };
+                if !after_marker {
+                    continue;
+                }
+            }
+            if out.len() == max {
+                truncated = true;
+                break;
+            }
+            out.push(MultipartUpload {
+                initiated: Some(ts(u.initiated)),
+                initiator: Some(Initiator {
+                    display_name: Some("firedrill".to_owned()),
+                    id: owner().id,
+                }),
+                key: Some(u.key.clone()),
+                owner: Some(owner()),
+                storage_class: Some(StorageClass::from(
+                    u.template
+                        .storage_class
+                        .clone()
+                        .unwrap_or_else(|| "STANDARD".to_owned()),
+                )),
+                upload_id: Some(u.id.clone()),
+                ..Default::default()
+            });
+        }
+        let (nk, nu) = match (truncated, out.last()) {
+            (true, Some(l)) => (l.key.clone(), l.upload_id.clone()),
+            _ => (None, None),
+        };
+        Ok(S3Response::new(ListMultipartUploadsOutput {
+            bucket: Some(input.bucket),
+            delimiter: input.delimiter,
+            encoding_type: input.encoding_type,
+            is_truncated: Some(truncated),
+            key_marker: input.key_marker,
+            max_uploads: Some(i32::try_from(max).unwrap_or(1000)),
+            next_key_marker: nk,
+            next_upload_id_marker: nu,
+            prefix: input.prefix,
+            upload_id_marker: input.upload_id_marker,
+            uploads: (!out.is_empty()).then_some(out),
+            ..Default::default()
+        }))
+    }
+
+    // ----- Object Lock on versions -----
+
+    async fn put_object_retention(
+        &self,
+        req: S3Request<PutObjectRetentionInput>,
+    ) -> S3Result<S3Response<PutObjectRetentionOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let retention = match input.retention {
+            None => None,
+            Some(r) => match (r.mode, r.retain_until_date) {
+                (None, None) => None,
+                (Some(m), Some(d)) => Some(Retention {
+                    mode: lock_mode(m.as_str()).or_s3(&i)?,
+                    until: from_ts(&d).ok_or_else(|| err(S3EngineError::MalformedXml, &i))?,
+                }),
+                _ => return Err(err(S3EngineError::MalformedXml, &i)),
+            },
+        };
+        self.engine
+            .put_retention(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                input.version_id.as_deref(),
+                retention,
+                input.bypass_governance_retention.unwrap_or(false),
+            )
+            .or_s3(&i)?;
+        Ok(S3Response::new(PutObjectRetentionOutput::default()))
+    }
+
+    async fn get_object_retention(
+        &self,
+        req: S3Request<GetObjectRetentionInput>,
+    ) -> S3Result<S3Response<GetObjectRetentionOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let r = self
+            .engine
+            .retention(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                input.version_id.as_deref(),
+            )
+            .or_s3(&i)?;
+        Ok(S3Response::new(GetObjectRetentionOutput {
+            retention: Some(ObjectLockRetention {
+                mode: Some(ObjectLockRetentionMode::from(r.mode.as_str().to_owned())),
+                retain_until_date: Some(ts(r.until)),
+            }),
+        }))
+    }
+
+    async fn put_object_legal_hold(
+        &self,
+        req: S3Request<PutObjectLegalHoldInput>,
+    ) -> S3Result<S3Response<PutObjectLegalHoldOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let on = match input
+            .legal_hold
+            .and_then(|h| h.status)
+            .as_ref()
+            .map(|s| s.as_str())
+        {
+            Some("ON") => true,
+            Some("OFF") => false,
+            _ => return Err(err(S3EngineError::MalformedXml, &i)),
+        };
+        self.engine
+            .put_legal_hold(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                input.version_id.as_deref(),
+                on,
+            )
+            .or_s3(&i)?;
+        Ok(S3Response::new(PutObjectLegalHoldOutput::default()))
+    }
+
+    async fn get_object_legal_hold(
+        &self,
+        req: S3Request<GetObjectLegalHoldInput>,
+    ) -> S3Result<S3Response<GetObjectLegalHoldOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let on = self
+            .engine
+            .legal_hold(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                input.version_id.as_deref(),
+            )
+            .or_s3(&i)?;
+        Ok(S3Response::new(GetObjectLegalHoldOutput {
+            legal_hold: Some(ObjectLockLegalHold {
+                status: Some(ObjectLockLegalHoldStatus::from(
+                    if on { "ON" } else { "OFF" }.to_owned(),
+                )),
+            }),
+        }))
+    }
+}
