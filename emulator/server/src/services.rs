@@ -6,6 +6,6 @@ use std::sync::Arc;
 
 /// Every service, ready to be dispatched to.
 pub(crate) fn all(env: &Environment) -> Vec<Arc<dyn AwsService>> {
-    let _ = env;
-    Vec::new()
+    let s3 = firedrill_emu_s3::S3::new(env);
+    vec![s3]
 }
