@@ -1,1 +1,344 @@
-//! placeholder until the service lands.
+//! RDS for the firedrill emulator, on real PostgreSQL.
+//!
+//! Each DB instance (and each Aurora PostgreSQL cluster) is a PostgreSQL
+//! server started from the machine's binaries on a loopback port, archiving
+//! its WAL into its region's backup store. Automated backups are base backups
+//! plus archived WAL; a point-in-time restore is a real WAL replay to the
+//! wall instant that corresponds to the requested emulator instant.
+//!
+//! - [`protocol`]: the Query protocol (form decoding, XML result shapes);
+//! - [`engine`]: instances, clusters, snapshots and automated backups per
+//!   region, with no HTTP;
+//! - [`postgres`]: PostgreSQL processes, the initdb template, base backups,
+//!   WAL archive bookkeeping and the cleanup janitor;
+//! - [`errors`]: the service's error codes and their XML shape.
+//!
+//! [`Rds`] implements [`AwsService`] and offers a small in-process API that
+//! AWS Backup and the benchmarks call (see its methods).
+
+pub mod engine;
+pub mod errors;
+pub mod postgres;
+pub mod protocol;
+
+use chrono::{DateTime, Utc};
+use firedrill_emu_core::service::BoxFuture;
+use firedrill_emu_core::{AwsService, Body, Environment, RequestContext};
+use std::sync::Arc;
+
+pub use engine::Engine;
+pub use errors::RdsError;
+
+/// The RDS service.
+#[derive(Debug)]
+pub struct Rds {
+    engine: Arc<Engine>,
+}
+
+impl Rds {
+    /// A new RDS service sharing `env`. When PostgreSQL is installed, the
+    /// initdb template is prepared in the background so that the first
+    /// CreateDBInstance is fast.
+    pub fn new(env: &Environment) -> Arc<Self> {
+        let engine = Engine::new(env);
+        let runtime = engine.runtime().clone();
+        if runtime.binaries().is_ok() {
+            let weak = Arc::downgrade(&runtime);
+            drop(runtime);
+            std::thread::spawn(move || {
+                if let Some(runtime) = weak.upgrade()
+                    && let Err(e) = runtime.template_blocking()
+                {
+                    tracing::warn!(error = %e, "could not prepare the PostgreSQL template");
+                }
+            });
+        }
+        Arc::new(Self { engine })
+    }
+
+    /// The engine, for callers that need more than the API below.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Whether PostgreSQL binaries were found (instances can be created).
+    pub fn postgres_available(&self) -> Result<(), String> {
+        self.engine
+            .runtime()
+            .binaries()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Blocks until the initdb template is ready (benchmarks call this so
+    /// that create times do not include the one-off initdb).
+    pub async fn prewarm(&self) -> Result<(), RdsError> {
+        self.engine.runtime().template().await?;
+        Ok(())
+    }
+
+    /// Takes a snapshot of `instance_id` in `region` now and returns its ARN
+    /// once complete. `snapshot_type` is `"manual"`, `"automated"` or
+    /// `"awsbackup"`.
+    pub async fn create_snapshot(
+        &self,
+        region: &str,
+        instance_id: &str,
+        snapshot_id: &str,
+        snapshot_type: &str,
+    ) -> Result<String, RdsError> {
+        if !["manual", "automated", "awsbackup"].contains(&snapshot_type) {
+            return Err(RdsError::InvalidParameterValue(format!(
+                "Invalid snapshot type {snapshot_type}: expected manual, automated or awsbackup."
+            )));
+        }
+        {
+            let i = self
+                .engine
+                .describe_instances(region, Some(instance_id))?
+                .into_iter()
+                .next()
+                .ok_or_else(|| RdsError::instance_not_found(instance_id))?;
+            if i.status != "available" {
+                return Err(RdsError::InvalidDBInstanceState(format!(
+                    "Cannot create a snapshot because the database instance {instance_id} is not currently in the available state."
+                )));
+            }
+        }
+        let result = self
+            .engine
+            .snapshot_now(region, instance_id, snapshot_id, snapshot_type)
+            .await
+            .map(|s| s.arn);
+        self.engine.record_audit(
+            region,
+            "CreateDBSnapshot",
+            instance_id,
+            &result.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
+        result
+    }
+
+    /// Restores snapshot `snapshot_id` of `region` into a new instance and
+    /// returns its ARN (the instance is `creating`; it becomes `available`
+    /// on the emulator clock once its server runs).
+    pub async fn restore_from_snapshot(
+        &self,
+        region: &str,
+        snapshot_id: &str,
+        new_instance_id: &str,
+    ) -> Result<String, RdsError> {
+        let result = self
+            .engine
+            .restore_from_snapshot(
+                region,
+                engine::RestoreSnapshot {
+                    target_id: new_instance_id.to_owned(),
+                    snapshot_id: snapshot_id.to_owned(),
+                    class: None,
+                    tags: Vec::new(),
+                    retention: None,
+                    backup_window: None,
+                    deletion_protection: false,
+                },
+            )
+            .map(|i| i.arn);
+        self.engine.record_audit(
+            region,
+            "RestoreDBInstanceFromDBSnapshot",
+            snapshot_id,
+            &result.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
+        result
+    }
+
+    /// Copies snapshot `snapshot_id` of `src_region` to `dest_region` as
+    /// `dest_snapshot_id` and returns the copy's ARN once it is complete.
+    pub async fn copy_snapshot_to_region(
+        &self,
+        src_region: &str,
+        snapshot_id: &str,
+        dest_region: &str,
+        dest_snapshot_id: &str,
+    ) -> Result<String, RdsError> {
+        let source = format!(
+            "arn:aws:rds:{src_region}:{}:snapshot:{snapshot_id}",
+            self.engine_account()
+        );
+        let result = self
+            .engine
+            .copy_snapshot(dest_region, &source, dest_snapshot_id, Vec::new(), true, true)
+            .await
+            .map(|s| s.arn);
+        self.engine.record_audit(
+            dest_region,
+            "CopyDBSnapshot",
+            &source,
+            &result.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
+        result
+    }
+
+    fn engine_account(&self) -> String {
+        self.engine.account_id()
+    }
+
+    /// Every DB instance of `region` with its tags: `(ARN, [(key, value)])`.
+    pub fn list_instances_with_tags(&self, region: &str) -> Vec<(String, Vec<(String, String)>)> {
+        self.engine.instances_with_tags(region)
+    }
+
+    /// The loopback endpoint of a running instance.
+    pub fn instance_endpoint(&self, region: &str, id: &str) -> Option<(String, u16)> {
+        self.engine.endpoint(region, id)
+    }
+
+    /// Waits (bounded by wall time) until an instance is `available`.
+    pub async fn wait_available(
+        &self,
+        region: &str,
+        id: &str,
+        timeout: std::time::Duration,
+    ) -> Result<(), RdsError> {
+        self.engine.wait_available(region, id, timeout).await.map(|_| ())
+    }
+
+    /// Stops every PostgreSQL server of `region` at once (clean shutdown).
+    pub async fn stop_region_servers(&self, region: &str) {
+        self.engine.stop_region_servers(region).await;
+    }
+
+    /// Restarts the servers [`Rds::stop_region_servers`] stopped.
+    pub async fn start_region_servers(&self, region: &str) {
+        self.engine.start_region_servers(region).await;
+    }
+
+    /// The pids of every running PostgreSQL server (diagnostics and tests).
+    pub fn server_pids(&self) -> Vec<u32> {
+        self.engine.runtime().server_pids()
+    }
+
+    /// The directory all of this service's PostgreSQL files live under.
+    pub fn run_dir(&self) -> std::path::PathBuf {
+        self.engine.runtime().root.clone()
+    }
+}
+
+impl Drop for Rds {
+    fn drop(&mut self) {
+        self.engine.shutdown();
+    }
+}
+
+fn audited(action: &str) -> bool {
+    action.starts_with("Restore")
+        || action.contains("Snapshot")
+        || action.contains("AutomatedBackup")
+        || action.starts_with("Delete")
+        || action == "ModifyDBInstance"
+}
+
+impl AwsService for Rds {
+    fn signing_names(&self) -> &'static [&'static str] {
+        &["rds"]
+    }
+
+    fn handle(&self, ctx: RequestContext, req: http::Request<Body>) -> BoxFuture<'_, http::Response<Body>> {
+        Box::pin(async move {
+            let query = req.uri().query().map(str::to_owned);
+            let body = match firedrill_emu_core::body::collect(req.into_body(), 1 << 20).await {
+                Ok(b) => b,
+                Err(e) => {
+                    return RdsError::InvalidParameterValue(format!("Could not read the request: {e}"))
+                        .into_response(&ctx.request_id);
+                }
+            };
+            let params = protocol::Params::decode(&body, query.as_deref());
+            let Some(action) = params.string("Action") else {
+                return RdsError::MissingParameter(
+                    "The request must contain the parameter Action".to_owned(),
+                )
+                .into_response(&ctx.request_id);
+            };
+            if let Some(v) = params.str("Version")
+                && v != "2014-10-31"
+            {
+                return RdsError::InvalidAction(format!(
+                    "Version {v} is not supported; firedrill serves RDS API version 2014-10-31."
+                ))
+                .into_response(&ctx.request_id);
+            }
+            let result = protocol::dispatch(&self.engine, &ctx.region, &action, &params).await;
+            if audited(&action) {
+                let resource = [
+                    "DBInstanceIdentifier",
+                    "TargetDBInstanceIdentifier",
+                    "DBSnapshotIdentifier",
+                    "TargetDBSnapshotIdentifier",
+                    "DBClusterIdentifier",
+                    "SourceDBInstanceArn",
+                    "ResourceName",
+                ]
+                .iter()
+                .find_map(|k| params.string(k))
+                .unwrap_or_default();
+                ctx.env.audit.record(firedrill_emu_core::audit::AuditEvent {
+                    event_time: ctx.env.now(),
+                    event_source: "rds".to_owned(),
+                    event_name: action.clone(),
+                    region: ctx.region.clone(),
+                    principal: ctx.principal(),
+                    resource,
+                    result: match &result {
+                        Ok(_) => "Success".to_owned(),
+                        Err(e) => e.code().to_owned(),
+                    },
+                });
+            }
+            match result {
+                Ok(body) => {
+                    let xml = protocol::envelope(&action, body.as_deref(), &ctx.request_id);
+                    http::Response::builder()
+                        .status(200)
+                        .header("content-type", "text/xml")
+                        .header("x-amzn-requestid", ctx.request_id.as_str())
+                        .body(Body::from(xml))
+                        .unwrap_or_else(|_| {
+                            RdsError::InternalFailure("could not build the response".to_owned())
+                                .into_response(&ctx.request_id)
+                        })
+                }
+                Err(e) => {
+                    tracing::debug!(action, code = e.code(), message = %e, "RDS error");
+                    e.into_response(&ctx.request_id)
+                }
+            }
+        })
+    }
+
+    fn tick(&self, now: DateTime<Utc>) -> BoxFuture<'_, ()> {
+        Box::pin(async move { self.engine.tick(now).await })
+    }
+
+    fn reset(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move { self.engine.reset().await })
+    }
+
+    fn set_region_available(&self, region: &str, available: bool) -> BoxFuture<'_, ()> {
+        let region = region.to_owned();
+        Box::pin(async move {
+            if available {
+                self.engine.start_region_servers(&region).await;
+            } else {
+                self.engine.stop_region_servers(&region).await;
+            }
+        })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let engine = self.engine.clone();
+            let _ = tokio::task::spawn_blocking(move || engine.shutdown()).await;
+        })
+    }
+}

@@ -1,0 +1,174 @@
+//! Helpers shared by the RDS integration tests: an emulator with RDS on a
+//! simulated clock, SDK clients, waiting for statuses, SQL connections.
+
+#![allow(dead_code)]
+
+use aws_sdk_rds::Client;
+use firedrill_emu_core::AwsService;
+use firedrill_emu_core::testing::TestServer;
+use firedrill_emu_rds::Rds;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The master password every test instance uses.
+pub const PASSWORD: &str = "s3cret-pass";
+
+/// An emulator serving RDS, or `None` (after printing why) when the machine
+/// has no PostgreSQL.
+pub async fn start(test: &str) -> Option<(TestServer, Arc<Rds>)> {
+    let mut holder = None;
+    let server = TestServer::start(|env| {
+        let rds = Rds::new(env);
+        holder = Some(rds.clone());
+        vec![rds as Arc<dyn AwsService>]
+    })
+    .await;
+    let rds = holder.expect("the service was built");
+    if let Err(e) = rds.postgres_available() {
+        println!("SKIP {test}: PostgreSQL is not available: {e}");
+        return None;
+    }
+    Some((server, rds))
+}
+
+/// An RDS client for `region`.
+pub async fn client(server: &TestServer, region: &str) -> Client {
+    Client::new(&server.sdk_config(region).await)
+}
+
+/// Describes one instance.
+pub async fn describe(client: &Client, id: &str) -> aws_sdk_rds::types::DbInstance {
+    client
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+        .expect("describe")
+        .db_instances()
+        .first()
+        .cloned()
+        .expect("one instance")
+}
+
+/// Polls until the instance shows `status` (bounded).
+pub async fn wait_status(client: &Client, id: &str, status: &str) -> aws_sdk_rds::types::DbInstance {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let i = describe(client, id).await;
+        let now = i.db_instance_status().unwrap_or_default().to_owned();
+        if now == status {
+            return i;
+        }
+        assert!(now != "failed", "instance {id} failed");
+        assert!(
+            Instant::now() < deadline,
+            "instance {id} stuck in {now}, wanted {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Polls until DescribeDBInstances says the instance is gone (bounded).
+pub async fn wait_gone(client: &Client, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match client
+            .describe_db_instances()
+            .db_instance_identifier(id)
+            .send()
+            .await
+        {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_db_instance_not_found_fault()) =>
+            {
+                return;
+            }
+            Err(e) => panic!("unexpected error {e:?}"),
+            Ok(_) => {}
+        }
+        assert!(Instant::now() < deadline, "instance {id} was not deleted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A tokio-postgres connection to the instance's endpoint.
+pub async fn connect(
+    instance: &aws_sdk_rds::types::DbInstance,
+    user: &str,
+    db: &str,
+) -> tokio_postgres::Client {
+    let ep = instance.endpoint().expect("an endpoint");
+    connect_to(ep.address().unwrap(), ep.port().unwrap() as u16, user, db).await
+}
+
+/// A tokio-postgres connection to host:port.
+pub async fn connect_to(host: &str, port: u16, user: &str, db: &str) -> tokio_postgres::Client {
+    let conninfo = format!("host={host} port={port} user={user} password={PASSWORD} dbname={db}");
+    let (client, conn) = tokio_postgres::connect(&conninfo, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {host}:{port}: {e}"));
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    client
+}
+
+/// Creates a PostgreSQL instance (master `shop`, database `store`) and waits
+/// until it is available.
+pub async fn create_instance(client: &Client, id: &str, retention: i32) -> aws_sdk_rds::types::DbInstance {
+    client
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .db_instance_class("db.t3.micro")
+        .engine("postgres")
+        .master_username("shop")
+        .master_user_password(PASSWORD)
+        .db_name("store")
+        .backup_retention_period(retention)
+        .tags(
+            aws_sdk_rds::types::Tag::builder()
+                .key("app")
+                .value("store")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create");
+    wait_status(client, id, "available").await
+}
+
+/// The service error code of an SDK error.
+pub fn code<E: aws_sdk_rds::error::ProvideErrorMetadata + std::fmt::Debug>(
+    e: &aws_sdk_rds::error::SdkError<E>,
+) -> String {
+    e.as_service_error()
+        .and_then(|s| s.code())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// Seeds `orders(id int primary key, amount int, status text)` with ids 1..=n.
+pub async fn seed_orders(db: &tokio_postgres::Client, n: i32) {
+    db.batch_execute(
+        "CREATE TABLE IF NOT EXISTS orders (id int PRIMARY KEY, amount int NOT NULL, status text NOT NULL)",
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "INSERT INTO orders SELECT g, g * 10, 'paid' FROM generate_series(1, $1) g",
+        &[&n],
+    )
+    .await
+    .unwrap();
+}
+
+/// Every order row, sorted.
+pub async fn orders(db: &tokio_postgres::Client) -> Vec<(i32, i32, String)> {
+    db.query("SELECT id, amount, status FROM orders ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
