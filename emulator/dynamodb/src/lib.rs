@@ -1,1 +1,141 @@
-//! placeholder until the service lands.
+//! DynamoDB for the firedrill emulator: tables, items, expressions,
+//! point-in-time recovery and backups, faithful to AWS on the backup and
+//! restore surface.
+//!
+//! - [`protocol`]: the JSON 1.0 wire shapes (typed inputs and outputs);
+//! - [`service`]: X-Amz-Target dispatch, decoding and encoding;
+//! - [`engine`]: per-region state and table operations; [`items`]: item
+//!   operations; [`backups`]: PITR and backups; [`history`]: the PITR
+//!   history and its exact restore semantics; [`table`], [`store`],
+//!   [`keys`]: a table's settings, items and key order;
+//! - [`expr`]: the bridge to the expression language crate;
+//! - [`errors`]: AWS's error codes and their JSON shape.
+//!
+//! Invariant: the engine never sees HTTP; the service never touches state
+//! except through the engine.
+//!
+//! Other crates (AWS Backup) call the engine in-process through
+//! [`DynamoDb`]'s public methods: [`DynamoDb::create_backup`],
+//! [`DynamoDb::restore_table_from_backup`], [`DynamoDb::list_tables_with_tags`],
+//! [`DynamoDb::copy_backup_to_region`], [`DynamoDb::delete_backup`].
+
+pub mod backups;
+pub mod engine;
+pub mod errors;
+pub mod expr;
+pub mod history;
+pub mod items;
+pub mod keys;
+pub mod protocol;
+pub mod service;
+pub mod store;
+pub mod table;
+
+pub use engine::{BackupType, Engine};
+pub use errors::DynamoDbError;
+pub use protocol::BackupDescription;
+
+use chrono::{DateTime, Utc};
+use firedrill_emu_core::service::BoxFuture;
+use firedrill_emu_core::{AwsService, Body, Environment, RequestContext};
+use std::sync::Arc;
+
+/// What [`DynamoDb::create_backup`] returns: the backup as `DescribeBackup`
+/// shows it.
+pub type BackupDescriptionOut = BackupDescription;
+
+/// The DynamoDB service.
+#[derive(Debug)]
+pub struct DynamoDb {
+    engine: Engine,
+}
+
+impl DynamoDb {
+    /// A DynamoDB with no tables, sharing `env`'s clock and configuration.
+    pub fn new(env: &Environment) -> Arc<Self> {
+        Arc::new(Self {
+            engine: Engine::new(env),
+        })
+    }
+
+    /// The engine, for in-process callers and tests.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Takes an on-demand backup of `table` in `region` (`kind`:
+    /// `BackupType::AwsBackup` when AWS Backup takes it).
+    pub fn create_backup(
+        &self,
+        region: &str,
+        table: &str,
+        name: &str,
+        kind: BackupType,
+    ) -> Result<BackupDescriptionOut, DynamoDbError> {
+        self.engine.create_backup(region, table, name, kind)
+    }
+
+    /// Restores the backup `backup_arn` (which must be in `region`) to a new
+    /// table `target_table`; returns the new table's ARN. The table is
+    /// `CREATING` for the create delay, then `ACTIVE`.
+    pub fn restore_table_from_backup(
+        &self,
+        region: &str,
+        backup_arn: &str,
+        target_table: &str,
+    ) -> Result<String, DynamoDbError> {
+        let d = self.engine.restore_table_from_backup(
+            region,
+            protocol::RestoreTableFromBackupInput {
+                target_table_name: target_table.to_owned(),
+                backup_arn: backup_arn.to_owned(),
+                ..Default::default()
+            },
+        )?;
+        Ok(d.table_arn)
+    }
+
+    /// Every live table of `region` as `(table ARN, tags)`.
+    pub fn list_tables_with_tags(&self, region: &str) -> Vec<(String, Vec<(String, String)>)> {
+        self.engine.list_tables_with_tags(region)
+    }
+
+    /// Copies a backup into `dest_region`; returns the copy's ARN.
+    pub fn copy_backup_to_region(
+        &self,
+        backup_arn: &str,
+        dest_region: &str,
+    ) -> Result<String, DynamoDbError> {
+        self.engine.copy_backup_to_region(backup_arn, dest_region)
+    }
+
+    /// Deletes a backup; returns its description with status `DELETED`.
+    pub fn delete_backup(&self, backup_arn: &str) -> Result<BackupDescriptionOut, DynamoDbError> {
+        self.engine.delete_backup(backup_arn)
+    }
+
+    /// Describes a backup.
+    pub fn describe_backup(&self, backup_arn: &str) -> Result<BackupDescriptionOut, DynamoDbError> {
+        self.engine.describe_backup(backup_arn)
+    }
+}
+
+impl AwsService for DynamoDb {
+    fn signing_names(&self) -> &'static [&'static str] {
+        &["dynamodb"]
+    }
+
+    fn handle(&self, ctx: RequestContext, req: http::Request<Body>) -> BoxFuture<'_, http::Response<Body>> {
+        Box::pin(async move { service::handle(&self.engine, &ctx.region, &ctx.request_id, req).await })
+    }
+
+    fn tick(&self, now: DateTime<Utc>) -> BoxFuture<'_, ()> {
+        self.engine.tick(now);
+        Box::pin(async {})
+    }
+
+    fn reset(&self) -> BoxFuture<'_, ()> {
+        self.engine.reset();
+        Box::pin(async {})
+    }
+}

@@ -1,0 +1,224 @@
+//! The HTTP side of DynamoDB: reads `X-Amz-Target`, decodes the JSON body
+//! into the operation's input, calls the engine, encodes the output, and
+//! turns errors into AWS's JSON 1.0 error shape.
+
+use crate::engine::{BackupType, Engine};
+use crate::errors::{DynamoDbError, Result};
+use crate::protocol::*;
+use firedrill_emu_core::Body;
+use firedrill_emu_core::body::{MAX_BUFFERED_BODY, collect};
+use http::{Request, Response, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+/// The X-Amz-Target prefix of DynamoDB's API version.
+pub const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+
+/// The operations DynamoDB has that firedrill does not emulate.
+const UNSUPPORTED: &[&str] = &[
+    "BatchExecuteStatement",
+    "CreateGlobalTable",
+    "DeleteResourcePolicy",
+    "DescribeContributorInsights",
+    "DescribeExport",
+    "DescribeGlobalTable",
+    "DescribeGlobalTableSettings",
+    "DescribeImport",
+    "DescribeKinesisStreamingDestination",
+    "DescribeTableReplicaAutoScaling",
+    "DisableKinesisStreamingDestination",
+    "EnableKinesisStreamingDestination",
+    "ExecuteStatement",
+    "ExecuteTransaction",
+    "ExportTableToPointInTime",
+    "GetResourcePolicy",
+    "ImportTable",
+    "ListContributorInsights",
+    "ListExports",
+    "ListGlobalTables",
+    "ListImports",
+    "PutResourcePolicy",
+    "UpdateContributorInsights",
+    "UpdateGlobalTable",
+    "UpdateGlobalTableSettings",
+    "UpdateKinesisStreamingDestination",
+    "UpdateTableReplicaAutoScaling",
+];
+
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    let text = if body.is_empty() { &b"{}"[..] } else { body };
+    serde_json::from_slice(text).map_err(|e| {
+        if e.is_data() && e.to_string().contains("unknown variant") {
+            DynamoDbError::validation(
+                "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
+            )
+        } else if e.is_syntax() || e.is_eof() {
+            DynamoDbError::Serialization(format!("Start of structure or map found where not expected: {e}"))
+        } else {
+            DynamoDbError::Serialization(e.to_string())
+        }
+    })
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| DynamoDbError::InternalServerError(e.to_string()))
+}
+
+/// Answers one DynamoDB request.
+pub async fn handle(engine: &Engine, region: &str, request_id: &str, req: Request<Body>) -> Response<Body> {
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = match collect(req.into_body(), MAX_BUFFERED_BODY).await {
+        Ok(b) => b,
+        Err(e) => {
+            return DynamoDbError::Serialization(e.to_string()).into_response(request_id);
+        }
+    };
+    let result = match target.strip_prefix(TARGET_PREFIX) {
+        Some(op) => dispatch(engine, region, op, &body),
+        None => Err(DynamoDbError::UnknownOperation(format!(
+            "Unknown operation: X-Amz-Target {target:?} does not name a DynamoDB_20120810 operation"
+        ))),
+    };
+    match result {
+        Ok(value) => {
+            let text = value.to_string();
+            let crc = crc32(text.as_bytes());
+            Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "application/x-amz-json-1.0")
+                .header("x-amzn-requestid", request_id)
+                .header("x-amz-crc32", crc.to_string())
+                .body(Body::from(text))
+                .unwrap_or_else(|_| {
+                    DynamoDbError::InternalServerError("could not build the response".to_owned())
+                        .into_response(request_id)
+                })
+        }
+        Err(e) => {
+            tracing::debug!(target = %target, code = e.code(), message = %e, "dynamodb error");
+            e.into_response(request_id)
+        }
+    }
+}
+
+/// Decodes, runs and encodes one operation.
+pub fn dispatch(engine: &Engine, region: &str, op: &str, body: &[u8]) -> Result<Value> {
+    match op {
+        "CreateTable" => Ok(json!({ "TableDescription": engine.create_table(region, decode(body)?)? })),
+        "DescribeTable" => {
+            let i: TableNameInput = decode(body)?;
+            Ok(json!({ "Table": engine.describe_table(region, &i.table_name)? }))
+        }
+        "ListTables" => encode(&engine.list_tables(region, decode(body)?)?),
+        "DeleteTable" => {
+            let i: TableNameInput = decode(body)?;
+            Ok(json!({ "TableDescription": engine.delete_table(region, &i.table_name)? }))
+        }
+        "UpdateTable" => Ok(json!({ "TableDescription": engine.update_table(region, decode(body)?)? })),
+        "PutItem" => encode(&engine.put_item(region, decode(body)?)?),
+        "GetItem" => encode(&engine.get_item(region, decode(body)?)?),
+        "DeleteItem" => encode(&engine.delete_item(region, decode(body)?)?),
+        "UpdateItem" => encode(&engine.update_item(region, decode(body)?)?),
+        "Query" => encode(&engine.query(region, decode(body)?)?),
+        "Scan" => encode(&engine.scan(region, decode(body)?)?),
+        "BatchWriteItem" => encode(&engine.batch_write_item(region, decode(body)?)?),
+        "BatchGetItem" => encode(&engine.batch_get_item(region, decode(body)?)?),
+        "TransactWriteItems" => encode(&engine.transact_write_items(region, decode(body)?)?),
+        "TransactGetItems" => encode(&engine.transact_get_items(region, decode(body)?)?),
+        "TagResource" => {
+            let i: TagResourceInput = decode(body)?;
+            engine.tag_resource(region, &i.resource_arn, i.tags)?;
+            Ok(json!({}))
+        }
+        "UntagResource" => {
+            let i: UntagResourceInput = decode(body)?;
+            engine.untag_resource(region, &i.resource_arn, &i.tag_keys)?;
+            Ok(json!({}))
+        }
+        "ListTagsOfResource" => {
+            let i: ListTagsOfResourceInput = decode(body)?;
+            encode(&ListTagsOfResourceOutput {
+                tags: engine.list_tags(region, &i.resource_arn)?,
+            })
+        }
+        "UpdateTimeToLive" => Ok(json!({
+            "TimeToLiveSpecification": engine.update_ttl(region, decode(body)?)?
+        })),
+        "DescribeTimeToLive" => {
+            let i: TableNameInput = decode(body)?;
+            Ok(json!({ "TimeToLiveDescription": engine.describe_ttl(region, &i.table_name)? }))
+        }
+        "UpdateContinuousBackups" => Ok(json!({
+            "ContinuousBackupsDescription": engine.update_continuous_backups(region, decode(body)?)?
+        })),
+        "DescribeContinuousBackups" => {
+            let i: TableNameInput = decode(body)?;
+            Ok(json!({
+                "ContinuousBackupsDescription": engine.describe_continuous_backups(region, &i.table_name)?
+            }))
+        }
+        "RestoreTableToPointInTime" => Ok(json!({
+            "TableDescription": engine.restore_table_to_point_in_time(region, decode(body)?)?
+        })),
+        "RestoreTableFromBackup" => Ok(json!({
+            "TableDescription": engine.restore_table_from_backup(region, decode(body)?)?
+        })),
+        "CreateBackup" => {
+            let i: CreateBackupInput = decode(body)?;
+            let d = engine.create_backup(region, &i.table_name, &i.backup_name, BackupType::User)?;
+            Ok(json!({ "BackupDetails": d.backup_details }))
+        }
+        "DescribeBackup" => {
+            let i: BackupArnInput = decode(body)?;
+            Ok(json!({ "BackupDescription": engine.describe_backup(&i.backup_arn)? }))
+        }
+        "DeleteBackup" => {
+            let i: BackupArnInput = decode(body)?;
+            Ok(json!({ "BackupDescription": engine.delete_backup(&i.backup_arn)? }))
+        }
+        "ListBackups" => encode(&engine.list_backups(region, decode(body)?)?),
+        "DescribeEndpoints" => Ok(json!({
+            "Endpoints": [{ "Address": format!("dynamodb.{region}.amazonaws.com"), "CachePeriodInMinutes": 1440 }]
+        })),
+        "DescribeLimits" => Ok(json!({
+            "AccountMaxReadCapacityUnits": 80000,
+            "AccountMaxWriteCapacityUnits": 80000,
+            "TableMaxReadCapacityUnits": 40000,
+            "TableMaxWriteCapacityUnits": 40000
+        })),
+        other if UNSUPPORTED.contains(&other) => Err(DynamoDbError::UnknownOperation(format!(
+            "The DynamoDB operation {other} is not supported by firedrill"
+        ))),
+        other => Err(DynamoDbError::UnknownOperation(format!(
+            "Unknown operation: {other}"
+        ))),
+    }
+}
+
+/// CRC-32 (IEEE) of the response body, which DynamoDB sends in
+/// `x-amz-crc32` and some SDKs check.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for b in bytes {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(super::crc32(b"123456789"), 0xCBF4_3926);
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the official aws-sdk-dynamodb (and the AWS CLI, when
+//! installed) against an in-process emulator serving DynamoDB.
+
+mod backups;
+mod cli;
+mod common;
+mod items;
+mod pitr;
+mod tables;
