@@ -15,7 +15,9 @@ pub mod checker;
 pub mod history;
 pub mod model;
 pub mod policy;
+pub mod stack;
 pub mod target;
 pub mod wait;
+pub mod workload;
 
 pub use target::{BoxFuture, Capabilities, Clients, Target};

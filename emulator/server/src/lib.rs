@@ -30,6 +30,7 @@ pub use admin_client::{AdminClient, AdminClientError};
 pub use firedrill_emu_core::admin::{ClockView, Health, RegionView};
 pub use firedrill_emu_core::audit::AuditEvent;
 pub use firedrill_emu_core::config::{OutageMode, StrictCredentials};
+pub use firedrill_emu_core::sdk::{sdk_config, sdk_config_with};
 pub use firedrill_emu_core::{Clock, ClockMode, EmulatorConfig, Environment, Fidelity, FidelitySettings};
 
 use chrono::{DateTime, Duration, Utc};

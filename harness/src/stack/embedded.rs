@@ -1,0 +1,123 @@
+//! The embedded target: the emulator in this process.
+
+use crate::target::{BoxFuture, Capabilities, Target};
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use firedrill_emulator::{Emulator, EmulatorHandle, Fidelity};
+use std::collections::HashMap;
+
+/// How to start the embedded emulator.
+#[derive(Debug, Clone)]
+pub struct EmbeddedOptions {
+    /// Where the simulated clock starts.
+    pub start: DateTime<Utc>,
+    /// The region the store lives in.
+    pub primary_region: String,
+    /// The region copies go to.
+    pub secondary_region: String,
+    /// Timing preset.
+    pub fidelity: Fidelity,
+}
+
+impl Default for EmbeddedOptions {
+    fn default() -> Self {
+        Self {
+            start: "2026-03-14T00:00:00Z".parse().expect("valid instant"),
+            primary_region: "us-east-1".to_owned(),
+            secondary_region: "us-west-2".to_owned(),
+            fidelity: Fidelity::Fast,
+        }
+    }
+}
+
+/// The firedrill emulator, in-process, as a target.
+#[derive(Debug)]
+pub struct EmbeddedTarget {
+    emulator: EmulatorHandle,
+    configs: HashMap<String, aws_config::SdkConfig>,
+    primary: String,
+    secondary: String,
+}
+
+impl EmbeddedTarget {
+    /// Starts the emulator with a simulated clock.
+    pub async fn start(options: EmbeddedOptions) -> anyhow::Result<Self> {
+        let regions = vec![options.primary_region.clone(), options.secondary_region.clone()];
+        let emulator = Emulator::builder()
+            .regions(regions.clone())
+            .simulated_clock(options.start)
+            .fidelity(options.fidelity)
+            .start()
+            .await
+            .context("could not start the embedded emulator")?;
+        let mut configs = HashMap::new();
+        for region in &regions {
+            configs.insert(region.clone(), emulator.sdk_config(region).await);
+        }
+        Ok(Self {
+            emulator,
+            configs,
+            primary: options.primary_region,
+            secondary: options.secondary_region,
+        })
+    }
+
+    /// The running emulator (endpoint, admin client, audit trail).
+    pub fn emulator(&self) -> &EmulatorHandle {
+        &self.emulator
+    }
+
+    /// Stops the emulator and removes everything it made.
+    pub async fn shutdown(self) {
+        self.emulator.shutdown().await;
+    }
+}
+
+impl Target for EmbeddedTarget {
+    fn name(&self) -> &str {
+        "embedded"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::all()
+    }
+
+    fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        match self.configs.get(region) {
+            Some(config) => config.clone(),
+            // A region the emulator does not serve: the emulator itself answers
+            // with AWS's error, so hand out a config that reaches it.
+            None => self.configs[&self.primary]
+                .to_builder()
+                .region(aws_config::Region::new(region.to_owned()))
+                .build(),
+        }
+    }
+
+    fn primary_region(&self) -> &str {
+        &self.primary
+    }
+
+    fn secondary_region(&self) -> Option<&str> {
+        Some(&self.secondary)
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.emulator.now()
+    }
+
+    fn advance(&self, by: Duration) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            self.emulator.advance(by).await?;
+            Ok(())
+        })
+    }
+
+    fn set_region_outage(&self, region: &str, down: bool) -> BoxFuture<'_, anyhow::Result<()>> {
+        let region = region.to_owned();
+        Box::pin(async move {
+            self.emulator.set_outage(&region, down).await?;
+            Ok(())
+        })
+    }
+}
