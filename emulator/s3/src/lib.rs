@@ -246,43 +246,78 @@ impl S3 {
             parts.headers.insert("x-amz-request-id", v.clone());
             parts.headers.entry("x-amz-id-2").or_insert(v);
         }
-        if parts.status == StatusCode::NOT_IMPLEMENTED {
-            return not_supported(parts, body, &ctx.request_id).await;
+        if parts.status.is_client_error() || parts.status.is_server_error() {
+            return complete_error(parts, body, &ctx.request_id).await;
         }
         http::Response::from_parts(parts, Body::new(body))
     }
 }
 
-/// Rewrites s3s's "X is not implemented yet" into AWS's error shape saying
-/// that firedrill does not support the operation.
-async fn not_supported(
+/// The message AWS sends with errors s3s raises on its own (it sends none).
+fn default_message(code: &str) -> &'static str {
+    match code {
+        "InvalidBucketName" => "The specified bucket is not valid.",
+        "MalformedXML" => {
+            "The XML you provided was not well-formed or did not validate against our published schema"
+        }
+        "InvalidURI" => "Couldn't parse the specified URI.",
+        "KeyTooLongError" => "Your key is too long",
+        "InvalidArgument" => "Invalid Argument",
+        "InvalidRequest" => "Invalid Request",
+        "MissingContentLength" => "You must provide the Content-Length HTTP header.",
+        "IncompleteBody" => {
+            "You did not provide the number of bytes specified by the Content-Length HTTP header"
+        }
+        "MethodNotAllowed" => "The specified method is not allowed against this resource.",
+        "InvalidDigest" => "The Content-MD5 you specified is not valid.",
+        "MaxMessageLengthExceeded" => "Your request was too big.",
+        _ => "The request could not be processed.",
+    }
+}
+
+fn element<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    text.split(&format!("<{name}>"))
+        .nth(1)
+        .and_then(|m| m.split(&format!("</{name}>")).next())
+}
+
+/// Completes the XML error s3s produced: a message when it has none, the
+/// request id, and for unsupported operations a message saying firedrill
+/// does not support them (s3s says "not implemented yet").
+async fn complete_error(
     parts: http::response::Parts,
     body: s3s::Body,
     request_id: &str,
 ) -> http::Response<Body> {
-    let bytes = http_body_util::BodyExt::collect(body)
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
-    let text = String::from_utf8_lossy(&bytes);
-    let message = match text
-        .split("<Message>")
-        .nth(1)
-        .and_then(|m| m.split("</Message>").next())
-    {
-        Some(m) if m.ends_with(" is not implemented yet") => format!(
-            "{} is not supported by firedrill's S3 emulator",
-            m.trim_end_matches(" is not implemented yet")
-        ),
-        Some(m) => format!("firedrill's S3 emulator does not support this request: {m}"),
-        None => "firedrill's S3 emulator does not support this request".to_owned(),
+    let bytes = match http_body_util::BodyExt::collect(body).await {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read an error body");
+            bytes::Bytes::new()
+        }
     };
-    let mut resp = firedrill_emu_core::error::s3_xml(
-        StatusCode::NOT_IMPLEMENTED,
-        "NotImplemented",
-        &message,
-        request_id,
-    );
+    let text = String::from_utf8_lossy(&bytes);
+    let already_complete = text.contains("<RequestId>");
+    let Some(code) = element(&text, "Code").map(str::to_owned) else {
+        return http::Response::from_parts(parts, Body::from(bytes));
+    };
+    if already_complete {
+        return http::Response::from_parts(parts, Body::from(bytes));
+    }
+    let message = match element(&text, "Message") {
+        Some(m) if parts.status == StatusCode::NOT_IMPLEMENTED && m.ends_with(" is not implemented yet") => {
+            format!(
+                "{} is not supported by firedrill's S3 emulator",
+                m.trim_end_matches(" is not implemented yet")
+            )
+        }
+        Some(m) if parts.status == StatusCode::NOT_IMPLEMENTED => {
+            format!("firedrill's S3 emulator does not support this request: {m}")
+        }
+        Some(m) => m.to_owned(),
+        None => default_message(&code).to_owned(),
+    };
+    let mut resp = firedrill_emu_core::error::s3_xml(parts.status, &code, &message, request_id);
     for (k, v) in &parts.headers {
         if k != http::header::CONTENT_LENGTH && k != http::header::CONTENT_TYPE {
             resp.headers_mut().insert(k.clone(), v.clone());

@@ -2,6 +2,8 @@
 //! (and raw HTTP for malformed input), against an in-process TestServer.
 
 mod basics;
+mod objects;
+mod recovery;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
