@@ -187,7 +187,8 @@ impl EmulatorBuilder {
         };
         let clock = self.clock.unwrap_or_else(Clock::real);
         let env = Environment::new(self.config, clock, data_dir);
-        let dispatcher = Dispatcher::new(env.clone(), services::all(&env));
+        let services = services::Services::new(&env);
+        let dispatcher = Dispatcher::new(env.clone(), services.dispatch_list());
         let listener =
             tokio::net::TcpListener::bind(self.bind)
                 .await
