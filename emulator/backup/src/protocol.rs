@@ -453,63 +453,62 @@ async fn create_plan(State(e): Engn, Extension(ctx): Ctx, body: Bytes) -> Respon
 }
 
 async fn get_plan(State(e): Engn, Extension(ctx): Ctx, p: Params, q: Query) -> Response<Body> {
-    let result = (|| {
-        let plan = e.get_plan(&ctx.region, p.at(0))?;
-        let version = match q.get("versionId") {
-            Some(id) => plan
-                .versions
-                .iter()
-                .find(|v| v.version_id == id)
-                .ok_or_else(|| BackupError::not_found(format!("Backup plan version {id} not found")))?,
-            None => plan.current(),
-        };
-        let mut m = Map::new();
-        m.insert("BackupPlan".into(), plan_document_json(version));
-        m.insert("BackupPlanId".into(), json!(plan.id));
-        m.insert("BackupPlanArn".into(), json!(plan.arn));
-        m.insert("VersionId".into(), json!(version.version_id));
-        put_opt(&mut m, "CreatorRequestId", opt_str(&plan.creator_request_id));
-        m.insert("CreationDate".into(), ts(version.created));
-        put_opt(
-            &mut m,
-            "DeletionDate",
-            opt_ts(version.deleted.or(plan.deletion_date)),
-        );
-        put_opt(&mut m, "LastExecutionDate", opt_ts(plan.last_execution_date));
-        put_opt(
-            &mut m,
-            "AdvancedBackupSettings",
-            version.advanced_backup_settings.clone().unwrap_or(Value::Null),
-        );
-        if let Some(n) = q.get("MaxScheduledRunsPreview") {
-            let n: usize =
-                n.parse().ok().filter(|n| *n <= 10).ok_or_else(|| {
+    let result =
+        (|| {
+            let plan = e.get_plan(&ctx.region, p.at(0))?;
+            let version =
+                match q.get("versionId") {
+                    Some(id) => plan.versions.iter().find(|v| v.version_id == id).ok_or_else(|| {
+                        BackupError::not_found(format!("Backup plan version {id} not found"))
+                    })?,
+                    None => plan.current(),
+                };
+            let mut m = Map::new();
+            m.insert("BackupPlan".into(), plan_document_json(version));
+            m.insert("BackupPlanId".into(), json!(plan.id));
+            m.insert("BackupPlanArn".into(), json!(plan.arn));
+            m.insert("VersionId".into(), json!(version.version_id));
+            put_opt(&mut m, "CreatorRequestId", opt_str(&plan.creator_request_id));
+            m.insert("CreationDate".into(), ts(version.created));
+            put_opt(
+                &mut m,
+                "DeletionDate",
+                opt_ts(version.deleted.or(plan.deletion_date)),
+            );
+            put_opt(&mut m, "LastExecutionDate", opt_ts(plan.last_execution_date));
+            put_opt(
+                &mut m,
+                "AdvancedBackupSettings",
+                version.advanced_backup_settings.clone().unwrap_or(Value::Null),
+            );
+            if let Some(n) = q.get("MaxScheduledRunsPreview") {
+                let n: usize = n.parse().ok().filter(|n| *n <= 10).ok_or_else(|| {
                     BackupError::invalid("MaxScheduledRunsPreview must be between 0 and 10")
                 })?;
-            let now = e.now();
-            let mut runs: Vec<(DateTime<Utc>, String)> = Vec::new();
-            for rule in &version.rules {
-                let mut t = now;
-                for _ in 0..n {
-                    let Some(next) = rule.schedule.next_after(t, 366 * 5) else {
-                        break;
-                    };
-                    runs.push((next, rule.rule_id.clone()));
-                    t = next;
+                let now = e.now();
+                let mut runs: Vec<(DateTime<Utc>, String)> = Vec::new();
+                for rule in &version.rules {
+                    let mut t = now;
+                    for _ in 0..n {
+                        let Some(next) = rule.schedule.next_after(t, 366 * 5) else {
+                            break;
+                        };
+                        runs.push((next, rule.rule_id.clone()));
+                        t = next;
+                    }
                 }
-            }
-            runs.sort();
-            runs.truncate(n);
-            let preview: Vec<Value> = runs
+                runs.sort();
+                runs.truncate(n);
+                let preview: Vec<Value> = runs
                 .into_iter()
                 .map(
                     |(t, id)| json!({"ExecutionTime": ts(t), "RuleId": id, "RuleExecutionType": "SNAPSHOTS"}),
                 )
                 .collect();
-            m.insert("ScheduledRunsPreview".into(), json!(preview));
-        }
-        Ok(Value::Object(m))
-    })();
+                m.insert("ScheduledRunsPreview".into(), json!(preview));
+            }
+            Ok(Value::Object(m))
+        })();
     reply(&ctx, result)
 }
 
