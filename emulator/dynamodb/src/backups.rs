@@ -99,9 +99,9 @@ impl Engine {
             }
         }
         let name = resolve_table_name(&input.table_name)?;
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let Some(t) = self.visible(&r, &name, now) else {
             return Err(DynamoDbError::TableNotFound(format!("Table not found: {name}")));
         };
@@ -140,9 +140,9 @@ impl Engine {
         name: &str,
     ) -> Result<ContinuousBackupsDescription> {
         let name = resolve_table_name(name)?;
-        let now = self.now();
         let region_state = self.region(region);
         let r = region_state.read();
+        let now = self.now();
         let Some(t) = self.visible(&r, &name, now) else {
             return Err(DynamoDbError::TableNotFound(format!("Table not found: {name}")));
         };
@@ -312,9 +312,9 @@ impl Engine {
                 ));
             }
         };
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let source = match (&input.source_table_name, &input.source_table_arn) {
             (Some(_), Some(_)) => {
                 return Err(DynamoDbError::validation(
@@ -468,9 +468,9 @@ impl Engine {
             )));
         }
         let table_name = resolve_table_name(table)?;
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let Some(t) = self.visible(&r, &table_name, now) else {
             return Err(DynamoDbError::TableNotFound(format!(
                 "Table not found: {table_name}"
@@ -548,9 +548,9 @@ impl Engine {
             }
         };
         let table = input.table_name.as_deref().map(resolve_table_name).transpose()?;
-        let now = self.now();
         let region_state = self.region(region);
         let r = region_state.read();
+        let now = self.now();
         let mut all: Vec<&Backup> = r
             .backups
             .values()
@@ -614,9 +614,9 @@ impl Engine {
         if backup_region != region {
             return Err(backup_not_found(&input.backup_arn));
         }
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let b = r
             .backups
             .get(&input.backup_arn)

@@ -168,16 +168,17 @@ impl Engine {
             r.tables
                 .retain(|_, t| t.meta.deleting_at.is_none_or(|d| now < d + delay));
             for t in r.tables.values_mut() {
+                sweep_expired(t, now);
                 if let Some(h) = &mut t.history {
                     let start = h.earliest(now);
-                    h.prune(start);
+                    h.prune_lazily(start);
                 }
             }
             r.backups.retain(|_, b| b.expires_at.is_none_or(|e| now < e));
             r.deleted.retain(|d| now < d.deleted_at + d.history.period());
             for d in &mut r.deleted {
                 let start = d.history.earliest(now);
-                d.history.prune(start.min(d.deleted_at));
+                d.history.prune_lazily(start.min(d.deleted_at));
             }
         }
     }
@@ -254,6 +255,7 @@ impl Engine {
                 items,
                 history: None,
                 last_write: now,
+                ttl_swept_at: None,
             },
         );
         Ok(description)
@@ -298,9 +300,9 @@ impl Engine {
     /// `DescribeTable`.
     pub fn describe_table(&self, region: &str, name: &str) -> Result<TableDescription> {
         let name = resolve_table_name(name)?;
-        let now = self.now();
         let region_state = self.region(region);
         let r = region_state.read();
+        let now = self.now();
         let t = self
             .visible(&r, &name, now)
             .ok_or_else(DynamoDbError::table_missing)?;
@@ -320,9 +322,9 @@ impl Engine {
                 }
             )));
         }
-        let now = self.now();
         let region_state = self.region(region);
         let r = region_state.read();
+        let now = self.now();
         let names: Vec<&String> = r
             .tables
             .keys()
@@ -347,9 +349,9 @@ impl Engine {
     /// history, both kept for the recovery period.
     pub fn delete_table(&self, region: &str, name: &str) -> Result<TableDescription> {
         let name = resolve_table_name(name)?;
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let t = self
             .visible(&r, &name, now)
             .ok_or_else(DynamoDbError::table_missing)?;
@@ -409,9 +411,9 @@ impl Engine {
     /// streams, encryption, deletion protection.
     pub fn update_table(&self, region: &str, input: UpdateTableInput) -> Result<TableDescription> {
         let name = resolve_table_name(&input.table_name)?;
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let t = self
             .visible(&r, &name, now)
             .ok_or_else(DynamoDbError::table_missing)?;
@@ -595,9 +597,9 @@ impl Engine {
     /// `TagResource`.
     pub fn tag_resource(&self, region: &str, arn: &str, tags: Vec<Tag>) -> Result<()> {
         validate_tags(&tags)?;
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let t = self.table_by_arn_mut(&mut r, arn, now)?;
         for tag in tags {
             match t.meta.tags.iter_mut().find(|x| x.key == tag.key) {
@@ -615,9 +617,9 @@ impl Engine {
 
     /// `UntagResource`.
     pub fn untag_resource(&self, region: &str, arn: &str, keys: &[String]) -> Result<()> {
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let t = self.table_by_arn_mut(&mut r, arn, now)?;
         t.meta.tags.retain(|tag| !keys.contains(&tag.key));
         Ok(())
@@ -625,9 +627,9 @@ impl Engine {
 
     /// `ListTagsOfResource`.
     pub fn list_tags(&self, region: &str, arn: &str) -> Result<Vec<Tag>> {
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let t = self.table_by_arn_mut(&mut r, arn, now)?;
         Ok(t.meta.tags.clone())
     }
@@ -635,9 +637,9 @@ impl Engine {
     /// Every live table in `region` with its tags (for AWS Backup's
     /// tag-based selections).
     pub fn list_tables_with_tags(&self, region: &str) -> Vec<(String, Vec<(String, String)>)> {
-        let now = self.now();
         let region_state = self.region(region);
         let r = region_state.read();
+        let now = self.now();
         r.tables
             .values()
             .filter(|t| t.meta.deleting_at.is_none() && self.visible(&r, &t.meta.name, now).is_some())
@@ -656,12 +658,12 @@ impl Engine {
 
     // ----- Time to live -----
 
-    /// `UpdateTimeToLive` (the setting is kept and described; expiry of
-    /// items is not simulated).
+    /// `UpdateTimeToLive`. Expired items are deleted by the clock's ticks
+    /// (see [`sweep_expired`]).
     pub fn update_ttl(&self, region: &str, input: UpdateTimeToLiveInput) -> Result<TimeToLiveSpecification> {
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let t = self.ready_mut(&mut r, &input.table_name, now)?;
         let spec = input.time_to_live_specification;
         match (&t.meta.ttl, spec.enabled) {
@@ -681,9 +683,9 @@ impl Engine {
     /// `DescribeTimeToLive`.
     pub fn describe_ttl(&self, region: &str, name: &str) -> Result<TimeToLiveDescription> {
         let name = resolve_table_name(name)?;
-        let now = self.now();
         let region_state = self.region(region);
         let r = region_state.read();
+        let now = self.now();
         let t = self
             .visible(&r, &name, now)
             .ok_or_else(DynamoDbError::table_missing)?;
@@ -697,6 +699,52 @@ impl Engine {
                 attribute_name: None,
             },
         })
+    }
+}
+
+/// How often a table is swept for expired items, in emulator time.
+const TTL_SWEEP_INTERVAL: i64 = 30;
+
+/// Deletes items whose time-to-live attribute (a number of epoch seconds)
+/// is in the past, as DynamoDB's background TTL process does: at most every
+/// [`TTL_SWEEP_INTERVAL`] seconds of emulator time, ignoring values more
+/// than five years old as AWS does. The deletions are ordinary writes, so
+/// PITR history records them.
+fn sweep_expired(t: &mut Table, now: DateTime<Utc>) {
+    let Some(attribute) = t
+        .meta
+        .ttl
+        .as_ref()
+        .filter(|s| s.enabled)
+        .map(|s| s.attribute_name.clone())
+    else {
+        return;
+    };
+    if t.meta.deleting_at.is_some()
+        || t.ttl_swept_at
+            .is_some_and(|at| now - at < Duration::seconds(TTL_SWEEP_INTERVAL))
+    {
+        return;
+    }
+    t.ttl_swept_at = Some(now);
+    let cutoff = now.timestamp() as f64;
+    let oldest = cutoff - 5.0 * 365.0 * 86_400.0;
+    let expired: Vec<crate::keys::PrimaryKey> = t
+        .items
+        .iter_from(None)
+        .filter(|(_, _, item)| match item.get(&attribute) {
+            Some(firedrill_ddb_expr::AttributeValue::N(n)) => {
+                n.parse::<f64>().is_ok_and(|v| v < cutoff && v >= oldest)
+            }
+            _ => false,
+        })
+        .map(|(pk, sk, _)| (pk.clone(), sk.clone()))
+        .collect();
+    if !expired.is_empty() {
+        tracing::debug!(table = %t.meta.name, count = expired.len(), "time to live expired items");
+    }
+    for key in expired {
+        crate::items::commit(t, key, None, now);
     }
 }
 

@@ -449,9 +449,9 @@ impl Engine {
         )?;
         let cond = ex.condition(input.condition_expression.as_deref())?;
         ex.finish()?;
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let t = self.ready_mut(&mut r, &input.table_name, now)?;
         let (key, item) = prepare_item(&t.meta, &input.item)?;
         let old = t.items.get(&key).cloned();
@@ -483,9 +483,9 @@ impl Engine {
         let mut ex = Exprs::new(input.expression_attribute_names.as_ref(), None)?;
         let projection = ex.projection(input.projection_expression.as_deref())?;
         ex.finish()?;
-        let now = self.now();
         let region_state = self.region(region);
         let r = region_state.read();
+        let now = self.now();
         let t = self.ready(&r, &input.table_name, now)?;
         let (key, _) = prepare_key(&t.meta, &input.key)?;
         let found = t.items.get(&key);
@@ -522,9 +522,9 @@ impl Engine {
         )?;
         let cond = ex.condition(input.condition_expression.as_deref())?;
         ex.finish()?;
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let t = self.ready_mut(&mut r, &input.table_name, now)?;
         let (key, _) = prepare_key(&t.meta, &input.key)?;
         let old = t.items.get(&key).cloned();
@@ -575,9 +575,9 @@ impl Engine {
             .transpose()?;
         let cond = ex.condition(input.condition_expression.as_deref())?;
         ex.finish()?;
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let t = self.ready_mut(&mut r, &input.table_name, now)?;
         let (key, key_item) = prepare_key(&t.meta, &input.key)?;
         let old = t.items.get(&key).cloned();
@@ -635,9 +635,9 @@ impl Engine {
         let cap = capacity_mode(input.return_consumed_capacity.as_deref())?;
         let limit = check_limit(input.limit)?;
         let count_only = select_mode(&input, input.index_name.is_some())?;
-        let now = self.now();
         let region_state = self.region(region);
         let r = region_state.read();
+        let now = self.now();
         let t = self.ready(&r, &input.table_name, now)?;
         let consistent = input.consistent_read.unwrap_or(false);
         let source = self.source(t, input.index_name.as_deref(), consistent, now)?;
@@ -776,9 +776,9 @@ impl Engine {
         let filter = ex.filter(input.filter_expression.as_deref())?;
         let projection = ex.projection(input.projection_expression.as_deref())?;
         ex.finish()?;
-        let now = self.now();
         let region_state = self.region(region);
         let r = region_state.read();
+        let now = self.now();
         let t = self.ready(&r, &input.table_name, now)?;
         let consistent = input.consistent_read.unwrap_or(false);
         let source = self.source(t, input.index_name.as_deref(), consistent, now)?;
@@ -850,9 +850,9 @@ impl Engine {
                 "Too many items requested for the BatchWriteItem call",
             ));
         }
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         let mut plan: Vec<(String, PrimaryKey, Option<Item>)> = Vec::new();
         for (table_name, requests) in &input.request_items {
             if requests.is_empty() {
@@ -917,9 +917,9 @@ impl Engine {
                 "Too many items requested for the BatchGetItem call",
             ));
         }
-        let now = self.now();
         let region_state = self.region(region);
         let r = region_state.read();
+        let now = self.now();
         let mut responses = BTreeMap::new();
         let mut units: BTreeMap<String, f64> = BTreeMap::new();
         for (table_name, ka) in &input.request_items {
@@ -1084,9 +1084,9 @@ impl Engine {
             };
             actions.push(action);
         }
-        let now = self.now();
         let region_state = self.region(region);
         let mut r = region_state.write();
+        let now = self.now();
         // Resolve keys and new items; validation errors refuse the whole request.
         let mut resolved: Vec<(String, PrimaryKey, Option<Option<Item>>)> = Vec::with_capacity(n);
         let mut seen = HashSet::new();
@@ -1202,9 +1202,9 @@ impl Engine {
             projections.push(ex.projection(g.get.projection_expression.as_deref())?);
             ex.finish()?;
         }
-        let now = self.now();
         let region_state = self.region(region);
         let r = region_state.read();
+        let now = self.now();
         let mut responses = Vec::with_capacity(n);
         let mut units: BTreeMap<String, f64> = BTreeMap::new();
         let mut seen = HashSet::new();

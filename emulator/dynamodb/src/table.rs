@@ -112,6 +112,8 @@ pub struct Table {
     pub history: Option<History>,
     /// The instant of the last write, so that write stamps never decrease.
     pub last_write: DateTime<Utc>,
+    /// When expired items (time to live) were last swept.
+    pub ttl_swept_at: Option<DateTime<Utc>>,
 }
 
 impl TableMeta {

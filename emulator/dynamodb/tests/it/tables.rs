@@ -527,3 +527,48 @@ async fn malformed_requests_get_aws_errors_and_the_server_stays_up() {
         .unwrap();
     assert!(got.item().is_some());
 }
+
+#[tokio::test]
+async fn time_to_live_expires_items() {
+    use aws_sdk_dynamodb::types::{TimeToLiveSpecification, TimeToLiveStatus};
+    let env = start().await;
+    env.table("sessions", None).await;
+    env.client
+        .update_time_to_live()
+        .table_name("sessions")
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name("expires")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let d = env
+        .client
+        .describe_time_to_live()
+        .table_name("sessions")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.time_to_live_description().unwrap().time_to_live_status(),
+        Some(&TimeToLiveStatus::Enabled)
+    );
+    let now = env.now().timestamp();
+    for (k, exp) in [("old", now - 10), ("new", now + 3600)] {
+        env.client
+            .put_item()
+            .table_name("sessions")
+            .set_item(Some(item(&[("pk", s(k)), ("expires", n(exp))])))
+            .send()
+            .await
+            .unwrap();
+    }
+    env.server.advance(chrono::Duration::minutes(1)).await;
+    let left = scan_all(&env.client, "sessions").await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["pk"], s("new"));
+}
