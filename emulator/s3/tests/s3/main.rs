@@ -2,8 +2,11 @@
 //! (and raw HTTP for malformed input), against an in-process TestServer.
 
 mod basics;
+mod lifecycle;
+mod lock;
 mod objects;
 mod recovery;
+mod replication;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
