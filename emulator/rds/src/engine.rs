@@ -554,13 +554,13 @@ fn resource_suffix() -> String {
     firedrill_emu_core::ids::random_hex(26).to_ascii_uppercase()
 }
 
-fn floor_second(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(Duration::seconds(1)).unwrap_or(t)
+fn floor_milli(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(Duration::milliseconds(1)).unwrap_or(t)
 }
 
-fn ceil_second(t: DateTime<Utc>) -> DateTime<Utc> {
-    let f = floor_second(t);
-    if f == t { f } else { f + Duration::seconds(1) }
+fn ceil_milli(t: DateTime<Utc>) -> DateTime<Utc> {
+    let f = floor_milli(t);
+    if f == t { f } else { f + Duration::milliseconds(1) }
 }
 
 fn quote_ident(s: &str) -> String {
@@ -725,12 +725,12 @@ impl Engine {
     fn window(&self, b: &AutomatedBackup, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         let first = b.base_backups.first()?;
         let coverage = b.coverage_wall?;
-        let earliest = ceil_second(
+        let earliest = ceil_milli(
             first
                 .end_emulated
                 .max(now - Duration::days(b.retention.max(1) as i64)),
         );
-        let latest = floor_second(
+        let latest = floor_milli(
             self.env.clock.emulated_time_for(coverage) - self.env.config.timings.rds_restorable_lag,
         );
         (latest >= earliest).then_some((earliest, latest))
@@ -953,6 +953,32 @@ impl Engine {
             self.pg.make_dir(&spec.archive_dir)?;
         }
         let server = self.pg.start(&spec, None).await?;
+        if matches!(origin, Origin::Pitr { .. }) {
+            // Promotion finishes asynchronously; a base backup must start
+            // from a checkpoint on the new timeline.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            loop {
+                let in_recovery = server
+                    .with_admin(async |c| {
+                        Ok(c.query_one("SELECT pg_is_in_recovery()", &[])
+                            .await?
+                            .get::<_, bool>(0))
+                    })
+                    .await?;
+                if !in_recovery {
+                    break;
+                }
+                if std::time::Instant::now() > deadline {
+                    return Err(RdsError::InternalFailure(
+                        "the restored server was not promoted within 60 s".to_owned(),
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            server
+                .with_admin(async |c| Ok(c.batch_execute("CHECKPOINT").await?))
+                .await?;
+        }
         if let Origin::Fresh {
             master_username,
             master_password,
@@ -1066,7 +1092,18 @@ impl Engine {
             firedrill_emu_core::ids::random_hex(4)
         );
         let dest = dir.join("base").join(&name);
-        let info = self.pg.base_backup(&server, &dest).await?;
+        let mut attempt = 0;
+        let info = loop {
+            match self.pg.base_backup(&server, &dest).await {
+                Ok(info) => break info,
+                Err(e) if attempt < 3 => {
+                    attempt += 1;
+                    tracing::debug!(region, rid, error = %e, "base backup failed; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let marker = self.pg.archive_marker(&server, &dir.join("wal")).await?;
         let end_emulated = self.env.clock.emulated_time_for(info.end_wall);
         let mut state = self.state.lock();

@@ -16,6 +16,10 @@ pub const PASSWORD: &str = "s3cret-pass";
 /// An emulator serving RDS, or `None` (after printing why) when the machine
 /// has no PostgreSQL.
 pub async fn start(test: &str) -> Option<(TestServer, Arc<Rds>)> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let mut holder = None;
     let server = TestServer::start(|env| {
         let rds = Rds::new(env);
