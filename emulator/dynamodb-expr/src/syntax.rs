@@ -870,4 +870,81 @@ mod tests {
         assert!(parse_projection("a,").is_err());
         assert!(parse_projection("a b").is_err());
     }
+
+    mod roundtrip {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn elem_head() -> impl Strategy<Value = RawElem> {
+            prop_oneof![
+                prop::sample::select(vec!["a", "pk", "x1", "_u", "Abc"])
+                    .prop_map(|s| RawElem::Ident(s.to_string())),
+                prop::sample::select(vec!["#n", "#0", "#a_b"]).prop_map(|s| RawElem::Name(s.to_string())),
+            ]
+        }
+
+        fn path() -> impl Strategy<Value = RawPath> {
+            let tail = prop_oneof![elem_head(), (0u32..12).prop_map(RawElem::Index)];
+            (elem_head(), prop::collection::vec(tail, 0..3)).prop_map(|(h, mut t)| {
+                t.insert(0, h);
+                RawPath(t)
+            })
+        }
+
+        fn leaf_operand() -> impl Strategy<Value = RawOperand> {
+            prop_oneof![
+                path().prop_map(RawOperand::Path),
+                prop::sample::select(vec![":v", ":w2", ":_"]).prop_map(|s| RawOperand::Value(s.to_string())),
+            ]
+        }
+
+        fn operand() -> impl Strategy<Value = RawOperand> {
+            prop_oneof![
+                3 => leaf_operand(),
+                1 => (prop::sample::select(vec!["size", "foo"]), prop::collection::vec(leaf_operand(), 1..3))
+                    .prop_map(|(n, a)| RawOperand::Func(n.to_string(), a)),
+            ]
+        }
+
+        fn cmp_op() -> impl Strategy<Value = CmpOp> {
+            prop::sample::select(vec![
+                CmpOp::Eq,
+                CmpOp::Ne,
+                CmpOp::Lt,
+                CmpOp::Le,
+                CmpOp::Gt,
+                CmpOp::Ge,
+            ])
+        }
+
+        fn cond() -> impl Strategy<Value = RawCond> {
+            let leaf = prop_oneof![
+                (cmp_op(), operand(), operand()).prop_map(|(o, a, b)| RawCond::Cmp(o, a, b)),
+                (operand(), operand(), operand()).prop_map(|(a, b, c)| RawCond::Between(a, b, c)),
+                (operand(), prop::collection::vec(operand(), 1..4)).prop_map(|(a, l)| RawCond::In(a, l)),
+                (
+                    prop::sample::select(vec!["contains", "attribute_exists"]),
+                    prop::collection::vec(operand(), 1..3)
+                )
+                    .prop_map(|(n, a)| RawCond::Func(n.to_string(), a)),
+            ];
+            leaf.prop_recursive(4, 16, 2, |inner| {
+                prop_oneof![
+                    (inner.clone(), inner.clone()).prop_map(|(a, b)| RawCond::And(Box::new(a), Box::new(b))),
+                    (inner.clone(), inner.clone()).prop_map(|(a, b)| RawCond::Or(Box::new(a), Box::new(b))),
+                    inner.prop_map(|a| RawCond::Not(Box::new(a))),
+                ]
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn parse_of_print_round_trips(c in cond()) {
+                let text = c.to_string();
+                let back = parse_condition("ConditionExpression", &text)
+                    .map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+                prop_assert_eq!(back.without_parens(), c, "{}", text);
+            }
+        }
+    }
 }
