@@ -79,6 +79,10 @@ pub struct BackupJobFilter {
     pub created_after: Option<DateTime<Utc>>,
     /// `createdBefore`.
     pub created_before: Option<DateTime<Utc>>,
+    /// `completeAfter`.
+    pub complete_after: Option<DateTime<Utc>>,
+    /// `completeBefore`.
+    pub complete_before: Option<DateTime<Utc>>,
 }
 
 /// Filters of `ListCopyJobs`.
@@ -1041,8 +1045,52 @@ impl Engine {
             .filter(|j| f.resource_type.as_deref().is_none_or(|s| s == j.resource_type))
             .filter(|j| f.created_after.is_none_or(|t| j.creation_date > t))
             .filter(|j| f.created_before.is_none_or(|t| j.creation_date < t))
+            .filter(|j| {
+                f.complete_after
+                    .is_none_or(|t| j.completion_date.is_some_and(|c| c > t))
+            })
+            .filter(|j| {
+                f.complete_before
+                    .is_none_or(|t| j.completion_date.is_some_and(|c| c < t))
+            })
             .cloned()
             .collect()
+    }
+
+    /// `StopBackupJob`: a CREATED or RUNNING job is ABORTED and the data
+    /// it captured is freed.
+    pub async fn stop_backup_job(&self, principal: &str, region: &str, id: &str) -> BackupResult<()> {
+        let result = (async {
+            let freed = {
+                let mut st = self.state.lock();
+                let job = st
+                    .region(region)
+                    .backup_jobs
+                    .iter_mut()
+                    .find(|j| j.id == id)
+                    .ok_or_else(|| BackupError::not_found(format!("Backup job {id} not found")))?;
+                if job.state.is_terminal() {
+                    return Err(BackupError::InvalidRequest(format!(
+                        "Backup job {id} is {} and cannot be stopped",
+                        job.state.as_str()
+                    )));
+                }
+                job.state = BackupJobState::Aborted;
+                job.status_message = Some("The backup job was stopped".to_owned());
+                job.completion_date = Some(self.now());
+                job.data.take().map(|d| (job.provider, d))
+            };
+            if let Some((provider, data)) = freed
+                && let Some(p) = self.providers.get(provider)
+                && let Err(e) = p.delete(data).await
+            {
+                tracing::warn!(error = %e, "could not free the data of a stopped backup job");
+            }
+            Ok(())
+        })
+        .await;
+        self.audit(principal, "StopBackupJob", region, id, &result);
+        result
     }
 
     // ----- copy jobs -----
@@ -1412,6 +1460,67 @@ impl Engine {
         .await;
         self.audit(principal, "DeleteRecoveryPoint", region, arn, &result);
         result
+    }
+
+    /// `UpdateRecoveryPointLifecycle`: a new lifecycle, validated as a
+    /// rule's is; a point already in cold storage keeps its transition.
+    pub fn update_recovery_point_lifecycle(
+        &self,
+        principal: &str,
+        region: &str,
+        vault: &str,
+        arn: &str,
+        lifecycle: Lifecycle,
+    ) -> BackupResult<RecoveryPoint> {
+        let result = (|| {
+            validate_lifecycle(&lifecycle)?;
+            let now = self.now();
+            let mut st = self.state.lock();
+            let rs = st.region(region);
+            if !rs.vaults.contains_key(vault) {
+                return Err(vault_not_found(vault));
+            }
+            let rp = rs
+                .recovery_points
+                .get_mut(arn)
+                .filter(|rp| rp.vault_name == vault)
+                .ok_or_else(|| rp_not_found(arn))?;
+            if rp.status != RecoveryPointStatus::Completed {
+                return Err(BackupError::InvalidRequest(format!(
+                    "Recovery point {arn} is {} and its lifecycle cannot change",
+                    rp.status.as_str()
+                )));
+            }
+            let current_cold = rp
+                .lifecycle
+                .as_ref()
+                .and_then(|l| l.move_to_cold_storage_after_days);
+            if rp.storage_class(now) == "COLD" && lifecycle.move_to_cold_storage_after_days != current_cold {
+                return Err(BackupError::invalid(
+                    "The recovery point is already in cold storage; MoveToColdStorageAfterDays cannot change",
+                ));
+            }
+            rp.lifecycle = (!lifecycle.is_empty()).then_some(lifecycle);
+            Ok(rp.clone())
+        })();
+        self.audit(principal, "UpdateRecoveryPointLifecycle", region, arn, &result);
+        result
+    }
+
+    /// `GetRecoveryPointRestoreMetadata`: the provider's metadata for the point.
+    pub fn recovery_point_restore_metadata(
+        &self,
+        region: &str,
+        vault: &str,
+        arn: &str,
+    ) -> BackupResult<(RecoveryPoint, BTreeMap<String, String>)> {
+        let rp = self.describe_recovery_point(region, vault, arn)?;
+        let metadata = self
+            .providers
+            .get(rp.provider)
+            .map(|p| p.restore_metadata(&rp.data))
+            .unwrap_or_default();
+        Ok((rp, metadata))
     }
 
     /// Calls the provider's delete for a DELETING recovery point, then

@@ -419,6 +419,8 @@ pub enum BackupJobState {
     /// The job did not start within its start window or complete within
     /// its completion window.
     Expired,
+    /// Stopped by `StopBackupJob`.
+    Aborted,
 }
 
 impl BackupJobState {
@@ -430,7 +432,13 @@ impl BackupJobState {
             Self::Completed => "COMPLETED",
             Self::Failed => "FAILED",
             Self::Expired => "EXPIRED",
+            Self::Aborted => "ABORTED",
         }
+    }
+
+    /// Whether the job has ended.
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, Self::Created | Self::Running)
     }
 }
 

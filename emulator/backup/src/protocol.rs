@@ -38,7 +38,11 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/backup-vaults/{name}/recovery-points/", get(list_rps_by_vault))
         .route(
             "/backup-vaults/{name}/recovery-points/{arn}",
-            get(describe_rp).delete(delete_rp),
+            get(describe_rp).delete(delete_rp).post(update_rp_lifecycle),
+        )
+        .route(
+            "/backup-vaults/{name}/recovery-points/{arn}/restore-metadata",
+            get(rp_restore_metadata),
         )
         .route("/backup/plans", put(create_plan).get(list_plans))
         .route("/backup/plans/", put(create_plan).get(list_plans))
@@ -63,7 +67,10 @@ pub fn router(engine: Arc<Engine>) -> Router {
         )
         .route("/backup-jobs", put(start_backup_job).get(list_backup_jobs))
         .route("/backup-jobs/", get(list_backup_jobs))
-        .route("/backup-jobs/{id}", get(describe_backup_job))
+        .route(
+            "/backup-jobs/{id}",
+            get(describe_backup_job).post(stop_backup_job),
+        )
         .route("/copy-jobs", put(start_copy_job).get(list_copy_jobs))
         .route("/copy-jobs/", get(list_copy_jobs))
         .route("/copy-jobs/{id}", get(describe_copy_job))
@@ -783,12 +790,22 @@ async fn list_backup_jobs(State(e): Engn, Extension(ctx): Ctx, q: Query) -> Resp
             resource_type: q.get("resourceType"),
             created_after: q.time("createdAfter")?,
             created_before: q.time("createdBefore")?,
+            complete_after: q.time("completeAfter")?,
+            complete_before: q.time("completeBefore")?,
         };
         let jobs = e.list_backup_jobs(&ctx.region, &f);
         let (items, next) = page(jobs, &q)?;
         let list: Vec<Value> = items.iter().map(|j| backup_job_json(j, e.account())).collect();
         Ok(with_next(json!({ "BackupJobs": list }), next))
     })();
+    reply(&ctx, result)
+}
+
+async fn stop_backup_job(State(e): Engn, Extension(ctx): Ctx, p: Params) -> Response<Body> {
+    let result = e
+        .stop_backup_job(&ctx.principal(), &ctx.region, p.at(0))
+        .await
+        .map(|_| json!({}));
     reply(&ctx, result)
 }
 
@@ -962,6 +979,50 @@ async fn delete_rp(State(e): Engn, Extension(ctx): Ctx, p: Params) -> Response<B
         .delete_recovery_point(&ctx.principal(), &ctx.region, p.at(0), p.at(1))
         .await
         .map(|_| json!({}));
+    reply(&ctx, result)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateLifecycleBody {
+    lifecycle: Option<Lifecycle>,
+}
+
+async fn update_rp_lifecycle(State(e): Engn, Extension(ctx): Ctx, p: Params, body: Bytes) -> Response<Body> {
+    let result = (|| {
+        let b: UpdateLifecycleBody = parse_body(&body)?;
+        let rp = e.update_recovery_point_lifecycle(
+            &ctx.principal(),
+            &ctx.region,
+            p.at(0),
+            p.at(1),
+            b.lifecycle.unwrap_or_default(),
+        )?;
+        let full = rp_json(&rp, e.now(), false);
+        let mut m = Map::new();
+        m.insert("BackupVaultArn".into(), json!(rp.vault_arn));
+        m.insert("RecoveryPointArn".into(), json!(rp.arn));
+        for k in ["Lifecycle", "CalculatedLifecycle"] {
+            if let Some(v) = full.get(k) {
+                m.insert(k.into(), v.clone());
+            }
+        }
+        Ok(Value::Object(m))
+    })();
+    reply(&ctx, result)
+}
+
+async fn rp_restore_metadata(State(e): Engn, Extension(ctx): Ctx, p: Params) -> Response<Body> {
+    let result = e
+        .recovery_point_restore_metadata(&ctx.region, p.at(0), p.at(1))
+        .map(|(rp, metadata)| {
+            json!({
+                "BackupVaultArn": rp.vault_arn,
+                "RecoveryPointArn": rp.arn,
+                "RestoreMetadata": metadata,
+                "ResourceType": rp.resource_type,
+            })
+        });
     reply(&ctx, result)
 }
 

@@ -149,4 +149,11 @@ pub trait ResourceProvider: Send + Sync + 'static {
 
     /// Frees what a deleted or expired recovery point held.
     fn delete(&self, data: RecoveryPointData) -> BoxFuture<'_, Result<(), ProviderError>>;
+
+    /// The restore metadata `GetRecoveryPointRestoreMetadata` reports for a
+    /// recovery point (for example DynamoDB's `originalTableName`); none by default.
+    fn restore_metadata(&self, data: &RecoveryPointData) -> BTreeMap<String, String> {
+        let _ = data;
+        BTreeMap::new()
+    }
 }

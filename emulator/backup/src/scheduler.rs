@@ -32,6 +32,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The most runs of one rule handled in one tick; the rest wait for the next.
 const MAX_RUNS_PER_RULE_PER_TICK: usize = 10_000;
 
+/// How long AWS Backup keeps the history of ended jobs.
+pub const JOB_HISTORY_DAYS: i64 = 30;
+
 /// One scheduled run of one rule.
 #[derive(Debug, Clone)]
 struct Run {
@@ -48,6 +51,26 @@ impl Engine {
         self.run_schedules(now).await;
         self.advance_jobs(now).await;
         self.expire_recovery_points(now).await;
+        self.prune_job_history(now);
+    }
+
+    /// Forgets ended jobs older than AWS's 30 days of job history (what
+    /// `ListBackupJobs`, `ListCopyJobs` and `ListRestoreJobs` return), so the
+    /// state stays bounded however far the clock runs.
+    fn prune_job_history(&self, now: DateTime<Utc>) {
+        let horizon = now - Duration::days(JOB_HISTORY_DAYS);
+        let old = |done: Option<DateTime<Utc>>| done.is_some_and(|t| t < horizon);
+        let mut st = self.state.lock();
+        for rs in st.regions.values_mut() {
+            rs.backup_jobs
+                .retain(|j| !(j.state.is_terminal() && old(j.completion_date)));
+            rs.copy_jobs.retain(|j| {
+                !(matches!(j.state, JobState::Completed | JobState::Failed) && old(j.completion_date))
+            });
+            rs.restore_jobs.retain(|j| {
+                !(matches!(j.state, JobState::Completed | JobState::Failed) && old(j.completion_date))
+            });
+        }
     }
 
     fn available_regions(&self) -> Vec<String> {
@@ -259,6 +282,19 @@ impl Engine {
                         continue;
                     }
                     let Some(data) = job.data.take() else { continue };
+                    if !rs.vaults.contains_key(&job.vault_name) {
+                        job.state = BackupJobState::Failed;
+                        job.status_message = Some(format!("Backup vault {} was deleted", job.vault_name));
+                        job.completion_date = Some(done_at);
+                        to_free.push((job.provider, data));
+                        events.push((
+                            job.principal.clone(),
+                            region.clone(),
+                            job.resource_arn.clone(),
+                            "FAILED",
+                        ));
+                        continue;
+                    }
                     let deadline = started + Duration::minutes(job.completion_window_minutes);
                     if done_at > deadline {
                         job.state = BackupJobState::Expired;
