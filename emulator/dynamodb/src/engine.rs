@@ -82,7 +82,13 @@ pub struct Region {
     pub backups: BTreeMap<String, Backup>,
     /// Deleted tables whose PITR history is still in its window.
     pub deleted: Vec<DeletedTable>,
+    /// `TransactWriteItems` client request tokens of the last ten minutes:
+    /// token to (request fingerprint, when applied).
+    pub tokens: HashMap<String, (u64, DateTime<Utc>)>,
 }
+
+/// How long DynamoDB remembers a transaction's `ClientRequestToken`.
+pub const TOKEN_LIFETIME_MINUTES: i64 = 10;
 
 /// The engine.
 #[derive(Debug)]
@@ -175,6 +181,8 @@ impl Engine {
                 }
             }
             r.backups.retain(|_, b| b.expires_at.is_none_or(|e| now < e));
+            r.tokens
+                .retain(|_, (_, at)| now - *at < Duration::minutes(TOKEN_LIFETIME_MINUTES));
             r.deleted.retain(|d| now < d.deleted_at + d.history.period());
             for d in &mut r.deleted {
                 let start = d.history.earliest(now);

@@ -79,6 +79,9 @@ pub enum DynamoDbError {
     /// Too many concurrent control-plane operations or resources.
     #[error("{0}")]
     LimitExceeded(String),
+    /// A `ClientRequestToken` reused with different parameters.
+    #[error("{0}")]
+    IdempotentParameterMismatch(String),
     /// A fault of the emulator itself.
     #[error("{0}")]
     InternalServerError(String),
@@ -114,6 +117,7 @@ impl DynamoDbError {
             Self::BackupNotFound(_) => "BackupNotFoundException",
             Self::BackupInUse(_) => "BackupInUseException",
             Self::LimitExceeded(_) => "LimitExceededException",
+            Self::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Self::InternalServerError(_) => "InternalServerError",
         }
     }

@@ -187,7 +187,8 @@ fn project_names(item: &Item, names: &[String]) -> Item {
         .collect()
 }
 
-fn fnv(bytes: &[u8]) -> u64 {
+/// FNV-1a, for scan segments and request fingerprints.
+pub fn fnv(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);
@@ -680,29 +681,21 @@ impl Engine {
         };
         let page = match source.index {
             None => {
-                let partition: Vec<(&Option<KeyValue>, &Arc<Item>)> = match t.items.partition(&pk) {
-                    Some(p) => {
-                        let mut v: Vec<_> = p.iter().collect();
-                        if !forward {
-                            v.reverse();
-                        }
-                        v
-                    }
-                    None => Vec::new(),
-                };
+                use std::ops::Bound::{Excluded, Unbounded};
                 let after = start.as_ref().map(|(_, tk)| tk.1.clone());
-                let skip = match &after {
-                    Some(sk) => partition
-                        .iter()
-                        .position(|(s, _)| if forward { *s > sk } else { *s < sk })
-                        .unwrap_or(partition.len()),
-                    None => 0,
-                };
-                read_page(
-                    &source,
-                    partition[skip..].iter().map(|(_, i)| *i).filter(|i| sort_ok(i)),
-                    &spec,
-                )?
+                let candidates: Box<dyn Iterator<Item = &Arc<Item>>> =
+                    match (t.items.partition(&pk), forward, &after) {
+                        (None, _, _) => Box::new(std::iter::empty()),
+                        (Some(p), true, None) => Box::new(p.values()),
+                        (Some(p), false, None) => Box::new(p.values().rev()),
+                        (Some(p), true, Some(sk)) => {
+                            Box::new(p.range((Excluded(sk), Unbounded)).map(|(_, i)| i))
+                        }
+                        (Some(p), false, Some(sk)) => {
+                            Box::new(p.range((Unbounded, Excluded(sk))).rev().map(|(_, i)| i))
+                        }
+                    };
+                read_page(&source, candidates.filter(|i| sort_ok(i)), &spec)?
             }
             Some(_) => {
                 let mut all = source.index_items(key, Some(&pk));
@@ -973,11 +966,16 @@ impl Engine {
         })
     }
 
-    /// `TransactWriteItems`: all actions or none.
+    /// `TransactWriteItems`: all actions or none. `fingerprint` identifies
+    /// the request's parameters (a hash of its canonical body): a
+    /// `ClientRequestToken` seen in the last ten minutes with the same
+    /// fingerprint succeeds without applying the writes again, with another
+    /// fingerprint fails with `IdempotentParameterMismatchException`, as on AWS.
     pub fn transact_write_items(
         &self,
         region: &str,
         input: TransactWriteItemsInput,
+        fingerprint: u64,
     ) -> Result<TransactWriteItemsOutput> {
         let cap = capacity_mode(input.return_consumed_capacity.as_deref())?;
         let n = input.transact_items.len();
@@ -1087,6 +1085,23 @@ impl Engine {
         let region_state = self.region(region);
         let mut r = region_state.write();
         let now = self.now();
+        if let Some(token) = &input.client_request_token {
+            if token.is_empty() || token.len() > 36 {
+                return Err(DynamoDbError::validation(
+                    "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length between 1 and 36",
+                ));
+            }
+            if let Some((seen, at)) = r.tokens.get(token)
+                && now - *at < chrono::Duration::minutes(crate::engine::TOKEN_LIFETIME_MINUTES)
+            {
+                if *seen == fingerprint {
+                    return Ok(TransactWriteItemsOutput::default());
+                }
+                return Err(DynamoDbError::IdempotentParameterMismatch(
+                    "Request parameters do not match the parameters of a previous request with the same ClientRequestToken".to_owned(),
+                ));
+            }
+        }
         // Resolve keys and new items; validation errors refuse the whole request.
         let mut resolved: Vec<(String, PrimaryKey, Option<Option<Item>>)> = Vec::with_capacity(n);
         let mut seen = HashSet::new();
@@ -1152,6 +1167,9 @@ impl Engine {
                 ),
                 reasons,
             });
+        }
+        if let Some(token) = &input.client_request_token {
+            r.tokens.insert(token.clone(), (fingerprint, now));
         }
         let mut units: BTreeMap<String, f64> = BTreeMap::new();
         for (table_name, key, new) in resolved {

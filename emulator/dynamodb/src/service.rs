@@ -129,7 +129,13 @@ pub fn dispatch(engine: &Engine, region: &str, op: &str, body: &[u8]) -> Result<
         "Scan" => encode(&engine.scan(region, decode(body)?)?),
         "BatchWriteItem" => encode(&engine.batch_write_item(region, decode(body)?)?),
         "BatchGetItem" => encode(&engine.batch_get_item(region, decode(body)?)?),
-        "TransactWriteItems" => encode(&engine.transact_write_items(region, decode(body)?)?),
+        "TransactWriteItems" => {
+            // Canonical JSON (object keys sorted), so that the same request
+            // built twice has the same fingerprint whatever its map order.
+            let canonical: Value = decode(body)?;
+            let fingerprint = crate::items::fnv(canonical.to_string().as_bytes());
+            encode(&engine.transact_write_items(region, decode(body)?, fingerprint)?)
+        }
         "TransactGetItems" => encode(&engine.transact_get_items(region, decode(body)?)?),
         "TagResource" => {
             let i: TagResourceInput = decode(body)?;

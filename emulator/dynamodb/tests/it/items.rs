@@ -811,3 +811,54 @@ async fn bad_items_get_aws_validation_messages() {
     // Nothing was written by any of these.
     assert!(scan_all(c, "tab1").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_transaction_token_is_idempotent_for_ten_minutes() {
+    let env = start().await;
+    env.table("counters", None).await;
+    let c = &env.client;
+    let bump = |by: i64| {
+        c.transact_write_items()
+            .client_request_token("token-1")
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(
+                        Update::builder()
+                            .table_name("counters")
+                            .set_key(Some(item(&[("pk", s("hits"))])))
+                            .update_expression("ADD hits :one")
+                            .expression_attribute_values(":one", n(by))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .send()
+    };
+    bump(1).await.unwrap();
+    bump(1).await.unwrap();
+    let got = c
+        .get_item()
+        .table_name("counters")
+        .set_key(Some(item(&[("pk", s("hits"))])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.item().unwrap()["hits"],
+        n(1),
+        "the retry was not applied again"
+    );
+    let err = bump(2).await.unwrap_err();
+    assert_eq!(code(&err), "IdempotentParameterMismatchException");
+    env.server.advance(chrono::Duration::minutes(11)).await;
+    bump(2).await.unwrap();
+    let got = c
+        .get_item()
+        .table_name("counters")
+        .set_key(Some(item(&[("pk", s("hits"))])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.item().unwrap()["hits"], n(3));
+}
