@@ -70,6 +70,46 @@ impl Condition {
     pub fn evaluate(&self, item: Option<&Item>) -> Result<bool, ExprError> {
         Ok(eval(&self.root, item))
     }
+
+    /// The top-level attribute names the condition refers to, sorted and
+    /// without duplicates (e.g. to reject key attributes in a Query's
+    /// FilterExpression, as AWS does).
+    pub fn attributes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        collect_cond(&self.root, &mut out);
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+fn collect_operand(op: &Operand, out: &mut Vec<String>) {
+    match op {
+        Operand::Path(p) => out.push(p.head().to_string()),
+        Operand::Value(_) => {}
+        Operand::Size(inner) => collect_operand(inner, out),
+    }
+}
+
+fn collect_cond(c: &Cond, out: &mut Vec<String>) {
+    match c {
+        Cond::And(a, b) | Cond::Or(a, b) => {
+            collect_cond(a, out);
+            collect_cond(b, out);
+        }
+        Cond::Not(a) => collect_cond(a, out),
+        Cond::Cmp(_, a, b) | Cond::BeginsWith(a, b) | Cond::Contains(a, b) => {
+            collect_operand(a, out);
+            collect_operand(b, out);
+        }
+        Cond::Between(a, b, c) => [a, b, c].into_iter().for_each(|x| collect_operand(x, out)),
+        Cond::In(a, list) => {
+            collect_operand(a, out);
+            list.iter().for_each(|x| collect_operand(x, out));
+        }
+        Cond::Exists(p) | Cond::NotExists(p) => out.push(p.head().to_string()),
+        Cond::AttrType(a, _) => collect_operand(a, out),
+    }
 }
 
 fn literal_type(op: &Operand) -> Option<&'static str> {

@@ -152,7 +152,9 @@ pub fn normalize_value(v: &AttributeValue) -> Result<AttributeValue, ExprError> 
     Ok(normalize_unchecked(v))
 }
 
-fn normalize_unchecked(v: &AttributeValue) -> AttributeValue {
+/// The value with its numbers in canonical text, without validating;
+/// numbers that do not parse are kept as they are.
+pub(crate) fn normalize_unchecked(v: &AttributeValue) -> AttributeValue {
     use AttributeValue as V;
     let norm = |n: &String| {
         Decimal::parse(n)

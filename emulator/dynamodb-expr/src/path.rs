@@ -3,6 +3,7 @@
 //! the order AWS reports them.
 
 use crate::ExprError;
+use crate::ops::normalize_unchecked;
 use crate::params::Params;
 use crate::reserved::is_reserved;
 use crate::syntax::{RawElem, RawPath};
@@ -145,9 +146,10 @@ impl<'p, 'a> Resolver<'p, 'a> {
         DocPath(out)
     }
 
+    /// The value of `:placeholder`, numbers in canonical text.
     pub(crate) fn value(&mut self, placeholder: &str) -> AttributeValue {
         match self.params.value(placeholder) {
-            Some(v) => v,
+            Some(v) => normalize_unchecked(&v),
             None => {
                 self.report(
                     Severity::Reference,

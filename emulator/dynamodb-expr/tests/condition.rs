@@ -294,3 +294,27 @@ fn placeholder_maps_are_validated() {
         "ExpressionAttributeNames contains invalid key: Syntax error; key: \"x\""
     );
 }
+
+#[test]
+fn attributes_lists_top_level_names() {
+    let v = values(r#"{":v":{"N":"1"}}"#);
+    let n = names(&[("#s", "status")]);
+    let mut p = Params::new(Some(&n), Some(&v));
+    let c = parse_condition(
+        "#s = :v OR (size(b.c[0]) > :v AND attribute_exists(a)) OR b IN (:v, z)",
+        &mut p,
+    )
+    .unwrap();
+    assert_eq!(c.attributes(), vec!["a", "b", "status", "z"]);
+}
+
+#[test]
+fn placeholder_numbers_compare_after_normalization() {
+    let it = item(r#"{"n":{"N":"1.5"},"s":{"NS":["1.5","2"]}}"#);
+    assert!(eval(
+        "n = :v AND contains(s, :v) AND s = :set",
+        r#"{":v":{"N":"15E-1"},":set":{"NS":["2.0","1.50"]}}"#,
+        &[],
+        Some(&it)
+    ));
+}

@@ -84,7 +84,7 @@ fn add_and_delete() {
     let out = apply("ADD qty :half, tags :tags, nums :nums, tally :one, newset :bin").unwrap();
     assert_eq!(out["qty"], common::val(r#"{"N":"3.5"}"#));
     assert_eq!(out["tags"], common::val(r#"{"SS":["a","b","c"]}"#));
-    assert_eq!(out["nums"], common::val(r#"{"NS":["1","2","3.0"]}"#));
+    assert_eq!(out["nums"], common::val(r#"{"NS":["1","2","3"]}"#));
     assert_eq!(out["tally"], common::val(r#"{"N":"1"}"#));
     assert_eq!(out["newset"], common::val(r#"{"BS":["AQ=="]}"#));
     let out = apply("DELETE tags :tags, nums :nums, bins :bin, ghost :tags").unwrap();
