@@ -1,7 +1,10 @@
 //! Integration tests of the S3 emulator through the official aws-sdk-s3
 //! (and raw HTTP for malformed input), against an in-process TestServer.
 
+mod backup_api;
+mod bad_input;
 mod basics;
+mod cli;
 mod lifecycle;
 mod lock;
 mod objects;
