@@ -24,6 +24,7 @@
 //! API in `firedrill-emu-core`.
 
 mod admin_client;
+mod providers;
 mod services;
 
 pub use admin_client::{AdminClient, AdminClientError};

@@ -1,6 +1,8 @@
 //! The services the assembled emulator serves, each built over the shared
 //! environment. Adding a service means adding it here.
 
+use crate::providers::{DynamoDbProvider, RdsProvider, S3Provider};
+use firedrill_emu_backup::{Backup, ResourceProvider};
 use firedrill_emu_core::{AwsService, Environment};
 use firedrill_emu_dynamodb::DynamoDb;
 use firedrill_emu_rds::Rds;
@@ -12,20 +14,36 @@ pub(crate) struct Services {
     pub(crate) dynamodb: Arc<DynamoDb>,
     pub(crate) s3: Arc<S3>,
     pub(crate) rds: Arc<Rds>,
+    pub(crate) backup: Arc<Backup>,
 }
 
 impl Services {
     /// Builds every service over `env`.
     pub(crate) fn new(env: &Environment) -> Self {
+        let dynamodb = DynamoDb::new(env);
+        let s3 = S3::new(env);
+        let rds = Rds::new(env);
+        let providers: Vec<Arc<dyn ResourceProvider>> = vec![
+            Arc::new(DynamoDbProvider(dynamodb.clone())),
+            Arc::new(S3Provider(s3.clone())),
+            Arc::new(RdsProvider(rds.clone())),
+        ];
+        let backup = Backup::new(env, providers);
         Self {
-            dynamodb: DynamoDb::new(env),
-            s3: S3::new(env),
-            rds: Rds::new(env),
+            dynamodb,
+            s3,
+            rds,
+            backup,
         }
     }
 
     /// The services as the dispatcher sees them.
     pub(crate) fn dispatch_list(&self) -> Vec<Arc<dyn AwsService>> {
-        vec![self.dynamodb.clone(), self.s3.clone(), self.rds.clone()]
+        vec![
+            self.dynamodb.clone(),
+            self.s3.clone(),
+            self.rds.clone(),
+            self.backup.clone(),
+        ]
     }
 }
