@@ -12,9 +12,11 @@
 //! [`drill::run`] plays one against a [`target::Target`].
 
 pub mod checker;
+pub mod fault;
 pub mod history;
 pub mod model;
 pub mod policy;
+pub mod recovery;
 pub mod stack;
 pub mod target;
 pub mod wait;

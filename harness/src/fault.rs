@@ -1,0 +1,556 @@
+//! The nemesis: the disasters that actually happen, applied through the same
+//! SDKs and SQL a person or a bad deploy would use.
+//!
+//! Each [`Fault`] first reads what it is about to destroy (without harm),
+//! then records the instant it struck (the last instant before its first
+//! destructive write) as a [`EventKind::FaultStruck`] event, then writes, and
+//! every destructive write lands in the history as a nemesis operation with
+//! the values it left behind (deletes, zeroed totals, garbage bodies). The
+//! checker uses those to tell a lost write from a corruption that survived.
+//! Config drift is recorded as a configuration event instead: it destroys
+//! nothing by itself, it only makes the next recovery fail.
+
+use crate::history::{Collection, EventKind, History, Key, OpKind, Outcome, Process, Value, Write};
+use crate::model::{Store, canonical_attribute, list_keys, order_value, scan_table};
+use crate::policy::set_table_pitr;
+use crate::target::Target;
+use anyhow::{Context, anyhow, bail};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use chrono::{DateTime, Duration, Utc};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// A configuration change that silently weakens the backups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Drift {
+    /// `UpdateContinuousBackups` with PITR off on both DynamoDB tables.
+    DynamodbPitrOff,
+    /// `ModifyDBInstance BackupRetentionPeriod` cut to `days` (0 turns PITR off).
+    RdsRetention {
+        /// The new retention.
+        days: u32,
+    },
+    /// `PutBucketVersioning Suspended` on every bucket.
+    S3VersioningSuspended,
+}
+
+/// A disaster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fault {
+    /// The junior developer's one command: `BatchWriteItem` deletes of every cart.
+    BatchDeleteCarts,
+    /// A bad deploy: totals zeroed and statuses scrambled on orders placed in
+    /// the last `window_minutes` (every order when absent), by SQL.
+    CorruptOrders {
+        /// How far back the bad deploy reaches.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window_minutes: Option<u32>,
+    },
+    /// `DeleteTable` (carts, sessions) or `DROP TABLE ... CASCADE` (orders, ...).
+    DropTable {
+        /// Which collection's table.
+        table: Collection,
+    },
+    /// `DeleteObjects` of every key of a bucket.
+    MassDeleteBucket {
+        /// Which bucket.
+        bucket: Collection,
+    },
+    /// Every object of a bucket overwritten with encrypted-looking garbage.
+    Ransomware {
+        /// Which bucket.
+        bucket: Collection,
+    },
+    /// A whole region goes dark (the primary when absent).
+    RegionOutage {
+        /// The region.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        region: Option<String>,
+    },
+    /// Backups weakened by a configuration change.
+    ConfigDrift {
+        /// The change.
+        drift: Drift,
+    },
+}
+
+impl Fault {
+    /// A short name for reports.
+    pub fn name(&self) -> String {
+        match self {
+            Fault::BatchDeleteCarts => "batch_delete_carts".into(),
+            Fault::CorruptOrders { .. } => "corrupt_orders".into(),
+            Fault::DropTable { table } => format!("drop_table({table})"),
+            Fault::MassDeleteBucket { bucket } => format!("mass_delete({bucket})"),
+            Fault::Ransomware { bucket } => format!("ransomware({bucket})"),
+            Fault::RegionOutage { region } => {
+                format!("region_outage({})", region.as_deref().unwrap_or("primary"))
+            }
+            Fault::ConfigDrift { drift } => format!("config_drift({drift:?})"),
+        }
+    }
+
+    /// Whether it destroys or hides data (config drift does not).
+    pub fn destructive(&self) -> bool {
+        !matches!(self, Fault::ConfigDrift { .. })
+    }
+
+    /// Checks the fault's parameters; the message names the field.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        match self {
+            Fault::MassDeleteBucket { bucket } | Fault::Ransomware { bucket }
+                if bucket.layer() != crate::history::Layer::S3 =>
+            {
+                bail!("bucket must be one of images, invoices, templates; got {bucket}")
+            }
+            Fault::DropTable { table } if table.layer() == crate::history::Layer::S3 => {
+                bail!("table must be a DynamoDB or PostgreSQL table; got the bucket {table}")
+            }
+            Fault::ConfigDrift {
+                drift: Drift::RdsRetention { days },
+            } if *days > 35 => bail!("drift.days must be 0-35, got {days}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What a fault did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultRecord {
+    /// The fault's name.
+    pub fault: String,
+    /// The last instant before its first destructive write (target clock).
+    pub struck_at: DateTime<Utc>,
+    /// Records it deleted or overwrote.
+    pub records: u64,
+    /// What it did, in a sentence.
+    pub detail: String,
+    /// Whether it destroyed or hid data.
+    pub destructive: bool,
+}
+
+/// Strikes: applies `fault` to the store and records it in `history`.
+/// `seed` drives the garbage of a ransomware overwrite.
+pub async fn strike(
+    target: &dyn Target,
+    store: &Store,
+    fault: &Fault,
+    history: &mut History,
+    seed: u64,
+) -> anyhow::Result<FaultRecord> {
+    fault.validate()?;
+    let clients = store.clients(target);
+    let name = fault.name();
+    let mut nemesis = Nemesis {
+        target,
+        history,
+        struck: None,
+        name: name.clone(),
+    };
+    let (records, detail) = match fault {
+        Fault::BatchDeleteCarts => {
+            let table = &store.names.carts_table;
+            let items = scan_table(&clients.dynamodb, table)
+                .await?
+                .ok_or_else(|| anyhow!("table {table} does not exist"))?;
+            let ids: Vec<String> = items
+                .iter()
+                .filter_map(|i| i.get("cart_id").map(canonical_attribute))
+                .collect();
+            nemesis.strike_now(format!(
+                "BatchWriteItem deletes of {} carts in {table}",
+                ids.len()
+            ));
+            for chunk in ids.chunks(25) {
+                let writes = chunk
+                    .iter()
+                    .map(|id| Write::delete(Key::new(Collection::Carts, id)))
+                    .collect();
+                let requests: Vec<WriteRequest> = chunk
+                    .iter()
+                    .map(|id| {
+                        let key = HashMap::from([("cart_id".to_owned(), AttributeValue::S(id.clone()))]);
+                        DeleteRequest::builder()
+                            .set_key(Some(key))
+                            .build()
+                            .map(|d| WriteRequest::builder().delete_request(d).build())
+                    })
+                    .collect::<Result<_, _>>()?;
+                let ddb = clients.dynamodb.clone();
+                let table = table.clone();
+                nemesis
+                    .write(writes, async move {
+                        let mut pending = HashMap::from([(table.clone(), requests)]);
+                        for _ in 0..20 {
+                            let resp = ddb
+                                .batch_write_item()
+                                .set_request_items(Some(pending.clone()))
+                                .send()
+                                .await
+                                .map_err(|e| anyhow::Error::new(e.into_service_error()))?;
+                            match resp.unprocessed_items {
+                                Some(u) if !u.is_empty() => pending = u,
+                                _ => return Ok(()),
+                            }
+                        }
+                        Err(anyhow!("BatchWriteItem kept returning unprocessed items"))
+                    })
+                    .await?;
+            }
+            (
+                ids.len() as u64,
+                format!(
+                    "deleted every cart ({}) of {table} with BatchWriteItem",
+                    ids.len()
+                ),
+            )
+        }
+        Fault::CorruptOrders { window_minutes } => {
+            let db = store.connect(target).await?;
+            let since = window_minutes
+                .map(|m| target.now() - Duration::minutes(m as i64))
+                .unwrap_or(DateTime::<Utc>::MIN_UTC);
+            let count: i64 = db
+                .query_one("SELECT count(*) FROM orders WHERE placed_at >= $1", &[&since])
+                .await
+                .context("counting the orders to corrupt")?
+                .try_get(0)?;
+            nemesis.strike_now(format!(
+                "UPDATE of {count} orders: totals zeroed, statuses scrambled"
+            ));
+            let invoke = target.now();
+            let result = db
+                .query(
+                    "UPDATE orders SET total_cents = 0, \
+                     status = (ARRAY['refunded','cancelled','pending','on_hold'])[1 + abs(hashtext(order_id)) % 4] \
+                     WHERE placed_at >= $1 \
+                     RETURNING order_id, customer_id, cart_id, session_id, status, total_cents, placed_at",
+                    &[&since],
+                )
+                .await;
+            let (writes, outcome, error) = match result {
+                Ok(rows) => {
+                    let mut writes = Vec::with_capacity(rows.len());
+                    for r in rows {
+                        let id: String = r.try_get(0)?;
+                        let v = order_value(
+                            &id,
+                            r.try_get(1)?,
+                            r.try_get(2)?,
+                            r.try_get(3)?,
+                            r.try_get(4)?,
+                            r.try_get(5)?,
+                            r.try_get(6)?,
+                        );
+                        writes.push(Write::put(Key::new(Collection::Orders, id), v));
+                    }
+                    (writes, Outcome::Ok, None)
+                }
+                Err(e) => (Vec::new(), Outcome::Info, Some(e.to_string())),
+            };
+            let n = writes.len() as u64;
+            let p = nemesis
+                .history
+                .invoke(Process::Nemesis, OpKind::Fault, writes, invoke);
+            nemesis.history.complete(p, target.now(), outcome, error.clone());
+            if let Some(e) = error {
+                bail!("the corrupting UPDATE failed: {e}");
+            }
+            (n, format!("zeroed totals and scrambled statuses of {n} orders"))
+        }
+        Fault::DropTable { table } => match table.layer() {
+            crate::history::Layer::Dynamodb => {
+                let name = store.names.table(*table).unwrap_or_default().to_owned();
+                let id_attr = if *table == Collection::Carts {
+                    "cart_id"
+                } else {
+                    "session_id"
+                };
+                let items = scan_table(&clients.dynamodb, &name)
+                    .await?
+                    .ok_or_else(|| anyhow!("table {name} does not exist"))?;
+                let writes: Vec<Write> = items
+                    .iter()
+                    .filter_map(|i| i.get(id_attr).map(canonical_attribute))
+                    .map(|id| Write::delete(Key::new(*table, id)))
+                    .collect();
+                let n = writes.len() as u64;
+                nemesis.strike_now(format!("DeleteTable {name} ({n} items)"));
+                let ddb = clients.dynamodb.clone();
+                let name2 = name.clone();
+                nemesis
+                    .write(writes, async move {
+                        ddb.delete_table()
+                            .table_name(name2)
+                            .send()
+                            .await
+                            .map_err(|e| anyhow::Error::new(e.into_service_error()))?;
+                        Ok(())
+                    })
+                    .await?;
+                (n, format!("deleted table {name} with {n} items"))
+            }
+            _ => {
+                let db = store.connect(target).await?;
+                let snap_rows = read_ids(&db, *table).await?;
+                let n = snap_rows.len() as u64;
+                nemesis.strike_now(format!("DROP TABLE {table} CASCADE ({n} rows)"));
+                let writes = snap_rows
+                    .into_iter()
+                    .map(|id| Write::delete(Key::new(*table, id)))
+                    .collect();
+                let sql = format!("DROP TABLE {} CASCADE", table.name());
+                nemesis
+                    .write(writes, async move {
+                        db.batch_execute(&sql).await?;
+                        Ok(())
+                    })
+                    .await?;
+                (n, format!("dropped table {table} with {n} rows"))
+            }
+        },
+        Fault::MassDeleteBucket { bucket } => {
+            let name = store.names.bucket(*bucket).unwrap_or_default().to_owned();
+            let keys = list_keys(&clients.s3, &name)
+                .await?
+                .ok_or_else(|| anyhow!("bucket {name} does not exist"))?;
+            nemesis.strike_now(format!("DeleteObjects of {} keys in {name}", keys.len()));
+            for chunk in keys.chunks(1000) {
+                let writes = chunk
+                    .iter()
+                    .map(|k| Write::delete(Key::new(*bucket, k)))
+                    .collect();
+                let s3 = clients.s3.clone();
+                let name = name.clone();
+                let chunk = chunk.to_vec();
+                nemesis
+                    .write(writes, async move {
+                        use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+                        let objects = chunk
+                            .iter()
+                            .map(|k| ObjectIdentifier::builder().key(k).build())
+                            .collect::<Result<Vec<_>, _>>()?;
+                        let resp = s3
+                            .delete_objects()
+                            .bucket(&name)
+                            .delete(Delete::builder().set_objects(Some(objects)).quiet(true).build()?)
+                            .send()
+                            .await
+                            .map_err(|e| anyhow::Error::new(e.into_service_error()))?;
+                        if let Some(errors) = resp.errors.filter(|e| !e.is_empty()) {
+                            bail!("DeleteObjects left {} keys: {:?}", errors.len(), errors.first());
+                        }
+                        Ok(())
+                    })
+                    .await?;
+            }
+            (
+                keys.len() as u64,
+                format!("deleted all {} objects of {name}", keys.len()),
+            )
+        }
+        Fault::Ransomware { bucket } => {
+            let name = store.names.bucket(*bucket).unwrap_or_default().to_owned();
+            let keys = list_keys(&clients.s3, &name)
+                .await?
+                .ok_or_else(|| anyhow!("bucket {name} does not exist"))?;
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x05EE_DBAD);
+            nemesis.strike_now(format!("overwrite of {} objects in {name}", keys.len()));
+            for key in &keys {
+                let mut body = b"ENCRYPTED-BY-FIREDRILL-RANSOMWARE\n".to_vec();
+                body.extend((0..rng.gen_range(128..512)).map(|_| rng.r#gen::<u8>()));
+                let writes = vec![Write::put(Key::new(*bucket, key), Value::object(&body))];
+                let s3 = clients.s3.clone();
+                let name = name.clone();
+                let key = key.clone();
+                nemesis
+                    .write(writes, async move {
+                        s3.put_object()
+                            .bucket(name)
+                            .key(key)
+                            .body(body.into())
+                            .send()
+                            .await
+                            .map_err(|e| anyhow::Error::new(e.into_service_error()))?;
+                        Ok(())
+                    })
+                    .await?;
+            }
+            (
+                keys.len() as u64,
+                format!("overwrote all {} objects of {name} with garbage", keys.len()),
+            )
+        }
+        Fault::RegionOutage { region } => {
+            let region = region.clone().unwrap_or_else(|| store.region.clone());
+            if !target.capabilities().regions {
+                bail!("target {} cannot take a region down", target.name());
+            }
+            nemesis.strike_now(format!("{region} goes dark"));
+            target.set_region_outage(&region, true).await?;
+            (0, format!("region {region} is down"))
+        }
+        Fault::ConfigDrift { drift } => {
+            let detail = match drift {
+                Drift::DynamodbPitrOff => {
+                    for (_, table) in store.names.tables() {
+                        set_table_pitr(&clients.dynamodb, table, false, None).await?;
+                    }
+                    "PITR switched off on the carts and sessions tables".to_owned()
+                }
+                Drift::RdsRetention { days } => {
+                    clients
+                        .rds
+                        .modify_db_instance()
+                        .db_instance_identifier(&store.names.db_instance)
+                        .backup_retention_period(*days as i32)
+                        .apply_immediately(true)
+                        .send()
+                        .await
+                        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+                        .context("ModifyDBInstance")?;
+                    format!("RDS backup retention cut to {days} days")
+                }
+                Drift::S3VersioningSuspended => {
+                    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+                    for (_, bucket) in store.names.buckets() {
+                        clients
+                            .s3
+                            .put_bucket_versioning()
+                            .bucket(bucket)
+                            .versioning_configuration(
+                                VersioningConfiguration::builder()
+                                    .status(BucketVersioningStatus::Suspended)
+                                    .build(),
+                            )
+                            .send()
+                            .await
+                            .map_err(|e| anyhow::Error::new(e.into_service_error()))?;
+                    }
+                    "versioning suspended on every bucket".to_owned()
+                }
+            };
+            nemesis.history.event(
+                target.now(),
+                EventKind::Config {
+                    detail: format!("config drift: {detail}"),
+                },
+            );
+            (0, detail)
+        }
+    };
+    let struck_at = nemesis.struck.unwrap_or_else(|| target.now());
+    tracing::info!(fault = %name, %struck_at, records, "fault struck");
+    Ok(FaultRecord {
+        fault: name,
+        struck_at,
+        records,
+        detail,
+        destructive: fault.destructive(),
+    })
+}
+
+/// Reads the ids of a PostgreSQL table.
+async fn read_ids(db: &tokio_postgres::Client, table: Collection) -> anyhow::Result<Vec<String>> {
+    let sql = match table {
+        Collection::Orders => "SELECT order_id FROM orders",
+        Collection::OrderItems => "SELECT order_id || '#' || line FROM order_items",
+        Collection::Inventory => "SELECT product_id FROM inventory",
+        Collection::Payments => "SELECT payment_id FROM payments",
+        other => bail!("{other} is not a PostgreSQL table"),
+    };
+    let rows = db
+        .query(sql, &[])
+        .await
+        .with_context(|| format!("reading {table}"))?;
+    rows.iter().map(|r| r.try_get(0).map_err(Into::into)).collect()
+}
+
+/// Records the strike and every destructive write.
+struct Nemesis<'h, 't> {
+    target: &'t dyn Target,
+    history: &'h mut History,
+    struck: Option<DateTime<Utc>>,
+    name: String,
+}
+
+impl Nemesis<'_, '_> {
+    fn strike_now(&mut self, detail: String) {
+        if self.struck.is_none() {
+            let at = self.target.now();
+            self.struck = Some(at);
+            self.history.event(
+                at,
+                EventKind::FaultStruck {
+                    fault: self.name.clone(),
+                    detail,
+                },
+            );
+        }
+    }
+
+    /// Performs one destructive write and records it: ok, or indeterminate
+    /// when it failed (part of a batch may have landed).
+    async fn write(
+        &mut self,
+        writes: Vec<Write>,
+        f: impl std::future::Future<Output = anyhow::Result<()>>,
+    ) -> anyhow::Result<()> {
+        let p = self
+            .history
+            .invoke(Process::Nemesis, OpKind::Fault, writes, self.target.now());
+        let result = f.await;
+        let (outcome, error) = match &result {
+            Ok(()) => (Outcome::Ok, None),
+            Err(e) => (Outcome::Info, Some(format!("{e:#}"))),
+        };
+        self.history.complete(p, self.target.now(), outcome, error);
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_parse_from_toml_and_validate() {
+        #[derive(Deserialize)]
+        struct W {
+            fault: Vec<Fault>,
+        }
+        let w: W = toml::from_str(
+            r#"
+            [[fault]]
+            kind = "batch_delete_carts"
+            [[fault]]
+            kind = "corrupt_orders"
+            window_minutes = 60
+            [[fault]]
+            kind = "ransomware"
+            bucket = "invoices"
+            [[fault]]
+            kind = "config_drift"
+            drift = { change = "rds_retention", days = 1 }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(w.fault.len(), 4);
+        assert!(w.fault.iter().all(|f| f.validate().is_ok()));
+        assert!(!w.fault[3].destructive() && w.fault[0].destructive());
+        assert_eq!(w.fault[2].name(), "ransomware(invoices)");
+
+        let bad = Fault::MassDeleteBucket {
+            bucket: Collection::Orders,
+        };
+        assert!(bad.validate().unwrap_err().to_string().contains("bucket"));
+        let bad = Fault::DropTable {
+            table: Collection::Images,
+        };
+        assert!(bad.validate().is_err());
+    }
+}
