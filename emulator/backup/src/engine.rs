@@ -756,11 +756,6 @@ impl Engine {
                     return Err(BackupError::invalid(format!("Invalid resource ARN {arn:?}")));
                 }
             }
-            if resources.is_empty() && list_of_tags.is_empty() && !conditions.any() {
-                return Err(BackupError::invalid(
-                    "A backup selection needs Resources, ListOfTags or Conditions",
-                ));
-            }
             let now = self.now();
             let mut st = self.state.lock();
             let plan = st

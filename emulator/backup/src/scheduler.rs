@@ -13,7 +13,8 @@
 //!    tick: the data captured is the resource as the provider returns it at
 //!    that call, which after a jump is later than the stamped instant.
 //!    Instants that fell while the region was dark and whose start window
-//!    has passed give EXPIRED jobs, as on AWS.
+//!    has passed give EXPIRED jobs, as on AWS. Rules of a plan firing at the
+//!    same instant make one backup, for the rule with the longest retention.
 //! 2. jobs whose `backup_job_duration` has passed complete: the recovery
 //!    point appears in the vault, and the rule's copy actions start copy
 //!    jobs into the destination vaults (their own regions); copies and
@@ -43,6 +44,35 @@ struct Run {
     plan: Plan,
     rule: Rule,
     missed: bool,
+}
+
+/// Rules of one plan that fire at the same instant make one backup, for the
+/// rule with the longest retention (no `DeleteAfterDays` is longest), as
+/// AWS does ("if the time frames of two rules overlap, AWS Backup takes a
+/// backup for the rule with the longer retention time"); the other rules'
+/// copy actions do not run. Overlap is judged by the scheduled instant;
+/// AWS also weighs the start windows, which firedrill does not.
+fn merge_overlapping_rules(runs: &mut Vec<(DateTime<Utc>, Rule, bool)>) {
+    let retention = |r: &Rule| {
+        r.lifecycle
+            .as_ref()
+            .and_then(|l| l.delete_after_days)
+            .unwrap_or(i64::MAX)
+    };
+    // Stable: among equal retentions the rule listed first in the plan wins.
+    runs.sort_by_key(|(t, _, _)| *t);
+    let mut merged: Vec<(DateTime<Utc>, Rule, bool)> = Vec::with_capacity(runs.len());
+    for run in runs.drain(..) {
+        match merged.last_mut() {
+            Some(last) if last.0 == run.0 => {
+                if retention(&run.1) > retention(&last.1) {
+                    *last = run;
+                }
+            }
+            _ => merged.push(run),
+        }
+    }
+    *runs = merged;
 }
 
 impl Engine {
@@ -113,6 +143,7 @@ impl Engine {
                     }
                 }
                 plan_runs.retain(|(t, _, _)| *t <= cursor);
+                merge_overlapping_rules(&mut plan_runs);
                 plan.schedule_cursor = cursor;
                 if let Some(last) = plan_runs.iter().filter(|(_, _, m)| !m).map(|(t, _, _)| *t).max() {
                     plan.last_execution_date = Some(plan.last_execution_date.map_or(last, |d| d.max(last)));

@@ -6,14 +6,16 @@
 //! (`STRINGEQUALS` on a tag) are OR'ed to pick resources; `NotResources` and
 //! `Conditions` (`StringEquals` / `StringNotEquals` / `StringLike` /
 //! `StringNotLike` on `aws:ResourceTag/<key>`) then narrow that set, every
-//! condition having to hold. A selection with only `Conditions` starts
-//! from every resource.
+//! condition having to hold. A selection with neither `Resources` nor
+//! `ListOfTags` starts from every resource (AWS: "Backup selects all
+//! supported and opted-in storage resources"). Wildcards are `*` only.
 
 use crate::model::{Selection, TagCondition};
 use crate::provider::ProtectedResource;
 
 /// Whether `text` matches `pattern`, where `*` matches any run of
-/// characters and `?` any one character (AWS's `StringLike`).
+/// characters (AWS's `StringLike` and resource ARN wildcards; every other
+/// character, `?` included, matches itself).
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
@@ -22,7 +24,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && p[pi] != '*' && p[pi] == t[ti] {
             pi += 1;
             ti += 1;
         } else if pi < p.len() && p[pi] == '*' {
@@ -79,11 +81,7 @@ pub fn selects(selection: &Selection, resource: &ProtectedResource) -> bool {
         .iter()
         .any(|cond| condition_holds(resource, cond, false, false));
     let has_base = !selection.resources.is_empty() || !selection.list_of_tags.is_empty();
-    let picked = if has_base {
-        by_arn || by_tag
-    } else {
-        selection.conditions.any()
-    };
+    let picked = !has_base || by_arn || by_tag;
     if !picked {
         return false;
     }
@@ -143,8 +141,9 @@ mod tests {
             "arn:aws:rds:us-east-1:000000000000:db:orders"
         ));
         assert!(glob_match("*", "anything"));
-        assert!(glob_match("Prod?", "Prod1"));
-        assert!(!glob_match("Prod?", "Prod12"));
+        assert!(glob_match("*rod*", "production"));
+        assert!(!glob_match("Prod?", "Prod1"));
+        assert!(glob_match("Prod?", "Prod?"));
         assert!(glob_match("a*b*c", "aXXbYYc"));
         assert!(!glob_match("a*b*c", "aXXbYY"));
     }
@@ -201,6 +200,9 @@ mod tests {
         };
         assert!(selects(&only_conditions, &dev));
         assert!(!selects(&only_conditions, &prod));
-        assert!(!selects(&Selection::default(), &prod));
+        assert!(
+            selects(&Selection::default(), &prod),
+            "an empty selection selects everything"
+        );
     }
 }
