@@ -552,3 +552,161 @@ proptest! {
         rt.block_on(run_history(ops, picks));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_are_restored_by_their_acknowledgement_time() {
+    let env = std::sync::Arc::new(start().await);
+    env.table("orders", None).await;
+    enable_pitr(&env, "orders", None).await;
+    let acked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for w in 0..6u32 {
+        let env = env.clone();
+        let acked = acked.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut log = Vec::new();
+            for i in 0..40u32 {
+                let k = format!("w{w}-{i:02}");
+                let invoked = env.now();
+                env.client
+                    .put_item()
+                    .table_name("orders")
+                    .set_item(Some(item(&[("pk", s(&k))])))
+                    .send()
+                    .await
+                    .unwrap();
+                log.push((k, invoked, env.now()));
+                acked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            log
+        }));
+    }
+    // Note T while the writers run: once a quarter of the writes are acknowledged.
+    for _ in 0..10_000 {
+        if acked.load(std::sync::atomic::Ordering::SeqCst) >= 60 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    let t = env.now();
+    let mut log = Vec::new();
+    for task in tasks {
+        log.extend(task.await.unwrap());
+    }
+    let target = "orders-at-t";
+    env.client
+        .restore_table_to_point_in_time()
+        .source_table_name("orders")
+        .target_table_name(target)
+        .restore_date_time(sdk_time(t))
+        .send()
+        .await
+        .unwrap();
+    env.settle().await;
+    let restored: std::collections::BTreeSet<String> = scan_all(&env.client, target)
+        .await
+        .iter()
+        .map(|i| i["pk"].as_s().unwrap().clone())
+        .collect();
+    let (mut before, mut after) = (0, 0);
+    for (k, invoked, acked) in &log {
+        if *acked <= t {
+            before += 1;
+            assert!(
+                restored.contains(k),
+                "{k} was acknowledged before T but is missing"
+            );
+        } else if *invoked > t {
+            after += 1;
+            assert!(!restored.contains(k), "{k} was invoked after T but is present");
+        }
+    }
+    assert!(
+        before > 0 && after > 0,
+        "T fell inside the run ({before} before, {after} after)"
+    );
+}
+
+#[tokio::test]
+async fn restores_keep_indexes_capacity_and_encryption_unless_overridden() {
+    use aws_sdk_dynamodb::types::{BillingMode, ProvisionedThroughput, SseSpecification, SseStatus};
+    let env = start().await;
+    let c = &env.client;
+    c.create_table()
+        .table_name("orders")
+        .attribute_definitions(def("pk", ScalarAttributeType::S))
+        .attribute_definitions(def("status", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .provisioned_throughput(
+            ProvisionedThroughput::builder()
+                .read_capacity_units(7)
+                .write_capacity_units(3)
+                .build()
+                .unwrap(),
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("byStatus")
+                .key_schema(key("status", KeyType::Hash))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .provisioned_throughput(
+                    ProvisionedThroughput::builder()
+                        .read_capacity_units(2)
+                        .write_capacity_units(2)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .sse_specification(SseSpecification::builder().enabled(true).build())
+        .send()
+        .await
+        .unwrap();
+    env.settle().await;
+    enable_pitr(&env, "orders", None).await;
+    c.put_item()
+        .table_name("orders")
+        .set_item(Some(item(&[("pk", s("o1")), ("status", s("paid"))])))
+        .send()
+        .await
+        .unwrap();
+    let t = env.now();
+
+    restore_to(&env, "orders", "orders-same", t).await;
+    let d = c.describe_table().table_name("orders-same").send().await.unwrap();
+    let same = d.table().unwrap();
+    assert_eq!(
+        same.provisioned_throughput().unwrap().read_capacity_units(),
+        Some(7)
+    );
+    assert_eq!(same.global_secondary_indexes().len(), 1);
+    assert_eq!(
+        same.sse_description().unwrap().status(),
+        Some(&SseStatus::Enabled)
+    );
+
+    c.restore_table_to_point_in_time()
+        .source_table_name("orders")
+        .target_table_name("orders-lean")
+        .restore_date_time(sdk_time(t))
+        .billing_mode_override(BillingMode::PayPerRequest)
+        .set_global_secondary_index_override(Some(vec![]))
+        .send()
+        .await
+        .unwrap();
+    env.settle().await;
+    let d = c.describe_table().table_name("orders-lean").send().await.unwrap();
+    let lean = d.table().unwrap();
+    assert_eq!(
+        lean.billing_mode_summary().unwrap().billing_mode(),
+        Some(&BillingMode::PayPerRequest)
+    );
+    assert!(lean.global_secondary_indexes().is_empty());
+    assert_eq!(
+        lean.attribute_definitions().len(),
+        1,
+        "only the table key remains defined"
+    );
+    assert_eq!(scan_all(c, "orders-lean").await.len(), 1);
+}
