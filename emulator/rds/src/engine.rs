@@ -933,6 +933,25 @@ impl Engine {
         origin: Origin,
         backups: bool,
     ) -> Result<Arc<PgServer>, RdsError> {
+        let log = self.instance_dir(rid).join("server.log");
+        self.provision_inner(region, owner, rid, origin, backups)
+            .await
+            .map_err(|e| match e {
+                RdsError::InternalFailure(m) => {
+                    RdsError::InternalFailure(format!("{m} (server log: {})", postgres::log_tail(&log, 0)))
+                }
+                other => other,
+            })
+    }
+
+    async fn provision_inner(
+        &self,
+        region: &str,
+        owner: Owner,
+        rid: &str,
+        origin: Origin,
+        backups: bool,
+    ) -> Result<Arc<PgServer>, RdsError> {
         let started = std::time::Instant::now();
         let dir = self.instance_dir(rid);
         self.pg.make_dir(&dir)?;
@@ -3104,11 +3123,19 @@ impl Engine {
                     continue;
                 }
                 let tmp = archive.join(format!("{}.tmp", name.to_string_lossy()));
-                if std::fs::copy(e.path(), &tmp).is_ok() {
+                if std::fs::copy(e.path(), &tmp).is_ok() && self.pg.own(&tmp).is_ok() {
                     let _ = std::fs::rename(&tmp, &target);
                 }
             }
         }
+        tracing::debug!(
+            dest,
+            key,
+            marker = ?marker,
+            files = std::fs::read_dir(&archive).map(|d| d.count()).unwrap_or(0),
+            bases = new_bases.len(),
+            "replicated automated backups"
+        );
         let mut state = self.state.lock();
         if let Some(b) = state.region(dest).backups.get_mut(key) {
             b.base_backups.extend(new_bases);

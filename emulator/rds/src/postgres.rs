@@ -660,6 +660,11 @@ impl PgRuntime {
             .map_err(|e| PgError::Failed(format!("template task failed: {e}")))?
     }
 
+    /// Gives `path` to the server user (when running as root).
+    pub fn own(&self, path: &Path) -> Result<(), PgError> {
+        chown(path, self.run_as)
+    }
+
     /// Creates a directory owned by the server user.
     pub fn make_dir(&self, dir: &Path) -> Result<(), PgError> {
         make_dir(dir, self.run_as)
@@ -795,6 +800,9 @@ impl PgRuntime {
             ("password_encryption".into(), "scram-sha-256".into()),
         ];
         if let Some(recovery) = &spec.recovery {
+            // Without hot standby the postmaster only reports "ready" once
+            // recovery ended and the server was promoted.
+            settings.push(("hot_standby".into(), "off".into()));
             let archive = recovery.archive.display().to_string();
             settings.push(("restore_command".into(), format!("cp '{archive}/%f' '%p'")));
             settings.push(("recovery_target_action".into(), "promote".into()));
@@ -1009,7 +1017,7 @@ fn postmaster_status(data_dir: &Path) -> Option<String> {
     lines.get(7).map(|s| s.trim().to_owned())
 }
 
-fn log_tail(path: &Path, from: u64) -> String {
+pub fn log_tail(path: &Path, from: u64) -> String {
     let mut text = String::new();
     if let Ok(mut f) = std::fs::File::open(path) {
         use std::io::Seek;
