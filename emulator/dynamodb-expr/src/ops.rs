@@ -153,13 +153,12 @@ pub fn normalize_value(v: &AttributeValue) -> Result<AttributeValue, ExprError> 
 }
 
 /// The value with its numbers in canonical text, without validating;
-/// numbers that do not parse are kept as they are.
+/// numbers that do not parse or are out of range are kept as they are.
 pub(crate) fn normalize_unchecked(v: &AttributeValue) -> AttributeValue {
     use AttributeValue as V;
-    let norm = |n: &String| {
-        Decimal::parse(n)
-            .map(|d| d.to_plain_string())
-            .unwrap_or_else(|_| n.clone())
+    let norm = |n: &String| match Decimal::parse(n) {
+        Ok(d) if d.check_limits().is_ok() => d.to_plain_string(),
+        _ => n.clone(),
     };
     match v {
         V::N(n) => V::N(norm(n)),

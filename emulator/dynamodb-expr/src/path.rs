@@ -10,6 +10,9 @@ use crate::syntax::{RawElem, RawPath};
 use crate::value::{AttributeValue, Item};
 use std::fmt;
 
+/// The most elements a document path may have (DynamoDB's nesting limit).
+const MAX_PATH_DEPTH: usize = 32;
+
 /// One step of a document path.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PathElem {
@@ -142,6 +145,15 @@ impl<'p, 'a> Resolver<'p, 'a> {
                 },
                 RawElem::Index(i) => PathElem::Index(*i as usize),
             });
+        }
+        if out.len() > MAX_PATH_DEPTH {
+            self.report(
+                Severity::Check,
+                format!(
+                    "The document path has too many nesting levels; nesting levels: {}",
+                    out.len()
+                ),
+            );
         }
         DocPath(out)
     }

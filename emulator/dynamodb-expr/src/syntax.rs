@@ -11,6 +11,9 @@ use std::fmt;
 
 /// The longest expression AWS accepts, in bytes.
 pub(crate) const MAX_EXPRESSION_BYTES: usize = 4096;
+/// The deepest nesting of parentheses, `NOT`s and function calls the parser
+/// follows; deeper input is a syntax error rather than a stack overflow.
+const MAX_DEPTH: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -269,6 +272,7 @@ pub(crate) struct Parser<'s> {
     toks: Vec<Token>,
     pos: usize,
     keywords: &'static [&'static str],
+    depth: usize,
 }
 
 impl<'s> Parser<'s> {
@@ -281,6 +285,7 @@ impl<'s> Parser<'s> {
             toks,
             pos: 0,
             keywords,
+            depth: 0,
         })
     }
 
@@ -401,6 +406,21 @@ impl<'s> Parser<'s> {
     }
 
     fn operand(&mut self) -> Result<RawOperand, ExprError> {
+        self.nested(Self::operand_inner)
+    }
+
+    /// Runs `f` one nesting level deeper, failing past [`MAX_DEPTH`].
+    fn nested<T>(&mut self, f: fn(&mut Self) -> Result<T, ExprError>) -> Result<T, ExprError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error());
+        }
+        self.depth += 1;
+        let out = f(self);
+        self.depth -= 1;
+        out
+    }
+
+    fn operand_inner(&mut self) -> Result<RawOperand, ExprError> {
         let t = self.peek();
         match t.kind {
             Kind::Value => {
@@ -456,9 +476,9 @@ impl<'s> Parser<'s> {
     fn not(&mut self) -> Result<RawCond, ExprError> {
         if self.is_kw("NOT") {
             self.advance();
-            return Ok(RawCond::Not(Box::new(self.not()?)));
+            return Ok(RawCond::Not(Box::new(self.nested(Self::not)?)));
         }
-        self.primary()
+        self.nested(Self::primary)
     }
 
     fn at_operator(&self) -> bool {
@@ -861,6 +881,21 @@ mod tests {
                 .message
                 .contains("token: \"a\"")
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = format!("{}a = :v{}", "(".repeat(2000), ")".repeat(2000));
+        assert!(err(&deep).contains("Syntax error"));
+        let nots = format!("{}a = :v", "NOT ".repeat(1000));
+        assert!(err(&nots).contains("Syntax error"));
+        let operand = format!("{}a{} = :v", "(".repeat(2000), ")".repeat(2000));
+        assert!(err(&operand).contains("Syntax error"));
+        let funcs = format!("{}a{}", "size(".repeat(600), ")".repeat(600));
+        assert!(err(&funcs).contains("Syntax error"));
+        assert!(parse_update(&format!("SET a = {}b{}", "(".repeat(3000), ")".repeat(3000))).is_err());
+        let ok = format!("{}a = :v{}", "(".repeat(20), ")".repeat(20));
+        assert!(parse_condition("ConditionExpression", &ok).is_ok());
     }
 
     #[test]

@@ -60,3 +60,14 @@ fn errors() {
         "Invalid ProjectionExpression: Syntax error; token: \",\", near: \",,b\""
     );
 }
+
+#[test]
+fn paths_deeper_than_32_levels_are_rejected() {
+    let ok = format!("a{}", ".b".repeat(31));
+    assert!(project(&ok).is_ok());
+    let deep = format!("a{}", ".b".repeat(32));
+    assert_eq!(
+        project(&deep).unwrap_err(),
+        "Invalid ProjectionExpression: The document path has too many nesting levels; nesting levels: 33"
+    );
+}
