@@ -29,14 +29,21 @@ enum PitrSource<'a> {
 }
 
 impl Engine {
-    /// Records a backup or restore operation in the audit trail.
-    pub(crate) fn audit(&self, region: &str, operation: &str, resource: &str, result: &Result<impl Sized>) {
+    /// Records a backup, restore or PITR operation in the audit trail.
+    pub fn audit(
+        &self,
+        region: &str,
+        operation: &str,
+        resource: &str,
+        principal: &str,
+        result: &Result<impl Sized>,
+    ) {
         self.env.audit.record(AuditEvent {
             event_time: self.now(),
             event_source: "dynamodb".to_owned(),
             event_name: operation.to_owned(),
             region: region.to_owned(),
-            principal: "firedrill".to_owned(),
+            principal: principal.to_owned(),
             resource: resource.to_owned(),
             result: match result {
                 Ok(_) => "Success".to_owned(),
@@ -125,12 +132,7 @@ impl Engine {
         } else if t.history.take().is_some() {
             tracing::info!(table = %name, "PITR disabled; history discarded");
         }
-        let out = self.continuous_description(t.history.as_ref(), now);
-        let result: Result<()> = Ok(());
-        let arn = t.meta.arn.clone();
-        drop(r);
-        self.audit(region, "UpdateContinuousBackups", &arn, &result);
-        Ok(out)
+        Ok(self.continuous_description(t.history.as_ref(), now))
     }
 
     /// `DescribeContinuousBackups`.
@@ -277,14 +279,7 @@ impl Engine {
         region: &str,
         input: RestoreTableToPointInTimeInput,
     ) -> Result<TableDescription> {
-        let resource = input
-            .source_table_arn
-            .clone()
-            .or_else(|| input.source_table_name.clone())
-            .unwrap_or_default();
-        let result = self.restore_pitr_inner(region, input);
-        self.audit(region, "RestoreTableToPointInTime", &resource, &result);
-        result
+        self.restore_pitr_inner(region, input)
     }
 
     fn restore_pitr_inner(
@@ -445,9 +440,7 @@ impl Engine {
         name: &str,
         kind: BackupType,
     ) -> Result<BackupDescription> {
-        let result = self.create_backup_inner(region, table, name, kind);
-        self.audit(region, "CreateBackup", table, &result);
-        result
+        self.create_backup_inner(region, table, name, kind)
     }
 
     fn create_backup_inner(
@@ -515,17 +508,13 @@ impl Engine {
     pub fn delete_backup(&self, backup_arn: &str) -> Result<BackupDescription> {
         let now = self.now();
         let region = backup_region(backup_arn)?;
-        let result = (|| {
-            let region_state = self.region(&region);
-            let mut r = region_state.write();
-            let b = r
-                .backups
-                .remove(backup_arn)
-                .ok_or_else(|| backup_not_found(backup_arn))?;
-            Ok(self.backup_description(&b, now, true))
-        })();
-        self.audit(&region, "DeleteBackup", backup_arn, &result);
-        result
+        let region_state = self.region(&region);
+        let mut r = region_state.write();
+        let b = r
+            .backups
+            .remove(backup_arn)
+            .ok_or_else(|| backup_not_found(backup_arn))?;
+        Ok(self.backup_description(&b, now, true))
     }
 
     /// `ListBackups`.
@@ -599,9 +588,7 @@ impl Engine {
         region: &str,
         input: RestoreTableFromBackupInput,
     ) -> Result<TableDescription> {
-        let result = self.restore_backup_inner(region, &input);
-        self.audit(region, "RestoreTableFromBackup", &input.backup_arn, &result);
-        result
+        self.restore_backup_inner(region, &input)
     }
 
     fn restore_backup_inner(
@@ -669,8 +656,6 @@ impl Engine {
         };
         let arn = copy.arn.clone();
         self.region(dest_region).write().backups.insert(arn.clone(), copy);
-        let result: Result<&str> = Ok(&arn);
-        self.audit(dest_region, "CopyBackup", backup_arn_in, &result);
         Ok(arn)
     }
 }

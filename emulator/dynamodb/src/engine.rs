@@ -139,8 +139,11 @@ impl Engine {
 
     /// A region's state.
     pub fn region(&self, region: &str) -> Arc<RwLock<Region>> {
-        self.regions
-            .lock()
+        let mut regions = self.regions.lock();
+        if let Some(r) = regions.get(region) {
+            return r.clone();
+        }
+        regions
             .entry(region.to_owned())
             .or_insert_with(|| Arc::new(RwLock::new(Region::default())))
             .clone()

@@ -44,6 +44,10 @@ use std::sync::Arc;
 /// shows it.
 pub type BackupDescriptionOut = BackupDescription;
 
+/// The principal the audit trail names for in-process calls (AWS Backup
+/// jobs and other work the emulator does on its own).
+const IN_PROCESS: &str = "firedrill";
+
 /// The DynamoDB service.
 #[derive(Debug)]
 pub struct DynamoDb {
@@ -72,7 +76,10 @@ impl DynamoDb {
         name: &str,
         kind: BackupType,
     ) -> Result<BackupDescriptionOut, DynamoDbError> {
-        self.engine.create_backup(region, table, name, kind)
+        let result = self.engine.create_backup(region, table, name, kind);
+        self.engine
+            .audit(region, "CreateBackup", table, IN_PROCESS, &result);
+        result
     }
 
     /// Restores the backup `backup_arn` (which must be in `region`) to a new
@@ -84,15 +91,17 @@ impl DynamoDb {
         backup_arn: &str,
         target_table: &str,
     ) -> Result<String, DynamoDbError> {
-        let d = self.engine.restore_table_from_backup(
+        let result = self.engine.restore_table_from_backup(
             region,
             protocol::RestoreTableFromBackupInput {
                 target_table_name: target_table.to_owned(),
                 backup_arn: backup_arn.to_owned(),
                 ..Default::default()
             },
-        )?;
-        Ok(d.table_arn)
+        );
+        self.engine
+            .audit(region, "RestoreTableFromBackup", backup_arn, IN_PROCESS, &result);
+        Ok(result?.table_arn)
     }
 
     /// Every live table of `region` as `(table ARN, tags)`.
@@ -106,12 +115,21 @@ impl DynamoDb {
         backup_arn: &str,
         dest_region: &str,
     ) -> Result<String, DynamoDbError> {
-        self.engine.copy_backup_to_region(backup_arn, dest_region)
+        let result = self.engine.copy_backup_to_region(backup_arn, dest_region);
+        self.engine
+            .audit(dest_region, "CopyBackup", backup_arn, IN_PROCESS, &result);
+        result
     }
 
     /// Deletes a backup; returns its description with status `DELETED`.
     pub fn delete_backup(&self, backup_arn: &str) -> Result<BackupDescriptionOut, DynamoDbError> {
-        self.engine.delete_backup(backup_arn)
+        let result = self.engine.delete_backup(backup_arn);
+        let region = firedrill_emu_core::arn::Arn::parse(backup_arn)
+            .map(|a| a.region)
+            .unwrap_or_default();
+        self.engine
+            .audit(&region, "DeleteBackup", backup_arn, IN_PROCESS, &result);
+        result
     }
 
     /// Describes a backup.
@@ -126,7 +144,9 @@ impl AwsService for DynamoDb {
     }
 
     fn handle(&self, ctx: RequestContext, req: http::Request<Body>) -> BoxFuture<'_, http::Response<Body>> {
-        Box::pin(async move { service::handle(&self.engine, &ctx.region, &ctx.request_id, req).await })
+        Box::pin(async move {
+            service::handle(&self.engine, &ctx.region, &ctx.principal(), &ctx.request_id, req).await
+        })
     }
 
     fn tick(&self, now: DateTime<Utc>) -> BoxFuture<'_, ()> {

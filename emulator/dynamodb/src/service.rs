@@ -46,6 +46,30 @@ const UNSUPPORTED: &[&str] = &[
     "UpdateTableReplicaAutoScaling",
 ];
 
+/// The operations recorded in the audit trail: backups, restores, PITR
+/// settings and table deletion (the changes a recovery story turns on).
+const AUDITED: &[&str] = &[
+    "CreateBackup",
+    "DeleteBackup",
+    "RestoreTableFromBackup",
+    "RestoreTableToPointInTime",
+    "UpdateContinuousBackups",
+    "DeleteTable",
+];
+
+/// The resource an audited request names: its backup ARN, source table or
+/// table, as sent.
+fn audit_resource(body: &[u8]) -> String {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return String::new();
+    };
+    ["BackupArn", "SourceTableArn", "SourceTableName", "TableName"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_str))
+        .unwrap_or_default()
+        .to_owned()
+}
+
 fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     let text = if body.is_empty() { &b"{}"[..] } else { body };
     serde_json::from_slice(text).map_err(|e| {
@@ -66,7 +90,13 @@ fn encode<T: Serialize>(value: &T) -> Result<Value> {
 }
 
 /// Answers one DynamoDB request.
-pub async fn handle(engine: &Engine, region: &str, request_id: &str, req: Request<Body>) -> Response<Body> {
+pub async fn handle(
+    engine: &Engine,
+    region: &str,
+    principal: &str,
+    request_id: &str,
+    req: Request<Body>,
+) -> Response<Body> {
     let target = req
         .headers()
         .get("x-amz-target")
@@ -80,7 +110,13 @@ pub async fn handle(engine: &Engine, region: &str, request_id: &str, req: Reques
         }
     };
     let result = match target.strip_prefix(TARGET_PREFIX) {
-        Some(op) => dispatch(engine, region, op, &body),
+        Some(op) => {
+            let result = dispatch(engine, region, op, &body);
+            if AUDITED.contains(&op) {
+                engine.audit(region, op, &audit_resource(&body), principal, &result);
+            }
+            result
+        }
         None => Err(DynamoDbError::UnknownOperation(format!(
             "Unknown operation: X-Amz-Target {target:?} does not name a DynamoDB_20120810 operation"
         ))),

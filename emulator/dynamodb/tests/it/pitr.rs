@@ -262,6 +262,17 @@ async fn the_window_and_the_errors_are_aws_s() {
     };
     let err = restore("plain", "tab-x1", env.now()).await.unwrap_err();
     assert_eq!(code(&err), "PointInTimeRecoveryUnavailableException");
+    let audit = env.server.env().audit.events();
+    let refused = audit
+        .iter()
+        .find(|e| e.event_name == "RestoreTableToPointInTime")
+        .expect("the refused restore is audited");
+    assert_eq!(refused.result, "PointInTimeRecoveryUnavailableException");
+    assert_eq!(refused.resource, "plain");
+    assert_eq!(
+        refused.principal,
+        "arn:aws:iam::000000000000:user/AKIAFIREDRILLTEST"
+    );
     let err = restore("missing", "tab-x1", env.now()).await.unwrap_err();
     assert_eq!(code(&err), "TableNotFoundException");
     let err = c
