@@ -56,6 +56,9 @@ struct ServeArgs {
     /// What a region outage looks like: `service-unavailable` (503s) or `connection-refused`.
     #[arg(long, default_value = "service-unavailable", value_parser = parse_outage_mode)]
     outage_mode: OutageMode,
+    /// Also listen on one port per region (implied by `--outage-mode connection-refused`).
+    #[arg(long)]
+    region_endpoints: bool,
 }
 
 fn parse_outage_mode(s: &str) -> Result<OutageMode, String> {
@@ -117,7 +120,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .regions(args.regions.clone())
         .account_id(args.account_id)
         .fidelity(args.fidelity)
-        .outage_mode(args.outage_mode);
+        .outage_mode(args.outage_mode)
+        .region_endpoints(args.region_endpoints);
     if let Some(start) = args.simulated_clock.as_deref() {
         let start = if start == "now" {
             chrono::Utc::now()
@@ -137,6 +141,11 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let emulator = builder.start().await?;
     println!("firedrill emulator listening on {}", emulator.endpoint());
     println!("regions: {}", args.regions.join(", "));
+    for region in &args.regions {
+        if let Some(endpoint) = emulator.region_endpoint(region) {
+            println!("region {region} alone: {endpoint}");
+        }
+    }
     println!("export AWS_ENDPOINT_URL={}", emulator.endpoint());
     println!(
         "admin API: {}/_firedrill/health (Ctrl-C stops and cleans up)",

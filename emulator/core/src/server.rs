@@ -3,6 +3,7 @@
 //! background ticker that lets services act as the clock moves.
 
 use crate::admin;
+use crate::config::OutageMode;
 use crate::error;
 use crate::ids;
 use crate::routing;
@@ -13,7 +14,8 @@ use futures::FutureExt;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use std::net::SocketAddr;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -39,6 +41,16 @@ pub struct Dispatcher {
     env: Environment,
     services: Vec<Arc<dyn AwsService>>,
     tick_lock: Mutex<()>,
+    /// Per-region listeners (when opened), closed during that region's outage
+    /// in `OutageMode::ConnectionRefused`.
+    region_listeners: Mutex<BTreeMap<String, RegionListener>>,
+}
+
+/// One region's own endpoint.
+#[derive(Debug)]
+struct RegionListener {
+    addr: SocketAddr,
+    handle: Option<ServerHandle>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -56,6 +68,7 @@ impl Dispatcher {
             env,
             services,
             tick_lock: Mutex::new(()),
+            region_listeners: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -95,30 +108,103 @@ impl Dispatcher {
         Ok(now)
     }
 
-    /// Forgets all state in every service and the audit trail.
-    pub async fn reset(&self) {
+    /// Ends every outage, then forgets all state in every service and the
+    /// audit trail.
+    pub async fn reset(self: &Arc<Self>) {
+        for region in self.env.outages.list() {
+            if let Err(e) = self.set_outage(&region, false).await {
+                tracing::warn!(region, error = %e, "could not end an outage on reset");
+            }
+        }
         let _guard = self.tick_lock.lock().await;
         for service in &self.services {
             service.reset().await;
         }
         self.env.audit.clear();
-        for region in self.env.outages.list() {
-            self.env.outages.set(&region, false);
-        }
     }
 
-    /// Starts (`down == true`) or ends an outage of `region`.
-    pub async fn set_outage(&self, region: &str, down: bool) -> Result<(), AdminError> {
+    /// Starts (`down == true`) or ends an outage of `region`. Services stop
+    /// (and later restart) what they run there; in
+    /// `OutageMode::ConnectionRefused` the region's own listener closes and
+    /// reopens on the same port.
+    pub async fn set_outage(self: &Arc<Self>, region: &str, down: bool) -> Result<(), AdminError> {
         if !self.env.config.serves_region(region) {
             return Err(AdminError::UnknownRegion(region.to_owned()));
         }
         if self.env.outages.set(region, down) {
             tracing::info!(region, down, "region outage changed");
+            if self.env.config.outage_mode == OutageMode::ConnectionRefused {
+                self.set_region_listener(region, !down).await;
+            }
             for service in &self.services {
                 service.set_region_available(region, !down).await;
             }
         }
         Ok(())
+    }
+
+    /// Opens one listener per region on `ip` (ephemeral ports) and returns
+    /// their addresses. Requests on them are routed like any other.
+    pub async fn open_region_listeners(
+        self: &Arc<Self>,
+        ip: IpAddr,
+    ) -> std::io::Result<BTreeMap<String, SocketAddr>> {
+        let mut out = BTreeMap::new();
+        for region in self.env.config.regions.clone() {
+            let listener = TcpListener::bind(SocketAddr::new(ip, 0)).await?;
+            let handle = serve_extra(listener, self.clone())?;
+            let addr = handle.local_addr();
+            self.region_listeners.lock().await.insert(
+                region.clone(),
+                RegionListener {
+                    addr,
+                    handle: Some(handle),
+                },
+            );
+            out.insert(region, addr);
+        }
+        Ok(out)
+    }
+
+    /// The address of `region`'s own listener, when opened.
+    pub async fn region_addr(&self, region: &str) -> Option<SocketAddr> {
+        self.region_listeners.lock().await.get(region).map(|l| l.addr)
+    }
+
+    async fn set_region_listener(self: &Arc<Self>, region: &str, open: bool) {
+        let mut listeners = self.region_listeners.lock().await;
+        let Some(listener) = listeners.get_mut(region) else {
+            return;
+        };
+        if open {
+            if listener.handle.is_none() {
+                match TcpListener::bind(listener.addr)
+                    .await
+                    .and_then(|l| serve_extra(l, self.clone()))
+                {
+                    Ok(handle) => listener.handle = Some(handle),
+                    Err(e) => {
+                        tracing::error!(region, addr = %listener.addr, error = %e, "could not reopen the region's listener")
+                    }
+                }
+            }
+        } else if let Some(handle) = listener.handle.take() {
+            handle.abort().await;
+        }
+    }
+
+    /// Closes every per-region listener.
+    pub async fn close_region_listeners(&self) {
+        let handles: Vec<ServerHandle> = self
+            .region_listeners
+            .lock()
+            .await
+            .values_mut()
+            .filter_map(|l| l.handle.take())
+            .collect();
+        for handle in handles {
+            handle.stop().await;
+        }
     }
 
     /// Releases every service's processes and files.
@@ -330,11 +416,22 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "non-string panic".to_owned())
 }
 
+/// How a listener is asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopKind {
+    /// Keep serving.
+    Running,
+    /// Stop accepting; let in-flight requests finish.
+    Graceful,
+    /// Stop accepting and drop every open connection now, as a dead host does.
+    Abort,
+}
+
 /// A running listener.
 #[derive(Debug)]
 pub struct ServerHandle {
     addr: SocketAddr,
-    stop: watch::Sender<bool>,
+    stop: watch::Sender<StopKind>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -347,7 +444,16 @@ impl ServerHandle {
     /// Stops accepting, lets in-flight requests finish (up to a few seconds)
     /// and stops the ticker.
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
+        let _ = self.stop.send(StopKind::Graceful);
+        for task in self.tasks {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
+        }
+    }
+
+    /// Stops accepting and drops every open connection at once: clients see
+    /// connections reset and then refused, as with a dead region.
+    pub async fn abort(self) {
+        let _ = self.stop.send(StopKind::Abort);
         for task in self.tasks {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
         }
@@ -357,7 +463,7 @@ impl ServerHandle {
 /// Serves `dispatcher` on `listener` until stopped, with a background ticker.
 pub fn serve(listener: TcpListener, dispatcher: Arc<Dispatcher>) -> std::io::Result<ServerHandle> {
     let addr = listener.local_addr()?;
-    let (stop, stop_rx) = watch::channel(false);
+    let (stop, stop_rx) = watch::channel(StopKind::Running);
     let accept = tokio::spawn(accept_loop(listener, dispatcher.clone(), stop_rx.clone()));
     let ticker = tokio::spawn(tick_loop(dispatcher, stop_rx));
     Ok(ServerHandle {
@@ -367,7 +473,37 @@ pub fn serve(listener: TcpListener, dispatcher: Arc<Dispatcher>) -> std::io::Res
     })
 }
 
-async fn accept_loop(listener: TcpListener, dispatcher: Arc<Dispatcher>, mut stop: watch::Receiver<bool>) {
+/// Serves `dispatcher` on one more listener, without a ticker of its own
+/// (for per-region endpoints).
+fn serve_extra(listener: TcpListener, dispatcher: Arc<Dispatcher>) -> std::io::Result<ServerHandle> {
+    let addr = listener.local_addr()?;
+    let (stop, stop_rx) = watch::channel(StopKind::Running);
+    let accept = tokio::spawn(accept_loop(listener, dispatcher, stop_rx));
+    Ok(ServerHandle {
+        addr,
+        stop,
+        tasks: vec![accept],
+    })
+}
+
+/// Resolves when `stop` asks for an abort.
+async fn aborted(mut stop: watch::Receiver<StopKind>) {
+    loop {
+        if *stop.borrow_and_update() == StopKind::Abort {
+            return;
+        }
+        if stop.changed().await.is_err() {
+            // The handle is gone without an abort: keep the connection.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    dispatcher: Arc<Dispatcher>,
+    mut stop: watch::Receiver<StopKind>,
+) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
         tokio::select! {
@@ -391,20 +527,32 @@ async fn accept_loop(listener: TcpListener, dispatcher: Arc<Dispatcher>, mut sto
                 let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                 let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                 let conn = graceful.watch(conn);
+                let abort = aborted(stop.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
+                    tokio::select! {
+                        result = conn => {
+                            if let Err(e) = result {
+                                tracing::debug!(error = %e, "connection ended with an error");
+                            }
+                        }
+                        () = abort => tracing::debug!("connection dropped by an abort"),
                     }
                 });
             }
-            _ = stop.changed() => break,
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() != StopKind::Running {
+                    break;
+                }
+            }
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), graceful.shutdown()).await;
+    if *stop.borrow() != StopKind::Abort {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), graceful.shutdown()).await;
+    }
 }
 
-async fn tick_loop(dispatcher: Arc<Dispatcher>, mut stop: watch::Receiver<bool>) {
+async fn tick_loop(dispatcher: Arc<Dispatcher>, mut stop: watch::Receiver<StopKind>) {
     let mut jumps = dispatcher.env().clock.subscribe();
     let mut interval = tokio::time::interval(TICK_INTERVAL);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

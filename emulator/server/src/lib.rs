@@ -81,6 +81,7 @@ pub struct EmulatorBuilder {
     config: EmulatorConfig,
     clock: Option<Clock>,
     bind: SocketAddr,
+    region_endpoints: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -89,6 +90,7 @@ impl Default for EmulatorBuilder {
             config: EmulatorConfig::default(),
             clock: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            region_endpoints: false,
         }
     }
 }
@@ -156,9 +158,17 @@ impl EmulatorBuilder {
         self
     }
 
-    /// How a region outage shows to clients.
+    /// How a region outage shows to clients. `ConnectionRefused` opens one
+    /// listener per region (see [`EmulatorHandle::region_endpoint`]) that
+    /// closes while its region is dark.
     pub fn outage_mode(mut self, mode: OutageMode) -> Self {
         self.config.outage_mode = mode;
+        self
+    }
+
+    /// Also opens one listener per region, besides the shared endpoint.
+    pub fn region_endpoints(mut self, yes: bool) -> Self {
+        self.region_endpoints = yes;
         self
     }
 
@@ -202,9 +212,23 @@ impl EmulatorBuilder {
             source,
         })?;
         let endpoint = format!("http://{}", server.local_addr());
+        let mut region_endpoints = std::collections::BTreeMap::new();
+        if self.region_endpoints || env.config.outage_mode == OutageMode::ConnectionRefused {
+            let addrs = dispatcher
+                .open_region_listeners(server.local_addr().ip())
+                .await
+                .map_err(|source| EmulatorError::Bind {
+                    addr: self.bind,
+                    source,
+                })?;
+            for (region, addr) in addrs {
+                region_endpoints.insert(region, format!("http://{addr}"));
+            }
+        }
         tracing::info!(%endpoint, regions = ?env.config.regions, "firedrill emulator started");
         Ok(EmulatorHandle {
             endpoint,
+            region_endpoints,
             dispatcher,
             server: Some(server),
             temp_dir,
@@ -217,6 +241,7 @@ impl EmulatorBuilder {
 #[derive(Debug)]
 pub struct EmulatorHandle {
     endpoint: String,
+    region_endpoints: std::collections::BTreeMap<String, String>,
     dispatcher: Arc<Dispatcher>,
     server: Option<ServerHandle>,
     temp_dir: Option<tempfile::TempDir>,
@@ -226,6 +251,11 @@ impl EmulatorHandle {
     /// `http://127.0.0.1:<port>`: what `AWS_ENDPOINT_URL` should be.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// A region's own endpoint, when per-region listeners are open.
+    pub fn region_endpoint(&self, region: &str) -> Option<&str> {
+        self.region_endpoints.get(region).map(String::as_str)
     }
 
     /// The listening address.
@@ -278,6 +308,7 @@ impl EmulatorHandle {
     /// Stops the listener, then every service (PostgreSQL servers included),
     /// then removes the temporary data directory.
     pub async fn shutdown(mut self) {
+        self.dispatcher.close_region_listeners().await;
         if let Some(server) = self.server.take() {
             server.stop().await;
         }

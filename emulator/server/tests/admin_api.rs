@@ -64,3 +64,48 @@ async fn temporary_data_dir_is_removed_on_shutdown() {
     emulator.shutdown().await;
     assert!(!dir.exists(), "{} should be gone", dir.display());
 }
+
+#[tokio::test]
+async fn connection_refused_mode_closes_and_reopens_the_region_listener() {
+    use aws_sdk_dynamodb::Client;
+    let emulator = Emulator::builder()
+        .outage_mode(firedrill_emulator::OutageMode::ConnectionRefused)
+        .start()
+        .await
+        .unwrap();
+    let east = emulator.region_endpoint("us-east-1").unwrap().to_owned();
+    let west = emulator.region_endpoint("us-west-2").unwrap().to_owned();
+    let east_client = Client::new(&firedrill_emulator::sdk_config(&east, "us-east-1").await);
+    let west_client = Client::new(&firedrill_emulator::sdk_config(&west, "us-west-2").await);
+    east_client
+        .list_tables()
+        .send()
+        .await
+        .expect("east answers before the outage");
+
+    emulator.set_outage("us-east-1", true).await.unwrap();
+    let addr = east.trim_start_matches("http://").to_owned();
+    let refused = tokio::net::TcpStream::connect(&addr).await;
+    assert!(refused.is_err(), "the dark region's endpoint refuses connections");
+    assert!(
+        east_client.list_tables().send().await.is_err(),
+        "pooled connections were dropped too"
+    );
+    west_client
+        .list_tables()
+        .send()
+        .await
+        .expect("the other region keeps working");
+    // The shared endpoint answers 503 for the dark region.
+    let shared = Client::new(&emulator.sdk_config("us-east-1").await);
+    let err = shared.list_tables().send().await.unwrap_err();
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(503));
+
+    emulator.set_outage("us-east-1", false).await.unwrap();
+    east_client
+        .list_tables()
+        .send()
+        .await
+        .expect("east answers again on the same port");
+    emulator.shutdown().await;
+}
