@@ -16,7 +16,9 @@
 //! # Requests
 //!
 //! Path-style addressing (`http://endpoint/bucket/key`): clients set
-//! `force_path_style(true)` with a custom endpoint. Signatures are the
+//! `force_path_style(true)` with a custom endpoint. Virtual-hosted-style
+//! addressing (`http://bucket.localhost:4566/key`) works for the base
+//! domains in [`host`]. Signatures are the
 //! core's business (strict mode); s3s never sees them. The region a request
 //! was signed for is the region it is served in: buckets are global by name
 //! but each lives in one region, and a request for a bucket in another
@@ -69,6 +71,7 @@ pub mod blob;
 mod chunked;
 pub mod engine;
 pub mod error;
+pub mod host;
 mod protocol;
 
 pub use engine::{BucketSnapshot, SnapshotObject};
@@ -105,14 +108,29 @@ const PRESIGN_PARAMS: [&str; 7] = [
 ];
 
 impl S3 {
-    /// A fresh S3 with no buckets, storing bodies as `env` says.
+    /// A fresh S3 with no buckets, storing bodies as `env` says, answering
+    /// path-style requests and virtual-hosted-style ones under
+    /// [`host::DEFAULT_BASE_DOMAINS`].
     pub fn new(env: &Environment) -> Arc<Self> {
+        Self::with_base_domains(env, host::DEFAULT_BASE_DOMAINS)
+    }
+
+    /// Like [`S3::new`], recognising `bucket.<base>` Host headers for each
+    /// of `base_domains` (for example `s3.firedrill.test`).
+    pub fn with_base_domains<I, S>(env: &Environment, base_domains: I) -> Arc<Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
         let engine = Arc::new(engine::Engine::new(env));
-        let service = s3s::service::S3ServiceBuilder::new(protocol::Handler {
+        let mut builder = s3s::service::S3ServiceBuilder::new(protocol::Handler {
             engine: engine.clone(),
+        });
+        builder.set_host(host::VirtualHosts::new(base_domains));
+        Arc::new(Self {
+            engine,
+            service: builder.build(),
         })
-        .build();
-        Arc::new(Self { engine, service })
     }
 
     /// The engine, for in-process callers and tests.

@@ -226,3 +226,23 @@ async fn aws_chunked_uploads_with_signed_chunks_are_decoded() {
     assert!(r.0 >= 400, "{r:?}");
     assert_eq!(get(&c, "chunky", "broken", None).await.unwrap_err(), "NoSuchKey");
 }
+
+#[tokio::test]
+async fn virtual_hosted_style_requests_name_the_bucket_in_the_host() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "vhost", "us-east-1").await;
+    put(&c, "vhost", "dir/file.txt", b"virtual").await;
+    let addr = server.endpoint.trim_start_matches("http://").to_owned();
+    let port = addr.rsplit(':').next().unwrap().to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let req =
+        format!("GET /dir/file.txt HTTP/1.1\r\nhost: vhost.localhost:{port}\r\nconnection: close\r\n\r\n");
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.ends_with("virtual"), "{text}");
+}
