@@ -507,6 +507,33 @@ impl Engine {
             if let Some(l) = &lifecycle {
                 validate_lifecycle(l)?;
             }
+            let continuous = r.enable_continuous_backup.unwrap_or(false);
+            if continuous {
+                if let Some(d) = lifecycle.as_ref().and_then(|l| l.delete_after_days)
+                    && d > MAX_CONTINUOUS_RETENTION_DAYS
+                {
+                    return Err(BackupError::invalid(format!(
+                        "Continuous backups are kept 1 to 35 days; DeleteAfterDays is {d}"
+                    )));
+                }
+                if lifecycle
+                    .as_ref()
+                    .is_some_and(|l| l.move_to_cold_storage_after_days.is_some())
+                {
+                    return Err(BackupError::invalid(
+                        "Continuous backups cannot be moved to cold storage",
+                    ));
+                }
+                if let Some(other) = rules
+                    .iter()
+                    .find(|x| x.enable_continuous_backup && x.target_backup_vault_name != vault)
+                {
+                    return Err(BackupError::invalid(format!(
+                        "Continuous backup rules {} and {rule_name} of one plan must target the same backup vault",
+                        other.rule_name
+                    )));
+                }
+            }
             let mut copy_actions = Vec::new();
             for action in r.copy_actions.clone().unwrap_or_default() {
                 let arn = action
@@ -534,7 +561,7 @@ impl Engine {
                 lifecycle,
                 recovery_point_tags: r.recovery_point_tags.clone().unwrap_or_default(),
                 copy_actions,
-                enable_continuous_backup: r.enable_continuous_backup.unwrap_or(false),
+                enable_continuous_backup: continuous,
             });
         }
         Ok((name, rules))
@@ -938,6 +965,7 @@ impl Engine {
             recovery_point_tags: req.recovery_point_tags.clone(),
             copy_actions: Vec::new(),
             continuous: false,
+            updates_recovery_point: false,
             principal: principal.to_owned(),
         };
         let id = job.id.clone();
@@ -1199,7 +1227,8 @@ impl Engine {
             provider: rp.provider,
             data: Some(rp.data.clone()),
             source_creation_date: rp.creation_date,
-            continuous: rp.continuous,
+            // A copy of a continuous backup is a snapshot, as on AWS.
+            continuous: false,
             principal: principal.to_owned(),
         }
     }

@@ -17,6 +17,8 @@ pub const DEFAULT_START_WINDOW_MINUTES: i64 = 480;
 pub const DEFAULT_COMPLETION_WINDOW_MINUTES: i64 = 10080;
 /// The shortest start window AWS accepts.
 pub const MIN_START_WINDOW_MINUTES: i64 = 60;
+/// The longest retention of a continuous backup.
+pub const MAX_CONTINUOUS_RETENTION_DAYS: i64 = 35;
 /// How long a recovery point must stay in cold storage.
 pub const MIN_COLD_STORAGE_DAYS: i64 = 90;
 
@@ -388,11 +390,18 @@ pub struct RecoveryPoint {
 }
 
 impl RecoveryPoint {
-    /// Its lifecycle as instants.
+    /// Its lifecycle as instants: from its creation for a snapshot, from
+    /// its last update for a continuous recovery point (which lives as long
+    /// as its rule keeps running).
     pub fn calculated_lifecycle(&self) -> CalculatedLifecycle {
+        let base = if self.continuous {
+            self.completion_date
+        } else {
+            self.creation_date
+        };
         self.lifecycle
             .as_ref()
-            .map(|l| l.calculate(self.creation_date))
+            .map(|l| l.calculate(base))
             .unwrap_or_default()
     }
 
@@ -531,6 +540,9 @@ pub struct BackupJob {
     pub copy_actions: Vec<CopyAction>,
     /// Continuous backup.
     pub continuous: bool,
+    /// A later run of a continuous rule: it updates the existing continuous
+    /// recovery point (`recovery_point_arn`) instead of making a new one.
+    pub updates_recovery_point: bool,
     /// Who started it, for the audit trail.
     pub principal: String,
 }

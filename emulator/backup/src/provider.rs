@@ -65,7 +65,12 @@ pub struct BackupRequest {
     pub resource_arn: String,
     /// The backup job's id (`BackupJobId`), for naming native backups.
     pub job_id: String,
-    /// Whether the rule asked for a continuous backup (point-in-time restore).
+    /// Whether this is the first job of a continuous rule (point-in-time
+    /// restore) for a provider that [supports it](ResourceProvider::supports_continuous):
+    /// the provider starts continuous protection (a base backup plus the
+    /// transaction log from then on) and the payload stands for it. Later
+    /// runs of the rule update that one recovery point without calling the
+    /// provider again.
     pub continuous: bool,
     /// The emulator instant the job was created for: a scheduled run's cron
     /// instant, or the time of `StartBackupJob`. The data captured is the
@@ -149,6 +154,13 @@ pub trait ResourceProvider: Send + Sync + 'static {
 
     /// Frees what a deleted or expired recovery point held.
     fn delete(&self, data: RecoveryPointData) -> BoxFuture<'_, Result<(), ProviderError>>;
+
+    /// Whether this kind of resource has continuous backups (point-in-time
+    /// restore) under AWS Backup: RDS, Aurora and S3 do, DynamoDB does not
+    /// (a continuous rule falls back to snapshots for it, as on AWS).
+    fn supports_continuous(&self) -> bool {
+        matches!(self.resource_type(), "RDS" | "Aurora" | "S3")
+    }
 
     /// The restore metadata `GetRecoveryPointRestoreMetadata` reports for a
     /// recovery point (for example DynamoDB's `originalTableName`); none by default.

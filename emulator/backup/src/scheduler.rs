@@ -51,7 +51,8 @@ struct Run {
 /// AWS does ("if the time frames of two rules overlap, AWS Backup takes a
 /// backup for the rule with the longer retention time"); the other rules'
 /// copy actions do not run. Overlap is judged by the scheduled instant;
-/// AWS also weighs the start windows, which firedrill does not.
+/// AWS also weighs the start windows, which firedrill does not. A
+/// continuous rule and a snapshot rule both run.
 fn merge_overlapping_rules(runs: &mut Vec<(DateTime<Utc>, Rule, bool)>) {
     let retention = |r: &Rule| {
         r.lifecycle
@@ -60,11 +61,14 @@ fn merge_overlapping_rules(runs: &mut Vec<(DateTime<Utc>, Rule, bool)>) {
             .unwrap_or(i64::MAX)
     };
     // Stable: among equal retentions the rule listed first in the plan wins.
-    runs.sort_by_key(|(t, _, _)| *t);
+    // Continuous and snapshot rules do not merge with each other.
+    runs.sort_by_key(|(t, r, _)| (*t, r.enable_continuous_backup));
     let mut merged: Vec<(DateTime<Utc>, Rule, bool)> = Vec::with_capacity(runs.len());
     for run in runs.drain(..) {
         match merged.last_mut() {
-            Some(last) if last.0 == run.0 => {
+            Some(last)
+                if last.0 == run.0 && last.1.enable_continuous_backup == run.1.enable_continuous_backup =>
+            {
                 if retention(&run.1) > retention(&last.1) {
                     *last = run;
                 }
@@ -218,9 +222,38 @@ impl Engine {
             rule_cron: run.rule.schedule_expression.clone(),
         };
         let start_by = run.instant + Duration::minutes(run.rule.start_window_minutes);
+        let continuous = run.rule.enable_continuous_backup && self.providers[provider].supports_continuous();
+        let duration = self.env.config.timings.backup_job_duration;
         let (job_id, runnable) = {
             let mut st = self.state.lock();
             let rs = st.region(&run.region);
+            // A continuous rule keeps one recovery point per resource and
+            // vault: the one that exists, or the one a running job is making.
+            let existing_continuous = continuous
+                .then(|| {
+                    rs.recovery_points
+                        .values()
+                        .find(|rp| {
+                            rp.continuous
+                                && rp.status == RecoveryPointStatus::Completed
+                                && rp.resource_arn == resource.arn
+                                && rp.vault_name == run.rule.target_backup_vault_name
+                        })
+                        .map(|rp| rp.arn.clone())
+                        .or_else(|| {
+                            rs.backup_jobs
+                                .iter()
+                                .find(|j| {
+                                    j.continuous
+                                        && !j.updates_recovery_point
+                                        && j.state == BackupJobState::Running
+                                        && j.resource_arn == resource.arn
+                                        && j.vault_name == run.rule.target_backup_vault_name
+                                })
+                                .and_then(|j| j.recovery_point_arn.clone())
+                        })
+                })
+                .flatten();
             let vault_arn = rs
                 .vaults
                 .get(&run.rule.target_backup_vault_name)
@@ -252,7 +285,8 @@ impl Engine {
                 data: None,
                 recovery_point_tags: run.rule.recovery_point_tags.clone(),
                 copy_actions: run.rule.copy_actions.clone(),
-                continuous: run.rule.enable_continuous_backup,
+                continuous,
+                updates_recovery_point: false,
                 principal: SYSTEM_PRINCIPAL.to_owned(),
             };
             let runnable = if run.missed {
@@ -271,6 +305,15 @@ impl Engine {
                 ));
                 job.completion_date = Some(run.instant);
                 false
+            } else if let Some(arn) = existing_continuous {
+                // The continuous backup goes on: the job updates its recovery point.
+                job.state = BackupJobState::Running;
+                job.started = Some(run.instant);
+                job.expected_completion_date = Some(run.instant + duration);
+                job.recovery_point_arn = Some(arn.clone());
+                job.updates_recovery_point = true;
+                job.size_bytes = rs.recovery_points.get(&arn).map(|rp| rp.size_bytes).unwrap_or(0);
+                false
             } else {
                 true
             };
@@ -278,7 +321,15 @@ impl Engine {
             rs.backup_jobs.push(job);
             (id, runnable)
         };
-        let result = if runnable { "Success" } else { "FAILED" };
+        let started = {
+            let mut st = self.state.lock();
+            st.region(&run.region)
+                .backup_jobs
+                .iter()
+                .find(|j| j.id == job_id)
+                .is_some_and(|j| !j.state.is_terminal())
+        };
+        let result = if started { "Success" } else { "FAILED" };
         self.audit_result(
             SYSTEM_PRINCIPAL,
             "StartBackupJob",
@@ -302,6 +353,7 @@ impl Engine {
             for region in &regions {
                 let rs = st.region(region);
                 let mut new_points = Vec::new();
+                let mut updated_points = Vec::new();
                 for job in rs.backup_jobs.iter_mut() {
                     if job.state != BackupJobState::Running {
                         continue;
@@ -310,6 +362,21 @@ impl Engine {
                         continue;
                     };
                     if done_at > now {
+                        continue;
+                    }
+                    if job.updates_recovery_point {
+                        let Some(arn) = job.recovery_point_arn.clone() else {
+                            continue;
+                        };
+                        job.state = BackupJobState::Completed;
+                        job.completion_date = Some(done_at);
+                        events.push((
+                            job.principal.clone(),
+                            region.clone(),
+                            job.resource_arn.clone(),
+                            "Success",
+                        ));
+                        updated_points.push((job.clone(), arn));
                         continue;
                     }
                     let Some(data) = job.data.take() else { continue };
@@ -411,6 +478,35 @@ impl Engine {
                         rs.copy_jobs.push(copy);
                     }
                     rs.recovery_points.insert(arn, rp);
+                }
+                for (job, arn) in updated_points {
+                    let Some(rp) = rs.recovery_points.get_mut(&arn) else {
+                        continue;
+                    };
+                    rp.completion_date = job.completion_date.unwrap_or(now);
+                    rp.lifecycle = job.lifecycle.clone();
+                    rp.created_by = job.created_by.clone();
+                    let rp = rp.clone();
+                    if let Some(info) = rs.protected.get_mut(&job.resource_arn) {
+                        info.last_backup_time = job.creation_date;
+                        info.last_recovery_point_arn = arn.clone();
+                    }
+                    for action in &job.copy_actions {
+                        let Some(dest) = action.destination_backup_vault_arn.as_deref() else {
+                            continue;
+                        };
+                        let copy = self.new_copy_job(
+                            &rp,
+                            dest,
+                            action.lifecycle.clone(),
+                            &job.iam_role_arn,
+                            Some(job.id.clone()),
+                            job.completion_date.unwrap_or(now),
+                            SYSTEM_PRINCIPAL,
+                        );
+                        copies.push((region.clone(), copy.id.clone()));
+                        rs.copy_jobs.push(copy);
+                    }
                 }
             }
         }

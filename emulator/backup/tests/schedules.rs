@@ -870,3 +870,132 @@ async fn weekly_rules_wildcards_and_runs_missed_in_an_outage() {
         .unwrap();
     assert_eq!(completed.backup_jobs().len(), 2);
 }
+
+#[tokio::test]
+async fn continuous_rules_keep_one_recovery_point_and_fall_back_to_snapshots() {
+    let h = Harness::start().await;
+    let east = h.client(EAST).await;
+    east.create_backup_vault()
+        .backup_vault_name("primary")
+        .send()
+        .await
+        .unwrap();
+    let orders = h
+        .rds
+        .add(EAST, "orders", &[("Environment", "Production")], &["row-1"]);
+    let carts = h
+        .dynamodb
+        .add(EAST, "carts", &[("Environment", "Production")], &["cart-1"]);
+    let pitr = BackupRuleInput::builder()
+        .rule_name("pitr")
+        .target_backup_vault_name("primary")
+        .schedule_expression("cron(0 * ? * * *)")
+        .enable_continuous_backup(true)
+        .lifecycle(Lifecycle::builder().delete_after_days(35).build())
+        .build()
+        .unwrap();
+    // Continuous backups are kept at most 35 days and never go cold.
+    for bad in [
+        Lifecycle::builder().delete_after_days(36).build(),
+        Lifecycle::builder()
+            .move_to_cold_storage_after_days(1)
+            .delete_after_days(91)
+            .build(),
+    ] {
+        let mut rule = pitr.clone();
+        rule.lifecycle = Some(bad);
+        let err = east
+            .create_backup_plan()
+            .backup_plan(
+                BackupPlanInput::builder()
+                    .backup_plan_name("bad")
+                    .rules(rule)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), "InvalidParameterValueException");
+    }
+    let plan = east
+        .create_backup_plan()
+        .backup_plan(
+            BackupPlanInput::builder()
+                .backup_plan_name("pitr")
+                .rules(pitr)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    east.create_backup_selection()
+        .backup_plan_id(plan.backup_plan_id().unwrap())
+        .backup_selection(
+            BackupSelection::builder()
+                .selection_name("all")
+                .iam_role_arn(ROLE)
+                .resources("*")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    h.server.advance(Duration::hours(6) + Duration::minutes(1)).await;
+
+    // RDS: six jobs, one continuous recovery point, one provider backup.
+    let rds_jobs = east
+        .list_backup_jobs()
+        .by_resource_arn(&orders)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rds_jobs.backup_jobs().len(), 6);
+    assert!(
+        rds_jobs
+            .backup_jobs()
+            .iter()
+            .all(|j| j.state() == Some(&BackupJobState::Completed))
+    );
+    assert!(
+        rds_jobs
+            .backup_jobs()
+            .iter()
+            .all(|j| j.backup_type() == Some("CONTINUOUS"))
+    );
+    let rp_arns: std::collections::BTreeSet<_> = rds_jobs
+        .backup_jobs()
+        .iter()
+        .map(|j| j.recovery_point_arn().unwrap().to_owned())
+        .collect();
+    assert_eq!(rp_arns.len(), 1);
+    let backups = h.rds.backups.lock().clone();
+    assert_eq!(backups.len(), 1);
+    assert!(backups[0].continuous);
+    let rp = east
+        .describe_recovery_point()
+        .backup_vault_name("primary")
+        .recovery_point_arn(rp_arns.iter().next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    // The continuous point's lifecycle counts from its last update.
+    let completed = secs(rp.completion_date());
+    assert!(completed > secs(rp.creation_date()));
+    assert_eq!(
+        secs(rp.calculated_lifecycle().and_then(|c| c.delete_at())),
+        completed + 35 * 86400
+    );
+
+    // DynamoDB has no continuous backups under AWS Backup: snapshots each run.
+    let ddb = east
+        .list_recovery_points_by_resource()
+        .resource_arn(&carts)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ddb.recovery_points().len(), 6);
+    assert!(h.dynamodb.backups.lock().iter().all(|b| !b.continuous));
+}
