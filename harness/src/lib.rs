@@ -17,6 +17,8 @@ pub mod history;
 pub mod model;
 pub mod policy;
 pub mod recovery;
+pub mod report;
+pub mod scenario;
 pub mod stack;
 pub mod target;
 pub mod wait;

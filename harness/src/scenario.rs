@@ -1,0 +1,876 @@
+//! Scenario files: a disaster story as TOML, validated with errors that name
+//! the file, the line and the field.
+//!
+//! # Schema
+//!
+//! ```toml
+//! name = "flash-sale-corrupted-orders"     # required; the test name
+//! description = "A bad deploy at 15:47..."  # optional
+//! policy = "four_layer"                     # a seed policy name, or a [policy] table
+//! prefix = "flash"                          # optional stack prefix (default: from the name)
+//! day = "2026-03-16"                        # optional drill day (default: the day after the target's today)
+//!
+//! [workload]                                # a workload::WorkloadSpec plus `start`
+//! seed = 42                                 # required
+//! start = "15:17"                           # time of day (UTC) traffic starts
+//! orders_per_hour = 400.0                   # rates per hour, all optional (0)
+//! cart_churn_per_hour = 100.0
+//! sessions_per_hour = 60.0
+//! restocks_per_hour = 10.0
+//! image_uploads_per_hour = 6.0
+//! template_edits_per_hour = 1.0
+//! products = 20                             # optional (20)
+//! customers = 50                            # optional (50)
+//! clients = 4                               # optional (4)
+//!
+//! [[fault]]                                 # one or more; traffic stops at the first destructive one
+//! at = "15:47"                              # time of day, or an offset from `start` such as "+32m"
+//! kind = "corrupt_orders"                   # batch_delete_carts | corrupt_orders | drop_table |
+//! window_minutes = 60                       # mass_delete_bucket | ransomware | region_outage | config_drift
+//!
+//! [recovery]
+//! detect_after = "10m"                      # the fault is noticed this long after it struck
+//! [[recovery.step]]                         # runbooks in order (see recovery::Runbook)
+//! runbook = "rds_pitr"
+//!
+//! [expect]
+//! outcome = "recovered"                     # or "data-loss"
+//! rpo = "5m"                                # objectives (defaults 5m and 30m)
+//! rto = "30m"
+//! min_lost_records = 1                      # data-loss only: lower bound on records lost
+//! rpo_at_least = "12h"                      # data-loss only: bounds on the measured RPO
+//! rpo_at_most = "13h"
+//! ```
+//!
+//! Durations are written `1h47m`, `30m`, `90s`, `2d` (units d, h, m, s).
+//! Unknown fields are errors. [`load`] and [`parse`] return a
+//! [`ScenarioError`] whose display is `file:line:column: field: message`.
+
+use crate::checker::Targets;
+use crate::fault::Fault;
+use crate::policy::BackupPolicy;
+use crate::recovery::Runbook;
+use crate::workload::WorkloadSpec;
+use chrono::{Duration, NaiveDate, NaiveTime};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A policy given by seed name or inline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum PolicyRef {
+    /// `backup_hope` or `four_layer`.
+    Named(String),
+    /// A full [`BackupPolicy`].
+    Inline(Box<BackupPolicy>),
+}
+
+impl<'de> Deserialize<'de> for PolicyRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Named(String),
+            Inline(toml::Value),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Named(n) => Ok(PolicyRef::Named(n)),
+            Raw::Inline(v) => BackupPolicy::deserialize(v)
+                .map(|p| PolicyRef::Inline(Box::new(p)))
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+impl PolicyRef {
+    /// The policy itself.
+    pub fn resolve(&self) -> anyhow::Result<BackupPolicy> {
+        match self {
+            PolicyRef::Named(n) => crate::policy::by_name(n).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown policy {n:?}; the seed policies are {}",
+                    crate::policy::SEED_POLICIES.join(", ")
+                )
+            }),
+            PolicyRef::Inline(p) => Ok((**p).clone()),
+        }
+    }
+}
+
+/// When something happens: a time of day, or an offset from traffic start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub enum When {
+    /// `15:47` or `15:47:30`, UTC, on the drill day (the next day if before the start).
+    TimeOfDay(NaiveTime),
+    /// `+32m`: after traffic starts.
+    Offset(Duration),
+}
+
+impl From<When> for String {
+    fn from(w: When) -> String {
+        match w {
+            When::TimeOfDay(t) => t.format("%H:%M:%S").to_string(),
+            When::Offset(d) => format!("+{}", format_duration(d)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for When {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_when(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Parses a [`When`].
+pub fn parse_when(s: &str) -> Result<When, String> {
+    if let Some(rest) = s.strip_prefix('+') {
+        return parse_duration(rest).map(When::Offset);
+    }
+    NaiveTime::parse_from_str(s, "%H:%M:%S")
+        .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M"))
+        .map(When::TimeOfDay)
+        .map_err(|_| format!("expected a time of day like \"15:47\" or an offset like \"+32m\", got {s:?}"))
+}
+
+/// Parses `1h47m`, `30m`, `90s`, `2d`, `1h30m15s`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("expected a duration like \"1h47m\", \"30m\" or \"90s\", got {s:?}");
+    if s.is_empty() {
+        return Err(bad());
+    }
+    let mut total = Duration::zero();
+    let mut digits = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let n: i64 = digits.parse().map_err(|_| bad())?;
+        digits.clear();
+        total += match c {
+            'd' => Duration::days(n),
+            'h' => Duration::hours(n),
+            'm' => Duration::minutes(n),
+            's' => Duration::seconds(n),
+            _ => return Err(bad()),
+        };
+    }
+    if !digits.is_empty() {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+/// Writes a duration as `1h47m`.
+pub fn format_duration(d: Duration) -> String {
+    let mut s = d.num_seconds().max(0);
+    let mut out = String::new();
+    for (unit, len) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if s >= len {
+            out.push_str(&format!("{}{unit}", s / len));
+            s %= len;
+        }
+    }
+    if out.is_empty() { "0s".into() } else { out }
+}
+
+/// A duration field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub struct Span(pub Duration);
+
+impl From<Span> for String {
+    fn from(s: Span) -> String {
+        format_duration(s.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_duration(&s).map(Span).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The traffic: when it starts and the [`WorkloadSpec`] fields (written out
+/// rather than flattened so that errors keep their line numbers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSection {
+    /// Time of day traffic starts.
+    pub start: When,
+    /// The seed.
+    pub seed: u64,
+    /// Products seeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub products: Option<u32>,
+    /// Customers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customers: Option<u32>,
+    /// Client processes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients: Option<u32>,
+    /// Orders per hour.
+    #[serde(default)]
+    pub orders_per_hour: f64,
+    /// Abandoned-cart churn per hour.
+    #[serde(default)]
+    pub cart_churn_per_hour: f64,
+    /// Session touches per hour.
+    #[serde(default)]
+    pub sessions_per_hour: f64,
+    /// Restocks per hour.
+    #[serde(default)]
+    pub restocks_per_hour: f64,
+    /// Image uploads per hour.
+    #[serde(default)]
+    pub image_uploads_per_hour: f64,
+    /// Template edits per hour.
+    #[serde(default)]
+    pub template_edits_per_hour: f64,
+}
+
+impl WorkloadSection {
+    /// The workload spec, with defaults filled in.
+    pub fn spec(&self) -> WorkloadSpec {
+        let defaults = WorkloadSpec {
+            seed: self.seed,
+            products: 20,
+            customers: 50,
+            orders_per_hour: 0.0,
+            cart_churn_per_hour: 0.0,
+            sessions_per_hour: 0.0,
+            restocks_per_hour: 0.0,
+            image_uploads_per_hour: 0.0,
+            template_edits_per_hour: 0.0,
+            clients: 4,
+        };
+        WorkloadSpec {
+            products: self.products.unwrap_or(defaults.products),
+            customers: self.customers.unwrap_or(defaults.customers),
+            clients: self.clients.unwrap_or(defaults.clients),
+            orders_per_hour: self.orders_per_hour,
+            cart_churn_per_hour: self.cart_churn_per_hour,
+            sessions_per_hour: self.sessions_per_hour,
+            restocks_per_hour: self.restocks_per_hour,
+            image_uploads_per_hour: self.image_uploads_per_hour,
+            template_edits_per_hour: self.template_edits_per_hour,
+            ..defaults
+        }
+    }
+}
+
+/// A fault and when it strikes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScheduledFault {
+    /// When.
+    pub at: When,
+    /// What.
+    #[serde(flatten)]
+    pub fault: Fault,
+}
+
+/// How the store is brought back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoverySection {
+    /// How long after the fault recovery starts.
+    #[serde(default = "default_detect")]
+    pub detect_after: Span,
+    /// Runbooks, in order.
+    #[serde(default)]
+    pub step: Vec<Runbook>,
+}
+
+fn default_detect() -> Span {
+    Span(Duration::minutes(5))
+}
+
+/// What the drill should find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Every acknowledged write back, within the RPO and RTO.
+    Recovered,
+    /// Data lost, within the given bounds (a baseline meant to fail).
+    DataLoss,
+}
+
+/// The expectation, which is the scenario's pass condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    /// Recovered or data loss.
+    pub outcome: Outcome,
+    /// RPO objective.
+    #[serde(default = "default_rpo")]
+    pub rpo: Span,
+    /// RTO objective.
+    #[serde(default = "default_rto")]
+    pub rto: Span,
+    /// Data loss: at least this many records lost (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_lost_records: Option<u64>,
+    /// Data loss: the measured RPO is at least this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_at_least: Option<Span>,
+    /// Data loss: the measured RPO is at most this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_at_most: Option<Span>,
+}
+
+fn default_rpo() -> Span {
+    Span(Duration::minutes(5))
+}
+fn default_rto() -> Span {
+    Span(Duration::minutes(30))
+}
+
+impl Expectation {
+    /// The objectives for the checker.
+    pub fn targets(&self) -> Targets {
+        Targets {
+            rpo_seconds: self.rpo.0.num_seconds() as f64,
+            rto_seconds: self.rto.0.num_seconds() as f64,
+        }
+    }
+}
+
+/// A whole scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name (the test name).
+    pub name: String,
+    /// The story.
+    #[serde(default)]
+    pub description: String,
+    /// The backup policy under test.
+    pub policy: PolicyRef,
+    /// Stack prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// The drill day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<NaiveDate>,
+    /// The traffic.
+    pub workload: WorkloadSection,
+    /// The faults.
+    pub fault: Vec<ScheduledFault>,
+    /// The recovery.
+    pub recovery: RecoverySection,
+    /// The pass condition.
+    pub expect: Expectation,
+    /// Where it was read from.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
+}
+
+/// A scenario that does not parse or validate: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ScenarioError {
+    /// The file (or `<string>`).
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// The dotted field path (`workload.orders_per_hour`, `fault[1].bucket`).
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        write!(f, ": ")?;
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
+        write!(f, "{}", self.message.trim())
+    }
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: path.display().to_string(),
+        line: None,
+        column: None,
+        field: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    let mut s = parse(&text, &path.display().to_string())?;
+    s.file = Some(path.to_path_buf());
+    Ok(s)
+}
+
+/// Every `*.toml` in a directory, sorted by file name.
+pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| ScenarioError {
+            file: dir.display().to_string(),
+            line: None,
+            column: None,
+            field: None,
+            message: format!("cannot list: {e}"),
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| load(p)).collect()
+}
+
+/// Parses and validates scenario text; `file` names it in errors.
+pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    let scenario: Scenario = toml::from_str(text).map_err(|e| {
+        let (mut line, mut column, mut field) = match e.span() {
+            Some(span) => {
+                let (l, c) = line_col(text, span.start);
+                (Some(l), Some(c), field_at(text, span.start))
+            }
+            None => (None, None, None),
+        };
+        let message = e.message().to_owned();
+        if let Some(unknown) = backticked(&message).filter(|_| message.starts_with("unknown field")) {
+            // Flattened tables report the table's span: find the key inside it.
+            let table = field.clone().unwrap_or_default();
+            let path = if table.is_empty() {
+                unknown.clone()
+            } else {
+                format!("{table}.{unknown}")
+            };
+            if let Some((l, c)) = locate(text, &path) {
+                line = Some(l);
+                column = Some(c);
+                field = Some(path);
+            }
+        }
+        if let Some(missing) = backticked(&message).filter(|_| message.starts_with("missing field")) {
+            // The span of a missing field is its table: name the field inside it.
+            let table = field.as_deref().map(table_of).unwrap_or_default();
+            field = Some(if table.is_empty() {
+                missing
+            } else {
+                format!("{table}.{missing}")
+            });
+        }
+        ScenarioError {
+            file: file.to_owned(),
+            line,
+            column,
+            field,
+            message,
+        }
+    })?;
+    scenario.validate().map_err(|(field, message)| {
+        let (line, column) = locate(text, &field).map_or((None, None), |(l, c)| (Some(l), Some(c)));
+        ScenarioError {
+            file: file.to_owned(),
+            line,
+            column,
+            field: Some(field),
+            message,
+        }
+    })?;
+    Ok(scenario)
+}
+
+impl Scenario {
+    /// Semantic checks; the error is `(field path, message)`.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let valid_name = !self.name.is_empty()
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid_name {
+            return Err(("name".into(), "must be letters, digits, '-' or '_'".into()));
+        }
+        let policy = self
+            .policy
+            .resolve()
+            .map_err(|e| ("policy".to_owned(), e.to_string()))?;
+        policy
+            .validate()
+            .map_err(|e| ("policy".to_owned(), format!("{e:#}")))?;
+        if let Some(p) = &self.prefix {
+            crate::model::StoreNames::new(p).map_err(|e| ("prefix".to_owned(), e.to_string()))?;
+        }
+        self.workload.spec().validate().map_err(|e| {
+            let msg = e.to_string();
+            let field = msg.split_whitespace().next().unwrap_or("").to_owned();
+            (format!("workload.{field}"), msg)
+        })?;
+        if self.fault.is_empty() {
+            return Err(("fault".into(), "at least one [[fault]] is required".into()));
+        }
+        for (i, f) in self.fault.iter().enumerate() {
+            f.fault.validate().map_err(|e| {
+                let msg = e.to_string();
+                let field = msg.split_whitespace().next().unwrap_or("kind").to_owned();
+                (format!("fault[{i}].{field}"), msg)
+            })?;
+        }
+        if !self.fault.iter().any(|f| f.fault.destructive()) {
+            return Err((
+                "fault".into(),
+                "at least one fault must destroy or hide data (config drift alone does not)".into(),
+            ));
+        }
+        let times = self.fault_offsets();
+        for (i, off) in times.iter().enumerate() {
+            if *off <= Duration::zero() {
+                return Err((
+                    format!("fault[{i}].at"),
+                    "the fault must strike after traffic starts".into(),
+                ));
+            }
+        }
+        for (i, r) in self.recovery.step.iter().enumerate() {
+            r.validate()
+                .map_err(|e| (format!("recovery.step[{i}]"), e.to_string()))?;
+        }
+        let e = &self.expect;
+        if e.outcome == Outcome::Recovered
+            && (e.min_lost_records.is_some() || e.rpo_at_least.is_some() || e.rpo_at_most.is_some())
+        {
+            return Err((
+                "expect.outcome".into(),
+                "min_lost_records, rpo_at_least and rpo_at_most only apply to outcome = \"data-loss\"".into(),
+            ));
+        }
+        if let (Some(a), Some(b)) = (e.rpo_at_least, e.rpo_at_most)
+            && a.0 > b.0
+        {
+            return Err((
+                "expect.rpo_at_most".into(),
+                "must not be less than rpo_at_least".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The resolved policy (validated by [`parse`]).
+    pub fn policy(&self) -> anyhow::Result<BackupPolicy> {
+        self.policy.resolve()
+    }
+
+    /// Each fault's offset from traffic start, in file order.
+    pub fn fault_offsets(&self) -> Vec<Duration> {
+        let start = match self.workload.start {
+            When::TimeOfDay(t) => t,
+            When::Offset(_) => NaiveTime::MIN,
+        };
+        self.fault
+            .iter()
+            .map(|f| match f.at {
+                When::Offset(d) => d,
+                When::TimeOfDay(t) => {
+                    let mut d = t - start;
+                    if d < Duration::zero() {
+                        d += Duration::days(1);
+                    }
+                    d
+                }
+            })
+            .collect()
+    }
+
+    /// The capabilities a target needs to play this scenario.
+    pub fn requires(&self) -> crate::target::Capabilities {
+        use crate::target::Capabilities;
+        let mut c = Capabilities {
+            simulated_clock: true,
+            ..Capabilities::default()
+        };
+        if let Ok(p) = self.policy() {
+            c.aws_backup |= p.backup_plan.is_some();
+        }
+        for f in &self.fault {
+            if matches!(f.fault, Fault::RegionOutage { .. }) {
+                c.regions = true;
+            }
+        }
+        for r in &self.recovery.step {
+            match r {
+                Runbook::DynamodbPitr { .. } => c.dynamodb_pitr = true,
+                Runbook::RdsPitr => c.rds_pitr = true,
+                Runbook::S3Rollback { .. } => c.s3_versioning = true,
+                Runbook::RegionFailover { .. } => {
+                    c.regions = true;
+                    c.aws_backup = true;
+                }
+                Runbook::Baseline => {}
+            }
+        }
+        c
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    (line, col)
+}
+
+fn backticked(msg: &str) -> Option<String> {
+    let start = msg.find('`')? + 1;
+    let end = msg[start..].find('`')? + start;
+    Some(msg[start..end].to_owned())
+}
+
+/// The table part of a field path (`workload.seed` -> `workload`).
+fn table_of(field: &str) -> String {
+    field
+        .rsplit_once('.')
+        .map(|(t, _)| t.to_owned())
+        .unwrap_or_default()
+}
+
+/// The table header in force at each line: `workload`, `fault[1]`, `recovery.step[0]`.
+fn headers(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if let Some(name) = line.strip_prefix("[[").and_then(|l| l.split("]]").next()) {
+            let name = name.trim().to_owned();
+            let n = counts.entry(name.clone()).or_insert(0);
+            out.push((i + 1, format!("{name}[{n}]")));
+            *n += 1;
+        } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            out.push((i + 1, name.trim().to_owned()));
+        }
+    }
+    out
+}
+
+/// The dotted field at a byte offset.
+fn field_at(text: &str, offset: usize) -> Option<String> {
+    let (line, _) = line_col(text, offset);
+    let table = headers(text)
+        .into_iter()
+        .take_while(|(l, _)| *l <= line)
+        .last()
+        .map(|(_, n)| n);
+    let content = text.lines().nth(line - 1).unwrap_or("").trim();
+    let key = if content.starts_with('[') {
+        None
+    } else {
+        content
+            .split_once('=')
+            .map(|(k, _)| k.trim().trim_matches('"').to_owned())
+    };
+    match (table, key) {
+        (Some(t), Some(k)) => Some(format!("{t}.{k}")),
+        (Some(t), None) => Some(t),
+        (None, Some(k)) => Some(k),
+        (None, None) => None,
+    }
+}
+
+/// The line and column of a dotted field path, when it is written in the file.
+fn locate(text: &str, field: &str) -> Option<(usize, usize)> {
+    let (table, key) = match field.rsplit_once('.') {
+        Some((t, k)) => (Some(t.to_owned()), k.to_owned()),
+        None => (None, field.to_owned()),
+    };
+    let hs = headers(text);
+    let lines: Vec<&str> = text.lines().collect();
+    let range = match &table {
+        None => (1, hs.first().map_or(lines.len() + 1, |(l, _)| *l)),
+        Some(t) => {
+            let idx = hs.iter().position(|(_, n)| n == t);
+            match idx {
+                Some(i) => (hs[i].0, hs.get(i + 1).map_or(lines.len() + 1, |(l, _)| *l)),
+                None => {
+                    // The table itself may be the field (`fault[1]`), or absent.
+                    let whole = hs.iter().find(|(_, n)| n == field)?;
+                    return Some((whole.0, 1));
+                }
+            }
+        }
+    };
+    for l in range.0..range.1 {
+        let content = lines.get(l - 1)?;
+        if let Some((k, _)) = content.split_once('=')
+            && k.trim().trim_matches('"') == key
+        {
+            let col = content.len() - content.trim_start().len() + 1;
+            return Some((l, col));
+        }
+    }
+    hs.iter()
+        .find(|(_, n)| n == field)
+        .map(|(l, _)| (*l, 1))
+        .or(table.and(Some((range.0, 1))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "flash-sale"
+description = "A bad deploy zeroes totals at 15:47."
+policy = "four_layer"
+
+[workload]
+seed = 42
+start = "15:17"
+orders_per_hour = 400.0
+cart_churn_per_hour = 100.0
+
+[[fault]]
+at = "15:47"
+kind = "corrupt_orders"
+window_minutes = 60
+
+[recovery]
+detect_after = "10m"
+[[recovery.step]]
+runbook = "rds_pitr"
+
+[expect]
+outcome = "recovered"
+"#;
+
+    #[test]
+    fn a_good_scenario_parses() {
+        let s = parse(GOOD, "flash.toml").unwrap();
+        assert_eq!(s.name, "flash-sale");
+        assert_eq!(s.workload.spec().seed, 42);
+        assert_eq!(s.workload.spec().products, 20, "defaults apply");
+        assert_eq!(s.fault_offsets(), vec![Duration::minutes(30)]);
+        assert_eq!(s.recovery.detect_after.0, Duration::minutes(10));
+        assert_eq!(s.expect.targets(), Targets::default());
+        assert!(s.requires().rds_pitr && s.requires().aws_backup && !s.requires().regions);
+        assert_eq!(s.policy().unwrap().name, "four_layer");
+    }
+
+    fn err(text: &str) -> ScenarioError {
+        parse(text, "scenarios/x.toml").unwrap_err()
+    }
+
+    #[test]
+    fn an_unknown_field_is_named_with_its_line() {
+        let e = err(&GOOD.replace("cart_churn_per_hour", "cart_chrun_per_hour"));
+        assert_eq!(e.file, "scenarios/x.toml");
+        assert_eq!(e.line, Some(10), "{e}");
+        assert_eq!(e.field.as_deref(), Some("workload.cart_chrun_per_hour"), "{e}");
+        assert!(e.to_string().starts_with("scenarios/x.toml:10:"), "{e}");
+        assert!(e.message.contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_named_with_its_line() {
+        let e = err(&GOOD.replace("seed = 42", "seed = \"forty-two\""));
+        assert_eq!(e.line, Some(7), "{e}");
+        assert_eq!(e.field.as_deref(), Some("workload.seed"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_duration_names_the_field() {
+        let e = err(&GOOD.replace("detect_after = \"10m\"", "detect_after = \"ten minutes\""));
+        assert_eq!(e.line, Some(18), "{e}");
+        assert_eq!(e.field.as_deref(), Some("recovery.detect_after"), "{e}");
+        assert!(e.message.contains("duration"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let e = err(&GOOD.replace("seed = 42\n", ""));
+        assert!(e.field.as_deref().is_some_and(|f| f.ends_with("seed")), "{e}");
+        assert!(e.message.contains("missing field"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_fault_kind_is_named() {
+        let e = err(&GOOD.replace("kind = \"corrupt_orders\"", "kind = \"meteor\""));
+        assert!(
+            e.field.as_deref().is_some_and(|f| f.starts_with("fault[0]")),
+            "{e}"
+        );
+        assert!(e.message.contains("meteor"), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_name_the_field_and_line() {
+        let e = err(&GOOD.replace("orders_per_hour = 400.0", "orders_per_hour = -4.0"));
+        assert_eq!(e.field.as_deref(), Some("workload.orders_per_hour"), "{e}");
+        assert_eq!(e.line, Some(9), "{e}");
+
+        let e = err(&GOOD.replace("policy = \"four_layer\"", "policy = \"hope\""));
+        assert_eq!(e.field.as_deref(), Some("policy"));
+        assert_eq!(e.line, Some(4));
+        assert!(e.message.contains("backup_hope"), "{e}");
+
+        let e = err(&GOOD.replace(
+            "kind = \"corrupt_orders\"\nwindow_minutes = 60",
+            "kind = \"ransomware\"\nbucket = \"orders\"",
+        ));
+        assert_eq!(e.field.as_deref(), Some("fault[0].bucket"), "{e}");
+        assert_eq!(e.line, Some(15), "{e}");
+
+        let e = err(&GOOD.replace(
+            "outcome = \"recovered\"",
+            "outcome = \"recovered\"\nrpo_at_most = \"1h\"",
+        ));
+        assert_eq!(e.field.as_deref(), Some("expect.outcome"), "{e}");
+    }
+
+    #[test]
+    fn durations_and_times_parse_and_print() {
+        assert_eq!(parse_duration("1h47m").unwrap(), Duration::minutes(107));
+        assert_eq!(parse_duration("2d").unwrap(), Duration::days(2));
+        assert!(
+            parse_duration("10").is_err() && parse_duration("").is_err() && parse_duration("5y").is_err()
+        );
+        assert_eq!(format_duration(Duration::minutes(107)), "1h47m");
+        assert_eq!(parse_when("+32m").unwrap(), When::Offset(Duration::minutes(32)));
+        assert_eq!(
+            parse_when("15:47").unwrap(),
+            When::TimeOfDay(NaiveTime::from_hms_opt(15, 47, 0).unwrap())
+        );
+        assert!(parse_when("3pm").is_err());
+    }
+
+    #[test]
+    fn inline_policies_are_accepted() {
+        let text = GOOD.replace("policy = \"four_layer\"\n", "")
+            + r#"
+[policy]
+name = "mine"
+rds = { retention_days = 7 }
+dynamodb = { pitr = true }
+s3 = { versioning = true }
+"#;
+        let s = parse(&text, "x.toml").unwrap();
+        assert_eq!(s.policy().unwrap().name, "mine");
+    }
+
+    #[test]
+    fn the_shipped_scenarios_all_validate() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let all = load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+        assert!(all.len() >= 7, "{} scenarios", all.len());
+        let mut names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), all.len(), "scenario names are unique");
+    }
+}
