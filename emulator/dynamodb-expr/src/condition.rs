@@ -136,7 +136,7 @@ fn check_distinct(r: &mut Resolver, name: &str, a: &Operand, b: &Operand) {
 pub(crate) fn resolve_cond(r: &mut Resolver, raw: &RawCond) -> Cond {
     match raw {
         RawCond::Paren(inner) => {
-            if matches!(**inner, RawCond::Paren(_)) {
+            if r.reject_redundant_parens && matches!(**inner, RawCond::Paren(_)) {
                 r.report(Severity::Parens, "The expression has redundant parentheses;");
             }
             resolve_cond(r, inner)

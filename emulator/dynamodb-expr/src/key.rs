@@ -194,6 +194,7 @@ pub fn parse_key_condition(
 ) -> Result<KeyCondition, ExprError> {
     let raw = syntax::parse_condition(KIND, expr)?;
     let mut r = Resolver::new(KIND, params);
+    r.reject_redundant_parens = false;
     let root = resolve_cond(&mut r, &raw);
     r.finish()?;
     let mut leaves = Vec::new();

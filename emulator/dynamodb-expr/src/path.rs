@@ -94,6 +94,9 @@ pub(crate) struct Resolver<'p, 'a> {
     pub params: &'p mut Params<'a>,
     pub kind: String,
     errors: Vec<(Severity, String)>,
+    /// Whether `((...))` is an error (it is in conditions and filters, not
+    /// in key conditions).
+    pub reject_redundant_parens: bool,
 }
 
 impl<'p, 'a> Resolver<'p, 'a> {
@@ -102,6 +105,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
             params,
             kind: kind.to_string(),
             errors: Vec::new(),
+            reject_redundant_parens: true,
         }
     }
 

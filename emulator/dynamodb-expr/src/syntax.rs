@@ -179,7 +179,7 @@ fn is_ident_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
-fn lex(kind: &str, src: &str) -> Result<Vec<Token>, ExprError> {
+fn lex(src: &str) -> Vec<Token> {
     let mut toks: Vec<Token> = Vec::new();
     let mut chars = src.char_indices().peekable();
     while let Some(&(i, c)) = chars.peek() {
@@ -217,26 +217,25 @@ fn lex(kind: &str, src: &str) -> Result<Vec<Token>, ExprError> {
         } else if c == '#' || c == ':' {
             chars.next();
             let end = take_while(&mut chars, is_ident_char);
-            if end == i + 1 {
-                return Err(lex_error(kind, src, &toks, i, i + 1));
-            }
-            Token {
-                kind: if c == '#' { Kind::Name } else { Kind::Value },
-                start: i,
-                end,
-            }
+            // A lone `#` or `:` is a token of its own, which the parser rejects.
+            let kind = match (end == i + 1, c) {
+                (true, _) => Kind::Sym,
+                (false, '#') => Kind::Name,
+                (false, _) => Kind::Value,
+            };
+            Token { kind, start: i, end }
         } else {
             chars.next();
             let two = src.get(i..i + 2);
+            // Characters outside the grammar become one-character tokens
+            // that no rule accepts, so the parser reports them in context.
             let len = match two {
-                Some("<>") | Some("<=") | Some(">=") => 2,
-                _ => 1,
+                Some("<>") | Some("<=") | Some(">=") => {
+                    chars.next();
+                    2
+                }
+                _ => c.len_utf8(),
             };
-            if len == 2 {
-                chars.next();
-            } else if !"=<>()[],.+-".contains(c) {
-                return Err(lex_error(kind, src, &toks, i, i + c.len_utf8()));
-            }
             Token {
                 kind: Kind::Sym,
                 start: i,
@@ -250,19 +249,7 @@ fn lex(kind: &str, src: &str) -> Result<Vec<Token>, ExprError> {
         start: src.len(),
         end: src.len(),
     });
-    Ok(toks)
-}
-
-fn lex_error(kind: &str, src: &str, toks: &[Token], start: usize, end: usize) -> ExprError {
-    let near_start = toks.last().map_or(start, |t| t.start);
-    ExprError::invalid(
-        kind,
-        format!(
-            "Syntax error; token: \"{}\", near: \"{}\"",
-            &src[start..end],
-            &src[near_start..end]
-        ),
-    )
+    toks
 }
 
 /// The parser over one expression's tokens.
@@ -278,7 +265,7 @@ pub(crate) struct Parser<'s> {
 impl<'s> Parser<'s> {
     fn new(kind: &str, src: &'s str, keywords: &'static [&'static str]) -> Result<Self, ExprError> {
         precheck(kind, src)?;
-        let toks = lex(kind, src)?;
+        let toks = lex(src);
         Ok(Self {
             src,
             kind: kind.to_string(),
@@ -840,9 +827,13 @@ mod tests {
         );
         assert_eq!(
             err("a ! b"),
-            "Invalid ConditionExpression: Syntax error; token: \"!\", near: \"a !\""
+            "Invalid ConditionExpression: Syntax error; token: \"!\", near: \"a ! b\""
         );
         assert!(err("a = AND").contains("token: \"AND\""));
+        assert_eq!(
+            err("a = :v é"),
+            "Invalid ConditionExpression: Syntax error; token: \"é\", near: \":v é\""
+        );
         assert!(err("a[x] = :v").contains("token: \"x\""));
         assert!(err("(a = :v").contains("<EOF>"));
         assert_eq!(

@@ -213,6 +213,14 @@ fn error_messages() {
         "Invalid ConditionExpression: The expression has redundant parentheses;"
     );
     assert_eq!(
+        err("((attribute_not_exists(pk)))", v, &[]),
+        "Invalid ConditionExpression: The expression has redundant parentheses;"
+    );
+    assert_eq!(
+        err("contains(#a, #a)", v, &[("#a", "data")]),
+        "Invalid ConditionExpression: The first operand must be distinct from the remaining operands for this operator or function; operator: contains, first operand: [data]"
+    );
+    assert_eq!(
         err("a = :v AND", v, &[]),
         "Invalid ConditionExpression: Syntax error; token: \"<EOF>\", near: \"AND\""
     );

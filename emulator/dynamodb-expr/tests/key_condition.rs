@@ -120,3 +120,15 @@ fn schema_errors() {
         "Invalid KeyConditionExpression: An expression attribute value used in expression is not defined; attribute value: :q"
     );
 }
+
+#[test]
+fn parentheses_are_accepted_even_doubled() {
+    for expr in [
+        "(pk = :p) AND (sk = :a)",
+        "(pk = :p AND sk = :a)",
+        "((pk = :p)) AND ((sk = :a))",
+    ] {
+        let k = parse(expr, Some("sk")).unwrap_or_else(|e| panic!("{expr}: {e}"));
+        assert_eq!(k.sort.unwrap().0, "sk");
+    }
+}

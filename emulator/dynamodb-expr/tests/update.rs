@@ -242,6 +242,14 @@ fn parse_time_errors() {
         ),
         ("", "Invalid UpdateExpression: The expression can not be empty;"),
         (
+            "ADD hits : incr",
+            "Invalid UpdateExpression: Syntax error; token: \":\", near: \"hits : incr\"",
+        ),
+        (
+            "INVALID SYNTAX HERE",
+            "Invalid UpdateExpression: Syntax error; token: \"INVALID\", near: \"INVALID SYNTAX\"",
+        ),
+        (
             "UPDATE a = :one",
             "Invalid UpdateExpression: Syntax error; token: \"UPDATE\", near: \"UPDATE a\"",
         ),
