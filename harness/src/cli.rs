@@ -21,6 +21,34 @@ enum Command {
     Serve(ServeArgs),
     /// Talk to a running emulator's admin API.
     Admin(AdminArgs),
+    /// List, show or validate scenario files.
+    Scenarios(ScenariosArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ScenariosArgs {
+    #[command(subcommand)]
+    action: ScenariosAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum ScenariosAction {
+    /// One line per scenario in DIR (default: ./scenarios).
+    List {
+        /// The scenario directory.
+        #[arg(default_value = "scenarios")]
+        dir: PathBuf,
+    },
+    /// A scenario as firedrill reads it, with defaults filled in.
+    Show {
+        /// A scenario file, or a name in ./scenarios.
+        scenario: String,
+    },
+    /// Checks scenario files; errors name the file, line and field.
+    Validate {
+        /// Files or directories (default: ./scenarios).
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -111,6 +139,76 @@ pub async fn run() -> Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Admin(args) => admin(args).await,
+        Command::Scenarios(args) => scenarios(args),
+    }
+}
+
+/// A scenario named on the command line: a path, or a file stem in ./scenarios.
+fn scenario_path(name: &str) -> PathBuf {
+    let path = PathBuf::from(name);
+    if path.exists() {
+        return path;
+    }
+    PathBuf::from("scenarios").join(format!("{}.toml", name.trim_end_matches(".toml")))
+}
+
+fn scenarios(args: ScenariosArgs) -> Result<ExitCode> {
+    use firedrill::scenario;
+    match args.action {
+        ScenariosAction::List { dir } => {
+            for s in scenario::load_dir(&dir)? {
+                let outcome = serde_json::to_value(&s.expect.outcome)?;
+                println!(
+                    "{:<45} {:<11} {}",
+                    s.name,
+                    outcome.as_str().unwrap_or("?"),
+                    s.description
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ScenariosAction::Show { scenario: name } => {
+            let s = scenario::load(&scenario_path(&name))?;
+            println!("{}", toml::to_string_pretty(&s)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        ScenariosAction::Validate { paths } => {
+            let paths = if paths.is_empty() {
+                vec![PathBuf::from("scenarios")]
+            } else {
+                paths
+            };
+            let mut files = Vec::new();
+            for path in paths {
+                if path.is_dir() {
+                    let mut found: Vec<PathBuf> = std::fs::read_dir(&path)
+                        .with_context(|| format!("cannot list {}", path.display()))?
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                        .collect();
+                    found.sort();
+                    files.extend(found);
+                } else {
+                    files.push(path);
+                }
+            }
+            let mut bad = 0;
+            for file in &files {
+                match scenario::load(file) {
+                    Ok(s) => println!("ok    {} ({})", file.display(), s.name),
+                    Err(e) => {
+                        bad += 1;
+                        println!("error {e}");
+                    }
+                }
+            }
+            println!("{} valid, {bad} invalid", files.len() - bad);
+            Ok(if bad == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
     }
 }
 
