@@ -307,9 +307,36 @@ impl Engine {
                 ));
             }
         };
-        let region_state = self.region(region);
-        let mut r = region_state.write();
+        // The source may be in another region (a cross-region restore by
+        // SourceTableArn); its region is read first, then the target's
+        // written, never both locks at once.
+        let source_region = match &input.source_table_arn {
+            Some(arn) => {
+                Arn::parse(arn)
+                    .map_err(|e| DynamoDbError::validation(e.to_string()))?
+                    .region
+            }
+            None => region.to_owned(),
+        };
+        if !self.env.config.serves_region(&source_region) {
+            return Err(DynamoDbError::TableNotFound(format!(
+                "Table not found: {}",
+                input.source_table_arn.as_deref().unwrap_or_default()
+            )));
+        }
+        if source_region != region && self.env.outages.is_down(&source_region) {
+            return Err(DynamoDbError::InternalServerError(format!(
+                "The source table's region {source_region} is unavailable"
+            )));
+        }
         let now = self.now();
+        {
+            let target_state = self.region(region);
+            let r = target_state.read();
+            self.check_target_free(&r, &target, now)?;
+        }
+        let source_state = self.region(&source_region);
+        let r = source_state.read();
         let source = match (&input.source_table_name, &input.source_table_arn) {
             (Some(_), Some(_)) => {
                 return Err(DynamoDbError::validation(
@@ -332,12 +359,6 @@ impl Engine {
                 }
             }
             (None, Some(arn)) => {
-                let parsed = Arn::parse(arn).map_err(|e| DynamoDbError::validation(e.to_string()))?;
-                if parsed.region != region {
-                    return Err(DynamoDbError::validation(format!(
-                        "Source table ARN {arn} is not in region {region}; a point-in-time restore reads a table of its own region"
-                    )));
-                }
                 let name = resolve_table_name(arn)?;
                 let live = self
                     .visible(&r, &name, now)
@@ -360,7 +381,6 @@ impl Engine {
                 }
             }
         };
-        self.check_target_free(&r, &target, now)?;
         let (meta, history, latest) = match source {
             PitrSource::Live(t) => {
                 if t.meta.status(now) == "CREATING" {
@@ -410,7 +430,11 @@ impl Engine {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "point-in-time restore"
         );
-        self.insert_new_table(&mut r, new_meta, items, now)
+        drop(r);
+        let target_state = self.region(region);
+        let mut w = target_state.write();
+        self.check_target_free(&w, &target, now)?;
+        self.insert_new_table(&mut w, new_meta, items, now)
     }
 
     // ----- On-demand backups -----

@@ -721,3 +721,56 @@ async fn restores_keep_indexes_capacity_and_encryption_unless_overridden() {
     );
     assert_eq!(scan_all(c, "orders-lean").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_table_is_restored_into_another_region_unless_its_region_is_dark() {
+    let env = start().await;
+    env.table("carts", None).await;
+    enable_pitr(&env, "carts", None).await;
+    batch(
+        &env,
+        "carts",
+        (0..12)
+            .map(|i| put_req(item(&[("pk", s(&format!("c{i}")))])))
+            .collect(),
+    )
+    .await;
+    let t = env.now();
+    let west_config = aws_sdk_dynamodb::config::Builder::from(&env.server.sdk_config("us-west-2").await)
+        .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+        .build();
+    let west = aws_sdk_dynamodb::Client::from_conf(west_config);
+    let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/carts";
+    let out = west
+        .restore_table_to_point_in_time()
+        .source_table_arn(arn)
+        .target_table_name("carts-dr")
+        .restore_date_time(sdk_time(t))
+        .send()
+        .await
+        .unwrap();
+    let d = out.table_description().unwrap();
+    assert_eq!(
+        d.table_arn(),
+        Some("arn:aws:dynamodb:us-west-2:000000000000:table/carts-dr")
+    );
+    assert_eq!(d.restore_summary().unwrap().source_table_arn(), Some(arn));
+    env.settle().await;
+    assert_eq!(scan_all(&west, "carts-dr").await.len(), 12);
+
+    env.server.dispatcher.set_outage("us-east-1", true).await.unwrap();
+    let err = west
+        .restore_table_to_point_in_time()
+        .source_table_arn(arn)
+        .target_table_name("carts-dr2")
+        .restore_date_time(sdk_time(t))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InternalServerError");
+    env.server
+        .dispatcher
+        .set_outage("us-east-1", false)
+        .await
+        .unwrap();
+}
