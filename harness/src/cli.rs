@@ -157,7 +157,7 @@ fn scenarios(args: ScenariosArgs) -> Result<ExitCode> {
     match args.action {
         ScenariosAction::List { dir } => {
             for s in scenario::load_dir(&dir)? {
-                let outcome = serde_json::to_value(&s.expect.outcome)?;
+                let outcome = serde_json::to_value(s.expect.outcome)?;
                 println!(
                     "{:<45} {:<11} {}",
                     s.name,
