@@ -14,6 +14,7 @@
 pub mod checker;
 pub mod fault;
 pub mod history;
+pub mod matrix;
 pub mod model;
 pub mod policy;
 pub mod recovery;

@@ -7,8 +7,18 @@
 //! `firedrill serve` in another process). Everything else in the harness sees
 //! only the [`crate::target::Target`] trait.
 
+mod aws;
+mod containers;
 mod embedded;
 mod endpoint;
 
+pub use aws::{
+    ALLOWLIST_ENV, AwsOptions, AwsTarget, InterlockError, TargetKind, allowlist_from_env,
+    authorize_destructive, is_loopback_endpoint, parse_allowlist,
+};
+pub use containers::{
+    BASE_BACKUP_DIR, ContainersOptions, ContainersTarget, DEFAULT_LOCALSTACK_IMAGE, DEFAULT_LOCALSTACK_TAG,
+    DEFAULT_POSTGRES_TAG, WAL_ARCHIVE_DIR, docker_available,
+};
 pub use embedded::{EmbeddedOptions, EmbeddedTarget};
 pub use endpoint::EndpointTarget;
