@@ -15,6 +15,21 @@
 //! these types and evaluates expressions with this crate; this crate knows
 //! nothing of tables, indexes or history. Every error is an [`ExprError`],
 //! which the service reports as `ValidationException` with its message.
+//!
+//! ```
+//! use firedrill_ddb_expr::{AttributeValue, Item, Params, Values, parse_condition, parse_update};
+//!
+//! let values: Values = [(":one".to_string(), AttributeValue::N("1".into()))].into();
+//! let mut params = Params::new(None, Some(&values));
+//! let update = parse_update("SET qty = if_not_exists(qty, :one) + :one", &mut params).unwrap();
+//! let cond = parse_condition("attribute_not_exists(qty) OR qty < :one", &mut params).unwrap();
+//! params.check_all_used().unwrap();
+//!
+//! let old = Item::new();
+//! assert!(cond.evaluate(Some(&old)).unwrap());
+//! let new = update.apply(&old, &["pk"]).unwrap();
+//! assert_eq!(new["qty"], AttributeValue::N("2".into()));
+//! ```
 
 pub mod condition;
 mod error;
