@@ -12,9 +12,9 @@
 //! [`drill::run`] plays one against a [`target::Target`].
 
 pub mod checker;
+pub mod drill;
 pub mod fault;
 pub mod history;
-pub mod matrix;
 pub mod model;
 pub mod policy;
 pub mod recovery;

@@ -1,0 +1,526 @@
+//! A drill: one scenario played end to end against a target.
+//!
+//! [`run`] provisions the store under the scenario's policy, seeds it, drives
+//! the workload on the target's clock (running the policy's nightly snapshot
+//! job when it is due, and any config drift when it is scheduled), stops
+//! traffic a few seconds before the first destructive fault so that the
+//! recovery point is unambiguous, strikes the faults, waits until the fault
+//! is "noticed", runs the recovery (firedrill's runbooks or the user's code),
+//! reads the whole store back, checks it against the history, and returns a
+//! [`Report`] whose expectation is the scenario's pass condition.
+//!
+//! The drill needs a simulated clock: a scenario's traffic spans hours of
+//! target time that must pass in seconds. A target lacking a capability the
+//! scenario needs yields a report whose verdict is unknown and whose
+//! expectation fails, saying which capability is missing.
+
+use crate::checker::{self, CheckInput, CheckResult, RecoveryTime, Verdict};
+use crate::fault::{Fault, FaultRecord, strike};
+use crate::history::{EventKind, History};
+use crate::model::{StoreNames, read_store};
+use crate::policy::{Provisioner, SdkProvisioner};
+use crate::recovery::{self, Recovery, RecoveryRun, Runbooks};
+use crate::report::{ExpectationResult, Report, Traffic};
+use crate::scenario::{Expectation, Outcome, Scenario, When, format_duration};
+use crate::target::Target;
+use crate::wait::WaitOptions;
+use crate::workload::{ExecOptions, ExecStats, Executor, ScheduledJob, generate, schedule_snapshots};
+use anyhow::{Context, bail};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How to run a drill.
+#[derive(Clone)]
+pub struct DrillOptions {
+    /// Stack prefix (default: from the scenario, made unique).
+    pub prefix: Option<String>,
+    /// Overrides the workload seed.
+    pub seed: Option<u64>,
+    /// Progress bars on stderr.
+    pub progress: bool,
+    /// Wait bounds for provisioning, jobs and recovery.
+    pub wait: WaitOptions,
+    /// Quiet time between the last client operation and the first fault.
+    pub quiet_gap: Duration,
+    /// Per-operation timeout of the workload client.
+    pub op_timeout: std::time::Duration,
+    /// The user's provisioning (default: firedrill's SDK provisioning).
+    pub provisioner: Option<Arc<dyn Provisioner>>,
+    /// The user's recovery (default: the scenario's runbooks).
+    pub recovery: Option<Arc<dyn Recovery>>,
+}
+
+impl Default for DrillOptions {
+    fn default() -> Self {
+        Self {
+            prefix: None,
+            seed: None,
+            progress: false,
+            wait: WaitOptions::default(),
+            quiet_gap: Duration::seconds(5),
+            op_timeout: std::time::Duration::from_secs(10),
+            provisioner: None,
+            recovery: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for DrillOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DrillOptions")
+            .field("prefix", &self.prefix)
+            .field("seed", &self.seed)
+            .field("progress", &self.progress)
+            .field("wait", &self.wait)
+            .field("quiet_gap", &self.quiet_gap)
+            .field(
+                "provisioner",
+                &self.provisioner.as_ref().map(|p| p.name().to_owned()),
+            )
+            .field("recovery", &self.recovery.as_ref().map(|r| r.name().to_owned()))
+            .finish()
+    }
+}
+
+/// A unique, valid stack prefix for a scenario.
+pub fn default_prefix(scenario: &str) -> String {
+    let mut base: String = scenario
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    base.truncate(16);
+    let base = base.trim_matches('-').to_owned();
+    let nanos = Utc::now().timestamp_subsec_nanos() ^ std::process::id().rotate_left(16);
+    let counter = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "fd-{base}-{:05x}",
+        (nanos ^ counter.wrapping_mul(0x9E37)) & 0xFFFFF
+    )
+}
+
+static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Plays `scenario` against `target`.
+pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOptions) -> anyhow::Result<Report> {
+    let wall = Instant::now();
+    let started = Utc::now();
+    let policy = scenario.policy()?;
+    let mut spec = scenario.workload.spec();
+    if let Some(seed) = options.seed {
+        spec.seed = seed;
+    }
+    let prefix = options
+        .prefix
+        .clone()
+        .or(scenario.prefix.clone())
+        .unwrap_or_else(|| default_prefix(&scenario.name));
+    let names = StoreNames::new(&prefix)?;
+    let mut report = Report {
+        scenario: scenario.name.clone(),
+        description: scenario.description.clone(),
+        file: scenario.file.as_ref().map(|f| f.display().to_string()),
+        target: target.name().to_owned(),
+        policy: policy.name.clone(),
+        seed: spec.seed,
+        prefix: prefix.clone(),
+        started,
+        wall_seconds: 0.0,
+        traffic: Traffic::default(),
+        faults: Vec::new(),
+        recovery: None,
+        check: CheckResult::unknown("the drill did not run", scenario.expect.targets(), None),
+        expectation: ExpectationResult {
+            expected: expected_words(&scenario.expect),
+            met: false,
+            reasons: Vec::new(),
+        },
+        events: Vec::new(),
+        skipped: None,
+    };
+
+    let missing = target.capabilities().missing(&scenario.requires());
+    if !missing.is_empty() {
+        let why = format!("target {} lacks {}", target.name(), missing.join(", "));
+        report.check = CheckResult::unknown(why.clone(), scenario.expect.targets(), None);
+        report.expectation.reasons.push(why.clone());
+        report.skipped = Some(why);
+        report.wall_seconds = wall.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+
+    // The timeline on the target's clock.
+    let now = target.now();
+    let day = scenario
+        .day
+        .unwrap_or_else(|| (now + Duration::days(1)).date_naive());
+    let start = match scenario.workload.start {
+        When::TimeOfDay(t) => day.and_time(t).and_utc(),
+        When::Offset(d) => day.and_time(NaiveTime::MIN).and_utc() + d,
+    };
+    if start <= now + Duration::minutes(1) {
+        bail!("the drill starts at {start}, not after the target's clock ({now}); choose a later `day`");
+    }
+    let mut faults: Vec<(DateTime<Utc>, &Fault)> = scenario
+        .fault_offsets()
+        .into_iter()
+        .zip(&scenario.fault)
+        .map(|(off, f)| (start + off, &f.fault))
+        .collect();
+    faults.sort_by_key(|(at, _)| *at);
+    let first_destructive = faults
+        .iter()
+        .find(|(_, f)| f.destructive())
+        .map(|(at, _)| *at)
+        .context("the scenario has no destructive fault")?;
+    let traffic_end = first_destructive - options.quiet_gap;
+
+    // Provision and seed.
+    let provisioner: Arc<dyn Provisioner> = options
+        .provisioner
+        .clone()
+        .unwrap_or_else(|| Arc::new(SdkProvisioner { wait: options.wait }));
+    let mut store = provisioner
+        .provision(target, &policy, &names)
+        .await
+        .with_context(|| format!("provisioning with {}", provisioner.name()))?;
+    let plan = generate(&spec, start, traffic_end - start);
+    let mut history = History::new();
+    let mut stats = ExecStats::default();
+    let exec = ExecOptions {
+        op_timeout: options.op_timeout,
+        progress: options.progress,
+        wait: options.wait,
+    };
+    let mut executor = Executor::new(target, &store, exec);
+    if target.now() < start - Duration::seconds(2) {
+        target
+            .advance(start - Duration::seconds(2) - target.now())
+            .await?;
+    }
+    executor
+        .run(&plan.seed, &[], None, &mut history, &mut stats)
+        .await
+        .context("seeding the store")?;
+    for op in &history.ops().to_vec() {
+        if op.outcome != crate::history::Outcome::Ok {
+            bail!("seeding failed: {} {:?}", op.kind.name(), op.error);
+        }
+    }
+
+    // Traffic, with scheduled jobs and non-destructive faults in between.
+    let jobs: Vec<ScheduledJob> = policy
+        .snapshot_job
+        .as_ref()
+        .map(|j| schedule_snapshots(j, start, traffic_end))
+        .unwrap_or_default();
+    history.event(target.now().max(start), EventKind::TrafficStart);
+    let mut next = 0usize;
+    let mut seg_start = start;
+    let mut records: Vec<FaultRecord> = Vec::new();
+    for (at, fault) in faults
+        .iter()
+        .filter(|(at, f)| !f.destructive() && *at < traffic_end)
+    {
+        let window: Vec<ScheduledJob> = jobs
+            .iter()
+            .filter(|j| j.at >= seg_start && j.at < *at)
+            .cloned()
+            .collect();
+        next += executor
+            .run(&plan.ops[next..], &window, Some(*at), &mut history, &mut stats)
+            .await?;
+        advance_to(target, *at).await?;
+        records.push(strike(target, &store, fault, &mut history, spec.seed).await?);
+        seg_start = *at;
+    }
+    let window: Vec<ScheduledJob> = jobs.iter().filter(|j| j.at >= seg_start).cloned().collect();
+    executor
+        .run(
+            &plan.ops[next..],
+            &window,
+            Some(traffic_end),
+            &mut history,
+            &mut stats,
+        )
+        .await?;
+    history.event(target.now(), EventKind::TrafficEnd);
+    drop(executor);
+
+    // The faults.
+    for (at, fault) in faults
+        .iter()
+        .filter(|(at, f)| f.destructive() || *at >= traffic_end)
+    {
+        advance_to(target, *at).await?;
+        records.push(strike(target, &store, fault, &mut history, spec.seed).await?);
+    }
+    let fault_at = history.first_fault().context("no destructive fault struck")?;
+    advance_to(target, fault_at + scenario.recovery.detect_after.0).await?;
+
+    // Recovery.
+    let recovery: Arc<dyn Recovery> = options
+        .recovery
+        .clone()
+        .unwrap_or_else(|| Arc::new(Runbooks(scenario.recovery.step.clone())));
+    let run: RecoveryRun = recovery::run(
+        target,
+        &mut store,
+        &mut history,
+        fault_at,
+        recovery.as_ref(),
+        options.wait,
+    )
+    .await;
+    let rto = run.error.is_none().then(|| RecoveryTime {
+        simulated_seconds: (run.ended - fault_at).num_milliseconds() as f64 / 1000.0,
+        wall_seconds: run.wall_seconds,
+    });
+
+    // Read back, heal, check.
+    let snapshot = read_store(target, &store).await;
+    for (_, f) in &faults {
+        if let Fault::RegionOutage { region } = f {
+            let region = region
+                .clone()
+                .unwrap_or_else(|| target.primary_region().to_owned());
+            if let Err(e) = target.set_region_outage(&region, false).await {
+                tracing::warn!(%region, error = %e, "could not end the region outage");
+            }
+        }
+    }
+    let targets = scenario.expect.targets();
+    report.check = match snapshot {
+        Ok(snapshot) => checker::check(CheckInput {
+            history: &history,
+            fault_at: Some(fault_at),
+            snapshot: &snapshot,
+            rto,
+            targets,
+        }),
+        Err(e) => CheckResult::unknown(format!("reading the store back failed: {e:#}"), targets, rto),
+    };
+    report.expectation = evaluate(&scenario.expect, &report.check, run.error.as_deref());
+    report.traffic = Traffic::from_history(&history);
+    report.faults = records;
+    report.recovery = Some(run);
+    report.events = history.events().to_vec();
+    report.wall_seconds = wall.elapsed().as_secs_f64();
+    tracing::info!(scenario = %scenario.name, passed = report.passed(), verdict = %report.check.verdict, "drill done");
+    Ok(report)
+}
+
+async fn advance_to(target: &dyn Target, at: DateTime<Utc>) -> anyhow::Result<()> {
+    let now = target.now();
+    if at > now {
+        target.advance(at - now).await?;
+    }
+    Ok(())
+}
+
+fn expected_words(e: &Expectation) -> String {
+    match e.outcome {
+        Outcome::Recovered => format!(
+            "recovered within RPO {} and RTO {}",
+            format_duration(e.rpo.0),
+            format_duration(e.rto.0)
+        ),
+        Outcome::DataLoss => {
+            let mut s = format!(
+                "data loss of at least {} records",
+                e.min_lost_records.unwrap_or(1)
+            );
+            if let Some(a) = e.rpo_at_least {
+                s.push_str(&format!(", RPO at least {}", format_duration(a.0)));
+            }
+            if let Some(b) = e.rpo_at_most {
+                s.push_str(&format!(", RPO at most {}", format_duration(b.0)));
+            }
+            s
+        }
+    }
+}
+
+/// Whether the checker's findings meet the expectation (pure).
+pub fn evaluate(
+    expect: &Expectation,
+    check: &CheckResult,
+    recovery_error: Option<&str>,
+) -> ExpectationResult {
+    let mut reasons = Vec::new();
+    let rpo = check.rpo.seconds;
+    let met = match expect.outcome {
+        Outcome::Recovered => {
+            if let Some(e) = recovery_error {
+                reasons.push(format!("the recovery failed: {e}"));
+            }
+            match check.verdict {
+                Verdict::Valid => reasons.push("every acknowledged write is back, nothing else is".into()),
+                Verdict::Invalid => reasons.push(format!(
+                    "not recovered: {} records and {} acknowledged writes lost, {} corrupted, {} resurrected, {} orphans",
+                    check.rpo.records_lost,
+                    check.rpo.writes_lost,
+                    check.layers.iter().map(|l| l.corrupted).sum::<u64>(),
+                    check.layers.iter().map(|l| l.resurrected).sum::<u64>(),
+                    check.cross_layer.len()
+                )),
+                Verdict::Unknown => reasons.push(format!("unknown: {}", check.unknown.join("; "))),
+            }
+            if !check.rpo_met {
+                reasons.push(format!(
+                    "RPO {:.0} s exceeds the objective {:.0} s",
+                    rpo, check.targets.rpo_seconds
+                ));
+            }
+            if !check.rto_met {
+                match check.rto {
+                    Some(r) => reasons.push(format!(
+                        "RTO {:.0} s exceeds the objective {:.0} s",
+                        r.simulated_seconds, check.targets.rto_seconds
+                    )),
+                    None => reasons.push("RTO not measured: the recovery did not complete".into()),
+                }
+            }
+            recovery_error.is_none() && check.verdict == Verdict::Valid && check.rpo_met && check.rto_met
+        }
+        Outcome::DataLoss => {
+            let min = expect.min_lost_records.unwrap_or(1);
+            let mut ok = check.verdict == Verdict::Invalid;
+            if check.verdict == Verdict::Unknown {
+                reasons.push(format!("unknown: {}", check.unknown.join("; ")));
+            } else if check.verdict == Verdict::Valid {
+                reasons.push("no data was lost, but loss was expected".into());
+            }
+            if check.rpo.records_lost < min {
+                ok = false;
+                reasons.push(format!(
+                    "{} records lost, expected at least {min}",
+                    check.rpo.records_lost
+                ));
+            } else {
+                reasons.push(format!(
+                    "{} records and {} acknowledged writes lost, as expected",
+                    check.rpo.records_lost, check.rpo.writes_lost
+                ));
+            }
+            if let Some(a) = expect.rpo_at_least
+                && rpo < a.0.num_seconds() as f64
+            {
+                ok = false;
+                reasons.push(format!(
+                    "RPO {rpo:.0} s is below the expected {} s",
+                    a.0.num_seconds()
+                ));
+            }
+            if let Some(b) = expect.rpo_at_most
+                && rpo > b.0.num_seconds() as f64
+            {
+                ok = false;
+                reasons.push(format!(
+                    "RPO {rpo:.0} s is above the expected {} s",
+                    b.0.num_seconds()
+                ));
+            }
+            reasons.push(format!(
+                "measured RPO {}",
+                format_duration(Duration::seconds(rpo as i64))
+            ));
+            ok
+        }
+    };
+    ExpectationResult {
+        expected: expected_words(expect),
+        met,
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::{Rpo, Targets};
+    use crate::scenario::Span;
+
+    fn expect(outcome: Outcome) -> Expectation {
+        Expectation {
+            outcome,
+            rpo: Span(Duration::minutes(5)),
+            rto: Span(Duration::minutes(30)),
+            min_lost_records: None,
+            rpo_at_least: None,
+            rpo_at_most: None,
+        }
+    }
+
+    fn result(verdict: Verdict, records_lost: u64, rpo_seconds: f64, rto: f64) -> CheckResult {
+        let mut c = CheckResult::unknown("x", Targets::default(), None);
+        c.verdict = verdict;
+        c.unknown.clear();
+        c.rpo = Rpo {
+            seconds: rpo_seconds,
+            records_lost,
+            writes_lost: records_lost,
+            earliest_lost: None,
+            observed_recovery_point: None,
+        };
+        c.rpo_met = rpo_seconds <= 300.0 && verdict != Verdict::Unknown;
+        c.rto = Some(RecoveryTime {
+            simulated_seconds: rto,
+            wall_seconds: 1.0,
+        });
+        c.rto_met = rto <= 1800.0;
+        c
+    }
+
+    #[test]
+    fn recovered_needs_valid_and_both_objectives() {
+        let e = expect(Outcome::Recovered);
+        assert!(evaluate(&e, &result(Verdict::Valid, 0, 0.0, 600.0), None).met);
+        assert!(
+            !evaluate(&e, &result(Verdict::Valid, 0, 0.0, 2400.0), None).met,
+            "RTO missed"
+        );
+        assert!(!evaluate(&e, &result(Verdict::Invalid, 3, 100.0, 600.0), None).met);
+        assert!(!evaluate(&e, &result(Verdict::Unknown, 0, 0.0, 600.0), None).met);
+        let r = evaluate(&e, &result(Verdict::Valid, 0, 0.0, 600.0), Some("boom"));
+        assert!(!r.met && r.reasons[0].contains("boom"));
+    }
+
+    #[test]
+    fn data_loss_needs_loss_within_bounds() {
+        let mut e = expect(Outcome::DataLoss);
+        e.min_lost_records = Some(10);
+        e.rpo_at_least = Some(Span(Duration::hours(12)));
+        e.rpo_at_most = Some(Span(Duration::hours(13)));
+        let rpo = 12.78 * 3600.0;
+        assert!(evaluate(&e, &result(Verdict::Invalid, 120, rpo, 600.0), None).met);
+        assert!(
+            !evaluate(&e, &result(Verdict::Invalid, 5, rpo, 600.0), None).met,
+            "too few"
+        );
+        assert!(
+            !evaluate(&e, &result(Verdict::Invalid, 120, 3600.0, 600.0), None).met,
+            "RPO too small"
+        );
+        assert!(
+            !evaluate(&e, &result(Verdict::Valid, 0, 0.0, 600.0), None).met,
+            "no loss"
+        );
+        assert!(
+            !evaluate(&e, &result(Verdict::Unknown, 120, rpo, 600.0), None).met,
+            "unknown never passes"
+        );
+        assert!(expected_words(&e).contains("RPO at least 12h"));
+    }
+
+    #[test]
+    fn prefixes_are_valid_and_unique() {
+        let a = default_prefix("Flash Sale: corrupted orders!");
+        let b = default_prefix("Flash Sale: corrupted orders!");
+        assert_ne!(a, b);
+        for p in [a, b, default_prefix("x"), default_prefix(&"y".repeat(80))] {
+            StoreNames::new(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
+        }
+    }
+}
