@@ -15,6 +15,7 @@ pub mod checker;
 pub mod drill;
 pub mod fault;
 pub mod history;
+pub mod matrix;
 pub mod model;
 pub mod policy;
 pub mod recovery;
