@@ -28,6 +28,9 @@
 //!     fn copy_to_region(&self, request: CopyRequest) -> BoxFuture<'_, Result<RecoveryPointData, ProviderError>>;
 //!     fn restore(&self, request: RestoreRequest) -> BoxFuture<'_, Result<String, ProviderError>>;
 //!     fn delete(&self, data: RecoveryPointData) -> BoxFuture<'_, Result<(), ProviderError>>;
+//!     // With defaults:
+//!     fn supports_continuous(&self) -> bool;                 // RDS, Aurora, S3
+//!     fn restore_metadata(&self, data: &RecoveryPointData) -> BTreeMap<String, String>;
 //! }
 //! ```
 //!
@@ -36,7 +39,16 @@
 //! the provider's own backup ARN that AWS uses as the recovery point ARN
 //! (S3 recovery points get `arn:aws:backup:<region>:<account>:recovery-point:<UUID>`).
 //! Requests are owned structs so an implementation can move them into its
-//! future.
+//! future. A payload is freed through `delete` when its recovery point is
+//! deleted or expires, or when the job that captured it is stopped, expires
+//! or loses its vault (a reset forgets payloads without calling `delete`).
+//!
+//! Continuous rules (`EnableContinuousBackup`) keep one recovery point per
+//! resource and vault: the first run calls `backup` with
+//! `continuous: true`, later runs update that recovery point without calling
+//! the provider. Providers that do not support continuous backups
+//! (DynamoDB) get snapshots, as on AWS. A copy of a continuous recovery
+//! point is a snapshot.
 //!
 //! # Timing
 //!
@@ -50,7 +62,9 @@
 //! destination region gets its own recovery point ARN. Restore jobs run in
 //! the background: PENDING, RUNNING while the provider restores, COMPLETED
 //! once the duration has passed. Recovery points past `DeleteAt` go
-//! DELETING, the provider frees them, and they are gone.
+//! DELETING, the provider frees them, and they are gone. Rules of one plan
+//! that fire at the same instant make one backup, for the rule with the
+//! longest retention. Ended jobs are listed for 30 days, as on AWS.
 //!
 //! # Audit
 //!
