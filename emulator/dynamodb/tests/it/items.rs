@@ -862,3 +862,139 @@ async fn a_transaction_token_is_idempotent_for_ten_minutes() {
         .unwrap();
     assert_eq!(got.item().unwrap()["hits"], n(3));
 }
+
+#[tokio::test]
+async fn condition_filter_and_projection_expression_families() {
+    let env = start().await;
+    env.table("catalog", None).await;
+    let c = &env.client;
+    let products = [
+        ("p1", "shirt-red", 20, vec!["summer", "sale"]),
+        ("p2", "shirt-blue", 25, vec!["summer"]),
+        ("p3", "coat", 120, vec!["winter"]),
+        ("p4", "scarf", 15, vec!["winter", "sale"]),
+    ];
+    for (pk, name, price, tags) in &products {
+        c.put_item()
+            .table_name("catalog")
+            .set_item(Some(item(&[
+                ("pk", s(pk)),
+                ("title", s(name)),
+                ("price", n(price)),
+                (
+                    "tags",
+                    AttributeValue::Ss(tags.iter().map(|t| (*t).to_owned()).collect()),
+                ),
+                (
+                    "dims",
+                    AttributeValue::M(item(&[
+                        ("w", n(price / 5)),
+                        ("sizes", AttributeValue::L(vec![s("S"), s("M")])),
+                    ])),
+                ),
+            ])))
+            .send()
+            .await
+            .unwrap();
+    }
+    let filter = |expr: &str, values: &[(&str, AttributeValue)]| {
+        let mut req = c.scan().table_name("catalog").filter_expression(expr);
+        for (k, v) in values {
+            req = req.expression_attribute_values(*k, v.clone());
+        }
+        async move {
+            let mut ids: Vec<String> = req
+                .send()
+                .await
+                .unwrap()
+                .items()
+                .iter()
+                .map(|i| i["pk"].as_s().unwrap().clone())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(
+        filter("begins_with(title, :p)", &[(":p", s("shirt"))]).await,
+        ["p1", "p2"]
+    );
+    assert_eq!(
+        filter("contains(tags, :t)", &[(":t", s("sale"))]).await,
+        ["p1", "p4"]
+    );
+    assert_eq!(filter("size(title) > :n", &[(":n", n(5))]).await, ["p1", "p2"]);
+    assert_eq!(
+        filter("price IN (:a, :b)", &[(":a", n(15)), (":b", n(120))]).await,
+        ["p3", "p4"]
+    );
+    assert_eq!(
+        filter("attribute_type(price, :t)", &[(":t", s("N"))]).await,
+        ["p1", "p2", "p3", "p4"]
+    );
+    assert_eq!(
+        filter(
+            "NOT contains(tags, :w) AND (price < :lo OR price <> :x)",
+            &[(":w", s("winter")), (":lo", n(21)), (":x", n(25))]
+        )
+        .await,
+        ["p1"]
+    );
+    assert_eq!(filter("dims.w >= :w", &[(":w", n(5))]).await, ["p2", "p3"]);
+    assert_eq!(
+        filter("attribute_exists(dims.sizes[1])", &[]).await,
+        ["p1", "p2", "p3", "p4"]
+    );
+
+    let got = c
+        .get_item()
+        .table_name("catalog")
+        .set_key(Some(item(&[("pk", s("p3"))])))
+        .projection_expression("title, dims.sizes[0], #p")
+        .expression_attribute_names("#p", "price")
+        .send()
+        .await
+        .unwrap();
+    let i = got.item().unwrap();
+    assert_eq!(i.len(), 3);
+    assert_eq!(
+        i["dims"],
+        AttributeValue::M(item(&[("sizes", AttributeValue::L(vec![s("S")]))]))
+    );
+
+    let mut keys = KeysAndAttributes::builder().projection_expression("pk, price");
+    for pk in ["p1", "p4", "missing"] {
+        keys = keys.keys(item(&[("pk", s(pk))]));
+    }
+    let out = c
+        .batch_get_item()
+        .request_items("catalog", keys.build().unwrap())
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await
+        .unwrap();
+    let found = &out.responses().unwrap()["catalog"];
+    assert_eq!(found.len(), 2);
+    assert!(found.iter().all(|i| i.len() == 2));
+    assert_eq!(out.consumed_capacity().len(), 1);
+
+    let err = c
+        .put_item()
+        .table_name("catalog")
+        .set_item(Some(item(&[("pk", s("p1"))])))
+        .condition_expression("price BETWEEN :hi AND :lo")
+        .expression_attribute_values(":hi", n(100))
+        .expression_attribute_values(":lo", n(1))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ValidationException");
+    let err = c
+        .scan()
+        .table_name("catalog")
+        .filter_expression("price >")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ValidationException");
+}
