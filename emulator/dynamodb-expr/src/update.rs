@@ -214,14 +214,7 @@ impl Update {
     /// Applies the update to a copy of the item (an absent item starts
     /// empty). All right-hand sides see the item as it was before the update.
     pub fn apply(&self, item: &Item, key_attributes: &[&str]) -> Result<Item, ExprError> {
-        for a in &self.actions {
-            let head = a.path().head();
-            if key_attributes.contains(&head) {
-                return Err(ExprError::new(format!(
-                    "One or more parameter values were invalid: Cannot update attribute {head}. This attribute is part of the key"
-                )));
-            }
-        }
+        self.check_keys(key_attributes)?;
         let mut sets: Vec<(&DocPath, AttributeValue)> = Vec::new();
         for a in &self.actions {
             if let Action::Set(p, v) = a {
@@ -260,6 +253,21 @@ impl Update {
             remove_at(&mut out, p);
         }
         Ok(out)
+    }
+
+    /// AWS's error when the update touches a key attribute (also nested
+    /// under it). `apply` makes this check too; call it early to report the
+    /// error before evaluating a ConditionExpression, as AWS does.
+    pub fn check_keys(&self, key_attributes: &[&str]) -> Result<(), ExprError> {
+        for a in &self.actions {
+            let head = a.path().head();
+            if key_attributes.contains(&head) {
+                return Err(ExprError::new(format!(
+                    "One or more parameter values were invalid: Cannot update attribute {head}. This attribute is part of the key"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The top-level attribute names this update touches, in order of first
