@@ -774,3 +774,90 @@ async fn a_table_is_restored_into_another_region_unless_its_region_is_dark() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn the_aws_preset_trails_latest_restorable_time_by_five_minutes() {
+    use firedrill_emu_core::{Clock, EmulatorConfig, Fidelity};
+    let config = EmulatorConfig {
+        fidelity: Fidelity::Aws,
+        timings: Fidelity::Aws.settings(),
+        ..EmulatorConfig::default()
+    };
+    let clock = Clock::simulated("2026-03-14T12:00:00Z".parse().unwrap());
+    let server = firedrill_emu_core::testing::TestServer::start_with(config, clock, |env| {
+        vec![firedrill_emu_dynamodb::DynamoDb::new(env) as std::sync::Arc<dyn firedrill_emu_core::AwsService>]
+    })
+    .await;
+    let c = aws_sdk_dynamodb::Client::new(&server.sdk_config("us-east-1").await);
+    c.create_table()
+        .table_name("carts")
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .attribute_definitions(def("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .send()
+        .await
+        .unwrap();
+    server.advance(Duration::seconds(2)).await;
+    let d = c.describe_table().table_name("carts").send().await.unwrap();
+    assert_eq!(
+        d.table().unwrap().table_status(),
+        Some(&TableStatus::Creating),
+        "5 s to create in the aws preset"
+    );
+    server.advance(Duration::seconds(4)).await;
+    c.update_continuous_backups()
+        .table_name("carts")
+        .point_in_time_recovery_specification(
+            PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    c.put_item()
+        .table_name("carts")
+        .set_item(Some(item(&[("pk", s("c1"))])))
+        .send()
+        .await
+        .unwrap();
+    let t = server.env().now();
+    server.advance(Duration::minutes(10)).await;
+    let d = c
+        .describe_continuous_backups()
+        .table_name("carts")
+        .send()
+        .await
+        .unwrap();
+    let p = d
+        .continuous_backups_description()
+        .unwrap()
+        .point_in_time_recovery_description()
+        .unwrap();
+    let latest = p.latest_restorable_date_time().unwrap().to_millis().unwrap();
+    let now = server.env().now().timestamp_millis();
+    assert!(
+        (now - 300_000 - latest).abs() < 2_000,
+        "latest is five minutes behind now"
+    );
+    let err = c
+        .restore_table_to_point_in_time()
+        .source_table_name("carts")
+        .target_table_name("too-recent")
+        .restore_date_time(sdk_time(server.env().now() - Duration::minutes(1)))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidRestoreTimeException");
+    c.restore_table_to_point_in_time()
+        .source_table_name("carts")
+        .target_table_name("carts-t")
+        .restore_date_time(sdk_time(t))
+        .send()
+        .await
+        .unwrap();
+    server.advance(Duration::seconds(6)).await;
+    assert_eq!(scan_all(&c, "carts-t").await.len(), 1);
+    server.stop().await;
+}
