@@ -59,7 +59,9 @@
 //!   outage; see [`engine`] for what is never replicated.
 //! - Bodies are written to a temporary file and renamed into place before
 //!   a write is acknowledged (no fsync: durable across a crash of the
-//!   emulator process, not of the machine). Metadata lives in memory.
+//!   emulator process, not of the machine). Bodies under
+//!   [`blob::INLINE_LIMIT`] stay in memory with their metadata, which lives
+//!   in memory.
 //!
 //! # In-process API for AWS Backup
 //!

@@ -314,3 +314,108 @@ async fn invalid_lifecycle_rules_are_refused() {
         .unwrap_err();
     assert_eq!(code(&none), "NoSuchLifecycleConfiguration");
 }
+
+#[tokio::test]
+async fn date_transitions_and_tag_filters_apply() {
+    use aws_sdk_s3::primitives::DateTime as SdkDateTime;
+    use aws_sdk_s3::types::{LifecycleRuleAndOperator, Tag};
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "dated", "us-east-1").await;
+    c.put_object()
+        .bucket("dated")
+        .key("tagged")
+        .tagging("tier=cold")
+        .body(ByteStream::from_static(b"t"))
+        .send()
+        .await
+        .unwrap();
+    put(&c, "dated", "untagged", b"u").await;
+    let midnight = (server.env().now() + Duration::days(3))
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let rules = vec![
+        LifecycleRule::builder()
+            .id("by-date")
+            .status(ExpirationStatus::Enabled)
+            .filter(
+                LifecycleRuleFilter::builder()
+                    .and(
+                        LifecycleRuleAndOperator::builder()
+                            .prefix("")
+                            .tags(Tag::builder().key("tier").value("cold").build().unwrap())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .transitions(
+                Transition::builder()
+                    .date(SdkDateTime::from_secs(midnight.timestamp()))
+                    .storage_class(TransitionStorageClass::DeepArchive)
+                    .build(),
+            )
+            .build()
+            .unwrap(),
+    ];
+    put_rules(&c, "dated", rules).await.unwrap();
+    let got = c
+        .get_bucket_lifecycle_configuration()
+        .bucket("dated")
+        .send()
+        .await
+        .unwrap();
+    let and = got.rules()[0]
+        .filter()
+        .and_then(|f| f.and())
+        .expect("the And filter reads back");
+    assert_eq!(and.tags()[0].value(), "cold");
+    let not_midnight = LifecycleRule::builder()
+        .id("bad-date")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("").build())
+        .transitions(
+            Transition::builder()
+                .date(SdkDateTime::from_secs(midnight.timestamp() + 3600))
+                .storage_class(TransitionStorageClass::Glacier)
+                .build(),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(
+        put_rules(&c, "dated", vec![not_midnight]).await.unwrap_err(),
+        "InvalidArgument"
+    );
+    server.advance(Duration::days(2)).await;
+    assert_eq!(class_of(&c, "dated", "tagged").await, None);
+    server.advance(Duration::days(2)).await;
+    assert_eq!(
+        class_of(&c, "dated", "tagged").await,
+        Some(StorageClass::DeepArchive)
+    );
+    assert_eq!(class_of(&c, "dated", "untagged").await, None);
+    c.delete_bucket_lifecycle().bucket("dated").send().await.unwrap();
+    let none = c
+        .get_bucket_lifecycle_configuration()
+        .bucket("dated")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&none), "NoSuchLifecycleConfiguration");
+    // Bucket tags can be removed too.
+    c.put_bucket_tagging()
+        .bucket("dated")
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(Tag::builder().key("k").value("v").build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    c.delete_bucket_tagging().bucket("dated").send().await.unwrap();
+    let none = c.get_bucket_tagging().bucket("dated").send().await.unwrap_err();
+    assert_eq!(code(&none), "NoSuchTagSet");
+}

@@ -10,6 +10,7 @@ mod lock;
 mod objects;
 mod recovery;
 mod replication;
+mod scale;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;

@@ -229,3 +229,71 @@ async fn an_outage_holds_replication_until_the_region_returns() {
     );
     assert_eq!(get(&p.west, "dst", "k", None).await.unwrap(), b"v");
 }
+
+#[tokio::test]
+async fn replicas_and_lifecycle_markers_are_never_replicated() {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+        LifecycleRuleFilter,
+    };
+    let (server, s3) = server().await;
+    let east = client(&server, "us-east-1").await;
+    let west = client(&server, "us-west-2").await;
+    create_bucket(&east, "src", "us-east-1").await;
+    create_bucket(&west, "dst", "us-west-2").await;
+    enable_versioning(&east, "src").await;
+    enable_versioning(&west, "dst").await;
+    east.put_bucket_replication()
+        .bucket("src")
+        .replication_configuration(config("dst", true))
+        .send()
+        .await
+        .unwrap();
+    // Replication back from dst to src: replicas arriving in dst must not bounce.
+    west.put_bucket_replication()
+        .bucket("dst")
+        .replication_configuration(config("src", true))
+        .send()
+        .await
+        .unwrap();
+    east.put_bucket_lifecycle_configuration()
+        .bucket("src")
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(
+                    LifecycleRule::builder()
+                        .id("expire")
+                        .status(ExpirationStatus::Enabled)
+                        .filter(LifecycleRuleFilter::builder().prefix("tmp/").build())
+                        .expiration(LifecycleExpiration::builder().days(1).build())
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    put(&east, "src", "tmp/report", b"r").await;
+    server.advance(chrono::Duration::seconds(2)).await;
+    assert_eq!(
+        status(&west, "dst", "tmp/report", None).await,
+        Some(ReplicationStatus::Replica)
+    );
+    assert_eq!(
+        s3.engine().pending_replications(),
+        0,
+        "the replica is not queued back to src"
+    );
+    let src_versions = east.list_object_versions().bucket("src").send().await.unwrap();
+    assert_eq!(src_versions.versions().len(), 1);
+    // The lifecycle expiration adds a marker in src that is not replicated.
+    server.advance(chrono::Duration::days(3)).await;
+    assert_eq!(
+        get(&east, "src", "tmp/report", None).await.unwrap_err(),
+        "NoSuchKey"
+    );
+    assert_eq!(get(&west, "dst", "tmp/report", None).await.unwrap(), b"r");
+    assert_eq!(s3.engine().pending_replications(), 0);
+}
