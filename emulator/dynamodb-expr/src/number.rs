@@ -157,6 +157,18 @@ impl Decimal {
         self.digits.is_empty()
     }
 
+    /// How many significant digits lie at or above the units place, and how
+    /// many below it.
+    pub fn digits_split(&self) -> (usize, usize) {
+        let len = self.digits.len();
+        let int = if self.exp >= 0 {
+            len
+        } else {
+            (len as i64 + self.exp).max(0) as usize
+        };
+        (int, len - int)
+    }
+
     /// Whether this is below zero.
     pub fn is_negative(&self) -> bool {
         self.neg && !self.is_zero()

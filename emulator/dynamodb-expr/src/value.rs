@@ -80,9 +80,18 @@ impl AttributeValue {
     }
 }
 
+/// The bytes DynamoDB counts for a number: one, plus one per two significant
+/// digits of the integer part and of the fraction part (leading and trailing
+/// zeros trimmed, so `1E+125` is small), plus one if negative. Text that is not
+/// a number falls back to one byte per two digit characters, plus one.
 fn number_size(n: &str) -> usize {
-    let digits = n.chars().filter(char::is_ascii_digit).count();
-    digits.div_ceil(2) + 1
+    match crate::number::Decimal::parse(n) {
+        Ok(d) => {
+            let (int_digits, frac_digits) = d.digits_split();
+            1 + int_digits.div_ceil(2) + frac_digits.div_ceil(2) + usize::from(d.is_negative())
+        }
+        Err(_) => n.chars().filter(char::is_ascii_digit).count().div_ceil(2) + 1,
+    }
 }
 
 /// The size DynamoDB counts for a whole item: names plus values.
@@ -136,6 +145,19 @@ mod tests {
         assert_eq!(item["n"].type_descriptor(), "N");
         let back: Item = serde_json::from_str(&serde_json::to_string(&item).unwrap()).unwrap();
         assert_eq!(back, item);
+    }
+
+    #[test]
+    fn sizes_numbers_by_significant_digits() {
+        let size = |n: &str| AttributeValue::N(n.to_string()).size();
+        assert_eq!(size("0"), 1);
+        assert_eq!(size("7"), 2);
+        assert_eq!(size("-7"), 3);
+        assert_eq!(size("123.45"), 4);
+        assert_eq!(size("1E+125"), 2);
+        assert_eq!(size("100"), 2);
+        assert_eq!(size("0.001"), 2);
+        assert_eq!(size("12345678901234567890123456789012345678"), 20);
     }
 
     #[test]
