@@ -132,6 +132,9 @@ pub struct StartBackup {
     pub lifecycle: Option<Lifecycle>,
     /// Tags for the recovery point.
     pub recovery_point_tags: BTreeMap<String, String>,
+    /// The client's idempotency token (the SDKs fill one in): a retry with
+    /// the same token gets the same job, and nothing is done twice.
+    pub idempotency_token: Option<String>,
 }
 
 /// The engine.
@@ -331,7 +334,11 @@ impl Engine {
             let now = self.now();
             let mut st = self.state.lock();
             let rs = st.region(region);
-            if rs.vaults.contains_key(name) {
+            if let Some(existing) = rs.vaults.get(name) {
+                if creator_request_id.is_some() && existing.creator_request_id == creator_request_id {
+                    // A retry of the request that created it.
+                    return Ok(existing.clone());
+                }
                 return Err(BackupError::AlreadyExists(format!(
                     "Backup vault with the same name already exists: {name}"
                 )));
@@ -580,6 +587,14 @@ impl Engine {
             let now = self.now();
             let mut st = self.state.lock();
             let rs = st.region(region);
+            if let Some(existing) = rs.plans.values().find(|p| {
+                p.deletion_date.is_none()
+                    && creator_request_id.is_some()
+                    && p.creator_request_id == creator_request_id
+            }) {
+                // A retry of the request that created it.
+                return Ok(existing.clone());
+            }
             let (name, rules) = self.build_rules(rs, input, None)?;
             if let Some(existing) = rs
                 .plans
@@ -791,6 +806,11 @@ impl Engine {
                 .get_mut(plan_id)
                 .filter(|p| p.deletion_date.is_none())
                 .ok_or_else(|| plan_not_found(plan_id))?;
+            if let Some(existing) = plan.selections.values().find(|s| {
+                creator_request_id.is_some() && s.creator_request_id == creator_request_id && s.name == name
+            }) {
+                return Ok(existing.clone());
+            }
             if plan.selections.values().any(|s| s.name == name) {
                 return Err(BackupError::AlreadyExists(format!(
                     "Backup selection with the name {name} already exists in plan {plan_id}"
@@ -887,6 +907,18 @@ impl Engine {
         region: &str,
         req: StartBackup,
     ) -> BackupResult<BackupJob> {
+        if let Some(token) = &req.idempotency_token {
+            let mut st = self.state.lock();
+            let known = st
+                .region(region)
+                .backup_jobs
+                .iter()
+                .find(|j| j.idempotency_token.as_ref() == Some(token))
+                .cloned();
+            if let Some(job) = known {
+                return Ok(job);
+            }
+        }
         if req.vault_name.is_empty() {
             return Err(BackupError::missing("BackupVaultName"));
         }
@@ -966,6 +998,7 @@ impl Engine {
             copy_actions: Vec::new(),
             continuous: false,
             updates_recovery_point: false,
+            idempotency_token: req.idempotency_token.clone(),
             principal: principal.to_owned(),
         };
         let id = job.id.clone();
@@ -1131,8 +1164,21 @@ impl Engine {
         destination_vault_arn: &str,
         iam_role_arn: &str,
         lifecycle: Option<Lifecycle>,
+        idempotency_token: Option<String>,
     ) -> BackupResult<CopyJob> {
         let result = (async {
+            if let Some(token) = &idempotency_token {
+                let mut st = self.state.lock();
+                let known = st
+                    .region(region)
+                    .copy_jobs
+                    .iter()
+                    .find(|j| j.idempotency_token.as_ref() == Some(token))
+                    .cloned();
+                if let Some(job) = known {
+                    return Ok(job);
+                }
+            }
             if recovery_point_arn.is_empty() {
                 return Err(BackupError::missing("RecoveryPointArn"));
             }
@@ -1167,7 +1213,7 @@ impl Engine {
                         rp.status.as_str()
                     )));
                 }
-                let job = self.new_copy_job(
+                let mut job = self.new_copy_job(
                     rp,
                     destination_vault_arn,
                     lifecycle.clone(),
@@ -1176,6 +1222,7 @@ impl Engine {
                     now,
                     principal,
                 );
+                job.idempotency_token = idempotency_token.clone();
                 let id = job.id.clone();
                 rs.copy_jobs.push(job);
                 id
@@ -1229,6 +1276,7 @@ impl Engine {
             source_creation_date: rp.creation_date,
             // A copy of a continuous backup is a snapshot, as on AWS.
             continuous: false,
+            idempotency_token: None,
             principal: principal.to_owned(),
         }
     }
@@ -1580,8 +1628,10 @@ impl Engine {
 
     // ----- restore jobs -----
 
-    /// `StartRestoreJob`: records a PENDING job; the caller runs it with
-    /// [`Engine::run_restore_job`] in the background.
+    /// `StartRestoreJob`: records a PENDING job and says whether it is new;
+    /// the caller runs a new one with [`Engine::run_restore_job`] in the
+    /// background. A retry with a known idempotency token gets the known job.
+    #[allow(clippy::too_many_arguments)]
     pub fn start_restore_job(
         &self,
         principal: &str,
@@ -1590,8 +1640,21 @@ impl Engine {
         metadata: BTreeMap<String, String>,
         iam_role_arn: Option<String>,
         resource_type: Option<String>,
-    ) -> BackupResult<RestoreJob> {
+        idempotency_token: Option<String>,
+    ) -> BackupResult<(RestoreJob, bool)> {
         let result = (|| {
+            if let Some(token) = &idempotency_token {
+                let mut st = self.state.lock();
+                let known = st
+                    .region(region)
+                    .restore_jobs
+                    .iter()
+                    .find(|j| j.idempotency_token.as_ref() == Some(token))
+                    .cloned();
+                if let Some(job) = known {
+                    return Ok((job, false));
+                }
+            }
             if recovery_point_arn.is_empty() {
                 return Err(BackupError::missing("RecoveryPointArn"));
             }
@@ -1636,10 +1699,11 @@ impl Engine {
                 resource_type: rp.resource_type.clone(),
                 recovery_point_creation_date: rp.creation_date,
                 metadata,
+                idempotency_token,
                 principal: principal.to_owned(),
             };
             rs.restore_jobs.push(job.clone());
-            Ok(job)
+            Ok((job, true))
         })();
         self.audit(principal, "StartRestoreJob", region, recovery_point_arn, &result);
         result

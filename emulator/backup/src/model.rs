@@ -543,6 +543,8 @@ pub struct BackupJob {
     /// A later run of a continuous rule: it updates the existing continuous
     /// recovery point (`recovery_point_arn`) instead of making a new one.
     pub updates_recovery_point: bool,
+    /// The client's idempotency token: a retry with it gets this job back.
+    pub idempotency_token: Option<String>,
     /// Who started it, for the audit trail.
     pub principal: String,
 }
@@ -598,6 +600,8 @@ pub struct CopyJob {
     pub source_creation_date: DateTime<Utc>,
     /// Whether the source is a continuous backup.
     pub continuous: bool,
+    /// The client's idempotency token.
+    pub idempotency_token: Option<String>,
     /// Who started it.
     pub principal: String,
 }
@@ -637,6 +641,8 @@ pub struct RestoreJob {
     pub recovery_point_creation_date: DateTime<Utc>,
     /// The restore metadata given.
     pub metadata: BTreeMap<String, String>,
+    /// The client's idempotency token.
+    pub idempotency_token: Option<String>,
     /// Who started it.
     pub principal: String,
 }

@@ -689,6 +689,7 @@ struct StartBackupBody {
     complete_window_minutes: Option<i64>,
     lifecycle: Option<Lifecycle>,
     recovery_point_tags: Option<BTreeMap<String, String>>,
+    idempotency_token: Option<String>,
 }
 
 fn backup_job_json(j: &BackupJob, account: &str) -> Value {
@@ -760,6 +761,7 @@ async fn start_backup_job(State(e): Engn, Extension(ctx): Ctx, body: Bytes) -> R
                     complete_window_minutes: b.complete_window_minutes,
                     lifecycle: b.lifecycle,
                     recovery_point_tags: b.recovery_point_tags.unwrap_or_default(),
+                    idempotency_token: b.idempotency_token,
                 },
             )
             .await?;
@@ -819,6 +821,7 @@ struct StartCopyBody {
     destination_backup_vault_arn: Option<String>,
     iam_role_arn: Option<String>,
     lifecycle: Option<Lifecycle>,
+    idempotency_token: Option<String>,
 }
 
 fn copy_job_json(j: &CopyJob, account: &str) -> Value {
@@ -875,6 +878,7 @@ async fn start_copy_job(State(e): Engn, Extension(ctx): Ctx, body: Bytes) -> Res
                 b.destination_backup_vault_arn.as_deref().unwrap_or(""),
                 b.iam_role_arn.as_deref().unwrap_or(""),
                 b.lifecycle,
+                b.idempotency_token,
             )
             .await?;
         Ok(json!({"CopyJobId": job.id, "CreationDate": ts(job.creation_date), "IsParent": false}))
@@ -1061,6 +1065,7 @@ struct StartRestoreBody {
     metadata: Option<BTreeMap<String, String>>,
     iam_role_arn: Option<String>,
     resource_type: Option<String>,
+    idempotency_token: Option<String>,
 }
 
 fn restore_job_json(j: &RestoreJob, account: &str) -> Value {
@@ -1108,10 +1113,14 @@ async fn start_restore_job(State(e): Engn, Extension(ctx): Ctx, body: Bytes) -> 
             metadata,
             b.iam_role_arn,
             b.resource_type,
+            b.idempotency_token,
         )?;
-        let engine = e.clone();
-        let (region, id) = (ctx.region.clone(), job.id.clone());
-        tokio::spawn(async move { engine.run_restore_job(&region, &id).await });
+        let (job, new) = job;
+        if new {
+            let engine = e.clone();
+            let (region, id) = (ctx.region.clone(), job.id.clone());
+            tokio::spawn(async move { engine.run_restore_job(&region, &id).await });
+        }
         Ok(json!({ "RestoreJobId": job.id }))
     })();
     reply(&ctx, result)

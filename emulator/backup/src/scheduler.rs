@@ -287,6 +287,7 @@ impl Engine {
                 copy_actions: run.rule.copy_actions.clone(),
                 continuous,
                 updates_recovery_point: false,
+                idempotency_token: None,
                 principal: SYSTEM_PRINCIPAL.to_owned(),
             };
             let runnable = if run.missed {

@@ -220,3 +220,77 @@ async fn stop_update_lifecycle_tags_and_history() {
         1
     );
 }
+
+#[tokio::test]
+async fn retries_with_the_same_idempotency_token_do_nothing_twice() {
+    let h = Harness::start().await;
+    let c = h.client("us-east-1").await;
+    let v1 = c
+        .create_backup_vault()
+        .backup_vault_name("primary")
+        .creator_request_id("req-1")
+        .send()
+        .await
+        .unwrap();
+    let v2 = c
+        .create_backup_vault()
+        .backup_vault_name("primary")
+        .creator_request_id("req-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v1.creation_date(), v2.creation_date());
+    let other = c
+        .create_backup_vault()
+        .backup_vault_name("primary")
+        .creator_request_id("req-2")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&other), "AlreadyExistsException");
+
+    let carts = h.dynamodb.add("us-east-1", "carts", &[], &["a"]);
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let job = c
+            .start_backup_job()
+            .backup_vault_name("primary")
+            .resource_arn(&carts)
+            .iam_role_arn(ROLE)
+            .idempotency_token("token-1")
+            .send()
+            .await
+            .unwrap();
+        ids.push(job.backup_job_id().unwrap().to_owned());
+    }
+    assert_eq!(ids[0], ids[1]);
+    assert_eq!(h.dynamodb.backups.lock().len(), 1);
+    h.server.advance(Duration::seconds(5)).await;
+    let rp = c
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name("primary")
+        .send()
+        .await
+        .unwrap()
+        .recovery_points()[0]
+        .recovery_point_arn()
+        .unwrap()
+        .to_owned();
+    let mut restores = Vec::new();
+    for _ in 0..2 {
+        let job = c
+            .start_restore_job()
+            .recovery_point_arn(&rp)
+            .metadata("targetTableName", "carts-2")
+            .idempotency_token("restore-1")
+            .send()
+            .await
+            .unwrap();
+        restores.push(job.restore_job_id().unwrap().to_owned());
+    }
+    assert_eq!(restores[0], restores[1]);
+    assert_eq!(
+        c.list_restore_jobs().send().await.unwrap().restore_jobs().len(),
+        1
+    );
+}
