@@ -218,6 +218,11 @@ impl Rds {
         self.engine.runtime().server_pids()
     }
 
+    /// The process-wide initdb template directory, once built.
+    pub fn template_dir(&self) -> Option<std::path::PathBuf> {
+        self.engine.runtime().template_dir()
+    }
+
     /// The directory all of this service's PostgreSQL files live under.
     pub fn run_dir(&self) -> std::path::PathBuf {
         self.engine.runtime().root.clone()

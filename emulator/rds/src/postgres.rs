@@ -993,6 +993,11 @@ impl PgRuntime {
         self.template.lock().take();
     }
 
+    /// The initdb template directory in use, if one was built.
+    pub fn template_dir(&self) -> Option<PathBuf> {
+        self.template.lock().as_ref().map(|t| t.base.clone())
+    }
+
     /// The pids of every live server, for diagnostics and tests.
     pub fn server_pids(&self) -> Vec<u32> {
         self.servers
