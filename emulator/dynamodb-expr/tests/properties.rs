@@ -210,3 +210,37 @@ proptest! {
         let _ = parse_update(&text, &mut p);
     }
 }
+
+proptest! {
+    #[test]
+    fn sort_key_conditions_agree_with_compare((a, _) in number_text(), (b, _) in number_text(), (c, _) in number_text()) {
+        use firedrill_ddb_expr::SortKeyCondition as K;
+        let (va, vb, vc) = (n(&a), n(&b), n(&c));
+        let o = compare(&va, &vb).unwrap();
+        prop_assert_eq!(K::Eq(vb.clone()).matches(&va), o == Ordering::Equal);
+        prop_assert_eq!(K::Lt(vb.clone()).matches(&va), o == Ordering::Less);
+        prop_assert_eq!(K::Le(vb.clone()).matches(&va), o != Ordering::Greater);
+        prop_assert_eq!(K::Gt(vb.clone()).matches(&va), o == Ordering::Greater);
+        prop_assert_eq!(K::Ge(vb.clone()).matches(&va), o != Ordering::Less);
+        let between = o != Ordering::Less && compare(&va, &vc).unwrap() != Ordering::Greater;
+        prop_assert_eq!(K::Between(vb.clone(), vc.clone()).matches(&va), between);
+        prop_assert!(!K::Eq(vb).matches(&AttributeValue::S(a)));
+    }
+
+    #[test]
+    fn add_then_delete_of_a_set_restores_it(start in prop::collection::btree_set("[a-d]", 1..4), extra in prop::collection::btree_set("[e-g]", 1..3)) {
+        let start: Vec<String> = start.into_iter().collect();
+        let extra: Vec<String> = extra.into_iter().collect();
+        let values: Values = [(":x".to_string(), AttributeValue::Ss(extra.clone()))].into();
+        let mut p = Params::new(None, Some(&values));
+        let add = parse_update("ADD s :x", &mut p).unwrap();
+        let del = parse_update("DELETE s :x", &mut p).unwrap();
+        let item: Item = [("s".to_string(), AttributeValue::Ss(start.clone()))].into();
+        let grown = add.apply(&item, &[]).unwrap();
+        match &grown["s"] {
+            AttributeValue::Ss(all) => prop_assert_eq!(all.len(), start.len() + extra.len()),
+            other => prop_assert!(false, "{:?}", other),
+        }
+        prop_assert_eq!(del.apply(&grown, &[]).unwrap(), item);
+    }
+}
