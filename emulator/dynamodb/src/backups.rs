@@ -421,7 +421,6 @@ impl Engine {
             restore_time,
         };
         let new_meta = self.restored_meta(region, meta, &target, &overrides, origin, now)?;
-        crate::items::check_all_index_types(&items, &new_meta)?;
         tracing::info!(
             target = %target,
             source = %meta.arn,
@@ -648,7 +647,6 @@ impl Engine {
             now,
         )?;
         let items = (*b.items).clone();
-        crate::items::check_all_index_types(&items, &meta)?;
         tracing::info!(target = %meta.name, backup = %b.arn, items = items.len(), "restore from backup");
         self.insert_new_table(&mut r, meta, items, now)
     }

@@ -509,7 +509,6 @@ impl Engine {
                     &meta.billing_mode,
                     now + self.delay(),
                 )?;
-                crate::items::check_index_types(&t.items, &gsi.key, &gsi.name)?;
                 meta.gsis.push(gsi);
                 changed = true;
             }
