@@ -861,3 +861,48 @@ async fn the_aws_preset_trails_latest_restorable_time_by_five_minutes() {
     assert_eq!(scan_all(&c, "carts-t").await.len(), 1);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn history_is_pruned_to_the_recovery_period() {
+    let env = start().await;
+    env.table("counters", None).await;
+    enable_pitr(&env, "counters", Some(1)).await;
+    for i in 0..50 {
+        env.client
+            .put_item()
+            .table_name("counters")
+            .set_item(Some(item(&[("pk", s("c")), ("v", n(i))])))
+            .send()
+            .await
+            .unwrap();
+        env.client
+            .put_item()
+            .table_name("counters")
+            .set_item(Some(item(&[("pk", s(&format!("gone-{i}")))])))
+            .send()
+            .await
+            .unwrap();
+        env.client
+            .delete_item()
+            .table_name("counters")
+            .set_key(Some(item(&[("pk", s(&format!("gone-{i}")))])))
+            .send()
+            .await
+            .unwrap();
+    }
+    let versions = |env: &Env| {
+        let region = env.ddb.engine().region("us-east-1");
+        let r = region.read();
+        r.tables["counters"].history.as_ref().unwrap().version_count()
+    };
+    assert_eq!(versions(&env), 150);
+    env.server.advance(Duration::days(2)).await;
+    assert_eq!(
+        versions(&env),
+        1,
+        "only the version in force at the window's start is kept"
+    );
+    restore_to(&env, "counters", "counters-now", env.now() - Duration::hours(1)).await;
+    let items = scan_all(&env.client, "counters-now").await;
+    assert_eq!(items, vec![item(&[("pk", s("c")), ("v", n(49))])]);
+}
