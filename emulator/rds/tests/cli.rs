@@ -1,0 +1,157 @@
+//! The AWS CLI against the emulator: create-db-instance, describe until
+//! available, write with psql, restore-db-instance-to-point-in-time, read
+//! the restored rows with psql. Skipped (with a printed reason) when `aws`
+//! or `psql` is missing.
+
+mod common;
+
+use common::*;
+use std::time::{Duration, Instant};
+
+fn have(program: &str) -> bool {
+    std::process::Command::new(program)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+async fn aws(endpoint: &str, args: &[&str]) -> serde_json::Value {
+    let out = tokio::process::Command::new("aws")
+        .arg("--endpoint-url")
+        .arg(endpoint)
+        .args(["--region", "us-east-1", "--output", "json", "rds"])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "AKIAFIREDRILLTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "firedrill-test-secret")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .await
+        .expect("run aws");
+    assert!(
+        out.status.success(),
+        "aws rds {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+async fn psql(port: u16, sql: &str) -> String {
+    let out = tokio::process::Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "shop",
+            "-d",
+            "store",
+            "-tA",
+            "-c",
+            sql,
+        ])
+        .env("PGPASSWORD", PASSWORD)
+        .output()
+        .await
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+async fn wait_available(endpoint: &str, id: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let out = aws(
+            endpoint,
+            &["describe-db-instances", "--db-instance-identifier", id],
+        )
+        .await;
+        let i = out["DBInstances"][0].clone();
+        if i["DBInstanceStatus"] == "available" {
+            return i;
+        }
+        assert!(Instant::now() < deadline, "{id} not available: {i}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_cli_create_describe_restore_psql() {
+    for tool in ["aws", "psql"] {
+        if !have(tool) {
+            println!("SKIP aws_cli_create_describe_restore_psql: `{tool}` is not installed");
+            return;
+        }
+    }
+    let Some((server, _rds)) = start("aws_cli_create_describe_restore_psql").await else {
+        return;
+    };
+    let ep = server.endpoint.clone();
+    let created = aws(
+        &ep,
+        &[
+            "create-db-instance",
+            "--db-instance-identifier",
+            "cli-db",
+            "--db-instance-class",
+            "db.t3.micro",
+            "--engine",
+            "postgres",
+            "--master-username",
+            "shop",
+            "--master-user-password",
+            PASSWORD,
+            "--db-name",
+            "store",
+            "--backup-retention-period",
+            "3",
+        ],
+    )
+    .await;
+    assert_eq!(created["DBInstance"]["DBInstanceStatus"], "creating");
+    let i = wait_available(&ep, "cli-db").await;
+    assert_eq!(i["Endpoint"]["Address"], "127.0.0.1");
+    let port = i["Endpoint"]["Port"].as_u64().unwrap() as u16;
+    psql(port, "CREATE TABLE t (x int); INSERT INTO t VALUES (1)").await;
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let t = server.env().now();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    psql(port, "INSERT INTO t VALUES (2)").await;
+    server.advance(chrono::Duration::minutes(2)).await;
+    let i = wait_available(&ep, "cli-db").await;
+    assert!(i["LatestRestorableTime"].is_string(), "{i}");
+
+    let restore_time = t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    aws(
+        &ep,
+        &[
+            "restore-db-instance-to-point-in-time",
+            "--source-db-instance-identifier",
+            "cli-db",
+            "--target-db-instance-identifier",
+            "cli-restored",
+            "--restore-time",
+            &restore_time,
+        ],
+    )
+    .await;
+    let r = wait_available(&ep, "cli-restored").await;
+    let rport = r["Endpoint"]["Port"].as_u64().unwrap() as u16;
+    assert_eq!(
+        psql(rport, "SELECT string_agg(x::text, ',' ORDER BY x) FROM t").await,
+        "1"
+    );
+    assert_eq!(
+        psql(port, "SELECT string_agg(x::text, ',' ORDER BY x) FROM t").await,
+        "1,2"
+    );
+    server.stop().await;
+}
