@@ -1045,13 +1045,17 @@ impl Engine {
         let answer = provider.backup(request).await;
         let duration = self.env.config.timings.backup_job_duration;
         let mut failed = None;
+        let mut orphan = None;
         {
             let mut st = self.state.lock();
-            let Some(job) = st.region(region).backup_jobs.iter_mut().find(|j| j.id == id) else {
-                return;
-            };
-            match answer {
-                Ok(data) => {
+            let job = st.region(region).backup_jobs.iter_mut().find(|j| j.id == id);
+            match (job, answer) {
+                // Stopped (or forgotten by a reset) while the provider worked:
+                // what it captured is freed, not kept.
+                (Some(job), Ok(data)) if job.state != BackupJobState::Running => orphan = Some(data),
+                (None, Ok(data)) => orphan = Some(data),
+                (None, Err(_)) => {}
+                (Some(job), Ok(data)) => {
                     let arn = data.native_arn.clone().unwrap_or_else(|| {
                         format!(
                             "arn:aws:backup:{region}:{}:recovery-point:{}",
@@ -1064,13 +1068,18 @@ impl Engine {
                     job.data = Some(data);
                     job.expected_completion_date = Some(started + duration);
                 }
-                Err(e) => {
+                (Some(job), Err(e)) => {
                     job.state = BackupJobState::Failed;
                     job.status_message = Some(e.to_string());
                     job.completion_date = Some(self.env.now().max(started));
                     failed = Some((job.principal.clone(), job.resource_arn.clone(), e.to_string()));
                 }
             }
+        }
+        if let Some(data) = orphan
+            && let Err(e) = provider.delete(data).await
+        {
+            tracing::warn!(error = %e, "could not free the data of a stopped backup job");
         }
         if let Some((principal, resource, message)) = failed {
             tracing::info!(region, job = id, %message, "backup job failed");
@@ -1512,6 +1521,11 @@ impl Engine {
                 if !rs.vaults.contains_key(vault) {
                     return Err(vault_not_found(vault));
                 }
+                if in_use(rs, arn) {
+                    return Err(BackupError::InvalidResourceState(format!(
+                        "Backup is already performing an action on recovery point {arn} (a restore or a copy); try again later"
+                    )));
+                }
                 let rp = rs
                     .recovery_points
                     .get_mut(arn)
@@ -1904,6 +1918,16 @@ impl Engine {
     pub fn list_tags(&self, region: &str, arn: &str) -> BackupResult<BTreeMap<String, String>> {
         self.with_tags(region, arn, |t| t.clone())
     }
+}
+
+/// Whether a restore or copy job is reading the recovery point `arn`.
+pub(crate) fn in_use(rs: &RegionState, arn: &str) -> bool {
+    rs.restore_jobs
+        .iter()
+        .any(|j| j.recovery_point_arn == arn && matches!(j.state, JobState::Created | JobState::Running))
+        || rs.copy_jobs.iter().any(|j| {
+            j.source_recovery_point_arn == arn && matches!(j.state, JobState::Created | JobState::Running)
+        })
 }
 
 pub(crate) fn vault_not_found(name: &str) -> BackupError {

@@ -634,8 +634,23 @@ impl Engine {
             let mut st = self.state.lock();
             let mut due = Vec::new();
             for region in &regions {
-                for rp in st.region(region).recovery_points.values_mut() {
+                let rs = st.region(region);
+                // A point a restore or copy is reading expires once that job ends.
+                let busy: BTreeSet<String> = rs
+                    .restore_jobs
+                    .iter()
+                    .filter(|j| matches!(j.state, JobState::Created | JobState::Running))
+                    .map(|j| j.recovery_point_arn.clone())
+                    .chain(
+                        rs.copy_jobs
+                            .iter()
+                            .filter(|j| matches!(j.state, JobState::Created | JobState::Running))
+                            .map(|j| j.source_recovery_point_arn.clone()),
+                    )
+                    .collect();
+                for rp in rs.recovery_points.values_mut() {
                     if rp.status == RecoveryPointStatus::Completed
+                        && !busy.contains(&rp.arn)
                         && rp.calculated_lifecycle().delete_at.is_some_and(|t| t <= now)
                     {
                         rp.status = RecoveryPointStatus::Deleting;

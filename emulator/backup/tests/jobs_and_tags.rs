@@ -293,4 +293,37 @@ async fn retries_with_the_same_idempotency_token_do_nothing_twice() {
         c.list_restore_jobs().send().await.unwrap().restore_jobs().len(),
         1
     );
+
+    // The point cannot be deleted while the restore reads it; afterwards it can.
+    let busy = c
+        .delete_recovery_point()
+        .backup_vault_name("primary")
+        .recovery_point_arn(&rp)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&busy), "InvalidResourceStateException");
+    let mut deleted = false;
+    for _ in 0..100 {
+        h.server.advance(Duration::seconds(1)).await;
+        if c.delete_recovery_point()
+            .backup_vault_name("primary")
+            .recovery_point_arn(&rp)
+            .send()
+            .await
+            .is_ok()
+        {
+            deleted = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(deleted);
+    let restore = c
+        .describe_restore_job()
+        .restore_job_id(&restores[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(restore.status().map(|s| s.as_str()), Some("COMPLETED"));
 }
