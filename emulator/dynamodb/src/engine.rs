@@ -259,16 +259,7 @@ impl Engine {
         }
         let description = meta.describe(&items, now);
         tracing::debug!(table = %meta.name, items = items.len(), "table created");
-        r.tables.insert(
-            meta.name.clone(),
-            Table {
-                meta,
-                items,
-                history: None,
-                last_write: now,
-                ttl_swept_at: None,
-            },
-        );
+        r.tables.insert(meta.name.clone(), Table::new(meta, items, now));
         Ok(description)
     }
 
@@ -567,6 +558,7 @@ impl Engine {
         }
         let t = r.tables.get_mut(&name).ok_or_else(DynamoDbError::table_missing)?;
         t.meta = meta;
+        t.sync_indexes();
         Ok(t.meta.describe(&t.items, now))
     }
 

@@ -27,15 +27,15 @@ const MAX_PAGE_BYTES: usize = 1024 * 1024;
 pub(crate) fn commit(t: &mut Table, key: PrimaryKey, new: Option<Arc<Item>>, now: DateTime<Utc>) {
     let at = now.max(t.last_write);
     t.last_write = at;
-    match &new {
-        Some(item) => {
-            t.items.insert(key.clone(), item.clone());
-        }
-        None => {
-            if t.items.remove(&key).is_none() {
-                return;
-            }
-        }
+    let old = match &new {
+        Some(item) => t.items.insert(key.clone(), item.clone()),
+        None => match t.items.remove(&key) {
+            Some(old) => Some(old),
+            None => return,
+        },
+    };
+    if !t.indexes.is_empty() {
+        t.update_indexes(&key, old.as_ref(), new.as_ref());
     }
     if let Some(h) = &mut t.history {
         h.record(&key, at, new);
@@ -205,8 +205,7 @@ fn index_view(item: &Item, table_key: &KeySchema, index_key: &KeySchema, project
     }
 }
 
-/// The order of an item within an index: index key, then table key.
-type IndexOrder = (PrimaryKey, PrimaryKey);
+use crate::table::IndexOrder;
 
 /// The read plan of a Query or Scan over a table or index.
 struct Source<'a> {
@@ -219,27 +218,26 @@ impl<'a> Source<'a> {
         self.index.map(|(_, k, _)| k).unwrap_or(&self.table.meta.key)
     }
 
-    /// The items of the index, in index order.
-    fn index_items(&self, key: &KeySchema, partition: Option<&KeyValue>) -> Vec<(IndexOrder, &'a Arc<Item>)> {
-        let table_key = &self.table.meta.key;
-        let mut out: Vec<(IndexOrder, &Arc<Item>)> = self
-            .table
-            .items
-            .items()
-            .filter_map(|item| {
-                let ik = key.index_key(item)?;
-                if partition.is_some_and(|p| p != &ik.0) {
-                    return None;
-                }
-                if ik.0.is_empty() || ik.1.as_ref().is_some_and(KeyValue::is_empty) {
-                    return None;
-                }
-                let tk = table_key.index_key(item)?;
-                Some(((ik, tk), item))
-            })
-            .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out
+    /// The entries of the index (all, or one partition's), in index order.
+    fn index_items(&self, partition: Option<&KeyValue>) -> Vec<(&'a IndexOrder, &'a Arc<Item>)> {
+        let Some((name, _, _)) = self.index else {
+            return Vec::new();
+        };
+        let Some(store) = self.table.indexes.get(name) else {
+            return Vec::new();
+        };
+        match partition {
+            None => store.iter().collect(),
+            Some(pk) => {
+                // The smallest entry of a partition: no sort key (None sorts
+                // first) and the smallest table key (an empty string).
+                let first: IndexOrder = ((pk.clone(), None), (KeyValue::S(String::new()), None));
+                store
+                    .range(first..)
+                    .take_while(|((ik, _), _)| &ik.0 == pk)
+                    .collect()
+            }
+        }
     }
 
     /// The `LastEvaluatedKey` of an item.
@@ -688,14 +686,14 @@ impl Engine {
                 read_page(&source, candidates.filter(|i| sort_ok(i)), &spec)?
             }
             Some(_) => {
-                let mut all = source.index_items(key, Some(&pk));
+                let mut all = source.index_items(Some(&pk));
                 if !forward {
                     all.reverse();
                 }
                 let skip = match &start {
                     Some(pos) => all
                         .iter()
-                        .position(|(o, _)| if forward { o > pos } else { o < pos })
+                        .position(|(o, _)| if forward { *o > pos } else { *o < pos })
                         .unwrap_or(all.len()),
                     None => 0,
                 };
@@ -765,7 +763,6 @@ impl Engine {
         let t = self.ready(&r, &input.table_name, now)?;
         let consistent = input.consistent_read.unwrap_or(false);
         let source = self.source(t, input.index_name.as_deref(), consistent, now)?;
-        let key = source.key();
         let start = input
             .exclusive_start_key
             .as_ref()
@@ -794,9 +791,9 @@ impl Engine {
                 )?
             }
             Some(_) => {
-                let all = source.index_items(key, None);
+                let all = source.index_items(None);
                 let skip = match &start {
-                    Some(pos) => all.iter().position(|(o, _)| o > pos).unwrap_or(all.len()),
+                    Some(pos) => all.iter().position(|(o, _)| *o > pos).unwrap_or(all.len()),
                     None => 0,
                 };
                 read_page(

@@ -9,11 +9,13 @@
 
 use crate::errors::{DynamoDbError, Result};
 use crate::history::History;
-use crate::keys::{KeySchema, ScalarType};
+use crate::keys::{KeySchema, PrimaryKey, ScalarType};
 use crate::protocol::*;
 use crate::store::ItemStore;
 use chrono::{DateTime, Utc};
-use std::collections::BTreeSet;
+use firedrill_ddb_expr::Item;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// A global secondary index.
 #[derive(Debug, Clone)]
@@ -114,6 +116,88 @@ pub struct Table {
     pub last_write: DateTime<Utc>,
     /// When expired items (time to live) were last swept.
     pub ttl_swept_at: Option<DateTime<Utc>>,
+    /// The secondary indexes' entries, by index name, kept in step with
+    /// the items by every write.
+    pub indexes: BTreeMap<String, IndexStore>,
+}
+
+/// The position of an item in a secondary index: its index key, then its
+/// table key (which breaks ties, as DynamoDB orders equal index keys).
+pub type IndexOrder = (PrimaryKey, PrimaryKey);
+
+/// One secondary index's entries, in index order.
+pub type IndexStore = BTreeMap<IndexOrder, Arc<Item>>;
+
+/// The index key of `item` under `key`, when the item belongs in the index
+/// (it has every index key attribute, of the right type, not empty).
+pub fn index_entry_key(key: &KeySchema, item: &Item) -> Option<PrimaryKey> {
+    let ik = key.index_key(item)?;
+    if ik.0.is_empty() || ik.1.as_ref().is_some_and(|k| k.is_empty()) {
+        return None;
+    }
+    Some(ik)
+}
+
+impl Table {
+    /// A table with its indexes built from its items.
+    pub fn new(meta: TableMeta, items: ItemStore, now: DateTime<Utc>) -> Self {
+        let mut t = Self {
+            meta,
+            items,
+            history: None,
+            last_write: now,
+            ttl_swept_at: None,
+            indexes: BTreeMap::new(),
+        };
+        t.sync_indexes();
+        t
+    }
+
+    /// The key schemas of the table's secondary indexes, by name.
+    fn index_schemas(meta: &TableMeta) -> Vec<(&str, &KeySchema)> {
+        meta.gsis
+            .iter()
+            .map(|g| (g.name.as_str(), &g.key))
+            .chain(meta.lsis.iter().map(|l| (l.name.as_str(), &l.key)))
+            .collect()
+    }
+
+    /// Builds the entries of indexes the settings name and the table lacks,
+    /// and drops those of indexes no longer named.
+    pub fn sync_indexes(&mut self) {
+        let schemas = Self::index_schemas(&self.meta);
+        self.indexes
+            .retain(|name, _| schemas.iter().any(|(n, _)| n == name));
+        for (name, key) in schemas {
+            if self.indexes.contains_key(name) {
+                continue;
+            }
+            let mut store = IndexStore::new();
+            for (pk, sk, item) in self.items.iter_from(None) {
+                if let Some(ik) = index_entry_key(key, item) {
+                    store.insert((ik, (pk.clone(), sk.clone())), item.clone());
+                }
+            }
+            self.indexes.insert(name.to_owned(), store);
+        }
+    }
+
+    /// Moves `key` from `old` to `new` in every index.
+    pub fn update_indexes(&mut self, key: &PrimaryKey, old: Option<&Arc<Item>>, new: Option<&Arc<Item>>) {
+        for (name, schema) in Self::index_schemas(&self.meta) {
+            let Some(store) = self.indexes.get_mut(name) else {
+                continue;
+            };
+            if let Some(ik) = old.and_then(|o| index_entry_key(schema, o)) {
+                store.remove(&(ik, key.clone()));
+            }
+            if let Some(item) = new
+                && let Some(ik) = index_entry_key(schema, item)
+            {
+                store.insert((ik, key.clone()), item.clone());
+            }
+        }
+    }
 }
 
 impl TableMeta {

@@ -998,3 +998,83 @@ async fn condition_filter_and_projection_expression_families() {
         .unwrap_err();
     assert_eq!(code(&err), "ValidationException");
 }
+
+#[tokio::test]
+async fn an_index_follows_updates_and_deletes() {
+    let env = start().await;
+    let c = &env.client;
+    c.create_table()
+        .table_name("tickets")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(def("pk", ScalarAttributeType::S))
+        .attribute_definitions(def("state", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("byState")
+                .key_schema(key("state", KeyType::Hash))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    env.settle().await;
+    for i in 0..6 {
+        c.put_item()
+            .table_name("tickets")
+            .set_item(Some(item(&[("pk", s(&format!("t{i}"))), ("state", s("open"))])))
+            .send()
+            .await
+            .unwrap();
+    }
+    let count = |state: &'static str| async move {
+        c.query()
+            .table_name("tickets")
+            .index_name("byState")
+            .key_condition_expression("#s = :s")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":s", s(state))
+            .send()
+            .await
+            .unwrap()
+            .count()
+    };
+    assert_eq!(count("open").await, 6);
+    for i in 0..2 {
+        c.update_item()
+            .table_name("tickets")
+            .set_key(Some(item(&[("pk", s(&format!("t{i}")))])))
+            .update_expression("SET #s = :c")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":c", s("closed"))
+            .send()
+            .await
+            .unwrap();
+    }
+    c.update_item()
+        .table_name("tickets")
+        .set_key(Some(item(&[("pk", s("t2"))])))
+        .update_expression("REMOVE #s")
+        .expression_attribute_names("#s", "state")
+        .send()
+        .await
+        .unwrap();
+    c.delete_item()
+        .table_name("tickets")
+        .set_key(Some(item(&[("pk", s("t3"))])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(count("open").await, 2);
+    assert_eq!(count("closed").await, 2);
+    let all = c
+        .scan()
+        .table_name("tickets")
+        .index_name("byState")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(all.count(), 4);
+}
