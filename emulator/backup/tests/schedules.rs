@@ -999,3 +999,61 @@ async fn continuous_rules_keep_one_recovery_point_and_fall_back_to_snapshots() {
     assert_eq!(ddb.recovery_points().len(), 6);
     assert!(h.dynamodb.backups.lock().iter().all(|b| !b.continuous));
 }
+
+#[tokio::test]
+async fn runs_into_a_deleted_vault_fail_with_a_message() {
+    let h = Harness::start().await;
+    let east = h.client(EAST).await;
+    east.create_backup_vault()
+        .backup_vault_name("primary")
+        .send()
+        .await
+        .unwrap();
+    h.s3.add(EAST, "assets", &[], &["a"]);
+    let plan = east
+        .create_backup_plan()
+        .backup_plan(
+            BackupPlanInput::builder()
+                .backup_plan_name("p")
+                .rules(
+                    BackupRuleInput::builder()
+                        .rule_name("hourly")
+                        .target_backup_vault_name("primary")
+                        .schedule_expression("cron(0 * ? * * *)")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    east.create_backup_selection()
+        .backup_plan_id(plan.backup_plan_id().unwrap())
+        .backup_selection(
+            BackupSelection::builder()
+                .selection_name("everything")
+                .iam_role_arn(ROLE)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // An empty vault can be deleted even while a plan names it.
+    east.delete_backup_vault()
+        .backup_vault_name("primary")
+        .send()
+        .await
+        .unwrap();
+    h.server.advance(Duration::hours(2)).await;
+    let jobs = all_backup_jobs(&east).await;
+    assert_eq!(jobs.len(), 2);
+    assert!(jobs.iter().all(|j| j.state() == Some(&BackupJobState::Failed)));
+    assert!(jobs[0].status_message().unwrap_or("").contains("does not exist"));
+    assert!(
+        h.s3.backups.lock().is_empty(),
+        "no data is captured for a missing vault"
+    );
+}
