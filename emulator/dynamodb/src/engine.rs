@@ -308,7 +308,7 @@ impl Engine {
         let t = self
             .visible(&r, &name, now)
             .ok_or_else(DynamoDbError::table_missing)?;
-        Ok(t.meta.describe(&t.items, now))
+        Ok(t.describe(now))
     }
 
     /// `ListTables`.
@@ -378,7 +378,7 @@ impl Engine {
         let t = r.tables.get_mut(&name).ok_or_else(DynamoDbError::table_missing)?;
         let deleted_at = now.max(t.last_write);
         t.meta.deleting_at = Some(deleted_at);
-        let description = t.meta.describe(&t.items, now);
+        let description = t.describe(now);
         if let Some(history) = t.history.take() {
             let meta = t.meta.clone();
             let items = Arc::new(std::mem::take(&mut t.items));
@@ -559,7 +559,7 @@ impl Engine {
         let t = r.tables.get_mut(&name).ok_or_else(DynamoDbError::table_missing)?;
         t.meta = meta;
         t.sync_indexes();
-        Ok(t.meta.describe(&t.items, now))
+        Ok(t.describe(now))
     }
 
     // ----- Tags -----

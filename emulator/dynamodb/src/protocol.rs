@@ -103,7 +103,13 @@ impl<'de> Deserialize<'de> for Timestamp {
         let raw: Box<serde_json::value::RawValue> = Deserialize::deserialize(d)?;
         let text = raw.get();
         let text = text.trim_matches('"');
-        Self::parse(text).ok_or_else(|| serde::de::Error::custom(format!("invalid timestamp {text}")))
+        Self::parse(text)
+            .or_else(|| {
+                DateTime::parse_from_rfc3339(text)
+                    .ok()
+                    .map(|t| Self(t.with_timezone(&Utc)))
+            })
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid timestamp {text}")))
     }
 }
 
@@ -1498,6 +1504,8 @@ mod tests {
             500_000_000
         );
         assert!(Timestamp::parse("x").is_none());
+        let iso: Timestamp = serde_json::from_str("\"2026-03-14T12:00:00.5Z\"").unwrap();
+        assert_eq!(iso.0.timestamp_subsec_millis(), 500);
         let json = serde_json::to_string(&t).unwrap();
         assert_eq!(json, "1773489600.123456789");
         let back: Timestamp = serde_json::from_str(&json).unwrap();

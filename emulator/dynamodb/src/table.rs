@@ -153,6 +153,11 @@ impl Table {
         t
     }
 
+    /// The table's `TableDescription` at `now`.
+    pub fn describe(&self, now: DateTime<Utc>) -> TableDescription {
+        self.meta.describe_with(&self.items, Some(&self.indexes), now)
+    }
+
     /// The key schemas of the table's secondary indexes, by name.
     fn index_schemas(meta: &TableMeta) -> Vec<(&str, &KeySchema)> {
         meta.gsis
@@ -284,6 +289,27 @@ impl TableMeta {
 
     /// The `TableDescription` at `now`, given the table's items.
     pub fn describe(&self, items: &ItemStore, now: DateTime<Utc>) -> TableDescription {
+        self.describe_with(items, None, now)
+    }
+
+    /// The `TableDescription` at `now`, reading index sizes from the
+    /// maintained index entries when given (otherwise from the items).
+    pub fn describe_with(
+        &self,
+        items: &ItemStore,
+        indexes: Option<&BTreeMap<String, IndexStore>>,
+        now: DateTime<Utc>,
+    ) -> TableDescription {
+        let stats = |name: &str, key: &KeySchema| match indexes.and_then(|i| i.get(name)) {
+            Some(store) => (
+                store.len() as i64,
+                store
+                    .values()
+                    .map(|i| firedrill_ddb_expr::value::item_size(i) as i64)
+                    .sum(),
+            ),
+            None => index_stats(key, items),
+        };
         let status = self.status(now);
         let stream_arn = self.stream.as_ref().filter(|s| s.stream_enabled).map(|_| {
             let label = self.created_at.format("%Y-%m-%dT%H:%M:%S%.3f").to_string();
@@ -308,7 +334,7 @@ impl TableMeta {
                 self.lsis
                     .iter()
                     .map(|l| {
-                        let (count, bytes) = index_stats(&l.key, items);
+                        let (count, bytes) = stats(&l.name, &l.key);
                         LocalSecondaryIndexDescription {
                             index_name: l.name.clone(),
                             key_schema: l.key_schema.clone(),
@@ -325,7 +351,7 @@ impl TableMeta {
                     .iter()
                     .map(|g| {
                         let creating = now < g.active_at;
-                        let (count, bytes) = index_stats(&g.key, items);
+                        let (count, bytes) = stats(&g.name, &g.key);
                         GlobalSecondaryIndexDescription {
                             index_name: g.name.clone(),
                             key_schema: g.key_schema.clone(),
