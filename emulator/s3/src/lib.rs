@@ -40,10 +40,10 @@
 //! ListObjectVersions, CopyObject (versionId sources, metadata and tagging
 //! directives), CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
 //! AbortMultipartUpload, ListParts, ListMultipartUploads,
-//! Put/GetObjectRetention, Put/GetObjectLegalHold.
+//! Put/Get/DeleteObjectTagging, Put/GetObjectRetention, Put/GetObjectLegalHold.
 //!
 //! Every other operation (ACLs, policies, CORS, website, encryption
-//! configuration, object tagging APIs, RestoreObject, SelectObjectContent,
+//! configuration, RestoreObject, SelectObjectContent,
 //! UploadPartCopy, ...) answers `501 NotImplemented` in S3's XML error
 //! shape, saying that firedrill does not support it.
 //!

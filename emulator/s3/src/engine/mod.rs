@@ -821,7 +821,7 @@ impl Engine {
         region: Option<&str>,
         key: &str,
         version_id: Option<&str>,
-        f: impl FnOnce(bool, &mut ObjectData) -> Result<T>,
+        f: impl FnOnce(bool, &str, &mut ObjectData) -> Result<T>,
     ) -> Result<T> {
         if let Some(v) = version_id
             && !is_valid_version_id(v)
@@ -864,7 +864,7 @@ impl Engine {
                 }
             });
         };
-        f(object_lock, o)
+        f(object_lock, &id, o)
     }
 
     /// PutObjectRetention.
@@ -878,7 +878,7 @@ impl Engine {
         bypass_governance: bool,
     ) -> Result<()> {
         let now = self.now();
-        self.with_version_mut(bucket, region, key, version_id, |object_lock, o| {
+        self.with_version_mut(bucket, region, key, version_id, |object_lock, _, o| {
             if !object_lock {
                 return Err(S3EngineError::InvalidRequest(
                     "Bucket is missing Object Lock Configuration".to_owned(),
@@ -920,13 +920,42 @@ impl Engine {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<Retention> {
-        self.with_version_mut(bucket, region, key, version_id, |object_lock, o| {
+        self.with_version_mut(bucket, region, key, version_id, |object_lock, _, o| {
             if !object_lock {
                 return Err(S3EngineError::InvalidRequest(
                     "Bucket is missing Object Lock Configuration".to_owned(),
                 ));
             }
             o.retention.ok_or(S3EngineError::NoSuchObjectLockConfiguration)
+        })
+    }
+
+    /// PutObjectTagging: replaces a version's tags; answers its version id.
+    pub fn put_object_tags(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        version_id: Option<&str>,
+        tags: Vec<(String, String)>,
+    ) -> Result<String> {
+        validate_tags(&tags, 10)?;
+        self.with_version_mut(bucket, region, key, version_id, |_, id, o| {
+            o.tags = tags;
+            Ok(id.to_owned())
+        })
+    }
+
+    /// GetObjectTagging: a version's tags and its version id.
+    pub fn object_tags(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<(Vec<(String, String)>, String)> {
+        self.with_version_mut(bucket, region, key, version_id, |_, id, o| {
+            Ok((o.tags.clone(), id.to_owned()))
         })
     }
 
@@ -939,7 +968,7 @@ impl Engine {
         version_id: Option<&str>,
         on: bool,
     ) -> Result<()> {
-        self.with_version_mut(bucket, region, key, version_id, |object_lock, o| {
+        self.with_version_mut(bucket, region, key, version_id, |object_lock, _, o| {
             if !object_lock {
                 return Err(S3EngineError::InvalidRequest(
                     "Bucket is missing Object Lock Configuration".to_owned(),
@@ -958,7 +987,7 @@ impl Engine {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<bool> {
-        self.with_version_mut(bucket, region, key, version_id, |object_lock, o| {
+        self.with_version_mut(bucket, region, key, version_id, |object_lock, _, o| {
             if !object_lock {
                 return Err(S3EngineError::InvalidRequest(
                     "Bucket is missing Object Lock Configuration".to_owned(),

@@ -3,7 +3,9 @@
 
 use super::convert::*;
 use super::{Handler, OrS3, ReqInfo, info, to_s3_error};
-use crate::engine::model::{DefaultRetention as LockDefault, NewObject, ObjectData, ObjectMeta, Retention};
+use crate::engine::model::{
+    DefaultRetention as LockDefault, NULL_VERSION, NewObject, ObjectData, ObjectMeta, Retention,
+};
 use crate::engine::{Found, MAX_PUT_SIZE, is_archived};
 use crate::error::S3EngineError;
 use s3s::dto::*;
@@ -1207,6 +1209,70 @@ impl S3 for Handler {
             upload_id_marker: input.upload_id_marker,
             uploads: (!out.is_empty()).then_some(out),
             ..Default::default()
+        }))
+    }
+
+    async fn put_object_tagging(
+        &self,
+        req: S3Request<PutObjectTaggingInput>,
+    ) -> S3Result<S3Response<PutObjectTaggingOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let tags = tags_from(&input.tagging.tag_set).or_s3(&i)?;
+        let id = self
+            .engine
+            .put_object_tags(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                input.version_id.as_deref(),
+                tags,
+            )
+            .or_s3(&i)?;
+        Ok(S3Response::new(PutObjectTaggingOutput {
+            version_id: (id != NULL_VERSION).then_some(id),
+        }))
+    }
+
+    async fn get_object_tagging(
+        &self,
+        req: S3Request<GetObjectTaggingInput>,
+    ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let (tags, id) = self
+            .engine
+            .object_tags(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                input.version_id.as_deref(),
+            )
+            .or_s3(&i)?;
+        Ok(S3Response::new(GetObjectTaggingOutput {
+            tag_set: tags_to(&tags),
+            version_id: (id != NULL_VERSION).then_some(id),
+        }))
+    }
+
+    async fn delete_object_tagging(
+        &self,
+        req: S3Request<DeleteObjectTaggingInput>,
+    ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let id = self
+            .engine
+            .put_object_tags(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                input.version_id.as_deref(),
+                Vec::new(),
+            )
+            .or_s3(&i)?;
+        Ok(S3Response::new(DeleteObjectTaggingOutput {
+            version_id: (id != NULL_VERSION).then_some(id),
         }))
     }
 

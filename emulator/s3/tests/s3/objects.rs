@@ -500,3 +500,79 @@ async fn list_object_versions_paginates_with_key_and_version_markers() {
     assert_eq!(prefixes, vec!["k2"]);
     assert_eq!(with_delim.versions().len(), 6);
 }
+
+#[tokio::test]
+async fn object_tags_from_headers_and_the_tagging_api() {
+    use aws_sdk_s3::types::{Tag, Tagging};
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "tags", "us-east-1").await;
+    enable_versioning(&c, "tags").await;
+    let v1 = c
+        .put_object()
+        .bucket("tags")
+        .key("k")
+        .tagging("team=shop&tier=hot")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap()
+        .version_id
+        .unwrap();
+    let got = c
+        .get_object_tagging()
+        .bucket("tags")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.tag_set().len(), 2);
+    assert_eq!(got.version_id(), Some(v1.as_str()));
+    c.put_object_tagging()
+        .bucket("tags")
+        .key("k")
+        .version_id(&v1)
+        .tagging(
+            Tagging::builder()
+                .tag_set(Tag::builder().key("tier").value("cold").build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let got = c
+        .get_object_tagging()
+        .bucket("tags")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.tag_set()[0].value(), "cold");
+    c.delete_object_tagging()
+        .bucket("tags")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        c.get_object_tagging()
+            .bucket("tags")
+            .key("k")
+            .send()
+            .await
+            .unwrap()
+            .tag_set()
+            .is_empty()
+    );
+    let dup = c
+        .put_object()
+        .bucket("tags")
+        .key("d")
+        .tagging("a=1&a=2")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&dup), "InvalidTag");
+}
