@@ -82,7 +82,13 @@ fn rollup<'a>(key: &'a str, prefix: &str, delimiter: Option<&str>) -> Option<&'a
 fn after_prefix(p: &str) -> Option<String> {
     let mut chars: Vec<char> = p.chars().collect();
     while let Some(c) = chars.pop() {
-        if let Some(next) = char::from_u32(c as u32 + 1) {
+        // The successor of U+D7FF skips the surrogates.
+        let next = if c == '\u{D7FF}' {
+            Some('\u{E000}')
+        } else {
+            char::from_u32(c as u32 + 1)
+        };
+        if let Some(next) = next {
             chars.push(next);
             return Some(chars.into_iter().collect());
         }
@@ -333,5 +339,23 @@ fn entry(key: &str, v: &super::model::Version, is_latest: bool) -> ListedVersion
             .object
             .as_ref()
             .map(|o| (o.etag.clone(), o.size(), o.storage_class.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_successors_bound_every_key_with_the_prefix() {
+        assert_eq!(after_prefix("a/").as_deref(), Some("a0"));
+        assert_eq!(after_prefix("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(after_prefix("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(after_prefix("\u{10FFFF}"), None);
+        assert_eq!(
+            rollup("photos/2026/a.jpg", "photos/", Some("/")),
+            Some("photos/2026/")
+        );
+        assert_eq!(rollup("photos/a.jpg", "photos/", Some("/")), None);
     }
 }

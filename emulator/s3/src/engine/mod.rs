@@ -397,9 +397,7 @@ impl Engine {
                     .to_owned(),
             ));
         }
-        if b.versioning == Versioning::Unversioned && new == Versioning::Suspended {
-            // Suspending a never-versioned bucket is accepted and reported as Suspended.
-        }
+        // Suspending a never-versioned bucket is accepted and reported as Suspended.
         b.versioning = new;
         Ok(())
     }
@@ -1137,8 +1135,8 @@ impl Engine {
         upload_id: &str,
         parts: &[(i32, String)],
     ) -> Result<WriteResult> {
-        let (blob, etag, template, count) = {
-            let st = self.state.lock();
+        let (blob, etag, taken, count) = {
+            let mut st = self.state.lock();
             Self::check_upload(&st, bucket, region, key, upload_id)?;
             let Some(upload) = st.uploads.get(upload_id) else {
                 return Err(S3EngineError::NoSuchUpload(upload_id.to_owned()));
@@ -1168,12 +1166,31 @@ impl Engine {
             }
             let etag = format!("{}-{}", hex::encode(md5::Digest::finalize(md5)), chosen.len());
             let blob = Blob::concat(chosen.iter().map(|p| &p.blob));
-            (blob, etag, upload.template.clone(), chosen.len())
+            let count = chosen.len();
+            // Taken out so that a concurrent completion finds no upload.
+            let upload = st.uploads.remove(upload_id);
+            (blob, etag, upload, count)
+        };
+        let Some(upload) = taken else {
+            return Err(S3EngineError::NoSuchUpload(upload_id.to_owned()));
         };
         let count = u32::try_from(count).unwrap_or(u32::MAX);
-        let result = self.commit(bucket, region, key, template, blob, etag, Some(count))?;
-        self.state.lock().uploads.remove(upload_id);
-        Ok(result)
+        match self.commit(
+            bucket,
+            region,
+            key,
+            upload.template.clone(),
+            blob,
+            etag,
+            Some(count),
+        ) {
+            Ok(result) => Ok(result),
+            Err(e) => {
+                // The upload stays available to retry or abort.
+                self.state.lock().uploads.insert(upload_id.to_owned(), upload);
+                Err(e)
+            }
+        }
     }
 
     // ----- The in-process API for AWS Backup -----
