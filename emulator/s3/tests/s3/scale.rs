@@ -72,3 +72,51 @@ async fn list_object_versions_over_100k_versions_pages_quickly() {
         "three pages took {elapsed:?}"
     );
 }
+
+#[tokio::test]
+async fn strict_signatures_are_checked_by_the_core_and_uploads_still_work() {
+    use firedrill_emu_core::config::StrictCredentials;
+    use firedrill_emu_core::sdk::{TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY};
+    let config = EmulatorConfig {
+        strict: Some(StrictCredentials {
+            access_key_id: TEST_ACCESS_KEY_ID.to_owned(),
+            secret_access_key: TEST_SECRET_ACCESS_KEY.to_owned(),
+        }),
+        ..EmulatorConfig::default()
+    };
+    let clock = Clock::simulated("2026-03-14T12:00:00Z".parse().unwrap());
+    let server = TestServer::start_with(config, clock, |env| {
+        vec![firedrill_emu_s3::S3::new(env) as Arc<dyn firedrill_emu_core::AwsService>]
+    })
+    .await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "strict", "us-east-1").await;
+    put(&c, "strict", "small", b"signed").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f");
+    std::fs::write(&path, vec![9u8; 100_000]).unwrap();
+    c.put_object()
+        .bucket("strict")
+        .key("file")
+        .body(ByteStream::from_path(&path).await.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get(&c, "strict", "file", None).await.unwrap(), vec![9u8; 100_000]);
+    let sdk =
+        firedrill_emu_core::sdk::sdk_config_with(&server.endpoint, "us-east-1", TEST_ACCESS_KEY_ID, "wrong")
+            .await;
+    let bad = Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let e = bad
+        .get_object()
+        .bucket("strict")
+        .key("small")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "SignatureDoesNotMatch");
+}
