@@ -3,7 +3,7 @@
 //! probes share (create and wait for ACTIVE, scan into a map).
 
 use super::Outcome;
-use super::support::{Created, Ctx, DRILL_TAG_KEY, Step, code, describe, fail};
+use super::support::{Created, Ctx, DRILL_TAG_KEY, Step, classify, code, describe, fail};
 use crate::model::{chrono_to_smithy, smithy_to_chrono};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -229,23 +229,35 @@ pub(crate) async fn restore_to_t(ctx: &Ctx<'_>, details: &mut Vec<String>) -> St
             }
         })
         .await?;
-    match ready {
-        Some(seen) => details.push(seen),
-        None => {
-            return Ok(Outcome::NotHonoured(format!(
-                "T never entered the restorable window ({})",
-                last.lock()
-            )));
+    // A window that never reaches T is a gap of its own; the restore is
+    // still tried, so that the report also says what the target restores.
+    let window_gap = match ready {
+        Some(seen) => {
+            details.push(seen);
+            None
         }
-    }
-    let out = ddb
+        None => {
+            let gap = format!("T never entered the restorable window ({})", last.lock());
+            details.push(format!("{gap}; restoring to T anyway"));
+            Some(gap)
+        }
+    };
+    let out = match ddb
         .restore_table_to_point_in_time()
         .source_table_name(&source)
         .target_table_name(&restored)
         .restore_date_time(chrono_to_smithy(t))
         .send()
         .await
-        .map_err(fail("RestoreTableToPointInTime"))?;
+    {
+        Ok(out) => out,
+        Err(e) => {
+            return match (window_gap, classify("RestoreTableToPointInTime", &e)) {
+                (Some(gap), Outcome::Error(why)) => Ok(Outcome::NotHonoured(format!("{gap}; {why}"))),
+                (_, other) => Err(other),
+            };
+        }
+    };
     ctx.created(Created::Table {
         region: ctx.clients.region.clone(),
         name: restored.clone(),
@@ -260,16 +272,20 @@ pub(crate) async fn restore_to_t(ctx: &Ctx<'_>, details: &mut Vec<String>) -> St
     wait_active(ctx, ddb, &restored, details).await?;
     let got = scan(ddb, &restored).await?;
     details.push(format!("restored table holds {got:?}"));
-    Ok(if got == expected {
-        Outcome::Honoured
+    let restore_gap = if got == expected {
+        None
     } else if got == now_state {
-        Outcome::NotHonoured(
-            "the restore to T returned the table as it is now (a copy), not as it was at T".into(),
-        )
+        Some("the restore to T returned the table as it is now (a copy), not as it was at T".to_owned())
     } else {
-        Outcome::NotHonoured(format!(
+        Some(format!(
             "the restore to T holds {got:?}; at T the table held {expected:?}"
         ))
+    };
+    let gaps: Vec<String> = window_gap.into_iter().chain(restore_gap).collect();
+    Ok(if gaps.is_empty() {
+        Outcome::Honoured
+    } else {
+        Outcome::NotHonoured(gaps.join("; "))
     })
 }
 

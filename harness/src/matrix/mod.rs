@@ -316,7 +316,7 @@ impl MatrixOptions {
             let local = matches!(target.name(), "endpoint" | "containers");
             (
                 WaitOptions {
-                    timeout: StdDuration::from_secs(if local { 60 } else { 20 * 60 }),
+                    timeout: StdDuration::from_secs(if local { 20 } else { 20 * 60 }),
                     interval: StdDuration::from_millis(if local { 200 } else { 5_000 }),
                     max_polls: 2_000,
                     advance_seconds: 0,

@@ -68,6 +68,19 @@ async fn connect(ctx: &Ctx<'_>, i: &DbInstance, password: &str) -> Step<tokio_po
         ep.address().unwrap_or_default(),
         u16::try_from(ep.port().unwrap_or(5432)).unwrap_or(5432),
     );
+    // Only a real account's instances are reached over the network; any
+    // other target's database must be on this machine.
+    if ctx.target.name() != "aws"
+        && crate::stack::is_loopback_endpoint(&if host.contains(':') {
+            format!("http://[{host}]:{port}")
+        } else {
+            format!("http://{host}:{port}")
+        }) != Some(true)
+    {
+        return Err(Outcome::Unsupported(format!(
+            "the instance endpoint {host}:{port} is not on this machine: the target models RDS without a database engine"
+        )));
+    }
     let mut config = tokio_postgres::Config::new();
     config
         .host(&host)

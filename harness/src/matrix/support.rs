@@ -171,11 +171,12 @@ impl<'a> Ctx<'a> {
         let mut wrong = Vec::new();
         for o in &observed {
             details.push(format!("{}: {} (AWS: {})", o.what, o.status, o.expected));
-            if o.status != o.expected {
-                wrong.push(format!(
-                    "{} answered {} where AWS answers {}",
-                    o.what, o.status, o.expected
-                ));
+            let w = format!(
+                "{} answered {} where AWS answers {}",
+                o.what, o.status, o.expected
+            );
+            if o.status != o.expected && !wrong.contains(&w) {
+                wrong.push(w);
             }
         }
         if wrong.is_empty() {

@@ -295,6 +295,22 @@ impl AwsTarget {
         }
         verdict
     }
+
+    /// `firedrill matrix --target aws`: prints what will be created, passes
+    /// the interlock, runs every probe (all resources tagged with the run id)
+    /// and removes what it made. Refused, before any call, when the account
+    /// is not allowlisted.
+    pub async fn run_matrix(&self) -> Result<crate::matrix::MatrixReport, InterlockError> {
+        let run_id = crate::matrix::new_run_id();
+        self.authorize(
+            &format!("matrix (run {run_id})"),
+            &crate::matrix::planned_resources(self, &run_id),
+        )?;
+        let mut options = crate::matrix::MatrixOptions::for_target(self);
+        options.run_id = Some(run_id);
+        options.account_id = Some(self.account_id.clone());
+        Ok(crate::matrix::run_matrix_with(self, &options).await)
+    }
 }
 
 impl Target for AwsTarget {
