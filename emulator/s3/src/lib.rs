@@ -370,3 +370,13 @@ impl AwsService for S3 {
         Box::pin(async {})
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn snapshots_can_be_shared_across_threads() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        shareable::<super::BucketSnapshot>();
+        shareable::<super::S3EngineError>();
+    }
+}
