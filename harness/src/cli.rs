@@ -208,7 +208,7 @@ fn shipped_scenarios_dir() -> PathBuf {
 async fn drill(args: DrillArgs) -> Result<ExitCode> {
     use firedrill::drill::{DrillOptions, run};
     use firedrill::scenario;
-    use firedrill::stack::{EmbeddedOptions, EmbeddedTarget, EndpointTarget};
+    use firedrill::stack::{EmbeddedTarget, EndpointTarget};
 
     let scenarios = if args.scenarios.is_empty() {
         scenario::load_dir(&shipped_scenarios_dir())?
@@ -235,8 +235,8 @@ async fn drill(args: DrillArgs) -> Result<ExitCode> {
         let report = match args.target {
             TargetKind::Embedded => {
                 // Each scenario gets its own emulator: no state leaks between drills.
-                let target = EmbeddedTarget::start(EmbeddedOptions::default()).await?;
-                let report = run(&target, scenario, &options).await;
+                let (target, scenario) = EmbeddedTarget::for_scenario(scenario).await?;
+                let report = run(&target, &scenario, &options).await;
                 target.shutdown().await;
                 report
             }

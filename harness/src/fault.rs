@@ -213,7 +213,7 @@ pub async fn strike(
             let db = store.connect(target).await?;
             let since = window_minutes
                 .map(|m| target.now() - Duration::minutes(m as i64))
-                .unwrap_or(DateTime::<Utc>::MIN_UTC);
+                .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
             let count: i64 = db
                 .query_one("SELECT count(*) FROM orders WHERE placed_at >= $1", &[&since])
                 .await

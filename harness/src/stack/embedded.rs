@@ -1,8 +1,9 @@
 //! The embedded target: the emulator in this process.
 
+use crate::scenario::{Scenario, When};
 use crate::target::{BoxFuture, Capabilities, Target};
 use anyhow::Context;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use firedrill_emulator::{Emulator, EmulatorHandle, Fidelity};
 use std::collections::HashMap;
 
@@ -60,6 +61,27 @@ impl EmbeddedTarget {
             primary: options.primary_region,
             secondary: options.secondary_region,
         })
+    }
+
+    /// Starts an emulator for one scenario: its clock is set half an hour
+    /// before the scenario's traffic starts, on the scenario's day (the
+    /// default day is 2026-03-16), so the drill does not first sit through
+    /// a day of scheduled backups. Returns the scenario with its day fixed.
+    pub async fn for_scenario(scenario: &Scenario) -> anyhow::Result<(Self, Scenario)> {
+        let mut scenario = scenario.clone();
+        let day = scenario
+            .day
+            .unwrap_or_else(|| NaiveDate::from_ymd_opt(2026, 3, 16).expect("valid date"));
+        scenario.day = Some(day);
+        let traffic_start = match scenario.workload.start {
+            When::TimeOfDay(t) => day.and_time(t).and_utc(),
+            When::Offset(d) => day.and_time(NaiveTime::MIN).and_utc() + d,
+        };
+        let options = EmbeddedOptions {
+            start: traffic_start - Duration::minutes(30),
+            ..EmbeddedOptions::default()
+        };
+        Ok((Self::start(options).await?, scenario))
     }
 
     /// The running emulator (endpoint, admin client, audit trail).
