@@ -216,6 +216,8 @@ struct State {
     regions: BTreeMap<String, Region>,
     /// Per resource id: wall and emulator instants of the last archive cycle.
     cycles: HashMap<String, (std::time::Instant, DateTime<Utc>)>,
+    /// Resource ids with a base backup in progress.
+    backing_up: std::collections::HashSet<String>,
 }
 
 impl State {
@@ -971,7 +973,42 @@ impl Engine {
         if backups {
             self.pg.make_dir(&spec.archive_dir)?;
         }
+        // A fresh server's first base backup is the template itself: a
+        // cleanly shut down cluster from whose checkpoint on every WAL
+        // record lands in this server's archive. It is complete before the
+        // server starts.
+        let fresh_base = match (&origin, backups) {
+            (Origin::Fresh { .. }, true) => {
+                let template = self.pg.template().await?;
+                let name = format!(
+                    "{}-{}",
+                    Utc::now().format("%Y%m%d%H%M%S%3f"),
+                    firedrill_emu_core::ids::random_hex(4)
+                );
+                let dest = self.backup_dir(region, rid).join("base").join(&name);
+                self.pg.link_tree(&template.data, &dest).await?;
+                let end_wall = Utc::now();
+                Some(BaseBackup {
+                    name,
+                    dir: dest,
+                    start_wal: "0".repeat(24),
+                    end_wall,
+                    end_emulated: self.env.clock.emulated_time_for(end_wall),
+                })
+            }
+            _ => None,
+        };
+        tracing::debug!(
+            rid,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "data directory ready"
+        );
         let server = self.pg.start(&spec, None).await?;
+        tracing::debug!(
+            rid,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "postgres started"
+        );
         if matches!(origin, Origin::Pitr { .. }) {
             // Promotion finishes asynchronously; a base backup must start
             // from a checkpoint on the new timeline.
@@ -1009,19 +1046,19 @@ impl Engine {
                 quote_ident(master_username),
                 quote_literal(master_password)
             );
-            let db_sql = db_name.as_ref().filter(|n| n.as_str() != "postgres").map(|n| {
-                format!(
-                    "CREATE DATABASE {} OWNER {}",
-                    quote_ident(n),
-                    quote_ident(master_username)
-                )
-            });
+            let db_sql = match db_name.as_ref().filter(|n| n.as_str() != "postgres") {
+                Some(n) => format!(
+                    "ALTER DATABASE {spare} RENAME TO {db}; ALTER DATABASE {db} OWNER TO {owner}",
+                    spare = postgres::SPARE_DATABASE,
+                    db = quote_ident(n),
+                    owner = quote_ident(master_username)
+                ),
+                None => format!("DROP DATABASE {}", postgres::SPARE_DATABASE),
+            };
             server
                 .with_admin(async |c| {
                     c.batch_execute(&sql).await?;
-                    if let Some(db_sql) = &db_sql {
-                        c.batch_execute(db_sql).await?;
-                    }
+                    c.batch_execute(&db_sql).await?;
                     Ok(())
                 })
                 .await?;
@@ -1057,7 +1094,27 @@ impl Engine {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "server up"
         );
-        if backups {
+        if backups && !matches!(origin, Origin::Fresh { .. }) {
+            // A restored server is usable now; its own first base backup
+            // (which can take a while for a big database) follows, and the
+            // tick retries it should it fail.
+            self.finish_work(region, &owner, Ok(()));
+            if let Err(e) = self.take_base_backup(region, rid).await {
+                tracing::warn!(region, rid, error = %e, "first base backup of a restored server failed; will retry");
+            }
+        } else if let Some(base) = fresh_base {
+            {
+                let mut state = self.state.lock();
+                if let Some(b) = state.region(region).backups.get_mut(rid) {
+                    b.base_backups.push(base);
+                }
+            }
+            let marker = self.pg.archive_marker(&server, &spec.archive_dir).await?;
+            let mut state = self.state.lock();
+            if let Some(b) = state.region(region).backups.get_mut(rid) {
+                apply_marker(b, marker);
+            }
+        } else if backups {
             self.take_base_backup(region, rid).await?;
         }
         tracing::info!(
@@ -1097,14 +1154,32 @@ impl Engine {
     async fn take_base_backup(&self, region: &str, rid: &str) -> Result<(), RdsError> {
         let (server, dir) = {
             let mut state = self.state.lock();
+            if state.backing_up.contains(rid) {
+                return Ok(());
+            }
             let reg = state.region(region);
             let server = reg.servers.get(rid).cloned();
             let dir = reg.backups.get(rid).map(|b| b.dir.clone());
-            match (server, dir) {
+
+            let found = match (server, dir) {
                 (Some(s), Some(d)) => (s, d),
                 _ => return Ok(()),
-            }
+            };
+            state.backing_up.insert(rid.to_owned());
+            found
         };
+        let result = self.base_backup_into(region, rid, &server, &dir).await;
+        self.state.lock().backing_up.remove(rid);
+        result
+    }
+
+    async fn base_backup_into(
+        &self,
+        region: &str,
+        rid: &str,
+        server: &Arc<PgServer>,
+        dir: &std::path::Path,
+    ) -> Result<(), RdsError> {
         let name = format!(
             "{}-{}",
             Utc::now().format("%Y%m%d%H%M%S%3f"),
@@ -1123,7 +1198,9 @@ impl Engine {
                 Err(e) => return Err(e.into()),
             }
         };
+        tracing::debug!(rid, "base backup taken");
         let marker = self.pg.archive_marker(&server, &dir.join("wal")).await?;
+        tracing::debug!(rid, "marker archived");
         let end_emulated = self.env.clock.emulated_time_for(info.end_wall);
         let mut state = self.state.lock();
         let reg = state.region(region);
@@ -2874,13 +2951,33 @@ impl Engine {
             let State {
                 regions,
                 cycles: last,
+                backing_up,
             } = &mut *state;
             for (name, reg) in regions.iter_mut() {
                 if reg.down {
                     continue;
                 }
+                let available: std::collections::HashSet<&str> = reg
+                    .instances
+                    .values()
+                    .filter(|i| i.status == "available")
+                    .map(|i| i.resource_id.as_str())
+                    .chain(
+                        reg.clusters
+                            .values()
+                            .filter(|c| c.status == "available")
+                            .map(|c| c.resource_id.as_str()),
+                    )
+                    .collect();
                 for (rid, b) in &reg.backups {
-                    if b.status != "active" || !reg.servers.contains_key(rid) || b.base_backups.is_empty() {
+                    if b.status != "active" || !reg.servers.contains_key(rid) {
+                        continue;
+                    }
+                    if b.base_backups.is_empty() {
+                        // A first backup that failed (or never ran) is retried.
+                        if available.contains(rid.as_str()) && !backing_up.contains(rid) {
+                            daily.push((name.clone(), rid.clone()));
+                        }
                         continue;
                     }
                     let due = match last.get(rid) {

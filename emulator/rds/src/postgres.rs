@@ -43,6 +43,10 @@ use std::time::{Duration, Instant};
 /// The superuser every emulated server has; the emulator's own connections use it.
 pub const ADMIN_USER: &str = "firedrill_admin";
 
+/// A database the template holds so that a new instance renames it to its
+/// DBName (instant) instead of creating one.
+pub const SPARE_DATABASE: &str = "firedrill_spare";
+
 /// Why a PostgreSQL operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
@@ -348,8 +352,8 @@ fn build_template(bins: &PgBinaries, run_as: Option<RunAs>) -> Result<Arc<Templa
         .arg(ADMIN_USER)
         .arg(format!("--pwfile={}", pwfile.display()))
         .args([
-            "--auth-local=scram-sha-256",
-            "--auth-host=scram-sha-256",
+            "--auth-local=md5",
+            "--auth-host=md5",
             "-E",
             "UTF8",
             "--no-locale",
@@ -365,6 +369,40 @@ fn build_template(bins: &PgBinaries, run_as: Option<RunAs>) -> Result<Arc<Templa
             "initdb failed: {}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    // In single-user mode: store the superuser's password as MD5 (the
+    // emulator's own connections then authenticate cheaply; clients' roles
+    // keep SCRAM, which pg_hba's md5 method negotiates), and create a spare
+    // database that an instance renames to its DBName instead of paying for
+    // CREATE DATABASE.
+    let script = format!(
+        "SET password_encryption = 'md5';\nALTER ROLE {ADMIN_USER} PASSWORD '{admin_password}';\nCREATE DATABASE {SPARE_DATABASE};\n"
+    );
+    let mut single = command(&bins.tool("postgres"), run_as);
+    single
+        .arg("--single")
+        .arg("-D")
+        .arg(&data)
+        .args(["-c", "fsync=off", "-c", "log_min_messages=warning", "postgres"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = single.spawn().map_err(io("run postgres --single"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write as _;
+        stdin
+            .write_all(script.as_bytes())
+            .map_err(io("write to postgres --single"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(io("wait for postgres --single"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() || stderr.contains("ERROR") {
+        let _ = std::fs::remove_dir_all(&base);
+        return Err(PgError::Failed(format!(
+            "preparing the template failed: {stderr}"
         )));
     }
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, dir = %data.display(), "initdb template ready");
@@ -694,6 +732,30 @@ impl PgRuntime {
         }
         chown(to, self.run_as)?;
         Ok(())
+    }
+
+    /// Copies a tree that nobody will modify in place, with hard links
+    /// where the file system allows (`cp -al`), else a plain copy.
+    pub async fn link_tree(&self, from: &Path, to: &Path) -> Result<(), PgError> {
+        if let Some(parent) = to.parent() {
+            self.make_dir(parent)?;
+        }
+        let linked = tokio::process::Command::new("cp")
+            .arg("-al")
+            .arg(from)
+            .arg(to)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .status()
+            .await
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if linked {
+            return Ok(());
+        }
+        let _ = std::fs::remove_dir_all(to);
+        self.copy_tree(from, to).await
     }
 
     /// A fresh data directory copied from the template.
