@@ -1188,7 +1188,7 @@ impl Engine {
         let dest = dir.join("base").join(&name);
         let mut attempt = 0;
         let info = loop {
-            match self.pg.base_backup(&server, &dest).await {
+            match self.pg.base_backup(server, &dest).await {
                 Ok(info) => break info,
                 Err(e) if attempt < 3 => {
                     attempt += 1;
@@ -1199,7 +1199,7 @@ impl Engine {
             }
         };
         tracing::debug!(rid, "base backup taken");
-        let marker = self.pg.archive_marker(&server, &dir.join("wal")).await?;
+        let marker = self.pg.archive_marker(server, &dir.join("wal")).await?;
         tracing::debug!(rid, "marker archived");
         let end_emulated = self.env.clock.emulated_time_for(info.end_wall);
         let mut state = self.state.lock();
