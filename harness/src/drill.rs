@@ -176,6 +176,10 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         .context("the scenario has no destructive fault")?;
     let traffic_end = first_destructive - options.quiet_gap;
 
+    // Provision shortly before traffic: a backup plan created long before it
+    // would have hours of scheduled runs to catch up on.
+    advance_to(target, start - Duration::minutes(20)).await?;
+
     // Provision and seed.
     let provisioner: Arc<dyn Provisioner> = options
         .provisioner
@@ -185,6 +189,11 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         .provision(target, &policy, &names)
         .await
         .with_context(|| format!("provisioning with {}", provisioner.name()))?;
+    tracing::info!(
+        phase = "provisioned",
+        wall_s = wall.elapsed().as_secs_f64(),
+        "drill phase"
+    );
     let plan = generate(&spec, start, traffic_end - start);
     let mut history = History::new();
     let mut stats = ExecStats::default();
@@ -246,6 +255,12 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         )
         .await?;
     history.event(target.now(), EventKind::TrafficEnd);
+    tracing::info!(
+        phase = "traffic",
+        ops = plan.ops.len(),
+        wall_s = wall.elapsed().as_secs_f64(),
+        "drill phase"
+    );
     drop(executor);
 
     // The faults.
@@ -278,6 +293,11 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         wall_seconds: run.wall_seconds,
     });
 
+    tracing::info!(
+        phase = "recovered",
+        wall_s = wall.elapsed().as_secs_f64(),
+        "drill phase"
+    );
     // Read back, heal, check.
     let snapshot = read_store(target, &store).await;
     for (_, f) in &faults {
@@ -301,6 +321,11 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         }),
         Err(e) => CheckResult::unknown(format!("reading the store back failed: {e:#}"), targets, rto),
     };
+    tracing::info!(
+        phase = "checked",
+        wall_s = wall.elapsed().as_secs_f64(),
+        "drill phase"
+    );
     report.expectation = evaluate(&scenario.expect, &report.check, run.error.as_deref());
     report.traffic = Traffic::from_history(&history);
     report.faults = records;
