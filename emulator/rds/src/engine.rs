@@ -18,6 +18,9 @@
 //!   later marker commit exists in the archive (so recovery finds its stop),
 //!   else to the latest marker itself (nothing was committed after it up to
 //!   T).
+//! - A restore time outside `[EarliestTime, LatestTime]` of the restore
+//!   window answers `InvalidRestoreFault` (botocore lists it for the
+//!   operation; AWS's exact code for this case is unconfirmed).
 //! - Status changes that take time run as background work; the visible
 //!   status moves on once the work is done *and* the fidelity preset's
 //!   `resource_create_delay` has passed on the emulator clock (in `tick`).
@@ -1950,7 +1953,12 @@ impl Engine {
         copy_tags: bool,
         wait: bool,
     ) -> Result<Snapshot, RdsError> {
-        let target_id = validate_identifier("TargetDBSnapshotIdentifier", target_id)?;
+        // AWS Backup names its copies `awsbackup:copyjob-…`.
+        let target_id = if target_id.starts_with("awsbackup:") {
+            target_id.to_owned()
+        } else {
+            validate_identifier("TargetDBSnapshotIdentifier", target_id)?
+        };
         let (src_region, src_id) = match Arn::parse(source) {
             Ok(arn) if arn.service == "rds" => {
                 let id = arn.resource.strip_prefix("snapshot:").ok_or_else(|| {

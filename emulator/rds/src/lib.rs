@@ -15,6 +15,18 @@
 //!
 //! [`Rds`] implements [`AwsService`] and offers a small in-process API that
 //! AWS Backup and the benchmarks call (see its methods).
+//!
+//! Timing model: a new instance is a copy of a process-wide `initdb`
+//! template (built once, in the background, when the service starts); the
+//! template doubles as the instance's first base backup. Statuses move on
+//! the emulator clock: `creating` → `backing-up` → `available` once the
+//! server runs and `resource_create_delay` has passed. `LatestRestorableTime`
+//! trails the archived WAL by `rds_restorable_lag`.
+//!
+//! Cleanup: see [`postgres`] (per-server drop guards, a registry of live
+//! servers, and a janitor process per run directory that survives the
+//! emulator's death just long enough to stop its servers and remove the
+//! files).
 
 pub mod engine;
 pub mod errors;
