@@ -2929,7 +2929,7 @@ impl Engine {
         if quiet {
             let mut state = self.state.lock();
             if let Some(b) = state.region(region).backups.get_mut(rid) {
-                let c = server_now - Duration::milliseconds(100);
+                let c = server_now - Duration::milliseconds(10);
                 if b.coverage_wall.is_none_or(|old| c > old) {
                     b.coverage_wall = Some(c);
                 }

@@ -99,6 +99,7 @@ fn restore_matches_history_at_random_cut() {
                 }
             };
             server.advance(chrono::Duration::minutes(1)).await;
+            wait_restorable(&c, &server, "history", t).await;
             let target = format!("restored-{n}");
             c.restore_db_instance_to_point_in_time()
                 .source_db_instance_identifier("history")

@@ -176,3 +176,24 @@ pub async fn orders(db: &tokio_postgres::Client) -> Vec<(i32, i32, String)> {
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect()
 }
+
+/// Waits (moving the simulated clock a second at a time, bounded) until the
+/// instance's LatestRestorableTime reaches `t`, as recovery code must on AWS.
+pub async fn wait_restorable(
+    client: &Client,
+    server: &TestServer,
+    id: &str,
+    t: chrono::DateTime<chrono::Utc>,
+) {
+    for _ in 0..100 {
+        let i = describe(client, id).await;
+        if let Some(lrt) = i.latest_restorable_time()
+            && lrt.to_millis().unwrap_or(0) >= t.timestamp_millis()
+        {
+            return;
+        }
+        server.advance(chrono::Duration::seconds(1)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("LatestRestorableTime of {id} never reached {t}");
+}
