@@ -268,7 +268,10 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         .iter()
         .filter(|(at, f)| f.destructive() || *at >= traffic_end)
     {
-        advance_to(target, *at).await?;
+        // Keep the quiet gap in the target's actual time too: operations take
+        // real time, so the last one may have completed later than planned.
+        let quiet_from = history.ops().iter().map(|o| o.complete).max().unwrap_or(start) + options.quiet_gap;
+        advance_to(target, (*at).max(quiet_from)).await?;
         records.push(strike(target, &store, fault, &mut history, spec.seed).await?);
     }
     let fault_at = history.first_fault().context("no destructive fault struck")?;
