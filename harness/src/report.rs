@@ -622,8 +622,9 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}} code{{background:#f4
             }
         }
         // Faults.
-        for f in &self.faults {
+        for (i, f) in self.faults.iter().enumerate() {
             let fx = x(f.struck_at);
+            let label_y = 100.0 + 11.0 * (i % 3) as f64;
             let color = if f.destructive { "#b42318" } else { "#8a6d00" };
             let _ = writeln!(
                 s,
@@ -634,7 +635,7 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}} code{{background:#f4
             );
             let _ = writeln!(
                 s,
-                "<text x=\"{:.1}\" y=\"105\" fill=\"{color}\">{} {}</text>",
+                "<text x=\"{:.1}\" y=\"{label_y:.1}\" fill=\"{color}\">{} {}</text>",
                 fx + 3.0,
                 esc(&f.fault),
                 f.struck_at.format("%H:%M:%S")
@@ -689,9 +690,14 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}} code{{background:#f4
         );
         for i in 0..=5 {
             let t = t0 + Duration::milliseconds((span * i as f64 / 5.0) as i64);
+            let anchor = match i {
+                0 => "start",
+                5 => "end",
+                _ => "middle",
+            };
             let _ = writeln!(
                 s,
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555\">{}</text>",
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" fill=\"#555\">{}</text>",
                 x(t),
                 height - 1.0,
                 t.format("%H:%M:%S")
