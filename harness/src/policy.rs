@@ -997,6 +997,19 @@ mod tests {
     }
 
     #[test]
+    fn a_closure_is_a_provisioner() {
+        let p = provisioner_fn("mine", |target, policy, names| {
+            Box::pin(async move {
+                let _ = (target.name(), &policy.name);
+                Err(anyhow!("{} is provisioned elsewhere", names.prefix))
+            })
+        });
+        assert_eq!(p.name(), "mine");
+        let boxed: std::sync::Arc<dyn Provisioner> = std::sync::Arc::new(p);
+        assert_eq!(boxed.name(), "mine");
+    }
+
+    #[test]
     fn policies_round_trip_through_toml() {
         let p = four_layer();
         let text = toml::to_string(&p).unwrap();
