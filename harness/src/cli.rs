@@ -27,6 +27,38 @@ enum Command {
     Drill(DrillArgs),
     /// Provision the shop under the four-layer policy and seed an hour of traffic.
     Seed(SeedArgs),
+    /// Probe which recovery guarantees a target honours (table or JSON).
+    Matrix(MatrixArgs),
+}
+
+/// Where the fidelity matrix runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MatrixTarget {
+    /// The firedrill emulator in this process.
+    Embedded,
+    /// Any AWS-compatible endpoint (--endpoint or AWS_ENDPOINT_URL).
+    Endpoint,
+    /// LocalStack and PostgreSQL containers (needs a Docker engine).
+    Containers,
+    /// A real AWS account through the default credential chain.
+    Aws,
+}
+
+#[derive(Debug, clap::Args)]
+struct MatrixArgs {
+    /// The target to probe.
+    #[arg(long, value_enum, default_value = "embedded")]
+    target: MatrixTarget,
+    /// The endpoint for `--target endpoint`.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    endpoint: Option<String>,
+    /// Accounts the probes may create and delete resources in (real AWS or a
+    /// non-loopback endpoint); also read from FIREDRILL_AWS_ACCOUNT_ALLOWLIST.
+    #[arg(long = "allow-account")]
+    allow_accounts: Vec<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Which target a drill runs against.
@@ -192,7 +224,58 @@ pub async fn run() -> Result<ExitCode> {
         Command::Scenarios(args) => scenarios(args),
         Command::Drill(args) => drill(args).await,
         Command::Seed(args) => seed(args).await,
+        Command::Matrix(args) => matrix(args).await,
     }
+}
+
+async fn matrix(args: MatrixArgs) -> Result<ExitCode> {
+    use firedrill::matrix::run_matrix;
+    use firedrill::stack::{
+        AwsOptions, AwsTarget, ContainersOptions, ContainersTarget, EmbeddedOptions, EmbeddedTarget,
+        EndpointTarget, TargetKind, allowlist_from_env, authorize_destructive,
+    };
+    let mut allowlist = args.allow_accounts.clone();
+    allowlist.extend(allowlist_from_env());
+    let report = match args.target {
+        MatrixTarget::Embedded => {
+            let target = EmbeddedTarget::start(EmbeddedOptions::default()).await?;
+            let report = run_matrix(&target).await;
+            target.shutdown().await;
+            report
+        }
+        MatrixTarget::Endpoint => {
+            let endpoint = args
+                .endpoint
+                .as_deref()
+                .context("--target endpoint needs --endpoint URL (or AWS_ENDPOINT_URL)")?;
+            // The probes create and delete resources: only on loopback or an allowlisted account.
+            let account =
+                std::env::var("FIREDRILL_ENDPOINT_ACCOUNT_ID").unwrap_or_else(|_| "000000000000".to_owned());
+            authorize_destructive(TargetKind::Endpoint, Some(endpoint), &account, &allowlist)?;
+            let target = EndpointTarget::connect(endpoint, "us-east-1", Some("us-west-2")).await?;
+            run_matrix(&target).await
+        }
+        MatrixTarget::Containers => {
+            let target = ContainersTarget::start(ContainersOptions::default()).await?;
+            let report = target.run_matrix().await;
+            target.shutdown().await;
+            report
+        }
+        MatrixTarget::Aws => {
+            let target = AwsTarget::connect(AwsOptions {
+                allowlist,
+                ..AwsOptions::default()
+            })
+            .await?;
+            target.run_matrix().await?
+        }
+    };
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        println!("{}", report.to_table());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The shipped scenarios: ./scenarios when run from the workspace, else the
