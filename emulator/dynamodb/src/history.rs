@@ -212,17 +212,15 @@ mod tests {
         assert_eq!(h.version_count(), 1);
     }
 
-    /// The restore budget of issue 2: a 100k-item table with 1M changes of
-    /// history restores in well under a second (release build; run with
-    /// `cargo test --release -p firedrill-emu-dynamodb -- --ignored`).
+    /// A long history over many keys rebuilds exactly (the restore-time goal
+    /// of issue 2 is measured by `cargo xtask bench`, not here).
     #[test]
-    #[ignore = "a timing check meant for release builds"]
-    fn restore_of_100k_items_with_1m_changes_is_fast() {
+    fn restore_from_a_long_history_over_many_keys_is_exact() {
         let mut h = History::start(t(0), 35, &ItemStore::default());
         for round in 0..10 {
-            for k in 0..100_000 {
+            for k in 0..10_000 {
                 let key = (KeyValue::S(format!("cart-{k:06}")), None);
-                let at = t(round * 100_000 + k as i64);
+                let at = t(round * 10_000 + k as i64);
                 let item = if round == 9 && k % 10 == 0 {
                     None
                 } else {
@@ -231,12 +229,11 @@ mod tests {
                 h.record(&key, at, item);
             }
         }
-        assert_eq!(h.version_count(), 1_000_000);
-        let started = std::time::Instant::now();
-        let state = h.state_at(t(850_000));
-        let elapsed = started.elapsed();
-        assert_eq!(state.len(), 100_000);
-        eprintln!("restore of 100k items from 1M versions took {elapsed:?}");
-        assert!(elapsed < std::time::Duration::from_secs(1), "took {elapsed:?}");
+        assert_eq!(h.version_count(), 100_000);
+        let state = h.state_at(t(85_000));
+        assert_eq!(state.len(), 10_000);
+        // By 95_000 the last round has deleted every tenth key up to 5_000.
+        let state = h.state_at(t(95_000));
+        assert_eq!(state.len(), 10_000 - 501);
     }
 }
