@@ -6,6 +6,7 @@
 //! `--only` picks some by name prefix.
 
 mod dynamodb;
+mod harness;
 mod measure;
 mod rds;
 mod s3;
@@ -66,6 +67,10 @@ async fn main() -> anyhow::Result<()> {
     }
     if selected(&args, "rds") {
         results.extend(rds::create_and_restore(scale).await?);
+    }
+    if selected(&args, "harness") {
+        results.push(harness::seeding(scale).await?);
+        results.push(harness::scenario_set().await?);
     }
     let report = Report {
         firedrill_version: env!("CARGO_PKG_VERSION"),
