@@ -12,6 +12,7 @@
 //! | `seed [--endpoint URL]` | seeds the store into a running emulator |
 //! | `down` | stops what `up` started |
 //! | `ci` | what CI runs: format check, clippy, tests |
+//! | `moto` | the fidelity matrix against moto's server, when installed |
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         "seed" => seed(&rest),
         "down" => down(),
         "ci" => ci(),
+        "moto" => moto(),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
@@ -61,6 +63,7 @@ cargo xtask <task>
                       seed the store into a running emulator
   down                stop what `up` started
   ci                  format check, clippy, then the tests (what CI runs)
+  moto                the fidelity matrix against moto's server (pip install 'moto[server]')
 ";
 
 fn root() -> PathBuf {
@@ -253,6 +256,12 @@ fn down() -> Result {
     }
     println!("stopped the emulator (pid {pid})");
     Ok(())
+}
+
+fn moto() -> Result {
+    let mut cmd = cargo();
+    cmd.args(["test", "--package", "firedrill", "--test", "matrix_moto", "--", "--nocapture"]);
+    run(cmd)
 }
 
 fn ci() -> Result {
