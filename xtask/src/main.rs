@@ -260,7 +260,15 @@ fn down() -> Result {
 
 fn moto() -> Result {
     let mut cmd = cargo();
-    cmd.args(["test", "--package", "firedrill", "--test", "matrix_moto", "--", "--nocapture"]);
+    cmd.args([
+        "test",
+        "--package",
+        "firedrill",
+        "--test",
+        "matrix_moto",
+        "--",
+        "--nocapture",
+    ]);
     run(cmd)
 }
 
