@@ -513,22 +513,39 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         builder = builder.strict_credentials(key, secret);
     }
     let emulator = builder.start().await?;
-    println!("firedrill emulator listening on {}", emulator.endpoint());
-    println!("regions: {}", args.regions.join(", "));
+    announce(format_args!(
+        "firedrill emulator listening on {}",
+        emulator.endpoint()
+    ));
+    announce(format_args!("regions: {}", args.regions.join(", ")));
     for region in &args.regions {
         if let Some(endpoint) = emulator.region_endpoint(region) {
-            println!("region {region} alone: {endpoint}");
+            announce(format_args!("region {region} alone: {endpoint}"));
         }
     }
-    println!("export AWS_ENDPOINT_URL={}", emulator.endpoint());
-    println!(
+    announce(format_args!("export AWS_ENDPOINT_URL={}", emulator.endpoint()));
+    announce(format_args!(
         "admin API: {}/_firedrill/health (Ctrl-C stops and cleans up)",
         emulator.endpoint()
-    );
+    ));
     wait_for_stop_signal().await?;
-    eprintln!("firedrill: stopping (PostgreSQL servers and temporary files are being removed)");
+    {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "firedrill: stopping (PostgreSQL servers and temporary files are being removed)"
+        );
+    }
     emulator.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints one line of `serve`'s banner. A server must outlive whoever read
+/// its banner: when stdout is closed (a parent that stopped reading, a pipe
+/// to `head`), the line is dropped instead of panicking the process.
+fn announce(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 /// Waits for Ctrl-C (SIGINT) or SIGTERM.

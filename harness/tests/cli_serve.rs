@@ -4,40 +4,20 @@
 //! a line saying so, where the AWS CLI is not installed.
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod support;
+
+/// `firedrill serve` on a simulated clock, with the AWS CLI pointed at it.
 struct Serve {
-    child: Child,
-    endpoint: String,
+    serve: support::serve::Serve,
 }
 
 impl Serve {
     fn start() -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
-            .args([
-                "serve",
-                "--port",
-                "0",
-                "--simulated-clock",
-                "2026-03-14T12:00:00Z",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start firedrill serve");
-        let stdout = child.stdout.take().unwrap();
-        let mut endpoint = None;
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("export AWS_ENDPOINT_URL=") {
-                endpoint = Some(url.to_owned());
-                break;
-            }
-        }
         Self {
-            child,
-            endpoint: endpoint.expect("serve prints the endpoint"),
+            serve: support::serve::Serve::start(&["--simulated-clock", "2026-03-14T12:00:00Z"]),
         }
     }
 
@@ -46,7 +26,7 @@ impl Serve {
             .args(args)
             .args([
                 "--endpoint-url",
-                &self.endpoint,
+                &self.serve.endpoint,
                 "--region",
                 "us-east-1",
                 "--output",
@@ -76,7 +56,7 @@ impl Serve {
             .args([
                 "admin",
                 "--endpoint",
-                &self.endpoint,
+                &self.serve.endpoint,
                 "advance",
                 &seconds.to_string(),
             ])
@@ -87,7 +67,7 @@ impl Serve {
 
     fn now(&self) -> String {
         let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))
-            .args(["admin", "--endpoint", &self.endpoint, "clock"])
+            .args(["admin", "--endpoint", &self.serve.endpoint, "clock"])
             .output()
             .unwrap();
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -101,15 +81,6 @@ impl Serve {
             self.advance(1);
             std::thread::sleep(Duration::from_millis(100));
         }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
     }
 }
 
