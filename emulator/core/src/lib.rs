@@ -27,6 +27,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod ids;
+pub mod janitor;
 pub mod routing;
 #[cfg(feature = "sdk")]
 pub mod sdk;

@@ -546,10 +546,22 @@ async fn accept_loop(
             }
         }
     }
-    drop(listener);
+    close_listener(listener);
     if *stop.borrow() != StopKind::Abort {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), graceful.shutdown()).await;
     }
+}
+
+/// Stops listening now. Closing the descriptor is not enough: a child
+/// process forked by another thread (PostgreSQL, initdb, the janitor) holds
+/// a copy of every descriptor until it execs, and the port would keep
+/// accepting for those milliseconds. `shutdown` ends the listening socket
+/// itself, so connections are refused at once, as from a dead host.
+fn close_listener(listener: TcpListener) {
+    if let Err(e) = socket2::SockRef::from(&listener).shutdown(std::net::Shutdown::Both) {
+        tracing::debug!(error = %e, "shutdown of the listening socket failed; closing it");
+    }
+    drop(listener);
 }
 
 async fn tick_loop(dispatcher: Arc<Dispatcher>, mut stop: watch::Receiver<StopKind>) {

@@ -20,7 +20,7 @@ pub struct TestServer {
     /// The dispatcher, for clock, reset and outage control.
     pub dispatcher: Arc<Dispatcher>,
     handle: Option<ServerHandle>,
-    _data_dir: tempfile::TempDir,
+    _data_dir: crate::janitor::ScratchDir,
 }
 
 impl TestServer {
@@ -38,10 +38,8 @@ impl TestServer {
     where
         F: FnOnce(&Environment) -> Vec<Arc<dyn AwsService>>,
     {
-        let data_dir = tempfile::Builder::new()
-            .prefix("firedrill-test-")
-            .tempdir()
-            .expect("create a temporary data directory");
+        let data_dir = crate::janitor::ScratchDir::new("firedrill-test-")
+            .expect("create a temporary data directory and its janitor");
         let env = Environment::new(config, clock, data_dir.path().to_path_buf());
         let dispatcher = Dispatcher::new(env.clone(), services(&env));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -1230,19 +1230,7 @@ impl Engine {
         let now = self.now();
         let mut state = self.state.lock();
         let reg = state.region(region);
-        let list: Vec<Instance> = match id {
-            Some(id) => {
-                let id = id.to_ascii_lowercase();
-                let id = id.rsplit(":db:").next().unwrap_or(&id).to_owned();
-                vec![
-                    reg.instances
-                        .get(&id)
-                        .cloned()
-                        .ok_or_else(|| RdsError::instance_not_found(&id))?,
-                ]
-            }
-            None => reg.instances.values().cloned().collect(),
-        };
+        let list = describe_selection(&reg.instances, id, ":db:", RdsError::instance_not_found)?;
         Ok(list
             .into_iter()
             .map(|mut i| {
@@ -2725,19 +2713,7 @@ impl Engine {
         let now = self.now();
         let mut state = self.state.lock();
         let reg = state.region(region);
-        let list: Vec<Cluster> = match id {
-            Some(id) => {
-                let id = id.to_ascii_lowercase();
-                let id = id.rsplit(":cluster:").next().unwrap_or(&id).to_owned();
-                vec![
-                    reg.clusters
-                        .get(&id)
-                        .cloned()
-                        .ok_or_else(|| RdsError::cluster_not_found(&id))?,
-                ]
-            }
-            None => reg.clusters.values().cloned().collect(),
-        };
+        let list = describe_selection(&reg.clusters, id, ":cluster:", RdsError::cluster_not_found)?;
         Ok(list
             .into_iter()
             .map(|mut c| {
@@ -3425,5 +3401,24 @@ fn snapshot_key(id: &str) -> String {
 async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
     for f in futures {
         f.await;
+    }
+}
+
+/// What a Describe call answers: every resource in `map`, or the one named
+/// by `id` (an identifier in any case, or an ARN whose resource part
+/// follows `arn_marker`), or the not-found error for it.
+fn describe_selection<T: Clone>(
+    map: &std::collections::BTreeMap<String, T>,
+    id: Option<&str>,
+    arn_marker: &str,
+    not_found: fn(&str) -> RdsError,
+) -> Result<Vec<T>, RdsError> {
+    match id {
+        Some(id) => {
+            let id = id.to_ascii_lowercase();
+            let id = id.rsplit(arn_marker).next().unwrap_or(&id);
+            Ok(vec![map.get(id).cloned().ok_or_else(|| not_found(id))?])
+        }
+        None => Ok(map.values().cloned().collect()),
     }
 }

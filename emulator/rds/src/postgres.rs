@@ -11,14 +11,12 @@
 //!   SIGQUIT (immediate shutdown) and waits for the process synchronously.
 //!   [`PgRuntime`] keeps a weak registry of every server it started, so
 //!   `shutdown` (and `Drop`) stop servers that background tasks still hold.
-//! - A [`Janitor`] is a small `sh` process started per runtime directory with
-//!   a pipe on its stdin whose only writer is the emulator. When the emulator
-//!   exits in any way (clean shutdown, panic, Ctrl-C, SIGKILL) the kernel
-//!   closes the pipe; the janitor then sends SIGQUIT to every postmaster whose
-//!   `postmaster.pid` lies under its directory, waits for them, SIGKILLs
-//!   stragglers and removes the directory. Servers and janitors run in their
-//!   own process groups, so a terminal's Ctrl-C reaches the emulator first
-//!   and the janitor ignores SIGINT/SIGTERM/SIGHUP.
+//! - A [`Janitor`] (from the core, [`firedrill_emu_core::janitor`]) watches
+//!   the run directory and the template: when the emulator exits in any way
+//!   (clean shutdown, panic, Ctrl-C, SIGKILL) it stops every postmaster whose
+//!   `postmaster.pid` lies under its directory and removes the directory.
+//!   Servers and janitors run in their own process groups, so a terminal's
+//!   Ctrl-C reaches the emulator first.
 //! - Durability: servers run with `fsync=off` for speed. Every acknowledged
 //!   commit survives a clean stop, an immediate stop and a crash of
 //!   PostgreSQL itself (the WAL is in the OS page cache); only an operating
@@ -31,12 +29,13 @@
 //! traversable (`o+x`).
 
 use chrono::{DateTime, Utc};
+pub use firedrill_emu_core::janitor::Janitor;
 use parking_lot::Mutex;
 use std::io::{BufRead, Read as _};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -223,84 +222,6 @@ fn make_traversable(dir: &Path) -> Result<(), PgError> {
     Ok(())
 }
 
-const JANITOR_SCRIPT: &str = r#"
-trap '' INT TERM HUP
-read _ignored
-dir="$1"
-pids() {
-  find "$dir" -name postmaster.pid 2>/dev/null | while read -r f; do
-    pid=$(head -n 1 "$f" 2>/dev/null)
-    case "$pid" in ''|*[!0-9]*) continue ;; esac
-    if [ -r "/proc/$pid/comm" ] && [ "$(cat /proc/$pid/comm 2>/dev/null)" = postgres ]; then echo "$pid"; fi
-  done
-}
-for p in $(pids); do kill -QUIT "$p" 2>/dev/null; done
-i=0
-while [ $i -lt 100 ]; do
-  left=$(pids)
-  [ -z "$left" ] && break
-  sleep 0.1
-  i=$((i+1))
-done
-for p in $(pids); do kill -KILL "$p" 2>/dev/null; done
-rm -rf "$dir"
-"#;
-
-/// A watchdog process that removes `dir` (stopping the servers under it)
-/// when the emulator closes its pipe, by exiting or by [`Janitor::finish`].
-#[derive(Debug)]
-pub struct Janitor {
-    child: Option<Child>,
-    stdin: Option<ChildStdin>,
-}
-
-impl Janitor {
-    /// Starts a janitor for `dir`.
-    pub fn spawn(dir: &Path) -> Result<Self, PgError> {
-        let mut child = Command::new("/bin/sh")
-            .arg("-c")
-            .arg(JANITOR_SCRIPT)
-            .arg("firedrill-rds-janitor")
-            .arg(dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .map_err(io("start the cleanup janitor"))?;
-        let stdin = child.stdin.take();
-        Ok(Self {
-            child: Some(child),
-            stdin,
-        })
-    }
-
-    /// Closes the pipe and waits (bounded) for the janitor to finish.
-    pub fn finish(&mut self) {
-        self.stdin.take();
-        if let Some(mut child) = self.child.take() {
-            let deadline = Instant::now() + Duration::from_secs(15);
-            loop {
-                match child.try_wait() {
-                    Ok(Some(_)) | Err(_) => break,
-                    Ok(None) if Instant::now() > deadline => {
-                        let _ = child.kill();
-                        let _ = child.wait();
-                        break;
-                    }
-                    Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-                }
-            }
-        }
-    }
-}
-
-impl Drop for Janitor {
-    fn drop(&mut self) {
-        self.finish();
-    }
-}
-
 /// A cluster directory made by `initdb` once and copied for each instance.
 #[derive(Debug)]
 pub struct Template {
@@ -333,7 +254,7 @@ fn build_template(bins: &PgBinaries, run_as: Option<RunAs>) -> Result<Arc<Templa
         .tempdir()
         .map_err(io("create the template directory"))?
         .keep();
-    let janitor = Janitor::spawn(&base)?;
+    let janitor = Janitor::spawn(&base).map_err(io("start the cleanup janitor"))?;
     if run_as.is_some() {
         make_traversable(&base.join("x"))?;
         std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o700))
@@ -662,7 +583,7 @@ impl PgRuntime {
         if self.run_as.is_some() {
             make_traversable(&self.root)?;
         }
-        *self.janitor.lock() = Some(Janitor::spawn(&self.root)?);
+        *self.janitor.lock() = Some(Janitor::spawn(&self.root).map_err(io("start the cleanup janitor"))?);
         Ok(())
     }
 

@@ -1,14 +1,15 @@
 //! Proof that no PostgreSQL server or directory outlives the emulator: a
 //! child process (this test binary re-run as `cleanup_child`) starts an
 //! instance, and is then interrupted with SIGINT (graceful shutdown) or
-//! killed with SIGKILL (the janitor cleans up). Also: dropping the service
-//! cleans up synchronously.
+//! killed with SIGKILL (the janitors clean up: the RDS run directory, the
+//! initdb template and the emulator's whole temporary data directory).
+//! Also: dropping the service cleans up synchronously.
 
 mod common;
 
 use common::*;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -135,14 +136,20 @@ fn run_child_and_signal(signal: nix::sys::signal::Signal) -> Option<()> {
     loop {
         let alive: Vec<u32> = pids.iter().copied().filter(|p| postgres_alive(*p)).collect();
         let mentioning = processes_mentioning(&run_dir.display().to_string());
-        if alive.is_empty() && mentioning.is_empty() && !run_dir.exists() && !template_dir.exists() {
+        if alive.is_empty()
+            && mentioning.is_empty()
+            && !run_dir.exists()
+            && !template_dir.exists()
+            && !data_dir.exists()
+        {
             break;
         }
         assert!(
             Instant::now() < gone_deadline,
-            "after {signal}: postgres alive {alive:?}, processes {mentioning:?}, run dir exists {}, template exists {}",
+            "after {signal}: postgres alive {alive:?}, processes {mentioning:?}, run dir exists {}, template exists {}, data dir exists {}",
             run_dir.exists(),
-            template_dir.exists()
+            template_dir.exists(),
+            data_dir.exists()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -153,11 +160,6 @@ fn run_child_and_signal(signal: nix::sys::signal::Signal) -> Option<()> {
             "graceful shutdown on SIGINT: {rest:?}"
         );
         assert!(!run_dir.exists());
-    }
-    // The core's temporary data directory of a SIGKILLed test server is
-    // not ours to clean; remove it so the test leaves nothing behind.
-    if data_dir.starts_with(std::env::temp_dir()) && Path::new(&data_dir).exists() {
-        let _ = std::fs::remove_dir_all(&data_dir);
     }
     Some(())
 }

@@ -35,6 +35,7 @@ pub use firedrill_emu_core::sdk::{sdk_config, sdk_config_with};
 pub use firedrill_emu_core::{Clock, ClockMode, EmulatorConfig, Environment, Fidelity, FidelitySettings};
 
 use chrono::{DateTime, Duration, Utc};
+use firedrill_emu_core::janitor::ScratchDir;
 use firedrill_emu_core::server::{AdminError, Dispatcher, ServerHandle, serve};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -189,10 +190,7 @@ impl EmulatorBuilder {
                 (dir.clone(), None)
             }
             None => {
-                let temp = tempfile::Builder::new()
-                    .prefix("firedrill-")
-                    .tempdir()
-                    .map_err(EmulatorError::DataDir)?;
+                let temp = ScratchDir::new("firedrill-").map_err(EmulatorError::DataDir)?;
                 (temp.path().to_path_buf(), Some(temp))
             }
         };
@@ -244,7 +242,7 @@ pub struct EmulatorHandle {
     region_endpoints: std::collections::BTreeMap<String, String>,
     dispatcher: Arc<Dispatcher>,
     server: Option<ServerHandle>,
-    temp_dir: Option<tempfile::TempDir>,
+    temp_dir: Option<ScratchDir>,
 }
 
 impl EmulatorHandle {

@@ -623,10 +623,8 @@ impl Engine {
             .get_mut(bucket)
             .ok_or_else(|| S3EngineError::NoSuchBucket(bucket.to_owned()))?;
         check_region(b, region)?;
-        if !b.object_lock && (new.retention.is_some() || new.legal_hold.is_some()) {
-            return Err(S3EngineError::InvalidRequest(
-                "Bucket is missing Object Lock Configuration".to_owned(),
-            ));
+        if new.retention.is_some() || new.legal_hold.is_some() {
+            require_object_lock(b.object_lock)?;
         }
         let retention = retention_for(b, new.retention, now);
         let size = blob.len();
@@ -877,11 +875,7 @@ impl Engine {
     ) -> Result<()> {
         let now = self.now();
         self.with_version_mut(bucket, region, key, version_id, |object_lock, _, o| {
-            if !object_lock {
-                return Err(S3EngineError::InvalidRequest(
-                    "Bucket is missing Object Lock Configuration".to_owned(),
-                ));
-            }
+            require_object_lock(object_lock)?;
             if let Some(new) = retention
                 && new.until <= now
             {
@@ -919,11 +913,7 @@ impl Engine {
         version_id: Option<&str>,
     ) -> Result<Retention> {
         self.with_version_mut(bucket, region, key, version_id, |object_lock, _, o| {
-            if !object_lock {
-                return Err(S3EngineError::InvalidRequest(
-                    "Bucket is missing Object Lock Configuration".to_owned(),
-                ));
-            }
+            require_object_lock(object_lock)?;
             o.retention.ok_or(S3EngineError::NoSuchObjectLockConfiguration)
         })
     }
@@ -967,11 +957,7 @@ impl Engine {
         on: bool,
     ) -> Result<()> {
         self.with_version_mut(bucket, region, key, version_id, |object_lock, _, o| {
-            if !object_lock {
-                return Err(S3EngineError::InvalidRequest(
-                    "Bucket is missing Object Lock Configuration".to_owned(),
-                ));
-            }
+            require_object_lock(object_lock)?;
             o.legal_hold = on;
             Ok(())
         })
@@ -986,11 +972,7 @@ impl Engine {
         version_id: Option<&str>,
     ) -> Result<bool> {
         self.with_version_mut(bucket, region, key, version_id, |object_lock, _, o| {
-            if !object_lock {
-                return Err(S3EngineError::InvalidRequest(
-                    "Bucket is missing Object Lock Configuration".to_owned(),
-                ));
-            }
+            require_object_lock(object_lock)?;
             Ok(o.legal_hold)
         })
     }
@@ -1008,10 +990,8 @@ impl Engine {
         let now = self.now();
         let mut st = self.state.lock();
         let b = st.bucket(bucket, region)?;
-        if !b.object_lock && (template.retention.is_some() || template.legal_hold.is_some()) {
-            return Err(S3EngineError::InvalidRequest(
-                "Bucket is missing Object Lock Configuration".to_owned(),
-            ));
+        if template.retention.is_some() || template.legal_hold.is_some() {
+            require_object_lock(b.object_lock)?;
         }
         let id = format!("{}{}", new_version_id(), new_version_id());
         st.uploads.insert(
@@ -1538,5 +1518,17 @@ pub(crate) fn find_version(b: &Bucket, key: &str, version_id: Option<&str>) -> R
                 }),
             }
         }
+    }
+}
+
+/// Object Lock settings on a bucket created without Object Lock: S3's
+/// InvalidRequest.
+fn require_object_lock(object_lock: bool) -> Result<()> {
+    if object_lock {
+        Ok(())
+    } else {
+        Err(S3EngineError::InvalidRequest(
+            "Bucket is missing Object Lock Configuration".to_owned(),
+        ))
     }
 }
