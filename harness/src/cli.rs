@@ -10,9 +10,21 @@ use std::process::ExitCode;
 /// Prove that AWS backups restore, locally, before the day they are needed.
 #[derive(Debug, Parser)]
 #[command(name = "firedrill", version, about)]
-struct Cli {
+pub struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+impl Cli {
+    /// The log filter when `FIREDRILL_LOG` is unset. `serve` logs what the
+    /// emulator does (it is a server's only output); the drill commands print
+    /// reports, so only warnings and the drill's own phases go to stderr.
+    pub fn default_log_filter(&self) -> &'static str {
+        match self.command {
+            Command::Serve(_) => "warn,firedrill=info",
+            _ => "warn,firedrill::drill=info",
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +104,11 @@ struct DrillArgs {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+    /// Scenarios played at once on the embedded target, each on its own
+    /// emulator (default: the number of CPUs). Other targets play one at a
+    /// time: they share one clock.
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -215,9 +232,8 @@ enum AdminAction {
     Audit,
 }
 
-/// Parses the command line and runs it.
-pub async fn run() -> Result<ExitCode> {
-    let cli = Cli::parse();
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Admin(args) => admin(args).await,
@@ -292,6 +308,7 @@ async fn drill(args: DrillArgs) -> Result<ExitCode> {
     use firedrill::drill::{DrillOptions, run};
     use firedrill::scenario;
     use firedrill::stack::{EmbeddedTarget, EndpointTarget};
+    use futures::StreamExt;
 
     let scenarios = if args.scenarios.is_empty() {
         scenario::load_dir(&shipped_scenarios_dir())?
@@ -304,35 +321,52 @@ async fn drill(args: DrillArgs) -> Result<ExitCode> {
     if let Some(dir) = &args.report {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
+    let jobs = match args.target {
+        TargetKind::Embedded => args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .clamp(1, scenarios.len().max(1)),
+        TargetKind::Endpoint => 1,
+    };
     let options = DrillOptions {
         seed: args.seed,
-        progress: !args.quiet && !args.json,
+        // Bars of drills played at once would overwrite each other.
+        progress: !args.quiet && !args.json && jobs == 1,
         ..DrillOptions::default()
     };
+    let endpoint_target = match args.target {
+        TargetKind::Embedded => None,
+        TargetKind::Endpoint => {
+            let endpoint = args
+                .endpoint
+                .as_deref()
+                .context("--target endpoint needs --endpoint URL (or AWS_ENDPOINT_URL)")?;
+            Some(EndpointTarget::connect(endpoint, "us-east-1", Some("us-west-2")).await?)
+        }
+    };
+    if !args.json && jobs > 1 {
+        eprintln!("playing {} scenarios, {jobs} at a time", scenarios.len());
+    }
+    let json = args.json;
+    let options = &options;
+    let endpoint_target = endpoint_target.as_ref();
+    let mut played = futures::stream::iter(&scenarios)
+        .map(|scenario| async move {
+            if !json {
+                eprintln!("== {}: {}", scenario.name, scenario.description);
+            }
+            let report = match endpoint_target {
+                // Each scenario gets its own emulator: no state leaks between drills.
+                None => EmbeddedTarget::play(scenario, options).await,
+                Some(target) => run(target, scenario, options).await,
+            };
+            report.with_context(|| format!("drill {} could not run", scenario.name))
+        })
+        .buffered(jobs);
     let (mut passed, mut failed, mut unsupported) = (0, 0, 0);
     let mut reports = Vec::new();
-    for scenario in &scenarios {
-        if !args.json {
-            eprintln!("== {}: {}", scenario.name, scenario.description);
-        }
-        let report = match args.target {
-            TargetKind::Embedded => {
-                // Each scenario gets its own emulator: no state leaks between drills.
-                let (target, scenario) = EmbeddedTarget::for_scenario(scenario).await?;
-                let report = run(&target, &scenario, &options).await;
-                target.shutdown().await;
-                report
-            }
-            TargetKind::Endpoint => {
-                let endpoint = args
-                    .endpoint
-                    .as_deref()
-                    .context("--target endpoint needs --endpoint URL (or AWS_ENDPOINT_URL)")?;
-                let target = EndpointTarget::connect(endpoint, "us-east-1", Some("us-west-2")).await?;
-                run(&target, scenario, &options).await
-            }
-        }
-        .with_context(|| format!("drill {} could not run", scenario.name))?;
+    while let Some(report) = played.next().await {
+        let report = report?;
         if let Some(dir) = &args.report {
             let base = dir.join(&report.scenario);
             std::fs::write(base.with_extension("json"), report.to_json())?;

@@ -1103,7 +1103,11 @@ impl Engine {
             // tick retries it should it fail.
             self.finish_work(region, &owner, Ok(()));
             if let Err(e) = self.take_base_backup(region, rid).await {
-                tracing::warn!(region, rid, error = %e, "first base backup of a restored server failed; will retry");
+                if self.pg.is_closed() {
+                    tracing::debug!(region, rid, error = %e, "first base backup abandoned: shutting down");
+                } else {
+                    tracing::warn!(region, rid, error = %e, "first base backup of a restored server failed; will retry");
+                }
             }
         } else if let Some(base) = fresh_base {
             {

@@ -587,6 +587,12 @@ impl PgRuntime {
         Ok(())
     }
 
+    /// Whether `shutdown` has begun: background work that fails now is
+    /// expected to, and says so quietly.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// The binaries, or why there are none.
     pub fn binaries(&self) -> Result<&PgBinaries, PgError> {
         self.bins.as_ref().map_err(|e| PgError::NoBinaries(e.clone()))

@@ -84,6 +84,19 @@ impl EmbeddedTarget {
         Ok((Self::start(options).await?, scenario))
     }
 
+    /// Plays `scenario` on an emulator of its own (started by
+    /// [`EmbeddedTarget::for_scenario`], shut down afterwards whatever the
+    /// outcome), so drills played concurrently share nothing.
+    pub async fn play(
+        scenario: &Scenario,
+        options: &crate::drill::DrillOptions,
+    ) -> anyhow::Result<crate::report::Report> {
+        let (target, scenario) = Self::for_scenario(scenario).await?;
+        let report = crate::drill::run(&target, &scenario, options).await;
+        target.shutdown().await;
+        report
+    }
+
     /// The running emulator (endpoint, admin client, audit trail).
     pub fn emulator(&self) -> &EmulatorHandle {
         &self.emulator
