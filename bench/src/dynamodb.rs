@@ -130,6 +130,7 @@ pub async fn throughput(
 ) -> anyhow::Result<Vec<BenchResult>> {
     let ops = 4000 / scale;
     let emulator = Emulator::builder().start().await?;
+    emulator.settle().await;
     let client = Client::new(&emulator.sdk_config("us-east-1").await);
     let mut results = throughput_against(&client, "", ops).await?;
     emulator.shutdown().await;
@@ -168,6 +169,7 @@ pub async fn pitr_restore(scale: usize) -> anyhow::Result<BenchResult> {
         .simulated_clock("2026-03-14T00:00:00Z".parse()?)
         .start()
         .await?;
+    emulator.settle().await;
     let client = Client::new(&emulator.sdk_config("us-east-1").await);
     create_table(&client, "history").await?;
     client

@@ -55,6 +55,7 @@ pub async fn scenario_set() -> anyhow::Result<BenchResult> {
 pub async fn seeding(scale: usize) -> anyhow::Result<BenchResult> {
     let (orders, carts, objects) = (100_000 / scale, 100_000 / scale, 10_000 / scale);
     let emulator = Emulator::builder().start().await?;
+    emulator.settle().await;
     let sdk = emulator.sdk_config("us-east-1").await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let s3 = aws_sdk_s3::Client::from_conf(

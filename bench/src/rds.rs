@@ -70,6 +70,7 @@ pub async fn create_and_restore(scale: usize) -> anyhow::Result<Vec<BenchResult>
         .simulated_clock("2026-03-14T10:00:00Z".parse()?)
         .start()
         .await?;
+    emulator.settle().await;
     let rds = Client::new(&emulator.sdk_config("us-east-1").await);
     let mut create_samples = Vec::new();
     for i in 0..3 {

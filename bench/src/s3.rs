@@ -53,6 +53,7 @@ async fn load(client: &Client, bucket: &str, n: usize, body: &[u8], gets: bool) 
 /// Put and get rates at 1 KiB and 1 MiB.
 pub async fn throughput(scale: usize) -> anyhow::Result<Vec<BenchResult>> {
     let emulator = Emulator::builder().start().await?;
+    emulator.settle().await;
     let s3 = client(&emulator.sdk_config("us-east-1").await);
     s3.create_bucket().bucket("bench").send().await?;
     let mut out = Vec::new();
@@ -79,6 +80,7 @@ pub async fn throughput(scale: usize) -> anyhow::Result<Vec<BenchResult>> {
 pub async fn list_object_versions(scale: usize) -> anyhow::Result<BenchResult> {
     let versions = 100_000 / scale;
     let emulator = Emulator::builder().in_memory_bodies(true).start().await?;
+    emulator.settle().await;
     let s3 = client(&emulator.sdk_config("us-east-1").await);
     s3.create_bucket().bucket("history").send().await?;
     s3.put_bucket_versioning()
