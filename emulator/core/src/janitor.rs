@@ -124,13 +124,10 @@ impl ScratchDir {
         &self.path
     }
 
-    /// Removes the directory now, reporting a failure.
-    pub fn close(mut self) -> std::io::Result<()> {
-        let result = self.remove();
-        if let Some(mut janitor) = self.janitor.take() {
-            janitor.finish();
-        }
-        result
+    /// Removes the directory now, reporting a failure (dropping then
+    /// finishes the janitor).
+    pub fn close(self) -> std::io::Result<()> {
+        self.remove()
     }
 
     fn remove(&self) -> std::io::Result<()> {

@@ -48,12 +48,6 @@ impl Serve {
         Self { child, endpoint }
     }
 
-    /// The process id, for tests that signal it themselves.
-    #[allow(dead_code)]
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// SIGINT, then wait (bounded) for a clean exit.
     #[allow(dead_code)]
     pub fn stop(mut self) -> ExitStatus {
