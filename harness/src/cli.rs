@@ -546,6 +546,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
     if let (Some(key), Some(secret)) = (args.access_key_id, args.secret_access_key) {
         builder = builder.strict_credentials(key, secret);
     }
+    let mut stop = StopSignals::listen()?;
     let emulator = builder.start().await?;
     announce(format_args!(
         "firedrill emulator listening on {}",
@@ -562,7 +563,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         "admin API: {}/_firedrill/health (Ctrl-C stops and cleans up)",
         emulator.endpoint()
     ));
-    wait_for_stop_signal().await?;
+    stop.wait().await;
     {
         use std::io::Write;
         let _ = writeln!(
@@ -582,15 +583,29 @@ fn announce(line: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stdout(), "{line}");
 }
 
-/// Waits for Ctrl-C (SIGINT) or SIGTERM.
-async fn wait_for_stop_signal() -> Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("could not listen for SIGTERM")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("could not listen for Ctrl-C")?,
-        _ = term.recv() => {}
+/// SIGINT (Ctrl-C) and SIGTERM, listened for from the moment this is made:
+/// a signal that arrives before the wait begins (say, right after the banner)
+/// still stops the server gracefully instead of killing it.
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("could not listen for Ctrl-C")?,
+            terminate: signal(SignalKind::terminate()).context("could not listen for SIGTERM")?,
+        })
     }
-    Ok(())
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
 }
 
 async fn admin(args: AdminArgs) -> Result<ExitCode> {

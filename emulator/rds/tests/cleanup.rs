@@ -25,6 +25,11 @@ async fn cleanup_child() {
         println!("NOPG");
         return;
     };
+    // Listen for SIGINT before saying READY: `ctrl_c()` only installs its
+    // handler when first polled, and a SIGINT arriving before that would
+    // kill the child by default, without the graceful shutdown under test.
+    let mut interrupt =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).expect("listen for SIGINT");
     let c = client(&server, "us-east-1").await;
     create_instance(&c, "victim", 1).await;
     let pids: Vec<String> = rds.server_pids().iter().map(u32::to_string).collect();
@@ -39,7 +44,7 @@ async fn cleanup_child() {
     );
     use std::io::Write;
     std::io::stdout().flush().unwrap();
-    tokio::signal::ctrl_c().await.expect("wait for Ctrl-C");
+    interrupt.recv().await;
     server.stop().await;
     drop(rds);
     println!("CLEAN");
@@ -154,7 +159,14 @@ fn run_child_and_signal(signal: nix::sys::signal::Signal) -> Option<()> {
         std::thread::sleep(Duration::from_millis(50));
     }
     if signal == nix::sys::signal::Signal::SIGINT {
-        let rest: Vec<String> = rx.try_iter().collect();
+        // The child has exited; read its output to the end (the reader
+        // thread forwards lines as it gets to them, so what is already in
+        // the channel may not be all of it).
+        let mut rest = Vec::new();
+        let eof_deadline = Instant::now() + Duration::from_secs(10);
+        while let Ok(line) = rx.recv_timeout(eof_deadline.saturating_duration_since(Instant::now())) {
+            rest.push(line);
+        }
         assert!(
             rest.iter().any(|l| l.contains("CLEAN")),
             "graceful shutdown on SIGINT: {rest:?}"
