@@ -80,6 +80,11 @@ enum TargetKind {
     Embedded,
     /// Any AWS-compatible endpoint (--endpoint or AWS_ENDPOINT_URL).
     Endpoint,
+    /// LocalStack and PostgreSQL containers (needs a Docker engine).
+    Containers,
+    /// A real AWS account through the default credential chain (behind the
+    /// destructive-action interlock: --allow-account).
+    Aws,
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +114,19 @@ struct DrillArgs {
     /// time: they share one clock.
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
+    /// The team's recovery command, replacing the scenarios' recovery steps;
+    /// split into words as a shell would, run without one, in the current
+    /// directory. Repeat it for several steps, run in order.
+    #[arg(long = "recovery-cmd", value_name = "COMMAND")]
+    recovery_cmds: Vec<String>,
+    /// The team's backup configuration command, run after firedrill creates
+    /// the store's resources under the scenario's policy (its base).
+    #[arg(long = "policy-cmd", value_name = "COMMAND")]
+    policy_cmd: Option<String>,
+    /// Accounts a drill may create and delete resources in (the aws target,
+    /// or a non-loopback endpoint); also read from FIREDRILL_AWS_ACCOUNT_ALLOWLIST.
+    #[arg(long = "allow-account")]
+    allow_accounts: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -248,7 +266,7 @@ async fn matrix(args: MatrixArgs) -> Result<ExitCode> {
     use firedrill::matrix::run_matrix;
     use firedrill::stack::{
         AwsOptions, AwsTarget, ContainersOptions, ContainersTarget, EmbeddedOptions, EmbeddedTarget,
-        EndpointTarget, TargetKind, allowlist_from_env, authorize_destructive,
+        allowlist_from_env,
     };
     let mut allowlist = args.allow_accounts.clone();
     allowlist.extend(allowlist_from_env());
@@ -260,15 +278,8 @@ async fn matrix(args: MatrixArgs) -> Result<ExitCode> {
             report
         }
         MatrixTarget::Endpoint => {
-            let endpoint = args
-                .endpoint
-                .as_deref()
-                .context("--target endpoint needs --endpoint URL (or AWS_ENDPOINT_URL)")?;
             // The probes create and delete resources: only on loopback or an allowlisted account.
-            let account =
-                std::env::var("FIREDRILL_ENDPOINT_ACCOUNT_ID").unwrap_or_else(|_| "000000000000".to_owned());
-            authorize_destructive(TargetKind::Endpoint, Some(endpoint), &account, &allowlist)?;
-            let target = EndpointTarget::connect(endpoint, "us-east-1", Some("us-west-2")).await?;
+            let target = authorized_endpoint(args.endpoint.as_deref(), &allowlist).await?;
             run_matrix(&target).await
         }
         MatrixTarget::Containers => {
@@ -294,6 +305,20 @@ async fn matrix(args: MatrixArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// An endpoint target, once the destructive-action interlock allows it:
+/// loopback, or an account (FIREDRILL_ENDPOINT_ACCOUNT_ID) in the allowlist.
+async fn authorized_endpoint(
+    endpoint: Option<&str>,
+    allowlist: &[String],
+) -> Result<firedrill::stack::EndpointTarget> {
+    use firedrill::stack::{EndpointTarget, TargetKind, authorize_destructive};
+    let endpoint = endpoint.context("--target endpoint needs --endpoint URL (or AWS_ENDPOINT_URL)")?;
+    let account =
+        std::env::var("FIREDRILL_ENDPOINT_ACCOUNT_ID").unwrap_or_else(|_| "000000000000".to_owned());
+    authorize_destructive(TargetKind::Endpoint, Some(endpoint), &account, allowlist)?;
+    EndpointTarget::connect(endpoint, "us-east-1", Some("us-west-2")).await
+}
+
 /// The shipped scenarios: ./scenarios when run from the workspace, else the
 /// directory this binary was built from.
 fn shipped_scenarios_dir() -> PathBuf {
@@ -305,12 +330,26 @@ fn shipped_scenarios_dir() -> PathBuf {
 }
 
 async fn drill(args: DrillArgs) -> Result<ExitCode> {
-    use firedrill::drill::{DrillOptions, run};
-    use firedrill::scenario;
-    use firedrill::stack::{EmbeddedTarget, EndpointTarget};
-    use futures::StreamExt;
+    // Commands of the team's that are running when Ctrl-C arrives go with
+    // firedrill, whatever they started.
+    let mut stop = StopSignals::listen()?;
+    tokio::select! {
+        code = play_drills(args) => code,
+        _ = stop.wait() => {
+            firedrill::team::process::stop_all_running();
+            eprintln!("firedrill: interrupted; the team's commands were stopped");
+            Ok(ExitCode::from(130))
+        }
+    }
+}
 
-    let scenarios = if args.scenarios.is_empty() {
+/// The scenarios named on the command line (default: the shipped ones),
+/// with the team's commands from `--policy-cmd` / `--recovery-cmd` in place.
+fn drill_scenarios(args: &DrillArgs) -> Result<Vec<firedrill::scenario::Scenario>> {
+    use firedrill::recovery::RecoveryStep;
+    use firedrill::scenario;
+    use firedrill::team::CommandSpec;
+    let mut scenarios = if args.scenarios.is_empty() {
         scenario::load_dir(&shipped_scenarios_dir())?
     } else {
         args.scenarios
@@ -318,6 +357,88 @@ async fn drill(args: DrillArgs) -> Result<ExitCode> {
             .map(|name| scenario::load(&scenario_path(name)))
             .collect::<Result<Vec<_>, _>>()?
     };
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let recovery: Vec<RecoveryStep> = args
+        .recovery_cmds
+        .iter()
+        .map(|c| CommandSpec::parse_line(c, cwd.clone()).map(RecoveryStep::Command))
+        .collect::<Result<_>>()
+        .context("--recovery-cmd")?;
+    let policy = args
+        .policy_cmd
+        .as_deref()
+        .map(|c| CommandSpec::parse_line(c, cwd.clone()))
+        .transpose()
+        .context("--policy-cmd")?;
+    for s in &mut scenarios {
+        if !recovery.is_empty() {
+            s.recovery.step = recovery.clone();
+        }
+        if let Some(p) = &policy {
+            s.policy = s.policy.with_command(p.clone());
+        }
+    }
+    Ok(scenarios)
+}
+
+/// A target every drill of one command line plays on (each embedded drill
+/// starts an emulator of its own instead).
+enum SharedTarget {
+    Endpoint(Box<firedrill::stack::EndpointTarget>),
+    Containers(Box<firedrill::stack::ContainersTarget>),
+    Aws(firedrill::stack::AwsTarget),
+}
+
+impl SharedTarget {
+    fn target(&self) -> &dyn firedrill::Target {
+        match self {
+            SharedTarget::Endpoint(t) => t.as_ref(),
+            SharedTarget::Containers(t) => t.as_ref(),
+            SharedTarget::Aws(t) => t,
+        }
+    }
+
+    /// Removes what the target started (the containers).
+    async fn shutdown(self) {
+        if let SharedTarget::Containers(t) = self {
+            t.shutdown().await;
+        }
+    }
+}
+
+/// The target of a drill other than the embedded one.
+async fn shared_target(args: &DrillArgs) -> Result<Option<SharedTarget>> {
+    use firedrill::stack::{AwsOptions, AwsTarget, ContainersOptions, ContainersTarget, allowlist_from_env};
+    let mut allowlist = args.allow_accounts.clone();
+    allowlist.extend(allowlist_from_env());
+    Ok(match args.target {
+        TargetKind::Embedded => None,
+        TargetKind::Endpoint => {
+            // A drill creates, breaks and restores: only on loopback or an allowlisted account.
+            let target = authorized_endpoint(args.endpoint.as_deref(), &allowlist).await?;
+            Some(SharedTarget::Endpoint(Box::new(target)))
+        }
+        TargetKind::Containers => Some(SharedTarget::Containers(Box::new(
+            ContainersTarget::start(ContainersOptions::default()).await?,
+        ))),
+        TargetKind::Aws => {
+            let target = AwsTarget::connect(AwsOptions {
+                allowlist,
+                ..AwsOptions::default()
+            })
+            .await?;
+            target.authorize("drill (provision, fault, restore)", &[])?;
+            Some(SharedTarget::Aws(target))
+        }
+    })
+}
+
+async fn play_drills(args: DrillArgs) -> Result<ExitCode> {
+    use firedrill::drill::{DrillOptions, run};
+    use firedrill::stack::EmbeddedTarget;
+    use futures::StreamExt;
+
+    let scenarios = drill_scenarios(&args)?;
     if let Some(dir) = &args.report {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -326,7 +447,7 @@ async fn drill(args: DrillArgs) -> Result<ExitCode> {
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .clamp(1, scenarios.len().max(1)),
-        TargetKind::Endpoint => 1,
+        _ => 1,
     };
     let options = DrillOptions {
         seed: args.seed,
@@ -334,28 +455,19 @@ async fn drill(args: DrillArgs) -> Result<ExitCode> {
         progress: !args.quiet && !args.json && jobs == 1,
         ..DrillOptions::default()
     };
-    let endpoint_target = match args.target {
-        TargetKind::Embedded => None,
-        TargetKind::Endpoint => {
-            let endpoint = args
-                .endpoint
-                .as_deref()
-                .context("--target endpoint needs --endpoint URL (or AWS_ENDPOINT_URL)")?;
-            Some(EndpointTarget::connect(endpoint, "us-east-1", Some("us-west-2")).await?)
-        }
-    };
+    let shared = shared_target(&args).await?;
     if !args.json && jobs > 1 {
         eprintln!("playing {} scenarios, {jobs} at a time", scenarios.len());
     }
     let json = args.json;
     let options = &options;
-    let endpoint_target = endpoint_target.as_ref();
+    let shared_ref = shared.as_ref().map(SharedTarget::target);
     let mut played = futures::stream::iter(&scenarios)
         .map(|scenario| async move {
             if !json {
                 eprintln!("== {}: {}", scenario.name, scenario.description);
             }
-            let report = match endpoint_target {
+            let report = match shared_ref {
                 // Each scenario gets its own emulator: no state leaks between drills.
                 None => EmbeddedTarget::play(scenario, options).await,
                 Some(target) => run(target, scenario, options).await,
@@ -385,6 +497,10 @@ async fn drill(args: DrillArgs) -> Result<ExitCode> {
         } else {
             println!("{}", report.to_text());
         }
+    }
+    drop(played);
+    if let Some(t) = shared {
+        t.shutdown().await;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&reports)?);

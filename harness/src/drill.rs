@@ -19,7 +19,7 @@ use crate::fault::{Fault, FaultRecord, strike};
 use crate::history::{EventKind, History};
 use crate::model::{StoreNames, read_store};
 use crate::policy::{Provisioner, SdkProvisioner};
-use crate::recovery::{self, Recovery, RecoveryRun, Runbooks};
+use crate::recovery::{self, Recovery, RecoveryRun, ScenarioRecovery};
 use crate::report::{ExpectationResult, Report, Traffic};
 use crate::scenario::{Expectation, Outcome, Scenario, When, format_duration};
 use crate::target::Target;
@@ -128,6 +128,7 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         started,
         wall_seconds: 0.0,
         traffic: Traffic::default(),
+        setup: Vec::new(),
         faults: Vec::new(),
         recovery: None,
         check: CheckResult::unknown("the drill did not run", scenario.expect.targets(), None),
@@ -136,6 +137,7 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
             met: false,
             reasons: Vec::new(),
         },
+        protection_lost: Vec::new(),
         events: Vec::new(),
         skipped: None,
     };
@@ -189,6 +191,27 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         .provision(target, &policy, &names)
         .await
         .with_context(|| format!("provisioning with {}", provisioner.name()))?;
+    if let Some(command) = scenario.policy.command() {
+        let (step, outcome) =
+            crate::team::run_policy_command(target, &store, &command, scenario.dir().as_deref()).await;
+        report.setup.push(step);
+        if let Err(e) = outcome {
+            let why = format!("the team's backup configuration failed: {e:#}");
+            report.check = CheckResult::unknown(why.clone(), scenario.expect.targets(), None);
+            report.expectation.reasons.push(why);
+            report.wall_seconds = wall.elapsed().as_secs_f64();
+            return Ok(report);
+        }
+    }
+    // What guards each layer now, whoever configured it: the checker reads
+    // object versions where versioning is really on.
+    let guarded = crate::protection::read(target, &store).await;
+    store.versioned = guarded
+        .buckets
+        .iter()
+        .filter(|(_, (_, on))| *on == Some(true))
+        .map(|(c, _)| *c)
+        .collect();
     tracing::info!(
         phase = "provisioned",
         wall_s = wall.elapsed().as_secs_f64(),
@@ -281,7 +304,7 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
     let recovery: Arc<dyn Recovery> = options
         .recovery
         .clone()
-        .unwrap_or_else(|| Arc::new(Runbooks(scenario.recovery.step.clone())));
+        .unwrap_or_else(|| Arc::new(ScenarioRecovery::of(scenario)));
     let run: RecoveryRun = recovery::run(
         target,
         &mut store,
@@ -303,6 +326,10 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
     );
     // Read back, heal, check.
     let snapshot = read_store(target, &store).await;
+    if run.error.is_none() {
+        let after = crate::protection::read(target, &store).await;
+        report.protection_lost = crate::protection::lost(&guarded, &after);
+    }
     for (_, f) in &faults {
         if let Fault::RegionOutage { region } = f {
             let region = region
@@ -329,7 +356,12 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         wall_s = wall.elapsed().as_secs_f64(),
         "drill phase"
     );
-    report.expectation = evaluate(&scenario.expect, &report.check, run.error.as_deref());
+    report.expectation = evaluate(
+        &scenario.expect,
+        &report.check,
+        run.error.as_deref(),
+        &report.protection_lost,
+    );
     report.traffic = Traffic::from_history(&history);
     report.faults = records;
     report.recovery = Some(run);
@@ -375,6 +407,7 @@ pub fn evaluate(
     expect: &Expectation,
     check: &CheckResult,
     recovery_error: Option<&str>,
+    protection_lost: &[crate::protection::ProtectionLost],
 ) -> ExpectationResult {
     let mut reasons = Vec::new();
     let rpo = check.rpo.seconds;
@@ -410,7 +443,14 @@ pub fn evaluate(
                     None => reasons.push("RTO not measured: the recovery did not complete".into()),
                 }
             }
-            recovery_error.is_none() && check.verdict == Verdict::Valid && check.rpo_met && check.rto_met
+            for p in protection_lost {
+                reasons.push(format!("protection lost: {}", p.finding));
+            }
+            recovery_error.is_none()
+                && check.verdict == Verdict::Valid
+                && check.rpo_met
+                && check.rto_met
+                && protection_lost.is_empty()
         }
         Outcome::DataLoss => {
             let min = expect.min_lost_records.unwrap_or(1);
@@ -501,17 +541,38 @@ mod tests {
         c
     }
 
+    fn evaluate_plain(e: &Expectation, c: &CheckResult, err: Option<&str>) -> ExpectationResult {
+        evaluate(e, c, err, &[])
+    }
+
+    #[test]
+    fn recovered_needs_its_guards_back() {
+        let e = expect(Outcome::Recovered);
+        let lost = crate::protection::ProtectionLost {
+            collection: crate::history::Collection::Carts,
+            resource: "carts-r1".into(),
+            finding: "point-in-time recovery is off on carts-r1".into(),
+        };
+        let r = evaluate(&e, &result(Verdict::Valid, 0, 0.0, 600.0), None, &[lost]);
+        assert!(!r.met);
+        assert!(
+            r.reasons
+                .iter()
+                .any(|x| x.contains("protection lost: point-in-time recovery is off"))
+        );
+    }
+
     #[test]
     fn recovered_needs_valid_and_both_objectives() {
         let e = expect(Outcome::Recovered);
-        assert!(evaluate(&e, &result(Verdict::Valid, 0, 0.0, 600.0), None).met);
+        assert!(evaluate_plain(&e, &result(Verdict::Valid, 0, 0.0, 600.0), None).met);
         assert!(
-            !evaluate(&e, &result(Verdict::Valid, 0, 0.0, 2400.0), None).met,
+            !evaluate_plain(&e, &result(Verdict::Valid, 0, 0.0, 2400.0), None).met,
             "RTO missed"
         );
-        assert!(!evaluate(&e, &result(Verdict::Invalid, 3, 100.0, 600.0), None).met);
-        assert!(!evaluate(&e, &result(Verdict::Unknown, 0, 0.0, 600.0), None).met);
-        let r = evaluate(&e, &result(Verdict::Valid, 0, 0.0, 600.0), Some("boom"));
+        assert!(!evaluate_plain(&e, &result(Verdict::Invalid, 3, 100.0, 600.0), None).met);
+        assert!(!evaluate_plain(&e, &result(Verdict::Unknown, 0, 0.0, 600.0), None).met);
+        let r = evaluate_plain(&e, &result(Verdict::Valid, 0, 0.0, 600.0), Some("boom"));
         assert!(!r.met && r.reasons[0].contains("boom"));
     }
 
@@ -522,21 +583,21 @@ mod tests {
         e.rpo_at_least = Some(Span(Duration::hours(12)));
         e.rpo_at_most = Some(Span(Duration::hours(13)));
         let rpo = 12.78 * 3600.0;
-        assert!(evaluate(&e, &result(Verdict::Invalid, 120, rpo, 600.0), None).met);
+        assert!(evaluate_plain(&e, &result(Verdict::Invalid, 120, rpo, 600.0), None).met);
         assert!(
-            !evaluate(&e, &result(Verdict::Invalid, 5, rpo, 600.0), None).met,
+            !evaluate_plain(&e, &result(Verdict::Invalid, 5, rpo, 600.0), None).met,
             "too few"
         );
         assert!(
-            !evaluate(&e, &result(Verdict::Invalid, 120, 3600.0, 600.0), None).met,
+            !evaluate_plain(&e, &result(Verdict::Invalid, 120, 3600.0, 600.0), None).met,
             "RPO too small"
         );
         assert!(
-            !evaluate(&e, &result(Verdict::Valid, 0, 0.0, 600.0), None).met,
+            !evaluate_plain(&e, &result(Verdict::Valid, 0, 0.0, 600.0), None).met,
             "no loss"
         );
         assert!(
-            !evaluate(&e, &result(Verdict::Unknown, 120, rpo, 600.0), None).met,
+            !evaluate_plain(&e, &result(Verdict::Unknown, 120, rpo, 600.0), None).met,
             "unknown never passes"
         );
         assert!(expected_words(&e).contains("RPO at least 12h"));

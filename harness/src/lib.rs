@@ -9,7 +9,10 @@
 //! resurrected or left corrupted, and measures RPO and RTO. A [`report`]
 //! renders it for a terminal, JSON, Markdown and HTML. [`scenario`] files tie
 //! a policy, a workload, faults, a recovery and an expectation together, and
-//! [`drill::run`] plays one against a [`target::Target`].
+//! [`drill::run`] plays one against a [`target::Target`]. The team's own
+//! backup configuration and runbooks, in any language, run as commands
+//! ([`team`]) beside firedrill's built-in ones, and [`protection`] checks
+//! that a recovery leaves each layer as guarded as it found it.
 
 pub mod checker;
 pub mod drill;
@@ -18,11 +21,13 @@ pub mod history;
 pub mod matrix;
 pub mod model;
 pub mod policy;
+pub mod protection;
 pub mod recovery;
 pub mod report;
 pub mod scenario;
 pub mod stack;
 pub mod target;
+pub mod team;
 pub mod wait;
 pub mod workload;
 

@@ -156,23 +156,11 @@ pub struct BackupPolicy {
 pub fn backup_hope() -> BackupPolicy {
     BackupPolicy {
         name: "backup_hope".into(),
-        rds: RdsPolicy {
-            retention_days: 0,
-            backup_window: None,
-        },
-        dynamodb: DynamodbPolicy {
-            pitr: false,
-            recovery_period_days: None,
-        },
-        s3: S3Policy {
-            versioning: false,
-            glacier_ir_after_days: None,
-        },
-        backup_plan: None,
         snapshot_job: Some(SnapshotJob {
             at: NaiveTime::from_hms_opt(3, 0, 0).unwrap_or_default(),
             retention_days: 7,
         }),
+        ..none()
     }
 }
 
@@ -212,9 +200,33 @@ pub fn four_layer() -> BackupPolicy {
     }
 }
 
+/// Nothing at all: automated backups off (retention 0), no PITR, no
+/// versioning, no plan, no snapshots. The base on which a team's own backup
+/// configuration command runs (`[policy] base = "none"`).
+pub fn none() -> BackupPolicy {
+    BackupPolicy {
+        name: "none".into(),
+        rds: RdsPolicy {
+            retention_days: 0,
+            backup_window: None,
+        },
+        dynamodb: DynamodbPolicy {
+            pitr: false,
+            recovery_period_days: None,
+        },
+        s3: S3Policy {
+            versioning: false,
+            glacier_ir_after_days: None,
+        },
+        backup_plan: None,
+        snapshot_job: None,
+    }
+}
+
 /// A seed policy by name.
 pub fn by_name(name: &str) -> Option<BackupPolicy> {
     match name {
+        "none" => Some(none()),
         "backup_hope" => Some(backup_hope()),
         "four_layer" => Some(four_layer()),
         _ => None,
@@ -222,7 +234,7 @@ pub fn by_name(name: &str) -> Option<BackupPolicy> {
 }
 
 /// The names of the seed policies.
-pub const SEED_POLICIES: [&str; 2] = ["backup_hope", "four_layer"];
+pub const SEED_POLICIES: [&str; 3] = ["none", "backup_hope", "four_layer"];
 
 impl BackupPolicy {
     /// Checks the policy against AWS's limits; the message names the field.

@@ -29,6 +29,8 @@ use crate::policy::{
     arn_account, backup_role_arn, describe_db, set_table_pitr, wait_db_available, wait_table_active,
 };
 use crate::target::{BoxFuture, Clients, Target};
+use crate::team::CommandSpec;
+use crate::team::process::CommandOutput;
 use crate::wait::{Poll, WaitOptions, wait_for};
 use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -143,6 +145,9 @@ pub struct Step {
     pub wall_offset_seconds: f64,
     /// Wall seconds the step took.
     pub wall_seconds: f64,
+    /// What the team's command printed and how it ended (command steps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<CommandOutput>,
 }
 
 /// An open step: close it with [`RecoveryContext::finish`].
@@ -215,17 +220,35 @@ impl<'a> RecoveryContext<'a> {
                 (StepStatus::Failed(msg.clone()), msg, Err(e))
             }
         };
-        self.push(step, status, detail);
+        self.push(step, status, detail, None);
+        out
+    }
+
+    /// [`RecoveryContext::finish`] for a team command's step, keeping its output.
+    pub fn finish_command<T>(
+        &mut self,
+        step: OpenStep,
+        result: anyhow::Result<(T, String)>,
+        output: CommandOutput,
+    ) -> anyhow::Result<T> {
+        let (status, detail, out) = match result {
+            Ok((v, detail)) => (StepStatus::Done, detail, Ok(v)),
+            Err(e) => {
+                let msg = format!("{e:#}");
+                (StepStatus::Failed(msg.clone()), msg, Err(e))
+            }
+        };
+        self.push(step, status, detail, Some(output));
         out
     }
 
     /// Closes a step as skipped.
     pub fn skip(&mut self, step: OpenStep, why: impl Into<String>) {
         let why = why.into();
-        self.push(step, StepStatus::Skipped(why.clone()), why);
+        self.push(step, StepStatus::Skipped(why.clone()), why, None);
     }
 
-    fn push(&mut self, step: OpenStep, status: StepStatus, detail: String) {
+    fn push(&mut self, step: OpenStep, status: StepStatus, detail: String, output: Option<CommandOutput>) {
         let end = self.target.now();
         self.history.event(
             end,
@@ -242,6 +265,7 @@ impl<'a> RecoveryContext<'a> {
             target_end: end,
             wall_offset_seconds: step.wall_start.duration_since(self.started).as_secs_f64(),
             wall_seconds: step.wall_start.elapsed().as_secs_f64(),
+            output,
         });
     }
 
@@ -288,6 +312,103 @@ impl Recovery for Runbooks {
         Box::pin(async move {
             for r in &self.0 {
                 run_runbook(ctx, r).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// One step of a scenario's recovery: a built-in runbook or the team's command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum RecoveryStep {
+    /// `runbook = "rds_pitr"` and its parameters.
+    Runbook(Runbook),
+    /// `command = ["python3", "restore.py"]`, `timeout = "10m"`.
+    Command(CommandSpec),
+}
+
+impl<'de> Deserialize<'de> for RecoveryStep {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = toml::Value::deserialize(d)?;
+        let has = |k: &str| value.as_table().is_some_and(|t| t.contains_key(k));
+        match (has("command"), has("runbook")) {
+            (true, true) => Err(D::Error::custom(
+                "a step is either a `runbook` or a `command`, not both",
+            )),
+            (true, false) => CommandSpec::deserialize(value)
+                .map(RecoveryStep::Command)
+                .map_err(D::Error::custom),
+            (false, true) => Runbook::deserialize(value)
+                .map(RecoveryStep::Runbook)
+                .map_err(D::Error::custom),
+            (false, false) => Err(D::Error::custom(
+                "a step needs `runbook = \"...\"` (dynamodb_pitr, rds_pitr, s3_rollback, region_failover, baseline) or `command = [\"program\", \"arg\"]`",
+            )),
+        }
+    }
+}
+
+impl RecoveryStep {
+    /// A short name for reports.
+    pub fn name(&self) -> String {
+        match self {
+            RecoveryStep::Runbook(r) => r.name().to_owned(),
+            RecoveryStep::Command(c) => c.command_line(),
+        }
+    }
+
+    /// Checks the step's parameters; the message names the field.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        match self {
+            RecoveryStep::Runbook(r) => r.validate(),
+            RecoveryStep::Command(c) => c.validate(),
+        }
+    }
+}
+
+/// A scenario's recovery: its steps in order, built-in runbooks and the
+/// team's commands mixed; commands run in `dir` (the scenario file's
+/// directory) unless they name their own. A failed step stops the recovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioRecovery {
+    /// The steps.
+    pub steps: Vec<RecoveryStep>,
+    /// Where commands run.
+    pub dir: Option<std::path::PathBuf>,
+}
+
+impl ScenarioRecovery {
+    /// The recovery of `scenario`.
+    pub fn of(scenario: &crate::scenario::Scenario) -> Self {
+        Self {
+            steps: scenario.recovery.step.clone(),
+            dir: scenario.dir(),
+        }
+    }
+}
+
+impl Recovery for ScenarioRecovery {
+    fn name(&self) -> &str {
+        if self.steps.iter().all(|s| matches!(s, RecoveryStep::Runbook(_))) {
+            "firedrill-runbooks"
+        } else if self.steps.iter().all(|s| matches!(s, RecoveryStep::Command(_))) {
+            "team-commands"
+        } else {
+            "team-commands-and-runbooks"
+        }
+    }
+
+    fn recover<'a, 'b: 'a>(&'a self, ctx: &'a mut RecoveryContext<'b>) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            for step in &self.steps {
+                match step {
+                    RecoveryStep::Runbook(r) => run_runbook(ctx, r).await?,
+                    RecoveryStep::Command(c) => {
+                        crate::team::run_recovery_command(ctx, c, self.dir.as_deref()).await?
+                    }
+                }
             }
             Ok(())
         })

@@ -113,12 +113,18 @@ pub struct Report {
     pub wall_seconds: f64,
     /// The traffic.
     pub traffic: Traffic,
+    /// The team's backup configuration command, when the policy names one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub setup: Vec<crate::recovery::Step>,
     /// The faults that struck.
     pub faults: Vec<FaultRecord>,
     /// The recovery, when it ran.
     pub recovery: Option<RecoveryRun>,
     /// The checker's findings.
     pub check: CheckResult,
+    /// Guards there before the fault and gone after the recovery.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protection_lost: Vec<crate::protection::ProtectionLost>,
     /// The pass condition.
     pub expectation: ExpectationResult,
     /// Timeline events (faults, backups, recovery steps).
@@ -145,7 +151,13 @@ impl Report {
     /// The one-line headline.
     pub fn headline(&self) -> String {
         let status = if self.passed() { "PASS" } else { "FAIL" };
-        let what = if self.check.recovered() {
+        let what = if self.check.recovered() && !self.protection_lost.is_empty() {
+            format!(
+                "recovered, but {} guard{} lost",
+                self.protection_lost.len(),
+                if self.protection_lost.len() == 1 { "" } else { "s" }
+            )
+        } else if self.check.recovered() {
             "recovered".to_owned()
         } else {
             match self.check.verdict {
@@ -190,6 +202,17 @@ impl Report {
             self.traffic.info,
             self.traffic.orders()
         );
+        for step in &self.setup {
+            let _ = writeln!(
+                s,
+                "  backup configuration {}: {}",
+                step.title,
+                match &step.status {
+                    crate::recovery::StepStatus::Failed(why) => format!("FAILED: {why}"),
+                    _ => step.detail.clone(),
+                }
+            );
+        }
         for f in &self.faults {
             let _ = writeln!(
                 s,
@@ -804,6 +827,7 @@ pub(crate) mod tests {
             target_end: t(b),
             wall_offset_seconds: 0.0,
             wall_seconds: 0.5,
+            output: None,
         };
         Report {
             scenario: "sample".into(),
@@ -816,6 +840,7 @@ pub(crate) mod tests {
             started: t(0),
             wall_seconds: 5.0,
             traffic: Traffic::from_history(&h),
+            setup: Vec::new(),
             faults: vec![FaultRecord {
                 fault: "corrupt_orders".into(),
                 struck_at: t(2900),
@@ -837,6 +862,7 @@ pub(crate) mod tests {
                 error: None,
             }),
             check,
+            protection_lost: Vec::new(),
             expectation: ExpectationResult {
                 expected: "recovered".into(),
                 met: false,

@@ -6,7 +6,13 @@
 //! ```toml
 //! name = "flash-sale-corrupted-orders"     # required; the test name
 //! description = "A bad deploy at 15:47..."  # optional
-//! policy = "four_layer"                     # a seed policy name, or a [policy] table
+//! policy = "four_layer"                     # a seed policy name (none, backup_hope, four_layer),
+//!                                           # or a [policy] table: a full BackupPolicy, or the
+//!                                           # team's own backup configuration:
+//! # [policy]
+//! # base = "none"                            # firedrill creates the resources bare (or a seed policy)
+//! # command = ["bash", "backup/apply.sh"]    # then runs this (argv, no shell, in this file's directory)
+//! # timeout = "5m"                           # default 15m
 //! prefix = "flash"                          # optional stack prefix (default: from the name)
 //! day = "2026-03-16"                        # optional drill day (default: the day after the target's today)
 //!
@@ -30,8 +36,11 @@
 //!
 //! [recovery]
 //! detect_after = "10m"                      # the fault is noticed this long after it struck
-//! [[recovery.step]]                         # runbooks in order (see recovery::Runbook)
+//! [[recovery.step]]                         # in order: a built-in runbook (see recovery::Runbook)
 //! runbook = "rds_pitr"
+//! [[recovery.step]]                         # or the team's command (see the team module for
+//! command = ["python3", "restore.py"]       # its environment, FIREDRILL_STORE and
+//! timeout = "10m"                           # FIREDRILL_RECOVERED); default timeout 15m
 //!
 //! [expect]
 //! outcome = "recovered"                     # or "data-loss"
@@ -49,7 +58,8 @@
 use crate::checker::Targets;
 use crate::fault::Fault;
 use crate::policy::BackupPolicy;
-use crate::recovery::Runbook;
+use crate::recovery::{RecoveryStep, Runbook};
+use crate::team::CommandSpec;
 use crate::workload::WorkloadSpec;
 use chrono::{Duration, NaiveDate, NaiveTime};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -60,10 +70,46 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum PolicyRef {
-    /// `backup_hope` or `four_layer`.
+    /// `none`, `backup_hope` or `four_layer`.
     Named(String),
+    /// The team's own backup configuration: a base policy firedrill applies,
+    /// then the team's command.
+    Team(Box<TeamPolicy>),
     /// A full [`BackupPolicy`].
     Inline(Box<BackupPolicy>),
+}
+
+/// `[policy] base = "none"` and `command = ["bash", "backup/apply.sh"]`:
+/// firedrill creates the store's resources under `base` (`none`: bare, no
+/// backups at all), then runs the team's backup configuration command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamPolicy {
+    /// The seed policy firedrill applies first (`none` when unset).
+    #[serde(default = "default_base")]
+    pub base: String,
+    /// The team's command, run after the resources exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Its timeout (default 15m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Span>,
+}
+
+fn default_base() -> String {
+    "none".into()
+}
+
+impl TeamPolicy {
+    /// The command as a [`CommandSpec`], when there is one.
+    pub fn command_spec(&self) -> Option<CommandSpec> {
+        self.command.as_ref().map(|argv| CommandSpec {
+            command: argv.clone(),
+            timeout: self.timeout,
+            name: None,
+            dir: None,
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for PolicyRef {
@@ -76,25 +122,69 @@ impl<'de> Deserialize<'de> for PolicyRef {
         }
         match Raw::deserialize(d)? {
             Raw::Named(n) => Ok(PolicyRef::Named(n)),
-            Raw::Inline(v) => BackupPolicy::deserialize(v)
-                .map(|p| PolicyRef::Inline(Box::new(p)))
-                .map_err(serde::de::Error::custom),
+            Raw::Inline(v) => {
+                let team = v
+                    .as_table()
+                    .is_some_and(|t| t.contains_key("base") || t.contains_key("command"));
+                if team {
+                    TeamPolicy::deserialize(v)
+                        .map(|p| PolicyRef::Team(Box::new(p)))
+                        .map_err(serde::de::Error::custom)
+                } else {
+                    BackupPolicy::deserialize(v)
+                        .map(|p| PolicyRef::Inline(Box::new(p)))
+                        .map_err(serde::de::Error::custom)
+                }
+            }
         }
     }
 }
 
 impl PolicyRef {
-    /// The policy itself.
+    /// The policy firedrill applies itself (for a team policy, its base).
     pub fn resolve(&self) -> anyhow::Result<BackupPolicy> {
-        match self {
-            PolicyRef::Named(n) => crate::policy::by_name(n).ok_or_else(|| {
+        let named = |n: &str| {
+            crate::policy::by_name(n).ok_or_else(|| {
                 anyhow::anyhow!(
                     "unknown policy {n:?}; the seed policies are {}",
                     crate::policy::SEED_POLICIES.join(", ")
                 )
-            }),
+            })
+        };
+        match self {
+            PolicyRef::Named(n) => named(n),
+            PolicyRef::Team(t) => {
+                let mut p = named(&t.base)?;
+                if let Some(cmd) = t.command_spec() {
+                    p.name = format!("{} + `{}`", p.name, cmd.command_line());
+                }
+                Ok(p)
+            }
             PolicyRef::Inline(p) => Ok((**p).clone()),
         }
+    }
+
+    /// The team's backup configuration command, when the policy names one.
+    pub fn command(&self) -> Option<CommandSpec> {
+        match self {
+            PolicyRef::Team(t) => t.command_spec(),
+            _ => None,
+        }
+    }
+
+    /// This policy with `command` as the team's backup configuration
+    /// (the base stays: a seed name becomes the base).
+    pub fn with_command(&self, command: CommandSpec) -> PolicyRef {
+        let base = match self {
+            PolicyRef::Named(n) => n.clone(),
+            PolicyRef::Team(t) => t.base.clone(),
+            PolicyRef::Inline(p) => p.name.clone(),
+        };
+        PolicyRef::Team(Box::new(TeamPolicy {
+            base,
+            command: Some(command.command),
+            timeout: command.timeout,
+        }))
     }
 }
 
@@ -280,9 +370,9 @@ pub struct RecoverySection {
     /// How long after the fault recovery starts.
     #[serde(default = "default_detect")]
     pub detect_after: Span,
-    /// Runbooks, in order.
+    /// Built-in runbooks and the team's commands, in order.
     #[serde(default)]
-    pub step: Vec<Runbook>,
+    pub step: Vec<RecoveryStep>,
 }
 
 fn default_detect() -> Span {
@@ -502,6 +592,18 @@ impl Scenario {
             .policy
             .resolve()
             .map_err(|e| ("policy".to_owned(), e.to_string()))?;
+        if let PolicyRef::Team(t) = &self.policy {
+            if t.base == "none" && t.command.is_none() {
+                return Err((
+                    "policy.command".into(),
+                    "a team policy on base \"none\" needs a command (or write policy = \"none\" for no backups at all)".into(),
+                ));
+            }
+            if let Some(c) = t.command_spec() {
+                c.validate()
+                    .map_err(|e| ("policy.command".to_owned(), e.to_string()))?;
+            }
+        }
         policy
             .validate()
             .map_err(|e| ("policy".to_owned(), format!("{e:#}")))?;
@@ -562,6 +664,28 @@ impl Scenario {
         Ok(())
     }
 
+    /// The directory commands run in: the scenario file's.
+    pub fn dir(&self) -> Option<PathBuf> {
+        self.file.as_ref().and_then(|f| f.parent()).map(|d| {
+            if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            }
+            .to_path_buf()
+        })
+    }
+
+    /// Whether the team's own commands run in this scenario.
+    pub fn runs_team_commands(&self) -> bool {
+        self.policy.command().is_some()
+            || self
+                .recovery
+                .step
+                .iter()
+                .any(|s| matches!(s, RecoveryStep::Command(_)))
+    }
+
     /// The resolved policy (validated by [`parse`]).
     pub fn policy(&self) -> anyhow::Result<BackupPolicy> {
         self.policy.resolve()
@@ -604,6 +728,9 @@ impl Scenario {
             }
         }
         for r in &self.recovery.step {
+            let RecoveryStep::Runbook(r) = r else {
+                continue;
+            };
             match r {
                 Runbook::DynamodbPitr { .. } => c.dynamodb_pitr = true,
                 Runbook::RdsPitr => c.rds_pitr = true,
@@ -861,6 +988,83 @@ s3 = { versioning = true }
 "#;
         let s = parse(&text, "x.toml").unwrap();
         assert_eq!(s.policy().unwrap().name, "mine");
+    }
+
+    #[test]
+    fn team_policies_and_commands_parse() {
+        let text = GOOD.replace("policy = \"four_layer\"\n", "").replace(
+            "[[recovery.step]]\nrunbook = \"rds_pitr\"\n",
+            "[[recovery.step]]\ncommand = [\"python3\", \"runbooks/restore_carts.py\"]\ntimeout = \"10m\"\n[[recovery.step]]\nrunbook = \"rds_pitr\"\n",
+        ) + "\n[policy]\nbase = \"none\"\ncommand = [\"bash\", \"backup/apply.sh\"]\n";
+        let s = parse(&text, "examples/x/carts.toml").unwrap_or_else(|e| panic!("{e}"));
+        let cmd = s.policy.command().expect("a policy command");
+        assert_eq!(cmd.command, vec!["bash", "backup/apply.sh"]);
+        assert_eq!(cmd.timeout(), crate::team::DEFAULT_TIMEOUT);
+        let policy = s.policy().unwrap();
+        assert!(policy.name.starts_with("none + "), "{}", policy.name);
+        assert_eq!(policy.rds.retention_days, 0, "base none creates bare resources");
+        assert!(!policy.dynamodb.pitr && !policy.s3.versioning && policy.backup_plan.is_none());
+        assert_eq!(s.recovery.step.len(), 2);
+        match &s.recovery.step[0] {
+            RecoveryStep::Command(c) => {
+                assert_eq!(c.command_line(), "python3 runbooks/restore_carts.py");
+                assert_eq!(c.timeout(), std::time::Duration::from_secs(600));
+            }
+            other => panic!("expected a command, got {other:?}"),
+        }
+        assert!(matches!(
+            s.recovery.step[1],
+            RecoveryStep::Runbook(Runbook::RdsPitr)
+        ));
+        assert!(s.runs_team_commands());
+        assert!(
+            s.requires().rds_pitr,
+            "built-in runbooks still need their capability"
+        );
+    }
+
+    #[test]
+    fn bad_commands_are_named() {
+        let step = |body: &str| {
+            GOOD.replace(
+                "[[recovery.step]]\nrunbook = \"rds_pitr\"\n",
+                &format!("[[recovery.step]]\n{body}\n"),
+            )
+        };
+        let e = err(&step("command = []"));
+        assert_eq!(e.field.as_deref(), Some("recovery.step[0]"), "{e}");
+        assert!(e.message.contains("must name a program"), "{e}");
+        let e = err(&step("command = [\"x\"]\nrunbook = \"rds_pitr\""));
+        assert!(e.message.contains("not both"), "{e}");
+        let e = err(&step("command = [\"x\"]\ntimout = \"1m\""));
+        assert!(e.message.contains("timout"), "{e}");
+        let e = err(&step("tables = [\"carts\"]"));
+        assert!(e.message.contains("needs `runbook"), "{e}");
+        let e = err(&(GOOD.replace("policy = \"four_layer\"\n", "") + "\n[policy]\nbase = \"none\"\n"));
+        assert_eq!(e.field.as_deref(), Some("policy.command"), "{e}");
+        let e = err(&(GOOD.replace("policy = \"four_layer\"\n", "")
+            + "\n[policy]\nbase = \"gold\"\ncommand = [\"x\"]\n"));
+        assert!(e.message.contains("unknown policy \"gold\""), "{e}");
+    }
+
+    #[test]
+    fn command_lines_split_like_a_shell() {
+        let c = CommandSpec::parse_line(
+            "python3 'my runbooks/restore.py' --to \"$T\"",
+            PathBuf::from("/w"),
+        )
+        .unwrap();
+        assert_eq!(c.command, vec!["python3", "my runbooks/restore.py", "--to", "$T"]);
+        assert_eq!(c.working_dir(Some(Path::new("/elsewhere"))), PathBuf::from("/w"));
+        assert!(CommandSpec::parse_line("python3 'unbalanced", PathBuf::from("/w")).is_err());
+        assert!(CommandSpec::parse_line("   ", PathBuf::from("/w")).is_err());
+        let s = parse(GOOD, "flash.toml").unwrap();
+        let p = s.policy.with_command(c);
+        assert_eq!(
+            p.resolve().unwrap().rds.retention_days,
+            14,
+            "the seed policy stays the base"
+        );
     }
 
     #[test]

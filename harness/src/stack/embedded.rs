@@ -18,7 +18,18 @@ pub struct EmbeddedOptions {
     pub secondary_region: String,
     /// Timing preset.
     pub fidelity: Fidelity,
+    /// How long new and restored resources stay `CREATING` / `creating`
+    /// (the preset's own when unset).
+    pub create_delay: Option<chrono::Duration>,
 }
+
+/// How long a drill's new and restored resources stay `CREATING` on the
+/// emulator clock: long enough that a runbook which re-points the
+/// application without waiting is caught every time (a command runs at wall
+/// rate on the simulated clock), short enough that one which polls every
+/// second waits only a few seconds. firedrill's own waits advance the
+/// simulated clock, so they do not pay it in wall time.
+pub const DRILL_CREATE_DELAY: chrono::Duration = chrono::Duration::seconds(3);
 
 impl Default for EmbeddedOptions {
     fn default() -> Self {
@@ -27,6 +38,7 @@ impl Default for EmbeddedOptions {
             primary_region: "us-east-1".to_owned(),
             secondary_region: "us-west-2".to_owned(),
             fidelity: Fidelity::Fast,
+            create_delay: None,
         }
     }
 }
@@ -44,10 +56,15 @@ impl EmbeddedTarget {
     /// Starts the emulator with a simulated clock.
     pub async fn start(options: EmbeddedOptions) -> anyhow::Result<Self> {
         let regions = vec![options.primary_region.clone(), options.secondary_region.clone()];
+        let mut timings = options.fidelity.settings();
+        if let Some(delay) = options.create_delay {
+            timings.resource_create_delay = delay;
+        }
         let emulator = Emulator::builder()
             .regions(regions.clone())
             .simulated_clock(options.start)
             .fidelity(options.fidelity)
+            .timings(timings)
             .start()
             .await
             .context("could not start the embedded emulator")?;
@@ -79,6 +96,7 @@ impl EmbeddedTarget {
         };
         let options = EmbeddedOptions {
             start: traffic_start - Duration::minutes(30),
+            create_delay: Some(DRILL_CREATE_DELAY),
             ..EmbeddedOptions::default()
         };
         Ok((Self::start(options).await?, scenario))
