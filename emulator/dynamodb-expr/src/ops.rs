@@ -80,8 +80,10 @@ fn validate_at(v: &AttributeValue, depth: usize) -> Result<(), ExprError> {
     match v {
         V::S(_) | V::B(_) | V::Bool(_) => Ok(()),
         V::N(n) => Decimal::parse_dynamodb(n).map(|_| ()),
-        // AWS used to reject `{"NULL": false}`; it now accepts it and stores NULL.
-        V::Null(_) => Ok(()),
+        V::Null(true) => Ok(()),
+        V::Null(false) => Err(ExprError::new(
+            "One or more parameter values were invalid: Null attribute value types must have the value of true",
+        )),
         V::Ss(set) => {
             if set.is_empty() {
                 return Err(set_empty("string"));
@@ -290,8 +292,11 @@ mod tests {
             "One or more parameter values were invalid: Input collection [1, 1.0] contains duplicates."
         );
         assert!(validate_value(&V::Bs(vec![vec![1], vec![1]])).is_err());
-        assert!(validate_value(&V::Null(false)).is_ok());
-        assert_eq!(normalize_value(&V::Null(false)).unwrap(), V::Null(true));
+        assert_eq!(
+            validate_value(&V::Null(false)).unwrap_err().message,
+            "One or more parameter values were invalid: Null attribute value types must have the value of true"
+        );
+        assert!(normalize_value(&V::Null(false)).is_err());
         assert!(validate_value(&V::M([("x".to_string(), n("1e200"))].into())).is_err());
         let mut deep = n("1");
         for _ in 0..40 {

@@ -55,12 +55,17 @@ impl<'a> Params<'a> {
             if names.is_empty() {
                 return Err(ExprError::new("ExpressionAttributeNames must not be empty"));
             }
-            let mut keys: Vec<&String> = names.keys().collect();
-            keys.sort();
-            for k in keys {
+            let mut entries: Vec<(&String, &String)> = names.iter().collect();
+            entries.sort();
+            for (k, v) in entries {
                 if !valid_key(k, '#') {
                     return Err(ExprError::new(format!(
                         "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{k}\""
+                    )));
+                }
+                if v.is_empty() {
+                    return Err(ExprError::new(format!(
+                        "ExpressionAttributeNames contains invalid value: Empty attribute name for key {k}"
                     )));
                 }
             }

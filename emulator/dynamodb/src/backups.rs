@@ -290,23 +290,6 @@ impl Engine {
         let overrides = input.overrides();
         table::validate_table_name(&input.target_table_name, "targetTableName")?;
         let target = input.target_table_name.clone();
-        let requested = match (
-            input.use_latest_restorable_time.unwrap_or(false),
-            input.restore_date_time,
-        ) {
-            (true, Some(_)) => {
-                return Err(DynamoDbError::validation(
-                    "Only one of RestoreDateTime or UseLatestRestorableTime can be specified",
-                ));
-            }
-            (true, None) => None,
-            (false, Some(t)) => Some(t.0),
-            (false, None) => {
-                return Err(DynamoDbError::validation(
-                    "Either RestoreDateTime or UseLatestRestorableTime must be specified",
-                ));
-            }
-        };
         // The source may be in another region (a cross-region restore by
         // SourceTableArn); its region is read first, then the target's
         // written, never both locks at once.
@@ -330,11 +313,13 @@ impl Engine {
             )));
         }
         let now = self.now();
-        {
+        // The target is looked at before the source's lock is taken (never
+        // two region locks at once), but its refusal waits for the source's.
+        let target_taken = {
             let target_state = self.region(region);
             let r = target_state.read();
-            self.check_target_free(&r, &target, now)?;
-        }
+            self.check_target_free(&r, &target, now)
+        };
         let source_state = self.region(&source_region);
         let r = source_state.read();
         let source = match (&input.source_table_name, &input.source_table_arn) {
@@ -381,6 +366,10 @@ impl Engine {
                 }
             }
         };
+        // As on AWS: a missing source, then a taken target name, then the
+        // source's PITR state, then the restore time (its parameters and
+        // the window) are checked, in that order.
+        target_taken?;
         let (meta, history, latest) = match source {
             PitrSource::Live(t) => {
                 if t.meta.status(now) == "CREATING" {
@@ -398,6 +387,23 @@ impl Engine {
                 (&t.meta, h, (now - self.pitr_lag()).max(h.earliest(now)))
             }
             PitrSource::Deleted(d) => (&d.meta, &d.history, d.deleted_at.min(now - self.pitr_lag())),
+        };
+        let requested = match (
+            input.use_latest_restorable_time.unwrap_or(false),
+            input.restore_date_time,
+        ) {
+            (true, Some(_)) => {
+                return Err(DynamoDbError::validation(
+                    "Only one of RestoreDateTime or UseLatestRestorableTime can be specified",
+                ));
+            }
+            (true, None) => None,
+            (false, Some(t)) => Some(t.0),
+            (false, None) => {
+                return Err(DynamoDbError::validation(
+                    "Either RestoreDateTime or UseLatestRestorableTime must be specified",
+                ));
+            }
         };
         let earliest = history.earliest(now);
         let restore_time = match requested {

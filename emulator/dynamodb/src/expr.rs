@@ -67,9 +67,17 @@ pub fn holds(cond: &Condition, item: Option<&firedrill_ddb_expr::Item>) -> Resul
     Ok(cond.evaluate(item)?)
 }
 
-/// Checks every value of an item and normalises its numbers.
+/// Checks every value of an item (or key) and normalises its numbers; an
+/// empty attribute name is refused as AWS refuses it.
 pub fn normalize_item(item: &firedrill_ddb_expr::Item) -> Result<firedrill_ddb_expr::Item> {
     item.iter()
-        .map(|(k, v)| Ok((k.clone(), x::normalize_value(v)?)))
+        .map(|(k, v)| {
+            if k.is_empty() {
+                return Err(DynamoDbError::validation(
+                    "One or more parameter values were invalid: Empty attribute name",
+                ));
+            }
+            Ok((k.clone(), x::normalize_value(v)?))
+        })
         .collect()
 }

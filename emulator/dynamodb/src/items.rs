@@ -51,7 +51,7 @@ fn index_key_check(meta: &TableMeta, item: &Item) -> Result<()> {
         if let Some(s) = &key.sort {
             attrs.push(s);
         }
-        for (name, ty) in attrs {
+        for (position, (name, ty)) in attrs.into_iter().enumerate() {
             let Some(v) = item.get(name) else { continue };
             if meta.key.is_key(name) {
                 continue;
@@ -69,6 +69,7 @@ fn index_key_check(meta: &TableMeta, item: &Item) -> Result<()> {
                     if *ty == ScalarType::S { "string" } else { "binary" }
                 )));
             }
+            crate::keys::check_key_size(&k, position == 1)?;
         }
         Ok(())
     };
@@ -94,6 +95,17 @@ fn check_size(item: &Item) -> Result<()> {
     if item_size(item) > MAX_ITEM_SIZE {
         return Err(DynamoDbError::validation(
             "Item size has exceeded the maximum allowed size",
+        ));
+    }
+    Ok(())
+}
+
+/// The size check of an item an update would leave, with the message AWS
+/// gives `UpdateItem` (and a transaction's `Update`).
+fn check_updated_size(item: &Item) -> Result<()> {
+    if item_size(item) > MAX_ITEM_SIZE {
+        return Err(DynamoDbError::validation(
+            "Item size to update has exceeded the maximum allowed size",
         ));
     }
     Ok(())
@@ -581,7 +593,7 @@ impl Engine {
             Some(u) => u.apply(&base, &key_names)?,
             None => base,
         };
-        check_size(&new)?;
+        check_updated_size(&new)?;
         index_key_check(&t.meta, &new)?;
         let touched = update
             .as_ref()
@@ -639,6 +651,13 @@ impl Engine {
         let filter = ex.filter(input.filter_expression.as_deref())?;
         let projection = ex.projection(input.projection_expression.as_deref())?;
         ex.finish()?;
+        if let Some(f) = &filter
+            && let Some(name) = f.attributes().into_iter().find(|a| key.is_key(a))
+        {
+            return Err(DynamoDbError::validation(format!(
+                "Filter Expression can only contain non-primary key attributes: Primary key attribute: {name}"
+            )));
+        }
         let mismatch = || {
             DynamoDbError::validation(
                 "One or more parameter values were invalid: Condition parameter type does not match schema type",
@@ -1120,7 +1139,7 @@ impl Engine {
                 Kind::Update(u) => {
                     let base = old.as_deref().cloned().unwrap_or(key_item);
                     let new = u.apply(&base, &t.meta.key.names())?;
-                    check_size(&new)?;
+                    check_updated_size(&new)?;
                     index_key_check(&t.meta, &new)?;
                     Some(Some(new))
                 }

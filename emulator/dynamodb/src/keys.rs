@@ -159,6 +159,17 @@ impl KeyValue {
         }
     }
 
+    /// The bytes DynamoDB counts against a key attribute's size limit: the
+    /// UTF-8 length of a string, the length of a binary; numbers are never
+    /// too large (their 38 digits fit any limit).
+    pub fn key_bytes(&self) -> usize {
+        match self {
+            Self::S(s) => s.len(),
+            Self::B(b) => b.len(),
+            Self::N(_) => 0,
+        }
+    }
+
     /// Bytes that identify the value, for hashing into scan segments.
     pub fn hash_bytes(&self) -> Vec<u8> {
         match self {
@@ -183,6 +194,29 @@ pub struct KeySchema {
 /// A primary key: partition value and optional sort value.
 pub type PrimaryKey = (KeyValue, Option<KeyValue>);
 
+/// The largest partition key value DynamoDB stores, in bytes.
+pub const MAX_PARTITION_KEY_BYTES: usize = 2048;
+/// The largest sort key value DynamoDB stores, in bytes.
+pub const MAX_SORT_KEY_BYTES: usize = 1024;
+
+/// Refuses a partition (`sort == false`) or sort key value over DynamoDB's
+/// size limit, with AWS's messages (the partition key's has no space before
+/// the number, as AWS writes it).
+pub fn check_key_size(key: &KeyValue, sort: bool) -> Result<()> {
+    let bytes = key.key_bytes();
+    if !sort && bytes > MAX_PARTITION_KEY_BYTES {
+        return Err(DynamoDbError::validation(format!(
+            "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of{MAX_PARTITION_KEY_BYTES} bytes"
+        )));
+    }
+    if sort && bytes > MAX_SORT_KEY_BYTES {
+        return Err(DynamoDbError::validation(format!(
+            "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of {MAX_SORT_KEY_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
 impl KeySchema {
     /// The key attribute names.
     pub fn names(&self) -> Vec<&str> {
@@ -201,7 +235,7 @@ impl KeySchema {
     /// The primary key of a full item being written (`PutItem`), with AWS's
     /// messages for missing, mistyped and empty key attributes.
     pub fn key_of_item(&self, item: &firedrill_ddb_expr::Item) -> Result<PrimaryKey> {
-        let one = |(name, ty): &(String, ScalarType)| -> Result<KeyValue> {
+        let one = |(name, ty): &(String, ScalarType), sort: bool| -> Result<KeyValue> {
             let Some(value) = item.get(name) else {
                 return Err(DynamoDbError::validation(format!(
                     "One or more parameter values were invalid: Missing the key {name} in the item"
@@ -220,10 +254,11 @@ impl KeySchema {
                     if ty.as_str() == "S" { "string" } else { "binary" }
                 )));
             }
+            check_key_size(&key, sort)?;
             Ok(key)
         };
-        let pk = one(&self.partition)?;
-        let sk = self.sort.as_ref().map(one).transpose()?;
+        let pk = one(&self.partition, false)?;
+        let sk = self.sort.as_ref().map(|s| one(s, true)).transpose()?;
         Ok((pk, sk))
     }
 
@@ -231,7 +266,7 @@ impl KeySchema {
     /// `UpdateItem`): exactly the key attributes, of the right types.
     pub fn key_of_key(&self, key: &firedrill_ddb_expr::Item) -> Result<PrimaryKey> {
         let expected = if self.sort.is_some() { 2 } else { 1 };
-        let one = |(name, ty): &(String, ScalarType)| -> Result<KeyValue> {
+        let one = |(name, ty): &(String, ScalarType), sort: bool| -> Result<KeyValue> {
             let Some(value) = key.get(name) else {
                 return Err(DynamoDbError::validation(
                     "One of the required keys was not given a value",
@@ -248,10 +283,11 @@ impl KeySchema {
                     if ty.as_str() == "S" { "string" } else { "binary" }
                 )));
             }
+            check_key_size(&k, sort)?;
             Ok(k)
         };
-        let pk = one(&self.partition)?;
-        let sk = self.sort.as_ref().map(one).transpose()?;
+        let pk = one(&self.partition, false)?;
+        let sk = self.sort.as_ref().map(|s| one(s, true)).transpose()?;
         if key.len() != expected {
             return Err(DynamoDbError::validation(
                 "The provided key element does not match the schema",

@@ -3,7 +3,8 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    Projection, ProjectionType, ScalarAttributeType,
 };
 use firedrill_emu_core::testing::TestServer;
 use firedrill_emu_dynamodb::DynamoDb;
@@ -66,6 +67,31 @@ impl Env {
                 .key_schema(key("sk", KeyType::Range));
         }
         req.send().await.expect("create table");
+        self.settle().await;
+    }
+
+    /// Creates an on-demand table keyed by `pk` (S) with a global secondary
+    /// index `index` keyed by `attribute` (S), projecting everything, and
+    /// waits until it is ACTIVE.
+    pub async fn table_with_gsi(&self, name: &str, index: &str, attribute: &str) {
+        self.client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(def("pk", ScalarAttributeType::S))
+            .attribute_definitions(def(attribute, ScalarAttributeType::S))
+            .key_schema(key("pk", KeyType::Hash))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(index)
+                    .key_schema(key(attribute, KeyType::Hash))
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .build()
+                    .expect("index"),
+            )
+            .send()
+            .await
+            .expect("create table");
         self.settle().await;
     }
 }

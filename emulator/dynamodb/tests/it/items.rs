@@ -1003,24 +1003,7 @@ async fn condition_filter_and_projection_expression_families() {
 async fn an_index_follows_updates_and_deletes() {
     let env = start().await;
     let c = &env.client;
-    c.create_table()
-        .table_name("tickets")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(def("pk", ScalarAttributeType::S))
-        .attribute_definitions(def("state", ScalarAttributeType::S))
-        .key_schema(key("pk", KeyType::Hash))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name("byState")
-                .key_schema(key("state", KeyType::Hash))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    env.settle().await;
+    env.table_with_gsi("tickets", "byState", "state").await;
     for i in 0..6 {
         c.put_item()
             .table_name("tickets")

@@ -7,3 +7,4 @@ mod common;
 mod items;
 mod pitr;
 mod tables;
+mod validation;
