@@ -26,9 +26,12 @@
 //!   `resource_create_delay` has passed on the emulator clock (in `tick`).
 //! - No state lock is held across I/O.
 
+use crate::catalog;
 use crate::errors::RdsError;
+use crate::groups::{self, Groups};
 use crate::postgres::{self, Marker, PgRuntime, PgServer, Recovery, RecoveryTarget, ServerSpec, StopMode};
-use chrono::{DateTime, Duration, DurationRound, NaiveTime, Timelike, Utc};
+use crate::validate::{self, Settings, Storage};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use firedrill_emu_core::Environment;
 use firedrill_emu_core::arn::Arn;
 use firedrill_emu_core::audit::AuditEvent;
@@ -73,7 +76,10 @@ pub struct Instance {
     pub tags: Vec<(String, String)>,
     pub cluster_id: Option<String>,
     pub port: u16,
-    pub allocated_storage: i32,
+    pub storage: Storage,
+    pub parameter_group: String,
+    pub option_group: String,
+    pub subnet_group: String,
     pub availability_zone: String,
     pub pending_retention: Option<i32>,
     pub pending_apply_at: Option<DateTime<Utc>>,
@@ -96,6 +102,8 @@ pub struct Cluster {
     pub resource_id: String,
     pub engine: String,
     pub engine_version: String,
+    pub parameter_group: String,
+    pub storage_type: String,
     pub status: String,
     pub master_username: String,
     pub database_name: Option<String>,
@@ -130,10 +138,15 @@ pub struct Snapshot {
     pub db_name: Option<String>,
     pub port: u16,
     pub availability_zone: String,
-    pub allocated_storage: i32,
+    pub class: String,
+    pub storage: Storage,
+    pub option_group: String,
     pub retention: i32,
     pub backup_window: String,
     pub tags: Vec<(String, String)>,
+    /// The instance's tags when the snapshot was taken (a restore without
+    /// tags of its own gets these).
+    pub instance_tags: Vec<(String, String)>,
     pub source_region: Option<String>,
     pub source_snapshot: Option<String>,
     pub percent: i32,
@@ -179,7 +192,8 @@ pub struct AutomatedBackup {
     pub db_name: Option<String>,
     pub port: u16,
     pub availability_zone: String,
-    pub allocated_storage: i32,
+    pub class: String,
+    pub storage: Storage,
     pub instance_create_time: DateTime<Utc>,
     pub base_backups: Vec<BaseBackup>,
     pub dir: PathBuf,
@@ -199,6 +213,14 @@ pub struct AutomatedBackup {
 impl AutomatedBackup {
     fn archive(&self) -> PathBuf {
         self.dir.join("wal")
+    }
+
+    /// Copies what a restore from these backups inherits from the instance.
+    fn describe_instance(&mut self, i: &Instance) {
+        self.engine_version = i.engine_version.clone();
+        self.class = i.class.clone();
+        self.storage = i.storage.clone();
+        self.availability_zone = i.availability_zone.clone();
     }
 }
 
@@ -244,8 +266,7 @@ pub struct CreateInstance {
     pub maintenance_window: Option<String>,
     pub tags: Vec<(String, String)>,
     pub cluster_id: Option<String>,
-    pub allocated_storage: Option<i32>,
-    pub availability_zone: Option<String>,
+    pub settings: Settings,
     pub copy_tags_to_snapshot: bool,
     pub deletion_protection: bool,
 }
@@ -257,7 +278,7 @@ pub struct ModifyInstance {
     pub retention: Option<i32>,
     pub backup_window: Option<String>,
     pub maintenance_window: Option<String>,
-    pub class: Option<String>,
+    pub settings: Settings,
     pub apply_immediately: bool,
     pub master_password: Option<String>,
     pub deletion_protection: Option<bool>,
@@ -288,10 +309,11 @@ pub struct RestorePitr {
     pub source: PitrSource,
     pub restore_time: Option<DateTime<Utc>>,
     pub use_latest: bool,
-    pub class: Option<String>,
+    pub settings: Settings,
     pub tags: Vec<(String, String)>,
     pub retention: Option<i32>,
     pub backup_window: Option<String>,
+    pub copy_tags_to_snapshot: Option<bool>,
     pub deletion_protection: bool,
 }
 
@@ -300,10 +322,11 @@ pub struct RestorePitr {
 pub struct RestoreSnapshot {
     pub target_id: String,
     pub snapshot_id: String,
-    pub class: Option<String>,
+    pub settings: Settings,
     pub tags: Vec<(String, String)>,
     pub retention: Option<i32>,
     pub backup_window: Option<String>,
+    pub copy_tags_to_snapshot: Option<bool>,
     pub deletion_protection: bool,
 }
 
@@ -319,6 +342,9 @@ pub struct CreateCluster {
     pub retention: Option<i32>,
     pub backup_window: Option<String>,
     pub tags: Vec<(String, String)>,
+    pub port: Option<i32>,
+    pub storage_type: Option<String>,
+    pub parameter_group: Option<String>,
 }
 
 /// Input of RestoreDBClusterToPointInTime.
@@ -330,6 +356,27 @@ pub struct RestoreClusterPitr {
     pub use_latest: bool,
     pub tags: Vec<(String, String)>,
 }
+
+/// What a restored instance is made of: its source's values with the
+/// request's overrides applied.
+#[derive(Debug, Clone)]
+struct RestoreBase {
+    class: String,
+    engine_version: String,
+    master_username: String,
+    db_name: Option<String>,
+    retention: i32,
+    backup_window: String,
+    storage: Storage,
+    groups: Groups,
+    availability_zone: Option<String>,
+    tags: Vec<(String, String)>,
+    copy_tags_to_snapshot: bool,
+    deletion_protection: bool,
+}
+
+/// The maintenance window of an instance whose request names none.
+pub const DEFAULT_MAINTENANCE_WINDOW: &str = "sun:05:00-sun:05:30";
 
 /// How a new server gets its data.
 #[derive(Debug, Clone)]
@@ -358,6 +405,7 @@ enum Owner {
 pub struct Engine {
     env: Environment,
     pg: Arc<PgRuntime>,
+    groups: groups::Store,
     state: Mutex<State>,
     me: Weak<Engine>,
 }
@@ -370,101 +418,9 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// Validates an RDS identifier (instance, cluster, snapshot).
-pub fn validate_identifier(param: &str, value: &str) -> Result<String, RdsError> {
-    let ok = !value.is_empty()
-        && value.len() <= 255
-        && value.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !value.ends_with('-')
-        && !value.contains("--");
-    let limit = if param == "DBInstanceIdentifier"
-        || param == "DBClusterIdentifier"
-        || param == "TargetDBInstanceIdentifier"
-    {
-        63
-    } else {
-        255
-    };
-    if !ok || value.len() > limit {
-        return Err(RdsError::InvalidParameterValue(format!(
-            "The parameter {param} is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens."
-        )));
-    }
-    Ok(value.to_ascii_lowercase())
-}
-
-fn validate_retention(value: i32) -> Result<i32, RdsError> {
-    if !(0..=35).contains(&value) {
-        return Err(RdsError::InvalidParameterValue(format!(
-            "Invalid backup retention period {value}: BackupRetentionPeriod must be a value from 0 to 35."
-        )));
-    }
-    Ok(value)
-}
-
-fn parse_hhmm(s: &str) -> Option<NaiveTime> {
-    let (h, m) = s.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)
-}
-
-/// Validates `hh24:mi-hh24:mi` (UTC, at least 30 minutes).
-pub fn validate_backup_window(window: &str) -> Result<String, RdsError> {
-    let bad = || {
-        RdsError::InvalidParameterValue(
-            "The parameter PreferredBackupWindow must be provided in the format hh24:mi-hh24:mi.".to_owned(),
-        )
-    };
-    let (a, b) = window.split_once('-').ok_or_else(bad)?;
-    let (start, end) = (parse_hhmm(a).ok_or_else(bad)?, parse_hhmm(b).ok_or_else(bad)?);
-    let mut minutes = (end - start).num_minutes();
-    if minutes < 0 {
-        minutes += 24 * 60;
-    }
-    if minutes < 30 {
-        return Err(RdsError::InvalidParameterValue(
-            "The parameter PreferredBackupWindow must be at least 30 minutes.".to_owned(),
-        ));
-    }
-    Ok(window.to_owned())
-}
-
-fn parse_weekly(s: &str) -> Option<(u32, NaiveTime)> {
-    let (day, time) = s.split_once(':')?;
-    let day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        .iter()
-        .position(|d| d.eq_ignore_ascii_case(day))? as u32;
-    Some((day, parse_hhmm(time)?))
-}
-
-/// Validates `ddd:hh24:mi-ddd:hh24:mi` (at least 30 minutes).
-pub fn validate_maintenance_window(window: &str) -> Result<String, RdsError> {
-    let bad = || {
-        RdsError::InvalidParameterValue(
-            "The parameter PreferredMaintenanceWindow must be provided in the format ddd:hh24:mi-ddd:hh24:mi.".to_owned(),
-        )
-    };
-    let (a, b) = window.split_once('-').ok_or_else(bad)?;
-    let (sa, sb) = (parse_weekly(a).ok_or_else(bad)?, parse_weekly(b).ok_or_else(bad)?);
-    let to_min = |(d, t): (u32, NaiveTime)| (d * 24 * 60 + t.hour() * 60 + t.minute()) as i64;
-    let mut minutes = to_min(sb) - to_min(sa);
-    if minutes < 0 {
-        minutes += 7 * 24 * 60;
-    }
-    if minutes < 30 {
-        return Err(RdsError::InvalidParameterValue(
-            "The maintenance window must be at least 30 minutes.".to_owned(),
-        ));
-    }
-    Ok(window.to_ascii_lowercase())
-}
-
 /// The most recent start of the daily `window` at or before `now`.
 fn last_window_start(window: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let start = parse_hhmm(window.split_once('-')?.0)?;
+    let start = validate::parse_hhmm(window.split_once('-')?.0)?;
     let today = now.date_naive().and_time(start).and_utc();
     Some(if today <= now {
         today
@@ -475,7 +431,7 @@ fn last_window_start(window: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> 
 
 /// The next start of the weekly `window` after `now`.
 fn next_maintenance_start(window: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let (day, time) = parse_weekly(window.split_once('-')?.0)?;
+    let (day, time) = validate::parse_weekly(window.split_once('-')?.0)?;
     use chrono::Datelike;
     let today = now.weekday().num_days_from_monday();
     let mut days = (day + 7 - today) % 7;
@@ -489,70 +445,6 @@ fn next_maintenance_start(window: &str, now: DateTime<Utc>) -> Option<DateTime<U
             .and_utc();
     }
     Some(candidate)
-}
-
-fn validate_master_username(name: &str) -> Result<String, RdsError> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    let reserved = [
-        "rdsadmin",
-        "firedrill_admin",
-        "public",
-        "all",
-        "user",
-        "select",
-        "table",
-    ];
-    if !ok
-        || reserved.contains(&name.to_ascii_lowercase().as_str())
-        || name.to_ascii_lowercase().starts_with("pg_")
-    {
-        return Err(RdsError::InvalidParameterValue(format!(
-            "MasterUsername {name} cannot be used as it is a reserved word used by the engine, or it is not a valid name: it must begin with a letter and contain 1 to 63 letters, digits or underscores."
-        )));
-    }
-    Ok(name.to_ascii_lowercase())
-}
-
-fn validate_password(password: &str) -> Result<(), RdsError> {
-    if password.len() < 8 || password.len() > 128 {
-        return Err(RdsError::InvalidParameterValue(
-            "The parameter MasterUserPassword is not a valid password because it is shorter than 8 characters or longer than 128.".to_owned(),
-        ));
-    }
-    if password
-        .chars()
-        .any(|c| !c.is_ascii_graphic() || c == '/' || c == '@' || c == '"')
-    {
-        return Err(RdsError::InvalidParameterValue(
-            "The parameter MasterUserPassword is not a valid password. Only printable ASCII characters besides '/', '@', '\"', ' ' may be used.".to_owned(),
-        ));
-    }
-    Ok(())
-}
-
-fn validate_db_name(name: &str) -> Result<String, RdsError> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !ok || ["template0", "template1", "rdsadmin"].contains(&name.to_ascii_lowercase().as_str()) {
-        return Err(RdsError::InvalidParameterValue(format!(
-            "Invalid database name {name}: it must begin with a letter and contain 1 to 63 letters, digits or underscores, and must not be a reserved word."
-        )));
-    }
-    Ok(name.to_owned())
-}
-
-fn validate_class(class: &str) -> Result<(), RdsError> {
-    if !class.starts_with("db.") || class.len() < 5 {
-        return Err(RdsError::InvalidParameterValue(format!(
-            "Invalid DB Instance class: {class}"
-        )));
-    }
-    Ok(())
 }
 
 fn resource_suffix() -> String {
@@ -586,6 +478,7 @@ impl Engine {
         Arc::new_cyclic(|me| Self {
             env: env.clone(),
             pg,
+            groups: groups::Store::new(env.account_id()),
             state: Mutex::new(State::default()),
             me: me.clone(),
         })
@@ -594,6 +487,35 @@ impl Engine {
     /// The PostgreSQL runtime.
     pub fn runtime(&self) -> &Arc<PgRuntime> {
         &self.pg
+    }
+
+    /// The subnet, parameter and option groups.
+    pub fn groups(&self) -> &groups::Store {
+        &self.groups
+    }
+
+    fn instance_groups(
+        &self,
+        region: &str,
+        s: &Settings,
+        version: &catalog::EngineVersion,
+    ) -> Result<Groups, RdsError> {
+        self.groups.resolve(
+            region,
+            s.parameter_group.as_deref(),
+            s.option_group.as_deref(),
+            s.subnet_group.as_deref(),
+            version,
+        )
+    }
+
+    fn cluster_parameter_group(
+        &self,
+        region: &str,
+        name: Option<&str>,
+        version: &catalog::EngineVersion,
+    ) -> Result<String, RdsError> {
+        self.groups.resolve_cluster(region, name, version)
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -611,21 +533,6 @@ impl Engine {
 
     fn delay(&self) -> Duration {
         self.env.config.timings.resource_create_delay
-    }
-
-    fn engine_version(&self) -> String {
-        self.pg
-            .binaries()
-            .ok()
-            .and_then(|b| {
-                b.bin_dir
-                    .components()
-                    .rev()
-                    .filter_map(|c| c.as_os_str().to_str())
-                    .find_map(|s| s.parse::<u32>().ok())
-            })
-            .map(|major| format!("{major}.0"))
-            .unwrap_or_else(|| "15.0".to_owned())
     }
 
     fn audit(&self, region: &str, event: &str, resource: &str, result: &Result<(), RdsError>) {
@@ -707,12 +614,13 @@ impl Engine {
             } else {
                 "postgres".to_owned()
             },
-            engine_version: self.engine_version(),
+            engine_version: String::new(),
             master_username: master_username.to_owned(),
             db_name,
             port: 5432,
             availability_zone: format!("{region}{DEFAULT_AZ_SUFFIX}"),
-            allocated_storage: 20,
+            class: String::new(),
+            storage: Storage::default(),
             instance_create_time: create_time,
             base_backups: Vec::new(),
             dir: self.backup_dir(region, rid),
@@ -745,43 +653,27 @@ impl Engine {
 
     /// CreateDBInstance.
     pub async fn create_instance(&self, region: &str, req: CreateInstance) -> Result<Instance, RdsError> {
-        let id = validate_identifier("DBInstanceIdentifier", &req.id)?;
-        validate_class(&req.class)?;
+        let id = validate::identifier("DBInstanceIdentifier", &req.id)?;
         let now = self.now();
         if let Some(cluster_id) = &req.cluster_id {
             return self.create_cluster_member(region, &id, cluster_id, &req, now);
         }
-        if req.engine != "postgres" {
-            return Err(RdsError::InvalidParameterValue(format!(
-                "Invalid DB engine: {}. firedrill runs RDS instances on PostgreSQL only (engine postgres, or aurora-postgresql inside a cluster).",
-                req.engine
-            )));
-        }
-        let master_username = validate_master_username(req.master_username.as_deref().unwrap_or(""))
-            .map_err(|e| match req.master_username.as_deref() {
-                None | Some("") => RdsError::InvalidParameterValue(
-                    "The parameter MasterUsername must be provided and must not be blank.".to_owned(),
-                ),
-                Some(_) => e,
-            })?;
-        let Some(password) = req.master_password.clone().filter(|p| !p.is_empty()) else {
-            return Err(RdsError::InvalidParameterValue(
-                "The parameter MasterUserPassword must be provided and must not be blank.".to_owned(),
-            ));
-        };
-        validate_password(&password)?;
-        let db_name = req.db_name.as_deref().map(validate_db_name).transpose()?;
-        let retention = validate_retention(req.retention.unwrap_or(1))?;
-        let backup_window = validate_backup_window(req.backup_window.as_deref().unwrap_or("03:00-03:30"))?;
-        let maintenance_window =
-            validate_maintenance_window(req.maintenance_window.as_deref().unwrap_or("sun:05:00-sun:05:30"))?;
-        if let Some(storage) = req.allocated_storage
-            && !(20..=65536).contains(&storage)
-        {
-            return Err(RdsError::InvalidParameterValue(
-                "Invalid storage size for engine name postgres and storage type gp2: must be between 20 and 65536 GiB.".to_owned(),
-            ));
-        }
+        let engine = validate::instance_engine(&req.engine, false)?;
+        let version = validate::engine_version(engine, req.engine_version.as_deref())?;
+        validate::instance_class(&req.class, &version)?;
+        let master_username = validate::master_username(req.master_username.as_deref())?;
+        let password = validate::password(req.master_password.as_deref())?;
+        let db_name = req.db_name.as_deref().map(validate::db_name).transpose()?;
+        let retention = validate::retention(req.retention.unwrap_or(1))?;
+        let backup_window = validate::backup_window(req.backup_window.as_deref().unwrap_or("03:00-03:30"))?;
+        let maintenance_window = validate::maintenance_window(
+            req.maintenance_window
+                .as_deref()
+                .unwrap_or(DEFAULT_MAINTENANCE_WINDOW),
+        )?;
+        validate::windows_disjoint(&backup_window, &maintenance_window)?;
+        let checked = validate::settings(region, &req.settings, &version, &Storage::default())?;
+        let groups = self.instance_groups(region, &req.settings, &version)?;
         self.pg.binaries()?;
         let rid = format!("db-{}", resource_suffix());
         let arn = format!("arn:aws:rds:{region}:{}:db:{id}", self.account());
@@ -790,11 +682,8 @@ impl Engine {
             arn: arn.clone(),
             resource_id: rid.clone(),
             class: req.class.clone(),
-            engine: "postgres".to_owned(),
-            engine_version: req
-                .engine_version
-                .clone()
-                .unwrap_or_else(|| self.engine_version()),
+            engine: engine.to_owned(),
+            engine_version: version.version.to_owned(),
             status: "creating".to_owned(),
             master_username: master_username.clone(),
             db_name: db_name.clone(),
@@ -805,10 +694,12 @@ impl Engine {
             tags: req.tags.clone(),
             cluster_id: None,
             port: 5432,
-            allocated_storage: req.allocated_storage.unwrap_or(20),
-            availability_zone: req
+            storage: checked.storage,
+            parameter_group: groups.parameter_group,
+            option_group: groups.option_group,
+            subnet_group: groups.subnet_group,
+            availability_zone: checked
                 .availability_zone
-                .clone()
                 .unwrap_or_else(|| format!("{region}{DEFAULT_AZ_SUFFIX}")),
             pending_retention: None,
             pending_apply_at: None,
@@ -842,6 +733,7 @@ impl Engine {
                     now,
                 );
                 record.tags = req.tags.clone();
+                record.describe_instance(&instance);
                 reg.backups.insert(rid.clone(), record);
             }
             reg.instances.insert(id.clone(), instance.clone());
@@ -871,12 +763,25 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Instance, RdsError> {
         let cluster_id = cluster_id.to_ascii_lowercase();
-        if req.engine != "aurora-postgresql" {
+        let cluster_version = {
+            let mut state = self.state.lock();
+            let cluster = state
+                .region(region)
+                .clusters
+                .get(&cluster_id)
+                .ok_or_else(|| RdsError::cluster_not_found(&cluster_id))?;
+            cluster.engine_version.clone()
+        };
+        if req.engine != catalog::AURORA_POSTGRES {
             return Err(RdsError::InvalidParameterCombination(format!(
                 "The engine name requested for your DB instance ({}) doesn't match the engine name of your DB cluster (aurora-postgresql).",
                 req.engine
             )));
         }
+        let version = validate::engine_version(catalog::AURORA_POSTGRES, Some(&cluster_version))?;
+        validate::instance_class(&req.class, &version)?;
+        let checked = validate::settings(region, &req.settings, &version, &Storage::default())?;
+        let groups = self.instance_groups(region, &req.settings, &version)?;
         let mut state = self.state.lock();
         let reg = state.region(region);
         if reg.instances.contains_key(id) {
@@ -911,8 +816,18 @@ impl Engine {
             tags: req.tags.clone(),
             cluster_id: Some(cluster_id.clone()),
             port: cluster.port,
-            allocated_storage: 1,
-            availability_zone: format!("{region}{DEFAULT_AZ_SUFFIX}"),
+            storage: Storage {
+                storage_type: "aurora".to_owned(),
+                allocated: 1,
+                iops: None,
+                throughput: None,
+            },
+            parameter_group: groups.parameter_group,
+            option_group: groups.option_group,
+            subnet_group: groups.subnet_group,
+            availability_zone: checked
+                .availability_zone
+                .unwrap_or_else(|| format!("{region}{DEFAULT_AZ_SUFFIX}")),
             pending_retention: None,
             pending_apply_at: None,
             latest_restorable: None,
@@ -1287,24 +1202,39 @@ impl Engine {
     /// ModifyDBInstance.
     pub async fn modify_instance(&self, region: &str, req: ModifyInstance) -> Result<Instance, RdsError> {
         if let Some(r) = req.retention {
-            validate_retention(r)?;
+            validate::retention(r)?;
         }
         let window = req
             .backup_window
             .as_deref()
-            .map(validate_backup_window)
+            .map(validate::backup_window)
             .transpose()?;
         let mwindow = req
             .maintenance_window
             .as_deref()
-            .map(validate_maintenance_window)
+            .map(validate::maintenance_window)
             .transpose()?;
-        if let Some(c) = &req.class {
-            validate_class(c)?;
-        }
         if let Some(p) = &req.master_password {
-            validate_password(p)?;
+            validate::password(Some(p))?;
         }
+        let current = self.describe_instances_one(region, &req.id)?;
+        validate::windows_disjoint(
+            window.as_deref().unwrap_or(&current.backup_window),
+            mwindow.as_deref().unwrap_or(&current.maintenance_window),
+        )?;
+        let version = validate::engine_version(&current.engine, Some(&current.engine_version))?;
+        let checked = validate::settings(region, &req.settings, &version, &current.storage)?;
+        if checked.storage.allocated < current.storage.allocated {
+            return Err(RdsError::InvalidParameterCombination(format!(
+                "You can't decrease the allocated storage of a DB instance: it has {} GiB.",
+                current.storage.allocated
+            )));
+        }
+        let groups = if req.settings.parameter_group.is_some() || req.settings.option_group.is_some() {
+            Some(self.instance_groups(region, &req.settings, &version)?)
+        } else {
+            None
+        };
         let now = self.now();
         let mut change_retention: Option<(i32, i32)> = None;
         let (instance, rid) = self.with_instance(region, &req.id, |i| {
@@ -1320,8 +1250,17 @@ impl Engine {
             if let Some(w) = &mwindow {
                 i.maintenance_window = w.clone();
             }
-            if let Some(c) = &req.class {
+            if let Some(c) = &checked.class {
                 i.class = c.clone();
+            }
+            i.storage = checked.storage.clone();
+            if let Some(g) = &groups {
+                if req.settings.parameter_group.is_some() {
+                    i.parameter_group = g.parameter_group.clone();
+                }
+                if req.settings.option_group.is_some() {
+                    i.option_group = g.option_group.clone();
+                }
             }
             if let Some(d) = req.deletion_protection {
                 i.deletion_protection = d;
@@ -1397,22 +1336,22 @@ impl Engine {
                 let _ = std::fs::remove_dir_all(&b.dir);
             }
         } else if old == 0 {
-            let (arn, master, db, window, create_time, tags) = {
-                let mut state = self.state.lock();
-                let i = state
-                    .region(region)
-                    .instances
-                    .get(id)
-                    .ok_or_else(|| RdsError::instance_not_found(id))?;
-                (
-                    i.arn.clone(),
-                    i.master_username.clone(),
-                    i.db_name.clone(),
-                    i.backup_window.clone(),
-                    i.create_time,
-                    i.tags.clone(),
-                )
-            };
+            let i = self
+                .state
+                .lock()
+                .region(region)
+                .instances
+                .get(id)
+                .cloned()
+                .ok_or_else(|| RdsError::instance_not_found(id))?;
+            let (arn, master, db, window, create_time, tags) = (
+                i.arn.clone(),
+                i.master_username.clone(),
+                i.db_name.clone(),
+                i.backup_window.clone(),
+                i.create_time,
+                i.tags.clone(),
+            );
             let mut record = self.new_automated_backup(
                 region,
                 BackupKind::Instance,
@@ -1426,6 +1365,7 @@ impl Engine {
                 create_time,
             );
             record.tags = tags;
+            record.describe_instance(&i);
             self.pg.make_dir(&record.archive())?;
             self.state
                 .lock()
@@ -1515,7 +1455,7 @@ impl Engine {
         snapshot_id: Option<String>,
     ) -> Result<Instance, RdsError> {
         let snapshot_id = snapshot_id
-            .map(|s| validate_identifier("DBSnapshotIdentifier", &s))
+            .map(|s| validate::identifier("DBSnapshotIdentifier", &s))
             .transpose()?;
         if let Some(s) = &snapshot_id
             && self.state.lock().region(region).snapshots.contains_key(s)
@@ -1606,7 +1546,7 @@ impl Engine {
         let final_id = req
             .final_snapshot_id
             .as_deref()
-            .map(|s| validate_identifier("FinalDBSnapshotIdentifier", s))
+            .map(|s| validate::identifier("FinalDBSnapshotIdentifier", s))
             .transpose()?;
         let is_member = {
             let mut state = self.state.lock();
@@ -1759,7 +1699,7 @@ impl Engine {
         require_available: bool,
     ) -> Result<Snapshot, RdsError> {
         let snapshot_id = if snapshot_type == "manual" {
-            validate_identifier("DBSnapshotIdentifier", snapshot_id)?
+            validate::identifier("DBSnapshotIdentifier", snapshot_id)?
         } else {
             snapshot_id.to_owned()
         };
@@ -1817,10 +1757,13 @@ impl Engine {
             db_name: i.db_name.clone(),
             port: i.port,
             availability_zone: i.availability_zone.clone(),
-            allocated_storage: i.allocated_storage,
+            class: i.class.clone(),
+            storage: i.storage.clone(),
+            option_group: i.option_group.clone(),
             retention: i.retention,
             backup_window: i.backup_window.clone(),
             tags: all_tags,
+            instance_tags: i.tags.clone(),
             source_region: None,
             source_snapshot: None,
             percent: 0,
@@ -1949,7 +1892,7 @@ impl Engine {
         let target_id = if target_id.starts_with("awsbackup:") {
             target_id.to_owned()
         } else {
-            validate_identifier("TargetDBSnapshotIdentifier", target_id)?
+            validate::identifier("TargetDBSnapshotIdentifier", target_id)?
         };
         let (src_region, src_id) = match Arn::parse(source) {
             Ok(arn) if arn.service == "rds" => {
@@ -2059,21 +2002,38 @@ impl Engine {
         }
     }
 
-    /// RestoreDBInstanceFromDBSnapshot.
+    /// RestoreDBInstanceFromDBSnapshot. The new instance gets the
+    /// snapshot's instance class, storage, port and option group unless the
+    /// request overrides them, the engine's default parameter group unless
+    /// one is named, and the tags the source instance had when the snapshot
+    /// was taken unless the request carries tags of its own (as the RDS User
+    /// Guide describes).
     pub fn restore_from_snapshot(&self, region: &str, req: RestoreSnapshot) -> Result<Instance, RdsError> {
-        let target = validate_identifier("DBInstanceIdentifier", &req.target_id)?;
-        if let Some(c) = &req.class {
-            validate_class(c)?;
-        }
-        let retention = req.retention.map(validate_retention).transpose()?;
+        let target = validate::identifier("DBInstanceIdentifier", &req.target_id)?;
+        let retention = req.retention.map(validate::retention).transpose()?;
         let window = req
             .backup_window
             .as_deref()
-            .map(validate_backup_window)
+            .map(validate::backup_window)
             .transpose()?;
+        let snap_id = snapshot_key(&req.snapshot_id);
+        let snap = self
+            .state
+            .lock()
+            .region(region)
+            .snapshots
+            .get(&snap_id)
+            .cloned()
+            .ok_or_else(|| RdsError::snapshot_not_found(&snap_id))?;
+        let version = validate::engine_version(&snap.engine, Some(&snap.engine_version))?;
+        let checked = validate::settings(region, &req.settings, &version, &snap.storage)?;
+        let mut settings = req.settings.clone();
+        settings.option_group = settings.option_group.or_else(|| Some(snap.option_group.clone()));
+        let groups = self.instance_groups(region, &settings, &version)?;
+        let backup_window = window.unwrap_or_else(|| snap.backup_window.clone());
+        validate::windows_disjoint(&backup_window, DEFAULT_MAINTENANCE_WINDOW)?;
         self.pg.binaries()?;
         let now = self.now();
-        let snap_id = snapshot_key(&req.snapshot_id);
         let (instance, dir) = {
             let mut state = self.state.lock();
             let reg = state.region(region);
@@ -2096,14 +2056,24 @@ impl Engine {
             let instance = self.new_restored_instance(
                 region,
                 &target,
-                req.class.clone().unwrap_or_else(|| "db.t3.micro".to_owned()),
-                &snap.engine_version,
-                &snap.master_username,
-                snap.db_name.clone(),
-                retention.unwrap_or(snap.retention.max(1)),
-                window.unwrap_or_else(|| snap.backup_window.clone()),
-                req.tags.clone(),
-                req.deletion_protection,
+                RestoreBase {
+                    class: checked.class.unwrap_or_else(|| snap.class.clone()),
+                    engine_version: snap.engine_version.clone(),
+                    master_username: snap.master_username.clone(),
+                    db_name: snap.db_name.clone(),
+                    retention: retention.unwrap_or(snap.retention.max(1)),
+                    backup_window,
+                    storage: checked.storage,
+                    groups,
+                    availability_zone: checked.availability_zone,
+                    tags: if req.tags.is_empty() {
+                        snap.instance_tags.clone()
+                    } else {
+                        req.tags.clone()
+                    },
+                    copy_tags_to_snapshot: req.copy_tags_to_snapshot.unwrap_or(false),
+                    deletion_protection: req.deletion_protection,
+                },
                 now,
             );
             self.insert_restored(reg, region, &instance);
@@ -2113,46 +2083,43 @@ impl Engine {
         Ok(instance)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn new_restored_instance(
         &self,
         region: &str,
         id: &str,
-        class: String,
-        engine_version: &str,
-        master_username: &str,
-        db_name: Option<String>,
-        retention: i32,
-        backup_window: String,
-        tags: Vec<(String, String)>,
-        deletion_protection: bool,
+        from: RestoreBase,
         now: DateTime<Utc>,
     ) -> Instance {
         Instance {
             id: id.to_owned(),
             arn: format!("arn:aws:rds:{region}:{}:db:{id}", self.account()),
             resource_id: format!("db-{}", resource_suffix()),
-            class,
-            engine: "postgres".to_owned(),
-            engine_version: engine_version.to_owned(),
+            class: from.class,
+            engine: catalog::POSTGRES.to_owned(),
+            engine_version: from.engine_version,
             status: "creating".to_owned(),
-            master_username: master_username.to_owned(),
-            db_name,
+            master_username: from.master_username,
+            db_name: from.db_name,
             create_time: now,
-            retention,
-            backup_window,
-            maintenance_window: "sun:05:00-sun:05:30".to_owned(),
-            tags,
+            retention: from.retention,
+            backup_window: from.backup_window,
+            maintenance_window: DEFAULT_MAINTENANCE_WINDOW.to_owned(),
+            tags: from.tags,
             cluster_id: None,
             port: 5432,
-            allocated_storage: 20,
-            availability_zone: format!("{region}{DEFAULT_AZ_SUFFIX}"),
+            storage: from.storage,
+            parameter_group: from.groups.parameter_group,
+            option_group: from.groups.option_group,
+            subnet_group: from.groups.subnet_group,
+            availability_zone: from
+                .availability_zone
+                .unwrap_or_else(|| format!("{region}{DEFAULT_AZ_SUFFIX}")),
             pending_retention: None,
             pending_apply_at: None,
             latest_restorable: None,
             replications: Vec::new(),
-            copy_tags_to_snapshot: false,
-            deletion_protection,
+            copy_tags_to_snapshot: from.copy_tags_to_snapshot,
+            deletion_protection: from.deletion_protection,
             work: Work::Running,
             status_since: now,
             next_status: "available".to_owned(),
@@ -2174,6 +2141,7 @@ impl Engine {
                 instance.create_time,
             );
             record.tags = instance.tags.clone();
+            record.describe_instance(instance);
             reg.backups.insert(instance.resource_id.clone(), record);
         }
         reg.instances.insert(instance.id.clone(), instance.clone());
@@ -2286,7 +2254,7 @@ impl Engine {
 
     /// RestoreDBInstanceToPointInTime.
     pub fn restore_to_point_in_time(&self, region: &str, req: RestorePitr) -> Result<Instance, RdsError> {
-        let target = validate_identifier("TargetDBInstanceIdentifier", &req.target_id)?;
+        let target = validate::identifier("TargetDBInstanceIdentifier", &req.target_id)?;
         match (req.restore_time.is_some(), req.use_latest) {
             (true, true) => {
                 return Err(RdsError::InvalidParameterCombination(
@@ -2300,15 +2268,21 @@ impl Engine {
             }
             _ => {}
         }
-        if let Some(c) = &req.class {
-            validate_class(c)?;
-        }
-        let retention = req.retention.map(validate_retention).transpose()?;
+        let retention = req.retention.map(validate::retention).transpose()?;
         let window = req
             .backup_window
             .as_deref()
-            .map(validate_backup_window)
+            .map(validate::backup_window)
             .transpose()?;
+        let source = {
+            let mut state = self.state.lock();
+            self.pitr_record(state.region(region), &req.source)?
+        };
+        let version = validate::engine_version(&source.engine, Some(&source.engine_version))?;
+        let checked = validate::settings(region, &req.settings, &version, &source.storage)?;
+        let groups = self.instance_groups(region, &req.settings, &version)?;
+        let backup_window = window.unwrap_or_else(|| source.backup_window.clone());
+        validate::windows_disjoint(&backup_window, DEFAULT_MAINTENANCE_WINDOW)?;
         self.pg.binaries()?;
         let now = self.now();
         let (instance, origin) = {
@@ -2325,14 +2299,20 @@ impl Engine {
             let instance = self.new_restored_instance(
                 region,
                 &target,
-                req.class.clone().unwrap_or_else(|| "db.t3.micro".to_owned()),
-                &record.engine_version,
-                &record.master_username,
-                record.db_name.clone(),
-                retention.unwrap_or(record.retention.max(1)),
-                window.unwrap_or_else(|| record.backup_window.clone()),
-                req.tags.clone(),
-                req.deletion_protection,
+                RestoreBase {
+                    class: checked.class.unwrap_or_else(|| record.class.clone()),
+                    engine_version: record.engine_version.clone(),
+                    master_username: record.master_username.clone(),
+                    db_name: record.db_name.clone(),
+                    retention: retention.unwrap_or(record.retention.max(1)),
+                    backup_window,
+                    storage: checked.storage,
+                    groups,
+                    availability_zone: checked.availability_zone,
+                    tags: req.tags.clone(),
+                    copy_tags_to_snapshot: req.copy_tags_to_snapshot.unwrap_or(false),
+                    deletion_protection: req.deletion_protection,
+                },
                 now,
             );
             self.insert_restored(reg, region, &instance);
@@ -2401,7 +2381,7 @@ impl Engine {
             .ok_or_else(|| {
                 RdsError::InvalidParameterValue(format!("Invalid SourceDBInstanceArn: {source_arn}"))
             })?;
-        let retention = retention.map(validate_retention).transpose()?;
+        let retention = retention.map(validate::retention).transpose()?;
         if arn.region == dest_region {
             return Err(RdsError::InvalidParameterValue(
                 "The source DB instance must be in a different Region from the one the replication is started in.".to_owned(),
@@ -2613,30 +2593,21 @@ impl Engine {
 
     /// CreateDBCluster.
     pub fn create_cluster(&self, region: &str, req: CreateCluster) -> Result<Cluster, RdsError> {
-        let id = validate_identifier("DBClusterIdentifier", &req.id)?;
-        if req.engine != "aurora-postgresql" {
-            return Err(RdsError::InvalidParameterValue(format!(
-                "Invalid DB engine: {}. firedrill emulates Aurora clusters with engine aurora-postgresql only.",
-                req.engine
-            )));
+        let id = validate::identifier("DBClusterIdentifier", &req.id)?;
+        if req.engine != catalog::AURORA_POSTGRES {
+            return Err(if catalog::AWS_ENGINES.contains(&req.engine.as_str()) {
+                RdsError::InvalidParameterValue(format!(
+                    "Invalid DB engine: {}. firedrill emulates Aurora clusters with engine aurora-postgresql only.",
+                    req.engine
+                ))
+            } else {
+                RdsError::InvalidParameterValue(format!("Invalid DB engine: {}", req.engine))
+            });
         }
-        let master_username = validate_master_username(req.master_username.as_deref().unwrap_or(""))
-            .map_err(|e| {
-                if req.master_username.as_deref().unwrap_or("").is_empty() {
-                    RdsError::InvalidParameterValue(
-                        "The parameter MasterUsername must be provided and must not be blank.".to_owned(),
-                    )
-                } else {
-                    e
-                }
-            })?;
-        let Some(password) = req.master_password.clone().filter(|p| !p.is_empty()) else {
-            return Err(RdsError::InvalidParameterValue(
-                "The parameter MasterUserPassword must be provided and must not be blank.".to_owned(),
-            ));
-        };
-        validate_password(&password)?;
-        let db_name = req.database_name.as_deref().map(validate_db_name).transpose()?;
+        let version = validate::engine_version(catalog::AURORA_POSTGRES, req.engine_version.as_deref())?;
+        let master_username = validate::master_username(req.master_username.as_deref())?;
+        let password = validate::password(req.master_password.as_deref())?;
+        let db_name = req.database_name.as_deref().map(validate::db_name).transpose()?;
         let retention = req.retention.unwrap_or(1);
         if !(1..=35).contains(&retention) {
             return Err(RdsError::InvalidParameterValue(
@@ -2644,7 +2615,16 @@ impl Engine {
                     .to_owned(),
             ));
         }
-        let window = validate_backup_window(req.backup_window.as_deref().unwrap_or("03:00-03:30"))?;
+        validate::port("Port", req.port)?;
+        validate::one_of(
+            "StorageType",
+            req.storage_type.as_deref(),
+            catalog::AURORA_STORAGE_TYPES,
+        )?;
+        let parameter_group =
+            self.cluster_parameter_group(region, req.parameter_group.as_deref(), &version)?;
+        let window = validate::backup_window(req.backup_window.as_deref().unwrap_or("03:00-03:30"))?;
+        validate::windows_disjoint(&window, DEFAULT_MAINTENANCE_WINDOW)?;
         self.pg.binaries()?;
         let now = self.now();
         let rid = format!("cluster-{}", resource_suffix());
@@ -2652,11 +2632,10 @@ impl Engine {
             id: id.clone(),
             arn: format!("arn:aws:rds:{region}:{}:cluster:{id}", self.account()),
             resource_id: rid.clone(),
-            engine: "aurora-postgresql".to_owned(),
-            engine_version: req
-                .engine_version
-                .clone()
-                .unwrap_or_else(|| self.engine_version()),
+            engine: catalog::AURORA_POSTGRES.to_owned(),
+            engine_version: version.version.to_owned(),
+            parameter_group,
+            storage_type: req.storage_type.clone().unwrap_or_else(|| "aurora".to_owned()),
             status: "creating".to_owned(),
             master_username: master_username.clone(),
             database_name: db_name.clone(),
@@ -2681,7 +2660,7 @@ impl Engine {
                     "DB Cluster already exists".to_owned(),
                 ));
             }
-            let record = self.new_automated_backup(
+            let mut record = self.new_automated_backup(
                 region,
                 BackupKind::Cluster,
                 &rid,
@@ -2693,6 +2672,8 @@ impl Engine {
                 db_name.clone(),
                 now,
             );
+            record.engine_version = cluster.engine_version.clone();
+            record.storage.storage_type = cluster.storage_type.clone();
             reg.backups.insert(rid.clone(), record);
             reg.clusters.insert(id.clone(), cluster.clone());
         }
@@ -2793,7 +2774,7 @@ impl Engine {
         region: &str,
         req: RestoreClusterPitr,
     ) -> Result<Cluster, RdsError> {
-        let target = validate_identifier("DBClusterIdentifier", &req.target_id)?;
+        let target = validate::identifier("DBClusterIdentifier", &req.target_id)?;
         match (req.restore_time.is_some(), req.use_latest) {
             (true, true) => {
                 return Err(RdsError::InvalidParameterCombination(
@@ -2844,7 +2825,7 @@ impl Engine {
                 next_status: "available".to_owned(),
                 ..src.clone()
             };
-            let record = self.new_automated_backup(
+            let mut record = self.new_automated_backup(
                 region,
                 BackupKind::Cluster,
                 &rid,
@@ -2856,6 +2837,8 @@ impl Engine {
                 cluster.database_name.clone(),
                 now,
             );
+            record.engine_version = cluster.engine_version.clone();
+            record.storage.storage_type = cluster.storage_type.clone();
             reg.backups.insert(rid.clone(), record);
             reg.clusters.insert(target.clone(), cluster.clone());
             (

@@ -1,6 +1,7 @@
 //! RDS's errors: one enum with AWS's error codes (from the botocore model)
 //! and HTTP statuses, turned into the Query protocol's XML error shape in one
-//! place ([`RdsError::into_response`]).
+//! place ([`RdsError::into_response`]), with any character XML 1.0 cannot
+//! carry replaced ([`xml_chars`]).
 
 use firedrill_emu_core::Body;
 use http::StatusCode;
@@ -63,6 +64,45 @@ pub enum RdsError {
     /// PostgreSQL to run an instance on.
     #[error("{0}")]
     InsufficientDBInstanceCapacity(String),
+    /// `StorageTypeNotSupported`.
+    #[error("{0}")]
+    StorageTypeNotSupported(String),
+    /// `DBParameterGroupNotFound`.
+    #[error("{0}")]
+    DBParameterGroupNotFound(String),
+    /// `DBParameterGroupAlreadyExists`.
+    #[error("{0}")]
+    DBParameterGroupAlreadyExists(String),
+    /// `InvalidDBParameterGroupState`.
+    #[error("{0}")]
+    InvalidDBParameterGroupState(String),
+    /// `DBSubnetGroupNotFoundFault`.
+    #[error("{0}")]
+    DBSubnetGroupNotFound(String),
+    /// `DBSubnetGroupAlreadyExists`.
+    #[error("{0}")]
+    DBSubnetGroupAlreadyExists(String),
+    /// `InvalidDBSubnetGroupStateFault`.
+    #[error("{0}")]
+    InvalidDBSubnetGroupState(String),
+    /// `DBSubnetGroupDoesNotCoverEnoughAZs`.
+    #[error("{0}")]
+    DBSubnetGroupDoesNotCoverEnoughAZs(String),
+    /// `InvalidSubnet`.
+    #[error("{0}")]
+    InvalidSubnet(String),
+    /// `OptionGroupNotFoundFault`.
+    #[error("{0}")]
+    OptionGroupNotFound(String),
+    /// `OptionGroupAlreadyExistsFault`.
+    #[error("{0}")]
+    OptionGroupAlreadyExists(String),
+    /// `InvalidOptionGroupStateFault`.
+    #[error("{0}")]
+    InvalidOptionGroupState(String),
+    /// `DBClusterParameterGroupNotFound`.
+    #[error("{0}")]
+    DBClusterParameterGroupNotFound(String),
     /// An unexpected failure inside the emulator.
     #[error("{0}")]
     InternalFailure(String),
@@ -90,6 +130,19 @@ impl RdsError {
             Self::DBClusterAlreadyExists(_) => "DBClusterAlreadyExistsFault",
             Self::InvalidDBClusterState(_) => "InvalidDBClusterStateFault",
             Self::InsufficientDBInstanceCapacity(_) => "InsufficientDBInstanceCapacity",
+            Self::StorageTypeNotSupported(_) => "StorageTypeNotSupported",
+            Self::DBParameterGroupNotFound(_) => "DBParameterGroupNotFound",
+            Self::DBParameterGroupAlreadyExists(_) => "DBParameterGroupAlreadyExists",
+            Self::InvalidDBParameterGroupState(_) => "InvalidDBParameterGroupState",
+            Self::DBSubnetGroupNotFound(_) => "DBSubnetGroupNotFoundFault",
+            Self::DBSubnetGroupAlreadyExists(_) => "DBSubnetGroupAlreadyExists",
+            Self::InvalidDBSubnetGroupState(_) => "InvalidDBSubnetGroupStateFault",
+            Self::DBSubnetGroupDoesNotCoverEnoughAZs(_) => "DBSubnetGroupDoesNotCoverEnoughAZs",
+            Self::InvalidSubnet(_) => "InvalidSubnet",
+            Self::OptionGroupNotFound(_) => "OptionGroupNotFoundFault",
+            Self::OptionGroupAlreadyExists(_) => "OptionGroupAlreadyExistsFault",
+            Self::InvalidOptionGroupState(_) => "InvalidOptionGroupStateFault",
+            Self::DBClusterParameterGroupNotFound(_) => "DBClusterParameterGroupNotFound",
             Self::InternalFailure(_) => "InternalFailure",
         }
     }
@@ -100,15 +153,25 @@ impl RdsError {
             Self::DBInstanceNotFound(_)
             | Self::DBSnapshotNotFound(_)
             | Self::DBInstanceAutomatedBackupNotFound(_)
-            | Self::DBClusterNotFound(_) => StatusCode::NOT_FOUND,
+            | Self::DBClusterNotFound(_)
+            | Self::DBParameterGroupNotFound(_)
+            | Self::DBSubnetGroupNotFound(_)
+            | Self::OptionGroupNotFound(_)
+            | Self::DBClusterParameterGroupNotFound(_) => StatusCode::NOT_FOUND,
             Self::InternalFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
     }
 
-    /// The Query-protocol XML error response.
+    /// The Query-protocol XML error response. The message may echo a
+    /// client's value: characters XML 1.0 cannot carry are replaced first.
     pub fn into_response(&self, request_id: &str) -> http::Response<Body> {
-        firedrill_emu_core::error::query_xml(self.status(), self.code(), &self.to_string(), request_id)
+        firedrill_emu_core::error::query_xml(
+            self.status(),
+            self.code(),
+            &xml_chars(&self.to_string()),
+            &xml_chars(request_id),
+        )
     }
 
     /// `DBInstanceNotFound` for `id`, with AWS's message.
@@ -121,9 +184,45 @@ impl RdsError {
         Self::DBSnapshotNotFound(format!("DBSnapshot {id} not found."))
     }
 
+    /// `DBParameterGroupNotFound` for `name`, with AWS's message.
+    pub fn parameter_group_not_found(name: &str) -> Self {
+        Self::DBParameterGroupNotFound(format!("DBParameterGroup not found: {name}"))
+    }
+
+    /// `DBClusterParameterGroupNotFound` for `name`, with AWS's message.
+    pub fn cluster_parameter_group_not_found(name: &str) -> Self {
+        Self::DBParameterGroupNotFound(format!("DBClusterParameterGroup not found: {name}"))
+    }
+
+    /// `DBSubnetGroupNotFoundFault` for `name`, with AWS's message.
+    pub fn subnet_group_not_found(name: &str) -> Self {
+        Self::DBSubnetGroupNotFound(format!("DBSubnetGroup {name} not found."))
+    }
+
+    /// `OptionGroupNotFoundFault` for `name`, with AWS's message.
+    pub fn option_group_not_found(name: &str) -> Self {
+        Self::OptionGroupNotFound(format!("Specified OptionGroupName: {name} not found."))
+    }
+
     /// `DBClusterNotFoundFault` for `id`, with AWS's message.
     pub fn cluster_not_found(id: &str) -> Self {
         Self::DBClusterNotFound(format!("DBCluster {id} not found."))
+    }
+}
+
+/// `s` with every character that XML 1.0 cannot represent (control
+/// characters other than tab, line feed and carriage return, U+FFFE and
+/// U+FFFF) replaced by U+FFFD, so that an echoed value never makes a
+/// document unparseable; markup escaping is done by the writer.
+pub fn xml_chars(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}';
+    if s.chars().any(bad) {
+        s.chars()
+            .map(|c| if bad(c) { '\u{FFFD}' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        s.into()
     }
 }
 
@@ -133,5 +232,17 @@ impl From<crate::postgres::PgError> for RdsError {
             crate::postgres::PgError::NoBinaries(m) => Self::InsufficientDBInstanceCapacity(m),
             other => Self::InternalFailure(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_control_characters_never_reach_the_xml() {
+        assert_eq!(xml_chars("plain"), "plain");
+        assert_eq!(xml_chars("a\0b\u{1b}c\td"), "a\u{FFFD}b\u{FFFD}c\td");
+        assert!(matches!(xml_chars("ok"), std::borrow::Cow::Borrowed(_)));
     }
 }

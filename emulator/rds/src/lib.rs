@@ -9,6 +9,13 @@
 //! - [`protocol`]: the Query protocol (form decoding, XML result shapes);
 //! - [`engine`]: instances, clusters, snapshots and automated backups per
 //!   region, with no HTTP;
+//! - [`validate`]: every value a request carries, checked against the API
+//!   reference's rules before anything is created or changed (a refused
+//!   CreateDBInstance or restore starts no server and leaves no record);
+//! - [`catalog`]: the PostgreSQL engine versions, parameter group families
+//!   and orderable instance classes that validation accepts;
+//! - [`groups`]: DB subnet groups, DB and cluster parameter groups and
+//!   option groups, with RDS's defaults;
 //! - [`postgres`]: PostgreSQL processes, the initdb template, base backups,
 //!   WAL archive bookkeeping and the cleanup janitor;
 //! - [`errors`]: the service's error codes and their XML shape.
@@ -28,10 +35,13 @@
 //! emulator's death just long enough to stop its servers and remove the
 //! files).
 
+pub mod catalog;
 pub mod engine;
 pub mod errors;
+pub mod groups;
 pub mod postgres;
 pub mod protocol;
+pub mod validate;
 
 use chrono::{DateTime, Utc};
 use firedrill_emu_core::service::BoxFuture;
@@ -147,10 +157,11 @@ impl Rds {
                 engine::RestoreSnapshot {
                     target_id: new_instance_id.to_owned(),
                     snapshot_id: snapshot_id.to_owned(),
-                    class: None,
+                    settings: validate::Settings::default(),
                     tags: Vec::new(),
                     retention: None,
                     backup_window: None,
+                    copy_tags_to_snapshot: None,
                     deletion_protection: false,
                 },
             )

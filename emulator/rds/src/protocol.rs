@@ -8,7 +8,8 @@ use crate::engine::{
     AutomatedBackup, Cluster, CreateCluster, CreateInstance, DeleteInstance, Engine, Instance,
     ModifyInstance, PitrSource, RestoreClusterPitr, RestorePitr, RestoreSnapshot, Snapshot,
 };
-use crate::errors::RdsError;
+use crate::errors::{RdsError, xml_chars};
+use crate::validate::{self, Settings, Storage, StorageRequest};
 use chrono::{DateTime, SecondsFormat, Utc};
 use firedrill_emu_core::error::xml_escape;
 use std::collections::HashMap;
@@ -120,15 +121,35 @@ impl Params {
                 });
             let Some(prefix) = prefix else { break };
             let key = self.str(&format!("{prefix}.Key")).unwrap_or_default();
-            if key.is_empty() || key.len() > 128 || key.starts_with("aws:") {
-                return Err(RdsError::InvalidParameterValue(format!(
-                    "Invalid tag key {key:?}: keys are 1 to 128 characters and must not start with aws:."
-                )));
-            }
             let value = self.str(&format!("{prefix}.Value")).unwrap_or_default();
+            validate::tag(key, value)?;
             out.push((key.to_owned(), value.to_owned()));
         }
         Ok(out)
+    }
+
+    /// The values CreateDBInstance, the restores and ModifyDBInstance share;
+    /// `port` names the port parameter (`Port`, or `DBPortNumber` on
+    /// ModifyDBInstance).
+    pub fn settings(&self, port: &str) -> Result<Settings, RdsError> {
+        Ok(Settings {
+            class: self.string("DBInstanceClass"),
+            port: self.int(port)?,
+            storage: StorageRequest {
+                storage_type: self.string("StorageType"),
+                allocated: self.int("AllocatedStorage")?,
+                iops: self.int("Iops")?,
+                throughput: self.int("StorageThroughput")?,
+            },
+            availability_zone: self.string("AvailabilityZone"),
+            parameter_group: self.string("DBParameterGroupName"),
+            option_group: self.string("OptionGroupName"),
+            subnet_group: self.string("DBSubnetGroupName"),
+            monitoring_interval: self.int("MonitoringInterval")?,
+            promotion_tier: self.int("PromotionTier")?,
+            license_model: self.string("LicenseModel"),
+            network_type: self.string("NetworkType"),
+        })
     }
 
     /// `Filters.Filter.N.Name` with `Filters.Filter.N.Values.Value.M`.
@@ -178,7 +199,7 @@ impl Xml {
 
     fn text(&mut self, tag: &str, value: &str) {
         self.open(tag);
-        self.buf.push_str(&xml_escape(value));
+        self.buf.push_str(&xml_escape(&xml_chars(value)));
         self.close(tag);
     }
 
@@ -234,7 +255,7 @@ pub fn instance(x: &mut Xml, i: &Instance) {
         x.text("HostedZoneId", "Z2R2ITUGPM61AM");
         x.close("Endpoint");
     }
-    x.num("AllocatedStorage", i.allocated_storage);
+    x.num("AllocatedStorage", i.storage.allocated);
     x.time("InstanceCreateTime", i.create_time);
     x.text("PreferredBackupWindow", &i.backup_window);
     x.num("BackupRetentionPeriod", i.retention);
@@ -244,11 +265,12 @@ pub fn instance(x: &mut Xml, i: &Instance) {
     x.close("VpcSecurityGroups");
     x.open("DBParameterGroups");
     x.open("DBParameterGroup");
-    x.text("DBParameterGroupName", "default.postgres15");
+    x.text("DBParameterGroupName", &i.parameter_group);
     x.text("ParameterApplyStatus", "in-sync");
     x.close("DBParameterGroup");
     x.close("DBParameterGroups");
     x.text("AvailabilityZone", &i.availability_zone);
+    subnet_group_ref(x, &i.subnet_group, &i.availability_zone);
     x.text("PreferredMaintenanceWindow", &i.maintenance_window);
     x.open("PendingModifiedValues");
     if let Some(r) = i.pending_retention {
@@ -260,8 +282,14 @@ pub fn instance(x: &mut Xml, i: &Instance) {
     x.text("EngineVersion", &i.engine_version);
     x.bool("AutoMinorVersionUpgrade", true);
     x.text("LicenseModel", "postgresql-license");
+    x.open("OptionGroupMemberships");
+    x.open("OptionGroupMembership");
+    x.text("OptionGroupName", &i.option_group);
+    x.text("Status", "in-sync");
+    x.close("OptionGroupMembership");
+    x.close("OptionGroupMemberships");
     x.bool("PubliclyAccessible", false);
-    x.text("StorageType", "gp2");
+    storage(x, &i.storage);
     x.num("DbInstancePort", 0);
     x.opt("DBClusterIdentifier", i.cluster_id.as_deref());
     x.bool("StorageEncrypted", false);
@@ -287,6 +315,30 @@ pub fn instance(x: &mut Xml, i: &Instance) {
     x.close("DBInstance");
 }
 
+/// `StorageType`, `Iops` and `StorageThroughput` of a storage.
+fn storage_type_iops(x: &mut Xml, s: &Storage) {
+    x.text("StorageType", &s.storage_type);
+    if let Some(i) = s.iops {
+        x.num("Iops", i);
+    }
+    if let Some(t) = s.throughput {
+        x.num("StorageThroughput", t);
+    }
+}
+
+/// An instance's storage fields.
+fn storage(x: &mut Xml, s: &Storage) {
+    storage_type_iops(x, s);
+}
+
+/// The `DBSubnetGroup` an instance shows (name, VPC and status).
+fn subnet_group_ref(x: &mut Xml, name: &str, _az: &str) {
+    x.open("DBSubnetGroup");
+    x.text("DBSubnetGroupName", name);
+    x.text("SubnetGroupStatus", "Complete");
+    x.close("DBSubnetGroup");
+}
+
 /// The `DBSnapshot` shape.
 pub fn snapshot(x: &mut Xml, s: &Snapshot) {
     x.open("DBSnapshot");
@@ -296,7 +348,7 @@ pub fn snapshot(x: &mut Xml, s: &Snapshot) {
         x.time("SnapshotCreateTime", s.create_time);
     }
     x.text("Engine", &s.engine);
-    x.num("AllocatedStorage", s.allocated_storage);
+    x.num("AllocatedStorage", s.storage.allocated);
     x.text("Status", &s.status);
     x.num("Port", s.port);
     x.text("AvailabilityZone", &s.availability_zone);
@@ -307,8 +359,9 @@ pub fn snapshot(x: &mut Xml, s: &Snapshot) {
     x.text("SnapshotType", &s.snapshot_type);
     x.num("PercentProgress", s.percent);
     x.opt("SourceRegion", s.source_region.as_deref());
+    x.text("OptionGroupName", &s.option_group);
     x.opt("SourceDBSnapshotIdentifier", s.source_snapshot.as_deref());
-    x.text("StorageType", "gp2");
+    storage_type_iops(x, &s.storage);
     x.bool("Encrypted", false);
     x.text("DBSnapshotArn", &s.arn);
     x.bool("IAMDatabaseAuthenticationEnabled", false);
@@ -332,7 +385,7 @@ pub fn automated_backup(x: &mut Xml, b: &AutomatedBackup) {
         x.time("LatestTime", l);
         x.close("RestoreWindow");
     }
-    x.num("AllocatedStorage", b.allocated_storage);
+    x.num("AllocatedStorage", b.storage.allocated);
     x.text("Status", &b.status);
     x.num("Port", b.port);
     x.text("AvailabilityZone", &b.availability_zone);
@@ -342,7 +395,7 @@ pub fn automated_backup(x: &mut Xml, b: &AutomatedBackup) {
     x.text("EngineVersion", &b.engine_version);
     x.text("LicenseModel", "postgresql-license");
     x.bool("Encrypted", false);
-    x.text("StorageType", "gp2");
+    storage_type_iops(x, &b.storage);
     x.bool("IAMDatabaseAuthenticationEnabled", false);
     x.num("BackupRetentionPeriod", b.retention);
     x.text("PreferredBackupWindow", &b.backup_window);
@@ -370,7 +423,7 @@ pub fn cluster(x: &mut Xml, c: &Cluster) {
     x.num("BackupRetentionPeriod", c.retention);
     x.opt("DatabaseName", c.database_name.as_deref());
     x.text("DBClusterIdentifier", &c.id);
-    x.text("DBClusterParameterGroup", "default.aurora-postgresql15");
+    x.text("DBClusterParameterGroup", &c.parameter_group);
     x.text("Status", &c.status);
     x.opt_time("EarliestRestorableTime", c.earliest_restorable);
     x.text("Endpoint", "127.0.0.1");
@@ -405,6 +458,7 @@ pub fn cluster(x: &mut Xml, c: &Cluster) {
     x.bool("HttpEndpointEnabled", false);
     x.bool("CopyTagsToSnapshot", false);
     x.bool("CrossAccountClone", false);
+    x.text("StorageType", &c.storage_type);
     x.tags(&c.tags);
     x.close("DBCluster");
 }
@@ -494,6 +548,24 @@ pub const ACTIONS: &[&str] = &[
     "RestoreDBClusterToPointInTime",
 ];
 
+/// RDS actions firedrill does not serve whose request names a cluster by
+/// `DBClusterIdentifier` (from the botocore model).
+const CLUSTER_ACTIONS: &[&str] = &[
+    "AddRoleToDBCluster",
+    "BacktrackDBCluster",
+    "CreateDBClusterEndpoint",
+    "CreateDBClusterSnapshot",
+    "DescribeDBClusterBacktracks",
+    "FailoverDBCluster",
+    "ModifyCurrentDBClusterCapacity",
+    "ModifyDBCluster",
+    "PromoteReadReplicaDBCluster",
+    "RebootDBCluster",
+    "RemoveRoleFromDBCluster",
+    "StartDBCluster",
+    "StopDBCluster",
+];
+
 /// Runs one action and returns its `<…Result>` body (or `None` for actions
 /// without output).
 pub async fn dispatch(
@@ -518,8 +590,7 @@ pub async fn dispatch(
                 maintenance_window: p.string("PreferredMaintenanceWindow"),
                 tags: p.tags("Tags")?,
                 cluster_id: p.string("DBClusterIdentifier"),
-                allocated_storage: p.int("AllocatedStorage")?,
-                availability_zone: p.string("AvailabilityZone"),
+                settings: p.settings("Port")?,
                 copy_tags_to_snapshot: p.bool("CopyTagsToSnapshot")?.unwrap_or(false),
                 deletion_protection: p.bool("DeletionProtection")?.unwrap_or(false),
             };
@@ -575,7 +646,7 @@ pub async fn dispatch(
                 retention: p.int("BackupRetentionPeriod")?,
                 backup_window: p.string("PreferredBackupWindow"),
                 maintenance_window: p.string("PreferredMaintenanceWindow"),
-                class: p.string("DBInstanceClass"),
+                settings: p.settings("DBPortNumber")?,
                 apply_immediately: p.bool("ApplyImmediately")?.unwrap_or(false),
                 master_password: p.string("MasterUserPassword"),
                 deletion_protection: p.bool("DeletionProtection")?,
@@ -699,10 +770,11 @@ pub async fn dispatch(
             let req = RestoreSnapshot {
                 target_id: p.required("DBInstanceIdentifier")?,
                 snapshot_id: p.required("DBSnapshotIdentifier")?,
-                class: p.string("DBInstanceClass"),
+                settings: p.settings("Port")?,
                 tags: p.tags("Tags")?,
                 retention: p.int("BackupRetentionPeriod")?,
                 backup_window: p.string("PreferredBackupWindow"),
+                copy_tags_to_snapshot: p.bool("CopyTagsToSnapshot")?,
                 deletion_protection: p.bool("DeletionProtection")?.unwrap_or(false),
             };
             let i = engine.restore_from_snapshot(region, req)?;
@@ -726,10 +798,11 @@ pub async fn dispatch(
                 source: given.remove(0),
                 restore_time: p.time("RestoreTime")?,
                 use_latest: p.bool("UseLatestRestorableTime")?.unwrap_or(false),
-                class: p.string("DBInstanceClass"),
+                settings: p.settings("Port")?,
                 tags: p.tags("Tags")?,
                 retention: p.int("BackupRetentionPeriod")?,
                 backup_window: p.string("PreferredBackupWindow"),
+                copy_tags_to_snapshot: p.bool("CopyTagsToSnapshot")?,
                 deletion_protection: p.bool("DeletionProtection")?.unwrap_or(false),
             };
             let i = engine.restore_to_point_in_time(region, req)?;
@@ -812,12 +885,24 @@ pub async fn dispatch(
                 retention: p.int("BackupRetentionPeriod")?,
                 backup_window: p.string("PreferredBackupWindow"),
                 tags: p.tags("Tags")?,
+                port: p.int("Port")?,
+                storage_type: p.string("StorageType"),
+                parameter_group: p.string("DBClusterParameterGroupName"),
             };
             let c = engine.create_cluster(region, req)?;
             cluster(&mut x, &c);
         }
         "DescribeDBClusters" => {
-            let list = engine.describe_clusters(region, p.str("DBClusterIdentifier"))?;
+            let filters = p.filters();
+            check_filters(&filters, &["db-cluster-id", "engine"])?;
+            let list: Vec<Cluster> = engine
+                .describe_clusters(region, p.str("DBClusterIdentifier"))?
+                .into_iter()
+                .filter(|c| {
+                    filter_values(&filters, "db-cluster-id").is_none_or(|v| id_matches(v, &c.id, &c.arn))
+                })
+                .filter(|c| filter_values(&filters, "engine").is_none_or(|v| v.contains(&c.engine)))
+                .collect();
             let (items, marker) = page(p, list)?;
             x.open("DBClusters");
             for c in &items {
@@ -850,6 +935,13 @@ pub async fn dispatch(
             cluster(&mut x, &c);
         }
         other => {
+            // An action firedrill does not serve that names an unknown
+            // cluster answers as AWS would: the cluster is not found.
+            if CLUSTER_ACTIONS.contains(&other)
+                && let Some(id) = p.str("DBClusterIdentifier").filter(|id| !id.is_empty())
+            {
+                engine.describe_clusters(region, Some(id))?;
+            }
             return Err(RdsError::InvalidAction(format!(
                 "The action {other} is not valid for this web service, or firedrill does not support it. Supported actions: {}.",
                 ACTIONS.join(", ")

@@ -6,32 +6,6 @@ mod common;
 use aws_smithy_types::DateTime as SdkTime;
 use common::*;
 
-async fn raw_post(endpoint: &str, body: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = endpoint.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-Authorization: AWS4-HMAC-SHA256 Credential=AKIAFIREDRILLTEST/20260314/us-east-1/rds/aws4_request, SignedHeaders=host, Signature=00\r\n\
-Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let text = String::from_utf8_lossy(&response).to_string();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
-
 #[tokio::test]
 async fn bad_input_gets_aws_errors() {
     let Some((server, _rds)) = start("bad_input_gets_aws_errors").await else {
