@@ -12,11 +12,16 @@
 //! start. `StartBackupJob` starts the job at once. Scheduled runs are in
 //! [`crate::scheduler`].
 
+// Dates meet client numbers here: no operator that can overflow or panic
+// (`DateTime + TimeDelta`, unchecked integer arithmetic); see `crate::time`.
+#![warn(clippy::arithmetic_side_effects)]
+
 use crate::error::{BackupError, BackupResult};
 use crate::model::*;
 use crate::provider::{BackupRequest, CopyRequest, ProtectedResource, ResourceProvider, RestoreRequest};
+use crate::time::saturating_after;
 use base64::Engine as _;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use firedrill_emu_core::Environment;
 use firedrill_emu_core::arn::Arn;
 use firedrill_emu_core::audit::AuditEvent;
@@ -142,6 +147,7 @@ pub struct Engine {
     pub(crate) env: Environment,
     pub(crate) providers: Vec<Arc<dyn ResourceProvider>>,
     pub(crate) state: Mutex<State>,
+    pub(crate) faults: crate::scheduler::TickFaults,
 }
 
 impl std::fmt::Debug for Engine {
@@ -187,8 +193,9 @@ fn rule_like_name_valid(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
 }
 
-/// Validates a lifecycle as AWS does: positive days, and a recovery point
-/// that goes to cold storage stays there at least 90 days.
+/// Validates a lifecycle as AWS does: each number of days from 1 to 36,500
+/// (100 years), and a recovery point that goes to cold storage stays there
+/// at least 90 days.
 pub fn validate_lifecycle(lifecycle: &Lifecycle) -> BackupResult<()> {
     for (name, days) in [
         (
@@ -198,20 +205,36 @@ pub fn validate_lifecycle(lifecycle: &Lifecycle) -> BackupResult<()> {
         ("DeleteAfterDays", lifecycle.delete_after_days),
     ] {
         if let Some(d) = days
-            && d < 1
+            && !(1..=MAX_LIFECYCLE_DAYS).contains(&d)
         {
             return Err(BackupError::invalid(format!(
-                "{name} must be at least 1 day, got {d}"
+                "Invalid lifecycle. {name} cannot be less than 1 or more than {MAX_LIFECYCLE_DAYS} days"
             )));
         }
     }
     if let (Some(cold), Some(delete)) = (
         lifecycle.move_to_cold_storage_after_days,
         lifecycle.delete_after_days,
-    ) && delete < cold + MIN_COLD_STORAGE_DAYS
+    ) && delete.saturating_sub(cold) < MIN_COLD_STORAGE_DAYS
     {
         return Err(BackupError::invalid(format!(
-            "Invalid lifecycle. DeleteAfterDays ({delete}) must be at least 90 days greater than MoveToColdStorageAfterDays ({cold}): backups transitioned to cold storage must be stored there for a minimum of 90 days"
+            "Invalid lifecycle. DeleteAfterDays ({delete}) cannot be less than 90 days apart from MoveToColdStorageAfterDays ({cold}): backups transitioned to cold storage must be stored there for a minimum of 90 days"
+        )));
+    }
+    Ok(())
+}
+
+/// Validates a start or completion window as AWS does: at least `min`
+/// minutes and at most 100 years (52,560,000 minutes).
+pub fn validate_window(name: &str, minutes: i64, min: i64) -> BackupResult<()> {
+    if minutes < min {
+        return Err(BackupError::invalid(format!(
+            "{name} must be at least {min} minutes, got {minutes}"
+        )));
+    }
+    if minutes > MAX_WINDOW_MINUTES {
+        return Err(BackupError::invalid(format!(
+            "{name} has a maximum value of 100 years ({MAX_WINDOW_MINUTES} minutes), got {minutes}"
         )));
     }
     Ok(())
@@ -237,6 +260,7 @@ impl Engine {
             env,
             providers,
             state: Mutex::new(State::default()),
+            faults: crate::scheduler::TickFaults::default(),
         }
     }
 
@@ -496,23 +520,22 @@ impl Engine {
                     "ScheduleExpressionTimezone {tz:?} is not supported by firedrill; only UTC schedules are"
                 )));
             }
+            let in_rule = |e: BackupError| match e {
+                BackupError::InvalidParameterValue(m) => {
+                    BackupError::InvalidParameterValue(format!("Error in rule {rule_name} : {m}"))
+                }
+                other => other,
+            };
             let start = r.start_window_minutes.unwrap_or(DEFAULT_START_WINDOW_MINUTES);
-            if start < MIN_START_WINDOW_MINUTES {
-                return Err(BackupError::invalid(format!(
-                    "StartWindowMinutes must be at least 60 minutes, got {start}"
-                )));
-            }
+            validate_window("StartWindowMinutes", start, MIN_START_WINDOW_MINUTES).map_err(in_rule)?;
             let completion = r
                 .completion_window_minutes
                 .unwrap_or(DEFAULT_COMPLETION_WINDOW_MINUTES);
-            if completion < MIN_START_WINDOW_MINUTES {
-                return Err(BackupError::invalid(format!(
-                    "CompletionWindowMinutes must be at least 60 minutes, got {completion}"
-                )));
-            }
+            validate_window("CompletionWindowMinutes", completion, MIN_START_WINDOW_MINUTES)
+                .map_err(in_rule)?;
             let lifecycle = r.lifecycle.clone().filter(|l| !l.is_empty());
             if let Some(l) = &lifecycle {
-                validate_lifecycle(l)?;
+                validate_lifecycle(l).map_err(in_rule)?;
             }
             let continuous = r.enable_continuous_backup.unwrap_or(false);
             if continuous {
@@ -549,7 +572,7 @@ impl Engine {
                     .ok_or_else(|| BackupError::missing("CopyActions.DestinationBackupVaultArn"))?;
                 parse_vault_arn(&arn)?;
                 if let Some(l) = &action.lifecycle {
-                    validate_lifecycle(l)?;
+                    validate_lifecycle(l).map_err(in_rule)?;
                 }
                 copy_actions.push(action);
             }
@@ -948,12 +971,11 @@ impl Engine {
         if let Some(l) = &req.lifecycle {
             validate_lifecycle(l)?;
         }
-        if let Some(w) = req.start_window_minutes
-            && w < MIN_START_WINDOW_MINUTES
-        {
-            return Err(BackupError::invalid(format!(
-                "StartWindowMinutes must be at least 60 minutes, got {w}"
-            )));
+        if let Some(w) = req.start_window_minutes {
+            validate_window("StartWindowMinutes", w, MIN_START_WINDOW_MINUTES)?;
+        }
+        if let Some(w) = req.complete_window_minutes {
+            validate_window("CompleteWindowMinutes", w, 1)?;
         }
         let vault_arn = {
             let mut st = self.state.lock();
@@ -964,6 +986,13 @@ impl Engine {
                 .ok_or_else(|| vault_not_found(&req.vault_name))?
         };
         let now = self.now();
+        let start_by = crate::time::after_minutes(
+            now,
+            req.start_window_minutes.unwrap_or(DEFAULT_START_WINDOW_MINUTES),
+        )
+        .ok_or_else(|| {
+            BackupError::invalid("StartWindowMinutes ends after the last instant firedrill can represent")
+        })?;
         let name = self
             .resource_info(provider, region, &req.resource_arn)
             .map(|r| r.name)
@@ -980,8 +1009,7 @@ impl Engine {
             state: BackupJobState::Created,
             status_message: None,
             creation_date: now,
-            start_by: now
-                + Duration::minutes(req.start_window_minutes.unwrap_or(DEFAULT_START_WINDOW_MINUTES)),
+            start_by,
             started: None,
             expected_completion_date: None,
             completion_date: None,
@@ -1066,7 +1094,7 @@ impl Engine {
                     job.recovery_point_arn = Some(arn);
                     job.size_bytes = data.size_bytes;
                     job.data = Some(data);
-                    job.expected_completion_date = Some(started + duration);
+                    job.expected_completion_date = Some(saturating_after(started, duration));
                 }
                 (Some(job), Err(e)) => {
                     job.state = BackupJobState::Failed;
@@ -1372,7 +1400,7 @@ impl Engine {
                 }));
                 job.size_bytes = data.size_bytes;
                 job.data = Some(data);
-                job.completion_date = Some(job.creation_date + duration);
+                job.completion_date = Some(saturating_after(job.creation_date, duration));
             }
             Err(e) => {
                 job.state = JobState::Failed;
@@ -1773,7 +1801,7 @@ impl Engine {
             match answer {
                 Ok(arn) => {
                     job.created_resource_arn = Some(arn);
-                    if now >= started + duration {
+                    if now >= saturating_after(started, duration) {
                         job.state = JobState::Completed;
                         job.completion_date = Some(now);
                         ended = Some(job.clone());

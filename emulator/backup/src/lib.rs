@@ -12,6 +12,7 @@
 //! - [`cron`]: AWS's six-field cron expressions;
 //! - [`selection`]: which resources a backup selection picks;
 //! - [`provider`]: the seam to the services whose data is protected;
+//! - [`time`]: checked time arithmetic, where client numbers meet instants;
 //! - [`error`]: AWS Backup's error codes and their REST-JSON shape.
 //!
 //! # The provider seam
@@ -66,6 +67,23 @@
 //! that fire at the same instant make one backup, for the rule with the
 //! longest retention. Ended jobs are listed for 30 days, as on AWS.
 //!
+//! # Limits and hostile numbers
+//!
+//! Values are validated before anything is stored, with AWS's
+//! `InvalidParameterValueException` (prefixed `Error in rule <name> :` for a
+//! plan's rules, as AWS does): `StartWindowMinutes` from 60 and
+//! `CompletionWindowMinutes` / `CompleteWindowMinutes` up to 100 years
+//! (52,560,000 minutes); `MoveToColdStorageAfterDays` and `DeleteAfterDays`
+//! from 1 to 36,500 days, the latter at least 90 days after the former, in
+//! rules, copy actions, `StartBackupJob`, `StartCopyJob` and
+//! `UpdateRecoveryPointLifecycle`. So no stored plan, job or recovery point
+//! can make a read or the tick fail. Time arithmetic is checked
+//! ([`time`]); what the tick still cannot compute (an instant past the end
+//! of chrono's range) is skipped, logged once per cause, and the rest of the
+//! tick goes on. The crate's `clippy.toml` forbids chrono's panicking
+//! constructors, and the date-handling modules warn on
+//! `clippy::arithmetic_side_effects`.
+//!
 //! # Audit
 //!
 //! Every backup, copy, restore and deletion (and every vault, plan and
@@ -80,6 +98,7 @@ pub mod protocol;
 pub mod provider;
 pub mod scheduler;
 pub mod selection;
+pub mod time;
 
 pub use engine::Engine;
 pub use error::BackupError;

@@ -3,9 +3,13 @@
 //! shapes the engine takes (deserialisable from AWS's JSON member names,
 //! which is all the engine knows of the wire).
 
+// Dates meet client numbers here: no operator that can overflow or panic
+// (`DateTime + TimeDelta`, unchecked integer arithmetic); see `crate::time`.
+#![warn(clippy::arithmetic_side_effects)]
+
 use crate::cron::CronSchedule;
 use crate::provider::RecoveryPointData;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -17,6 +21,10 @@ pub const DEFAULT_START_WINDOW_MINUTES: i64 = 480;
 pub const DEFAULT_COMPLETION_WINDOW_MINUTES: i64 = 10080;
 /// The shortest start window AWS accepts.
 pub const MIN_START_WINDOW_MINUTES: i64 = 60;
+/// The longest start or completion window AWS accepts (100 years).
+pub const MAX_WINDOW_MINUTES: i64 = 52_560_000;
+/// The longest lifecycle AWS accepts, in days (100 years).
+pub const MAX_LIFECYCLE_DAYS: i64 = 36_500;
 /// The longest retention of a continuous backup.
 pub const MAX_CONTINUOUS_RETENTION_DAYS: i64 = 35;
 /// How long a recovery point must stay in cold storage.
@@ -50,9 +58,11 @@ impl Lifecycle {
         self.move_to_cold_storage_after_days.is_none() && self.delete_after_days.is_none()
     }
 
-    /// The lifecycle's instants for a recovery point created at `created`.
+    /// The lifecycle's instants for a recovery point created at `created`
+    /// (none for a number of days past what chrono can hold, which the
+    /// validation before storing never lets in).
     pub fn calculate(&self, created: DateTime<Utc>) -> CalculatedLifecycle {
-        let days = |d: Option<i64>| d.and_then(|d| created.checked_add_signed(Duration::days(d)));
+        let days = |d: Option<i64>| d.and_then(|d| crate::time::after_days(created, d));
         CalculatedLifecycle {
             move_to_cold_storage_at: days(self.move_to_cold_storage_after_days),
             delete_at: days(self.delete_after_days),

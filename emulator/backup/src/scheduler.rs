@@ -23,11 +23,17 @@
 //!    provider frees their data, and they are gone (EXPIRED, with the
 //!    provider's message, if the data could not be freed).
 
+// Dates meet client numbers here: no operator that can overflow or panic
+// (`DateTime + TimeDelta`, unchecked integer arithmetic); see `crate::time`.
+#![warn(clippy::arithmetic_side_effects)]
+
 use crate::engine::{Engine, SYSTEM_PRINCIPAL};
 use crate::model::*;
 use crate::provider::{ProtectedResource, RecoveryPointData};
 use crate::selection::selects;
-use chrono::{DateTime, Duration, Utc};
+use crate::time::{after_minutes, before_days, saturating_after};
+use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The most runs of one rule handled in one tick; the rest wait for the next.
@@ -35,6 +41,33 @@ const MAX_RUNS_PER_RULE_PER_TICK: usize = 10_000;
 
 /// How long AWS Backup keeps the history of ended jobs.
 pub const JOB_HISTORY_DAYS: i64 = 30;
+
+/// The most distinct tick-failure causes remembered; past it, new causes
+/// are logged at debug level only, so the memory stays bounded.
+const MAX_REMEMBERED_FAULTS: usize = 1024;
+
+/// The causes of tick failures already logged. Work the tick cannot do (an
+/// instant past what chrono can hold) is skipped, the cause is logged once
+/// at error level, and the rest of the tick goes on.
+#[derive(Debug, Default)]
+pub struct TickFaults {
+    seen: Mutex<BTreeSet<String>>,
+}
+
+impl TickFaults {
+    /// Logs `cause` once; answers whether it was new.
+    pub fn report(&self, cause: String) -> bool {
+        let mut seen = self.seen.lock();
+        let new = !seen.contains(&cause) && seen.len() < MAX_REMEMBERED_FAULTS;
+        if new {
+            tracing::error!(%cause, "the AWS Backup tick skipped work it cannot do (logged once per cause)");
+            seen.insert(cause);
+        } else {
+            tracing::debug!(%cause, "the AWS Backup tick skipped work it cannot do");
+        }
+        new
+    }
+}
 
 /// One scheduled run of one rule.
 #[derive(Debug, Clone)]
@@ -92,7 +125,12 @@ impl Engine {
     /// `ListBackupJobs`, `ListCopyJobs` and `ListRestoreJobs` return), so the
     /// state stays bounded however far the clock runs.
     fn prune_job_history(&self, now: DateTime<Utc>) {
-        let horizon = now - Duration::days(JOB_HISTORY_DAYS);
+        let Some(horizon) = before_days(now, JOB_HISTORY_DAYS) else {
+            self.faults.report(format!(
+                "the job history horizon before {now} is not representable"
+            ));
+            return;
+        };
         let old = |done: Option<DateTime<Utc>>| done.is_some_and(|t| t < horizon);
         let mut st = self.state.lock();
         for rs in st.regions.values_mut() {
@@ -141,8 +179,10 @@ impl Engine {
                         let in_outage = windows
                             .iter()
                             .any(|(r, s, e)| *r == region && *s <= instant && instant <= *e);
-                        let missed =
-                            in_outage && instant + Duration::minutes(rule.start_window_minutes) < now;
+                        // A window that ends past the last representable
+                        // instant never ends.
+                        let missed = in_outage
+                            && after_minutes(instant, rule.start_window_minutes).is_some_and(|end| end < now);
                         plan_runs.push((instant, rule.clone(), missed));
                     }
                 }
@@ -221,7 +261,13 @@ impl Engine {
             rule_name: run.rule.rule_name.clone(),
             rule_cron: run.rule.schedule_expression.clone(),
         };
-        let start_by = run.instant + Duration::minutes(run.rule.start_window_minutes);
+        let start_by = after_minutes(run.instant, run.rule.start_window_minutes).unwrap_or_else(|| {
+            self.faults.report(format!(
+                "the start window of rule {} of plan {} ends past the last representable instant; the job never expires",
+                run.rule.rule_name, run.plan.id
+            ));
+            DateTime::<Utc>::MAX_UTC
+        });
         let continuous = run.rule.enable_continuous_backup && self.providers[provider].supports_continuous();
         let duration = self.env.config.timings.backup_job_duration;
         let (job_id, runnable) = {
@@ -310,7 +356,7 @@ impl Engine {
                 // The continuous backup goes on: the job updates its recovery point.
                 job.state = BackupJobState::Running;
                 job.started = Some(run.instant);
-                job.expected_completion_date = Some(run.instant + duration);
+                job.expected_completion_date = Some(saturating_after(run.instant, duration));
                 job.recovery_point_arn = Some(arn.clone());
                 job.updates_recovery_point = true;
                 job.size_bytes = rs.recovery_points.get(&arn).map(|rp| rp.size_bytes).unwrap_or(0);
@@ -394,7 +440,13 @@ impl Engine {
                         ));
                         continue;
                     }
-                    let deadline = started + Duration::minutes(job.completion_window_minutes);
+                    let deadline = after_minutes(started, job.completion_window_minutes).unwrap_or_else(|| {
+                        self.faults.report(format!(
+                            "the completion window of backup job {} ends past the last representable instant; the job never expires",
+                            job.id
+                        ));
+                        DateTime::<Utc>::MAX_UTC
+                    });
                     if done_at > deadline {
                         job.state = BackupJobState::Expired;
                         job.status_message =
@@ -604,10 +656,10 @@ impl Engine {
                     if job.state == JobState::Running
                         && job.created_resource_arn.is_some()
                         && let Some(started) = job.started
-                        && started + duration <= now
+                        && saturating_after(started, duration) <= now
                     {
                         job.state = JobState::Completed;
-                        job.completion_date = Some(started + duration);
+                        job.completion_date = Some(saturating_after(started, duration));
                         ended_restores.push(job.clone());
                     }
                 }
@@ -672,5 +724,21 @@ impl Engine {
                 if freed { "Success" } else { "EXPIRED" },
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TickFaults;
+
+    #[test]
+    fn a_fault_is_reported_once_per_cause() {
+        let faults = TickFaults::default();
+        assert!(faults.report("a".to_owned()));
+        assert!(
+            !faults.report("a".to_owned()),
+            "the same cause is not logged again"
+        );
+        assert!(faults.report("b".to_owned()), "another cause is");
     }
 }

@@ -2,6 +2,11 @@
 //! selection, start a backup job and list the vault's recovery points.
 //! Skipped, with a printed reason, when `aws` is not installed.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests may build durations with panicking constructors"
+)]
+
 mod common;
 
 use common::*;

@@ -2,6 +2,11 @@
 //! same whether the clock jumps once or in steps (so a day's jump fires the
 //! same runs as 24 hourly ticks), and `next_after` agrees with them.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests may build durations with panicking constructors"
+)]
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use firedrill_emu_backup::cron::CronSchedule;
 use proptest::prelude::*;

@@ -1,6 +1,11 @@
 //! Stopping jobs, changing a recovery point's lifecycle, tags, list
 //! filters and the 30-day job history, through aws-sdk-backup.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests may build durations with panicking constructors"
+)]
+
 mod common;
 
 use aws_sdk_backup::types::{BackupJobState, Lifecycle};

@@ -2,6 +2,11 @@
 //! daily rules, a copy action to us-west-2, tag-based selections, restores
 //! and lifecycle expiry, with in-memory provider doubles.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests may build durations with panicking constructors"
+)]
+
 mod common;
 
 use aws_sdk_backup::types::{

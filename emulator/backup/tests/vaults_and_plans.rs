@@ -1,6 +1,11 @@
 //! Vaults, plans and selections through the official aws-sdk-backup client,
 //! including AWS's errors for bad input.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests may build durations with panicking constructors"
+)]
+
 mod common;
 
 use aws_sdk_backup::types::{
