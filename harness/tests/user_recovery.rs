@@ -74,6 +74,22 @@ impl Recovery for MyCartRestore {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             ctx.finish(step, waited)?;
+
+            // A restored table does not inherit PITR: without it the next
+            // delete would be final, and the drill says so.
+            let step = ctx.begin("my_cart_restore", format!("re-enable PITR on {target}"));
+            let spec = aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()?;
+            let result = dynamodb
+                .update_continuous_backups()
+                .table_name(&target)
+                .point_in_time_recovery_specification(spec)
+                .send()
+                .await
+                .map(|_| ((), "PITR enabled".to_owned()))
+                .map_err(anyhow::Error::from);
+            ctx.finish(step, result)?;
             ctx.store.names.carts_table = target;
             Ok(())
         })
