@@ -214,6 +214,13 @@ impl Engine {
         )?;
         let tags = input.tags.unwrap_or_default();
         validate_tags(&tags)?;
+        let table_class = table::parse_table_class(input.table_class.as_deref().unwrap_or("STANDARD"))?;
+        if let Some(o) = &input.on_demand_throughput {
+            table::validate_on_demand(o, &parsed.billing_mode)?;
+        }
+        if let Some(w) = &input.warm_throughput {
+            table::validate_warm(w)?;
+        }
         let meta = TableMeta {
             arn: self.table_arn(region, &name),
             name: name.clone(),
@@ -230,6 +237,10 @@ impl Engine {
             stream: input.stream_specification.filter(|s| s.stream_enabled),
             tags,
             deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
+            table_class,
+            table_class_updated_at: None,
+            on_demand: input.on_demand_throughput,
+            warm: input.warm_throughput,
             created_at: now,
             active_at,
             deleting_at: None,
@@ -549,6 +560,24 @@ impl Engine {
         }
         if let Some(p) = input.deletion_protection_enabled {
             meta.deletion_protection = p;
+            changed = true;
+        }
+        if let Some(class) = &input.table_class {
+            let class = table::parse_table_class(class)?;
+            if class != meta.table_class {
+                meta.table_class = class;
+                meta.table_class_updated_at = Some(now);
+            }
+            changed = true;
+        }
+        if let Some(o) = input.on_demand_throughput {
+            table::validate_on_demand(&o, &meta.billing_mode)?;
+            meta.on_demand = Some(o);
+            changed = true;
+        }
+        if let Some(w) = input.warm_throughput {
+            table::validate_warm(&w)?;
+            meta.warm = Some(w);
             changed = true;
         }
         if !changed {

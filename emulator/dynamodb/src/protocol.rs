@@ -258,6 +258,55 @@ pub struct BillingModeSummary {
     pub last_update_to_pay_per_request_date_time: Option<Timestamp>,
 }
 
+/// `TableClassSummary`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TableClassSummary {
+    /// `STANDARD` or `STANDARD_INFREQUENT_ACCESS`.
+    pub table_class: String,
+    /// When `UpdateTable` last changed the class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update_date_time: Option<Timestamp>,
+}
+
+/// `WarmThroughput`: the warm throughput a client asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WarmThroughput {
+    /// Read units per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_units_per_second: Option<i64>,
+    /// Write units per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_units_per_second: Option<i64>,
+}
+
+/// `TableWarmThroughputDescription` and
+/// `GlobalSecondaryIndexWarmThroughputDescription`: the throughput a table or
+/// index can take at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WarmThroughputDescription {
+    /// Read units per second.
+    pub read_units_per_second: i64,
+    /// Write units per second.
+    pub write_units_per_second: i64,
+    /// The table's or index's status.
+    pub status: String,
+}
+
+/// `OnDemandThroughput`: the most an on-demand table may consume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OnDemandThroughput {
+    /// Read request units per second (`-1`: no maximum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_read_request_units: Option<i64>,
+    /// Write request units per second (`-1`: no maximum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_write_request_units: Option<i64>,
+}
+
 /// `GlobalSecondaryIndexDescription`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -281,6 +330,9 @@ pub struct GlobalSecondaryIndexDescription {
     pub item_count: i64,
     /// The index ARN.
     pub index_arn: String,
+    /// The throughput it can take at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<WarmThroughputDescription>,
 }
 
 /// `LocalSecondaryIndexDescription`.
@@ -367,6 +419,15 @@ pub struct TableDescription {
     pub sse_description: Option<SseDescription>,
     /// Deletion protection.
     pub deletion_protection_enabled: bool,
+    /// The table class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_class_summary: Option<TableClassSummary>,
+    /// The most an on-demand table may consume, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// The throughput the table can take at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<WarmThroughputDescription>,
 }
 
 // ----- Table operations -----
@@ -408,6 +469,15 @@ pub struct CreateTableInput {
     /// Deletion protection.
     #[serde(default)]
     pub deletion_protection_enabled: Option<bool>,
+    /// `STANDARD` or `STANDARD_INFREQUENT_ACCESS`.
+    #[serde(default)]
+    pub table_class: Option<String>,
+    /// The most an on-demand table may consume.
+    #[serde(default)]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// The throughput to be ready for at once.
+    #[serde(default)]
+    pub warm_throughput: Option<WarmThroughput>,
 }
 
 /// An input naming only a table (`DescribeTable`, `DeleteTable`,
@@ -521,6 +591,15 @@ pub struct UpdateTableInput {
     /// Deletion protection.
     #[serde(default)]
     pub deletion_protection_enabled: Option<bool>,
+    /// `STANDARD` or `STANDARD_INFREQUENT_ACCESS`.
+    #[serde(default)]
+    pub table_class: Option<String>,
+    /// The most an on-demand table may consume.
+    #[serde(default)]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// The throughput to be ready for at once.
+    #[serde(default)]
+    pub warm_throughput: Option<WarmThroughput>,
 }
 
 // ----- Items -----

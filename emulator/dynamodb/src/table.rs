@@ -91,6 +91,14 @@ pub struct TableMeta {
     pub tags: Vec<Tag>,
     /// Deletion protection.
     pub deletion_protection: bool,
+    /// `STANDARD` or `STANDARD_INFREQUENT_ACCESS`.
+    pub table_class: String,
+    /// When `UpdateTable` last changed the table class.
+    pub table_class_updated_at: Option<DateTime<Utc>>,
+    /// The maximum on-demand throughput, when set.
+    pub on_demand: Option<OnDemandThroughput>,
+    /// The warm throughput asked for, when more than the default.
+    pub warm: Option<WarmThroughput>,
     /// When created.
     pub created_at: DateTime<Utc>,
     /// When it becomes `ACTIVE`.
@@ -326,9 +334,11 @@ impl TableMeta {
             item_count: items.len() as i64,
             table_arn: self.arn.clone(),
             table_id: self.id.clone(),
-            billing_mode_summary: Some(BillingModeSummary {
+            // AWS shows a billing summary only for tables that are or were
+            // on-demand.
+            billing_mode_summary: self.pay_per_request_since.map(|since| BillingModeSummary {
                 billing_mode: self.billing_mode.clone(),
-                last_update_to_pay_per_request_date_time: self.pay_per_request_since.map(Into::into),
+                last_update_to_pay_per_request_date_time: Some(since.into()),
             }),
             local_secondary_indexes: (!self.lsis.is_empty()).then(|| {
                 self.lsis
@@ -351,19 +361,19 @@ impl TableMeta {
                     .iter()
                     .map(|g| {
                         let creating = now < g.active_at;
+                        let index_status = if status == "DELETING" {
+                            "DELETING"
+                        } else if creating {
+                            "CREATING"
+                        } else {
+                            "ACTIVE"
+                        };
                         let (count, bytes) = stats(&g.name, &g.key);
                         GlobalSecondaryIndexDescription {
                             index_name: g.name.clone(),
                             key_schema: g.key_schema.clone(),
                             projection: g.projection.clone(),
-                            index_status: if status == "DELETING" {
-                                "DELETING"
-                            } else if creating {
-                                "CREATING"
-                            } else {
-                                "ACTIVE"
-                            }
-                            .to_owned(),
+                            index_status: index_status.to_owned(),
                             backfilling: creating.then_some(true),
                             provisioned_throughput: Self::throughput_description(&g.throughput.unwrap_or(
                                 ProvisionedThroughput {
@@ -374,6 +384,7 @@ impl TableMeta {
                             index_size_bytes: bytes,
                             item_count: count,
                             index_arn: format!("{}/index/{}", self.arn, g.name),
+                            warm_throughput: Some(self.warm_description(g.throughput, None, index_status)),
                         }
                     })
                     .collect()
@@ -389,8 +400,92 @@ impl TableMeta {
             }),
             sse_description: self.sse.clone(),
             deletion_protection_enabled: self.deletion_protection,
+            table_class_summary: Some(TableClassSummary {
+                table_class: self.table_class.clone(),
+                last_update_date_time: self.table_class_updated_at.map(Into::into),
+            }),
+            on_demand_throughput: self.on_demand.filter(|_| self.billing_mode == "PAY_PER_REQUEST"),
+            warm_throughput: Some(self.warm_description(Some(self.throughput), self.warm, status)),
         }
     }
+
+    /// The warm throughput of the table or of an index with `throughput`:
+    /// what an on-demand table starts with (12,000 reads and 4,000 writes
+    /// per second, as AWS shows), or the provisioned capacity, raised to
+    /// what was asked for.
+    fn warm_description(
+        &self,
+        throughput: Option<ProvisionedThroughput>,
+        asked: Option<WarmThroughput>,
+        status: &str,
+    ) -> WarmThroughputDescription {
+        let (read, write) = match throughput {
+            Some(t) if self.billing_mode == "PROVISIONED" => (t.read_capacity_units, t.write_capacity_units),
+            _ => (ON_DEMAND_WARM_READS, ON_DEMAND_WARM_WRITES),
+        };
+        let asked = asked.unwrap_or_default();
+        WarmThroughputDescription {
+            read_units_per_second: read.max(asked.read_units_per_second.unwrap_or(0)),
+            write_units_per_second: write.max(asked.write_units_per_second.unwrap_or(0)),
+            status: status.to_owned(),
+        }
+    }
+}
+
+/// The read units per second a new on-demand table can take at once.
+const ON_DEMAND_WARM_READS: i64 = 12_000;
+/// The write units per second a new on-demand table can take at once.
+const ON_DEMAND_WARM_WRITES: i64 = 4_000;
+
+/// Checks a `TableClass`.
+pub fn parse_table_class(class: &str) -> Result<String> {
+    match class {
+        "STANDARD" | "STANDARD_INFREQUENT_ACCESS" => Ok(class.to_owned()),
+        other => Err(DynamoDbError::validation(format!(
+            "1 validation error detected: Value '{other}' at 'tableClass' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, STANDARD_INFREQUENT_ACCESS]"
+        ))),
+    }
+}
+
+/// Checks an `OnDemandThroughput`: each maximum is at least 1, or -1 for
+/// none, and only an on-demand table has one.
+pub fn validate_on_demand(o: &OnDemandThroughput, billing_mode: &str) -> Result<()> {
+    if billing_mode != "PAY_PER_REQUEST" {
+        return Err(DynamoDbError::validation(
+            "One or more parameter values were invalid: OnDemandThroughput can only be specified when BillingMode is PAY_PER_REQUEST",
+        ));
+    }
+    for (member, v) in [
+        ("maxReadRequestUnits", o.max_read_request_units),
+        ("maxWriteRequestUnits", o.max_write_request_units),
+    ] {
+        if let Some(v) = v
+            && v != -1
+            && v < 1
+        {
+            return Err(DynamoDbError::validation(format!(
+                "One or more parameter values were invalid: {member} must be -1 or greater than or equal to 1, but was {v}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a `WarmThroughput`: positive units.
+pub fn validate_warm(w: &WarmThroughput) -> Result<()> {
+    for (member, v) in [
+        ("readUnitsPerSecond", w.read_units_per_second),
+        ("writeUnitsPerSecond", w.write_units_per_second),
+    ] {
+        if let Some(v) = v
+            && v < 1
+        {
+            return Err(DynamoDbError::validation(format!(
+                "1 validation error detected: Value '{v}' at 'warmThroughput.{member}' failed to satisfy constraint: Member must have value greater than or equal to 1"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn index_stats(key: &KeySchema, items: &ItemStore) -> (i64, i64) {

@@ -4,6 +4,7 @@
 mod backups;
 mod cli;
 mod common;
+mod describe;
 mod items;
 mod pitr;
 mod tables;
