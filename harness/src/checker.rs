@@ -196,6 +196,37 @@ pub struct Rpo {
     pub observed_recovery_point: Option<DateTime<Utc>>,
 }
 
+/// Where every record of a layer stands after recovery, in counts that add
+/// up: `expected = correct + wrong_value + missing + absent_allowed` and
+/// `found = correct + wrong_value + resurrected`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Census {
+    /// Present with the value it must (or may) have.
+    pub correct: u64,
+    /// Present, but with a stale, corrupted or unknown value.
+    pub wrong_value: u64,
+    /// Absent, though it must exist.
+    pub missing: u64,
+    /// Present, though it was deleted (or never written) before the fault.
+    pub resurrected: u64,
+    /// Absent, which is allowed: the write that created it was in flight at the fault.
+    pub absent_allowed: u64,
+}
+
+impl Census {
+    /// Counts one record.
+    fn count(&mut self, may_exist: bool, found: bool, anomaly: Option<AnomalyKind>) {
+        match (found, anomaly) {
+            (true, None) => self.correct += 1,
+            (true, Some(_)) if may_exist => self.wrong_value += 1,
+            (true, Some(_)) => self.resurrected += 1,
+            (false, Some(_)) => self.missing += 1,
+            (false, None) if may_exist => self.absent_allowed += 1,
+            (false, None) => {}
+        }
+    }
+}
+
 /// The findings on one layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LayerResult {
@@ -207,6 +238,9 @@ pub struct LayerResult {
     pub records_expected: u64,
     /// Records found after recovery.
     pub records_found: u64,
+    /// How the expected and found records split up.
+    #[serde(default)]
+    pub census: Census,
     /// Records with lost acknowledged writes.
     pub lost_records: u64,
     /// Acknowledged writes lost.
@@ -365,6 +399,7 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
                         verdict: Verdict::Valid,
                         records_expected: 0,
                         records_found: 0,
+                        census: Census::default(),
                         lost_records: 0,
                         lost_writes: 0,
                         resurrected: 0,
@@ -412,7 +447,13 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
         {
             observed_point = observed_point.max(Some(w.complete));
         }
-        if let Some(a) = judge_record(key, writes, &acked, &expected, &found, fault_at) {
+        let judged = judge_record(key, writes, &acked, &expected, &found, fault_at);
+        tally.result.census.count(
+            expected.may_exist(),
+            found.is_some(),
+            judged.as_ref().map(|a| a.kind),
+        );
+        if let Some(a) = judged {
             record(tally, a);
         }
         if snap.versioned.contains(&key.collection) {
@@ -869,6 +910,43 @@ mod tests {
         assert_eq!(
             r.rpo.observed_recovery_point,
             Some(t(7000) + Duration::milliseconds(20))
+        );
+    }
+
+    #[test]
+    fn census_counts_add_up_for_a_reader() {
+        let h = story();
+        let mut s = perfect(&h);
+        s.records.retain(|k, _| k.id != "o4");
+        s.records.insert(
+            Key::new(Collection::Carts, "c3"),
+            Value::row([("cart_id", "c3"), ("v", "open")]),
+        );
+        s.records.insert(
+            Key::new(Collection::Carts, "gone"),
+            Value::row([("cart_id", "gone"), ("v", "open")]),
+        );
+        let r = run(&h, &s);
+        for l in &r.layers {
+            let c = l.census;
+            assert_eq!(
+                l.records_expected,
+                c.correct + c.wrong_value + c.missing + c.absent_allowed,
+                "{l:#?}"
+            );
+            assert_eq!(
+                l.records_found,
+                c.correct + c.wrong_value + c.resurrected,
+                "{l:#?}"
+            );
+        }
+        let rds = layer(&r, Layer::Rds).census;
+        assert_eq!((rds.missing, rds.wrong_value, rds.resurrected), (1, 0, 0));
+        let ddb = layer(&r, Layer::Dynamodb).census;
+        assert_eq!((ddb.missing, ddb.wrong_value, ddb.resurrected), (0, 1, 1));
+        assert_eq!(
+            layer(&r, Layer::S3).census.correct,
+            layer(&r, Layer::S3).records_found
         );
     }
 

@@ -17,6 +17,7 @@
 pub mod checker;
 pub mod drill;
 pub mod fault;
+pub mod findings;
 pub mod history;
 pub mod matrix;
 pub mod model;

@@ -260,26 +260,17 @@ impl Report {
             }
         }
         for l in &c.layers {
-            let _ = writeln!(
-                s,
-                "  {:<9} {:<8} expected {:>5} found {:>5} lost {:>4} resurrected {:>3} corrupted {:>3} unexpected {:>3} lost-versions {:>3}",
-                l.layer.name(),
-                l.verdict.name(),
-                l.records_expected,
-                l.records_found,
-                l.lost_records,
-                l.resurrected,
-                l.corrupted,
-                l.unexpected,
-                l.lost_versions
-            );
+            let _ = writeln!(s, "  {}", layer_line(l));
         }
-        let mut orphans: BTreeMap<&str, usize> = BTreeMap::new();
-        for a in &c.cross_layer {
-            *orphans.entry(a.kind.name()).or_insert(0) += 1;
-        }
-        for (k, n) in orphans {
-            let _ = writeln!(s, "  across layers: {n} × {k}");
+        let (groups, untold) = crate::findings::groups(c);
+        if !groups.is_empty() {
+            let _ = writeln!(s, "  findings:");
+            for g in &groups {
+                let _ = writeln!(s, "    {}", g.line());
+            }
+            if untold > 0 {
+                let _ = writeln!(s, "    (+{untold} more counted, not itemised)");
+            }
         }
         for u in &c.unknown {
             let _ = writeln!(s, "  unknown: {u}");
@@ -331,34 +322,40 @@ impl Report {
         let _ = writeln!(s, "\n## Per layer\n");
         let _ = writeln!(
             s,
-            "| Layer | Verdict | Expected | Found | Lost | Resurrected | Corrupted | Unexpected | Lost versions | RPO |\n|---|---|---|---|---|---|---|---|---|---|"
+            "| Layer | Verdict | Expected | Correct | Wrong value | Missing | Absent (allowed) | Resurrected | Writes lost | Lost versions | RPO |\n|---|---|---|---|---|---|---|---|---|---|---|"
         );
         for l in &c.layers {
+            let n = l.census;
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 l.layer,
                 l.verdict,
                 l.records_expected,
-                l.records_found,
-                l.lost_records,
-                l.resurrected,
-                l.corrupted,
-                l.unexpected,
+                n.correct,
+                n.wrong_value,
+                n.missing,
+                n.absent_allowed,
+                n.resurrected,
+                l.lost_writes,
                 l.lost_versions,
                 secs(l.rpo.seconds)
             );
         }
-        if !c.cross_layer.is_empty() {
-            let _ = writeln!(s, "\n## Across layers\n");
-            for a in c.cross_layer.iter().take(50) {
-                let _ = writeln!(
-                    s,
-                    "- {} `{}` -> `{}`",
-                    a.kind.name(),
-                    a.key,
-                    a.related.as_ref().map(|k| k.to_string()).unwrap_or_default()
-                );
+        let (groups, untold) = crate::findings::groups(c);
+        if !groups.is_empty() {
+            let _ = writeln!(s, "\n## Findings\n");
+            for g in &groups {
+                let _ = writeln!(s, "- {}", g.line());
+            }
+            if untold > 0 {
+                let _ = writeln!(s, "- (+{untold} more counted, not itemised)");
+            }
+        }
+        if !self.protection_lost.is_empty() {
+            let _ = writeln!(s, "\n## Protection lost\n");
+            for p in &self.protection_lost {
+                let _ = writeln!(s, "- {}", p.finding);
             }
         }
         if let Some(r) = &self.recovery {
@@ -464,53 +461,60 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}} code{{background:#f4
         s.push_str(&self.timeline_svg());
         let _ = writeln!(
             s,
-            "<h2>Per layer</h2><table id=\"layers\"><thead><tr><th>Layer</th><th>Verdict</th><th>Expected</th><th>Found</th><th>Lost</th><th>Resurrected</th><th>Corrupted</th><th>Unexpected</th><th>Lost versions</th><th>RPO</th></tr></thead><tbody>"
+            "<h2>Per layer</h2><table id=\"layers\"><thead><tr><th>Layer</th><th>Verdict</th><th>Expected</th><th>Correct</th><th>Wrong value</th><th>Missing</th><th>Absent (allowed)</th><th>Resurrected</th><th>Writes lost</th><th>Lost versions</th><th>RPO</th></tr></thead><tbody>"
         );
         for l in &c.layers {
+            let n = l.census;
             let _ = writeln!(
                 s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 l.layer,
                 l.verdict,
                 l.records_expected,
-                l.records_found,
-                l.lost_records,
-                l.resurrected,
-                l.corrupted,
-                l.unexpected,
+                n.correct,
+                n.wrong_value,
+                n.missing,
+                n.absent_allowed,
+                n.resurrected,
+                l.lost_writes,
                 l.lost_versions,
                 secs(l.rpo.seconds)
             );
         }
         let _ = writeln!(s, "</tbody></table>");
-        let findings: Vec<_> = c
-            .layers
-            .iter()
-            .flat_map(|l| l.anomalies.iter())
-            .chain(c.cross_layer.iter())
-            .take(40)
-            .collect();
-        if !findings.is_empty() {
+        let (groups, untold) = crate::findings::groups(c);
+        if !groups.is_empty() {
             let _ = writeln!(
                 s,
-                "<h2>Findings (first {})</h2><ul id=\"findings\">",
-                findings.len()
+                "<h2>Findings</h2><table id=\"findings\"><thead><tr><th>Where</th><th>What</th><th>Count</th><th>Examples</th></tr></thead><tbody>"
             );
-            for a in findings {
+            for g in &groups {
+                let place = match g.related {
+                    Some(r) => format!("{} → {}", g.collection, r),
+                    None => g.collection.to_string(),
+                };
                 let _ = writeln!(
                     s,
-                    "<li><strong>{}</strong> <code>{}</code>{}{}</li>",
-                    esc(a.kind.name()),
-                    esc(&a.key.to_string()),
-                    a.related
-                        .as_ref()
-                        .map(|r| format!(" → <code>{}</code>", esc(&r.to_string())))
-                        .unwrap_or_default(),
-                    a.found
-                        .as_ref()
-                        .map(|f| format!(": found {}", esc(f)))
-                        .unwrap_or_default()
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&place),
+                    esc(g.kind.name()),
+                    g.count,
+                    g.examples
+                        .iter()
+                        .map(|e| format!("<code>{}</code>", esc(e)))
+                        .collect::<Vec<_>>()
+                        .join("<br>")
                 );
+            }
+            let _ = writeln!(s, "</tbody></table>");
+            if untold > 0 {
+                let _ = writeln!(s, "<p>+{untold} more counted, not itemised.</p>");
+            }
+        }
+        if !self.protection_lost.is_empty() {
+            let _ = writeln!(s, "<h2>Protection lost</h2><ul id=\"protection-lost\">");
+            for p in &self.protection_lost {
+                let _ = writeln!(s, "<li>{}</li>", esc(&p.finding));
             }
             let _ = writeln!(s, "</ul>");
         }
@@ -729,6 +733,32 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}} code{{background:#f4
         s.push_str("</svg>\n");
         s
     }
+}
+
+/// One layer's counts for the terminal, in terms that add up:
+/// `expected = correct + wrong value + missing (+ absent as allowed)`.
+pub fn layer_line(l: &crate::checker::LayerResult) -> String {
+    let n = l.census;
+    let mut line = format!(
+        "{:<9} {:<8} {} expected: {} correct, {} wrong value, {} missing",
+        l.layer.name(),
+        l.verdict.name(),
+        l.records_expected,
+        n.correct,
+        n.wrong_value,
+        n.missing
+    );
+    if n.absent_allowed > 0 {
+        line.push_str(&format!(", {} absent (in flight at the fault)", n.absent_allowed));
+    }
+    line.push_str(&format!("; {} resurrected", n.resurrected));
+    if l.lost_writes > 0 {
+        line.push_str(&format!("; {} writes lost", l.lost_writes));
+    }
+    if l.lost_versions > 0 {
+        line.push_str(&format!("; {} object versions lost", l.lost_versions));
+    }
+    line
 }
 
 /// Escapes text for HTML and SVG.
