@@ -518,6 +518,21 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}} code{{background:#f4
             }
             let _ = writeln!(s, "</ul>");
         }
+        if !self.setup.is_empty() {
+            let _ = writeln!(s, "<h2>Backup configuration</h2><ul id=\"setup\">");
+            for step in &self.setup {
+                let _ = writeln!(
+                    s,
+                    "<li><strong>{}</strong>: {}</li>",
+                    esc(&step.title),
+                    esc(&step.detail)
+                );
+                if let Some(out) = &step.output {
+                    s.push_str(&command_output_html(out));
+                }
+            }
+            let _ = writeln!(s, "</ul>");
+        }
         let _ = writeln!(s, "<h2>Runbook checklist</h2>");
         match &self.recovery {
             Some(r) => {
@@ -544,6 +559,9 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}} code{{background:#f4
                         secs(step.wall_seconds),
                         secs((step.target_end - step.target_start).num_milliseconds() as f64 / 1000.0)
                     );
+                    if let Some(out) = &step.output {
+                        s.push_str(&command_output_html(out));
+                    }
                 }
                 let _ = writeln!(s, "</ul>");
                 if let Some(e) = &r.error {
@@ -733,6 +751,29 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}} code{{background:#f4
         s.push_str("</svg>\n");
         s
     }
+}
+
+/// A team command's output, folded: its exit and the kept tails of its streams.
+fn command_output_html(out: &crate::team::process::CommandOutput) -> String {
+    let stream = |name: &str, c: &crate::team::process::Captured| {
+        if c.text.is_empty() {
+            return String::new();
+        }
+        let cut = if c.truncated_bytes > 0 {
+            format!(" (first {} bytes not kept)", c.truncated_bytes)
+        } else {
+            String::new()
+        };
+        format!("<p>{name}{cut}:</p><pre>{}</pre>", esc(&c.text))
+    };
+    format!(
+        "<details class=\"command-output\"><summary><code>{}</code> in <code>{}</code>: {}</summary>{}{}</details>\n",
+        esc(&out.command_line()),
+        esc(&out.dir),
+        esc(&out.exit.to_string()),
+        stream("stdout", &out.stdout),
+        stream("stderr", &out.stderr)
+    )
 }
 
 /// One layer's counts for the terminal, in terms that add up:
@@ -952,6 +993,42 @@ pub(crate) mod tests {
         let json = r.to_json();
         let back: Report = serde_json::from_str(&json).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn a_command_step_shows_its_output_and_the_layers_add_up() {
+        use crate::team::process::{Captured, CommandOutput, Exit};
+        let mut r = sample();
+        let recovery = r.recovery.as_mut().expect("the sample has a recovery");
+        recovery.checklist[0].output = Some(CommandOutput {
+            argv: vec!["python3".into(), "restore <carts>.py".into()],
+            dir: "/work/examples".into(),
+            exit: Exit::Exited { code: 3 },
+            stdout: Captured::default(),
+            stderr: Captured {
+                text: "Traceback: <boom> & more\n".into(),
+                truncated_bytes: 10,
+            },
+            wall_seconds: 1.5,
+        });
+        let html = r.to_html();
+        assert!(html.contains("<details class=\"command-output\">"), "{html}");
+        assert!(html.contains("restore &lt;carts&gt;.py"));
+        assert!(html.contains("exit status 3"));
+        assert!(html.contains("Traceback: &lt;boom&gt; &amp; more"));
+        assert!(html.contains("first 10 bytes not kept"));
+        let back: Report = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(back, r, "command output survives JSON");
+        for l in &r.check.layers {
+            let line = layer_line(l);
+            assert!(
+                line.contains(&format!(
+                    "{} expected: {} correct",
+                    l.records_expected, l.census.correct
+                )),
+                "{line}"
+            );
+        }
     }
 
     #[test]
