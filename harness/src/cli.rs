@@ -127,6 +127,10 @@ struct DrillArgs {
     /// or a non-loopback endpoint); also read from FIREDRILL_AWS_ACCOUNT_ALLOWLIST.
     #[arg(long = "allow-account")]
     allow_accounts: Vec<String>,
+    /// Also write the results as JUnit XML to this file (one test case per
+    /// scenario), for CI systems.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -477,6 +481,7 @@ async fn play_drills(args: DrillArgs) -> Result<ExitCode> {
         .buffered(jobs);
     let (mut passed, mut failed, mut unsupported) = (0, 0, 0);
     let mut reports = Vec::new();
+    let mut junit = Vec::new();
     while let Some(report) = played.next().await {
         let report = report?;
         if let Some(dir) = &args.report {
@@ -497,6 +502,13 @@ async fn play_drills(args: DrillArgs) -> Result<ExitCode> {
         } else {
             println!("{}", report.to_text());
         }
+        if args.junit.is_some() {
+            junit.push(report);
+        }
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, firedrill::junit::to_junit(&junit))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     drop(played);
     if let Some(t) = shared {

@@ -19,6 +19,7 @@ pub mod drill;
 pub mod fault;
 pub mod findings;
 pub mod history;
+pub mod junit;
 pub mod matrix;
 pub mod model;
 pub mod policy;

@@ -1,10 +1,13 @@
 //! The `firedrill` command: serve the emulator, run drills, manage scenarios.
 //! All behaviour lives in the library and the emulator crates; this file only
-//! sets up logging and hands the parsed command line to [`cli`].
+//! sets up logging and hands the parsed command line to [`cli`]. Logs go to
+//! stderr, coloured only when stderr is a terminal: a log file or a CI pipe
+//! gets plain text.
 
 mod cli;
 
 use clap::Parser;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -14,6 +17,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
