@@ -375,6 +375,15 @@ struct RestoreBase {
     deletion_protection: bool,
 }
 
+/// What a region uses of the account's quotas (DescribeAccountAttributes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub instances: i64,
+    pub allocated_storage: i64,
+    pub manual_snapshots: i64,
+    pub clusters: i64,
+}
+
 /// The maintenance window of an instance whose request names none.
 pub const DEFAULT_MAINTENANCE_WINDOW: &str = "sun:05:00-sun:05:30";
 
@@ -507,6 +516,44 @@ impl Engine {
             s.subnet_group.as_deref(),
             version,
         )
+    }
+
+    /// Whether an instance, cluster or snapshot of `region` still names
+    /// the group of ARN kind `kind` (`subgrp`, `pg`, `cluster-pg`, `og`).
+    pub fn group_in_use(&self, region: &str, kind: &str, name: &str) -> bool {
+        let name = name.to_ascii_lowercase();
+        let mut state = self.state.lock();
+        let reg = state.region(region);
+        match kind {
+            "subgrp" => reg.instances.values().any(|i| i.subnet_group == name),
+            "pg" => reg.instances.values().any(|i| i.parameter_group == name),
+            "cluster-pg" => reg.clusters.values().any(|c| c.parameter_group == name),
+            "og" => {
+                reg.instances.values().any(|i| i.option_group == name)
+                    || reg.snapshots.values().any(|s| s.option_group == name)
+            }
+            _ => false,
+        }
+    }
+
+    /// What `region` uses of the account's quotas.
+    pub fn usage(&self, region: &str) -> Usage {
+        let mut state = self.state.lock();
+        let reg = state.region(region);
+        Usage {
+            instances: reg.instances.len() as i64,
+            allocated_storage: reg
+                .instances
+                .values()
+                .map(|i| i64::from(i.storage.allocated))
+                .sum(),
+            manual_snapshots: reg
+                .snapshots
+                .values()
+                .filter(|s| s.snapshot_type == "manual")
+                .count() as i64,
+            clusters: reg.clusters.len() as i64,
+        }
     }
 
     fn cluster_parameter_group(
@@ -2554,27 +2601,47 @@ impl Engine {
             .ok_or_else(|| RdsError::InvalidParameterValue(format!("Invalid resource name: {name}")))
     }
 
+    /// Runs `f` on the tags of a group named by `arn`, when it names one
+    /// (`None` for other resources); an unknown group is not found.
+    fn with_group_tags<T>(
+        &self,
+        arn: &Arn,
+        f: impl FnOnce(&mut Vec<(String, String)>) -> T,
+    ) -> Option<Result<T, RdsError>> {
+        let (kind, name) = arn.resource.split_once(':')?;
+        if !["subgrp", "pg", "cluster-pg", "og"].contains(&kind) {
+            return None;
+        }
+        let key = name.to_ascii_lowercase();
+        Some(
+            self.groups
+                .tags_mut(&arn.region, kind, &key, f)
+                .ok_or_else(|| match kind {
+                    "subgrp" => RdsError::subnet_group_not_found(name),
+                    "pg" => RdsError::parameter_group_not_found(name),
+                    "cluster-pg" => RdsError::cluster_parameter_group_not_found(name),
+                    _ => RdsError::option_group_not_found(name),
+                }),
+        )
+    }
+
     /// AddTagsToResource.
     pub fn add_tags(&self, name: &str, tags: Vec<(String, String)>) -> Result<(), RdsError> {
         let arn = self.parse_resource_arn(name)?;
+        if let Some(r) = self.with_group_tags(&arn, |list| merge_tags(list, tags.clone())) {
+            return r?;
+        }
         let mut state = self.state.lock();
         let reg = state.region(&arn.region);
-        let list = self.tags_of(reg, &arn)?;
-        for (k, v) in tags {
-            list.retain(|(ek, _)| ek != &k);
-            list.push((k, v));
-        }
-        if list.len() > 50 {
-            return Err(RdsError::InvalidParameterValue(
-                "A resource can have at most 50 tags.".to_owned(),
-            ));
-        }
-        Ok(())
+        merge_tags(self.tags_of(reg, &arn)?, tags)
     }
 
     /// ListTagsForResource.
     pub fn list_tags(&self, name: &str) -> Result<Vec<(String, String)>, RdsError> {
         let arn = self.parse_resource_arn(name)?;
+        if let Some(r) = self.with_group_tags(&arn, |list| list.clone()) {
+            return r;
+        }
         let mut state = self.state.lock();
         let reg = state.region(&arn.region);
         Ok(self.tags_of(reg, &arn)?.clone())
@@ -2583,6 +2650,9 @@ impl Engine {
     /// RemoveTagsFromResource.
     pub fn remove_tags(&self, name: &str, keys: &[String]) -> Result<(), RdsError> {
         let arn = self.parse_resource_arn(name)?;
+        if let Some(r) = self.with_group_tags(&arn, |list| list.retain(|(k, _)| !keys.contains(k))) {
+            return r;
+        }
         let mut state = self.state.lock();
         let reg = state.region(&arn.region);
         self.tags_of(reg, &arn)?.retain(|(k, _)| !keys.contains(k));
@@ -3282,6 +3352,7 @@ impl Engine {
             *state = State::default();
             servers
         };
+        self.groups.reset();
         for s in &servers {
             s.stop_async(StopMode::Immediate).await;
         }
@@ -3302,6 +3373,7 @@ impl Engine {
             *state = State::default();
             servers
         };
+        self.groups.reset();
         for s in &servers {
             s.stop(StopMode::Immediate);
         }
@@ -3364,6 +3436,23 @@ impl Engine {
     pub fn record_audit(&self, region: &str, event: &str, resource: &str, result: &Result<(), RdsError>) {
         self.audit(region, event, resource, result);
     }
+}
+
+/// Adds or replaces `tags` in `list`, refusing more than 50 (the list is
+/// left as it was then).
+fn merge_tags(list: &mut Vec<(String, String)>, tags: Vec<(String, String)>) -> Result<(), RdsError> {
+    let mut merged = list.clone();
+    for (k, v) in tags {
+        merged.retain(|(ek, _)| ek != &k);
+        merged.push((k, v));
+    }
+    if merged.len() > 50 {
+        return Err(RdsError::InvalidParameterValue(
+            "A resource can have at most 50 tags.".to_owned(),
+        ));
+    }
+    *list = merged;
+    Ok(())
 }
 
 fn apply_marker(b: &mut AutomatedBackup, marker: Marker) {

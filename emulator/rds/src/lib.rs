@@ -20,6 +20,17 @@
 //!   WAL archive bookkeeping and the cleanup janitor;
 //! - [`errors`]: the service's error codes and their XML shape.
 //!
+//! Served around the instances: DB subnet groups (the `default` group and
+//! the account's own; firedrill has no EC2, so subnet ids are taken as
+//! given), DB and cluster parameter groups (RDS's `default.<family>` groups
+//! with the parameters that matter to backups, e.g. `rds.logical_replication`
+//! and `archive_timeout`; values are stored and returned, not applied to the
+//! servers), option groups, DescribeDBEngineVersions and
+//! DescribeOrderableDBInstanceOptions (the versions and classes validation
+//! accepts), and DescribeAccountAttributes. Any other action answers
+//! `InvalidAction`, or `DBClusterNotFoundFault` when it names an unknown
+//! cluster.
+//!
 //! [`Rds`] implements [`AwsService`] and offers a small in-process API that
 //! AWS Backup and the benchmarks call (see its methods).
 //!

@@ -2,7 +2,10 @@
 //! lists as `Tags.Tag.1.Key`, `Filters.Filter.1.Values.Value.1`) decoded into
 //! the engine's typed inputs, and the engine's records encoded as the XML
 //! result shapes of the botocore model (element names exactly as
-//! `aws-sdk-rds` parses them).
+//! `aws-sdk-rds` parses them). Instances, snapshots, automated backups, tags
+//! and clusters are here; `groups` holds the subnet, parameter and option
+//! group actions, `offerings` the engine versions, orderable options and
+//! account quotas.
 
 use crate::engine::{
     AutomatedBackup, Cluster, CreateCluster, CreateInstance, DeleteInstance, Engine, Instance,
@@ -13,6 +16,9 @@ use crate::validate::{self, Settings, Storage, StorageRequest};
 use chrono::{DateTime, SecondsFormat, Utc};
 use firedrill_emu_core::error::xml_escape;
 use std::collections::HashMap;
+
+mod groups;
+mod offerings;
 
 /// The XML namespace of every RDS response.
 pub const XMLNS: &str = "http://rds.amazonaws.com/doc/2014-10-31/";
@@ -185,6 +191,11 @@ pub struct Xml {
 }
 
 impl Xml {
+    /// The document so far.
+    fn into_string(self) -> String {
+        self.buf
+    }
+
     fn open(&mut self, tag: &str) {
         self.buf.push('<');
         self.buf.push_str(tag);
@@ -520,7 +531,8 @@ fn id_matches(values: &[String], id: &str, arn: &str) -> bool {
     values.iter().any(|v| v.eq_ignore_ascii_case(id) || v == arn)
 }
 
-/// The Query actions firedrill serves.
+/// The Query actions of instances, snapshots, automated backups, tags and
+/// clusters (see [`supported_actions`] for all).
 pub const ACTIONS: &[&str] = &[
     "CreateDBInstance",
     "DescribeDBInstances",
@@ -548,6 +560,16 @@ pub const ACTIONS: &[&str] = &[
     "RestoreDBClusterToPointInTime",
 ];
 
+/// Every action firedrill serves.
+pub fn supported_actions() -> Vec<&'static str> {
+    ACTIONS
+        .iter()
+        .chain(groups::ACTIONS)
+        .chain(offerings::ACTIONS)
+        .copied()
+        .collect()
+}
+
 /// RDS actions firedrill does not serve whose request names a cluster by
 /// `DBClusterIdentifier` (from the botocore model).
 const CLUSTER_ACTIONS: &[&str] = &[
@@ -574,6 +596,11 @@ pub async fn dispatch(
     action: &str,
     p: &Params,
 ) -> Result<Option<String>, RdsError> {
+    if let Some(result) =
+        groups::dispatch(engine, region, action, p).or_else(|| offerings::dispatch(engine, region, action, p))
+    {
+        return result;
+    }
     let mut x = Xml::default();
     match action {
         "CreateDBInstance" => {
@@ -944,7 +971,7 @@ pub async fn dispatch(
             }
             return Err(RdsError::InvalidAction(format!(
                 "The action {other} is not valid for this web service, or firedrill does not support it. Supported actions: {}.",
-                ACTIONS.join(", ")
+                supported_actions().join(", ")
             )));
         }
     }
