@@ -2,10 +2,16 @@
 //! where they become JSON 1.0 error responses.
 //!
 //! Every error is a client error (HTTP 400) except `InternalServerError`.
-//! Most map to `firedrill_emu_core::error::json_1_0`; the two that carry
-//! extra members (`ConditionalCheckFailedException` with `Item`,
-//! `TransactionCanceledException` with `CancellationReasons`) are built here
-//! in the same shape with those members added.
+//! Bodies are as AWS writes them: `__type` in the namespace AWS uses for the
+//! error (`com.amazon.coral.validate` for validation,
+//! `com.amazon.coral.service` for unreadable requests and unknown
+//! operations, DynamoDB's own for the rest), the message under `message` or,
+//! for the errors whose model member is capitalised
+//! (`TransactionCanceledException`, `IdempotentParameterMismatchException`,
+//! `SerializationException`), `Message`; `Item` on
+//! `ConditionalCheckFailedException` when the request asked for
+//! `ReturnValuesOnConditionCheckFailure: ALL_OLD`, `CancellationReasons` on
+//! `TransactionCanceledException`. Every response carries `x-amz-crc32`.
 
 use crate::protocol::CancellationReason;
 use firedrill_ddb_expr::Item;
@@ -14,6 +20,11 @@ use http::{Response, StatusCode};
 
 /// The namespace of DynamoDB's error shapes.
 pub const ERROR_PREFIX: &str = "com.amazonaws.dynamodb.v20120810";
+/// The namespace AWS gives `ValidationException`.
+pub const VALIDATION_PREFIX: &str = "com.amazon.coral.validate";
+/// The namespace AWS gives `SerializationException` and
+/// `UnknownOperationException`.
+pub const FRAMEWORK_PREFIX: &str = "com.amazon.coral.service";
 
 /// The message AWS sends when a table does not exist.
 pub const NOT_FOUND: &str = "Requested resource not found";
@@ -130,38 +141,64 @@ impl DynamoDbError {
         }
     }
 
-    /// The error as DynamoDB's JSON 1.0 error response.
-    pub fn into_response(self, request_id: &str) -> Response<Body> {
-        let extra = match &self {
+    /// The namespace AWS writes before the code in `__type`: validation
+    /// and wire errors come from AWS's service framework, the rest from
+    /// DynamoDB's own model.
+    pub fn type_prefix(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => VALIDATION_PREFIX,
+            Self::Serialization(_) | Self::UnknownOperation(_) => FRAMEWORK_PREFIX,
+            _ => ERROR_PREFIX,
+        }
+    }
+
+    /// The member that carries the message, spelled as AWS spells it for
+    /// this error (the service model names most `message`, a few `Message`).
+    pub fn message_member(&self) -> &'static str {
+        match self {
+            Self::TransactionCanceled { .. }
+            | Self::IdempotentParameterMismatch(_)
+            | Self::Serialization(_) => "Message",
+            _ => "message",
+        }
+    }
+
+    /// The error as DynamoDB's JSON 1.0 error body: `__type`, the message
+    /// under the member AWS uses, and `Item` or `CancellationReasons` for
+    /// the errors that carry them.
+    pub fn body(&self) -> String {
+        let mut body = serde_json::Map::new();
+        body.insert(
+            "__type".to_owned(),
+            format!("{}#{}", self.type_prefix(), self.code()).into(),
+        );
+        body.insert(self.message_member().to_owned(), self.to_string().into());
+        match self {
             Self::ConditionalCheckFailed { item: Some(item), .. } => {
-                Some(("Item", serde_json::to_value(item).unwrap_or_default()))
+                body.insert("Item".to_owned(), serde_json::to_value(item).unwrap_or_default());
             }
-            Self::TransactionCanceled { reasons, .. } => Some((
-                "CancellationReasons",
-                serde_json::to_value(reasons).unwrap_or_default(),
-            )),
-            _ => None,
-        };
-        let message = self.to_string();
-        let Some((name, value)) = extra else {
-            return firedrill_emu_core::error::json_1_0(
-                self.status(),
-                ERROR_PREFIX,
-                self.code(),
-                &message,
-                request_id,
-            );
-        };
-        let body = serde_json::json!({
-            "__type": format!("{ERROR_PREFIX}#{}", self.code()),
-            "message": message,
-            name: value,
-        });
+            Self::TransactionCanceled { reasons, .. } => {
+                body.insert(
+                    "CancellationReasons".to_owned(),
+                    serde_json::to_value(reasons).unwrap_or_default(),
+                );
+            }
+            _ => {}
+        }
+        serde_json::Value::Object(body).to_string()
+    }
+
+    /// The error as DynamoDB's JSON 1.0 error response, with the body's
+    /// CRC-32 in `x-amz-crc32` as AWS sends it.
+    pub fn into_response(self, request_id: &str) -> Response<Body> {
+        let body = self.body();
+        let crc = crate::checksum::crc32(body.as_bytes());
         Response::builder()
             .status(self.status())
             .header("content-type", "application/x-amz-json-1.0")
             .header("x-amzn-requestid", request_id)
-            .body(Body::from(body.to_string()))
+            .header("x-amz-crc32", crc.to_string())
+            .body(Body::from(body))
             .unwrap_or_else(|_| {
                 firedrill_emu_core::error::json_1_0(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -176,3 +213,36 @@ impl DynamoDbError {
 
 /// The result type of the engine and protocol.
 pub type Result<T, E = DynamoDbError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::DynamoDbError;
+    use serde_json::{Value, json};
+
+    fn body(e: DynamoDbError) -> Value {
+        serde_json::from_str(&e.body()).unwrap()
+    }
+
+    #[test]
+    fn bodies_name_the_namespace_and_message_member_aws_uses() {
+        assert_eq!(
+            body(DynamoDbError::Serialization("bad".into())),
+            json!({"__type": "com.amazon.coral.service#SerializationException", "Message": "bad"})
+        );
+        assert_eq!(
+            body(DynamoDbError::UnknownOperation("no".into())),
+            json!({"__type": "com.amazon.coral.service#UnknownOperationException", "message": "no"})
+        );
+        assert_eq!(
+            body(DynamoDbError::validation("v")),
+            json!({"__type": "com.amazon.coral.validate#ValidationException", "message": "v"})
+        );
+        assert_eq!(
+            body(DynamoDbError::table_missing()),
+            json!({
+                "__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+                "message": "Requested resource not found"
+            })
+        );
+    }
+}

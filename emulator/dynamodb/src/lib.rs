@@ -9,7 +9,8 @@
 //!   history and its exact restore semantics; [`table`], [`store`],
 //!   [`keys`]: a table's settings, items and key order;
 //! - [`expr`]: the bridge to the expression language crate;
-//! - [`errors`]: AWS's error codes and their JSON shape.
+//! - [`errors`]: AWS's error codes and their JSON shape; [`checksum`]: the
+//!   `x-amz-crc32` of every response.
 //!
 //! Invariant: the engine never sees HTTP; the service never touches state
 //! except through the engine.
@@ -20,6 +21,7 @@
 //! [`DynamoDb::copy_backup_to_region`], [`DynamoDb::delete_backup`].
 
 pub mod backups;
+pub mod checksum;
 pub mod engine;
 pub mod errors;
 pub mod expr;

@@ -124,7 +124,7 @@ pub async fn handle(
     match result {
         Ok(value) => {
             let text = value.to_string();
-            let crc = crc32(text.as_bytes());
+            let crc = crate::checksum::crc32(text.as_bytes());
             Response::builder()
                 .status(StatusCode::OK)
                 .header("content-type", "application/x-amz-json-1.0")
@@ -240,27 +240,5 @@ pub fn dispatch(engine: &Engine, region: &str, op: &str, body: &[u8]) -> Result<
         other => Err(DynamoDbError::UnknownOperation(format!(
             "Unknown operation: {other}"
         ))),
-    }
-}
-
-/// CRC-32 (IEEE) of the response body, which DynamoDB sends in
-/// `x-amz-crc32` and some SDKs check.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for b in bytes {
-        crc ^= u32::from(*b);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
-    }
-    !crc
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn crc32_matches_the_standard_check_value() {
-        assert_eq!(super::crc32(b"123456789"), 0xCBF4_3926);
     }
 }

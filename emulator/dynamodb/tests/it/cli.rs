@@ -1,13 +1,14 @@
 //! The AWS CLI against the emulator: create a table, enable PITR, put
 //! items, batch-delete them, restore to the instant before, scan the
-//! restored table. Skipped (with a message) when `aws` is not installed.
+//! restored table; and its error answers, whose `x-amz-crc32` botocore
+//! checks. Skipped (with a message) when `aws` is not installed.
 
 use crate::common::*;
 use chrono::{Duration, SecondsFormat};
 use std::process::Command;
 
-fn aws(endpoint: &str, args: &[&str]) -> serde_json::Value {
-    let out = Command::new("aws")
+fn aws_output(endpoint: &str, args: &[&str]) -> std::process::Output {
+    Command::new("aws")
         .args(args)
         .args([
             "--endpoint-url",
@@ -23,7 +24,11 @@ fn aws(endpoint: &str, args: &[&str]) -> serde_json::Value {
         .env("AWS_PAGER", "")
         .env_remove("AWS_PROFILE")
         .output()
-        .expect("run aws");
+        .expect("run aws")
+}
+
+fn aws(endpoint: &str, args: &[&str]) -> serde_json::Value {
+    let out = aws_output(endpoint, args);
     assert!(
         out.status.success(),
         "aws {args:?} failed: {}",
@@ -127,4 +132,39 @@ async fn the_aws_cli_restores_a_table_to_a_point_in_time() {
     keys.sort();
     assert_eq!(keys, ["cart-0", "cart-1", "cart-2", "cart-3", "cart-4"]);
     let _ = item(&[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_accepts_the_crc32_of_error_responses() {
+    if Command::new("aws").arg("--version").output().is_err() {
+        eprintln!("skipping: the AWS CLI (`aws`) is not installed");
+        return;
+    }
+    let env = start().await;
+    let ep = env.server.endpoint.clone();
+    // botocore compares x-amz-crc32 with the body it read and, on a
+    // mismatch, retries and then fails with a checksum error instead of
+    // the service's error.
+    let out = tokio::task::spawn_blocking(move || {
+        aws_output(
+            &ep,
+            &[
+                "dynamodb",
+                "describe-table",
+                "--table-name",
+                "missing",
+                "--cli-read-timeout",
+                "5",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("(ResourceNotFoundException)") && stderr.contains("Requested resource not found"),
+        "{stderr}"
+    );
+    assert!(!stderr.to_lowercase().contains("crc32"), "{stderr}");
 }

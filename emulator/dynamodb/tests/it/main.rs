@@ -5,6 +5,7 @@ mod backups;
 mod cli;
 mod common;
 mod describe;
+mod errors;
 mod items;
 mod pitr;
 mod tables;
