@@ -9,7 +9,7 @@
 //! what went wrong (`recovery-failed`, `data-loss`, `unknown`,
 //! `protection-lost` or `expectation-not-met`) and its text holds the
 //! headline, the expectation's reasons, the failed policy and recovery steps
-//! and the first findings. A scenario the
+//! and the findings grouped by kind and collection. A scenario the
 //! target cannot play is `<skipped>` with the reason. Every test case carries
 //! the text report in `<system-out>`. There are no `<error>` elements: a drill
 //! that cannot run at all stops `firedrill drill` before any file is written.
@@ -17,7 +17,7 @@
 //! All text is escaped for XML 1.0, and characters XML 1.0 cannot carry (most
 //! control characters, U+FFFE, U+FFFF) are dropped.
 
-use crate::checker::{Anomaly, Verdict};
+use crate::checker::Verdict;
 use crate::recovery::StepStatus;
 use crate::report::Report;
 use std::fmt::Write as _;
@@ -127,41 +127,21 @@ fn failure_text(r: &Report) -> String {
         }
     }
     let c = &r.check;
-    let listed: Vec<&Anomaly> = c
-        .layers
-        .iter()
-        .flat_map(|l| l.anomalies.iter())
-        .chain(c.cross_layer.iter())
-        .collect();
-    let total = listed.len() as u64
-        + c.layers.iter().map(|l| l.anomalies_truncated).sum::<u64>()
-        + c.cross_layer_truncated;
-    if total > 0 {
-        let shown = listed.len().min(MAX_FINDINGS);
-        let _ = writeln!(s, "findings (first {shown} of {total}):");
-        for a in listed.iter().take(MAX_FINDINGS) {
-            let _ = writeln!(s, "- {}", finding(a));
+    let (groups, untold) = crate::findings::groups(c);
+    if !groups.is_empty() {
+        let _ = writeln!(s, "findings:");
+        for g in groups.iter().take(MAX_FINDINGS) {
+            let _ = writeln!(s, "- {}", g.line());
+        }
+        if groups.len() > MAX_FINDINGS {
+            let _ = writeln!(s, "- ({} more kinds of finding)", groups.len() - MAX_FINDINGS);
+        }
+        if untold > 0 {
+            let _ = writeln!(s, "- (+{untold} more counted, not itemised)");
         }
     }
     for u in &c.unknown {
         let _ = writeln!(s, "unknown: {u}");
-    }
-    s
-}
-
-/// One finding on one line: its kind, the record, what it points at and what
-/// was found there.
-fn finding(a: &Anomaly) -> String {
-    let mut s = format!("{} {}", a.kind.name(), a.key);
-    if let Some(related) = &a.related {
-        let _ = write!(s, " -> {related}");
-    }
-    match &a.found {
-        Some(found) => {
-            let _ = write!(s, ": found {found}");
-        }
-        None if !a.kind.is_orphan() => s.push_str(": absent"),
-        None => {}
     }
     s
 }
@@ -215,7 +195,7 @@ fn escape(s: &str, attribute: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checker::{AnomalyKind, CheckResult, LayerResult, Targets};
+    use crate::checker::{Anomaly, AnomalyKind, CheckResult, LayerResult, Targets};
     use crate::history::{Collection, Key, Layer};
     use crate::recovery::{RecoveryRun, Step};
     use crate::report::{ExpectationResult, Traffic};
@@ -275,6 +255,7 @@ mod tests {
             verdict: Verdict::Invalid,
             records_expected: n,
             records_found: 0,
+            census: Default::default(),
             lost_records: n,
             lost_writes: n,
             resurrected: 0,
@@ -343,12 +324,14 @@ mod tests {
         );
         let body = failure_text(&r);
         assert!(body.contains("20 acknowledged writes lost"), "{body}");
-        // 12 kept on the layer, 8 left out, 1 orphan across layers.
-        assert!(body.contains("findings (first 10 of 21):"), "{body}");
-        assert!(body.contains("- lost write carts/cart-0: absent\n"), "{body}");
-        assert!(body.contains("cart-9"), "{body}");
-        assert!(!body.contains("cart-10"), "only the first findings: {body}");
-        assert_eq!(body.matches("\n- lost write ").count(), MAX_FINDINGS);
+        // 12 kept on the layer, 8 left out, 1 orphan across layers: grouped.
+        assert!(
+            body.contains("findings:\n- carts: 12 × lost write (e.g. cart-0: "),
+            "{body}"
+        );
+        assert!(body.contains("cart-1; cart-2)"), "{body}");
+        assert!(!body.contains("cart-3"), "a few examples per group: {body}");
+        assert!(body.contains("(+8 more counted, not itemised)"), "{body}");
     }
 
     #[test]
