@@ -7,12 +7,21 @@
 //! |---|---|
 //! | `drill [ARGS]` | the main job: `firedrill drill` on the embedded emulator |
 //! | `test [--deep] [ARGS]` | the whole workspace's tests through cargo-nextest (or `cargo test`) |
+//! | `deps [drill\|test]` | only checks and installs what `drill` or `test` needs |
 //! | `bench [ARGS]` | benchmarks in release mode, JSON out (`firedrill-bench --help`) |
-//! | `up [--port N]` | a standalone emulator with a seeded store, in the background |
+//! | `up [--port N] [--target containers]` | a seeded store in the background: the emulator, or LocalStack and PostgreSQL through compose |
 //! | `seed [--endpoint URL]` | seeds the store into a running emulator |
-//! | `down` | stops what `up` started |
+//! | `down [--target containers]` | stops what `up` started |
 //! | `ci` | what CI runs: format check, clippy, tests |
 //! | `moto` | the fidelity matrix against moto's server, when installed |
+//!
+//! `drill` and `test` first make sure the machine has what they need
+//! ([`prereqs`]): on a fresh Debian machine with only Rust they install it
+//! (as root or with passwordless sudo), elsewhere they say what to install.
+//! `up --target containers` lives in [`containers`].
+
+mod containers;
+mod prereqs;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -28,10 +37,11 @@ fn main() -> ExitCode {
     let outcome = match task.as_str() {
         "drill" => drill(&rest),
         "test" => test(&rest),
+        "deps" => deps(&rest),
         "bench" => bench(&rest),
         "up" => up(&rest),
         "seed" => seed(&rest),
-        "down" => down(),
+        "down" => down(&rest),
         "ci" => ci(),
         "moto" => moto(),
         "help" | "--help" | "-h" => {
@@ -56,12 +66,22 @@ cargo xtask <task>
   test [--deep] [ARGS]
                       run every test in the workspace (cargo-nextest when installed);
                       --deep runs many more property-test cases
+  deps [drill|test]   only check for (and install) what drill or test needs
   bench [ARGS]        run the benchmarks in release mode and print JSON
                       (e.g. --out bench.json, --vs http://127.0.0.1:5000)
   up [--port N]       start `firedrill serve` in the background and seed the store
+  up --target containers
+                      start LocalStack and PostgreSQL (compose/docker-compose.yml)
+                      and seed the store (needs a Docker engine)
   seed [--endpoint URL]
                       seed the store into a running emulator
-  down                stop what `up` started
+  down [--target containers]
+                      stop what `up` started
+
+drill and test install what a fresh Debian machine lacks (PostgreSQL; for test
+also the AWS CLI, boto3, the Node examples' packages, Chromium, xmllint) when
+run as root or with passwordless sudo, saying what and why first; elsewhere,
+or with FIREDRILL_NO_INSTALL=1, they list what is missing and stop.
   ci                  format check, clippy, then the tests (what CI runs)
   moto                the fidelity matrix against moto's server (pip install 'moto[server]')
 ";
@@ -100,6 +120,10 @@ fn has_nextest() -> bool {
 }
 
 fn drill(args: &[String]) -> Result {
+    // Only the embedded emulator runs PostgreSQL here.
+    if flag_value(args, "--target").is_none_or(|t| t == "embedded") {
+        prereqs::ensure(prereqs::Task::Drill, &root())?;
+    }
     let mut cmd = cargo();
     cmd.args([
         "run",
@@ -118,6 +142,7 @@ fn drill(args: &[String]) -> Result {
 fn test(args: &[String]) -> Result {
     let deep = args.iter().any(|a| a == "--deep");
     let rest: Vec<&String> = args.iter().filter(|a| *a != "--deep").collect();
+    prereqs::ensure(prereqs::Task::Test, &root())?;
     let mut cmd = cargo();
     if has_nextest() {
         cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
@@ -136,6 +161,26 @@ fn test(args: &[String]) -> Result {
         cmd.env("FIREDRILL_DEEP", "1");
     }
     run(cmd)
+}
+
+fn deps(args: &[String]) -> Result {
+    let task = match args.first().map(String::as_str) {
+        None | Some("test") => prereqs::Task::Test,
+        Some("drill") => prereqs::Task::Drill,
+        Some(other) => return Err(format!("deps {other:?}: expected `drill` or `test`")),
+    };
+    prereqs::ensure(task, &root())
+}
+
+/// Whether `--target containers` was given; any other target is refused.
+fn containers_target(args: &[String]) -> Result<bool> {
+    match flag_value(args, "--target").as_deref() {
+        None | Some("embedded") => Ok(false),
+        Some("containers") => Ok(true),
+        Some(other) => Err(format!(
+            "--target {other:?}: expected `containers` (or none, for the embedded emulator)"
+        )),
+    }
 }
 
 fn bench(args: &[String]) -> Result {
@@ -173,6 +218,11 @@ fn flag_value(args: &[String], flag: &str) -> Option<String> {
 }
 
 fn up(args: &[String]) -> Result {
+    if containers_target(args)? {
+        // Check the engine before spending a build on firedrill.
+        containers::check_engine()?;
+        return containers::up(&root(), &build_firedrill()?);
+    }
     let port = flag_value(args, "--port").unwrap_or_else(|| "4566".to_owned());
     let firedrill = build_firedrill()?;
     let dir = state_dir();
@@ -239,7 +289,10 @@ fn seed(args: &[String]) -> Result {
     seed_into(&firedrill, &endpoint)
 }
 
-fn down() -> Result {
+fn down(args: &[String]) -> Result {
+    if containers_target(args)? {
+        return containers::down(&root());
+    }
     let pid_file = state_dir().join("serve.pid");
     let pid = std::fs::read_to_string(&pid_file)
         .map_err(|_| "nothing to stop: `cargo xtask up` has not started an emulator".to_owned())?;
