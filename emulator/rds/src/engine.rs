@@ -28,6 +28,7 @@
 
 use crate::catalog;
 use crate::errors::RdsError;
+use crate::events::{self, Event};
 use crate::groups::{self, Groups};
 use crate::postgres::{self, Marker, PgRuntime, PgServer, Recovery, RecoveryTarget, ServerSpec, StopMode};
 use crate::validate::{self, Settings, Storage};
@@ -89,6 +90,8 @@ pub struct Instance {
     pub replications: Vec<String>,
     pub copy_tags_to_snapshot: bool,
     pub deletion_protection: bool,
+    /// The restoration event to record once a restored instance is up.
+    pub restored_from: Option<String>,
     pub work: Work,
     pub status_since: DateTime<Utc>,
     pub next_status: String,
@@ -415,6 +418,7 @@ pub struct Engine {
     env: Environment,
     pg: Arc<PgRuntime>,
     groups: groups::Store,
+    events: events::Log,
     state: Mutex<State>,
     me: Weak<Engine>,
 }
@@ -488,6 +492,7 @@ impl Engine {
             env: env.clone(),
             pg,
             groups: groups::Store::new(env.account_id()),
+            events: events::Log::default(),
             state: Mutex::new(State::default()),
             me: me.clone(),
         })
@@ -496,6 +501,16 @@ impl Engine {
     /// The PostgreSQL runtime.
     pub fn runtime(&self) -> &Arc<PgRuntime> {
         &self.pg
+    }
+
+    /// The emulator's current time.
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        self.now()
+    }
+
+    /// The events of every region.
+    pub fn events(&self) -> &events::Log {
+        &self.events
     }
 
     /// The subnet, parameter and option groups.
@@ -754,6 +769,7 @@ impl Engine {
             replications: Vec::new(),
             copy_tags_to_snapshot: req.copy_tags_to_snapshot,
             deletion_protection: req.deletion_protection,
+            restored_from: None,
             work: Work::Running,
             status_since: now,
             next_status: "available".to_owned(),
@@ -881,6 +897,7 @@ impl Engine {
             replications: Vec::new(),
             copy_tags_to_snapshot: req.copy_tags_to_snapshot,
             deletion_protection: req.deletion_protection,
+            restored_from: None,
             // The cluster's storage does the work; the instance waits for it.
             work: Work::Done,
             status_since: now,
@@ -1079,9 +1096,23 @@ impl Engine {
                 }
             }
             let marker = self.pg.archive_marker(&server, &spec.archive_dir).await?;
-            let mut state = self.state.lock();
-            if let Some(b) = state.region(region).backups.get_mut(rid) {
-                apply_marker(b, marker);
+            {
+                let mut state = self.state.lock();
+                if let Some(b) = state.region(region).backups.get_mut(rid) {
+                    apply_marker(b, marker);
+                }
+            }
+            if let Owner::Instance(id) = &owner
+                && let Some((_, arn)) = self.instance_of(region, rid)
+            {
+                let now = self.now();
+                self.events.record(
+                    region,
+                    [
+                        Event::instance(id, &arn, "backup", "Backing up DB instance", now),
+                        Event::instance(id, &arn, "backup", "Finished DB instance backup", now),
+                    ],
+                );
             }
         } else if backups {
             self.take_base_backup(region, rid).await?;
@@ -1137,9 +1168,45 @@ impl Engine {
             state.backing_up.insert(rid.to_owned());
             found
         };
+        let owner = self.instance_of(region, rid);
+        if let Some((id, arn)) = &owner {
+            self.events.record(
+                region,
+                [Event::instance(
+                    id,
+                    arn,
+                    "backup",
+                    "Backing up DB instance",
+                    self.now(),
+                )],
+            );
+        }
         let result = self.base_backup_into(region, rid, &server, &dir).await;
         self.state.lock().backing_up.remove(rid);
+        if let (Some((id, arn)), Ok(())) = (&owner, &result) {
+            self.events.record(
+                region,
+                [Event::instance(
+                    id,
+                    arn,
+                    "backup",
+                    "Finished DB instance backup",
+                    self.now(),
+                )],
+            );
+        }
         result
+    }
+
+    /// The identifier and ARN of the instance whose storage is `rid`.
+    fn instance_of(&self, region: &str, rid: &str) -> Option<(String, String)> {
+        let mut state = self.state.lock();
+        state
+            .region(region)
+            .instances
+            .values()
+            .find(|i| i.resource_id == rid)
+            .map(|i| (i.id.clone(), i.arn.clone()))
     }
 
     async fn base_backup_into(
@@ -1726,6 +1793,7 @@ impl Engine {
                 s.status = "available".to_owned();
                 s.percent = 100;
                 s.work = Work::Idle;
+                self.events.record(region, [snapshot_done_event(s, self.now())]);
                 Ok(s.clone())
             }
             Err(e) => {
@@ -1822,6 +1890,15 @@ impl Engine {
             status_since: now,
         };
         reg.snapshots.insert(snapshot_id, snap.clone());
+        let message = if snapshot_type == "automated" {
+            "Creating automated snapshot"
+        } else {
+            "Creating manual snapshot"
+        };
+        self.events.record(
+            region,
+            [Event::snapshot(&snap.id, &snap.arn, "creation", message, now)],
+        );
         Ok(snap)
     }
 
@@ -1917,9 +1994,21 @@ impl Engine {
                 s.status
             )));
         }
-        let mut s = reg.snapshots.remove(&id).expect("checked above");
+        let Some(mut s) = reg.snapshots.remove(&id) else {
+            return Err(RdsError::snapshot_not_found(&id));
+        };
         let _ = std::fs::remove_dir_all(&s.dir);
         s.status = "deleted".to_owned();
+        self.events.record(
+            region,
+            [Event::snapshot(
+                &s.id,
+                &s.arn,
+                "deletion",
+                "Deleted manual snapshot",
+                self.now(),
+            )],
+        );
         Ok(s)
     }
 
@@ -2031,6 +2120,7 @@ impl Engine {
                         s.status = "available".to_owned();
                         s.percent = 100;
                         s.work = Work::Idle;
+                        me.events.record(&region, [snapshot_done_event(s, me.now())]);
                     }
                     Ok(()) => s.work = Work::Done,
                     Err(e) => s.work = Work::Failed(e.to_string()),
@@ -2123,6 +2213,8 @@ impl Engine {
                 },
                 now,
             );
+            let mut instance = instance;
+            instance.restored_from = Some(format!("Restored from snapshot {snap_id}"));
             self.insert_restored(reg, region, &instance);
             (instance, snap.dir.clone())
         };
@@ -2167,6 +2259,7 @@ impl Engine {
             replications: Vec::new(),
             copy_tags_to_snapshot: from.copy_tags_to_snapshot,
             deletion_protection: from.deletion_protection,
+            restored_from: None,
             work: Work::Running,
             status_since: now,
             next_status: "available".to_owned(),
@@ -2362,6 +2455,12 @@ impl Engine {
                 },
                 now,
             );
+            let mut instance = instance;
+            instance.restored_from = Some(format!(
+                "Restored from DB instance {} to {}",
+                record.instance_id,
+                recovery_time_text(_t)
+            ));
             self.insert_restored(reg, region, &instance);
             (
                 instance,
@@ -3057,13 +3156,16 @@ impl Engine {
         }
         self.replicate().await;
         self.prune(now);
+        self.events.prune(now);
         self.apply_pending(now).await;
     }
 
     fn transitions(&self, now: DateTime<Utc>) {
         let delay = self.delay();
         let mut state = self.state.lock();
-        for reg in state.regions.values_mut() {
+        let mut happened: Vec<(String, Event)> = Vec::new();
+        for (region, reg) in state.regions.iter_mut() {
+            let mut note = |e: Event| happened.push((region.clone(), e));
             let mut gone = Vec::new();
             let cluster_ready: HashMap<String, bool> = reg
                 .clusters
@@ -3077,6 +3179,9 @@ impl Engine {
                         cluster_ready.get(c).copied().unwrap_or(false) || i.status == "deleting"
                     })
                 {
+                    for (category, message) in instance_events(i) {
+                        note(Event::instance(&i.id, &i.arn, category, message, now));
+                    }
                     if i.next_status == "deleted" {
                         gone.push(i.id.clone());
                     } else {
@@ -3084,6 +3189,13 @@ impl Engine {
                         i.work = Work::Idle;
                     }
                 } else if let Work::Failed(_) = i.work {
+                    note(Event::instance(
+                        &i.id,
+                        &i.arn,
+                        "failure",
+                        "The DB instance has failed due to an incompatible configuration or an underlying storage issue.",
+                        now,
+                    ));
                     i.status = "failed".to_owned();
                     i.work = Work::Idle;
                 }
@@ -3095,12 +3207,29 @@ impl Engine {
             for c in reg.clusters.values_mut() {
                 if c.work == Work::Done && now >= c.status_since + delay {
                     if c.next_status == "deleted" {
+                        note(Event::cluster(
+                            &c.id,
+                            &c.arn,
+                            "deletion",
+                            "DB cluster deleted",
+                            now,
+                        ));
                         gone.push(c.id.clone());
                     } else {
+                        if c.status == "creating" {
+                            note(Event::cluster(
+                                &c.id,
+                                &c.arn,
+                                "creation",
+                                "DB cluster created",
+                                now,
+                            ));
+                        }
                         c.status = c.next_status.clone();
                         c.work = Work::Idle;
                     }
                 } else if let Work::Failed(_) = c.work {
+                    note(Event::cluster(&c.id, &c.arn, "failure", "DB cluster failed", now));
                     c.status = "failed".to_owned();
                     c.work = Work::Idle;
                 }
@@ -3112,6 +3241,7 @@ impl Engine {
             for s in reg.snapshots.values_mut() {
                 match &s.work {
                     Work::Done if now >= s.status_since + delay => {
+                        note(snapshot_done_event(s, now));
                         s.status = "available".to_owned();
                         s.percent = 100;
                         s.work = Work::Idle;
@@ -3125,6 +3255,10 @@ impl Engine {
                     let _ = std::fs::remove_dir_all(&s.dir);
                 }
             }
+        }
+        drop(state);
+        for (region, e) in happened {
+            self.events.record(&region, [e]);
         }
     }
 
@@ -3353,6 +3487,7 @@ impl Engine {
             servers
         };
         self.groups.reset();
+        self.events.reset();
         for s in &servers {
             s.stop_async(StopMode::Immediate).await;
         }
@@ -3374,6 +3509,7 @@ impl Engine {
             servers
         };
         self.groups.reset();
+        self.events.reset();
         for s in &servers {
             s.stop(StopMode::Immediate);
         }
@@ -3453,6 +3589,44 @@ fn merge_tags(list: &mut Vec<(String, String)>, tags: Vec<(String, String)>) -> 
     }
     *list = merged;
     Ok(())
+}
+
+/// The events of an instance whose status moves on now (its current
+/// status and the next one), as `(category, message)`.
+fn instance_events(i: &Instance) -> Vec<(&'static str, String)> {
+    match (i.status.as_str(), i.next_status.as_str()) {
+        ("creating" | "backing-up", "available") => {
+            let mut out = vec![("creation", "DB instance created".to_owned())];
+            if let Some(m) = &i.restored_from {
+                out.push(("restoration", m.clone()));
+            }
+            out
+        }
+        ("rebooting", _) => vec![("availability", "DB instance restarted".to_owned())],
+        ("stopping", _) => vec![("notification", "DB instance stopped".to_owned())],
+        ("starting", _) => vec![("notification", "DB instance started".to_owned())],
+        ("modifying", _) => vec![(
+            "configuration change",
+            "Finished applying modification to DB instance".to_owned(),
+        )],
+        (_, "deleted") => vec![("deletion", "DB instance deleted".to_owned())],
+        _ => Vec::new(),
+    }
+}
+
+/// The event of a snapshot that is complete.
+fn snapshot_done_event(s: &Snapshot, now: DateTime<Utc>) -> Event {
+    let message = match (&s.source_snapshot, s.snapshot_type.as_str()) {
+        (Some(src), _) => format!("Finished copy of snapshot {src}"),
+        (None, "automated") => "Automated snapshot created".to_owned(),
+        (None, _) => "Manual snapshot created".to_owned(),
+    };
+    Event::snapshot(&s.id, &s.arn, "creation", message, now)
+}
+
+/// A restore time as RDS events write it.
+fn recovery_time_text(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 fn apply_marker(b: &mut AutomatedBackup, marker: Marker) {

@@ -16,6 +16,8 @@
 //!   and orderable instance classes that validation accepts;
 //! - [`groups`]: DB subnet groups, DB and cluster parameter groups and
 //!   option groups, with RDS's defaults;
+//! - [`events`]: the events of instances, snapshots and clusters (creation,
+//!   backup, restoration, availability, deletion) for DescribeEvents;
 //! - [`postgres`]: PostgreSQL processes, the initdb template, base backups,
 //!   WAL archive bookkeeping and the cleanup janitor;
 //! - [`errors`]: the service's error codes and their XML shape.
@@ -27,7 +29,7 @@
 //! and `archive_timeout`; values are stored and returned, not applied to the
 //! servers), option groups, DescribeDBEngineVersions and
 //! DescribeOrderableDBInstanceOptions (the versions and classes validation
-//! accepts), and DescribeAccountAttributes. Any other action answers
+//! accepts), DescribeAccountAttributes and DescribeEvents. Any other action answers
 //! `InvalidAction`, or `DBClusterNotFoundFault` when it names an unknown
 //! cluster.
 //!
@@ -49,6 +51,7 @@
 pub mod catalog;
 pub mod engine;
 pub mod errors;
+pub mod events;
 pub mod groups;
 pub mod postgres;
 pub mod protocol;

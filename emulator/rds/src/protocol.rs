@@ -5,7 +5,7 @@
 //! `aws-sdk-rds` parses them). Instances, snapshots, automated backups, tags
 //! and clusters are here; `groups` holds the subnet, parameter and option
 //! group actions, `offerings` the engine versions, orderable options and
-//! account quotas.
+//! account quotas, `events` DescribeEvents.
 
 use crate::engine::{
     AutomatedBackup, Cluster, CreateCluster, CreateInstance, DeleteInstance, Engine, Instance,
@@ -17,6 +17,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use firedrill_emu_core::error::xml_escape;
 use std::collections::HashMap;
 
+mod events;
 mod groups;
 mod offerings;
 
@@ -566,6 +567,7 @@ pub fn supported_actions() -> Vec<&'static str> {
         .iter()
         .chain(groups::ACTIONS)
         .chain(offerings::ACTIONS)
+        .chain(events::ACTIONS)
         .copied()
         .collect()
 }
@@ -596,8 +598,9 @@ pub async fn dispatch(
     action: &str,
     p: &Params,
 ) -> Result<Option<String>, RdsError> {
-    if let Some(result) =
-        groups::dispatch(engine, region, action, p).or_else(|| offerings::dispatch(engine, region, action, p))
+    if let Some(result) = groups::dispatch(engine, region, action, p)
+        .or_else(|| offerings::dispatch(engine, region, action, p))
+        .or_else(|| events::dispatch(engine, region, action, p))
     {
         return result;
     }

@@ -506,3 +506,108 @@ async fn snapshot_restores_inherit_and_copies_take_tags_when_asked() {
     wait_status(&c, "orders-custom", "available").await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn events_tell_creation_backup_snapshot_restore_and_deletion() {
+    let Some((server, rds)) = start("events_tell_creation_backup_snapshot_restore_and_deletion").await else {
+        return;
+    };
+    let c = client(&server, "us-east-1").await;
+    create_instance(&c, "ledger", 1).await;
+    rds.create_snapshot("us-east-1", "ledger", "ledger-snap", "manual")
+        .await
+        .expect("snapshot");
+    c.restore_db_instance_from_db_snapshot()
+        .db_snapshot_identifier("ledger-snap")
+        .db_instance_identifier("ledger-copy")
+        .send()
+        .await
+        .unwrap();
+    wait_status(&c, "ledger-copy", "available").await;
+    c.delete_db_instance()
+        .db_instance_identifier("ledger-copy")
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .unwrap();
+    wait_gone(&c, "ledger-copy").await;
+    let messages = |out: aws_sdk_rds::operation::describe_events::DescribeEventsOutput| -> Vec<String> {
+        out.events()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {}",
+                    e.source_identifier().unwrap_or_default(),
+                    e.event_categories().join(","),
+                    e.message().unwrap_or_default()
+                )
+            })
+            .collect()
+    };
+    let ledger = messages(
+        c.describe_events()
+            .source_type(aws_sdk_rds::types::SourceType::DbInstance)
+            .source_identifier("ledger")
+            .send()
+            .await
+            .unwrap(),
+    );
+    for want in [
+        "ledger creation DB instance created",
+        "ledger backup Backing up DB instance",
+        "ledger backup Finished DB instance backup",
+    ] {
+        assert!(ledger.iter().any(|m| m == want), "{want} not in {ledger:?}");
+    }
+    let copy = messages(
+        c.describe_events()
+            .source_type(aws_sdk_rds::types::SourceType::DbInstance)
+            .source_identifier("ledger-copy")
+            .send()
+            .await
+            .unwrap(),
+    );
+    for want in [
+        "ledger-copy restoration Restored from snapshot ledger-snap",
+        "ledger-copy deletion DB instance deleted",
+    ] {
+        assert!(copy.iter().any(|m| m == want), "{want} not in {copy:?}");
+    }
+    let snaps = messages(
+        c.describe_events()
+            .source_type(aws_sdk_rds::types::SourceType::DbSnapshot)
+            .event_categories("creation")
+            .send()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        snaps,
+        [
+            "ledger-snap creation Creating manual snapshot",
+            "ledger-snap creation Manual snapshot created"
+        ]
+    );
+    // Events older than the asked duration are not answered (with nothing
+    // left running, nothing new happens meanwhile).
+    c.delete_db_instance()
+        .db_instance_identifier("ledger")
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .unwrap();
+    wait_gone(&c, "ledger").await;
+    server.advance(chrono::Duration::hours(2)).await;
+    let recent = c.describe_events().send().await.unwrap();
+    assert!(recent.events().is_empty(), "{:?}", recent.events());
+    let day = c.describe_events().duration(24 * 60).send().await.unwrap();
+    assert!(day.events().len() >= 7);
+    let err = c
+        .describe_events()
+        .source_identifier("ledger")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterCombination");
+    server.stop().await;
+}
