@@ -234,8 +234,19 @@ fn up(args: &[String]) -> Result {
             pid_file.display()
         ));
     }
+    // Whatever answers on a taken port is not the emulator about to start.
+    if std::net::TcpListener::bind((
+        "127.0.0.1",
+        port.parse::<u16>().map_err(|e| format!("--port {port}: {e}"))?,
+    ))
+    .is_err()
+    {
+        return Err(format!(
+            "port {port} is in use (another emulator?): stop it, or pick another with --port"
+        ));
+    }
     let log = std::fs::File::create(dir.join("serve.log")).map_err(|e| e.to_string())?;
-    let child = Command::new(&firedrill)
+    let mut child = Command::new(&firedrill)
         .args(["serve", "--port", &port, "--simulated-clock"])
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log)
@@ -244,7 +255,10 @@ fn up(args: &[String]) -> Result {
         .map_err(|e| format!("could not start {}: {e}", firedrill.display()))?;
     std::fs::write(&pid_file, child.id().to_string()).map_err(|e| e.to_string())?;
     let endpoint = format!("http://127.0.0.1:{port}");
-    wait_for_health(&firedrill, &endpoint)?;
+    if let Err(e) = wait_for_health(&firedrill, &endpoint, &mut child) {
+        let _ = std::fs::remove_file(&pid_file);
+        return Err(e);
+    }
     seed_into(&firedrill, &endpoint)?;
     println!(
         "firedrill is up (pid {}, log {}).",
@@ -257,9 +271,23 @@ fn up(args: &[String]) -> Result {
     Ok(())
 }
 
-fn wait_for_health(firedrill: &Path, endpoint: &str) -> Result {
+/// Waits until the emulator `serve` started answers. A server that exited
+/// (say, its port was taken) fails at once: whatever answers on the port
+/// then is not the one started.
+fn wait_for_health(firedrill: &Path, endpoint: &str, serve: &mut std::process::Child) -> Result {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
+        if let Ok(Some(status)) = serve.try_wait() {
+            let log = state_dir().join("serve.log");
+            let last = std::fs::read_to_string(&log).unwrap_or_default();
+            return Err(format!(
+                "firedrill serve exited ({status}): {}",
+                last.lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("see target/firedrill-up/serve.log")
+            ));
+        }
         let ok = Command::new(firedrill)
             .args(["admin", "--endpoint", endpoint, "health"])
             .stdout(Stdio::null())
