@@ -356,8 +356,21 @@ fn node_packages(node_dir: &Path) -> NodePackages {
     } else if node_dir.join("node_modules").is_dir() {
         NodePackages::Installed
     } else {
-        NodePackages::Missing
+        let lock = std::fs::read_to_string(node_dir.join("package-lock.json")).ok();
+        if lock.is_some_and(|l| !lock_lists_packages(&l)) {
+            // `npm ci` of a package without dependencies creates no
+            // node_modules: there is nothing to install.
+            NodePackages::Installed
+        } else {
+            NodePackages::Missing
+        }
     }
+}
+
+/// Whether a `package-lock.json` (lockfile version 2 or 3) names any package
+/// to install: their keys are their paths under `node_modules/`.
+fn lock_lists_packages(lock: &str) -> bool {
+    lock.contains("\"node_modules/")
 }
 
 /// Runs every check `task` needs (the others are reported present).
@@ -766,6 +779,29 @@ mod tests {
         assert!(lines.iter().any(|l| l.contains("apt-get install nodejs npm")));
         assert!(lines.iter().any(|l| l.contains("apt-get install libxml2-utils")));
         assert!(lines.iter().all(|l| !l.contains('\n')), "one line each");
+    }
+
+    #[test]
+    fn node_packages_are_missing_until_installed_unless_there_are_none() {
+        let dir = scratch("node");
+        assert_eq!(node_packages(&dir), NodePackages::NotUsed);
+        fs::write(dir.join("package.json"), r#"{"name": "x"}"#).unwrap();
+        assert_eq!(node_packages(&dir), NodePackages::Missing, "no lock yet");
+        fs::write(
+            dir.join("package-lock.json"),
+            r#"{"lockfileVersion": 3, "packages": {"": {"name": "x"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(node_packages(&dir), NodePackages::Installed, "nothing to install");
+        fs::write(
+            dir.join("package-lock.json"),
+            r#"{"lockfileVersion": 3, "packages": {"": {"name": "x"}, "node_modules/@aws-sdk/client-s3": {"version": "3.0.0"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(node_packages(&dir), NodePackages::Missing);
+        fs::create_dir(dir.join("node_modules")).unwrap();
+        assert_eq!(node_packages(&dir), NodePackages::Installed);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
