@@ -8,8 +8,8 @@
 //! failed step and a non-zero exit, never a hang or a "recovered".
 //!
 //! One test per language, so that nextest runs them side by side. A language
-//! whose tools are missing here (python3 with boto3) prints `SKIPPED: ...`
-//! and passes; CI installs them all (`cargo xtask test`).
+//! whose tools are missing here (python3 with boto3; the AWS CLI and jq)
+//! prints `SKIPPED: ...` and passes; CI installs them all (`cargo xtask test`).
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -340,6 +340,18 @@ fn python_examples_recover_and_their_twins_are_caught() {
     let missing = (!succeeds("python3", &["-c", "import boto3"]))
         .then(|| "python3 with boto3 is not installed (python3 -m pip install boto3)".to_owned());
     play_language("python", missing);
+}
+
+#[test]
+fn bash_examples_recover_and_their_twins_are_caught() {
+    let missing = if !succeeds("aws", &["--version"]) {
+        Some("the AWS CLI is not installed".to_owned())
+    } else if !succeeds("jq", &["--version"]) {
+        Some("jq is not installed".to_owned())
+    } else {
+        None
+    };
+    play_language("bash", missing);
 }
 
 /// A small scenario whose first recovery step is `step` (TOML lines) and
