@@ -129,6 +129,15 @@ pub enum S3EngineError {
     /// The Content-MD5 is not a base64 MD5.
     #[error("The Content-MD5 you specified is not valid.")]
     InvalidDigest,
+    /// An XML request body larger than S3 reads.
+    #[error("Your request was too big.")]
+    MaxMessageLengthExceeded,
+    /// A storage class outside the S3 model's enum.
+    #[error("The storage class you specified is not valid")]
+    InvalidStorageClass,
+    /// More than 2 KB of user metadata.
+    #[error("Your metadata headers exceed the maximum allowed metadata size")]
+    MetadataTooLarge,
     /// A tag set that breaks S3's rules.
     #[error("{0}")]
     InvalidTag(String),
@@ -183,6 +192,9 @@ impl S3EngineError {
             E::InvalidObjectState { .. } => "InvalidObjectState",
             E::BadDigest => "BadDigest",
             E::InvalidDigest => "InvalidDigest",
+            E::MaxMessageLengthExceeded => "MaxMessageLengthExceeded",
+            E::InvalidStorageClass => "InvalidStorageClass",
+            E::MetadataTooLarge => "MetadataTooLarge",
             E::InvalidTag(_) => "InvalidTag",
             E::PreconditionFailed => "PreconditionFailed",
             E::NotModified => "NotModified",
@@ -227,6 +239,9 @@ impl S3EngineError {
             | E::BadDigest
             | E::InvalidDigest
             | E::InvalidTag(_)
+            | E::MaxMessageLengthExceeded
+            | E::InvalidStorageClass
+            | E::MetadataTooLarge
             | E::IncompleteBody(_) => 400,
         }
     }

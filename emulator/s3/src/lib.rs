@@ -11,6 +11,8 @@
 //! - [`blob`]: object bodies on disk (temporary file renamed into place) or
 //!   in memory, shared by reference between versions, replicas and snapshots.
 //! - `chunked`: decoding of `aws-chunked` upload bodies.
+//! - `integrity`: `Content-MD5` and DeleteObjects schema checks on whole
+//!   XML bodies, before s3s parses them.
 //! - [`S3`]: the [`AwsService`] the core routes `s3` requests to.
 //!
 //! # Requests
@@ -63,6 +65,30 @@
 //!   [`blob::INLINE_LIMIT`] stay in memory with their metadata, which lives
 //!   in memory.
 //!
+//! # Hostile input
+//!
+//! Refused with S3's error before any state changes:
+//! - a `Content-MD5` on a whole XML body (DeleteObjects,
+//!   CompleteMultipartUpload, the configuration PUTs) that is not a base64
+//!   MD5 (`InvalidDigest`) or does not match (`BadDigest`); on PutObject and
+//!   UploadPart the streamed body is checked before the version or part is
+//!   committed;
+//! - a DeleteObjects body outside S3's schema, a junk element at any depth
+//!   included (`MalformedXML`), so nothing is deleted;
+//! - an Object Lock default retention that is not 1 to 36,500 `Days` or 1
+//!   to 100 `Years` (`InvalidArgument`, "Default retention period is too
+//!   large."); a `RetainUntilDate` past what a timestamp can carry is
+//!   `MalformedXML` from s3s;
+//! - a storage class outside the model's `StorageClass` enum on PutObject,
+//!   CopyObject and CreateMultipartUpload (`InvalidStorageClass`, 400), and
+//!   more than 2 KB of user metadata, keys and values (`MetadataTooLarge`,
+//!   400).
+//!
+//! Time sums in the engine are checked (`engine::time`): a lifecycle whose
+//! `Days` is past chrono's range never falls due instead of panicking the
+//! tick. The crate's `clippy.toml` forbids chrono's panicking constructors,
+//! and the engine warns on `clippy::arithmetic_side_effects`.
+//!
 //! # In-process API for AWS Backup
 //!
 //! [`S3::snapshot_bucket`], [`S3::restore_snapshot`],
@@ -74,6 +100,7 @@ mod chunked;
 pub mod engine;
 pub mod error;
 pub mod host;
+mod integrity;
 mod protocol;
 
 pub use engine::{BucketSnapshot, SnapshotObject};
@@ -245,6 +272,20 @@ impl S3 {
         } else {
             s3s::Body::http_body_unsync(body)
         };
+        let s3_body = match integrity::body_check(&parts.method, parts.uri.query()) {
+            None => s3_body,
+            Some(kind) => match checked_body(kind, &parts.headers, s3_body).await {
+                Ok(body) => body,
+                Err(e) => {
+                    return firedrill_emu_core::error::s3_xml(
+                        StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                        e.code(),
+                        &e.to_string(),
+                        &ctx.request_id,
+                    );
+                }
+            },
+        };
         parts.extensions.insert(protocol::ReqInfo {
             region: ctx.region.clone(),
             request_id: ctx.request_id.clone(),
@@ -271,6 +312,25 @@ impl S3 {
         }
         http::Response::from_parts(parts, Body::new(body))
     }
+}
+
+/// Reads a whole XML body and checks it ([`integrity::check`]), giving it
+/// back for s3s to parse when it passes.
+async fn checked_body(
+    kind: integrity::BodyCheck,
+    headers: &http::HeaderMap,
+    body: s3s::Body,
+) -> Result<s3s::Body, S3EngineError> {
+    let limited = http_body_util::Limited::new(body, integrity::MAX_XML_BODY);
+    let bytes = match http_body_util::BodyExt::collect(limited).await {
+        Ok(c) => c.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(S3EngineError::MaxMessageLengthExceeded);
+        }
+        Err(e) => return Err(S3EngineError::IncompleteBody(e.to_string())),
+    };
+    integrity::check(kind, headers.get("content-md5").map(|v| v.as_bytes()), &bytes)?;
+    Ok(s3s::Body::from(bytes))
 }
 
 /// The message AWS sends with errors s3s raises on its own (it sends none).

@@ -10,22 +10,24 @@
 //! Object Lock protects.
 
 use super::model::{Bucket, LifecycleRule, NULL_VERSION, ObjectData, Version, Versioning};
+use super::time::{NEVER, after_days};
 use super::{State, check_deletable, new_version_id};
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 
-/// The first UTC midnight at or after `t`.
+/// The first UTC midnight at or after `t` ([`NEVER`] past chrono's range).
 pub fn ceil_midnight(t: DateTime<Utc>) -> DateTime<Utc> {
     let midnight = t.date_naive().and_time(NaiveTime::MIN).and_utc();
     if midnight == t {
         t
     } else {
-        midnight + Duration::days(1)
+        after_days(midnight, 1).unwrap_or(NEVER)
     }
 }
 
-/// When an action `days` after `t` falls due.
+/// When an action `days` after `t` falls due: [`NEVER`] for a number of
+/// days past chrono's range, so a huge `Days` never panics the tick.
 fn due(t: DateTime<Utc>, days: i32) -> DateTime<Utc> {
-    ceil_midnight(t + Duration::days(i64::from(days)))
+    after_days(t, i64::from(days)).map_or(NEVER, ceil_midnight)
 }
 
 /// How cold a storage class is; transitions only ever go colder.
@@ -101,9 +103,9 @@ fn apply_to_key(
     let len = versions.len();
     if len > 1 {
         let mut remove = Vec::new();
-        for i in 0..len - 1 {
-            let since = versions[i + 1].last_modified;
-            let newer_noncurrent = i32::try_from(len - 2 - i).unwrap_or(i32::MAX);
+        for i in 0..len.saturating_sub(1) {
+            let since = versions[i.saturating_add(1)].last_modified;
+            let newer_noncurrent = i32::try_from(len.saturating_sub(2).saturating_sub(i)).unwrap_or(i32::MAX);
             let v = &mut versions[i];
             if !matches(rule, key, v.object.as_ref()) {
                 continue;
@@ -207,6 +209,11 @@ mod tests {
         );
         let m: DateTime<Utc> = "2026-01-15T00:00:00Z".parse().unwrap();
         assert_eq!(due(m, 0), m);
+        assert_eq!(
+            due(t, i32::MAX),
+            NEVER,
+            "a huge Days is never due, and does not panic"
+        );
         assert!(coldness("GLACIER_IR") > coldness("STANDARD_IA"));
         assert!(coldness("DEEP_ARCHIVE") > coldness("GLACIER"));
     }

@@ -74,7 +74,7 @@ fn rollup<'a>(key: &'a str, prefix: &str, delimiter: Option<&str>) -> Option<&'a
     let d = delimiter.filter(|d| !d.is_empty())?;
     let rest = &key[prefix.len()..];
     let i = rest.find(d)?;
-    Some(&key[..prefix.len() + i + d.len()])
+    Some(&key[..prefix.len().saturating_add(i).saturating_add(d.len())])
 }
 
 /// The smallest string greater than every string starting with `p`, when
@@ -86,7 +86,7 @@ fn after_prefix(p: &str) -> Option<String> {
         let next = if c == '\u{D7FF}' {
             Some('\u{E000}')
         } else {
-            char::from_u32(c as u32 + 1)
+            (c as u32).checked_add(1).and_then(char::from_u32)
         };
         if let Some(next) = next {
             chars.push(next);
@@ -210,7 +210,7 @@ fn list_objects_in(
                     }
                     page.common_prefixes.push(cp.to_owned());
                     last = Some(cp.to_owned());
-                    count += 1;
+                    count = count.saturating_add(1);
                 }
                 match after_prefix(cp) {
                     Some(next) => {
@@ -235,7 +235,7 @@ fn list_objects_in(
                 storage_class: o.storage_class.clone(),
             });
             last = Some(key.clone());
-            count += 1;
+            count = count.saturating_add(1);
         }
         break;
     }
@@ -275,9 +275,10 @@ fn list_versions_in(
                         page.next_version_id_marker = last.and_then(|l| l.1);
                         return page;
                     }
-                    page.entries.push(entry(k, v, i + 1 == versions.len()));
+                    page.entries
+                        .push(entry(k, v, i.saturating_add(1) == versions.len()));
                     last = Some((k.to_owned(), Some(v.id.clone())));
-                    count += 1;
+                    count = count.saturating_add(1);
                 }
             }
             Bound::Excluded(k.to_owned())
@@ -298,7 +299,7 @@ fn list_versions_in(
                     }
                     page.common_prefixes.push(cp.to_owned());
                     last = Some((cp.to_owned(), None));
-                    count += 1;
+                    count = count.saturating_add(1);
                 }
                 match after_prefix(cp) {
                     Some(next) => {
@@ -313,9 +314,10 @@ fn list_versions_in(
                     page.is_truncated = true;
                     break 'outer;
                 }
-                page.entries.push(entry(key, v, i + 1 == versions.len()));
+                page.entries
+                    .push(entry(key, v, i.saturating_add(1) == versions.len()));
                 last = Some((key.clone(), Some(v.id.clone())));
-                count += 1;
+                count = count.saturating_add(1);
             }
         }
         break;

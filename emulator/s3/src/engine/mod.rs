@@ -8,23 +8,73 @@
 //! [`S3EngineError::PermanentRedirect`] when the bucket lives elsewhere;
 //! the in-process API for AWS Backup passes `None` and reaches any bucket.
 
+// Client numbers meet instants and sizes here: no operator that can
+// overflow or panic (`DateTime + TimeDelta`, unchecked integer arithmetic);
+// see `time`.
+#![warn(clippy::arithmetic_side_effects)]
+
 mod lifecycle;
 mod list;
 pub mod model;
 mod replication;
+mod time;
 
 use crate::blob::{Blob, BlobStore, Written};
 use crate::error::S3EngineError;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use firedrill_emu_core::Environment;
 use model::*;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap};
+use time::saturating_after;
 
 pub use list::{ListObjectsPage, ListVersionsPage, ListedObject, ListedVersion};
 
 /// The most parts a multipart upload may have.
 pub const MAX_PARTS: i32 = 10_000;
+/// The longest Object Lock default retention in days (100 years), as AWS caps it.
+pub const MAX_RETENTION_DAYS: i32 = 36_500;
+/// The longest Object Lock default retention in years.
+pub const MAX_RETENTION_YEARS: i32 = 100;
+/// The most bytes of user metadata (keys and values, UTF-8) an object may carry.
+pub const MAX_USER_METADATA_BYTES: usize = 2 * 1024;
+/// The storage classes of the S3 model's `StorageClass` enum.
+pub const STORAGE_CLASSES: [&str; 13] = [
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+    "FSX_OPENZFS",
+    "FSX_ONTAP",
+];
+
+/// Validates what a write asks for before anything is stored: a storage
+/// class of the model's enum (`InvalidStorageClass`) and at most 2 KB of
+/// user metadata (`MetadataTooLarge`), in `new` and in the metadata a copy
+/// replaces the source's with.
+pub fn validate_new_object(new: &NewObject, replaced_meta: Option<&ObjectMeta>) -> Result<()> {
+    if let Some(class) = &new.storage_class
+        && !STORAGE_CLASSES.contains(&class.as_str())
+    {
+        return Err(S3EngineError::InvalidStorageClass);
+    }
+    for meta in std::iter::once(&new.meta).chain(replaced_meta) {
+        let size = meta.user.iter().fold(0usize, |n, (k, v)| {
+            n.saturating_add(k.len()).saturating_add(v.len())
+        });
+        if size > MAX_USER_METADATA_BYTES {
+            return Err(S3EngineError::MetadataTooLarge);
+        }
+    }
+    Ok(())
+}
 /// The smallest part other than the last.
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 /// The largest single PUT (5 GiB).
@@ -224,22 +274,30 @@ fn check_deletable(v: &Version, now: DateTime<Utc>, bypass: bool) -> Result<()> 
     Ok(())
 }
 
-/// The retention a new version gets: explicit, else the bucket default.
-fn retention_for(bucket: &Bucket, explicit: Option<Retention>, now: DateTime<Utc>) -> Option<Retention> {
+/// The retention a new version gets: explicit, else the bucket default
+/// (whose period PutObjectLockConfiguration kept within 100 years).
+fn retention_for(
+    bucket: &Bucket,
+    explicit: Option<Retention>,
+    now: DateTime<Utc>,
+) -> Result<Option<Retention>> {
     if !bucket.object_lock {
-        return None;
+        return Ok(None);
     }
-    explicit.or_else(|| {
-        let d = bucket.default_retention?;
-        let until = match (d.days, d.years) {
-            (Some(days), _) => now + Duration::days(i64::from(days)),
-            (None, Some(years)) => now
-                .checked_add_months(chrono::Months::new(12 * u32::try_from(years).unwrap_or(0)))
-                .unwrap_or(now),
-            (None, None) => return None,
-        };
-        Some(Retention { mode: d.mode, until })
-    })
+    if explicit.is_some() {
+        return Ok(explicit);
+    }
+    let Some(d) = bucket.default_retention else {
+        return Ok(None);
+    };
+    let until = match (d.days, d.years) {
+        (Some(days), _) => time::after_days(now, i64::from(days)),
+        (None, Some(years)) => time::after_years(now, i64::from(years)),
+        (None, None) => return Ok(None),
+    };
+    let until = until
+        .ok_or_else(|| S3EngineError::InvalidArgument("Default retention period is too large.".to_owned()))?;
+    Ok(Some(Retention { mode: d.mode, until }))
 }
 
 impl Engine {
@@ -450,6 +508,16 @@ impl Engine {
                         "Default retention period must be a positive integer value.".to_owned(),
                     ));
                 }
+                (Some(days), None) if days > MAX_RETENTION_DAYS => {
+                    return Err(S3EngineError::InvalidArgument(
+                        "Default retention period is too large.".to_owned(),
+                    ));
+                }
+                (None, Some(years)) if years > MAX_RETENTION_YEARS => {
+                    return Err(S3EngineError::InvalidArgument(
+                        "Default retention period is too large.".to_owned(),
+                    ));
+                }
                 _ => {}
             }
         }
@@ -613,6 +681,7 @@ impl Engine {
         etag: String,
         parts_count: Option<u32>,
     ) -> Result<WriteResult> {
+        validate_new_object(&new, None)?;
         let now = self.now();
         let lag = self.env.config.timings.s3_replication_lag;
         let mut st = self.state.lock();
@@ -626,7 +695,7 @@ impl Engine {
         if new.retention.is_some() || new.legal_hold.is_some() {
             require_object_lock(b.object_lock)?;
         }
-        let retention = retention_for(b, new.retention, now);
+        let retention = retention_for(b, new.retention, now)?;
         let size = blob.len();
         let object = ObjectData {
             blob,
@@ -640,7 +709,7 @@ impl Engine {
             tags: new.tags,
         };
         let version_id = insert_new_version(b, key, now, Some(object))?;
-        replication::enqueue_write(replication, b, key, &version_id, now + lag);
+        replication::enqueue_write(replication, b, key, &version_id, saturating_after(now, lag));
         Ok(WriteResult {
             version_id: (b.versioning != Versioning::Unversioned).then_some(version_id),
             etag,
@@ -677,6 +746,7 @@ impl Engine {
         new: NewObject,
         replace_tags: bool,
     ) -> Result<(WriteResult, Option<String>)> {
+        validate_new_object(&new, replace_meta.as_ref())?;
         let (src, src_vid) = {
             let st = self.state.lock();
             st.bucket(bucket, region)?;
@@ -800,7 +870,7 @@ impl Engine {
             }
             Versioning::Enabled | Versioning::Suspended => {
                 let id = insert_new_version(b, key, now, None)?;
-                replication::enqueue_delete_marker(replication, b, key, &id, now + lag);
+                replication::enqueue_delete_marker(replication, b, key, &id, saturating_after(now, lag));
                 Ok(DeleteResult {
                     delete_marker: true,
                     version_id: Some(id),
@@ -987,6 +1057,7 @@ impl Engine {
         key: &str,
         template: NewObject,
     ) -> Result<String> {
+        validate_new_object(&template, None)?;
         let now = self.now();
         let mut st = self.state.lock();
         let b = st.bucket(bucket, region)?;
@@ -1229,9 +1300,9 @@ impl Engine {
             let mut o = so.object.clone();
             o.replication_status = None;
             o.legal_hold = false;
-            o.retention = retention_for(b, None, now);
+            o.retention = retention_for(b, None, now)?;
             let id = insert_new_version(b, &so.key, now, Some(o))?;
-            replication::enqueue_write(replication, b, &so.key, &id, now + lag);
+            replication::enqueue_write(replication, b, &so.key, &id, saturating_after(now, lag));
         }
         Ok(())
     }
@@ -1307,9 +1378,14 @@ pub fn validate_lifecycle(rules: &[LifecycleRule]) -> Result<()> {
             return arg("At least one action needs to be specified in a rule".to_owned());
         }
         if let Some(e) = &r.expiration {
-            let n = usize::from(e.days.is_some())
-                + usize::from(e.date.is_some())
-                + usize::from(e.expired_object_delete_marker.is_some());
+            let n = [
+                e.days.is_some(),
+                e.date.is_some(),
+                e.expired_object_delete_marker.is_some(),
+            ]
+            .into_iter()
+            .filter(|given| *given)
+            .count();
             if n != 1 {
                 return Err(S3EngineError::MalformedXml);
             }

@@ -196,7 +196,7 @@ fn replicate(st: &mut State, task: &Task) {
         let at = versions
             .iter()
             .rposition(|v| v.last_modified <= replica.last_modified)
-            .map_or(0, |i| i + 1);
+            .map_or(0, |i| i.saturating_add(1));
         versions.insert(at, replica);
     }
     set_status(st, task, ReplicationStatus::Completed);

@@ -518,18 +518,6 @@ pub fn write_legal_hold(s: Option<&dto::ObjectLockLegalHoldStatus>) -> Result<Op
     }
 }
 
-/// A base64 Content-MD5 header as raw bytes.
-pub fn content_md5(h: Option<&str>) -> Result<Option<[u8; 16]>> {
-    use base64::Engine as _;
-    let Some(h) = h else { return Ok(None) };
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(h.trim())
-        .map_err(|_| S3EngineError::InvalidDigest)?;
-    <[u8; 16]>::try_from(bytes.as_slice())
-        .map(Some)
-        .map_err(|_| S3EngineError::InvalidDigest)
-}
-
 /// URL-encodes list output when the client asked for `encoding-type=url`.
 pub fn enc(s: &str, url: bool) -> String {
     if url {

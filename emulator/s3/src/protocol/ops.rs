@@ -6,8 +6,9 @@ use super::{Handler, OrS3, ReqInfo, info, to_s3_error};
 use crate::engine::model::{
     DefaultRetention as LockDefault, NULL_VERSION, NewObject, ObjectData, ObjectMeta, Retention,
 };
-use crate::engine::{Found, MAX_PUT_SIZE, is_archived};
+use crate::engine::{Found, MAX_PUT_SIZE, is_archived, validate_new_object};
 use crate::error::S3EngineError;
+use crate::integrity::content_md5;
 use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result};
 
@@ -414,6 +415,8 @@ impl S3 for Handler {
             .or_s3(&i)?,
             legal_hold: write_legal_hold(input.object_lock_legal_hold_status.as_ref()).or_s3(&i)?,
         };
+        // Refused before the body is read, so nothing is written.
+        validate_new_object(&new, None).or_s3(&i)?;
         let md5 = content_md5(input.content_md5.as_deref()).or_s3(&i)?;
         let written = match input.body {
             Some(body) => self.engine.write_body(body, MAX_PUT_SIZE).await.or_s3(&i)?,

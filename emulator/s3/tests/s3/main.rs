@@ -1,10 +1,16 @@
 //! Integration tests of the S3 emulator through the official aws-sdk-s3
 //! (and raw HTTP for malformed input), against an in-process TestServer.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests may build durations with panicking constructors"
+)]
+
 mod backup_api;
 mod bad_input;
 mod basics;
 mod cli;
+mod hostile;
 mod lifecycle;
 mod lock;
 mod objects;
