@@ -8,8 +8,9 @@
 //! failed step and a non-zero exit, never a hang or a "recovered".
 //!
 //! One test per language, so that nextest runs them side by side. A language
-//! whose tools are missing here (python3 with boto3; the AWS CLI and jq)
-//! prints `SKIPPED: ...` and passes; CI installs them all (`cargo xtask test`).
+//! whose tools are missing here (python3 with boto3; the AWS CLI and jq;
+//! node with `examples/node/node_modules`) prints `SKIPPED: ...` and passes;
+//! CI installs them all (`cargo xtask test`).
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -352,6 +353,19 @@ fn bash_examples_recover_and_their_twins_are_caught() {
         None
     };
     play_language("bash", missing);
+}
+
+#[test]
+fn node_examples_recover_and_their_twins_are_caught() {
+    let modules = Path::new(EXAMPLES).join("node/node_modules/@aws-sdk/client-dynamodb");
+    let missing = if !succeeds("node", &["--version"]) {
+        Some("node is not installed".to_owned())
+    } else if !modules.exists() {
+        Some("examples/node/node_modules is absent (npm ci --prefix examples/node)".to_owned())
+    } else {
+        None
+    };
+    play_language("node", missing);
 }
 
 /// A small scenario whose first recovery step is `step` (TOML lines) and
