@@ -155,6 +155,8 @@ pub struct Present {
     pub chromium: bool,
     /// `xmllint` on PATH.
     pub xmllint: bool,
+    /// `jq` on PATH (the bash examples read FIREDRILL_STORE with it).
+    pub jq: bool,
 }
 
 /// What the host lets xtask do.
@@ -315,6 +317,12 @@ pub fn plan(task: Task, present: &Present, host: &Host, node_dir: &Path) -> Vec<
         "libxml2-utils",
         present.xmllint,
     ));
+    steps.extend(debian(
+        "jq",
+        "the bash example runbooks read FIREDRILL_STORE with it",
+        "jq",
+        present.jq,
+    ));
     steps
 }
 
@@ -385,6 +393,7 @@ pub fn probe(task: Task, node_dir: &Path) -> Present {
             node_packages: NodePackages::NotUsed,
             chromium: true,
             xmllint: true,
+            jq: true,
         };
     }
     Present {
@@ -395,6 +404,7 @@ pub fn probe(task: Task, node_dir: &Path) -> Present {
         node_packages: node_packages(node_dir),
         chromium: chromium_installed(),
         xmllint: on_path("xmllint"),
+        jq: on_path("jq"),
     }
 }
 
@@ -441,7 +451,7 @@ fn summary(task: Task, present: &Present) -> String {
         if present.node_packages == NodePackages::Installed {
             have.push("the Node examples' packages".to_owned());
         }
-        have.extend(["Chromium", "xmllint"].map(String::from));
+        have.extend(["Chromium", "xmllint", "jq"].map(String::from));
     }
     format!("xtask: prerequisites present: {}", have.join(", "))
 }
@@ -657,6 +667,7 @@ mod tests {
             node_packages: NodePackages::Installed,
             chromium: true,
             xmllint: true,
+            jq: true,
         }
     }
 
@@ -669,6 +680,7 @@ mod tests {
             node_packages: NodePackages::Missing,
             chromium: false,
             xmllint: false,
+            jq: false,
         }
     }
 
@@ -712,6 +724,7 @@ mod tests {
                 How::NpmCi(PathBuf::from(NODE)),
                 How::Apt(vec!["chromium"]),
                 How::Apt(vec!["libxml2-utils"]),
+                How::Apt(vec!["jq"]),
             ]
         );
     }
