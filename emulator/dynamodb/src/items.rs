@@ -11,6 +11,7 @@ use crate::engine::Engine;
 use crate::errors::{DynamoDbError, Result};
 use crate::expr::{self, Exprs};
 use crate::keys::{KeySchema, KeyValue, PrimaryKey, ScalarType};
+use crate::legacy;
 use crate::protocol::*;
 use crate::table::{Table, TableMeta};
 use chrono::{DateTime, Utc};
@@ -160,15 +161,6 @@ fn write_units(old: Option<&Item>, new: Option<&Item>) -> f64 {
 fn read_units(bytes: usize, consistent: bool) -> f64 {
     let units = bytes.div_ceil(4096).max(1) as f64;
     if consistent { units } else { units / 2.0 }
-}
-
-fn refuse_legacy(present: bool, member: &str, instead: &str) -> Result<()> {
-    if present {
-        return Err(DynamoDbError::validation(format!(
-            "firedrill supports the expression parameters only: use {instead} instead of the legacy {member} parameter"
-        )));
-    }
-    Ok(())
 }
 
 fn condition_failed(old: Option<&Arc<Item>>, return_old: bool) -> DynamoDbError {
@@ -432,7 +424,7 @@ impl Engine {
 
     /// `PutItem`.
     pub fn put_item(&self, region: &str, input: PutItemInput) -> Result<WriteItemOutput> {
-        refuse_legacy(input.expected.is_some(), "Expected", "ConditionExpression")?;
+        let input = legacy::put_item(input)?;
         let rv = check_enum(
             input.return_values.as_deref(),
             &["NONE", "ALL_OLD"],
@@ -475,12 +467,8 @@ impl Engine {
 
     /// `GetItem`.
     pub fn get_item(&self, region: &str, input: GetItemInput) -> Result<GetItemOutput> {
+        let input = legacy::get_item(input)?;
         let cap = capacity_mode(input.return_consumed_capacity.as_deref())?;
-        if input.attributes_to_get.is_some() && input.projection_expression.is_some() {
-            return Err(DynamoDbError::validation(
-                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
-            ));
-        }
         let mut ex = Exprs::new(input.expression_attribute_names.as_ref(), None)?;
         let projection = ex.projection(input.projection_expression.as_deref())?;
         ex.finish()?;
@@ -492,10 +480,9 @@ impl Engine {
         let found = t.items.get(&key);
         let consistent = input.consistent_read.unwrap_or(false);
         let units = read_units(found.map(|i| item_size(i)).unwrap_or(0), consistent);
-        let item = found.map(|i| match (&projection, &input.attributes_to_get) {
-            (Some(p), _) => p.apply(i),
-            (None, Some(names)) => project_names(i, names),
-            (None, None) => (**i).clone(),
+        let item = found.map(|i| match &projection {
+            Some(p) => p.apply(i),
+            None => (**i).clone(),
         });
         Ok(GetItemOutput {
             item,
@@ -505,7 +492,7 @@ impl Engine {
 
     /// `DeleteItem`.
     pub fn delete_item(&self, region: &str, input: DeleteItemInput) -> Result<WriteItemOutput> {
-        refuse_legacy(input.expected.is_some(), "Expected", "ConditionExpression")?;
+        let input = legacy::delete_item(input)?;
         let rv = check_enum(
             input.return_values.as_deref(),
             &["NONE", "ALL_OLD"],
@@ -548,12 +535,7 @@ impl Engine {
 
     /// `UpdateItem`.
     pub fn update_item(&self, region: &str, input: UpdateItemInput) -> Result<WriteItemOutput> {
-        refuse_legacy(
-            input.attribute_updates.is_some(),
-            "AttributeUpdates",
-            "UpdateExpression",
-        )?;
-        refuse_legacy(input.expected.is_some(), "Expected", "ConditionExpression")?;
+        let input = legacy::update_item(input)?;
         let rv = check_enum(
             input.return_values.as_deref(),
             &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
@@ -617,17 +599,7 @@ impl Engine {
 
     /// `Query`.
     pub fn query(&self, region: &str, input: QueryInput) -> Result<QueryOutput> {
-        refuse_legacy(
-            input.key_conditions.is_some(),
-            "KeyConditions",
-            "KeyConditionExpression",
-        )?;
-        refuse_legacy(input.query_filter.is_some(), "QueryFilter", "FilterExpression")?;
-        refuse_legacy(
-            input.attributes_to_get.is_some(),
-            "AttributesToGet",
-            "ProjectionExpression",
-        )?;
+        let input = legacy::query(input)?;
         let Some(kce) = input.key_condition_expression.as_deref() else {
             return Err(DynamoDbError::validation(
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
@@ -734,12 +706,7 @@ impl Engine {
 
     /// `Scan`.
     pub fn scan(&self, region: &str, input: QueryInput) -> Result<QueryOutput> {
-        refuse_legacy(input.scan_filter.is_some(), "ScanFilter", "FilterExpression")?;
-        refuse_legacy(
-            input.attributes_to_get.is_some(),
-            "AttributesToGet",
-            "ProjectionExpression",
-        )?;
+        let input = legacy::scan(input)?;
         let cap = capacity_mode(input.return_consumed_capacity.as_deref())?;
         let limit = check_limit(input.limit)?;
         let count_only = select_mode(&input, input.index_name.is_some())?;
@@ -903,7 +870,10 @@ impl Engine {
     }
 
     /// `BatchGetItem`: up to 100 keys; none is ever left unprocessed.
-    pub fn batch_get_item(&self, region: &str, input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
+    pub fn batch_get_item(&self, region: &str, mut input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
+        for ka in input.request_items.values_mut() {
+            legacy::keys_and_attributes(ka)?;
+        }
         let cap = capacity_mode(input.return_consumed_capacity.as_deref())?;
         if input.request_items.is_empty() {
             return Err(DynamoDbError::validation(
@@ -922,11 +892,6 @@ impl Engine {
         let mut responses = BTreeMap::new();
         let mut units: BTreeMap<String, f64> = BTreeMap::new();
         for (table_name, ka) in &input.request_items {
-            refuse_legacy(
-                ka.attributes_to_get.is_some(),
-                "AttributesToGet",
-                "ProjectionExpression",
-            )?;
             if ka.keys.is_empty() {
                 return Err(DynamoDbError::validation(format!(
                     "1 validation error detected: Value '[]' at 'requestItems.{table_name}.member.keys' failed to satisfy constraint: Member must have length greater than or equal to 1"

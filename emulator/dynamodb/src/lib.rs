@@ -8,7 +8,8 @@
 //!   operations; [`backups`]: PITR and backups; [`history`]: the PITR
 //!   history and its exact restore semantics; [`table`], [`store`],
 //!   [`keys`]: a table's settings, items and key order;
-//! - [`expr`]: the bridge to the expression language crate;
+//! - [`expr`]: the bridge to the expression language crate; [`legacy`]: the
+//!   pre-expression parameters rewritten as expressions;
 //! - [`errors`]: AWS's error codes and their JSON shape; [`checksum`]: the
 //!   `x-amz-crc32` of every response.
 //!
@@ -28,6 +29,7 @@ pub mod expr;
 pub mod history;
 pub mod items;
 pub mod keys;
+pub mod legacy;
 pub mod protocol;
 pub mod service;
 pub mod store;

@@ -631,6 +631,55 @@ pub struct Capacity {
     pub capacity_units: f64,
 }
 
+/// `ExpectedAttributeValue`: one attribute's legacy condition (`Expected`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ExpectedAttributeValue {
+    /// The value the attribute must equal.
+    #[serde(default)]
+    pub value: Option<AttributeValue>,
+    /// Whether the attribute must exist (default true).
+    #[serde(default)]
+    pub exists: Option<bool>,
+    /// `EQ`, `NE`, `LE`, `LT`, `GE`, `GT`, `NOT_NULL`, `NULL`, `CONTAINS`,
+    /// `NOT_CONTAINS`, `BEGINS_WITH`, `IN`, `BETWEEN`.
+    #[serde(default)]
+    pub comparison_operator: Option<String>,
+    /// The operator's arguments.
+    #[serde(default)]
+    pub attribute_value_list: Option<Vec<AttributeValue>>,
+}
+
+/// `Condition`: one attribute's legacy filter or key condition
+/// (`QueryFilter`, `ScanFilter`, `KeyConditions`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LegacyCondition {
+    /// The operator.
+    #[serde(default)]
+    pub comparison_operator: String,
+    /// Its arguments.
+    #[serde(default)]
+    pub attribute_value_list: Option<Vec<AttributeValue>>,
+}
+
+/// `AttributeValueUpdate`: one attribute's legacy update (`AttributeUpdates`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttributeValueUpdate {
+    /// The value to put, add or delete.
+    #[serde(default)]
+    pub value: Option<AttributeValue>,
+    /// `PUT` (default), `ADD` or `DELETE`.
+    #[serde(default)]
+    pub action: Option<String>,
+}
+
+/// Legacy conditions by attribute.
+pub type ExpectedMap = BTreeMap<String, ExpectedAttributeValue>;
+/// Legacy filters or key conditions by attribute.
+pub type ConditionMap = BTreeMap<String, LegacyCondition>;
+
 /// `PutItem` input.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -659,9 +708,12 @@ pub struct PutItemInput {
     /// `NONE` or `ALL_OLD`.
     #[serde(default)]
     pub return_values_on_condition_check_failure: Option<String>,
-    /// Legacy conditions (refused).
+    /// Legacy conditions, translated into a `ConditionExpression`.
     #[serde(default)]
-    pub expected: Option<serde_json::Value>,
+    pub expected: Option<ExpectedMap>,
+    /// `AND` (default) or `OR`, joining the legacy conditions.
+    #[serde(default)]
+    pub conditional_operator: Option<String>,
 }
 
 /// `GetItem` input.
@@ -686,7 +738,7 @@ pub struct GetItemInput {
     /// `NONE`, `TOTAL`, `INDEXES`.
     #[serde(default)]
     pub return_consumed_capacity: Option<String>,
-    /// Legacy projection.
+    /// Legacy projection, translated into a `ProjectionExpression`.
     #[serde(default)]
     pub attributes_to_get: Option<Vec<String>>,
 }
@@ -719,9 +771,12 @@ pub struct DeleteItemInput {
     /// `NONE` or `ALL_OLD`.
     #[serde(default)]
     pub return_values_on_condition_check_failure: Option<String>,
-    /// Legacy conditions (refused).
+    /// Legacy conditions, translated into a `ConditionExpression`.
     #[serde(default)]
-    pub expected: Option<serde_json::Value>,
+    pub expected: Option<ExpectedMap>,
+    /// `AND` (default) or `OR`, joining the legacy conditions.
+    #[serde(default)]
+    pub conditional_operator: Option<String>,
 }
 
 /// `UpdateItem` input.
@@ -755,12 +810,15 @@ pub struct UpdateItemInput {
     /// `NONE` or `ALL_OLD`.
     #[serde(default)]
     pub return_values_on_condition_check_failure: Option<String>,
-    /// Legacy updates (refused).
+    /// Legacy updates, translated into an `UpdateExpression`.
     #[serde(default)]
-    pub attribute_updates: Option<serde_json::Value>,
-    /// Legacy conditions (refused).
+    pub attribute_updates: Option<BTreeMap<String, AttributeValueUpdate>>,
+    /// Legacy conditions, translated into a `ConditionExpression`.
     #[serde(default)]
-    pub expected: Option<serde_json::Value>,
+    pub expected: Option<ExpectedMap>,
+    /// `AND` (default) or `OR`, joining the legacy conditions.
+    #[serde(default)]
+    pub conditional_operator: Option<String>,
 }
 
 /// The output of `PutItem`, `DeleteItem`, `UpdateItem`.
@@ -837,16 +895,20 @@ pub struct QueryInput {
     /// How many workers (`Scan`).
     #[serde(default)]
     pub total_segments: Option<i64>,
-    /// Legacy key conditions (refused).
+    /// Legacy key conditions (`Query`), translated into a
+    /// `KeyConditionExpression`.
     #[serde(default)]
-    pub key_conditions: Option<serde_json::Value>,
-    /// Legacy filters (refused).
+    pub key_conditions: Option<ConditionMap>,
+    /// Legacy filters (`Query`), translated into a `FilterExpression`.
     #[serde(default)]
-    pub query_filter: Option<serde_json::Value>,
-    /// Legacy filters (refused).
+    pub query_filter: Option<ConditionMap>,
+    /// Legacy filters (`Scan`), translated into a `FilterExpression`.
     #[serde(default)]
-    pub scan_filter: Option<serde_json::Value>,
-    /// Legacy projection (refused).
+    pub scan_filter: Option<ConditionMap>,
+    /// `AND` (default) or `OR`, joining the legacy filters.
+    #[serde(default)]
+    pub conditional_operator: Option<String>,
+    /// Legacy projection, translated into a `ProjectionExpression`.
     #[serde(default)]
     pub attributes_to_get: Option<Vec<String>>,
 }
@@ -936,7 +998,7 @@ pub struct KeysAndAttributes {
     /// Strong reads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consistent_read: Option<bool>,
-    /// Legacy projection (refused).
+    /// Legacy projection, translated into a `ProjectionExpression`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes_to_get: Option<Vec<String>>,
 }

@@ -7,6 +7,7 @@ mod common;
 mod describe;
 mod errors;
 mod items;
+mod legacy;
 mod pitr;
 mod tables;
 mod validation;
