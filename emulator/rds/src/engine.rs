@@ -1109,8 +1109,22 @@ impl Engine {
                 self.events.record(
                     region,
                     [
-                        Event::instance(id, &arn, "backup", "Backing up DB instance", now),
-                        Event::instance(id, &arn, "backup", "Finished DB instance backup", now),
+                        Event::of(
+                            events::DB_INSTANCE,
+                            id,
+                            &arn,
+                            "backup",
+                            "Backing up DB instance",
+                            now,
+                        ),
+                        Event::of(
+                            events::DB_INSTANCE,
+                            id,
+                            &arn,
+                            "backup",
+                            "Finished DB instance backup",
+                            now,
+                        ),
                     ],
                 );
             }
@@ -1172,7 +1186,8 @@ impl Engine {
         if let Some((id, arn)) = &owner {
             self.events.record(
                 region,
-                [Event::instance(
+                [Event::of(
+                    events::DB_INSTANCE,
                     id,
                     arn,
                     "backup",
@@ -1186,7 +1201,8 @@ impl Engine {
         if let (Some((id, arn)), Ok(())) = (&owner, &result) {
             self.events.record(
                 region,
-                [Event::instance(
+                [Event::of(
+                    events::DB_INSTANCE,
                     id,
                     arn,
                     "backup",
@@ -1897,7 +1913,14 @@ impl Engine {
         };
         self.events.record(
             region,
-            [Event::snapshot(&snap.id, &snap.arn, "creation", message, now)],
+            [Event::of(
+                events::DB_SNAPSHOT,
+                &snap.id,
+                &snap.arn,
+                "creation",
+                message,
+                now,
+            )],
         );
         Ok(snap)
     }
@@ -2001,7 +2024,8 @@ impl Engine {
         s.status = "deleted".to_owned();
         self.events.record(
             region,
-            [Event::snapshot(
+            [Event::of(
+                events::DB_SNAPSHOT,
                 &s.id,
                 &s.arn,
                 "deletion",
@@ -3180,7 +3204,14 @@ impl Engine {
                     })
                 {
                     for (category, message) in instance_events(i) {
-                        note(Event::instance(&i.id, &i.arn, category, message, now));
+                        note(Event::of(
+                            events::DB_INSTANCE,
+                            &i.id,
+                            &i.arn,
+                            category,
+                            message,
+                            now,
+                        ));
                     }
                     if i.next_status == "deleted" {
                         gone.push(i.id.clone());
@@ -3189,7 +3220,8 @@ impl Engine {
                         i.work = Work::Idle;
                     }
                 } else if let Work::Failed(_) = i.work {
-                    note(Event::instance(
+                    note(Event::of(
+                        events::DB_INSTANCE,
                         &i.id,
                         &i.arn,
                         "failure",
@@ -3207,7 +3239,8 @@ impl Engine {
             for c in reg.clusters.values_mut() {
                 if c.work == Work::Done && now >= c.status_since + delay {
                     if c.next_status == "deleted" {
-                        note(Event::cluster(
+                        note(Event::of(
+                            events::DB_CLUSTER,
                             &c.id,
                             &c.arn,
                             "deletion",
@@ -3217,7 +3250,8 @@ impl Engine {
                         gone.push(c.id.clone());
                     } else {
                         if c.status == "creating" {
-                            note(Event::cluster(
+                            note(Event::of(
+                                events::DB_CLUSTER,
                                 &c.id,
                                 &c.arn,
                                 "creation",
@@ -3229,7 +3263,14 @@ impl Engine {
                         c.work = Work::Idle;
                     }
                 } else if let Work::Failed(_) = c.work {
-                    note(Event::cluster(&c.id, &c.arn, "failure", "DB cluster failed", now));
+                    note(Event::of(
+                        events::DB_CLUSTER,
+                        &c.id,
+                        &c.arn,
+                        "failure",
+                        "DB cluster failed",
+                        now,
+                    ));
                     c.status = "failed".to_owned();
                     c.work = Work::Idle;
                 }
@@ -3621,7 +3662,7 @@ fn snapshot_done_event(s: &Snapshot, now: DateTime<Utc>) -> Event {
         (None, "automated") => "Automated snapshot created".to_owned(),
         (None, _) => "Manual snapshot created".to_owned(),
     };
-    Event::snapshot(&s.id, &s.arn, "creation", message, now)
+    Event::of(events::DB_SNAPSHOT, &s.id, &s.arn, "creation", message, now)
 }
 
 /// A restore time as RDS events write it.

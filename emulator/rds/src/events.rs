@@ -38,41 +38,16 @@ pub struct Event {
     pub date: DateTime<Utc>,
 }
 
+/// The source type of a DB instance's events.
+pub const DB_INSTANCE: &str = "db-instance";
+/// The source type of a DB snapshot's events.
+pub const DB_SNAPSHOT: &str = "db-snapshot";
+/// The source type of a DB cluster's events.
+pub const DB_CLUSTER: &str = "db-cluster";
+
 impl Event {
-    /// An event of a DB instance.
-    pub fn instance(
-        id: &str,
-        arn: &str,
-        category: &'static str,
-        message: impl Into<String>,
-        date: DateTime<Utc>,
-    ) -> Self {
-        Self::new("db-instance", id, arn, category, message, date)
-    }
-
-    /// An event of a DB snapshot.
-    pub fn snapshot(
-        id: &str,
-        arn: &str,
-        category: &'static str,
-        message: impl Into<String>,
-        date: DateTime<Utc>,
-    ) -> Self {
-        Self::new("db-snapshot", id, arn, category, message, date)
-    }
-
-    /// An event of a DB cluster.
-    pub fn cluster(
-        id: &str,
-        arn: &str,
-        category: &'static str,
-        message: impl Into<String>,
-        date: DateTime<Utc>,
-    ) -> Self {
-        Self::new("db-cluster", id, arn, category, message, date)
-    }
-
-    fn new(
+    /// An event of the `source_type` resource `id` (ARN `arn`).
+    pub fn of(
         source_type: &'static str,
         id: &str,
         arn: &str,
@@ -168,15 +143,17 @@ mod tests {
         log.record(
             "us-east-1",
             [
-                Event::instance("a", "arn:a", "creation", "DB instance created", t0),
-                Event::snapshot(
+                Event::of(DB_INSTANCE, "a", "arn:a", "creation", "DB instance created", t0),
+                Event::of(
+                    DB_SNAPSHOT,
                     "s",
                     "arn:s",
                     "creation",
                     "Manual snapshot created",
                     t0 + Duration::minutes(5),
                 ),
-                Event::instance(
+                Event::of(
+                    DB_INSTANCE,
                     "a",
                     "arn:a",
                     "backup",

@@ -502,8 +502,30 @@ async fn snapshot_restores_inherit_and_copies_take_tags_when_asked() {
     let keys: Vec<_> = without.tag_list().iter().filter_map(|t| t.key()).collect();
     assert_eq!(keys, ["own"]);
     assert_eq!(without.storage_type(), Some("gp3"));
+    // A point-in-time restore inherits the source's class and storage too.
+    for _ in 0..100 {
+        if describe(&c, "orders").await.latest_restorable_time().is_some() {
+            break;
+        }
+        server.advance(chrono::Duration::seconds(1)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let pitr = c
+        .restore_db_instance_to_point_in_time()
+        .source_db_instance_identifier("orders")
+        .target_db_instance_identifier("orders-pitr")
+        .use_latest_restorable_time(true)
+        .send()
+        .await
+        .expect("point-in-time restore")
+        .db_instance
+        .unwrap();
+    assert_eq!(pitr.db_instance_class(), Some("db.m5.large"));
+    assert_eq!(pitr.storage_type(), Some("gp3"));
+    assert_eq!(pitr.allocated_storage(), Some(50));
     wait_status(&c, "orders-plain", "available").await;
     wait_status(&c, "orders-custom", "available").await;
+    wait_status(&c, "orders-pitr", "available").await;
     server.stop().await;
 }
 
