@@ -7,7 +7,8 @@
 //! garbage or an unknown key in `FIREDRILL_RECOVERED`) must each be one
 //! failed step and a non-zero exit, never a hang or a "recovered".
 //!
-//! One test per language, so that nextest runs them side by side. A language
+//! Two tests per language (the carts scenarios, then the orders and
+//! invoices ones), so that nextest runs them side by side. A language
 //! whose tools are missing here (python3 with boto3; the AWS CLI and jq;
 //! node with `examples/node/node_modules`) prints `SKIPPED: ...` and passes;
 //! CI installs them all (`cargo xtask test`).
@@ -298,32 +299,52 @@ fn assert_caught(r: &Value, caught: Caught) {
     }
 }
 
-/// Plays every example of `lang` and checks each verdict, or says why not.
-fn play_language(lang: &str, missing: Option<String>) {
+/// Half of the examples: the DynamoDB ones, or the RDS and S3 ones. Each
+/// language's nine drills run as two tests so that each stays well inside
+/// nextest's per-test limit on a busy 2-core machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Carts,
+    OrdersAndInvoices,
+}
+
+impl Part {
+    fn holds(self, scenario: &str) -> bool {
+        scenario.starts_with("carts-") == (self == Part::Carts)
+    }
+}
+
+/// Plays `part` of the examples of `lang` and checks each verdict, or says
+/// why not.
+fn play_language(lang: &str, part: Part, missing: Option<String>) {
     if let Some(why) = missing_postgres().or(missing) {
-        println!("SKIPPED: {lang} examples: {why}");
+        println!("SKIPPED: {lang} examples ({part:?}): {why}");
         return;
     }
     let dir = Path::new(EXAMPLES).join(lang);
-    let files: Vec<PathBuf> = CASES
+    let mut listed: Vec<PathBuf> = CASES
         .iter()
         .map(|(name, _)| dir.join(format!("{name}.toml")))
         .collect();
+    listed.sort();
     let mut on_disk: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("the language's examples")
         .map(|e| e.expect("a directory entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     on_disk.sort();
-    let mut listed = files.clone();
-    listed.sort();
     assert_eq!(
         on_disk, listed,
         "every example scenario of {lang} is checked here"
     );
 
+    let cases: Vec<(&str, Caught)> = CASES.into_iter().filter(|(name, _)| part.holds(name)).collect();
+    let files: Vec<PathBuf> = cases
+        .iter()
+        .map(|(name, _)| dir.join(format!("{name}.toml")))
+        .collect();
     let run = drill(&files);
-    for (name, caught) in CASES {
+    for (name, caught) in cases {
         let r = report(&run, &format!("{lang}-{name}"));
         assert_caught(r, caught);
     }
@@ -336,36 +357,63 @@ fn play_language(lang: &str, missing: Option<String>) {
     );
 }
 
-#[test]
-fn python_examples_recover_and_their_twins_are_caught() {
-    let missing = (!succeeds("python3", &["-c", "import boto3"]))
-        .then(|| "python3 with boto3 is not installed (python3 -m pip install boto3)".to_owned());
-    play_language("python", missing);
+/// Why the python examples cannot run here, if they cannot.
+fn python_missing() -> Option<String> {
+    (!succeeds("python3", &["-c", "import boto3"]))
+        .then(|| "python3 with boto3 is not installed (python3 -m pip install boto3)".to_owned())
 }
 
 #[test]
-fn bash_examples_recover_and_their_twins_are_caught() {
-    let missing = if !succeeds("aws", &["--version"]) {
+fn python_carts_examples_recover_and_their_twins_are_caught() {
+    play_language("python", Part::Carts, python_missing());
+}
+
+#[test]
+fn python_orders_and_invoices_examples_recover_and_their_twins_are_caught() {
+    play_language("python", Part::OrdersAndInvoices, python_missing());
+}
+
+/// Why the bash examples cannot run here, if they cannot.
+fn bash_missing() -> Option<String> {
+    if !succeeds("aws", &["--version"]) {
         Some("the AWS CLI is not installed".to_owned())
     } else if !succeeds("jq", &["--version"]) {
         Some("jq is not installed".to_owned())
     } else {
         None
-    };
-    play_language("bash", missing);
+    }
 }
 
 #[test]
-fn node_examples_recover_and_their_twins_are_caught() {
+fn bash_carts_examples_recover_and_their_twins_are_caught() {
+    play_language("bash", Part::Carts, bash_missing());
+}
+
+#[test]
+fn bash_orders_and_invoices_examples_recover_and_their_twins_are_caught() {
+    play_language("bash", Part::OrdersAndInvoices, bash_missing());
+}
+
+/// Why the node examples cannot run here, if they cannot.
+fn node_missing() -> Option<String> {
     let modules = Path::new(EXAMPLES).join("node/node_modules/@aws-sdk/client-dynamodb");
-    let missing = if !succeeds("node", &["--version"]) {
+    if !succeeds("node", &["--version"]) {
         Some("node is not installed".to_owned())
     } else if !modules.exists() {
         Some("examples/node/node_modules is absent (npm ci --prefix examples/node)".to_owned())
     } else {
         None
-    };
-    play_language("node", missing);
+    }
+}
+
+#[test]
+fn node_carts_examples_recover_and_their_twins_are_caught() {
+    play_language("node", Part::Carts, node_missing());
+}
+
+#[test]
+fn node_orders_and_invoices_examples_recover_and_their_twins_are_caught() {
+    play_language("node", Part::OrdersAndInvoices, node_missing());
 }
 
 /// A small scenario whose first recovery step is `step` (TOML lines) and
