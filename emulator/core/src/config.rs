@@ -1,5 +1,5 @@
-//! Emulator configuration: account, regions, fidelity preset, data directory
-//! and optional strict signature checking.
+//! Emulator configuration: account, regions, fidelity preset, data directory,
+//! optional strict signature checking and the front end's transport limits.
 
 use chrono::Duration;
 use std::path::PathBuf;
@@ -112,6 +112,46 @@ pub struct EmulatorConfig {
     pub strict: Option<StrictCredentials>,
     /// How an outage is shown to clients.
     pub outage_mode: OutageMode,
+    /// Timeouts and limits of the HTTP front end.
+    pub transport: TransportLimits,
+}
+
+/// Timeouts and limits of the HTTP front end, like a real one's.
+///
+/// The defaults follow common front ends (nginx, AWS's load balancers):
+///
+/// | limit | default | what happens past it |
+/// |---|---|---|
+/// | `header_read_timeout` | 20 s | a connection that sent part of a request line or headers is closed without an answer |
+/// | `body_idle_timeout` | 20 s | a request whose body stops arriving is answered with the protocol's `RequestTimeout` error (S3 `RequestTimeout` 400, others `RequestTimeoutException` 408) and the connection is closed |
+/// | `keep_alive_timeout` | 60 s | an idle keep-alive connection (no request in flight) is closed |
+/// | `max_connections` | 1024 | a connection beyond it is answered `503` in the protocol's shape (S3 `SlowDown`, DynamoDB and RDS `ServiceUnavailable`, Backup `ServiceUnavailableException`) with `Connection: close` |
+/// | `max_header_bytes` | 16 KiB | a request line and headers larger than this are answered in the protocol's shape (S3 `RequestHeaderSectionTooLarge` 400, others `MalformedHttpRequestException` 400) |
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportLimits {
+    /// How long a client may take to send a whole request line and headers,
+    /// counted from its first byte.
+    pub header_read_timeout: std::time::Duration,
+    /// How long a request body may go without a byte arriving.
+    pub body_idle_timeout: std::time::Duration,
+    /// How long a connection may stay open with no request in flight.
+    pub keep_alive_timeout: std::time::Duration,
+    /// How many connections are served at once.
+    pub max_connections: usize,
+    /// The largest request line plus headers accepted, in bytes.
+    pub max_header_bytes: usize,
+}
+
+impl Default for TransportLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: std::time::Duration::from_secs(20),
+            body_idle_timeout: std::time::Duration::from_secs(20),
+            keep_alive_timeout: std::time::Duration::from_secs(60),
+            max_connections: 1024,
+            max_header_bytes: 16 * 1024,
+        }
+    }
 }
 
 impl Default for EmulatorConfig {
@@ -126,6 +166,7 @@ impl Default for EmulatorConfig {
             in_memory_bodies: false,
             strict: None,
             outage_mode: OutageMode::default(),
+            transport: TransportLimits::default(),
         }
     }
 }

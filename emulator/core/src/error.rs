@@ -9,6 +9,7 @@
 //! these functions, so the shapes live in one place.
 
 use crate::body::full;
+use crate::protocol::Protocol;
 use crate::service::Body;
 use http::{HeaderValue, Response, StatusCode};
 
@@ -43,16 +44,30 @@ pub fn json_1_0(
 /// A REST-JSON error, as AWS Backup sends it.
 pub fn rest_json(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response<Body> {
     let body = serde_json::json!({ "Code": code, "Message": message });
-    let resp = Response::builder()
+    let mut resp = Response::builder()
         .status(status)
         .header("content-type", "application/json")
-        .header("x-amzn-errortype", code)
         .body(full(body.to_string()))
         .expect("static headers are valid");
+    // A code is AWS's own identifier; one that could not be a header value
+    // (never the case for the codes this crate sends) is left to the body.
+    if let Ok(v) = HeaderValue::from_str(code) {
+        resp.headers_mut().insert("x-amzn-errortype", v);
+    }
     with_request_id(resp, "x-amzn-requestid", request_id)
 }
 
-/// Escapes text for an XML element.
+/// Whether XML 1.0 can carry `c` at all (its `Char` production): tabs,
+/// newlines and carriage returns are the only control characters allowed,
+/// and U+FFFE and U+FFFF are excluded.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Escapes text for an XML element or attribute. Characters XML 1.0 cannot
+/// carry even as references (NUL and the other C0 controls but tab, newline
+/// and carriage return; U+FFFE, U+FFFF) become U+FFFD, so an echoed value
+/// can never break the document.
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -62,6 +77,7 @@ pub fn xml_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            c if !xml_char(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -92,8 +108,25 @@ pub fn query_xml(status: StatusCode, code: &str, message: &str, request_id: &str
 
 /// A REST-XML error, as S3 sends it.
 pub fn s3_xml(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response<Body> {
+    s3_xml_with(status, code, message, &[], request_id)
+}
+
+/// A REST-XML error with S3's extra elements for the code (for example
+/// `RequestTime` and `ServerTime` of `RequestTimeTooSkewed`), in order,
+/// after `Message`.
+pub fn s3_xml_with(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    extra: &[(&str, &str)],
+    request_id: &str,
+) -> Response<Body> {
+    let extra: String = extra
+        .iter()
+        .map(|(name, value)| format!("<{name}>{}</{name}>", xml_escape(value)))
+        .collect();
     let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><RequestId>{}</RequestId></Error>",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>{extra}<RequestId>{}</RequestId></Error>",
         xml_escape(code),
         xml_escape(message),
         xml_escape(request_id),
@@ -107,65 +140,61 @@ pub fn s3_xml(status: StatusCode, code: &str, message: &str, request_id: &str) -
 }
 
 /// The error a service would send when it is unreachable in an outage.
-pub fn service_unavailable(service: &str, region: &str, request_id: &str) -> Response<Body> {
+pub fn service_unavailable(
+    protocol: Protocol,
+    service: &str,
+    region: &str,
+    request_id: &str,
+) -> Response<Body> {
     let message = format!("Service {service} is unavailable in {region} (the region is in an outage)");
-    match service {
-        "dynamodb" => json_1_0(
-            StatusCode::SERVICE_UNAVAILABLE,
+    let status = StatusCode::SERVICE_UNAVAILABLE;
+    match protocol {
+        Protocol::Json => json_1_0(
+            status,
             "com.amazonaws.dynamodb.v20120810",
             "ServiceUnavailable",
             &message,
             request_id,
         ),
-        "rds" => query_xml(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "ServiceUnavailable",
-            &message,
+        Protocol::Query | Protocol::RestXml => {
+            protocol.error(status, "ServiceUnavailable", &message, request_id)
+        }
+        Protocol::RestJson => protocol.error(status, "ServiceUnavailableException", &message, request_id),
+    }
+}
+
+/// The error a handler's panic is answered with.
+pub fn internal(protocol: Protocol, request_id: &str) -> Response<Body> {
+    let message = "We encountered an internal error. Please try again.";
+    let status = StatusCode::INTERNAL_SERVER_ERROR;
+    match protocol {
+        Protocol::Json => json_1_0(
+            status,
+            "com.amazonaws.dynamodb.v20120810",
+            "InternalServerError",
+            message,
             request_id,
         ),
-        "s3" => s3_xml(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "ServiceUnavailable",
-            &message,
-            request_id,
-        ),
-        _ => rest_json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "ServiceUnavailableException",
-            &message,
-            request_id,
-        ),
+        Protocol::Query => protocol.error(status, "InternalFailure", message, request_id),
+        Protocol::RestXml => protocol.error(status, "InternalError", message, request_id),
+        Protocol::RestJson => protocol.error(status, "ServiceUnavailableException", message, request_id),
     }
 }
 
 /// The error for a request that names a service or region this emulator
-/// does not serve.
-pub fn unknown_service(service: &str, region: &str, request_id: &str) -> Response<Body> {
+/// does not serve, in the shape of the protocol the request speaks.
+pub fn unknown_service(protocol: Protocol, service: &str, region: &str, request_id: &str) -> Response<Body> {
     let message = format!(
         "firedrill does not emulate service {service:?} in region {region:?}; it serves dynamodb, s3, rds and backup in its configured regions"
     );
-    match service {
-        "dynamodb" => json_1_0(
-            StatusCode::BAD_REQUEST,
-            "com.amazonaws.dynamodb.v20120810",
-            "UnrecognizedClientException",
-            &message,
-            request_id,
-        ),
-        "rds" => query_xml(
-            StatusCode::BAD_REQUEST,
-            "InvalidClientTokenId",
-            &message,
-            request_id,
-        ),
-        "s3" => s3_xml(StatusCode::BAD_REQUEST, "InvalidRequest", &message, request_id),
-        _ => rest_json(
-            StatusCode::BAD_REQUEST,
-            "UnknownOperationException",
-            &message,
-            request_id,
-        ),
-    }
+    let status = StatusCode::BAD_REQUEST;
+    let code = match protocol {
+        Protocol::Json => "UnrecognizedClientException",
+        Protocol::Query => "InvalidClientTokenId",
+        Protocol::RestXml => "InvalidRequest",
+        Protocol::RestJson => "UnknownOperationException",
+    };
+    protocol.error(status, code, &message, request_id)
 }
 
 #[cfg(test)]
@@ -207,5 +236,25 @@ mod tests {
         assert!(body.contains("<Code>DBInstanceNotFound</Code>"));
         assert!(body.contains("DBInstance &lt;x&gt; not found."));
         assert!(body.contains("<Type>Sender</Type>"));
+    }
+
+    #[tokio::test]
+    async fn echoed_values_never_break_the_document() {
+        let resp = s3_xml(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "bad key a\0b<c>&\u{1}\u{FFFF}\td",
+            "r\0",
+        );
+        let body = text(resp).await;
+        assert!(!body.contains('\0') && !body.contains('\u{1}') && !body.contains('\u{FFFF}'));
+        assert!(body.contains("bad key a\u{FFFD}b&lt;c&gt;&amp;\u{FFFD}\u{FFFD}\td"));
+        assert!(body.contains("<RequestId>r\u{FFFD}</RequestId>"));
+        let resp = query_xml(StatusCode::BAD_REQUEST, "InvalidParameterValue", "x\0y", "r");
+        assert!(text(resp).await.contains("x\u{FFFD}y"));
+        let resp = rest_json(StatusCode::BAD_REQUEST, "Bad\nCode", "m\0\"", "r");
+        assert!(resp.headers().get("x-amzn-errortype").is_none());
+        let v: serde_json::Value = serde_json::from_str(&text(resp).await).unwrap();
+        assert_eq!(v["Message"], "m\0\"");
     }
 }

@@ -6,14 +6,24 @@
 //! - [`clock`]: the one emulator clock, real or simulated, and the mapping of
 //!   emulator instants to wall-clock instants (needed where a real engine such
 //!   as PostgreSQL stamps its own commits);
-//! - [`config`]: account id, regions, fidelity preset and data directory;
+//! - [`config`]: account id, regions, fidelity preset, data directory and
+//!   the front end's [`TransportLimits`];
 //! - [`routing`]: reading the SigV4 credential scope to find the service and
-//!   region a request is meant for, and [`sigv4`] to verify signatures in
-//!   strict mode;
+//!   region a request is meant for ([`protocol`] tells the protocol, and so
+//!   the service, of a request that names none), and [`sigv4`] to verify
+//!   signatures in strict mode (request time within 15 minutes, `host`
+//!   signed);
+//! - [`transport`]: the front end's own rules, as a real one's: header,
+//!   body and keep-alive timeouts, a connection limit, hyper's framing rules
+//!   applied before hyper so that malformed HTTP, oversized heads and bodies
+//!   and S3 payload digest mismatches are answered in the shape of the
+//!   protocol the request speaks;
 //! - [`service`]: the [`service::AwsService`] trait each service implements;
 //! - [`server`]: the HTTP listener that dispatches requests to services and
 //!   serves the admin API ([`admin`]);
-//! - [`error`]: AWS's error shapes for the JSON, REST-JSON and Query protocols;
+//! - [`error`]: AWS's error shapes for the JSON, REST-JSON, Query and
+//!   REST-XML protocols, escaping every echoed value (a character XML 1.0
+//!   cannot carry, such as NUL, becomes U+FFFD);
 //! - [`arn`], [`audit`], [`ids`]: small shared vocabulary.
 //!
 //! Invariant: the core knows no service's wire format beyond what routing and
@@ -28,6 +38,7 @@ pub mod config;
 pub mod error;
 pub mod ids;
 pub mod janitor;
+pub mod protocol;
 pub mod routing;
 #[cfg(feature = "sdk")]
 pub mod sdk;
@@ -36,9 +47,10 @@ pub mod service;
 pub mod sigv4;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod transport;
 
 pub use clock::{Clock, ClockMode};
-pub use config::{EmulatorConfig, Fidelity, FidelitySettings};
+pub use config::{EmulatorConfig, Fidelity, FidelitySettings, TransportLimits};
 pub use service::{AwsService, Body, Environment, RequestContext};
 
 /// The emulator's version, reported by `/_firedrill/health`.

@@ -4,10 +4,14 @@
 //! the region and the signing service:
 //! `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/dynamodb/aws4_request, ...`
 //! (or `X-Amz-Credential=` in a presigned URL's query). That scope is the
-//! routing key, as on LocalStack's edge port. Unsigned requests fall back to
-//! what the request itself says (the DynamoDB `X-Amz-Target` header, an AWS
-//! Backup path) and to S3 otherwise, in the default region.
+//! routing key, as on LocalStack's edge port. A request that names no
+//! service (unsigned, or with a scope that cannot be read) goes to the
+//! service whose protocol its form implies ([`Protocol::from_form`]: an
+//! `X-Amz-Target` header to DynamoDB, an `Action=` query or form to RDS, a
+//! Backup resource path to Backup, anything else to S3), in the default
+//! region.
 
+use crate::protocol::Protocol;
 use http::HeaderMap;
 
 /// The parsed SigV4 credential scope of a request.
@@ -77,38 +81,36 @@ pub struct Route {
     pub access_key_id: Option<String>,
     /// The full scope, when the request was signed.
     pub scope: Option<CredentialScope>,
+    /// The protocol answers to this request speak: the named service's, or
+    /// the one the request's form implies when the service is not served.
+    pub protocol: Protocol,
 }
 
-/// Routes a request by its credential scope, or by what an unsigned request
-/// says of itself.
-pub fn route(headers: &HeaderMap, path: &str, query: Option<&str>, default_region: &str) -> Route {
+/// Routes a request by its credential scope, or by what a request that
+/// names no service says of itself.
+pub fn route(
+    method: &str,
+    headers: &HeaderMap,
+    path: &str,
+    query: Option<&str>,
+    default_region: &str,
+) -> Route {
+    let form = Protocol::from_form(method, path, query, headers);
     if let Some(scope) = CredentialScope::from_request(headers, query) {
         return Route {
             service: scope.service.clone(),
             region: scope.region.clone(),
             access_key_id: Some(scope.access_key_id.clone()),
+            protocol: Protocol::of_service(&scope.service).unwrap_or(form),
             scope: Some(scope),
         };
     }
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let service = if target.starts_with("DynamoDB_") {
-        "dynamodb"
-    } else if path.starts_with("/backup-vaults")
-        || path.starts_with("/backup/")
-        || path.starts_with("/backup-jobs")
-    {
-        "backup"
-    } else {
-        "s3"
-    };
     Route {
-        service: service.to_owned(),
+        service: form.service().to_owned(),
         region: default_region.to_owned(),
         access_key_id: None,
         scope: None,
+        protocol: form,
     }
 }
 
@@ -126,7 +128,7 @@ mod tests {
                 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-west-2/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc",
             ),
         );
-        let r = route(&headers, "/", None, "us-east-1");
+        let r = route("POST", &headers, "/", None, "us-east-1");
         assert_eq!(r.service, "dynamodb");
         assert_eq!(r.region, "us-west-2");
         assert_eq!(r.access_key_id.as_deref(), Some("AKIDEXAMPLE"));
@@ -135,7 +137,7 @@ mod tests {
     #[test]
     fn routes_presigned_urls_by_query_credential() {
         let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20260101%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Signature=x";
-        let r = route(&HeaderMap::new(), "/bucket/key", Some(q), "us-east-1");
+        let r = route("GET", &HeaderMap::new(), "/bucket/key", Some(q), "us-east-1");
         assert_eq!((r.service.as_str(), r.region.as_str()), ("s3", "eu-west-1"));
     }
 
@@ -146,13 +148,57 @@ mod tests {
             "x-amz-target",
             HeaderValue::from_static("DynamoDB_20120810.ListTables"),
         );
-        assert_eq!(route(&headers, "/", None, "us-east-1").service, "dynamodb");
         assert_eq!(
-            route(&HeaderMap::new(), "/backup-vaults/", None, "us-east-1").service,
+            route("POST", &headers, "/", None, "us-east-1").service,
+            "dynamodb"
+        );
+        assert_eq!(
+            route("GET", &HeaderMap::new(), "/backup-vaults/", None, "us-east-1").service,
             "backup"
         );
-        let s3 = route(&HeaderMap::new(), "/bucket", None, "us-west-2");
+        let s3 = route("GET", &HeaderMap::new(), "/bucket", None, "us-west-2");
         assert_eq!((s3.service.as_str(), s3.region.as_str()), ("s3", "us-west-2"));
+    }
+
+    #[test]
+    fn unsigned_query_requests_go_to_rds_never_to_s3() {
+        let rds = route(
+            "GET",
+            &HeaderMap::new(),
+            "/",
+            Some("Action=DescribeDBInstances&Version=2014-10-31"),
+            "us-east-1",
+        );
+        assert_eq!((rds.service.as_str(), rds.protocol), ("rds", Protocol::Query));
+        let mut form = HeaderMap::new();
+        form.insert(
+            "content-type",
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        assert_eq!(route("POST", &form, "/", None, "us-east-1").service, "rds");
+    }
+
+    #[test]
+    fn an_unreadable_scope_is_judged_by_the_form() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "authorization",
+            HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=AK/20260101/us-east-1, Signature=x"),
+        );
+        headers.insert(
+            "x-amz-target",
+            HeaderValue::from_static("DynamoDB_20120810.PutItem"),
+        );
+        let r = route("POST", &headers, "/", None, "us-east-1");
+        assert_eq!((r.service.as_str(), r.protocol), ("dynamodb", Protocol::Json));
+        headers.insert(
+            "authorization",
+            HeaderValue::from_static(
+                "AWS4-HMAC-SHA256 Credential=AK/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=x",
+            ),
+        );
+        let r = route("POST", &headers, "/", None, "us-east-1");
+        assert_eq!((r.service.as_str(), r.protocol), ("sqs", Protocol::Json));
     }
 
     #[test]

@@ -1,14 +1,27 @@
 //! The HTTP front door: one listener, requests dispatched to services by
 //! SigV4 scope, the admin API under `/_firedrill/`, panics contained, and a
 //! background ticker that lets services act as the clock moves.
+//!
+//! Every connection passes the [`transport::gate`] on its way to hyper and
+//! counts against `max_connections` ([`transport::refuse_busy`] answers one
+//! beyond it); every request body is watched ([`transport::watch`]) and a
+//! body the watch refused is answered with the refusal, whatever the
+//! handler made of it.
 
 use crate::admin;
 use crate::config::OutageMode;
 use crate::error;
 use crate::ids;
+use crate::protocol::Protocol;
 use crate::routing;
 use crate::service::{AwsService, Body, Environment, RequestContext};
 use crate::sigv4;
+use crate::transport::{
+    self,
+    gate::{Activity, Gate, GateLimits},
+    head,
+    watch::{self as body_watch, BodyFault, Verdict},
+};
 use chrono::{DateTime, Duration, Utc};
 use futures::FutureExt;
 use http::{Request, Response, StatusCode};
@@ -19,11 +32,15 @@ use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::{Mutex, watch};
+use tokio::sync::{Mutex, Semaphore, watch};
 use tokio::task::JoinHandle;
 
 /// How often services are ticked in real time, besides every clock jump.
 const TICK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// How many connections beyond the limit are answered at once; past that a
+/// connection is closed at once without an answer.
+const REFUSAL_SLOTS: usize = 64;
 
 /// Why an admin action was refused.
 #[derive(Debug, thiserror::Error)]
@@ -222,21 +239,27 @@ impl Dispatcher {
         }
         let request_id = ids::request_id();
         let route = routing::route(
+            req.method().as_str(),
             req.headers(),
             &path,
             req.uri().query(),
             self.env.config.default_region(),
         );
+        let protocol = route.protocol;
         let Some(service) = self.service_for(&route.service).cloned() else {
-            return error::unknown_service(&route.service, &route.region, &request_id);
+            return error::unknown_service(protocol, &route.service, &route.region, &request_id);
         };
         if !self.env.config.serves_region(&route.region) {
-            return error::unknown_service(&route.service, &route.region, &request_id);
+            return error::unknown_service(protocol, &route.service, &route.region, &request_id);
         }
         if self.env.outages.is_down(&route.region) {
-            return error::service_unavailable(&route.service, &route.region, &request_id);
+            return error::service_unavailable(protocol, &route.service, &route.region, &request_id);
         }
-        let req = match self.check_signature(&route.service, req).await {
+        let (req, verdict) = match self.watch_body(protocol, req, &request_id) {
+            Ok(watched) => watched,
+            Err(resp) => return resp,
+        };
+        let req = match self.check_signature(protocol, req, &verdict, &request_id).await {
             Ok(req) => req,
             Err(resp) => return resp,
         };
@@ -247,26 +270,85 @@ impl Dispatcher {
             request_id: request_id.clone(),
             env: self.env.clone(),
         };
-        match AssertUnwindSafe(service.handle(ctx, req)).catch_unwind().await {
+        let resp = match AssertUnwindSafe(service.handle(ctx, req)).catch_unwind().await {
             Ok(resp) => resp,
             Err(panic) => {
                 tracing::error!(service = %route.service, panic = ?panic_message(&panic), "request handler panicked");
-                internal_error(&route.service, &request_id)
+                error::internal(protocol, &request_id)
+            }
+        };
+        match verdict.take() {
+            // The body was refused under the handler: AWS's answer is the
+            // refusal, whatever the handler made of the broken body.
+            Some(fault) => fault.answer(protocol, &request_id),
+            None => resp,
+        }
+    }
+
+    /// Puts the request body under watch ([`body_watch`]), refusing at
+    /// once a declared length past the protocol's limit and, on S3, an
+    /// `X-Amz-Content-SHA256` that is neither a digest nor one of its forms.
+    #[allow(clippy::result_large_err)]
+    fn watch_body(
+        &self,
+        protocol: Protocol,
+        req: Request<Body>,
+        request_id: &str,
+    ) -> Result<(Request<Body>, Verdict), Response<Body>> {
+        let limits = &self.env.config.transport;
+        let max_bytes = body_watch::max_body(protocol);
+        let declared = req
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(size) = declared.filter(|n| *n > max_bytes) {
+            let fault = BodyFault::TooLarge {
+                limit: max_bytes,
+                size,
+            };
+            return Err(fault.answer(protocol, request_id));
+        }
+        let mut sha256 = None;
+        if protocol == Protocol::RestXml
+            && let Some(value) = req.headers().get("x-amz-content-sha256")
+        {
+            let text = value.to_str().unwrap_or_default();
+            match body_watch::content_sha256(text) {
+                body_watch::DeclaredPayload::Undigested => {}
+                body_watch::DeclaredPayload::Digest(digest) => sha256 = Some(digest),
+                body_watch::DeclaredPayload::Invalid => {
+                    return Err(error::s3_xml(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidArgument",
+                        "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
+                        request_id,
+                    ));
+                }
             }
         }
+        let verdict = Verdict::default();
+        let watch = body_watch::Watch {
+            idle_timeout: limits.body_idle_timeout,
+            max_bytes,
+            sha256,
+        };
+        let req = req.map(|body| Body::new(body_watch::Watched::new(body, watch, verdict.clone())));
+        Ok((req, verdict))
     }
 
     /// In strict mode, verifies the SigV4 signature (buffering small bodies
     /// to hash them); otherwise passes the request through.
     async fn check_signature(
         &self,
-        service: &str,
+        protocol: Protocol,
         req: Request<Body>,
+        verdict: &Verdict,
+        request_id: &str,
     ) -> Result<Request<Body>, Response<Body>> {
         let Some(strict) = &self.env.config.strict else {
             return Ok(req);
         };
-        let request_id = ids::request_id();
         let (parts, body) = req.into_parts();
         let (body, payload_hash) = match parts
             .headers
@@ -275,15 +357,16 @@ impl Dispatcher {
         {
             Some(hash) => (body, hash.to_owned()),
             None => {
-                let bytes = crate::body::collect(body, crate::body::MAX_BUFFERED_BODY)
+                let limit = usize::try_from(body_watch::max_body(protocol)).unwrap_or(usize::MAX);
+                let bytes = crate::body::collect(body, limit)
                     .await
-                    .map_err(|e| {
-                        error::s3_xml(
-                            StatusCode::BAD_REQUEST,
-                            "IncompleteBody",
-                            &e.to_string(),
-                            &request_id,
-                        )
+                    .map_err(|e| match verdict.take() {
+                        Some(fault) => fault.answer(protocol, request_id),
+                        None => {
+                            let fault = head::Fault::Malformed(e.to_string());
+                            let (status, code, message) = fault.answer(protocol);
+                            protocol.error(status, code, &message, request_id)
+                        }
                     })?;
                 let hash = sigv4::payload_hash(&bytes);
                 (Body::from(bytes), hash)
@@ -296,115 +379,11 @@ impl Dispatcher {
             headers: &parts.headers,
             payload_hash: &payload_hash,
         };
-        match sigv4::verify(&signed, &strict.access_key_id, &strict.secret_access_key) {
+        let now = sigv4::signing_now(&self.env.clock);
+        match sigv4::verify(&signed, &strict.access_key_id, &strict.secret_access_key, now) {
             Ok(()) => Ok(Request::from_parts(parts, body)),
-            Err(e) => Err(signature_error(service, &e, &request_id)),
+            Err(e) => Err(e.answer(protocol, request_id)),
         }
-    }
-}
-
-fn signature_error(service: &str, err: &sigv4::SignatureError, request_id: &str) -> Response<Body> {
-    use sigv4::SignatureError as E;
-    let message = err.to_string();
-    match (service, err) {
-        ("s3", E::UnknownAccessKey) => {
-            error::s3_xml(StatusCode::FORBIDDEN, "InvalidAccessKeyId", &message, request_id)
-        }
-        ("s3", E::Missing) => error::s3_xml(StatusCode::FORBIDDEN, "AccessDenied", &message, request_id),
-        ("s3", E::Mismatch) => error::s3_xml(
-            StatusCode::FORBIDDEN,
-            "SignatureDoesNotMatch",
-            &message,
-            request_id,
-        ),
-        ("dynamodb", E::UnknownAccessKey) => error::json_1_0(
-            StatusCode::BAD_REQUEST,
-            "com.amazon.coral.service",
-            "UnrecognizedClientException",
-            &message,
-            request_id,
-        ),
-        ("dynamodb", E::Missing) => error::json_1_0(
-            StatusCode::BAD_REQUEST,
-            "com.amazon.coral.service",
-            "MissingAuthenticationTokenException",
-            &message,
-            request_id,
-        ),
-        ("dynamodb", E::Mismatch) => error::json_1_0(
-            StatusCode::BAD_REQUEST,
-            "com.amazon.coral.service",
-            "InvalidSignatureException",
-            &message,
-            request_id,
-        ),
-        ("rds", E::UnknownAccessKey) => error::query_xml(
-            StatusCode::FORBIDDEN,
-            "InvalidClientTokenId",
-            &message,
-            request_id,
-        ),
-        ("rds", E::Missing) => error::query_xml(
-            StatusCode::FORBIDDEN,
-            "MissingAuthenticationToken",
-            &message,
-            request_id,
-        ),
-        ("rds", E::Mismatch) => error::query_xml(
-            StatusCode::FORBIDDEN,
-            "SignatureDoesNotMatch",
-            &message,
-            request_id,
-        ),
-        (_, E::UnknownAccessKey) => error::rest_json(
-            StatusCode::FORBIDDEN,
-            "UnrecognizedClientException",
-            &message,
-            request_id,
-        ),
-        (_, E::Missing) => error::rest_json(
-            StatusCode::FORBIDDEN,
-            "MissingAuthenticationTokenException",
-            &message,
-            request_id,
-        ),
-        (_, E::Mismatch) => error::rest_json(
-            StatusCode::FORBIDDEN,
-            "InvalidSignatureException",
-            &message,
-            request_id,
-        ),
-    }
-}
-
-fn internal_error(service: &str, request_id: &str) -> Response<Body> {
-    let message = "We encountered an internal error. Please try again.";
-    match service {
-        "dynamodb" => error::json_1_0(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "com.amazonaws.dynamodb.v20120810",
-            "InternalServerError",
-            message,
-            request_id,
-        ),
-        "rds" => error::query_xml(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalFailure",
-            message,
-            request_id,
-        ),
-        "s3" => error::s3_xml(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalError",
-            message,
-            request_id,
-        ),
-        _ => error::rest_json(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "ServiceUnavailableException",
-            message,
-            request_id,
-        ),
     }
 }
 
@@ -505,6 +484,14 @@ async fn accept_loop(
     mut stop: watch::Receiver<StopKind>,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let limits = dispatcher.env().config.transport.clone();
+    let gate_limits = GateLimits {
+        header_read_timeout: limits.header_read_timeout,
+        keep_alive_timeout: limits.keep_alive_timeout,
+        max_header_bytes: limits.max_header_bytes,
+    };
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let refusals = Arc::new(Semaphore::new(REFUSAL_SLOTS));
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -516,16 +503,33 @@ async fn accept_loop(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    tracing::debug!(max = limits.max_connections, "connection beyond the limit refused");
+                    if let Ok(refusal) = refusals.clone().try_acquire_owned() {
+                        let limits = limits.clone();
+                        tokio::spawn(async move {
+                            transport::refuse_busy(stream, limits).await;
+                            drop(refusal);
+                        });
+                    }
+                    continue;
+                };
+                let activity = Activity::new();
                 let dispatcher = dispatcher.clone();
+                let requests = activity.clone();
                 let service = hyper::service::service_fn(move |req: Request<Incoming>| {
                     let dispatcher = dispatcher.clone();
+                    let in_flight = requests.begin();
                     async move {
                         let req = req.map(Body::new);
-                        Ok::<_, std::convert::Infallible>(dispatcher.dispatch(req).await)
+                        let resp = dispatcher.dispatch(req).await;
+                        let resp = resp.map(|body| Body::new(transport::Guarded::new(body, in_flight)));
+                        Ok::<_, std::convert::Infallible>(resp)
                     }
                 });
+                let gate = Gate::new(stream, gate_limits, activity, transport::refuse_head);
                 let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let conn = builder.serve_connection(TokioIo::new(gate), service).into_owned();
                 let conn = graceful.watch(conn);
                 let abort = aborted(stop.clone());
                 tokio::spawn(async move {
@@ -537,6 +541,7 @@ async fn accept_loop(
                         }
                         () = abort => tracing::debug!("connection dropped by an abort"),
                     }
+                    drop(slot);
                 });
             }
             changed = stop.changed() => {

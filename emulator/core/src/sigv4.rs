@@ -5,13 +5,32 @@
 //! refuses a mismatch, so that client code with broken signing fails here as
 //! it would on AWS. The algorithm follows AWS's "Create a signed AWS API
 //! request" guide: canonical request, string to sign, derived signing key.
+//!
+//! As on AWS, a signature must also cover the `host` header, the request
+//! must carry its time (`X-Amz-Date`, or `Date`), and that time must be
+//! within [`MAX_SKEW`] (15 minutes) of now. "Now" is the time the client
+//! signs against: its wall clock. With a real emulator clock that is the
+//! emulator's time; with a simulated clock (which may be days ahead of the
+//! wall clock after an advance) the emulator compares with the wall clock
+//! instead, so that a correctly signing client is never refused because a
+//! scenario moved the emulator's time.
 
+use crate::protocol::Protocol;
+use crate::service::Body;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, Method};
+use http::{Response, StatusCode};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
 type HmacSha256 = Hmac<Sha256>;
+
+/// How far a request's time may be from now, either way.
+pub const MAX_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
+
+/// The basic ISO 8601 form SigV4 writes times in.
+const AMZ_DATE: &str = "%Y%m%dT%H%M%SZ";
 
 /// Characters SigV4 leaves unencoded: `A-Z a-z 0-9 - _ . ~`.
 const SIGV4_SET: &AsciiSet = &NON_ALPHANUMERIC
@@ -34,6 +53,76 @@ pub enum SignatureError {
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."
     )]
     Mismatch,
+    /// The signature leaves out what AWS requires it to cover.
+    #[error("{0}")]
+    Incomplete(String),
+    /// The request's time is more than [`MAX_SKEW`] before now.
+    #[error("Signature expired: {signed} is now earlier than {earliest} ({now} - 15 min.)")]
+    Expired {
+        /// The request's time.
+        signed: String,
+        /// The earliest time accepted.
+        earliest: String,
+        /// Now.
+        now: String,
+    },
+    /// The request's time is more than [`MAX_SKEW`] after now.
+    #[error("Signature not yet current: {signed} is still later than {latest} ({now} + 15 min.)")]
+    NotYetCurrent {
+        /// The request's time.
+        signed: String,
+        /// The latest time accepted.
+        latest: String,
+        /// Now.
+        now: String,
+    },
+}
+
+impl SignatureError {
+    /// Whether the request's time, not its signature, was refused.
+    pub fn is_skew(&self) -> bool {
+        matches!(self, Self::Expired { .. } | Self::NotYetCurrent { .. })
+    }
+
+    /// AWS's answer to this refusal in `protocol`. S3 refuses a skewed time
+    /// with `RequestTimeTooSkewed` (and the request and server times); the
+    /// JSON services say `InvalidSignatureException` "Signature expired",
+    /// the Query services `SignatureDoesNotMatch` with the same message.
+    pub fn answer(&self, protocol: Protocol, request_id: &str) -> Response<Body> {
+        use Protocol as P;
+        let message = self.to_string();
+        let (status, code) = match (protocol, self) {
+            (P::RestXml, Self::UnknownAccessKey) => (StatusCode::FORBIDDEN, "InvalidAccessKeyId"),
+            (P::RestXml, Self::Missing | Self::Incomplete(_)) => (StatusCode::FORBIDDEN, "AccessDenied"),
+            (P::RestXml, Self::Mismatch) => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
+            (P::RestXml, Self::Expired { signed, now, .. } | Self::NotYetCurrent { signed, now, .. }) => {
+                return crate::error::s3_xml_with(
+                    StatusCode::FORBIDDEN,
+                    "RequestTimeTooSkewed",
+                    "The difference between the request time and the current time is too large.",
+                    &[
+                        ("RequestTime", signed),
+                        ("ServerTime", now),
+                        ("MaxAllowedSkewMilliseconds", "900000"),
+                    ],
+                    request_id,
+                );
+            }
+            (P::Json, Self::UnknownAccessKey) => (StatusCode::BAD_REQUEST, "UnrecognizedClientException"),
+            (P::Json, Self::Missing) => (StatusCode::BAD_REQUEST, "MissingAuthenticationTokenException"),
+            (P::Json, Self::Incomplete(_)) => (StatusCode::BAD_REQUEST, "IncompleteSignatureException"),
+            (P::Json, _) => (StatusCode::BAD_REQUEST, "InvalidSignatureException"),
+            (P::Query, Self::UnknownAccessKey) => (StatusCode::FORBIDDEN, "InvalidClientTokenId"),
+            (P::Query, Self::Missing) => (StatusCode::FORBIDDEN, "MissingAuthenticationToken"),
+            (P::Query, Self::Incomplete(_)) => (StatusCode::BAD_REQUEST, "IncompleteSignature"),
+            (P::Query, _) => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
+            (P::RestJson, Self::UnknownAccessKey) => (StatusCode::FORBIDDEN, "UnrecognizedClientException"),
+            (P::RestJson, Self::Missing) => (StatusCode::FORBIDDEN, "MissingAuthenticationTokenException"),
+            (P::RestJson, Self::Incomplete(_)) => (StatusCode::FORBIDDEN, "IncompleteSignatureException"),
+            (P::RestJson, _) => (StatusCode::FORBIDDEN, "InvalidSignatureException"),
+        };
+        protocol.error(status, code, &message, request_id)
+    }
 }
 
 /// The parts of a request a signature covers.
@@ -59,7 +148,21 @@ struct Authorization<'a> {
     service: &'a str,
     signed_headers: Vec<&'a str>,
     signature: &'a str,
-    timestamp: String,
+    /// The request's time in SigV4's form, when it carries a readable one.
+    timestamp: Option<String>,
+}
+
+/// The time a request says it was signed at: `X-Amz-Date`, else `Date`.
+fn request_time(headers: &HeaderMap) -> Option<DateTime<Utc>> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(amz) = header("x-amz-date") {
+        return NaiveDateTime::parse_from_str(amz, AMZ_DATE)
+            .ok()
+            .map(|t| t.and_utc());
+    }
+    header("date")
+        .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+        .map(|t| t.with_timezone(&Utc))
 }
 
 fn parse_authorization<'a>(req: &'a SignedRequest<'a>) -> Option<Authorization<'a>> {
@@ -85,11 +188,7 @@ fn parse_authorization<'a>(req: &'a SignedRequest<'a>) -> Option<Authorization<'
     let date = scope_parts.next()?;
     let region = scope_parts.next()?;
     let service = scope_parts.next()?;
-    let timestamp = req
-        .headers
-        .get("x-amz-date")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)?;
+    let timestamp = request_time(req.headers).map(|t| t.format(AMZ_DATE).to_string());
     Some(Authorization {
         access_key_id,
         scope,
@@ -180,7 +279,7 @@ fn expected_signature(req: &SignedRequest<'_>, auth: &Authorization<'_>, secret:
     );
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n{}\n{}\n{}",
-        auth.timestamp,
+        auth.timestamp.as_deref().unwrap_or_default(),
         auth.scope,
         hex::encode(Sha256::digest(canonical_request.as_bytes())),
     );
@@ -191,17 +290,103 @@ fn expected_signature(req: &SignedRequest<'_>, auth: &Authorization<'_>, secret:
     hex::encode(hmac(&k_signing, string_to_sign.as_bytes()))
 }
 
-/// Verifies a header-signed request against the one configured key pair.
-pub fn verify(req: &SignedRequest<'_>, access_key_id: &str, secret: &str) -> Result<(), SignatureError> {
+/// Who signs a request, where and when: what [`authorization`] needs.
+#[derive(Debug, Clone)]
+pub struct Signer<'a> {
+    /// The access key id.
+    pub access_key_id: &'a str,
+    /// Its secret.
+    pub secret: &'a str,
+    /// The region of the credential scope.
+    pub region: &'a str,
+    /// The signing name of the service.
+    pub service: &'a str,
+    /// The headers to sign, lower-case, sorted.
+    pub signed_headers: &'a [&'a str],
+}
+
+/// The `Authorization` header a client with `signer` sends for `req`,
+/// whose headers must already carry its time (`X-Amz-Date`), as a test
+/// client or a tool signs. Returns `None` when `req` has no readable time.
+pub fn authorization(req: &SignedRequest<'_>, signer: &Signer<'_>) -> Option<String> {
+    let time = request_time(req.headers)?;
+    let date = time.format("%Y%m%d").to_string();
+    let scope = format!("{date}/{}/{}/aws4_request", signer.region, signer.service);
+    let auth = Authorization {
+        access_key_id: signer.access_key_id,
+        scope: scope.clone(),
+        date: &date,
+        region: signer.region,
+        service: signer.service,
+        signed_headers: signer.signed_headers.to_vec(),
+        signature: "",
+        timestamp: Some(time.format(AMZ_DATE).to_string()),
+    };
+    let signature = expected_signature(req, &auth, signer.secret);
+    Some(format!(
+        "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={}, Signature={signature}",
+        signer.access_key_id,
+        signer.signed_headers.join(";"),
+    ))
+}
+
+/// Verifies a header-signed request against the one configured key pair,
+/// at `now` (see the module documentation for which clock that is).
+pub fn verify(
+    req: &SignedRequest<'_>,
+    access_key_id: &str,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<(), SignatureError> {
     let auth = parse_authorization(req).ok_or(SignatureError::Missing)?;
+    if !auth.signed_headers.iter().any(|h| h.eq_ignore_ascii_case("host")) {
+        return Err(SignatureError::Incomplete(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_owned(),
+        ));
+    }
+    let Some(signed_at) = request_time(req.headers) else {
+        return Err(SignatureError::Incomplete(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.".to_owned(),
+        ));
+    };
     if auth.access_key_id != access_key_id {
         return Err(SignatureError::UnknownAccessKey);
     }
     let expected = expected_signature(req, &auth, secret);
-    if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        Ok(())
-    } else {
-        Err(SignatureError::Mismatch)
+    if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+        return Err(SignatureError::Mismatch);
+    }
+    check_skew(signed_at, now)
+}
+
+/// Refuses a request time more than [`MAX_SKEW`] away from `now`.
+pub fn check_skew(signed_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), SignatureError> {
+    let fmt = |t: DateTime<Utc>| t.format(AMZ_DATE).to_string();
+    let earliest = now - MAX_SKEW;
+    let latest = now + MAX_SKEW;
+    if signed_at < earliest {
+        return Err(SignatureError::Expired {
+            signed: fmt(signed_at),
+            earliest: fmt(earliest),
+            now: fmt(now),
+        });
+    }
+    if signed_at > latest {
+        return Err(SignatureError::NotYetCurrent {
+            signed: fmt(signed_at),
+            latest: fmt(latest),
+            now: fmt(now),
+        });
+    }
+    Ok(())
+}
+
+/// The instant a request's time is compared with: the emulator clock when
+/// it is the wall clock, the wall clock when the emulator's is simulated.
+pub fn signing_now(clock: &crate::clock::Clock) -> DateTime<Utc> {
+    match clock.mode() {
+        crate::clock::ClockMode::Real => clock.now(),
+        crate::clock::ClockMode::Simulated => Utc::now(),
     }
 }
 
@@ -242,7 +427,16 @@ mod tests {
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
     const SIGNATURE: &str = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
 
-    fn check(headers: &HeaderMap, key: &str, secret: &str) -> Result<(), SignatureError> {
+    fn example_time() -> DateTime<Utc> {
+        "2015-08-30T12:36:00Z".parse().unwrap()
+    }
+
+    fn check_at(
+        headers: &HeaderMap,
+        key: &str,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), SignatureError> {
         let hash = payload_hash(b"");
         let req = SignedRequest {
             method: &Method::GET,
@@ -251,7 +445,11 @@ mod tests {
             headers,
             payload_hash: &hash,
         };
-        verify(&req, key, secret)
+        verify(&req, key, secret, now)
+    }
+
+    fn check(headers: &HeaderMap, key: &str, secret: &str) -> Result<(), SignatureError> {
+        check_at(headers, key, secret, example_time())
     }
 
     #[test]
@@ -278,5 +476,63 @@ mod tests {
             check(&HeaderMap::new(), "AKIDEXAMPLE", SECRET),
             Err(SignatureError::Missing)
         );
+    }
+
+    #[test]
+    fn signs_as_aws_worked_example_does() {
+        let headers = example_headers(SIGNATURE);
+        let hash = payload_hash(b"");
+        let req = SignedRequest {
+            method: &Method::GET,
+            path: "/",
+            query: Some("Action=ListUsers&Version=2010-05-08"),
+            headers: &headers,
+            payload_hash: &hash,
+        };
+        let signer = Signer {
+            access_key_id: "AKIDEXAMPLE",
+            secret: SECRET,
+            region: "us-east-1",
+            service: "iam",
+            signed_headers: &["content-type", "host", "x-amz-date"],
+        };
+        assert_eq!(
+            authorization(&req, &signer).as_deref(),
+            headers.get("authorization").and_then(|v| v.to_str().ok())
+        );
+    }
+
+    #[test]
+    fn refuses_a_request_time_more_than_fifteen_minutes_off() {
+        let headers = example_headers(SIGNATURE);
+        let in_window = example_time() + chrono::TimeDelta::minutes(14);
+        assert_eq!(check_at(&headers, "AKIDEXAMPLE", SECRET, in_window), Ok(()));
+        let two_days_on = example_time() + chrono::TimeDelta::days(2);
+        let err = check_at(&headers, "AKIDEXAMPLE", SECRET, two_days_on).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Signature expired: 20150830T123600Z is now earlier than 20150901T122100Z (20150901T123600Z - 15 min.)"
+        );
+        assert!(err.is_skew());
+        let before = example_time() - chrono::TimeDelta::minutes(16);
+        let err = check_at(&headers, "AKIDEXAMPLE", SECRET, before).unwrap_err();
+        assert!(matches!(err, SignatureError::NotYetCurrent { .. }), "{err}");
+    }
+
+    #[test]
+    fn the_signature_must_cover_host_and_a_time() {
+        let mut headers = example_headers(SIGNATURE);
+        headers.insert(
+            "authorization",
+            HeaderValue::from_static(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;x-amz-date, Signature=abc",
+            ),
+        );
+        let err = check(&headers, "AKIDEXAMPLE", SECRET).unwrap_err();
+        assert!(err.to_string().contains("'Host'"), "{err}");
+        let mut headers = example_headers(SIGNATURE);
+        headers.remove("x-amz-date");
+        let err = check(&headers, "AKIDEXAMPLE", SECRET).unwrap_err();
+        assert!(err.to_string().contains("'X-Amz-Date' or a 'Date'"), "{err}");
     }
 }

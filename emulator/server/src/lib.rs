@@ -18,6 +18,14 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The front end behaves like a real one: a client that stalls mid-head or
+//! mid-body, an idle keep-alive connection and a connection beyond the limit
+//! are cut off, and malformed HTTP is answered in the shape of the protocol
+//! the request speaks. The limits are set with
+//! [`EmulatorBuilder::transport_limits`] (or one by one, for example
+//! [`EmulatorBuilder::max_connections`]); [`TransportLimits`] lists the
+//! defaults.
+//!
 //! `firedrill serve` runs the same thing standalone on 127.0.0.1:4566 for any
 //! client. This crate only assembles: the protocol and engine of each service
 //! live in its own crate (`firedrill-emu-*`), the listener, clock and admin
@@ -30,7 +38,7 @@ mod services;
 pub use admin_client::{AdminClient, AdminClientError};
 pub use firedrill_emu_core::admin::{ClockView, Health, RegionView};
 pub use firedrill_emu_core::audit::AuditEvent;
-pub use firedrill_emu_core::config::{OutageMode, StrictCredentials};
+pub use firedrill_emu_core::config::{OutageMode, StrictCredentials, TransportLimits};
 pub use firedrill_emu_core::sdk::{sdk_config, sdk_config_with};
 pub use firedrill_emu_core::{Clock, ClockMode, EmulatorConfig, Environment, Fidelity, FidelitySettings};
 
@@ -173,6 +181,48 @@ impl EmulatorBuilder {
         self
     }
 
+    /// All of the front end's timeouts and limits at once (see
+    /// [`TransportLimits`] for the defaults and what happens past each).
+    pub fn transport_limits(mut self, limits: TransportLimits) -> Self {
+        self.config.transport = limits;
+        self
+    }
+
+    /// How long a client may take to send a request line and headers
+    /// (default 20 s); a client that stalls mid-head is disconnected.
+    pub fn header_read_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.transport.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a request body may go without a byte arriving (default
+    /// 20 s); past it the request is answered with the protocol's
+    /// `RequestTimeout` error and the connection closed.
+    pub fn body_idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.transport.body_idle_timeout = timeout;
+        self
+    }
+
+    /// How long a connection may stay open with no request in flight
+    /// (default 60 s).
+    pub fn keep_alive_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.transport.keep_alive_timeout = timeout;
+        self
+    }
+
+    /// How many connections are served at once (default 1024); one beyond
+    /// is answered 503 in its protocol's shape and closed.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.config.transport.max_connections = max;
+        self
+    }
+
+    /// The largest request line plus headers accepted (default 16 KiB).
+    pub fn max_header_bytes(mut self, max: usize) -> Self {
+        self.config.transport.max_header_bytes = max;
+        self
+    }
+
     /// The address to listen on (default 127.0.0.1:0, an ephemeral port).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.bind = addr;
@@ -183,6 +233,23 @@ impl EmulatorBuilder {
     pub async fn start(self) -> Result<EmulatorHandle, EmulatorError> {
         if self.config.regions.is_empty() {
             return Err(EmulatorError::Config("at least one region must be served".into()));
+        }
+        let limits = &self.config.transport;
+        if limits.max_connections == 0 || limits.max_header_bytes == 0 {
+            return Err(EmulatorError::Config(
+                "max_connections and max_header_bytes must be at least 1".into(),
+            ));
+        }
+        if [
+            limits.header_read_timeout,
+            limits.body_idle_timeout,
+            limits.keep_alive_timeout,
+        ]
+        .contains(&std::time::Duration::ZERO)
+        {
+            return Err(EmulatorError::Config(
+                "transport timeouts must be longer than zero".into(),
+            ));
         }
         let (data_dir, temp_dir) = match &self.config.data_dir {
             Some(dir) => {

@@ -1,0 +1,167 @@
+//! Which AWS wire protocol a request speaks, told from its form alone.
+//!
+//! The core must answer some requests itself (transport errors, refused
+//! signatures, refused connections) before any service has seen them, and
+//! AWS answers each in the shape of the protocol the request spoke. The
+//! signing name in the SigV4 credential scope says it best; a request that
+//! names no service (unsigned, or with a scope the core cannot read) is
+//! judged by its form:
+//!
+//! - an `X-Amz-Target` header: a JSON 1.0 service (DynamoDB for
+//!   `DynamoDB_*` targets);
+//! - an `Action=` query parameter, or a form-encoded POST: the Query protocol
+//!   (RDS);
+//! - a path under one of AWS Backup's REST resources: REST-JSON (Backup);
+//! - anything else: REST-XML (S3).
+//!
+//! [`Protocol::error`] builds an error in that protocol's shape with
+//! [`crate::error`]'s functions.
+
+use crate::error;
+use crate::service::Body;
+use http::{HeaderMap, Response, StatusCode};
+
+/// The namespace of errors AWS's shared JSON front end raises before the
+/// service itself runs (signature, framing, throttling).
+pub const COMMON_JSON_PREFIX: &str = "com.amazon.coral.service";
+
+/// The top-level path segments of AWS Backup's REST-JSON API.
+const BACKUP_ROOTS: [&str; 9] = [
+    "backup",
+    "backup-jobs",
+    "backup-vaults",
+    "copy-jobs",
+    "restore-jobs",
+    "resources",
+    "supported-resource-types",
+    "tags",
+    "untag",
+];
+
+/// An AWS wire protocol, with the service that speaks it here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// JSON 1.0 (DynamoDB).
+    Json,
+    /// Query, form-encoded in and XML out (RDS).
+    Query,
+    /// REST-JSON (AWS Backup).
+    RestJson,
+    /// REST-XML (S3).
+    RestXml,
+}
+
+impl Protocol {
+    /// The protocol of the service with this SigV4 signing name, if served.
+    pub fn of_service(service: &str) -> Option<Self> {
+        match service {
+            "dynamodb" => Some(Self::Json),
+            "rds" => Some(Self::Query),
+            "backup" => Some(Self::RestJson),
+            "s3" => Some(Self::RestXml),
+            _ => None,
+        }
+    }
+
+    /// The signing name of the service that speaks this protocol here.
+    pub fn service(self) -> &'static str {
+        match self {
+            Self::Json => "dynamodb",
+            Self::Query => "rds",
+            Self::RestJson => "backup",
+            Self::RestXml => "s3",
+        }
+    }
+
+    /// The protocol a request's form implies, ignoring any signature.
+    pub fn from_form(method: &str, path: &str, query: Option<&str>, headers: &HeaderMap) -> Self {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        Self::judge(
+            method,
+            path,
+            query,
+            header("x-amz-target"),
+            header("content-type"),
+        )
+    }
+
+    /// The same judgement from loose parts, for heads the core parsed itself.
+    pub fn judge(
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        target: Option<&str>,
+        content_type: Option<&str>,
+    ) -> Self {
+        if target.is_some_and(|t| !t.trim().is_empty()) {
+            return Self::Json;
+        }
+        let names_action = query.is_some_and(|q| {
+            q.split('&')
+                .any(|pair| pair.split('=').next().is_some_and(|k| k == "Action"))
+        });
+        let form_post = method.eq_ignore_ascii_case("POST")
+            && content_type.is_some_and(|ct| {
+                ct.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        if names_action || form_post {
+            return Self::Query;
+        }
+        let root = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        if BACKUP_ROOTS.contains(&root) {
+            return Self::RestJson;
+        }
+        Self::RestXml
+    }
+
+    /// An error in this protocol's shape. JSON 1.0 errors raised by the
+    /// core carry AWS's front-end namespace, [`COMMON_JSON_PREFIX`].
+    pub fn error(self, status: StatusCode, code: &str, message: &str, request_id: &str) -> Response<Body> {
+        match self {
+            Self::Json => error::json_1_0(status, COMMON_JSON_PREFIX, code, message, request_id),
+            Self::Query => error::query_xml(status, code, message, request_id),
+            Self::RestJson => error::rest_json(status, code, message, request_id),
+            Self::RestXml => error::s3_xml(status, code, message, request_id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn the_form_names_the_protocol() {
+        let mut target = HeaderMap::new();
+        target.insert(
+            "x-amz-target",
+            HeaderValue::from_static("DynamoDB_20120810.ListTables"),
+        );
+        assert_eq!(Protocol::from_form("POST", "/", None, &target), Protocol::Json);
+        let mut form = HeaderMap::new();
+        form.insert(
+            "content-type",
+            HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),
+        );
+        assert_eq!(Protocol::from_form("POST", "/", None, &form), Protocol::Query);
+        assert_eq!(
+            Protocol::from_form("GET", "/", Some("Action=DescribeDBInstances"), &HeaderMap::new()),
+            Protocol::Query
+        );
+        assert_eq!(
+            Protocol::from_form("GET", "/backup-vaults/", None, &HeaderMap::new()),
+            Protocol::RestJson
+        );
+        assert_eq!(
+            Protocol::from_form("GET", "/backup-bucket/key", None, &HeaderMap::new()),
+            Protocol::RestXml
+        );
+        assert_eq!(
+            Protocol::from_form("GET", "/bucket", Some("list-type=2"), &HeaderMap::new()),
+            Protocol::RestXml
+        );
+    }
+}
