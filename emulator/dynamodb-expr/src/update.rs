@@ -270,6 +270,14 @@ impl Update {
         Ok(())
     }
 
+    /// Whether the update only takes away (`REMOVE`, `DELETE`): applied to
+    /// an item that does not exist, it creates nothing, as on AWS.
+    pub fn only_removes(&self) -> bool {
+        self.actions
+            .iter()
+            .all(|a| matches!(a, Action::Remove(_) | Action::Delete(..)))
+    }
+
     /// The top-level attribute names this update touches, in order of first
     /// appearance (for ReturnValues UPDATED_OLD / UPDATED_NEW).
     pub fn touched_attributes(&self) -> Vec<String> {

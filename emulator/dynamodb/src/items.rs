@@ -590,6 +590,14 @@ impl Engine {
         }
         .filter(|a| !a.is_empty());
         let units = write_units(old.as_deref(), Some(&new));
+        // Taking attributes away from an item that does not exist leaves it
+        // absent, as on AWS (an update with no expression still creates it).
+        if old.is_none() && update.as_ref().is_some_and(|u| u.only_removes()) {
+            return Ok(WriteItemOutput {
+                attributes: None,
+                consumed_capacity: consumed(&cap, &t.meta.name, units, true),
+            });
+        }
         commit(t, key, Some(Arc::new(new)), now);
         Ok(WriteItemOutput {
             attributes,
@@ -1101,6 +1109,8 @@ impl Engine {
                 Kind::Check => None,
                 Kind::Put(item) => Some(Some(prepare_item(&t.meta, item)?.1)),
                 Kind::Delete => Some(None),
+                // Nothing to take attributes from: the item stays absent.
+                Kind::Update(u) if old.is_none() && u.only_removes() => Some(None),
                 Kind::Update(u) => {
                     let base = old.as_deref().cloned().unwrap_or(key_item);
                     let new = u.apply(&base, &t.meta.key.names())?;

@@ -13,6 +13,21 @@
 //! - [`errors`]: AWS's error codes and their JSON shape; [`checksum`]: the
 //!   `x-amz-crc32` of every response.
 //!
+//! What AWS checks is checked before any write: key values over 2048
+//! (partition) or 1024 (sort) bytes, items over 400 KB, `{"NULL": false}`,
+//! empty attribute names, key attributes in a Query's FilterExpression, and
+//! RestoreTableToPointInTime's source, target, PITR state and restore time,
+//! in that order. The legacy parameters (`Expected`, `AttributeUpdates`,
+//! `KeyConditions`, `QueryFilter`, `ScanFilter`, `ConditionalOperator`,
+//! `AttributesToGet`) are served through the expression evaluator; mixing
+//! them with expressions is AWS's `ValidationException`. Table descriptions
+//! carry `TableClassSummary`, `WarmThroughput`, `OnDemandThroughput` (when
+//! set), `SSEDescription` (when encryption was asked for) and a
+//! `BillingModeSummary` only for tables that are or were on-demand;
+//! `DeleteTable` is refused while deletion protection is on. Operations not
+//! emulated (ExportTableToPointInTime, Streams, global tables, PartiQL, ...)
+//! answer `UnknownOperationException`.
+//!
 //! Invariant: the engine never sees HTTP; the service never touches state
 //! except through the engine.
 //!

@@ -322,3 +322,33 @@ async fn legacy_reads_filter_and_project() {
         "One or more parameter values were invalid: Duplicate value in attribute name: note"
     );
 }
+
+#[tokio::test]
+async fn taking_attributes_from_a_missing_item_creates_nothing() {
+    let env = start().await;
+    env.table("carts", None).await;
+    let c = &env.client;
+    c.update_item()
+        .table_name("carts")
+        .set_key(Some(item(&[("pk", s("legacy"))])))
+        .attribute_updates("qty", update(AttributeAction::Delete, None))
+        .send()
+        .await
+        .unwrap();
+    c.update_item()
+        .table_name("carts")
+        .set_key(Some(item(&[("pk", s("expression"))])))
+        .update_expression("REMOVE qty")
+        .send()
+        .await
+        .unwrap();
+    assert!(scan_all(c, "carts").await.is_empty());
+    // An update that changes nothing still creates the item, as on AWS.
+    c.update_item()
+        .table_name("carts")
+        .set_key(Some(item(&[("pk", s("empty"))])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scan_all(c, "carts").await, vec![item(&[("pk", s("empty"))])]);
+}
