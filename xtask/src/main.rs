@@ -44,6 +44,7 @@ fn main() -> ExitCode {
         "down" => down(&rest),
         "ci" => ci(),
         "moto" => moto(),
+        "fuzz" => fuzz(&rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
@@ -361,4 +362,20 @@ fn ci() -> Result {
     clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
     run(clippy)?;
     test(&[])
+}
+
+/// `fuzz [--minutes N] [--target NAME] [--debug] [ARGS]`: the decoders'
+/// fuzzer (`fuzz/README.md`), in release mode unless `--debug`; other
+/// arguments go to `firedrill-fuzz` (`--seconds`, `--seed`, `--slice`).
+/// PostgreSQL is hidden from it so that RDS creations fail after their
+/// validation instead of starting servers.
+fn fuzz(args: &[String]) -> Result {
+    let mut cmd = cargo();
+    cmd.args(["run", "--quiet", "--package", "firedrill-fuzz"]);
+    if !args.iter().any(|a| a == "--debug") {
+        cmd.arg("--release");
+    }
+    cmd.arg("--").args(args.iter().filter(|a| *a != "--debug"));
+    cmd.env("FIREDRILL_PG_BIN", "/nonexistent/firedrill-fuzz-hides-postgres");
+    run(cmd)
 }

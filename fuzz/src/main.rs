@@ -1,0 +1,158 @@
+//! `firedrill-fuzz`: fuzzes the emulator's decoders round-robin and prints
+//! each target's figures (`--help` for the options).
+
+use firedrill_fuzz::runner::{Campaign, Stats, load_corpus};
+use firedrill_fuzz::targets::{NAMES, build};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const HELP: &str = "\
+firedrill-fuzz [--minutes N] [--seconds N] [--target NAME]... [--seed N] [--slice SECONDS]
+
+  --minutes N     time each target gets, in minutes (default 1; fractions allowed)
+  --seconds N     the same in seconds (overrides --minutes)
+  --target NAME   only this target (repeat or comma-separate for several)
+  --seed N        the mutator's seed (default 1); the same seed replays the same inputs
+  --slice S       targets take turns in slices of S seconds (default 10)
+  --list          list the targets
+
+Targets: ddb-json ddb-expr s3-xml rds-query backup-json sigv4.
+Crashes are saved to fuzz/crashes/<target>/<hash> (with <hash>.panic);
+the exit status is 1 when any target crashed.
+";
+
+struct Options {
+    per_target: Duration,
+    targets: Vec<String>,
+    seed: u64,
+    slice: Duration,
+}
+
+fn parse(args: &[String]) -> Result<Option<Options>, String> {
+    let mut o = Options {
+        per_target: Duration::from_secs(60),
+        targets: Vec::new(),
+        seed: 1,
+        slice: Duration::from_secs(10),
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
+        let number = |v: String| {
+            v.parse::<f64>()
+                .map_err(|_| format!("{a}: {v:?} is not a number"))
+        };
+        match a.as_str() {
+            "--minutes" => o.per_target = Duration::from_secs_f64(number(value()?)?.max(0.0) * 60.0),
+            "--seconds" => o.per_target = Duration::from_secs_f64(number(value()?)?.max(0.0)),
+            "--slice" => o.slice = Duration::from_secs_f64(number(value()?)?.max(0.1)),
+            "--seed" => {
+                o.seed = value()?
+                    .parse()
+                    .map_err(|_| "--seed takes an integer".to_owned())?
+            }
+            "--target" => o.targets.extend(value()?.split(',').map(str::to_owned)),
+            "--list" => {
+                println!("{}", NAMES.join("\n"));
+                return Ok(None);
+            }
+            "--help" | "-h" => {
+                print!("{HELP}");
+                return Ok(None);
+            }
+            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+        }
+    }
+    if o.targets.is_empty() {
+        o.targets = NAMES.iter().map(|n| (*n).to_owned()).collect();
+    }
+    if let Some(bad) = o.targets.iter().find(|t| !NAMES.contains(&t.as_str())) {
+        return Err(format!("unknown target {bad:?}; targets: {}", NAMES.join(" ")));
+    }
+    Ok(Some(o))
+}
+
+fn row(name: &str, s: &Stats) -> String {
+    format!(
+        "{name:<12} {:>12} {:>10.0} {:>8} {:>7} {:>8} {:>5} {:>10.1}",
+        s.execs,
+        s.rate(),
+        s.classes,
+        s.corpus,
+        s.crashes,
+        s.bugs.len(),
+        s.slowest.as_secs_f64() * 1000.0
+    )
+}
+
+const HEADER: &str = "target              execs    execs/s  classes  corpus crashes     bugs slowest ms";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match parse(&args) {
+        Ok(Some(o)) => o,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("firedrill-fuzz: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let started = Instant::now();
+    let mut campaigns: Vec<Campaign> = options
+        .targets
+        .iter()
+        .filter_map(|name| {
+            let target = build(name)?;
+            let corpus = load_corpus(&root.join("corpus").join(name));
+            Some(Campaign::new(
+                target,
+                corpus,
+                options.seed,
+                Some(root.join("crashes")),
+            ))
+        })
+        .collect();
+    for c in &mut campaigns {
+        c.run_corpus();
+    }
+    let mut spent = vec![Duration::ZERO; campaigns.len()];
+    loop {
+        let mut any = false;
+        for (c, spent) in campaigns.iter_mut().zip(spent.iter_mut()) {
+            let left = options.per_target.saturating_sub(*spent);
+            if left.is_zero() {
+                continue;
+            }
+            any = true;
+            let turn = Instant::now();
+            c.run_for(left.min(options.slice), u64::MAX);
+            *spent += turn.elapsed();
+        }
+        if !any {
+            break;
+        }
+        eprintln!("after {:.0} s:", started.elapsed().as_secs_f64());
+        for c in &campaigns {
+            eprintln!("  {}", row(c.name(), &c.stats));
+        }
+    }
+    println!("{HEADER}");
+    for c in &campaigns {
+        println!("{}", row(c.name(), &c.stats));
+    }
+    println!("wall time {:.0} s", started.elapsed().as_secs_f64());
+    let mut crashed = false;
+    for c in &campaigns {
+        for panic in c.stats.bugs.values() {
+            crashed = true;
+            println!("bug in {}: {panic}", c.name());
+        }
+    }
+    if crashed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
