@@ -1,7 +1,7 @@
 //! SigV4: the credential scope parser, the router's reading of a request's
 //! scope, and the strict-mode verifier's parsing of the `Authorization`
-//! header. Inputs are lines: the `Authorization` value, then the path with
-//! an optional `?query` (where a presigned `X-Amz-Credential` lives), then
+//! header. Inputs are lines: the `Authorization` value, then an optional
+//! method and the path with an optional `?query` (where a presigned `X-Amz-Credential` lives), then
 //! `name: value` headers (`x-amz-date`, `host`, ...).
 
 use super::Target;
@@ -25,7 +25,9 @@ impl Target for SigV4 {
         let text = String::from_utf8_lossy(input);
         let mut lines = text.split('\n');
         let auth = lines.next().unwrap_or_default();
-        let target = lines.next().unwrap_or("/");
+        let line = lines.next().unwrap_or("/");
+        let (method, target) = line.split_once(' ').unwrap_or(("GET", line));
+        let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
         let (path, query) = match target.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (target, None),
@@ -49,15 +51,20 @@ impl Target for SigV4 {
             .find_map(|p| p.strip_prefix("Credential="))
             .map(CredentialScope::parse);
         let scope = CredentialScope::from_request(&headers, query);
-        let routed = route(&headers, path, query, "us-east-1");
+        let routed = route(method.as_str(), &headers, path, query, "us-east-1");
         let signed = SignedRequest {
-            method: &Method::GET,
+            method: &method,
             path,
             query,
             headers: &headers,
             payload_hash: "UNSIGNED-PAYLOAD",
         };
-        let verdict = verify(&signed, "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+        let verdict = verify(
+            &signed,
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            chrono::DateTime::from_timestamp(1_440_938_160, 0).unwrap_or_default(),
+        );
         format!(
             "{} {} {} {:?}",
             credential.map_or("none", |c| if c.is_some() { "scope" } else { "bad" }),
