@@ -63,24 +63,26 @@ fn xml_element<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     Some(&text[start..end])
 }
 
-/// A message up to the first echoed value (a quote or bracket), with
-/// digits folded, at most 48 characters.
+/// A message up to the first echoed value (a quote or bracket), with every
+/// word that is not plain letters (an unquoted echo: an identifier, a
+/// number, junk) folded to `*`, at most eight words.
 pub fn message_class(message: &str) -> String {
     let cut = message.find(['"', '\'', '[', '{']).unwrap_or(message.len());
-    let mut out = String::new();
-    let mut last_digit = false;
-    for c in message[..cut].chars().take(48) {
-        if c.is_ascii_digit() {
-            if !last_digit {
-                out.push('#');
+    message[..cut]
+        .split_whitespace()
+        .take(8)
+        .map(|word| {
+            let bare = word
+                .trim_end_matches(['.', ',', ';', ':', ')'])
+                .trim_start_matches('(');
+            if bare.chars().all(|c| c.is_ascii_alphabetic()) {
+                word
+            } else {
+                "*"
             }
-            last_digit = true;
-        } else {
-            out.push(c);
-            last_digit = false;
-        }
-    }
-    out
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A service in-process with its runtime and data directory.

@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 pub const RESET_EVERY: u64 = 20_000;
 /// The longest input the mutator makes.
 pub const MAX_INPUT: usize = 16 * 1024;
+/// A run slower than this is saved as `crashes/<target>/<hash>.slow` (it
+/// is not a crash: the time includes whatever else the machine was doing).
+pub const SLOW: Duration = Duration::from_secs(1);
 /// The most inputs kept in memory per target.
 const MAX_CORPUS: usize = 4096;
 
@@ -92,7 +95,7 @@ pub fn run_one(target: &mut dyn Target, input: &[u8]) -> Result<String, Crash> {
 }
 
 /// One target's corpus, on disk: every file in `dir` (sorted by name)
-/// except crash reports (`*.panic`).
+/// without an extension (not the `*.panic` and `*.slow` beside crashes).
 pub fn load_corpus(dir: &Path) -> Vec<Vec<u8>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| {
@@ -110,7 +113,7 @@ pub fn load_corpus(dir: &Path) -> Vec<Vec<u8>> {
 pub struct Stats {
     /// Inputs run.
     pub execs: u64,
-    /// Time spent running them.
+    /// Time spent running them, the mutator and bookkeeping included.
     pub elapsed: Duration,
     /// Distinct outcome classes seen (the coverage proxy).
     pub classes: usize,
@@ -195,6 +198,7 @@ impl Campaign {
             self.exec(&input, true);
             done += 1;
         }
+        self.stats.elapsed += start.elapsed();
     }
 
     fn exec(&mut self, input: &[u8], keep: bool) -> Option<Crash> {
@@ -207,8 +211,10 @@ impl Campaign {
         let took = start.elapsed();
         self.since_reset += 1;
         self.stats.execs += 1;
-        self.stats.elapsed += took;
         self.stats.slowest = self.stats.slowest.max(took);
+        if took >= SLOW {
+            self.save(input, "slow");
+        }
         match outcome {
             Ok(class) => {
                 if self.seen.insert(fnv(class.as_bytes())) {
@@ -237,13 +243,27 @@ impl Campaign {
             eprintln!("[{}] crash: {}", self.name(), crash.panic);
             self.stats.bugs.insert(location, crash.panic.clone());
         }
-        if let Some(dir) = &self.crash_dir {
-            let dir = dir.join(self.target.name());
-            let hash = format!("{:016x}", fnv(&crash.input));
-            if std::fs::create_dir_all(&dir).is_ok() {
-                let _ = std::fs::write(dir.join(&hash), &crash.input);
-                let _ = std::fs::write(dir.join(format!("{hash}.panic")), &crash.panic);
-            }
+        if let Some(hash) = self.save(&crash.input, "") {
+            self.save_beside(&hash, "panic", crash.panic.as_bytes());
         }
+    }
+
+    /// Saves `input` as `crashes/<target>/<hash>[.ext]`; returns the hash.
+    fn save(&self, input: &[u8], ext: &str) -> Option<String> {
+        let hash = format!("{:016x}", fnv(input));
+        self.save_beside(&hash, ext, input).then_some(hash)
+    }
+
+    fn save_beside(&self, hash: &str, ext: &str, bytes: &[u8]) -> bool {
+        let Some(dir) = &self.crash_dir else {
+            return false;
+        };
+        let dir = dir.join(self.target.name());
+        let file = if ext.is_empty() {
+            hash.to_owned()
+        } else {
+            format!("{hash}.{ext}")
+        };
+        std::fs::create_dir_all(&dir).is_ok() && std::fs::write(dir.join(file), bytes).is_ok()
     }
 }
