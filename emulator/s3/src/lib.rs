@@ -51,6 +51,20 @@
 //!
 //! # Semantics worth knowing
 //!
+//! - Version ids carry check digits, as AWS's carry their own integrity: a
+//!   version id the emulator never issued (made up or altered) answers
+//!   `400 InvalidArgument` "Invalid version id specified" on every call that
+//!   takes one, DeleteObject included; an issued id that names no version of
+//!   the key answers `NoSuchVersion` (GET, HEAD) or a no-op 204 (DELETE).
+//! - Re-creating a bucket you own answers 200 in us-east-1 (nothing
+//!   changes) and `409 BucketAlreadyOwnedByYou` in every other region.
+//! - `encoding-type=url` listings encode keys, prefixes and markers as S3
+//!   does, leaving `/` unencoded.
+//! - A repeated CompleteMultipartUpload of a completed upload (same bucket
+//!   and key) answers the first completion's success again and writes
+//!   nothing (the last 10,000 completions are remembered).
+//! - PutBucketTagging answers 204; GetObjectLegalHold on a version whose
+//!   legal hold was never set answers `404 NoSuchObjectLockConfiguration`.
 //! - Lifecycle actions fall due at the UTC midnight after creation (or
 //!   noncurrency) plus N days, as on AWS, and are applied by
 //!   [`AwsService::tick`] as the emulator clock passes. Objects in GLACIER
@@ -303,6 +317,10 @@ impl S3 {
             }
         };
         let (mut parts, body) = resp.into_parts();
+        if let Some(protocol::StatusOverride(status)) = parts.extensions.remove::<protocol::StatusOverride>()
+        {
+            parts.status = status;
+        }
         if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
             parts.headers.insert("x-amz-request-id", v.clone());
             parts.headers.entry("x-amz-id-2").or_insert(v);

@@ -13,6 +13,7 @@
 // see `time`.
 #![warn(clippy::arithmetic_side_effects)]
 
+mod completed;
 mod lifecycle;
 mod list;
 pub mod model;
@@ -87,6 +88,7 @@ type Result<T> = std::result::Result<T, S3EngineError>;
 pub(crate) struct State {
     pub buckets: BTreeMap<String, Bucket>,
     pub uploads: HashMap<String, Upload>,
+    pub completed: completed::CompletedUploads,
     pub replication: replication::Queue,
 }
 
@@ -194,12 +196,35 @@ impl BucketSnapshot {
 
 /// A fresh version id: 32 URL-safe characters.
 pub(crate) fn new_version_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let body = &random[..VERSION_ID_BODY];
+    format!("{body}{}", version_id_check(body))
+}
+
+/// The length of a version id's random part; four hex digits of check follow.
+const VERSION_ID_BODY: usize = 28;
+
+/// The check digits of a version id: like AWS's, a version id carries its
+/// own integrity, so an altered or made-up id is refused as invalid rather
+/// than looked up (AWS answers `InvalidArgument`, "Invalid version id
+/// specified", to a version id it did not issue).
+fn version_id_check(body: &str) -> String {
+    let digest = <md5::Md5 as md5::Digest>::digest(body.as_bytes());
+    hex::encode(&digest[..2])
 }
 
 /// Whether `id` could be a version id this emulator issued.
 pub(crate) fn is_valid_version_id(id: &str) -> bool {
-    id == NULL_VERSION || (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+    if id == NULL_VERSION {
+        return true;
+    }
+    id.len() == VERSION_ID_BODY + 4
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && id
+            .get(..VERSION_ID_BODY)
+            .is_some_and(|body| id.ends_with(&version_id_check(body)))
 }
 
 fn invalid_version_id() -> S3EngineError {
@@ -258,7 +283,7 @@ fn check_region(b: &Bucket, region: Option<&str>) -> Result<()> {
 /// Whether a version may be deleted now; `bypass` is the governance bypass.
 fn check_deletable(v: &Version, now: DateTime<Utc>, bypass: bool) -> Result<()> {
     let Some(o) = &v.object else { return Ok(()) };
-    if o.legal_hold {
+    if o.legal_hold == Some(true) {
         return Err(S3EngineError::AccessDenied(
             "Access Denied because object protected by object lock.".to_owned(),
         ));
@@ -378,7 +403,13 @@ impl Engine {
         }
         let now = self.now();
         let mut st = self.state.lock();
-        if st.buckets.contains_key(name) {
+        if let Some(existing) = st.buckets.get(name) {
+            // In us-east-1, S3 answers 200 to re-creating a bucket you own
+            // there (the legacy global endpoint's behaviour); every other
+            // region answers 409.
+            if existing.region == "us-east-1" && region == "us-east-1" {
+                return Ok(());
+            }
             return Err(S3EngineError::BucketAlreadyOwnedByYou(name.to_owned()));
         }
         let mut b = Bucket::new(name, region, now);
@@ -406,6 +437,7 @@ impl Engine {
         }
         st.buckets.remove(name);
         st.replication.forget_bucket(name);
+        st.completed.forget_bucket(name);
         Ok(())
     }
 
@@ -705,7 +737,7 @@ impl Engine {
             parts_count,
             replication_status: None,
             retention,
-            legal_hold: new.legal_hold.unwrap_or(false),
+            legal_hold: new.legal_hold,
             tags: new.tags,
         };
         let version_id = insert_new_version(b, key, now, Some(object))?;
@@ -1028,7 +1060,7 @@ impl Engine {
     ) -> Result<()> {
         self.with_version_mut(bucket, region, key, version_id, |object_lock, _, o| {
             require_object_lock(object_lock)?;
-            o.legal_hold = on;
+            o.legal_hold = Some(on);
             Ok(())
         })
     }
@@ -1043,7 +1075,7 @@ impl Engine {
     ) -> Result<bool> {
         self.with_version_mut(bucket, region, key, version_id, |object_lock, _, o| {
             require_object_lock(object_lock)?;
-            Ok(o.legal_hold)
+            o.legal_hold.ok_or(S3EngineError::NoSuchObjectLockConfiguration)
         })
     }
 
@@ -1188,6 +1220,12 @@ impl Engine {
     ) -> Result<WriteResult> {
         let (blob, etag, taken, count) = {
             let mut st = self.state.lock();
+            if !st.uploads.contains_key(upload_id) {
+                st.bucket(bucket, region)?;
+                if let Some(done) = st.completed.get(upload_id, bucket, key) {
+                    return Ok(done.result.clone());
+                }
+            }
             Self::check_upload(&st, bucket, region, key, upload_id)?;
             let Some(upload) = st.uploads.get(upload_id) else {
                 return Err(S3EngineError::NoSuchUpload(upload_id.to_owned()));
@@ -1235,7 +1273,17 @@ impl Engine {
             etag,
             Some(count),
         ) {
-            Ok(result) => Ok(result),
+            Ok(result) => {
+                self.state.lock().completed.insert(
+                    upload_id,
+                    completed::Completed {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                        result: result.clone(),
+                    },
+                );
+                Ok(result)
+            }
             Err(e) => {
                 // The upload stays available to retry or abort.
                 self.state.lock().uploads.insert(upload_id.to_owned(), upload);
@@ -1299,7 +1347,7 @@ impl Engine {
         for so in &snapshot.objects {
             let mut o = so.object.clone();
             o.replication_status = None;
-            o.legal_hold = false;
+            o.legal_hold = None;
             o.retention = retention_for(b, None, now)?;
             let id = insert_new_version(b, &so.key, now, Some(o))?;
             replication::enqueue_write(replication, b, &so.key, &id, saturating_after(now, lag));

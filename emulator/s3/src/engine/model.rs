@@ -131,8 +131,9 @@ pub struct ObjectData {
     pub replication_status: Option<ReplicationStatus>,
     /// Object Lock retention.
     pub retention: Option<Retention>,
-    /// Object Lock legal hold.
-    pub legal_hold: bool,
+    /// Object Lock legal hold: `None` when it was never set (GetObjectLegalHold
+    /// then answers `NoSuchObjectLockConfiguration`), else whether it is on.
+    pub legal_hold: Option<bool>,
     /// Object tags.
     pub tags: Vec<(String, String)>,
 }

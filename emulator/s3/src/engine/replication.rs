@@ -190,7 +190,7 @@ fn replicate(st: &mut State, task: &Task) {
             }
             if !lock {
                 o.retention = None;
-                o.legal_hold = false;
+                o.legal_hold = None;
             }
         }
         let at = versions

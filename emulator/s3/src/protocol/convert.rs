@@ -521,7 +521,11 @@ pub fn write_legal_hold(s: Option<&dto::ObjectLockLegalHoldStatus>) -> Result<Op
 /// URL-encodes list output when the client asked for `encoding-type=url`.
 pub fn enc(s: &str, url: bool) -> String {
     if url {
-        form_urlencoded::byte_serialize(s.as_bytes()).collect()
+        // S3 leaves `/` as it is in url-encoded keys and prefixes.
+        s.split('/')
+            .map(|part| form_urlencoded::byte_serialize(part.as_bytes()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("/")
     } else {
         s.to_owned()
     }

@@ -29,6 +29,11 @@ pub(crate) struct ReqInfo {
     pub request_id: String,
 }
 
+/// A success status other than the one s3s writes for the operation (s3s
+/// ignores `S3Response::status` for most operations); the service applies it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StatusOverride(pub StatusCode);
+
 /// The s3s `S3` implementation over the engine.
 #[derive(Debug, Clone)]
 pub(crate) struct Handler {

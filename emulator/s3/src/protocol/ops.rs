@@ -77,8 +77,7 @@ fn lock_fields(
         o.retention
             .map(|r| ObjectLockMode::from(r.mode.as_str().to_owned())),
         o.retention.map(|r| ts(r.until)),
-        o.legal_hold
-            .then(|| ObjectLockLegalHoldStatus::from("ON".to_owned())),
+        (o.legal_hold == Some(true)).then(|| ObjectLockLegalHoldStatus::from("ON".to_owned())),
     )
 }
 
@@ -223,7 +222,11 @@ impl S3 for Handler {
         self.engine
             .put_bucket_tags(&req.input.bucket, Some(&i.region), tags)
             .or_s3(&i)?;
-        Ok(S3Response::new(PutBucketTaggingOutput::default()))
+        // S3 answers PutBucketTagging with 204 No Content.
+        let mut resp = S3Response::new(PutBucketTaggingOutput::default());
+        resp.extensions
+            .insert(super::StatusOverride(http::StatusCode::NO_CONTENT));
+        Ok(resp)
     }
 
     async fn get_bucket_tagging(

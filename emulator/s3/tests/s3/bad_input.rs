@@ -102,11 +102,11 @@ async fn malformed_and_invalid_requests_answer_aws_errors() {
         b"",
     )
     .await;
-    assert_error(&r, 404, "NoSuchVersion");
+    assert_error(&r, 400, "InvalidArgument");
     let r = raw(&server, "GET", "/target/k", &[("range", "bytes=5-9")], b"").await;
     assert_error(&r, 416, "InvalidRange");
     let r = raw(&server, "PUT", "/target", &[], b"").await;
-    assert_error(&r, 409, "BucketAlreadyOwnedByYou");
+    assert_eq!(r.0, 200, "re-creating an owned bucket in us-east-1: {r:?}");
     let r = raw(&server, "DELETE", "/target", &[], b"").await;
     assert_error(&r, 409, "BucketNotEmpty");
     let r = raw(&server, "GET", "/target?list-type=2&max-keys=-1", &[], b"").await;

@@ -10,6 +10,7 @@ mod backup_api;
 mod bad_input;
 mod basics;
 mod cli;
+mod fidelity;
 mod hostile;
 mod lifecycle;
 mod lock;

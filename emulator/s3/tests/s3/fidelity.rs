@@ -1,0 +1,213 @@
+//! Answers that must match AWS's exactly where code depends on them: version
+//! id validation, re-creating owned buckets, url-encoded listings, repeated
+//! multipart completions, status codes and Object Lock's "never set" errors.
+
+use super::*;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, EncodingType};
+
+#[tokio::test]
+async fn delete_object_with_a_version_id_s3_never_issued_is_invalid_argument() {
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "ver", "us-east-1").await;
+    enable_versioning(&c, "ver").await;
+    let v = put(&c, "ver", "doc", b"one").await.expect("a version id");
+    // An issued id with its tail altered, as a client with a corrupted
+    // record would send.
+    let altered = format!("{}ABCD", &v[..v.len() - 4]);
+    let e = c
+        .delete_object()
+        .bucket("ver")
+        .key("doc")
+        .version_id(&altered)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.raw_response().unwrap().status().as_u16(), 400);
+    assert_eq!(code(&e), "InvalidArgument");
+    assert_eq!(
+        e.as_service_error().and_then(|s| s.meta().message()),
+        Some("Invalid version id specified")
+    );
+    assert_eq!(get(&c, "ver", "doc", Some(&v)).await.unwrap(), b"one");
+}
+
+#[tokio::test]
+async fn re_creating_an_owned_bucket_is_200_in_us_east_1_and_409_elsewhere() {
+    let (server, _) = server().await;
+    let east = client(&server, "us-east-1").await;
+    create_bucket(&east, "home", "us-east-1").await;
+    put(&east, "home", "k", b"kept").await;
+    east.create_bucket().bucket("home").send().await.unwrap();
+    assert_eq!(get(&east, "home", "k", None).await.unwrap(), b"kept");
+
+    let west = client(&server, "us-west-2").await;
+    create_bucket(&west, "away", "us-west-2").await;
+    let e = west
+        .create_bucket()
+        .bucket("away")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.raw_response().unwrap().status().as_u16(), 409);
+    assert_eq!(code(&e), "BucketAlreadyOwnedByYou");
+}
+
+#[tokio::test]
+async fn url_encoded_listings_leave_slashes_unencoded() {
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "enc", "us-east-1").await;
+    put(&c, "enc", "dir/sub/a=b", b"x").await;
+    let v2 = c
+        .list_objects_v2()
+        .bucket("enc")
+        .encoding_type(EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v2.contents()[0].key(), Some("dir/sub/a%3Db"));
+    let v1 = c
+        .list_objects()
+        .bucket("enc")
+        .encoding_type(EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v1.contents()[0].key(), Some("dir/sub/a%3Db"));
+    let versions = c
+        .list_object_versions()
+        .bucket("enc")
+        .encoding_type(EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versions.versions()[0].key(), Some("dir/sub/a%3Db"));
+}
+
+#[tokio::test]
+async fn a_repeated_complete_multipart_upload_repeats_the_success() {
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "mpu", "us-east-1").await;
+    enable_versioning(&c, "mpu").await;
+    let id = c
+        .create_multipart_upload()
+        .bucket("mpu")
+        .key("big")
+        .send()
+        .await
+        .unwrap()
+        .upload_id()
+        .unwrap()
+        .to_owned();
+    let part = c
+        .upload_part()
+        .bucket("mpu")
+        .key("big")
+        .upload_id(&id)
+        .part_number(1)
+        .body(ByteStream::from_static(b"only part"))
+        .send()
+        .await
+        .unwrap();
+    let body = CompletedMultipartUpload::builder()
+        .parts(
+            CompletedPart::builder()
+                .part_number(1)
+                .e_tag(part.e_tag().unwrap())
+                .build(),
+        )
+        .build();
+    let complete = || {
+        c.complete_multipart_upload()
+            .bucket("mpu")
+            .key("big")
+            .upload_id(&id)
+            .multipart_upload(body.clone())
+            .send()
+    };
+    let first = complete().await.unwrap();
+    let second = complete().await.unwrap();
+    assert_eq!(first.e_tag(), second.e_tag());
+    assert_eq!(first.version_id(), second.version_id());
+    let listed = c.list_object_versions().bucket("mpu").send().await.unwrap();
+    assert_eq!(listed.versions().len(), 1, "the repeat wrote no second version");
+    let other_key = c
+        .complete_multipart_upload()
+        .bucket("mpu")
+        .key("elsewhere")
+        .upload_id(&id)
+        .multipart_upload(body.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&other_key), "NoSuchUpload");
+}
+
+#[tokio::test]
+async fn put_bucket_tagging_answers_204() {
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "tagged", "us-east-1").await;
+    let r = super::bad_input::raw(
+        &server,
+        "PUT",
+        "/tagged?tagging",
+        &[],
+        b"<Tagging><TagSet><Tag><Key>team</Key><Value>carts</Value></Tag></TagSet></Tagging>",
+    )
+    .await;
+    assert_eq!(r.0, 204, "{r:?}");
+    let tags = c.get_bucket_tagging().bucket("tagged").send().await.unwrap();
+    assert_eq!(tags.tag_set()[0].value(), "carts");
+}
+
+#[tokio::test]
+async fn legal_hold_never_set_is_no_such_object_lock_configuration() {
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    c.create_bucket()
+        .bucket("vault")
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    put(&c, "vault", "doc", b"x").await;
+    let e = c
+        .get_object_legal_hold()
+        .bucket("vault")
+        .key("doc")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.raw_response().unwrap().status().as_u16(), 404);
+    assert_eq!(code(&e), "NoSuchObjectLockConfiguration");
+    c.put_object_legal_hold()
+        .bucket("vault")
+        .key("doc")
+        .legal_hold(
+            aws_sdk_s3::types::ObjectLockLegalHold::builder()
+                .status(aws_sdk_s3::types::ObjectLockLegalHoldStatus::Off)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let hold = c
+        .get_object_legal_hold()
+        .bucket("vault")
+        .key("doc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        hold.legal_hold().and_then(|h| h.status()),
+        Some(&aws_sdk_s3::types::ObjectLockLegalHoldStatus::Off)
+    );
+}
