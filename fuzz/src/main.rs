@@ -1,7 +1,7 @@
 //! `firedrill-fuzz`: fuzzes the emulator's decoders round-robin and prints
 //! each target's figures (`--help` for the options).
 
-use firedrill_fuzz::runner::{Campaign, Stats, load_corpus};
+use firedrill_fuzz::runner::{Campaign, Stats, load_corpus, run_one};
 use firedrill_fuzz::targets::{NAMES, build};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +16,7 @@ firedrill-fuzz [--minutes N] [--seconds N] [--target NAME]... [--seed N] [--slic
   --seed N        the mutator's seed (default 1); the same seed replays the same inputs
   --slice S       targets take turns in slices of S seconds (default 10)
   --list          list the targets
+  --replay FILE   run FILE once through the (one) --target and print its outcome or panic
 
 Targets: ddb-json ddb-expr s3-xml rds-query backup-json sigv4.
 Crashes are saved to fuzz/crashes/<target>/<hash> (with <hash>.panic);
@@ -27,6 +28,7 @@ struct Options {
     targets: Vec<String>,
     seed: u64,
     slice: Duration,
+    replay: Vec<PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Option<Options>, String> {
@@ -35,6 +37,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         targets: Vec::new(),
         seed: 1,
         slice: Duration::from_secs(10),
+        replay: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -53,6 +56,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
                     .map_err(|_| "--seed takes an integer".to_owned())?
             }
             "--target" => o.targets.extend(value()?.split(',').map(str::to_owned)),
+            "--replay" => o.replay.push(PathBuf::from(value()?)),
             "--list" => {
                 println!("{}", NAMES.join("\n"));
                 return Ok(None);
@@ -88,6 +92,40 @@ fn row(name: &str, s: &Stats) -> String {
 
 const HEADER: &str = "target              execs    execs/s  classes  corpus crashes     bugs slowest ms";
 
+/// Runs each `--replay` file once through the one target named.
+fn replay(options: &Options) -> ExitCode {
+    let [name] = options.targets.as_slice() else {
+        eprintln!("firedrill-fuzz: --replay needs exactly one --target");
+        return ExitCode::FAILURE;
+    };
+    let Some(mut target) = build(name) else {
+        return ExitCode::FAILURE;
+    };
+    let mut crashed = false;
+    for file in &options.replay {
+        let input = match std::fs::read(file) {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("firedrill-fuzz: {}: {e}", file.display());
+                return ExitCode::FAILURE;
+            }
+        };
+        match run_one(target.as_mut(), &input) {
+            Ok(class) => println!("{}: {class}", file.display()),
+            Err(crash) => {
+                crashed = true;
+                println!("{}: PANIC {}", file.display(), crash.panic);
+                target.reset();
+            }
+        }
+    }
+    if crashed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = match parse(&args) {
@@ -98,6 +136,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if !options.replay.is_empty() {
+        return replay(&options);
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let started = Instant::now();
     let mut campaigns: Vec<Campaign> = options
