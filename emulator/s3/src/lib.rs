@@ -35,7 +35,8 @@
 //! Buckets: CreateBucket (LocationConstraint, Object Lock), HeadBucket,
 //! DeleteBucket, ListBuckets, GetBucketLocation, Put/GetBucketVersioning,
 //! Put/Get/DeleteBucketTagging, Put/Get/DeleteBucketLifecycle(Configuration),
-//! Put/Get/DeleteBucketReplication, Put/GetObjectLockConfiguration.
+//! Put/Get/DeleteBucketReplication, Put/GetObjectLockConfiguration,
+//! Put/Get/DeleteBucketEncryption.
 //!
 //! Objects: PutObject, GetObject (Range, versionId, conditional headers),
 //! HeadObject, DeleteObject, DeleteObjects, ListObjects, ListObjectsV2,
@@ -44,8 +45,8 @@
 //! AbortMultipartUpload, ListParts, ListMultipartUploads,
 //! Put/Get/DeleteObjectTagging, Put/GetObjectRetention, Put/GetObjectLegalHold.
 //!
-//! Every other operation (ACLs, policies, CORS, website, encryption
-//! configuration, RestoreObject, SelectObjectContent,
+//! Every other operation (ACLs, policies, CORS, website, RestoreObject,
+//! SelectObjectContent,
 //! UploadPartCopy, ...) answers `501 NotImplemented` in S3's XML error
 //! shape, saying that firedrill does not support it.
 //!
@@ -63,6 +64,15 @@
 //! - A repeated CompleteMultipartUpload of a completed upload (same bucket
 //!   and key) answers the first completion's success again and writes
 //!   nothing (the last 10,000 completions are remembered).
+//! - Every object is reported as encrypted with SSE-S3
+//!   (`x-amz-server-side-encryption: AES256` on PutObject, GetObject,
+//!   HeadObject, CopyObject and the multipart calls), as AWS applies it to
+//!   every new object since 2023. Every bucket's default encryption is
+//!   SSE-S3 (`AES256`, no Bucket Key) until PutBucketEncryption sets
+//!   another (`aws:kms`, `aws:kms:dsse`, stored and returned; a KMS key
+//!   with `AES256` is `InvalidArgument`); DeleteBucketEncryption restores
+//!   the default. Nothing is encrypted on disk, and objects keep reporting
+//!   `AES256` whatever the bucket's default says.
 //! - PutBucketTagging answers 204; GetObjectLegalHold on a version whose
 //!   legal hold was never set answers `404 NoSuchObjectLockConfiguration`.
 //! - Lifecycle actions fall due at the UTC midnight after creation (or

@@ -521,6 +521,36 @@ impl Engine {
         Ok(())
     }
 
+    /// PutBucketEncryption: refuses a KMS key with `AES256`
+    /// (`InvalidArgument`) and algorithms outside the model's enum.
+    pub fn put_encryption(&self, name: &str, region: Option<&str>, enc: BucketEncryption) -> Result<()> {
+        if !["AES256", "aws:kms", "aws:kms:dsse"].contains(&enc.algorithm.as_str()) {
+            return Err(S3EngineError::MalformedXml);
+        }
+        if enc.algorithm == "AES256" && enc.kms_key_id.is_some() {
+            return Err(S3EngineError::InvalidArgument(
+                "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse"
+                    .to_owned(),
+            ));
+        }
+        let mut st = self.state.lock();
+        st.bucket_mut(name, region)?.encryption = enc;
+        Ok(())
+    }
+
+    /// GetBucketEncryption: SSE-S3 unless set otherwise.
+    pub fn encryption(&self, name: &str, region: Option<&str>) -> Result<BucketEncryption> {
+        let st = self.state.lock();
+        Ok(st.bucket(name, region)?.encryption.clone())
+    }
+
+    /// DeleteBucketEncryption: back to the SSE-S3 default.
+    pub fn delete_encryption(&self, name: &str, region: Option<&str>) -> Result<()> {
+        let mut st = self.state.lock();
+        st.bucket_mut(name, region)?.encryption = BucketEncryption::default();
+        Ok(())
+    }
+
     /// PutObjectLockConfiguration.
     pub fn put_object_lock_config(
         &self,

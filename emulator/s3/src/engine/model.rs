@@ -331,6 +331,28 @@ pub struct DefaultRetention {
     pub years: Option<i32>,
 }
 
+/// A bucket's default encryption (PutBucketEncryption). Every bucket has
+/// one: SSE-S3 (`AES256`) unless set otherwise, as on AWS since 2023.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketEncryption {
+    /// `AES256`, `aws:kms` or `aws:kms:dsse`.
+    pub algorithm: String,
+    /// The KMS key, for the KMS algorithms.
+    pub kms_key_id: Option<String>,
+    /// Whether an S3 Bucket Key is used.
+    pub bucket_key_enabled: bool,
+}
+
+impl Default for BucketEncryption {
+    fn default() -> Self {
+        Self {
+            algorithm: "AES256".to_owned(),
+            kms_key_id: None,
+            bucket_key_enabled: false,
+        }
+    }
+}
+
 /// One bucket.
 #[derive(Debug, Clone)]
 pub struct Bucket {
@@ -352,6 +374,8 @@ pub struct Bucket {
     pub lifecycle: Option<Vec<LifecycleRule>>,
     /// Replication configuration, when set.
     pub replication: Option<ReplicationConfig>,
+    /// Default encryption.
+    pub encryption: BucketEncryption,
     /// Versions of every key, oldest first (the last is current).
     pub objects: BTreeMap<String, Vec<Version>>,
     /// The UTC day lifecycle rules were last applied for (`None`: apply at
@@ -372,6 +396,7 @@ impl Bucket {
             tags: None,
             lifecycle: None,
             replication: None,
+            encryption: BucketEncryption::default(),
             objects: BTreeMap::new(),
             lifecycle_applied_on: None,
         }

@@ -530,3 +530,33 @@ pub fn enc(s: &str, url: bool) -> String {
         s.to_owned()
     }
 }
+
+/// The engine's bucket encryption from PutBucketEncryption's document: one
+/// rule with `ApplyServerSideEncryptionByDefault` (else `MalformedXML`).
+pub fn encryption_from(c: &dto::ServerSideEncryptionConfiguration) -> Result<BucketEncryption> {
+    let [rule] = c.rules.as_slice() else {
+        return Err(S3EngineError::MalformedXml);
+    };
+    let by_default = rule
+        .apply_server_side_encryption_by_default
+        .as_ref()
+        .ok_or(S3EngineError::MalformedXml)?;
+    Ok(BucketEncryption {
+        algorithm: by_default.sse_algorithm.as_str().to_owned(),
+        kms_key_id: by_default.kms_master_key_id.clone(),
+        bucket_key_enabled: rule.bucket_key_enabled.unwrap_or(false),
+    })
+}
+
+/// GetBucketEncryption's document for the engine's bucket encryption.
+pub fn encryption_to(e: &BucketEncryption) -> dto::ServerSideEncryptionConfiguration {
+    dto::ServerSideEncryptionConfiguration {
+        rules: vec![dto::ServerSideEncryptionRule {
+            apply_server_side_encryption_by_default: Some(dto::ServerSideEncryptionByDefault {
+                kms_master_key_id: e.kms_key_id.clone(),
+                sse_algorithm: dto::ServerSideEncryption::from(e.algorithm.clone()),
+            }),
+            bucket_key_enabled: Some(e.bucket_key_enabled),
+        }],
+    }
+}

@@ -20,6 +20,12 @@ fn owner() -> Owner {
     }
 }
 
+/// SSE-S3, which AWS applies to every new object since January 2023 and
+/// names on every write and read of one.
+fn sse_s3() -> ServerSideEncryption {
+    ServerSideEncryption::from_static(ServerSideEncryption::AES256)
+}
+
 fn etag(s: &str) -> ETag {
     ETag::Strong(s.to_owned())
 }
@@ -333,6 +339,44 @@ impl S3 for Handler {
         Ok(S3Response::new(DeleteBucketReplicationOutput::default()))
     }
 
+    async fn put_bucket_encryption(
+        &self,
+        req: S3Request<PutBucketEncryptionInput>,
+    ) -> S3Result<S3Response<PutBucketEncryptionOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let enc = encryption_from(&input.server_side_encryption_configuration).or_s3(&i)?;
+        self.engine
+            .put_encryption(&input.bucket, Some(&i.region), enc)
+            .or_s3(&i)?;
+        Ok(S3Response::new(PutBucketEncryptionOutput::default()))
+    }
+
+    async fn get_bucket_encryption(
+        &self,
+        req: S3Request<GetBucketEncryptionInput>,
+    ) -> S3Result<S3Response<GetBucketEncryptionOutput>> {
+        let i = info(&req);
+        let enc = self
+            .engine
+            .encryption(&req.input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        Ok(S3Response::new(GetBucketEncryptionOutput {
+            server_side_encryption_configuration: Some(encryption_to(&enc)),
+        }))
+    }
+
+    async fn delete_bucket_encryption(
+        &self,
+        req: S3Request<DeleteBucketEncryptionInput>,
+    ) -> S3Result<S3Response<DeleteBucketEncryptionOutput>> {
+        let i = info(&req);
+        self.engine
+            .delete_encryption(&req.input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        Ok(S3Response::new(DeleteBucketEncryptionOutput::default()))
+    }
+
     async fn put_object_lock_configuration(
         &self,
         req: S3Request<PutObjectLockConfigurationInput>,
@@ -439,6 +483,7 @@ impl S3 for Handler {
             .put_object(&input.bucket, Some(&i.region), &input.key, new, written)
             .or_s3(&i)?;
         Ok(S3Response::new(PutObjectOutput {
+            server_side_encryption: Some(sse_s3()),
             e_tag: Some(etag(&r.etag)),
             version_id: r.version_id,
             size: None,
@@ -489,6 +534,7 @@ impl S3 for Handler {
         let stream = o.blob.stream_range(range.start, range.end);
         let (mode, until, hold) = lock_fields(o);
         Ok(S3Response::new(GetObjectOutput {
+            server_side_encryption: Some(sse_s3()),
             accept_ranges: Some("bytes".to_owned()),
             body: Some(StreamingBlob::new(stream)),
             cache_control: o.meta.cache_control.clone(),
@@ -557,6 +603,7 @@ impl S3 for Handler {
         };
         let (mode, until, hold) = lock_fields(o);
         Ok(S3Response::new(HeadObjectOutput {
+            server_side_encryption: Some(sse_s3()),
             accept_ranges: Some("bytes".to_owned()),
             cache_control: o.meta.cache_control.clone(),
             content_disposition: o.meta.content_disposition.clone(),
@@ -967,6 +1014,7 @@ impl S3 for Handler {
             )
             .or_s3(&i)?;
         Ok(S3Response::new(CopyObjectOutput {
+            server_side_encryption: Some(sse_s3()),
             copy_object_result: Some(CopyObjectResult {
                 e_tag: Some(etag(&r.etag)),
                 last_modified: Some(ts(r.last_modified)),
@@ -1010,6 +1058,7 @@ impl S3 for Handler {
             .create_upload(&input.bucket, Some(&i.region), &input.key, template)
             .or_s3(&i)?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
+            server_side_encryption: Some(sse_s3()),
             bucket: Some(input.bucket),
             key: Some(input.key),
             upload_id: Some(id),
@@ -1055,6 +1104,7 @@ impl S3 for Handler {
             )
             .or_s3(&i)?;
         Ok(S3Response::new(UploadPartOutput {
+            server_side_encryption: Some(sse_s3()),
             e_tag: Some(etag(&e)),
             ..Default::default()
         }))
@@ -1084,6 +1134,7 @@ impl S3 for Handler {
             )
             .or_s3(&i)?;
         Ok(S3Response::new(CompleteMultipartUploadOutput {
+            server_side_encryption: Some(sse_s3()),
             bucket: Some(input.bucket.clone()),
             e_tag: Some(etag(&r.etag)),
             key: Some(input.key.clone()),

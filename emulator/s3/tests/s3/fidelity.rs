@@ -211,3 +211,120 @@ async fn legal_hold_never_set_is_no_such_object_lock_configuration() {
         Some(&aws_sdk_s3::types::ObjectLockLegalHoldStatus::Off)
     );
 }
+
+#[tokio::test]
+async fn objects_report_sse_s3_and_buckets_default_to_it() {
+    use aws_sdk_s3::types::{
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule,
+    };
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "enc", "us-east-1").await;
+    let aes = Some(&ServerSideEncryption::Aes256);
+    let put = c
+        .put_object()
+        .bucket("enc")
+        .key("k")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.server_side_encryption(), aes);
+    let got = c.get_object().bucket("enc").key("k").send().await.unwrap();
+    assert_eq!(got.server_side_encryption(), aes);
+    let head = c.head_object().bucket("enc").key("k").send().await.unwrap();
+    assert_eq!(head.server_side_encryption(), aes);
+    let copy = c
+        .copy_object()
+        .bucket("enc")
+        .key("k2")
+        .copy_source("enc/k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(copy.server_side_encryption(), aes);
+
+    let default_rule = |out: &aws_sdk_s3::operation::get_bucket_encryption::GetBucketEncryptionOutput| {
+        let rule = &out.server_side_encryption_configuration().unwrap().rules()[0];
+        let by_default = rule.apply_server_side_encryption_by_default().unwrap();
+        (
+            by_default.sse_algorithm().clone(),
+            by_default.kms_master_key_id().map(str::to_owned),
+            rule.bucket_key_enabled(),
+        )
+    };
+    let got = c.get_bucket_encryption().bucket("enc").send().await.unwrap();
+    assert_eq!(
+        default_rule(&got),
+        (ServerSideEncryption::Aes256, None, Some(false))
+    );
+
+    let kms = ServerSideEncryptionConfiguration::builder()
+        .rules(
+            ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(
+                    ServerSideEncryptionByDefault::builder()
+                        .sse_algorithm(ServerSideEncryption::AwsKms)
+                        .kms_master_key_id("alias/backups")
+                        .build()
+                        .unwrap(),
+                )
+                .bucket_key_enabled(true)
+                .build(),
+        )
+        .build()
+        .unwrap();
+    c.put_bucket_encryption()
+        .bucket("enc")
+        .server_side_encryption_configuration(kms)
+        .send()
+        .await
+        .unwrap();
+    let got = c.get_bucket_encryption().bucket("enc").send().await.unwrap();
+    assert_eq!(
+        default_rule(&got),
+        (
+            ServerSideEncryption::AwsKms,
+            Some("alias/backups".to_owned()),
+            Some(true)
+        )
+    );
+
+    let key_with_aes = ServerSideEncryptionConfiguration::builder()
+        .rules(
+            ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(
+                    ServerSideEncryptionByDefault::builder()
+                        .sse_algorithm(ServerSideEncryption::Aes256)
+                        .kms_master_key_id("alias/backups")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let e = c
+        .put_bucket_encryption()
+        .bucket("enc")
+        .server_side_encryption_configuration(key_with_aes)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidArgument");
+
+    c.delete_bucket_encryption().bucket("enc").send().await.unwrap();
+    let got = c.get_bucket_encryption().bucket("enc").send().await.unwrap();
+    assert_eq!(
+        default_rule(&got),
+        (ServerSideEncryption::Aes256, None, Some(false))
+    );
+    let e = c
+        .get_bucket_encryption()
+        .bucket("nowhere")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "NoSuchBucket");
+}
