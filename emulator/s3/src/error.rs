@@ -65,6 +65,9 @@ pub enum S3EngineError {
     /// A bad parameter.
     #[error("{0}")]
     InvalidArgument(String),
+    /// A version id the emulator never issued (`InvalidArgument`).
+    #[error("Invalid version id specified")]
+    InvalidVersionId(String),
     /// A request that is well formed but not allowed in this state.
     #[error("{0}")]
     InvalidRequest(String),
@@ -173,7 +176,7 @@ impl S3EngineError {
             E::IllegalLocationConstraint(_) => "IllegalLocationConstraintException",
             E::InvalidLocationConstraint => "InvalidLocationConstraint",
             E::PermanentRedirect { .. } => "PermanentRedirect",
-            E::InvalidArgument(_) => "InvalidArgument",
+            E::InvalidArgument(_) | E::InvalidVersionId(_) => "InvalidArgument",
             E::InvalidRequest(_) => "InvalidRequest",
             E::MalformedXml => "MalformedXML",
             E::InvalidRange { .. } => "InvalidRange",
@@ -230,6 +233,7 @@ impl S3EngineError {
             | E::IllegalLocationConstraint(_)
             | E::InvalidLocationConstraint
             | E::InvalidArgument(_)
+            | E::InvalidVersionId(_)
             | E::InvalidRequest(_)
             | E::MalformedXml
             | E::InvalidPart
@@ -243,6 +247,34 @@ impl S3EngineError {
             | E::InvalidStorageClass
             | E::MetadataTooLarge
             | E::IncompleteBody(_) => 400,
+        }
+    }
+}
+
+impl S3EngineError {
+    /// The elements AWS adds to the error document after `Message`, in
+    /// order: `BucketName` on bucket errors, `Key` (and `VersionId`) on
+    /// missing objects, `UploadId` on a missing upload, `ArgumentName` and
+    /// `ArgumentValue` on an invalid version id.
+    pub fn extra_elements(&self) -> Vec<(&'static str, String)> {
+        use S3EngineError as E;
+        match self {
+            E::NoSuchBucket(b)
+            | E::BucketNotEmpty(b)
+            | E::BucketAlreadyOwnedByYou(b)
+            | E::InvalidBucketName(b) => {
+                vec![("BucketName", b.clone())]
+            }
+            E::NoSuchKey { key, .. } => vec![("Key", key.clone())],
+            E::NoSuchVersion { key, version_id } => {
+                vec![("Key", key.clone()), ("VersionId", version_id.clone())]
+            }
+            E::NoSuchUpload(id) => vec![("UploadId", id.clone())],
+            E::InvalidVersionId(id) => vec![
+                ("ArgumentName", "versionId".to_owned()),
+                ("ArgumentValue", id.clone()),
+            ],
+            _ => Vec::new(),
         }
     }
 }

@@ -7,7 +7,11 @@
 //!   markers, multipart uploads, Object Lock, lifecycle, replication). It
 //!   knows nothing of HTTP.
 //! - `protocol`: s3s's `S3` trait implemented over the engine; s3s does
-//!   the routing, the XML and the error shape.
+//!   the routing and the XML. Error documents are finished here: `Code`,
+//!   `Message`, the extra elements AWS adds (`BucketName` on bucket errors,
+//!   `Key` on NoSuchKey, `Key` and `VersionId` on NoSuchVersion, `UploadId`
+//!   on NoSuchUpload, `ArgumentName`/`ArgumentValue` on an invalid version
+//!   id), then `RequestId` and `HostId` on every error.
 //! - [`blob`]: object bodies on disk (temporary file renamed into place) or
 //!   in memory, shared by reference between versions, replicas and snapshots.
 //! - `chunked`: decoding of `aws-chunked` upload bodies.
@@ -301,10 +305,11 @@ impl S3 {
             Some(kind) => match checked_body(kind, &parts.headers, s3_body).await {
                 Ok(body) => body,
                 Err(e) => {
-                    return firedrill_emu_core::error::s3_xml(
+                    return error_document(
                         StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
                         e.code(),
                         &e.to_string(),
+                        &e.extra_elements(),
                         &ctx.request_id,
                     );
                 }
@@ -318,10 +323,11 @@ impl S3 {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = ?e, "s3s failed a request");
-                return firedrill_emu_core::error::s3_xml(
+                return error_document(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "InternalError",
                     "We encountered an internal error. Please try again.",
+                    &[] as &[(&str, &str)],
                     &ctx.request_id,
                 );
             }
@@ -383,6 +389,59 @@ fn default_message(code: &str) -> &'static str {
     }
 }
 
+/// The XML elements `extras` stand for, in order.
+fn extra_xml(extras: &[(impl AsRef<str>, impl AsRef<str>)]) -> String {
+    use firedrill_emu_core::error::xml_escape;
+    extras
+        .iter()
+        .map(|(k, v)| format!("<{0}>{1}</{0}>", k.as_ref(), xml_escape(v.as_ref())))
+        .collect()
+}
+
+/// S3's XML error document: `Code`, `Message`, the error's extra elements,
+/// `RequestId` and `HostId` (AWS always sends both).
+fn error_document(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    extras: &[(impl AsRef<str>, impl AsRef<str>)],
+    request_id: &str,
+) -> http::Response<Body> {
+    use firedrill_emu_core::error::xml_escape;
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>{}<RequestId>{id}</RequestId><HostId>{id}</HostId></Error>",
+        xml_escape(code),
+        xml_escape(message),
+        extra_xml(extras),
+        id = xml_escape(request_id),
+    );
+    let mut resp = http::Response::new(firedrill_emu_core::body::full(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert("x-amz-request-id", v);
+    }
+    resp
+}
+
+/// The document s3s wrote for a handler's error, with the extra elements
+/// the handler passed in [`protocol::EXTRA_ELEMENTS_HEADER`] placed before
+/// `RequestId`, and `HostId` after it.
+fn with_extras_and_host_id(text: &str, extras: &[(String, String)], request_id: &str) -> String {
+    let mut out = text.replacen("<RequestId>", &format!("{}<RequestId>", extra_xml(extras)), 1);
+    if !out.contains("<HostId>") {
+        let host = format!(
+            "</RequestId><HostId>{}</HostId>",
+            firedrill_emu_core::error::xml_escape(request_id)
+        );
+        out = out.replacen("</RequestId>", &host, 1);
+    }
+    out
+}
+
 fn element<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     text.split(&format!("<{name}>"))
         .nth(1)
@@ -393,10 +452,19 @@ fn element<'a>(text: &'a str, name: &str) -> Option<&'a str> {
 /// request id, and for unsupported operations a message saying firedrill
 /// does not support them (s3s says "not implemented yet").
 async fn complete_error(
-    parts: http::response::Parts,
+    mut parts: http::response::Parts,
     body: s3s::Body,
     request_id: &str,
 ) -> http::Response<Body> {
+    let extras: Vec<(String, String)> = parts
+        .headers
+        .remove(protocol::EXTRA_ELEMENTS_HEADER)
+        .map(|v| {
+            form_urlencoded::parse(v.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
     let bytes = match http_body_util::BodyExt::collect(body).await {
         Ok(c) => c.to_bytes(),
         Err(e) => {
@@ -410,7 +478,9 @@ async fn complete_error(
         return http::Response::from_parts(parts, Body::from(bytes));
     };
     if already_complete {
-        return http::Response::from_parts(parts, Body::from(bytes));
+        let text = with_extras_and_host_id(&text, &extras, request_id);
+        parts.headers.remove(http::header::CONTENT_LENGTH);
+        return http::Response::from_parts(parts, Body::from(bytes::Bytes::from(text)));
     }
     let message = match element(&text, "Message") {
         Some(m) if parts.status == StatusCode::NOT_IMPLEMENTED && m.ends_with(" is not implemented yet") => {
@@ -425,7 +495,7 @@ async fn complete_error(
         Some(m) => m.to_owned(),
         None => default_message(&code).to_owned(),
     };
-    let mut resp = firedrill_emu_core::error::s3_xml(parts.status, &code, &message, request_id);
+    let mut resp = error_document(parts.status, &code, &message, &extras, request_id);
     for (k, v) in &parts.headers {
         if k != http::header::CONTENT_LENGTH && k != http::header::CONTENT_TYPE {
             resp.headers_mut().insert(k.clone(), v.clone());

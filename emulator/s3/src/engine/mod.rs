@@ -227,8 +227,8 @@ pub(crate) fn is_valid_version_id(id: &str) -> bool {
             .is_some_and(|body| id.ends_with(&version_id_check(body)))
 }
 
-fn invalid_version_id() -> S3EngineError {
-    S3EngineError::InvalidArgument("Invalid version id specified".to_owned())
+fn invalid_version_id(id: &str) -> S3EngineError {
+    S3EngineError::InvalidVersionId(id.to_owned())
 }
 
 /// Checks S3's bucket naming rules.
@@ -816,7 +816,7 @@ impl Engine {
             if let Some(v) = src_version
                 && !is_valid_version_id(v)
             {
-                return Err(invalid_version_id());
+                return Err(invalid_version_id(v));
             }
             let found = match find_version(sb, src_key, src_version) {
                 Err(S3EngineError::MethodNotAllowed { .. }) => {
@@ -882,7 +882,7 @@ impl Engine {
         if let Some(v) = version_id
             && !is_valid_version_id(v)
         {
-            return Err(invalid_version_id());
+            return Err(invalid_version_id(v));
         }
         let now = self.now();
         let lag = self.env.config.timings.s3_replication_lag;
@@ -954,7 +954,7 @@ impl Engine {
         if let Some(v) = version_id
             && !is_valid_version_id(v)
         {
-            return Err(invalid_version_id());
+            return Err(invalid_version_id(v));
         }
         let mut st = self.state.lock();
         let b = st.bucket_mut(bucket, region)?;
@@ -1629,7 +1629,7 @@ pub(crate) fn find_version(b: &Bucket, key: &str, version_id: Option<&str>) -> R
     match version_id {
         Some(vid) => {
             if !is_valid_version_id(vid) {
-                return Err(invalid_version_id());
+                return Err(invalid_version_id(vid));
             }
             let v = b
                 .objects

@@ -58,6 +58,12 @@ fn header(v: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(v).ok()
 }
 
+/// The private header that carries an error's extra elements
+/// ([`S3EngineError::extra_elements`], form-urlencoded) from the handler,
+/// through s3s, to the service, which writes them into the error document
+/// and removes the header.
+pub(crate) const EXTRA_ELEMENTS_HEADER: &str = "x-firedrill-error-elements";
+
 /// Turns an engine error into S3's XML error, with the headers AWS sends
 /// along with some of them.
 pub(crate) fn to_s3_error(e: S3EngineError, request_id: &str) -> S3Error {
@@ -77,6 +83,15 @@ pub(crate) fn to_s3_error(e: S3EngineError, request_id: &str) -> S3Error {
     );
     if let Some(v) = header(request_id) {
         h.insert("x-amz-request-id", v);
+    }
+    let extras = e.extra_elements();
+    if !extras.is_empty() {
+        let encoded = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(extras)
+            .finish();
+        if let Some(v) = header(&encoded) {
+            h.insert(EXTRA_ELEMENTS_HEADER, v);
+        }
     }
     match &e {
         S3EngineError::NoSuchKey {

@@ -328,3 +328,107 @@ async fn objects_report_sse_s3_and_buckets_default_to_it() {
         .unwrap_err();
     assert_eq!(code(&e), "NoSuchBucket");
 }
+
+#[tokio::test]
+async fn error_documents_carry_aws_extra_elements_request_id_and_host_id() {
+    use super::bad_input::raw;
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "errs", "us-east-1").await;
+    enable_versioning(&c, "errs").await;
+    let v = put(&c, "errs", "doc", b"x").await.expect("a version id");
+    let other = put(&c, "errs", "other", b"y").await.expect("a version id");
+
+    let has = |r: &(u16, String, String), parts: &[&str]| {
+        let body = &r.2;
+        let mut at = 0;
+        for p in parts {
+            let found = body[at..]
+                .find(p)
+                .unwrap_or_else(|| panic!("{p} after offset {at} in {body}"));
+            at += found + p.len();
+        }
+        assert!(body.contains("<HostId>"), "a HostId in {body}");
+    };
+    let r = raw(&server, "GET", "/no-such-bucket/k", &[], b"").await;
+    has(
+        &r,
+        &[
+            "<Code>NoSuchBucket</Code>",
+            "<Message>",
+            "<BucketName>no-such-bucket</BucketName>",
+            "<RequestId>",
+        ],
+    );
+    let r = raw(&server, "GET", "/errs/missing%20key", &[], b"").await;
+    has(
+        &r,
+        &["<Code>NoSuchKey</Code>", "<Key>missing key</Key>", "<RequestId>"],
+    );
+    let r = raw(&server, "GET", &format!("/errs/doc?versionId={other}"), &[], b"").await;
+    has(
+        &r,
+        &[
+            "<Code>NoSuchVersion</Code>",
+            "<Key>doc</Key>",
+            &format!("<VersionId>{other}</VersionId>"),
+            "<RequestId>",
+        ],
+    );
+    let altered = format!("{}ABCD", &v[..v.len() - 4]);
+    let r = raw(
+        &server,
+        "DELETE",
+        &format!("/errs/doc?versionId={altered}"),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(r.0, 400);
+    has(
+        &r,
+        &[
+            "<Code>InvalidArgument</Code>",
+            "<Message>Invalid version id specified</Message>",
+            "<ArgumentName>versionId</ArgumentName>",
+            &format!("<ArgumentValue>{altered}</ArgumentValue>"),
+            "<RequestId>",
+        ],
+    );
+    let r = raw(&server, "GET", "/errs/doc?uploadId=nope", &[], b"").await;
+    has(
+        &r,
+        &[
+            "<Code>NoSuchUpload</Code>",
+            "<UploadId>nope</UploadId>",
+            "<RequestId>",
+        ],
+    );
+    let r = raw(&server, "DELETE", "/errs", &[], b"").await;
+    has(
+        &r,
+        &[
+            "<Code>BucketNotEmpty</Code>",
+            "<BucketName>errs</BucketName>",
+            "<RequestId>",
+        ],
+    );
+    assert!(
+        !r.1.contains("x-firedrill-error-elements"),
+        "the private header is removed: {}",
+        r.1
+    );
+    // Errors s3s raises itself carry a HostId too.
+    let r = raw(&server, "PUT", "/Bad_Bucket_Name", &[], b"").await;
+    has(&r, &["<Code>InvalidBucketName</Code>", "<RequestId>"]);
+
+    // The SDK still reads the code and message.
+    let e = c
+        .get_object()
+        .bucket("errs")
+        .key("missing")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "NoSuchKey");
+}
