@@ -68,6 +68,10 @@ pub enum S3EngineError {
     /// A version id the emulator never issued (`InvalidArgument`).
     #[error("Invalid version id specified")]
     InvalidVersionId(String),
+    /// `x-amz-bypass-governance-retention` (true or false) on a bucket
+    /// without Object Lock.
+    #[error("x-amz-bypass-governance-retention is only applicable to Object Lock enabled buckets.")]
+    BypassWithoutObjectLock,
     /// A request that is well formed but not allowed in this state.
     #[error("{0}")]
     InvalidRequest(String),
@@ -176,7 +180,7 @@ impl S3EngineError {
             E::IllegalLocationConstraint(_) => "IllegalLocationConstraintException",
             E::InvalidLocationConstraint => "InvalidLocationConstraint",
             E::PermanentRedirect { .. } => "PermanentRedirect",
-            E::InvalidArgument(_) | E::InvalidVersionId(_) => "InvalidArgument",
+            E::InvalidArgument(_) | E::InvalidVersionId(_) | E::BypassWithoutObjectLock => "InvalidArgument",
             E::InvalidRequest(_) => "InvalidRequest",
             E::MalformedXml => "MalformedXML",
             E::InvalidRange { .. } => "InvalidRange",
@@ -234,6 +238,7 @@ impl S3EngineError {
             | E::InvalidLocationConstraint
             | E::InvalidArgument(_)
             | E::InvalidVersionId(_)
+            | E::BypassWithoutObjectLock
             | E::InvalidRequest(_)
             | E::MalformedXml
             | E::InvalidPart
@@ -274,6 +279,9 @@ impl S3EngineError {
                 ("ArgumentName", "versionId".to_owned()),
                 ("ArgumentValue", id.clone()),
             ],
+            E::BypassWithoutObjectLock => {
+                vec![("ArgumentName", "x-amz-bypass-governance-retention".to_owned())]
+            }
             _ => Vec::new(),
         }
     }

@@ -77,6 +77,9 @@
 //!   with `AES256` is `InvalidArgument`); DeleteBucketEncryption restores
 //!   the default. Nothing is encrypted on disk, and objects keep reporting
 //!   `AES256` whatever the bucket's default says.
+//! - `x-amz-bypass-governance-retention`, true or false, on DeleteObject or
+//!   DeleteObjects against a bucket without Object Lock is
+//!   `400 InvalidArgument` (with `ArgumentName`), and nothing is deleted.
 //! - PutBucketTagging answers 204; GetObjectLegalHold on a version whose
 //!   legal hold was never set answers `404 NoSuchObjectLockConfiguration`.
 //! - Lifecycle actions fall due at the UTC midnight after creation (or

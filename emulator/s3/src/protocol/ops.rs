@@ -97,6 +97,22 @@ fn has_checksum_header(h: &http::HeaderMap) -> bool {
         || h.contains_key("x-amz-sdk-checksum-algorithm")
 }
 
+impl Handler {
+    /// Refuses `x-amz-bypass-governance-retention`, whatever its value, on
+    /// a bucket without Object Lock, as S3 does.
+    fn check_bypass(&self, bucket: &str, i: &ReqInfo, bypass: Option<bool>) -> S3Result<()> {
+        if bypass.is_some()
+            && !self
+                .engine
+                .with_bucket(bucket, Some(&i.region), |b| b.object_lock)
+                .or_s3(i)?
+        {
+            return Err(err(S3EngineError::BypassWithoutObjectLock, i));
+        }
+        Ok(())
+    }
+}
+
 #[async_trait::async_trait]
 impl S3 for Handler {
     // ----- Buckets -----
@@ -640,6 +656,7 @@ impl S3 for Handler {
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let i = info(&req);
         let input = req.input;
+        self.check_bypass(&input.bucket, &i, input.bypass_governance_retention)?;
         let r = self
             .engine
             .delete_object(
@@ -677,6 +694,7 @@ impl S3 for Handler {
         if input.delete.objects.len() > 1000 || input.delete.objects.is_empty() {
             return Err(err(S3EngineError::MalformedXml, &i));
         }
+        self.check_bypass(&input.bucket, &i, input.bypass_governance_retention)?;
         let quiet = input.delete.quiet.unwrap_or(false);
         let bypass = input.bypass_governance_retention.unwrap_or(false);
         let mut deleted = Vec::new();

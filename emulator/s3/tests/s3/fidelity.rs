@@ -432,3 +432,47 @@ async fn error_documents_carry_aws_extra_elements_request_id_and_host_id() {
         .unwrap_err();
     assert_eq!(code(&e), "NoSuchKey");
 }
+
+#[tokio::test]
+async fn bypass_governance_retention_on_a_bucket_without_object_lock_is_invalid_argument() {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "plain", "us-east-1").await;
+    put(&c, "plain", "k", b"x").await;
+    for bypass in [true, false] {
+        let e = c
+            .delete_object()
+            .bucket("plain")
+            .key("k")
+            .bypass_governance_retention(bypass)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.raw_response().unwrap().status().as_u16(), 400);
+        assert_eq!(code(&e), "InvalidArgument");
+        assert_eq!(
+            e.as_service_error().and_then(|s| s.meta().message()),
+            Some("x-amz-bypass-governance-retention is only applicable to Object Lock enabled buckets.")
+        );
+    }
+    let e = c
+        .delete_objects()
+        .bucket("plain")
+        .bypass_governance_retention(true)
+        .delete(
+            Delete::builder()
+                .objects(ObjectIdentifier::builder().key("k").build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidArgument");
+    assert_eq!(
+        get(&c, "plain", "k", None).await.unwrap(),
+        b"x",
+        "nothing was deleted"
+    );
+}
