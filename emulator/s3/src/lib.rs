@@ -77,6 +77,11 @@
 //!   with `AES256` is `InvalidArgument`); DeleteBucketEncryption restores
 //!   the default. Nothing is encrypted on disk, and objects keep reporting
 //!   `AES256` whatever the bucket's default says.
+//! - Lifecycle answers carry `TransitionDefaultMinimumObjectSize`:
+//!   `all_storage_classes_128K` by default, or what the last
+//!   PutBucketLifecycleConfiguration's header said (echoed in its answer).
+//!   The size is stored and returned; transitions do not yet skip small
+//!   objects by it.
 //! - `x-amz-bypass-governance-retention`, true or false, on DeleteObject or
 //!   DeleteObjects against a bucket without Object Lock is
 //!   `400 InvalidArgument` (with `ArgumentName`), and nothing is deleted.

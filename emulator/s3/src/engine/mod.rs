@@ -609,22 +609,35 @@ impl Engine {
     }
 
     /// PutBucketLifecycleConfiguration, after checking the rules as S3 does.
-    pub fn put_lifecycle(&self, name: &str, region: Option<&str>, rules: Vec<LifecycleRule>) -> Result<()> {
+    /// `min_size` is the request's `x-amz-transition-default-minimum-object-size`;
+    /// without it the default (`all_storage_classes_128K`) applies. Answers
+    /// the size in force.
+    pub fn put_lifecycle(
+        &self,
+        name: &str,
+        region: Option<&str>,
+        rules: Vec<LifecycleRule>,
+        min_size: Option<&str>,
+    ) -> Result<String> {
         validate_lifecycle(&rules)?;
         let mut st = self.state.lock();
         let b = st.bucket_mut(name, region)?;
+        b.transition_min_size = min_size.unwrap_or(DEFAULT_TRANSITION_MIN_SIZE).to_owned();
         b.lifecycle = Some(rules);
         b.lifecycle_applied_on = None;
-        Ok(())
+        Ok(b.transition_min_size.clone())
     }
 
-    /// GetBucketLifecycleConfiguration.
-    pub fn lifecycle(&self, name: &str, region: Option<&str>) -> Result<Vec<LifecycleRule>> {
+    /// GetBucketLifecycleConfiguration: the rules and the
+    /// `TransitionDefaultMinimumObjectSize`.
+    pub fn lifecycle(&self, name: &str, region: Option<&str>) -> Result<(Vec<LifecycleRule>, String)> {
         let st = self.state.lock();
-        st.bucket(name, region)?
+        let b = st.bucket(name, region)?;
+        let rules = b
             .lifecycle
             .clone()
-            .ok_or(S3EngineError::NoSuchLifecycleConfiguration)
+            .ok_or(S3EngineError::NoSuchLifecycleConfiguration)?;
+        Ok((rules, b.transition_min_size.clone()))
     }
 
     /// DeleteBucketLifecycle.

@@ -353,6 +353,10 @@ impl Default for BucketEncryption {
     }
 }
 
+/// The `TransitionDefaultMinimumObjectSize` AWS applies by default since
+/// September 2024: objects under 128 KB do not transition.
+pub const DEFAULT_TRANSITION_MIN_SIZE: &str = "all_storage_classes_128K";
+
 /// One bucket.
 #[derive(Debug, Clone)]
 pub struct Bucket {
@@ -376,6 +380,10 @@ pub struct Bucket {
     pub replication: Option<ReplicationConfig>,
     /// Default encryption.
     pub encryption: BucketEncryption,
+    /// The lifecycle's `TransitionDefaultMinimumObjectSize`
+    /// (`all_storage_classes_128K` unless PutBucketLifecycleConfiguration
+    /// said otherwise).
+    pub transition_min_size: String,
     /// Versions of every key, oldest first (the last is current).
     pub objects: BTreeMap<String, Vec<Version>>,
     /// The UTC day lifecycle rules were last applied for (`None`: apply at
@@ -397,6 +405,7 @@ impl Bucket {
             lifecycle: None,
             replication: None,
             encryption: BucketEncryption::default(),
+            transition_min_size: DEFAULT_TRANSITION_MIN_SIZE.to_owned(),
             objects: BTreeMap::new(),
             lifecycle_applied_on: None,
         }

@@ -286,10 +286,21 @@ impl S3 for Handler {
             .lifecycle_configuration
             .ok_or_else(|| err(S3EngineError::MalformedXml, &i))?;
         let rules = lifecycle_from(&config.rules).or_s3(&i)?;
-        self.engine
-            .put_lifecycle(&input.bucket, Some(&i.region), rules)
+        let min_size = self
+            .engine
+            .put_lifecycle(
+                &input.bucket,
+                Some(&i.region),
+                rules,
+                input
+                    .transition_default_minimum_object_size
+                    .as_ref()
+                    .map(|s| s.as_str()),
+            )
             .or_s3(&i)?;
-        Ok(S3Response::new(PutBucketLifecycleConfigurationOutput::default()))
+        Ok(S3Response::new(PutBucketLifecycleConfigurationOutput {
+            transition_default_minimum_object_size: Some(TransitionDefaultMinimumObjectSize::from(min_size)),
+        }))
     }
 
     async fn get_bucket_lifecycle_configuration(
@@ -297,13 +308,13 @@ impl S3 for Handler {
         req: S3Request<GetBucketLifecycleConfigurationInput>,
     ) -> S3Result<S3Response<GetBucketLifecycleConfigurationOutput>> {
         let i = info(&req);
-        let rules = self
+        let (rules, min_size) = self
             .engine
             .lifecycle(&req.input.bucket, Some(&i.region))
             .or_s3(&i)?;
         Ok(S3Response::new(GetBucketLifecycleConfigurationOutput {
             rules: Some(lifecycle_to(&rules)),
-            transition_default_minimum_object_size: None,
+            transition_default_minimum_object_size: Some(TransitionDefaultMinimumObjectSize::from(min_size)),
         }))
     }
 

@@ -476,3 +476,70 @@ async fn bypass_governance_retention_on_a_bucket_without_object_lock_is_invalid_
         "nothing was deleted"
     );
 }
+
+#[tokio::test]
+async fn lifecycle_answers_carry_transition_default_minimum_object_size() {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+        LifecycleRuleFilter, TransitionDefaultMinimumObjectSize as MinSize,
+    };
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "aging", "us-east-1").await;
+    let config = BucketLifecycleConfiguration::builder()
+        .rules(
+            LifecycleRule::builder()
+                .id("wholebucket")
+                .filter(LifecycleRuleFilter::builder().prefix("").build())
+                .status(ExpirationStatus::Enabled)
+                .expiration(LifecycleExpiration::builder().days(7).build())
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let put = c
+        .put_bucket_lifecycle_configuration()
+        .bucket("aging")
+        .lifecycle_configuration(config.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        put.transition_default_minimum_object_size(),
+        Some(&MinSize::AllStorageClasses128K)
+    );
+    let got = c
+        .get_bucket_lifecycle_configuration()
+        .bucket("aging")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.transition_default_minimum_object_size(),
+        Some(&MinSize::AllStorageClasses128K)
+    );
+
+    let put = c
+        .put_bucket_lifecycle_configuration()
+        .bucket("aging")
+        .lifecycle_configuration(config)
+        .transition_default_minimum_object_size(MinSize::VariesByStorageClass)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        put.transition_default_minimum_object_size(),
+        Some(&MinSize::VariesByStorageClass)
+    );
+    let got = c
+        .get_bucket_lifecycle_configuration()
+        .bucket("aging")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.transition_default_minimum_object_size(),
+        Some(&MinSize::VariesByStorageClass)
+    );
+}
