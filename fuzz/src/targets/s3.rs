@@ -2,8 +2,12 @@
 //! lifecycle, Object Lock configuration, retention and legal hold,
 //! versioning, tagging, replication, CreateBucket's configuration), decoded
 //! by `s3s` and converted by the emulator's protocol module, and the
-//! emulator's own `aws-chunked` body decoder. Inputs are `route\nbody`; the
-//! request carries a correct `Content-MD5`, so that the body is decoded.
+//! emulator's own `aws-chunked` body decoder, and the request headers of
+//! PutObject, GetObject, CopyObject, HeadObject and DeleteObject (Object
+//! Lock, tagging, metadata, checksums, ranges, conditions, copy source).
+//! Inputs are `route\nbody`; an XML body is sent with a correct
+//! `Content-MD5`, so that it is decoded; on a header route the body is
+//! `name: value` lines.
 
 use super::Target;
 use crate::harness::{Harness, Reply, pick, split_route};
@@ -12,17 +16,36 @@ use firedrill_emu_core::{AwsService, Environment};
 use md5::{Digest, Md5};
 use std::sync::Arc;
 
+/// What the input's body is on a route.
+#[derive(PartialEq)]
+enum Kind {
+    /// The request body (with a correct Content-MD5).
+    Xml,
+    /// An aws-chunked body.
+    Chunked,
+    /// `name: value` request headers, one a line; the body is empty.
+    Headers,
+}
+
 struct Route {
     method: &'static str,
     uri: &'static str,
-    chunked: bool,
+    kind: Kind,
 }
 
 const fn r(method: &'static str, uri: &'static str) -> Route {
     Route {
         method,
         uri,
-        chunked: false,
+        kind: Kind::Xml,
+    }
+}
+
+const fn h(method: &'static str, uri: &'static str) -> Route {
+    Route {
+        method,
+        uri,
+        kind: Kind::Headers,
     }
 }
 
@@ -42,9 +65,14 @@ const ROUTES: &[(&str, Route)] = &[
         Route {
             method: "PUT",
             uri: "/fuzz/chunked",
-            chunked: true,
+            kind: Kind::Chunked,
         },
     ),
+    ("put-object-headers", h("PUT", "/fuzz-lock/put")),
+    ("get-object-headers", h("GET", "/fuzz/key")),
+    ("copy-object-headers", h("PUT", "/fuzz/copy")),
+    ("head-object-headers", h("HEAD", "/fuzz-lock/key")),
+    ("delete-object-headers", h("DELETE", "/fuzz-lock/key")),
 ];
 
 fn make(env: &Environment) -> Arc<dyn AwsService> {
@@ -84,10 +112,29 @@ impl S3Xml {
     }
 
     fn send(&self, route: &Route, body: &[u8]) -> Reply {
+        if route.kind == Kind::Headers {
+            let text = String::from_utf8_lossy(body);
+            let mut headers = vec![("host", "localhost")];
+            headers.extend(
+                text.lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(k, v)| (k.trim(), v.trim()))
+                    .filter(|(k, v)| {
+                        http::HeaderName::from_bytes(k.as_bytes()).is_ok()
+                            && http::HeaderValue::from_str(v).is_ok()
+                    }),
+            );
+            let body = if route.method == "PUT" {
+                b"fuzz".to_vec()
+            } else {
+                Vec::new()
+            };
+            return self.harness.send(route.method, route.uri, &headers, body);
+        }
         let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(body));
         let decoded = body.len().to_string();
         let mut headers = vec![("host", "localhost"), ("content-md5", md5.as_str())];
-        if route.chunked {
+        if route.kind == Kind::Chunked {
             headers.extend([
                 ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
                 ("content-encoding", "aws-chunked"),
@@ -197,6 +244,29 @@ const DICTIONARY: &[&str] = &[
     "<DeleteMarkerReplication><Status>Enabled</Status></DeleteMarkerReplication>",
     "<CreateBucketConfiguration>",
     "<LocationConstraint>eu-west-1</LocationConstraint>",
+    "x-amz-object-lock-mode: GOVERNANCE\n",
+    "x-amz-object-lock-retain-until-date: 2026-03-20T00:00:00Z\n",
+    "x-amz-object-lock-legal-hold: ON\n",
+    "x-amz-bypass-governance-retention: true\n",
+    "x-amz-tagging: a=b&c=d\n",
+    "x-amz-meta-",
+    "x-amz-storage-class: STANDARD_IA\n",
+    "content-md5: ",
+    "x-amz-checksum-sha256: ",
+    "x-amz-checksum-crc32: ",
+    "x-amz-sdk-checksum-algorithm: CRC32\n",
+    "range: bytes=0-1\n",
+    "bytes=-",
+    "if-match: ",
+    "if-none-match: *\n",
+    "if-modified-since: Sat, 14 Mar 2026 12:00:00 GMT\n",
+    "x-amz-copy-source: /fuzz/key\n",
+    "x-amz-copy-source: fuzz/key?versionId=",
+    "x-amz-metadata-directive: REPLACE\n",
+    "x-amz-tagging-directive: REPLACE\n",
+    "x-amz-content-sha256: ",
+    "content-type: ",
+    "partNumber",
     "0;chunk-signature=",
     "\r\n",
     "ffffffffffffffff",
