@@ -72,6 +72,9 @@ pub enum S3EngineError {
     /// without Object Lock.
     #[error("x-amz-bypass-governance-retention is only applicable to Object Lock enabled buckets.")]
     BypassWithoutObjectLock,
+    /// PutBucketVersioning with neither `Status` nor `MfaDelete`.
+    #[error("The Versioning element must be specified")]
+    IllegalVersioningConfiguration,
     /// A request that is well formed but not allowed in this state.
     #[error("{0}")]
     InvalidRequest(String),
@@ -181,6 +184,7 @@ impl S3EngineError {
             E::InvalidLocationConstraint => "InvalidLocationConstraint",
             E::PermanentRedirect { .. } => "PermanentRedirect",
             E::InvalidArgument(_) | E::InvalidVersionId(_) | E::BypassWithoutObjectLock => "InvalidArgument",
+            E::IllegalVersioningConfiguration => "IllegalVersioningConfigurationException",
             E::InvalidRequest(_) => "InvalidRequest",
             E::MalformedXml => "MalformedXML",
             E::InvalidRange { .. } => "InvalidRange",
@@ -239,6 +243,7 @@ impl S3EngineError {
             | E::InvalidArgument(_)
             | E::InvalidVersionId(_)
             | E::BypassWithoutObjectLock
+            | E::IllegalVersioningConfiguration
             | E::InvalidRequest(_)
             | E::MalformedXml
             | E::InvalidPart

@@ -115,6 +115,12 @@
 //!   to 100 `Years` (`InvalidArgument`, "Default retention period is too
 //!   large."); a `RetainUntilDate` past what a timestamp can carry is
 //!   `MalformedXML` from s3s;
+//! - a PutBucketVersioning with neither `Status` nor `MfaDelete`
+//!   (`IllegalVersioningConfigurationException`, "The Versioning element
+//!   must be specified", as AWS answers), a lifecycle rule with neither
+//!   `Filter` nor `Prefix`, and an Object Lock configuration without
+//!   `ObjectLockEnabled`, with an empty `Rule` or a `DefaultRetention`
+//!   lacking its mode or period (`MalformedXML`);
 //! - a storage class outside the model's `StorageClass` enum on PutObject,
 //!   CopyObject and CreateMultipartUpload (`InvalidStorageClass`, 400), and
 //!   more than 2 KB of user metadata, keys and values (`MetadataTooLarge`,

@@ -171,6 +171,10 @@ pub fn lifecycle_from(rules: &[dto::LifecycleRule]) -> Result<Vec<LifecycleRule>
     rules
         .iter()
         .map(|r| {
+            if r.filter.is_none() && r.prefix.is_none() {
+                // S3 requires a Filter (or the legacy Prefix) on every rule.
+                return Err(S3EngineError::MalformedXml);
+            }
             let filter = filter_from(
                 r.prefix.as_ref(),
                 r.filter.as_ref().map(|f| FilterParts {

@@ -207,6 +207,11 @@ impl S3 for Handler {
     ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
         let i = info(&req);
         let input = req.input;
+        if input.versioning_configuration.status.is_none()
+            && input.versioning_configuration.mfa_delete.is_none()
+        {
+            return Err(err(S3EngineError::IllegalVersioningConfiguration, &i));
+        }
         match input.versioning_configuration.status.as_ref() {
             Some(s) => self
                 .engine
@@ -413,11 +418,28 @@ impl S3 for Handler {
         let c = input
             .object_lock_configuration
             .ok_or_else(|| err(S3EngineError::MalformedXml, &i))?;
+        // S3's schema requires ObjectLockEnabled, and a Rule, when present,
+        // to hold a DefaultRetention with a Mode and a period.
         let enabled = c
             .object_lock_enabled
             .as_ref()
-            .is_some_and(|e| e.as_str() == "Enabled");
-        let default = match c.rule.and_then(|r| r.default_retention) {
+            .ok_or_else(|| err(S3EngineError::MalformedXml, &i))?
+            .as_str()
+            == "Enabled";
+        let retention = match c.rule {
+            None => None,
+            Some(r) => Some(
+                r.default_retention
+                    .ok_or_else(|| err(S3EngineError::MalformedXml, &i))?,
+            ),
+        };
+        if retention
+            .as_ref()
+            .is_some_and(|d| d.mode.is_none() || (d.days.is_none() && d.years.is_none()))
+        {
+            return Err(err(S3EngineError::MalformedXml, &i));
+        }
+        let default = match retention {
             None => None,
             Some(d) => Some(LockDefault {
                 mode: lock_mode(d.mode.as_ref().map(|m| m.as_str()).unwrap_or("")).or_s3(&i)?,

@@ -543,3 +543,85 @@ async fn lifecycle_answers_carry_transition_default_minimum_object_size() {
         Some(&MinSize::VariesByStorageClass)
     );
 }
+
+#[tokio::test]
+async fn empty_configurations_are_refused_as_aws_refuses_them() {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, DefaultRetention, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+        ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRule, VersioningConfiguration,
+    };
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "plain", "us-east-1").await;
+    let e = c
+        .put_bucket_versioning()
+        .bucket("plain")
+        .versioning_configuration(VersioningConfiguration::builder().build())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.raw_response().unwrap().status().as_u16(), 400);
+    assert_eq!(code(&e), "IllegalVersioningConfigurationException");
+
+    let no_filter = BucketLifecycleConfiguration::builder()
+        .rules(
+            LifecycleRule::builder()
+                .id("r")
+                .status(ExpirationStatus::Enabled)
+                .expiration(LifecycleExpiration::builder().days(1).build())
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let e = c
+        .put_bucket_lifecycle_configuration()
+        .bucket("plain")
+        .lifecycle_configuration(no_filter)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "MalformedXML");
+
+    c.create_bucket()
+        .bucket("vault")
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    let configs = [
+        ObjectLockConfiguration::builder()
+            .object_lock_enabled(ObjectLockEnabled::Enabled)
+            .rule(ObjectLockRule::builder().build())
+            .build(),
+        ObjectLockConfiguration::builder()
+            .object_lock_enabled(ObjectLockEnabled::Enabled)
+            .rule(
+                ObjectLockRule::builder()
+                    .default_retention(DefaultRetention::builder().build())
+                    .build(),
+            )
+            .build(),
+        ObjectLockConfiguration::builder().build(),
+    ];
+    for config in configs {
+        let e = c
+            .put_object_lock_configuration()
+            .bucket("vault")
+            .object_lock_configuration(config.clone())
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&e), "MalformedXML", "{config:?}");
+    }
+    let lock = c
+        .get_object_lock_configuration()
+        .bucket("vault")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        lock.object_lock_configuration().and_then(|l| l.rule()).is_none(),
+        "nothing changed"
+    );
+}
