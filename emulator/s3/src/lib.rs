@@ -85,6 +85,10 @@
 //! - `x-amz-bypass-governance-retention`, true or false, on DeleteObject or
 //!   DeleteObjects against a bucket without Object Lock is
 //!   `400 InvalidArgument` (with `ArgumentName`), and nothing is deleted.
+//! - Owners and initiators (ListBuckets, ListObjects, ListObjectVersions,
+//!   ListParts, ListMultipartUploads) carry the account's canonical `ID`
+//!   and no `DisplayName`: AWS stopped returning it in every region on
+//!   November 21, 2025.
 //! - PutBucketTagging answers 204; GetObjectLegalHold on a version whose
 //!   legal hold was never set answers `404 NoSuchObjectLockConfiguration`.
 //! - Lifecycle actions fall due at the UTC midnight after creation (or

@@ -12,10 +12,12 @@ use crate::integrity::content_md5;
 use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result};
 
-/// The owner shown in listings: the emulator's single account.
+/// The owner shown in listings: the emulator's single account, by canonical
+/// id only (S3 stopped returning `DisplayName` in every region on
+/// November 21, 2025).
 fn owner() -> Owner {
     Owner {
-        display_name: Some("firedrill".to_owned()),
+        display_name: None,
         id: Some("75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a".to_owned()),
     }
 }
@@ -1233,7 +1235,7 @@ impl S3 for Handler {
         Ok(S3Response::new(ListPartsOutput {
             bucket: Some(input.bucket),
             initiator: Some(Initiator {
-                display_name: Some("firedrill".to_owned()),
+                display_name: None,
                 id: owner().id,
             }),
             is_truncated: Some(truncated),
@@ -1285,7 +1287,7 @@ impl S3 for Handler {
             out.push(MultipartUpload {
                 initiated: Some(ts(u.initiated)),
                 initiator: Some(Initiator {
-                    display_name: Some("firedrill".to_owned()),
+                    display_name: None,
                     id: owner().id,
                 }),
                 key: Some(u.key.clone()),

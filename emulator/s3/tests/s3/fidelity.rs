@@ -625,3 +625,34 @@ async fn empty_configurations_are_refused_as_aws_refuses_them() {
         "nothing changed"
     );
 }
+
+#[tokio::test]
+async fn owners_carry_an_id_and_no_display_name() {
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "own", "us-east-1").await;
+    put(&c, "own", "k", b"x").await;
+    let buckets = c.list_buckets().send().await.unwrap();
+    let owner = buckets.owner().expect("an owner");
+    assert!(owner.id().is_some());
+    assert_eq!(owner.display_name(), None);
+    let listed = c.list_objects().bucket("own").send().await.unwrap();
+    let owner = listed.contents()[0].owner().expect("an owner");
+    assert!(owner.id().is_some());
+    assert_eq!(owner.display_name(), None);
+    let versions = c.list_object_versions().bucket("own").send().await.unwrap();
+    assert_eq!(
+        versions.versions()[0].owner().and_then(|o| o.display_name()),
+        None
+    );
+    c.create_multipart_upload()
+        .bucket("own")
+        .key("m")
+        .send()
+        .await
+        .unwrap();
+    let uploads = c.list_multipart_uploads().bucket("own").send().await.unwrap();
+    let upload = &uploads.uploads()[0];
+    assert_eq!(upload.initiator().and_then(|i| i.display_name()), None);
+    assert_eq!(upload.owner().and_then(|o| o.display_name()), None);
+}
