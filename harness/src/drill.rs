@@ -399,6 +399,7 @@ fn expected_words(e: &Expectation) -> String {
             }
             s
         }
+        Outcome::ProtectionLost => "every record back, but a guard lost by the recovery".to_owned(),
     }
 }
 
@@ -451,6 +452,26 @@ pub fn evaluate(
                 && check.rpo_met
                 && check.rto_met
                 && protection_lost.is_empty()
+        }
+        Outcome::ProtectionLost => {
+            if let Some(e) = recovery_error {
+                reasons.push(format!("the recovery failed: {e}"));
+            }
+            match check.verdict {
+                Verdict::Valid => reasons.push("every acknowledged write is back".into()),
+                Verdict::Invalid => reasons.push(format!(
+                    "data was lost too: {} records, {} acknowledged writes",
+                    check.rpo.records_lost, check.rpo.writes_lost
+                )),
+                Verdict::Unknown => reasons.push(format!("unknown: {}", check.unknown.join("; "))),
+            }
+            if protection_lost.is_empty() {
+                reasons.push("no guard was lost, but a lost one was expected".into());
+            }
+            for p in protection_lost {
+                reasons.push(format!("protection lost, as expected: {}", p.finding));
+            }
+            recovery_error.is_none() && check.verdict == Verdict::Valid && !protection_lost.is_empty()
         }
         Outcome::DataLoss => {
             let min = expect.min_lost_records.unwrap_or(1);

@@ -43,7 +43,8 @@
 //! timeout = "10m"                           # FIREDRILL_RECOVERED); default timeout 15m
 //!
 //! [expect]
-//! outcome = "recovered"                     # or "data-loss"
+//! outcome = "recovered"                     # or "data-loss", or "protection-lost" (data back,
+//!                                           # a guard such as PITR gone: the twin to catch)
 //! rpo = "5m"                                # objectives (defaults 5m and 30m)
 //! rto = "30m"
 //! min_lost_records = 1                      # data-loss only: lower bound on records lost
@@ -387,6 +388,10 @@ pub enum Outcome {
     Recovered,
     /// Data lost, within the given bounds (a baseline meant to fail).
     DataLoss,
+    /// Every acknowledged write back, but a guard the store had before the
+    /// fault is gone after the recovery (a buggy runbook's twin meant to be
+    /// caught: the restored table without PITR).
+    ProtectionLost,
 }
 
 /// The expectation, which is the scenario's pass condition.
@@ -645,7 +650,7 @@ impl Scenario {
                 .map_err(|e| (format!("recovery.step[{i}]"), e.to_string()))?;
         }
         let e = &self.expect;
-        if e.outcome == Outcome::Recovered
+        if e.outcome != Outcome::DataLoss
             && (e.min_lost_records.is_some() || e.rpo_at_least.is_some() || e.rpo_at_most.is_some())
         {
             return Err((
