@@ -80,11 +80,13 @@ cargo xtask <task>
                       stop what `up` started
 
 drill and test install what a fresh Debian machine lacks (PostgreSQL; for test
-also the AWS CLI, boto3, the Node examples' packages, Chromium, xmllint) when
+also the AWS CLI, boto3, jq, the Node examples' packages, Chromium, xmllint) when
 run as root or with passwordless sudo, saying what and why first; elsewhere,
 or with FIREDRILL_NO_INSTALL=1, they list what is missing and stop.
   ci                  format check, clippy, then the tests (what CI runs)
   moto                the fidelity matrix against moto's server (pip install 'moto[server]')
+  fuzz [--minutes N] [--target NAME] [--debug]
+                      fuzz the wire decoders and the expression parser (not in CI)
 ";
 
 fn root() -> PathBuf {
