@@ -255,8 +255,18 @@ impl<'a> Ctx<'a> {
 }
 
 /// Deletes every version and delete marker of `bucket` (bypassing GOVERNANCE
-/// retention), then the bucket.
+/// retention where the bucket has Object Lock: S3 refuses the bypass header
+/// elsewhere), then the bucket.
 async fn empty_and_delete_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), String> {
+    let locked = s3
+        .get_object_lock_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+        .ok()
+        .and_then(|c| c.object_lock_configuration)
+        .and_then(|c| c.object_lock_enabled)
+        == Some(aws_sdk_s3::types::ObjectLockEnabled::Enabled);
     for _ in 0..100 {
         let page = match s3.list_object_versions().bucket(bucket).send().await {
             Ok(p) => p,
@@ -282,7 +292,7 @@ async fn empty_and_delete_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Resul
                 .bucket(bucket)
                 .key(&key)
                 .set_version_id(version)
-                .bypass_governance_retention(true)
+                .set_bypass_governance_retention(locked.then_some(true))
                 .send()
                 .await
                 .map_err(|e| describe(&e))?;
