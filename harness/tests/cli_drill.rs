@@ -5,18 +5,9 @@
 
 use std::process::Command;
 
-const SCENARIO: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../scenarios/junior-dev-cart-batch-delete.toml"
-);
-
-fn postgres_installed() -> bool {
-    std::fs::read_dir("/usr/lib/postgresql").is_ok()
-        || Command::new("pg_config")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        || std::env::var_os("FIREDRILL_PG_BIN").is_some()
-}
+#[path = "support/drills.rs"]
+mod drills;
+use drills::{SCENARIO, postgres_installed, write_expects_loss};
 
 #[test]
 fn two_scenarios_at_once_report_in_order_and_a_failed_expectation_fails_the_run() {
@@ -27,16 +18,7 @@ fn two_scenarios_at_once_report_in_order_and_a_failed_expectation_fails_the_run(
     let dir = tempfile::tempdir().expect("a temp dir");
     // The same story, expecting loss where the runbook recovers everything:
     // its expectation must fail and so must the run.
-    let wrong = std::fs::read_to_string(SCENARIO)
-        .expect("the shipped scenario")
-        .replace(
-            "name = \"junior-dev-cart-batch-delete\"",
-            "name = \"junior-dev-expects-loss\"",
-        )
-        .replace("outcome = \"recovered\"", "outcome = \"data-loss\"");
-    assert!(wrong.contains("junior-dev-expects-loss") && wrong.contains("data-loss"));
-    let wrong_path = dir.path().join("junior-dev-expects-loss.toml");
-    std::fs::write(&wrong_path, wrong).unwrap();
+    let wrong_path = write_expects_loss(dir.path());
     let reports = dir.path().join("reports");
 
     let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))

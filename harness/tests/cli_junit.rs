@@ -9,19 +9,11 @@
 use std::path::Path;
 use std::process::Command;
 
-const SCENARIO: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../scenarios/junior-dev-cart-batch-delete.toml"
-);
-const SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/junit.xsd");
+#[path = "support/drills.rs"]
+mod drills;
+use drills::{SCENARIO, postgres_installed, write_expects_loss};
 
-fn postgres_installed() -> bool {
-    std::fs::read_dir("/usr/lib/postgresql").is_ok()
-        || Command::new("pg_config")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        || std::env::var_os("FIREDRILL_PG_BIN").is_some()
-}
+const SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/junit.xsd");
 
 fn xmllint_installed() -> bool {
     Command::new("xmllint")
@@ -56,17 +48,9 @@ fn drill_junit_output_is_schema_valid_and_reports_the_failed_expectation() {
         return;
     }
     let dir = tempfile::tempdir().expect("a temp dir");
-    // The same story, expecting loss where the runbook recovers everything.
-    let wrong = std::fs::read_to_string(SCENARIO)
-        .expect("the shipped scenario")
-        .replace(
-            "name = \"junior-dev-cart-batch-delete\"",
-            "name = \"junior-dev-expects-loss\"",
-        )
-        .replace("outcome = \"recovered\"", "outcome = \"data-loss\"");
-    assert!(wrong.contains("junior-dev-expects-loss") && wrong.contains("data-loss"));
-    let wrong_path = dir.path().join("junior-dev-expects-loss.toml");
-    std::fs::write(&wrong_path, wrong).unwrap();
+    // The same story, expecting loss where the runbook recovers everything:
+    // its expectation must fail and so must the run.
+    let wrong_path = write_expects_loss(dir.path());
     let junit = dir.path().join("out.xml");
 
     let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))
