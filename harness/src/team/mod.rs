@@ -32,7 +32,7 @@ pub mod repoint;
 
 use crate::model::Store;
 use crate::recovery::{OpenStep, RecoveryContext, Step, StepStatus};
-use crate::scenario::{Span, format_duration};
+use crate::scenario::Span;
 use crate::target::Target;
 use anyhow::{Context, anyhow};
 use aws_credential_types::provider::ProvideCredentials;
@@ -269,11 +269,6 @@ impl CommandEnv {
     pub fn recovered_path(&self) -> PathBuf {
         self.dir.path().join("recovered.json")
     }
-
-    /// The value of one variable.
-    pub fn var(&self, name: &str) -> Option<&str> {
-        self.vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
 }
 
 /// `2026-03-16T11:04:59Z`: whole seconds when the instant has none.
@@ -408,9 +403,4 @@ pub async fn run_recovery_command(
     });
     let result = result.map_err(|e| anyhow!("`{}` {}, but {e:#}", output.command_line(), output.exit));
     ctx.finish_command(step, result, output)
-}
-
-/// A timeout for the report: `15m`.
-pub fn describe_timeout(spec: &CommandSpec) -> String {
-    format_duration(chrono::Duration::from_std(spec.timeout()).unwrap_or_default())
 }
