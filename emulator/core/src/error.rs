@@ -20,8 +20,9 @@ fn with_request_id(mut resp: Response<Body>, header: &'static str, request_id: &
     resp
 }
 
-/// A JSON 1.0 error, as DynamoDB sends it. `type_prefix` is the shape
-/// namespace, for example `com.amazonaws.dynamodb.v20120810`.
+/// A JSON 1.0 error, as DynamoDB sends it, with the `x-amz-crc32` of its
+/// body (DynamoDB clients check it on errors too). `type_prefix` is the
+/// shape namespace, for example `com.amazonaws.dynamodb.v20120810`.
 pub fn json_1_0(
     status: StatusCode,
     type_prefix: &str,
@@ -32,11 +33,14 @@ pub fn json_1_0(
     let body = serde_json::json!({
         "__type": format!("{type_prefix}#{code}"),
         "message": message,
-    });
+    })
+    .to_string();
+    let crc = crate::checksum::crc32(body.as_bytes());
     let resp = Response::builder()
         .status(status)
         .header("content-type", "application/x-amz-json-1.0")
-        .body(full(body.to_string()))
+        .header("x-amz-crc32", crc)
+        .body(full(body))
         .expect("static headers are valid");
     with_request_id(resp, "x-amzn-requestid", request_id)
 }

@@ -23,7 +23,8 @@
 //!   serves the admin API ([`admin`]);
 //! - [`error`]: AWS's error shapes for the JSON, REST-JSON, Query and
 //!   REST-XML protocols, escaping every echoed value (a character XML 1.0
-//!   cannot carry, such as NUL, becomes U+FFFD);
+//!   cannot carry, such as NUL, becomes U+FFFD), and [`checksum`]: the
+//!   `x-amz-crc32` every JSON 1.0 answer carries;
 //! - [`arn`], [`audit`], [`ids`]: small shared vocabulary.
 //!
 //! Invariant: the core knows no service's wire format beyond what routing and
@@ -33,6 +34,7 @@ pub mod admin;
 pub mod arn;
 pub mod audit;
 pub mod body;
+pub mod checksum;
 pub mod clock;
 pub mod config;
 pub mod error;

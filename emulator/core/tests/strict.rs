@@ -136,6 +136,7 @@ async fn a_request_signed_two_days_ago_is_refused_in_each_protocol() {
         json["__type"],
         "com.amazon.coral.service#InvalidSignatureException"
     );
+    answer.assert_crc32();
     let message = json["message"].as_str().unwrap();
     assert!(
         message.starts_with("Signature expired: ")
@@ -204,6 +205,7 @@ async fn the_signature_must_cover_host() {
         answer.json()["__type"],
         "com.amazon.coral.service#IncompleteSignatureException"
     );
+    answer.assert_crc32();
     let rds = signed(
         Method::POST,
         "/",
@@ -237,6 +239,7 @@ async fn unsigned_requests_are_refused_in_the_shape_their_form_implies() {
         answer.json()["__type"],
         "com.amazon.coral.service#MissingAuthenticationTokenException"
     );
+    answer.assert_crc32();
     let query = b"GET /?Action=DescribeDBInstances HTTP/1.1\r\nHost: localhost\r\n\r\n";
     let answer = exchange(&server, query).await;
     assert!(

@@ -50,6 +50,7 @@ async fn a_body_that_stops_is_answered_request_timeout_and_closed() {
         answer.json()["__type"],
         "com.amazon.coral.service#RequestTimeoutException"
     );
+    answer.assert_crc32();
     assert_closed(&mut stream).await;
     assert!(
         server.echo.stored.lock().is_empty(),
@@ -96,6 +97,7 @@ async fn connections_beyond_the_limit_are_answered_503_in_their_protocol() {
         answer.json()["__type"],
         "com.amazon.coral.service#ServiceUnavailable"
     );
+    answer.assert_crc32();
     assert_eq!(answer.header("connection"), Some("close"));
     assert_closed(&mut stream).await;
     let answer = exchange(&server, b"GET /bucket/key HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
@@ -128,6 +130,7 @@ async fn bad_framing_is_answered_in_the_protocol_of_the_request() {
         answer.json()["__type"],
         "com.amazon.coral.service#MalformedHttpRequestException"
     );
+    answer.assert_crc32();
     assert_eq!(answer.header("content-type"), Some("application/x-amz-json-1.0"));
 
     let bad = format!("{RDS_HEAD}Content-Length: twelve\r\n\r\nAction=Describe");
@@ -234,6 +237,7 @@ async fn bodies_past_the_protocol_limit_are_refused_in_its_shape() {
         answer.json()["__type"],
         "com.amazon.coral.service#RequestEntityTooLargeException"
     );
+    answer.assert_crc32();
     let rds = format!("{RDS_HEAD}Content-Length: {}\r\n\r\n", 2 * 1024 * 1024);
     let answer = exchange(&server, rds.as_bytes()).await;
     assert_eq!(answer.status, 413, "{answer:?}");

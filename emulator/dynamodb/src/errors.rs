@@ -192,7 +192,7 @@ impl DynamoDbError {
     /// CRC-32 in `x-amz-crc32` as AWS sends it.
     pub fn into_response(self, request_id: &str) -> Response<Body> {
         let body = self.body();
-        let crc = crate::checksum::crc32(body.as_bytes());
+        let crc = firedrill_emu_core::checksum::crc32(body.as_bytes());
         Response::builder()
             .status(self.status())
             .header("content-type", "application/x-amz-json-1.0")

@@ -10,8 +10,9 @@
 //!   [`keys`]: a table's settings, items and key order;
 //! - [`expr`]: the bridge to the expression language crate; [`legacy`]: the
 //!   pre-expression parameters rewritten as expressions;
-//! - [`errors`]: AWS's error codes and their JSON shape; [`checksum`]: the
-//!   `x-amz-crc32` of every response.
+//! - [`errors`]: AWS's error codes and their JSON shape; every response
+//!   carries the `x-amz-crc32` of its body (the core's
+//!   [`firedrill_emu_core::checksum`]).
 //!
 //! What AWS checks is checked before any write: key values over 2048
 //! (partition) or 1024 (sort) bytes, items over 400 KB, `{"NULL": false}`,
@@ -37,7 +38,6 @@
 //! [`DynamoDb::copy_backup_to_region`], [`DynamoDb::delete_backup`].
 
 pub mod backups;
-pub mod checksum;
 pub mod engine;
 pub mod errors;
 pub mod expr;

@@ -124,7 +124,7 @@ pub async fn handle(
     match result {
         Ok(value) => {
             let text = value.to_string();
-            let crc = crate::checksum::crc32(text.as_bytes());
+            let crc = firedrill_emu_core::checksum::crc32(text.as_bytes());
             Response::builder()
                 .status(StatusCode::OK)
                 .header("content-type", "application/x-amz-json-1.0")

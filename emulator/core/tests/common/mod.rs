@@ -104,6 +104,13 @@ impl Answer {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Asserts that a JSON 1.0 answer carries the `x-amz-crc32` of its
+    /// body, as DynamoDB clients check it.
+    pub fn assert_crc32(&self) {
+        let crc = firedrill_emu_core::checksum::crc32(self.body.as_bytes()).to_string();
+        assert_eq!(self.header("x-amz-crc32"), Some(crc.as_str()), "{self:?}");
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
     }

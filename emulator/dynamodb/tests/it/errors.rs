@@ -225,7 +225,7 @@ async fn every_response_carries_the_crc32_of_its_body() {
         let header = r.crc32.clone().expect("x-amz-crc32 on every response");
         assert_eq!(
             header,
-            firedrill_emu_dynamodb::checksum::crc32(&r.body).to_string(),
+            firedrill_emu_core::checksum::crc32(&r.body).to_string(),
             "body {}",
             String::from_utf8_lossy(&r.body)
         );

@@ -1,6 +1,9 @@
 //! CRC-32 (IEEE 802.3, the zlib polynomial) of response bodies, which
 //! DynamoDB sends in the `x-amz-crc32` header of every response, successes
-//! and errors alike; boto3 and the AWS CLI check it and retry on a mismatch.
+//! and errors alike, its front end's own errors (framing, signature, size)
+//! included; boto3, the AWS CLI and the Java SDK check it and retry on a
+//! mismatch. It lives in the core because the core answers some JSON 1.0
+//! requests itself ([`crate::error::json_1_0`]).
 //!
 //! Table-driven (one lookup per byte), with the table built at compile time,
 //! so that large Query and Scan pages stay cheap to answer.
