@@ -10,6 +10,7 @@
 //! | `GET /_firedrill/regions` | each region and whether it is in an outage |
 //! | `POST` / `DELETE /_firedrill/regions/{region}/outage` | starts / ends an outage |
 //! | `GET /_firedrill/audit` | the audit trail of backup and restore operations |
+//! | `GET /_firedrill/timings` | the restore-time model in force and every long-running operation it timed (`crate::timing::TimingReport`) |
 
 use crate::body::{collect, full};
 use crate::server::{AdminError, Dispatcher};
@@ -170,10 +171,20 @@ pub async fn handle(d: &Arc<Dispatcher>, req: Request<Body>) -> Response<Body> {
             }
         }
         (Method::GET, ["audit"]) => json(StatusCode::OK, &d.env().audit.events()),
+        (Method::GET, ["timings"]) => {
+            let env = d.env();
+            json(
+                StatusCode::OK,
+                &crate::timing::TimingReport {
+                    model: env.timing_model_name(),
+                    operations: env.timings.operations(),
+                },
+            )
+        }
         (_, _) => problem(
             StatusCode::NOT_FOUND,
             format!(
-                "no admin endpoint {path}; see /_firedrill/health, /clock, /clock/advance, /reset, /regions, /audit"
+                "no admin endpoint {path}; see /_firedrill/health, /clock, /clock/advance, /reset, /regions, /audit, /timings"
             ),
         ),
     }

@@ -18,7 +18,9 @@ pub enum Fidelity {
     #[default]
     Fast,
     /// AWS's own lags: PITR latest restorable time about 5 minutes behind,
-    /// tables CREATING for seconds, replication taking minutes.
+    /// tables CREATING for seconds, replication taking minutes, and restores
+    /// and copies as long as the restore-time model says
+    /// ([`crate::timing`]).
     Aws,
 }
 
@@ -48,6 +50,9 @@ pub struct FidelitySettings {
     pub s3_replication_lag: Duration,
     /// How long an AWS Backup job stays RUNNING.
     pub backup_job_duration: Duration,
+    /// The restore-time model for long-running operations (restores,
+    /// copies, promotions); `None` applies the fixed delays above instead.
+    pub restore_model: Option<crate::timing::TimingModel>,
 }
 
 impl Fidelity {
@@ -60,6 +65,7 @@ impl Fidelity {
                 rds_restorable_lag: Duration::zero(),
                 s3_replication_lag: Duration::seconds(1),
                 backup_job_duration: Duration::seconds(1),
+                restore_model: None,
             },
             Fidelity::Aws => FidelitySettings {
                 resource_create_delay: Duration::seconds(5),
@@ -67,6 +73,7 @@ impl Fidelity {
                 rds_restorable_lag: Duration::minutes(5),
                 s3_replication_lag: Duration::minutes(15),
                 backup_job_duration: Duration::minutes(10),
+                restore_model: Some(crate::timing::TimingModel::aws_defaults()),
             },
         }
     }

@@ -19,6 +19,9 @@
 //!   and S3 payload digest mismatches are answered in the shape of the
 //!   protocol the request speaks;
 //! - [`service`]: the [`service::AwsService`] trait each service implements;
+//! - [`timing`]: the restore-time model (how long AWS's restores and copies
+//!   take, by size, with a low / typical / high band and a source for every
+//!   figure) and the log of what it timed;
 //! - [`server`]: the HTTP listener that dispatches requests to services and
 //!   serves the admin API ([`admin`]);
 //! - [`error`]: AWS's error shapes for the JSON, REST-JSON, Query and
@@ -49,11 +52,12 @@ pub mod service;
 pub mod sigv4;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod timing;
 pub mod transport;
 
 pub use clock::{Clock, ClockMode};
 pub use config::{EmulatorConfig, Fidelity, FidelitySettings, TransportLimits};
-pub use service::{AwsService, Body, Environment, RequestContext};
+pub use service::{AwsService, Body, Environment, LongOperation, RequestContext};
 
 /// The emulator's version, reported by `/_firedrill/health`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

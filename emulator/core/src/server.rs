@@ -138,6 +138,7 @@ impl Dispatcher {
             service.reset().await;
         }
         self.env.audit.clear();
+        self.env.timings.clear();
     }
 
     /// Starts (`down == true`) or ends an outage of `region`. Services stop

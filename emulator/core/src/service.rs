@@ -11,6 +11,7 @@
 use crate::audit::AuditLog;
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
+use crate::timing::{Band, ModelledOperation, Operation, TimingLog, Workload};
 use chrono::{DateTime, Utc};
 use parking_lot::RwLock;
 use std::collections::BTreeSet;
@@ -66,6 +67,8 @@ pub struct Environment {
     pub audit: AuditLog,
     /// Regions in an outage.
     pub outages: Outages,
+    /// Every long-running operation the restore-time model timed.
+    pub timings: TimingLog,
 }
 
 impl Environment {
@@ -78,6 +81,7 @@ impl Environment {
             data_dir,
             audit: AuditLog::default(),
             outages: Outages::default(),
+            timings: TimingLog::default(),
         }
     }
 
@@ -91,12 +95,67 @@ impl Environment {
         self.clock.now()
     }
 
+    /// How long a long-running operation takes on the emulator clock: the
+    /// restore-time model's typical duration when a model is in force, or
+    /// `fixed` (the fidelity preset's own delay for it) when none is. Either
+    /// way the operation is recorded in [`Environment::timings`] with its
+    /// band, so that a drill can report the band and the model of its RTO.
+    pub fn long_operation(&self, op: LongOperation<'_>, fixed: chrono::Duration) -> chrono::Duration {
+        let (band, model) = match &self.config.timings.restore_model {
+            Some(model) => (model.band(op.operation, &op.workload), model.name.clone()),
+            None => (
+                Band::exactly(fixed.to_std().unwrap_or_default()),
+                "fast".to_owned(),
+            ),
+        };
+        // A band saturates near 1e9 s; chrono holds far more, so this only
+        // guards the type conversion.
+        let applied = chrono::Duration::from_std(band.typical).unwrap_or(chrono::Duration::MAX);
+        let started_at = self.now();
+        self.timings.record(ModelledOperation {
+            operation: op.operation,
+            resource: op.resource.to_owned(),
+            region: op.region.to_owned(),
+            started_at,
+            completes_at: started_at
+                .checked_add_signed(applied)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+            workload: op.workload,
+            band,
+            model,
+        });
+        applied
+    }
+
+    /// The name of the restore-time model in force (`fast` for none).
+    pub fn timing_model_name(&self) -> String {
+        self.config
+            .timings
+            .restore_model
+            .as_ref()
+            .map_or_else(|| "fast".to_owned(), |m| m.name.clone())
+    }
+
     /// A service's own data directory, created on first use.
     pub fn service_dir(&self, service: &str) -> std::io::Result<PathBuf> {
         let dir = self.data_dir.join(service);
         std::fs::create_dir_all(&dir)?;
         Ok(dir)
     }
+}
+
+/// One long-running operation about to start, for
+/// [`Environment::long_operation`].
+#[derive(Debug, Clone, Copy)]
+pub struct LongOperation<'a> {
+    /// What runs.
+    pub operation: Operation,
+    /// The resource it produces or acts on.
+    pub resource: &'a str,
+    /// The region it runs in.
+    pub region: &'a str,
+    /// What the resource holds.
+    pub workload: Workload,
 }
 
 /// What the router knows of one request.
