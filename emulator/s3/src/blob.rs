@@ -13,6 +13,7 @@
 //! complete on disk. Reads stream a byte range back out in chunks, reading
 //! files on the blocking pool. This module knows nothing of S3 semantics.
 
+use crate::checksum::{Algorithm, Digests, Hasher};
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use md5::{Digest, Md5};
@@ -129,6 +130,22 @@ impl Blob {
     /// A stream of the whole body.
     pub fn stream(&self) -> BlobStream {
         self.stream_range(0, self.len)
+    }
+
+    /// Reads the body through, computing its MD5, CRC64NVME and `checksum`.
+    pub async fn digests(&self, checksum: Option<Algorithm>) -> std::io::Result<BodyDigests> {
+        let mut md5 = Md5::new();
+        let mut hasher = Hasher::new(checksum);
+        let mut s = self.stream();
+        while let Some(chunk) = s.next().await {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            md5.update(&chunk);
+            hasher.update(&chunk);
+        }
+        Ok(BodyDigests {
+            md5: md5.finalize().into(),
+            digests: hasher.finish(),
+        })
     }
 
     /// Reads the whole body into memory.
@@ -251,13 +268,24 @@ impl Stream for BlobStream {
     }
 }
 
-/// A blob written from a stream, with its MD5.
+/// A blob written from a stream, with its MD5 and checksums.
 #[derive(Debug, Clone)]
 pub struct Written {
     /// The body.
     pub blob: Blob,
     /// The MD5 of the body.
     pub md5: [u8; 16],
+    /// Its CRC64NVME and the checksum the writer asked for.
+    pub digests: Digests,
+}
+
+/// The MD5 and checksums of a body already stored.
+#[derive(Debug, Clone)]
+pub struct BodyDigests {
+    /// The MD5.
+    pub md5: [u8; 16],
+    /// CRC64NVME and the algorithm asked for.
+    pub digests: Digests,
 }
 
 /// Why a body could not be stored.
@@ -325,14 +353,20 @@ impl BlobStore {
         (dir.join(format!(".tmp-{id}")), dir.join(id))
     }
 
-    /// Stores a body from a stream of chunks, hashing it on the way, refusing
-    /// more than `limit` bytes.
-    pub async fn write<S, E>(&self, mut body: S, limit: u64) -> Result<Written, WriteError>
+    /// Stores a body from a stream of chunks, hashing it on the way (MD5,
+    /// CRC64NVME and `checksum`), refusing more than `limit` bytes.
+    pub async fn write<S, E>(
+        &self,
+        mut body: S,
+        limit: u64,
+        checksum: Option<Algorithm>,
+    ) -> Result<Written, WriteError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
         let mut md5 = Md5::new();
+        let mut hasher = Hasher::new(checksum);
         let mut buffer: Vec<Bytes> = Vec::new();
         let mut buffered = 0usize;
         let mut total = 0u64;
@@ -345,6 +379,7 @@ impl BlobStore {
                 return Err(WriteError::TooLarge(limit));
             }
             md5.update(&chunk);
+            hasher.update(&chunk);
             buffered += chunk.len();
             buffer.push(chunk);
             if buffered >= WRITE_BUFFER
@@ -381,6 +416,7 @@ impl BlobStore {
             }
         }
         let digest: [u8; 16] = md5.finalize().into();
+        let digests = hasher.finish();
         let Some(dir) = &self.dir else {
             let bytes = if buffer.len() == 1 {
                 buffer.pop().unwrap_or_default()
@@ -394,6 +430,7 @@ impl BlobStore {
             return Ok(Written {
                 blob: Blob::from_bytes(bytes),
                 md5: digest,
+                digests,
             });
         };
         if temp.is_none() && total < INLINE_LIMIT {
@@ -404,6 +441,7 @@ impl BlobStore {
             return Ok(Written {
                 blob: Blob::from_bytes(all.freeze()),
                 md5: digest,
+                digests,
             });
         }
         let (mut t, fin) = match temp {
@@ -447,13 +485,18 @@ impl BlobStore {
                 len: total,
             },
             md5: digest,
+            digests,
         })
     }
 
-    /// Stores bytes already in memory.
-    pub async fn write_bytes(&self, bytes: Bytes) -> Result<Written, WriteError> {
+    /// Stores bytes already in memory, with their CRC64NVME and `checksum`.
+    pub async fn write_bytes(
+        &self,
+        bytes: Bytes,
+        checksum: Option<Algorithm>,
+    ) -> Result<Written, WriteError> {
         let stream = futures::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
-        self.write(stream, u64::MAX).await
+        self.write(stream, u64::MAX, checksum).await
     }
 }
 
@@ -468,11 +511,12 @@ mod tests {
             .map(|c| Ok(Bytes::copy_from_slice(c)))
             .collect();
         let written = store
-            .write(futures::stream::iter(chunks), u64::MAX)
+            .write(futures::stream::iter(chunks), u64::MAX, Some(Algorithm::Sha256))
             .await
             .unwrap();
         assert_eq!(written.blob.len(), data.len() as u64);
         assert_eq!(written.md5, <[u8; 16]>::from(Md5::digest(&data)));
+        assert_eq!(written.digests, Digests::of(&data, Some(Algorithm::Sha256)));
         assert_eq!(written.blob.read_all().await.unwrap(), Bytes::from(data.clone()));
         let doubled = Blob::concat([&written.blob, &written.blob]);
         let mut got = BytesMut::new();
@@ -503,11 +547,14 @@ mod tests {
         let big = Bytes::from(vec![7u8; 2 * WRITE_BUFFER]);
         let chunks = vec![Ok(big), Err("connection reset")];
         let err = disk
-            .write(futures::stream::iter(chunks), u64::MAX)
+            .write(futures::stream::iter(chunks), u64::MAX, None)
             .await
             .unwrap_err();
         assert!(matches!(err, WriteError::Body(_)));
-        let small = disk.write_bytes(Bytes::from_static(b"0123456789")).await.unwrap();
+        let small = disk
+            .write_bytes(Bytes::from_static(b"0123456789"), None)
+            .await
+            .unwrap();
         assert_eq!(small.blob.len(), 10);
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
@@ -519,6 +566,7 @@ mod tests {
             .write(
                 futures::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from_static(b"abc"))]),
                 2,
+                None,
             )
             .await;
         assert!(matches!(too_big, Err(WriteError::TooLarge(2))));

@@ -61,7 +61,6 @@ impl<S> AwsChunked<S> {
     }
 
     /// The trailing headers, available once the stream has ended.
-    #[cfg(test)]
     pub fn trailers(&self) -> Trailers {
         self.trailers.clone()
     }

@@ -136,6 +136,16 @@ pub enum S3EngineError {
     /// The Content-MD5 did not match the body.
     #[error("The Content-MD5 you specified did not match what we received.")]
     BadDigest,
+    /// An `x-amz-checksum-*` value (or a multipart part's checksum) did
+    /// not match the body (`BadDigest`).
+    #[error("{0}")]
+    ChecksumMismatch(String),
+    /// An aws-chunked body whose declared checksum trailer is missing or
+    /// garbled.
+    #[error(
+        "The request contained trailing data that was not well-formed or did not conform to our published schema."
+    )]
+    MalformedTrailer,
     /// The Content-MD5 is not a base64 MD5.
     #[error("The Content-MD5 you specified is not valid.")]
     InvalidDigest,
@@ -201,7 +211,8 @@ impl S3EngineError {
             E::NoSuchObjectLockConfiguration => "NoSuchObjectLockConfiguration",
             E::InvalidBucketState(_) => "InvalidBucketState",
             E::InvalidObjectState { .. } => "InvalidObjectState",
-            E::BadDigest => "BadDigest",
+            E::BadDigest | E::ChecksumMismatch(_) => "BadDigest",
+            E::MalformedTrailer => "MalformedTrailerError",
             E::InvalidDigest => "InvalidDigest",
             E::MaxMessageLengthExceeded => "MaxMessageLengthExceeded",
             E::InvalidStorageClass => "InvalidStorageClass",
@@ -251,6 +262,8 @@ impl S3EngineError {
             | E::EntityTooSmall
             | E::EntityTooLarge
             | E::BadDigest
+            | E::ChecksumMismatch(_)
+            | E::MalformedTrailer
             | E::InvalidDigest
             | E::InvalidTag(_)
             | E::MaxMessageLengthExceeded

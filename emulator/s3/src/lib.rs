@@ -14,7 +14,11 @@
 //!   id), then `RequestId` and `HostId` on every error.
 //! - [`blob`]: object bodies on disk (temporary file renamed into place) or
 //!   in memory, shared by reference between versions, replicas and snapshots.
-//! - `chunked`: decoding of `aws-chunked` upload bodies.
+//! - [`checksum`]: the additional checksums (CRC32, CRC32C, CRC64NVME,
+//!   SHA1, SHA256), full-object CRC combination and composite checksums,
+//!   pure. `protocol::checksums` reads and writes their wire fields.
+//! - `chunked`: decoding of `aws-chunked` upload bodies (their trailers
+//!   reach the protocol layer through the request extensions).
 //! - `integrity`: `Content-MD5` and DeleteObjects schema checks on whole
 //!   XML bodies, before s3s parses them.
 //! - [`S3`]: the [`AwsService`] the core routes `s3` requests to.
@@ -77,6 +81,25 @@
 //!   with `AES256` is `InvalidArgument`); DeleteBucketEncryption restores
 //!   the default. Nothing is encrypted on disk, and objects keep reporting
 //!   `AES256` whatever the bucket's default says.
+//! - Checksums, as on AWS since December 2024: every version stores one.
+//!   An upload that names an algorithm (an `x-amz-checksum-*` header, an
+//!   aws-chunked `x-amz-trailer`, or `x-amz-sdk-checksum-algorithm` alone)
+//!   gets that one, verified against the body before the version or part
+//!   is committed; any other gets CRC64NVME. The checksum is answered by
+//!   PutObject, CopyObject and CompleteMultipartUpload, by GetObject and
+//!   HeadObject with `x-amz-checksum-mode: ENABLED` (not for a Range),
+//!   with `x-amz-checksum-type` (`FULL_OBJECT` or `COMPOSITE`), and named
+//!   (`ChecksumAlgorithm`, `ChecksumType`) in ListObjects(V2),
+//!   ListObjectVersions, ListParts and ListMultipartUploads. Multipart
+//!   uploads take `ChecksumAlgorithm` and `ChecksumType` (COMPOSITE by
+//!   default, FULL_OBJECT for CRC64NVME; CRC64NVME cannot be composite nor
+//!   the SHAs full-object): every part must carry the upload's algorithm,
+//!   a composite completion must list every part's checksum and answers
+//!   `<base64>-<parts>`, a full-object one combines the parts' CRCs into
+//!   the whole body's, and an upload without an algorithm completes with a
+//!   full-object CRC64NVME. A copy keeps the source's checksum, gets the
+//!   one it names, and a copy of a multipart object is one part with an
+//!   MD5 ETag and a full-object checksum, as on AWS.
 //! - Lifecycle answers carry `TransitionDefaultMinimumObjectSize`:
 //!   `all_storage_classes_128K` by default, or what the last
 //!   PutBucketLifecycleConfiguration's header said (echoed in its answer).
@@ -113,6 +136,17 @@
 //!   MD5 (`InvalidDigest`) or does not match (`BadDigest`); on PutObject and
 //!   UploadPart the streamed body is checked before the version or part is
 //!   committed;
+//! - an `x-amz-checksum-*` value (header or trailer) that is not base64 of
+//!   the algorithm's length, two of them, or an unknown algorithm
+//!   (`InvalidRequest`, with AWS's messages), a value that does not match
+//!   the body (`BadDigest` "The CRC32 you specified did not match the
+//!   calculated checksum."), a promised trailer that never comes
+//!   (`MalformedTrailerError`); on CompleteMultipartUpload a part checksum
+//!   that differs from the part's (`InvalidPart`), a missing one on a
+//!   composite upload or a checksum type other than the upload's
+//!   (`InvalidRequest`), a whole-object checksum that differs (`BadDigest`),
+//!   and an `x-amz-mp-object-size` that is not the parts' total
+//!   (`InvalidRequest`): the upload stays as it was;
 //! - a DeleteObjects body outside S3's schema, a junk element at any depth
 //!   included (`MalformedXML`), so nothing is deleted;
 //! - an Object Lock default retention that is not 1 to 36,500 `Days` or 1
@@ -142,6 +176,7 @@
 //! [`S3::bucket_region`].
 
 pub mod blob;
+pub mod checksum;
 mod chunked;
 pub mod engine;
 pub mod error;
@@ -313,7 +348,11 @@ impl S3 {
                     parts.headers.remove(http::header::CONTENT_ENCODING);
                 }
             }
-            let decoded = chunked::AwsChunked::new(body.into_data_stream()).map_ok(http_body::Frame::data);
+            let decoder = chunked::AwsChunked::new(body.into_data_stream());
+            parts
+                .extensions
+                .insert(protocol::ChunkTrailers(decoder.trailers()));
+            let decoded = decoder.map_ok(http_body::Frame::data);
             s3s::Body::http_body_unsync(http_body_util::StreamBody::new(decoded))
         } else {
             s3s::Body::http_body_unsync(body)

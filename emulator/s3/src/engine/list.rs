@@ -7,6 +7,7 @@
 
 use super::model::{Bucket, ObjectData};
 use super::{Engine, Result};
+use crate::checksum::{Algorithm, ChecksumType};
 use crate::error::S3EngineError;
 use chrono::{DateTime, Utc};
 use std::ops::Bound;
@@ -24,6 +25,8 @@ pub struct ListedObject {
     pub size: u64,
     /// Its storage class.
     pub storage_class: String,
+    /// Its checksum's algorithm and type.
+    pub checksum: (Algorithm, ChecksumType),
 }
 
 /// A ListObjectsV2 page.
@@ -50,8 +53,9 @@ pub struct ListedVersion {
     pub is_latest: bool,
     /// When it was written.
     pub last_modified: DateTime<Utc>,
-    /// The object, or `None` for a delete marker.
-    pub object: Option<(String, u64, String)>,
+    /// The object (ETag, size, storage class, checksum algorithm and
+    /// type), or `None` for a delete marker.
+    pub object: Option<(String, u64, String, (Algorithm, ChecksumType))>,
 }
 
 /// A ListObjectVersions page.
@@ -233,6 +237,7 @@ fn list_objects_in(
                 etag: o.etag.clone(),
                 size: o.size(),
                 storage_class: o.storage_class.clone(),
+                checksum: (o.checksum.algorithm, o.checksum.kind),
             });
             last = Some(key.clone());
             count = count.saturating_add(1);
@@ -337,10 +342,14 @@ fn entry(key: &str, v: &super::model::Version, is_latest: bool) -> ListedVersion
         version_id: v.id.clone(),
         is_latest,
         last_modified: v.last_modified,
-        object: v
-            .object
-            .as_ref()
-            .map(|o| (o.etag.clone(), o.size(), o.storage_class.clone())),
+        object: v.object.as_ref().map(|o| {
+            (
+                o.etag.clone(),
+                o.size(),
+                o.storage_class.clone(),
+                (o.checksum.algorithm, o.checksum.kind),
+            )
+        }),
     }
 }
 

@@ -17,19 +17,23 @@ mod completed;
 mod lifecycle;
 mod list;
 pub mod model;
+mod multipart;
 mod replication;
 mod time;
 
 use crate::blob::{Blob, BlobStore, Written};
+use crate::checksum::{Algorithm, ObjectChecksum};
 use crate::error::S3EngineError;
 use chrono::{DateTime, Utc};
 use firedrill_emu_core::Environment;
 use model::*;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use time::saturating_after;
 
 pub use list::{ListObjectsPage, ListVersionsPage, ListedObject, ListedVersion};
+pub use multipart::{CompleteChecksum, CompletedPartSpec};
 
 /// The most parts a multipart upload may have.
 pub const MAX_PARTS: i32 = 10_000;
@@ -111,6 +115,43 @@ pub struct WriteResult {
     pub last_modified: DateTime<Utc>,
     /// The size.
     pub size: u64,
+    /// The checksum stored with the version.
+    pub checksum: ObjectChecksum,
+}
+
+/// What a new version is made of besides its metadata.
+struct Stored {
+    blob: Blob,
+    etag: String,
+    parts: Arc<[ObjectPart]>,
+    checksum: ObjectChecksum,
+}
+
+/// A copy's body hashed again, for a copy that gets a new ETag or checksum.
+#[derive(Debug, Clone)]
+pub struct Rehashed {
+    /// The body's MD5 and digests.
+    pub digests: crate::blob::BodyDigests,
+    /// The algorithm the copy stores.
+    pub algorithm: Algorithm,
+    /// Whether the client asked for it (a copy onto itself may then change
+    /// nothing else).
+    pub requested: bool,
+}
+
+/// The source of a copy, found and checked.
+#[derive(Debug, Clone)]
+pub struct CopySource {
+    /// The source bucket.
+    pub bucket: String,
+    /// The source key.
+    pub key: String,
+    /// Whether the request named the source version.
+    pub explicit_version: bool,
+    /// The source version.
+    pub found: Found,
+    /// The `x-amz-copy-source-version-id` to answer (versioned source buckets).
+    pub version_id: Option<String>,
 }
 
 /// What a DELETE answers.
@@ -723,16 +764,18 @@ impl Engine {
         st.bucket(bucket, region).map(|_| ())
     }
 
-    /// Stores a body from a stream (no state changes).
-    pub async fn write_body<S, E>(&self, body: S, limit: u64) -> Result<Written>
+    /// Stores a body from a stream (no state changes), computing its MD5,
+    /// CRC64NVME and `checksum`.
+    pub async fn write_body<S, E>(&self, body: S, limit: u64, checksum: Option<Algorithm>) -> Result<Written>
     where
         S: futures::Stream<Item = std::result::Result<bytes::Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        Ok(self.store.write(body, limit).await?)
+        Ok(self.store.write(body, limit, checksum).await?)
     }
 
-    /// Commits a new version of `key` with a body already written.
+    /// Commits a new version of `key` with a body already written, storing
+    /// its `checksum` digest (which [`Engine::write_body`] computed).
     pub fn put_object(
         &self,
         bucket: &str,
@@ -740,21 +783,29 @@ impl Engine {
         key: &str,
         new: NewObject,
         written: Written,
+        checksum: Algorithm,
     ) -> Result<WriteResult> {
-        let etag = hex::encode(written.md5);
-        self.commit(bucket, region, key, new, written.blob, etag, None)
+        let digest = written
+            .digests
+            .get(checksum)
+            .ok_or_else(|| S3EngineError::Internal(format!("no {} was computed", checksum.name())))?
+            .to_vec();
+        let stored = Stored {
+            etag: hex::encode(written.md5),
+            blob: written.blob,
+            parts: Arc::from(Vec::new()),
+            checksum: ObjectChecksum::full(checksum, digest),
+        };
+        self.commit(bucket, region, key, new, stored)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn commit(
         &self,
         bucket: &str,
         region: Option<&str>,
         key: &str,
         new: NewObject,
-        blob: Blob,
-        etag: String,
-        parts_count: Option<u32>,
+        stored: Stored,
     ) -> Result<WriteResult> {
         validate_new_object(&new, None)?;
         let now = self.now();
@@ -771,13 +822,20 @@ impl Engine {
             require_object_lock(b.object_lock)?;
         }
         let retention = retention_for(b, new.retention, now)?;
-        let size = blob.len();
+        let size = stored.blob.len();
+        let Stored {
+            blob,
+            etag,
+            parts,
+            checksum,
+        } = stored;
         let object = ObjectData {
             blob,
             etag: etag.clone(),
             meta: new.meta,
             storage_class: new.storage_class.unwrap_or_else(|| "STANDARD".to_owned()),
-            parts_count,
+            parts,
+            checksum: checksum.clone(),
             replication_status: None,
             retention,
             legal_hold: new.legal_hold,
@@ -790,6 +848,7 @@ impl Engine {
             etag,
             last_modified: now,
             size,
+            checksum,
         })
     }
 
@@ -806,23 +865,18 @@ impl Engine {
         find_version(b, key, version_id)
     }
 
-    /// CopyObject: a new version of `key` from a source version. The body is
-    /// shared, not copied.
-    #[allow(clippy::too_many_arguments)]
-    pub fn copy_object(
+    /// Finds and checks the source of a copy (CopyObject, UploadPartCopy):
+    /// the destination bucket must exist in `region`, the source version
+    /// must be an object (not a delete marker) that is not archived.
+    pub fn copy_source(
         &self,
         bucket: &str,
         region: Option<&str>,
-        key: &str,
         src_bucket: &str,
         src_key: &str,
         src_version: Option<&str>,
-        replace_meta: Option<ObjectMeta>,
-        new: NewObject,
-        replace_tags: bool,
-    ) -> Result<(WriteResult, Option<String>)> {
-        validate_new_object(&new, replace_meta.as_ref())?;
-        let (src, src_vid) = {
+    ) -> Result<CopySource> {
+        let (found, version_id) = {
             let st = self.state.lock();
             st.bucket(bucket, region)?;
             let sb = st.bucket(src_bucket, None)?;
@@ -848,19 +902,47 @@ impl Engine {
             });
             (found, vid)
         };
-        if is_archived(&src.object.storage_class) {
+        if is_archived(&found.object.storage_class) {
             return Err(S3EngineError::InvalidObjectState {
-                storage_class: src.object.storage_class.clone(),
+                storage_class: found.object.storage_class.clone(),
             });
         }
-        let same = bucket == src_bucket && key == src_key && src_version.is_none();
-        if same && replace_meta.is_none() && new.storage_class.is_none() {
+        Ok(CopySource {
+            bucket: src_bucket.to_owned(),
+            key: src_key.to_owned(),
+            explicit_version: src_version.is_some(),
+            found,
+            version_id,
+        })
+    }
+
+    /// CopyObject: a new version of `key` from a source found by
+    /// [`Engine::copy_source`]. The body is shared, not copied; `rehashed`
+    /// is the body's MD5 and digests when the copy gets a new ETag or
+    /// checksum (multipart sources, another algorithm), with the algorithm
+    /// to store.
+    #[allow(clippy::too_many_arguments)]
+    pub fn copy_object(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        source: &CopySource,
+        replace_meta: Option<ObjectMeta>,
+        new: NewObject,
+        replace_tags: bool,
+        rehashed: Option<Rehashed>,
+    ) -> Result<WriteResult> {
+        validate_new_object(&new, replace_meta.as_ref())?;
+        let same = bucket == source.bucket && key == source.key && !source.explicit_version;
+        let new_checksum = rehashed.as_ref().is_some_and(|r| r.requested);
+        if same && replace_meta.is_none() && new.storage_class.is_none() && !new_checksum {
             return Err(S3EngineError::InvalidRequest(
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
                     .to_owned(),
             ));
         }
-        let object = src.object;
+        let object = source.found.object.clone();
         let meta = replace_meta.unwrap_or(object.meta);
         let tags = if replace_tags { new.tags } else { object.tags };
         let n = NewObject {
@@ -870,16 +952,33 @@ impl Engine {
             retention: new.retention,
             legal_hold: new.legal_hold,
         };
-        let result = self.commit(
-            bucket,
-            region,
-            key,
-            n,
-            object.blob,
-            object.etag,
-            object.parts_count,
-        )?;
-        Ok((result, src_vid))
+        let stored = match rehashed {
+            Some(Rehashed {
+                digests: d,
+                algorithm,
+                ..
+            }) => Stored {
+                blob: object.blob,
+                etag: hex::encode(d.md5),
+                parts: Arc::from(Vec::new()),
+                checksum: ObjectChecksum::full(
+                    algorithm,
+                    d.digests
+                        .get(algorithm)
+                        .ok_or_else(|| {
+                            S3EngineError::Internal(format!("no {} was computed", algorithm.name()))
+                        })?
+                        .to_vec(),
+                ),
+            },
+            None => Stored {
+                blob: object.blob,
+                etag: object.etag,
+                parts: object.parts,
+                checksum: object.checksum,
+            },
+        };
+        self.commit(bucket, region, key, n, stored)
     }
 
     /// DeleteObject: a delete marker (or removal of the null version), or the
@@ -1120,219 +1219,6 @@ impl Engine {
             require_object_lock(object_lock)?;
             o.legal_hold.ok_or(S3EngineError::NoSuchObjectLockConfiguration)
         })
-    }
-
-    // ----- Multipart uploads -----
-
-    /// CreateMultipartUpload.
-    pub fn create_upload(
-        &self,
-        bucket: &str,
-        region: Option<&str>,
-        key: &str,
-        template: NewObject,
-    ) -> Result<String> {
-        validate_new_object(&template, None)?;
-        let now = self.now();
-        let mut st = self.state.lock();
-        let b = st.bucket(bucket, region)?;
-        if template.retention.is_some() || template.legal_hold.is_some() {
-            require_object_lock(b.object_lock)?;
-        }
-        let id = format!("{}{}", new_version_id(), new_version_id());
-        st.uploads.insert(
-            id.clone(),
-            Upload {
-                id: id.clone(),
-                bucket: bucket.to_owned(),
-                key: key.to_owned(),
-                initiated: now,
-                template,
-                parts: BTreeMap::new(),
-            },
-        );
-        Ok(id)
-    }
-
-    fn check_upload(
-        st: &State,
-        bucket: &str,
-        region: Option<&str>,
-        key: &str,
-        upload_id: &str,
-    ) -> Result<()> {
-        st.bucket(bucket, region)?;
-        match st.uploads.get(upload_id) {
-            Some(u) if u.bucket == bucket && u.key == key => Ok(()),
-            _ => Err(S3EngineError::NoSuchUpload(upload_id.to_owned())),
-        }
-    }
-
-    /// Checks, before a part's body is read, that the upload exists.
-    pub fn check_upload_exists(
-        &self,
-        bucket: &str,
-        region: Option<&str>,
-        key: &str,
-        upload_id: &str,
-        part: i32,
-    ) -> Result<()> {
-        if !(1..=MAX_PARTS).contains(&part) {
-            return Err(S3EngineError::InvalidArgument(
-                "Part number must be an integer between 1 and 10000, inclusive".to_owned(),
-            ));
-        }
-        let st = self.state.lock();
-        Self::check_upload(&st, bucket, region, key, upload_id)
-    }
-
-    /// UploadPart with a body already written; answers the part's ETag.
-    pub fn put_part(
-        &self,
-        bucket: &str,
-        region: Option<&str>,
-        key: &str,
-        upload_id: &str,
-        part: i32,
-        written: Written,
-    ) -> Result<String> {
-        let now = self.now();
-        let mut st = self.state.lock();
-        Self::check_upload(&st, bucket, region, key, upload_id)?;
-        let etag = hex::encode(written.md5);
-        if let Some(u) = st.uploads.get_mut(upload_id) {
-            u.parts.insert(
-                part,
-                UploadPart {
-                    blob: written.blob,
-                    etag: etag.clone(),
-                    md5: written.md5,
-                    last_modified: now,
-                },
-            );
-        }
-        Ok(etag)
-    }
-
-    /// ListParts: the upload's parts in order (all of them; the protocol pages).
-    pub fn list_parts(
-        &self,
-        bucket: &str,
-        region: Option<&str>,
-        key: &str,
-        upload_id: &str,
-    ) -> Result<Upload> {
-        let st = self.state.lock();
-        Self::check_upload(&st, bucket, region, key, upload_id)?;
-        st.uploads
-            .get(upload_id)
-            .cloned()
-            .ok_or_else(|| S3EngineError::NoSuchUpload(upload_id.to_owned()))
-    }
-
-    /// Uploads in progress in a bucket, by key then initiation.
-    pub fn list_uploads(&self, bucket: &str, region: Option<&str>) -> Result<Vec<Upload>> {
-        let st = self.state.lock();
-        st.bucket(bucket, region)?;
-        let mut ups: Vec<Upload> = st
-            .uploads
-            .values()
-            .filter(|u| u.bucket == bucket)
-            .cloned()
-            .collect();
-        ups.sort_by(|a, b| (&a.key, a.initiated, &a.id).cmp(&(&b.key, b.initiated, &b.id)));
-        Ok(ups)
-    }
-
-    /// AbortMultipartUpload.
-    pub fn abort_upload(&self, bucket: &str, region: Option<&str>, key: &str, upload_id: &str) -> Result<()> {
-        let mut st = self.state.lock();
-        Self::check_upload(&st, bucket, region, key, upload_id)?;
-        st.uploads.remove(upload_id);
-        Ok(())
-    }
-
-    /// CompleteMultipartUpload with the client's list of (part number, ETag).
-    pub fn complete_upload(
-        &self,
-        bucket: &str,
-        region: Option<&str>,
-        key: &str,
-        upload_id: &str,
-        parts: &[(i32, String)],
-    ) -> Result<WriteResult> {
-        let (blob, etag, taken, count) = {
-            let mut st = self.state.lock();
-            if !st.uploads.contains_key(upload_id) {
-                st.bucket(bucket, region)?;
-                if let Some(done) = st.completed.get(upload_id, bucket, key) {
-                    return Ok(done.result.clone());
-                }
-            }
-            Self::check_upload(&st, bucket, region, key, upload_id)?;
-            let Some(upload) = st.uploads.get(upload_id) else {
-                return Err(S3EngineError::NoSuchUpload(upload_id.to_owned()));
-            };
-            if parts.is_empty() {
-                return Err(S3EngineError::MalformedXml);
-            }
-            if parts.windows(2).any(|w| w[0].0 >= w[1].0) {
-                return Err(S3EngineError::InvalidPartOrder);
-            }
-            let mut chosen = Vec::with_capacity(parts.len());
-            for (n, etag) in parts {
-                let p = upload.parts.get(n).ok_or(S3EngineError::InvalidPart)?;
-                if etag.trim_matches('"') != p.etag {
-                    return Err(S3EngineError::InvalidPart);
-                }
-                chosen.push(p);
-            }
-            if let Some((_, init)) = chosen.split_last()
-                && init.iter().any(|p| p.blob.len() < MIN_PART_SIZE)
-            {
-                return Err(S3EngineError::EntityTooSmall);
-            }
-            let mut md5 = <md5::Md5 as md5::Digest>::new();
-            for p in &chosen {
-                md5::Digest::update(&mut md5, p.md5);
-            }
-            let etag = format!("{}-{}", hex::encode(md5::Digest::finalize(md5)), chosen.len());
-            let blob = Blob::concat(chosen.iter().map(|p| &p.blob));
-            let count = chosen.len();
-            // Taken out so that a concurrent completion finds no upload.
-            let upload = st.uploads.remove(upload_id);
-            (blob, etag, upload, count)
-        };
-        let Some(upload) = taken else {
-            return Err(S3EngineError::NoSuchUpload(upload_id.to_owned()));
-        };
-        let count = u32::try_from(count).unwrap_or(u32::MAX);
-        match self.commit(
-            bucket,
-            region,
-            key,
-            upload.template.clone(),
-            blob,
-            etag,
-            Some(count),
-        ) {
-            Ok(result) => {
-                self.state.lock().completed.insert(
-                    upload_id,
-                    completed::Completed {
-                        bucket: bucket.to_owned(),
-                        key: key.to_owned(),
-                        result: result.clone(),
-                    },
-                );
-                Ok(result)
-            }
-            Err(e) => {
-                // The upload stays available to retry or abort.
-                self.state.lock().uploads.insert(upload_id.to_owned(), upload);
-                Err(e)
-            }
-        }
     }
 
     // ----- The in-process API for AWS Backup -----

@@ -3,8 +3,10 @@
 //! types with no knowledge of HTTP or XML.
 
 use crate::blob::Blob;
+use crate::checksum::{Algorithm, ChecksumType, Digests, ObjectChecksum};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The literal version id of objects written while versioning is off or
 /// suspended.
@@ -125,8 +127,12 @@ pub struct ObjectData {
     pub meta: ObjectMeta,
     /// The storage class (`STANDARD` unless set or transitioned).
     pub storage_class: String,
-    /// How many parts the object was uploaded in, for multipart uploads.
-    pub parts_count: Option<u32>,
+    /// The parts a multipart object was completed from, in order (empty
+    /// for an object written in one piece).
+    pub parts: Arc<[ObjectPart]>,
+    /// The checksum stored with the version (CRC64NVME unless the writer
+    /// chose another algorithm).
+    pub checksum: ObjectChecksum,
     /// Replication state.
     pub replication_status: Option<ReplicationStatus>,
     /// Object Lock retention.
@@ -143,6 +149,35 @@ impl ObjectData {
     pub fn size(&self) -> u64 {
         self.blob.len()
     }
+
+    /// How many parts the object was uploaded in, for multipart objects.
+    pub fn parts_count(&self) -> Option<u32> {
+        (!self.parts.is_empty()).then(|| u32::try_from(self.parts.len()).unwrap_or(u32::MAX))
+    }
+
+    /// The byte range (`start..end`) and the part of part `number`.
+    pub fn part_range(&self, number: i32) -> Option<(std::ops::Range<u64>, &ObjectPart)> {
+        let mut start = 0u64;
+        for p in self.parts.iter() {
+            let end = start.saturating_add(p.size);
+            if p.number == number {
+                return Some((start..end, p));
+            }
+            start = end;
+        }
+        None
+    }
+}
+
+/// One part of a completed multipart object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectPart {
+    /// The part number the client gave.
+    pub number: i32,
+    /// Its size.
+    pub size: u64,
+    /// Its checksum, for objects with a composite checksum.
+    pub checksum: Option<String>,
 }
 
 /// One version of a key: an object or a delete marker.
@@ -421,8 +456,20 @@ pub struct UploadPart {
     pub etag: String,
     /// The raw MD5.
     pub md5: [u8; 16],
+    /// Its CRC64NVME and the upload's checksum (or the one the part was
+    /// sent with).
+    pub digests: Digests,
     /// When it was uploaded.
     pub last_modified: DateTime<Utc>,
+}
+
+/// The checksum a multipart upload was created with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadChecksum {
+    /// The algorithm every part must carry.
+    pub algorithm: Algorithm,
+    /// How the parts' checksums make the object's.
+    pub kind: ChecksumType,
 }
 
 /// A multipart upload in progress.
@@ -438,6 +485,9 @@ pub struct Upload {
     pub initiated: DateTime<Utc>,
     /// What the object will carry.
     pub template: NewObject,
+    /// The checksum the upload was created with, if any (the object then
+    /// gets a full-object CRC64NVME).
+    pub checksum: Option<UploadChecksum>,
     /// Parts by number.
     pub parts: BTreeMap<i32, UploadPart>,
 }

@@ -11,8 +11,12 @@
 //! other S3 operation falls through to s3s's default, which the service
 //! rewrites into a `NotImplemented` error naming firedrill.
 
+mod checksums;
 mod convert;
+mod multipart;
 mod ops;
+
+pub(crate) use checksums::ChunkTrailers;
 
 use crate::engine::Engine;
 use crate::error::S3EngineError;

@@ -1,12 +1,14 @@
 //! The supported S3 operations: s3s's typed inputs in, engine calls, typed
 //! outputs out.
 
+use super::checksums::{self, ChunkTrailers, Wire, checksum_fields, set_checksum};
 use super::convert::*;
 use super::{Handler, OrS3, ReqInfo, info, to_s3_error};
+use crate::checksum::{self as ck, Algorithm};
 use crate::engine::model::{
     DefaultRetention as LockDefault, NULL_VERSION, NewObject, ObjectData, ObjectMeta, Retention,
 };
-use crate::engine::{Found, MAX_PUT_SIZE, is_archived, validate_new_object};
+use crate::engine::{Found, MAX_PUT_SIZE, Rehashed, is_archived, validate_new_object};
 use crate::error::S3EngineError;
 use crate::integrity::content_md5;
 use s3s::dto::*;
@@ -15,7 +17,7 @@ use s3s::{S3, S3Request, S3Response, S3Result};
 /// The owner shown in listings: the emulator's single account, by canonical
 /// id only (S3 stopped returning `DisplayName` in every region on
 /// November 21, 2025).
-fn owner() -> Owner {
+pub(super) fn owner() -> Owner {
     Owner {
         display_name: None,
         id: Some("75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a".to_owned()),
@@ -24,11 +26,11 @@ fn owner() -> Owner {
 
 /// SSE-S3, which AWS applies to every new object since January 2023 and
 /// names on every write and read of one.
-fn sse_s3() -> ServerSideEncryption {
+pub(super) fn sse_s3() -> ServerSideEncryption {
     ServerSideEncryption::from_static(ServerSideEncryption::AES256)
 }
 
-fn etag(s: &str) -> ETag {
+pub(super) fn etag(s: &str) -> ETag {
     ETag::Strong(s.to_owned())
 }
 
@@ -36,7 +38,7 @@ fn storage_class_header(class: &str) -> Option<StorageClass> {
     (class != "STANDARD").then(|| StorageClass::from(class.to_owned()))
 }
 
-fn err(e: S3EngineError, i: &ReqInfo) -> s3s::S3Error {
+pub(super) fn err(e: S3EngineError, i: &ReqInfo) -> s3s::S3Error {
     to_s3_error(e, &i.request_id)
 }
 
@@ -89,6 +91,47 @@ fn lock_fields(
     )
 }
 
+/// An engine checksum type as s3s's.
+pub(super) fn checksum_type(k: ck::ChecksumType) -> ChecksumType {
+    ChecksumType::from(k.name().to_owned())
+}
+
+/// The checksum fields of a GET or HEAD: the object's, when the client
+/// asked for them and reads the whole object.
+fn read_checksum(o: &ObjectData, mode: Option<&ChecksumMode>, whole: bool) -> (Wire, Option<ChecksumType>) {
+    if whole && checksums::mode_enabled(mode.map(|m| m.as_str())) {
+        (Wire::object(&o.checksum), Some(checksum_type(o.checksum.kind)))
+    } else {
+        (Wire::default(), None)
+    }
+}
+
+/// The checksum algorithm and type a listing shows for an object.
+fn listed_checksum(
+    c: (Algorithm, ck::ChecksumType),
+) -> (Option<ChecksumAlgorithmList>, Option<ChecksumType>) {
+    (
+        Some(vec![ChecksumAlgorithm::from(c.0.name().to_owned())]),
+        Some(checksum_type(c.1)),
+    )
+}
+
+/// An object of a ListObjects or ListObjectsV2 page.
+fn listed_object(o: &crate::engine::ListedObject, url: bool, with_owner: bool) -> Object {
+    let (checksum_algorithm, checksum_type) = listed_checksum(o.checksum);
+    Object {
+        checksum_algorithm,
+        checksum_type,
+        e_tag: Some(etag(&o.etag)),
+        key: Some(enc(&o.key, url)),
+        last_modified: Some(ts(o.last_modified)),
+        owner: with_owner.then(owner),
+        size: Some(i64::try_from(o.size).unwrap_or(i64::MAX)),
+        storage_class: Some(ObjectStorageClass::from(o.storage_class.clone())),
+        ..Default::default()
+    }
+}
+
 fn user_meta(o: &ObjectData) -> Option<Metadata> {
     (!o.meta.user.is_empty()).then(|| o.meta.user.clone().into_iter().collect())
 }
@@ -100,6 +143,62 @@ fn has_checksum_header(h: &http::HeaderMap) -> bool {
 }
 
 impl Handler {
+    /// Stores an upload's body (PutObject, UploadPart) with its MD5,
+    /// CRC64NVME and `algorithm` digests, then checks it against the
+    /// request's `Content-MD5` and checksum; a refused body is dropped
+    /// before anything refers to it.
+    pub(super) async fn receive(
+        &self,
+        body: Option<StreamingBlob>,
+        md5: Option<[u8; 16]>,
+        algorithm: Option<Algorithm>,
+        requested: Option<&checksums::Requested>,
+        trailers: Option<&ChunkTrailers>,
+    ) -> Result<crate::blob::Written, S3EngineError> {
+        let written = match body {
+            Some(body) => self.engine.write_body(body, MAX_PUT_SIZE, algorithm).await?,
+            None => {
+                self.engine
+                    .store()
+                    .write_bytes(bytes::Bytes::new(), algorithm)
+                    .await?
+            }
+        };
+        if md5.is_some_and(|m| m != written.md5) {
+            return Err(S3EngineError::BadDigest);
+        }
+        if let Some(r) = requested {
+            checksums::verify(r, &written.digests, trailers)?;
+        }
+        Ok(written)
+    }
+
+    /// Hashes a copy's source body again when the copy gets a new ETag or
+    /// checksum: when the client names an algorithm, and for multipart
+    /// sources (S3 copies them into one-part objects with an MD5 ETag and
+    /// a full-object checksum of the source's algorithm).
+    async fn rehash(
+        &self,
+        o: &ObjectData,
+        requested: Option<Algorithm>,
+    ) -> Result<Option<Rehashed>, S3EngineError> {
+        let algorithm = match requested {
+            Some(a) => a,
+            None if o.parts.is_empty() => return Ok(None),
+            None => o.checksum.algorithm,
+        };
+        let digests = o
+            .blob
+            .digests(Some(algorithm))
+            .await
+            .map_err(|e| S3EngineError::Internal(e.to_string()))?;
+        Ok(Some(Rehashed {
+            digests,
+            algorithm,
+            requested: requested.is_some(),
+        }))
+    }
+
     /// Refuses `x-amz-bypass-governance-retention`, whatever its value, on
     /// a bucket without Object Lock, as S3 does.
     fn check_bypass(&self, bucket: &str, i: &ReqInfo, bypass: Option<bool>) -> S3Result<()> {
@@ -482,6 +581,14 @@ impl S3 for Handler {
 
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
         let i = info(&req);
+        let trailers = req.extensions.get::<ChunkTrailers>().cloned();
+        let requested = checksums::requested(
+            checksums::present(checksum_fields!(req.input)),
+            req.input.checksum_algorithm.as_ref().map(|a| a.as_str()),
+            &req.headers,
+        )
+        .or_s3(&i)?;
+        let algorithm = requested.as_ref().map(|r| r.algorithm);
         let input = req.input;
         self.engine
             .check_writable(&input.bucket, Some(&i.region))
@@ -516,30 +623,31 @@ impl S3 for Handler {
         // Refused before the body is read, so nothing is written.
         validate_new_object(&new, None).or_s3(&i)?;
         let md5 = content_md5(input.content_md5.as_deref()).or_s3(&i)?;
-        let written = match input.body {
-            Some(body) => self.engine.write_body(body, MAX_PUT_SIZE).await.or_s3(&i)?,
-            None => self
-                .engine
-                .store()
-                .write_bytes(bytes::Bytes::new())
-                .await
-                .map_err(S3EngineError::from)
-                .or_s3(&i)?,
-        };
-        if md5.is_some_and(|m| m != written.md5) {
-            return Err(err(S3EngineError::BadDigest, &i));
-        }
+        let written = self
+            .receive(input.body, md5, algorithm, requested.as_ref(), trailers.as_ref())
+            .await
+            .or_s3(&i)?;
         let r = self
             .engine
-            .put_object(&input.bucket, Some(&i.region), &input.key, new, written)
+            .put_object(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                new,
+                written,
+                algorithm.unwrap_or(Algorithm::Crc64Nvme),
+            )
             .or_s3(&i)?;
-        Ok(S3Response::new(PutObjectOutput {
+        let mut out = PutObjectOutput {
             server_side_encryption: Some(sse_s3()),
             e_tag: Some(etag(&r.etag)),
             version_id: r.version_id,
             size: None,
+            checksum_type: Some(checksum_type(r.checksum.kind)),
             ..Default::default()
-        }))
+        };
+        set_checksum!(out, Wire::object(&r.checksum));
+        Ok(S3Response::new(out))
     }
 
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
@@ -584,7 +692,9 @@ impl S3 for Handler {
         };
         let stream = o.blob.stream_range(range.start, range.end);
         let (mode, until, hold) = lock_fields(o);
-        Ok(S3Response::new(GetObjectOutput {
+        let (wire, checksum_type) = read_checksum(o, input.checksum_mode.as_ref(), content_range.is_none());
+        let mut out = GetObjectOutput {
+            checksum_type,
             server_side_encryption: Some(sse_s3()),
             accept_ranges: Some("bytes".to_owned()),
             body: Some(StreamingBlob::new(stream)),
@@ -606,7 +716,7 @@ impl S3 for Handler {
             object_lock_legal_hold_status: hold,
             object_lock_mode: mode,
             object_lock_retain_until_date: until,
-            parts_count: o.parts_count.and_then(|n| i32::try_from(n).ok()),
+            parts_count: o.parts_count().and_then(|n| i32::try_from(n).ok()),
             replication_status: o
                 .replication_status
                 .map(|s| ReplicationStatus::from(s.as_str().to_owned())),
@@ -615,7 +725,9 @@ impl S3 for Handler {
             version_id: found.version_id.clone(),
             website_redirect_location: o.meta.website_redirect_location.clone(),
             ..Default::default()
-        }))
+        };
+        set_checksum!(out, wire);
+        Ok(S3Response::new(out))
     }
 
     async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
@@ -653,7 +765,9 @@ impl S3 for Handler {
             None => (size, None),
         };
         let (mode, until, hold) = lock_fields(o);
-        Ok(S3Response::new(HeadObjectOutput {
+        let (wire, checksum_type) = read_checksum(o, input.checksum_mode.as_ref(), content_range.is_none());
+        let mut out = HeadObjectOutput {
+            checksum_type,
             server_side_encryption: Some(sse_s3()),
             accept_ranges: Some("bytes".to_owned()),
             cache_control: o.meta.cache_control.clone(),
@@ -674,7 +788,7 @@ impl S3 for Handler {
             object_lock_legal_hold_status: hold,
             object_lock_mode: mode,
             object_lock_retain_until_date: until,
-            parts_count: o.parts_count.and_then(|n| i32::try_from(n).ok()),
+            parts_count: o.parts_count().and_then(|n| i32::try_from(n).ok()),
             replication_status: o
                 .replication_status
                 .map(|s| ReplicationStatus::from(s.as_str().to_owned())),
@@ -682,7 +796,9 @@ impl S3 for Handler {
             version_id: found.version_id.clone(),
             website_redirect_location: o.meta.website_redirect_location.clone(),
             ..Default::default()
-        }))
+        };
+        set_checksum!(out, wire);
+        Ok(S3Response::new(out))
     }
 
     async fn delete_object(
@@ -823,15 +939,7 @@ impl S3 for Handler {
         let contents: Vec<Object> = page
             .objects
             .iter()
-            .map(|o| Object {
-                e_tag: Some(etag(&o.etag)),
-                key: Some(enc(&o.key, url)),
-                last_modified: Some(ts(o.last_modified)),
-                owner: fetch_owner.then(owner),
-                size: Some(i64::try_from(o.size).unwrap_or(i64::MAX)),
-                storage_class: Some(ObjectStorageClass::from(o.storage_class.clone())),
-                ..Default::default()
-            })
+            .map(|o| listed_object(o, url, fetch_owner))
             .collect();
         let common: Vec<CommonPrefix> = page
             .common_prefixes
@@ -879,19 +987,7 @@ impl S3 for Handler {
                 input.max_keys,
             )
             .or_s3(&i)?;
-        let contents: Vec<Object> = page
-            .objects
-            .iter()
-            .map(|o| Object {
-                e_tag: Some(etag(&o.etag)),
-                key: Some(enc(&o.key, url)),
-                last_modified: Some(ts(o.last_modified)),
-                owner: Some(owner()),
-                size: Some(i64::try_from(o.size).unwrap_or(i64::MAX)),
-                storage_class: Some(ObjectStorageClass::from(o.storage_class.clone())),
-                ..Default::default()
-            })
-            .collect();
+        let contents: Vec<Object> = page.objects.iter().map(|o| listed_object(o, url, true)).collect();
         let common: Vec<CommonPrefix> = page
             .common_prefixes
             .iter()
@@ -942,16 +1038,21 @@ impl S3 for Handler {
         let mut markers = Vec::new();
         for e in &page.entries {
             match &e.object {
-                Some((et, size, class)) => versions.push(ObjectVersion {
-                    e_tag: Some(etag(et)),
-                    is_latest: Some(e.is_latest),
-                    key: Some(enc(&e.key, url)),
-                    last_modified: Some(ts(e.last_modified)),
-                    owner: Some(owner()),
-                    size: Some(i64::try_from(*size).unwrap_or(i64::MAX)),
-                    storage_class: Some(ObjectVersionStorageClass::from(class.clone())),
-                    version_id: Some(e.version_id.clone()),
-                    ..Default::default()
+                Some((et, size, class, checksum)) => versions.push({
+                    let (checksum_algorithm, checksum_type) = listed_checksum(*checksum);
+                    ObjectVersion {
+                        checksum_algorithm,
+                        checksum_type,
+                        e_tag: Some(etag(et)),
+                        is_latest: Some(e.is_latest),
+                        key: Some(enc(&e.key, url)),
+                        last_modified: Some(ts(e.last_modified)),
+                        owner: Some(owner()),
+                        size: Some(i64::try_from(*size).unwrap_or(i64::MAX)),
+                        storage_class: Some(ObjectVersionStorageClass::from(class.clone())),
+                        version_id: Some(e.version_id.clone()),
+                        ..Default::default()
+                    }
                 }),
                 None => markers.push(DeleteMarkerEntry {
                     is_latest: Some(e.is_latest),
@@ -1052,274 +1153,88 @@ impl S3 for Handler {
             .or_s3(&i)?,
             legal_hold: write_legal_hold(input.object_lock_legal_hold_status.as_ref()).or_s3(&i)?,
         };
-        let (r, src_vid) = self
+        let requested = input
+            .checksum_algorithm
+            .as_ref()
+            .map(|a| checksums::algorithm(a.as_str()))
+            .transpose()
+            .or_s3(&i)?;
+        let source = self
+            .engine
+            .copy_source(
+                &input.bucket,
+                Some(&i.region),
+                &src_bucket,
+                &src_key,
+                src_version.as_deref(),
+            )
+            .or_s3(&i)?;
+        let rehashed = self.rehash(&source.found.object, requested).await.or_s3(&i)?;
+        let r = self
             .engine
             .copy_object(
                 &input.bucket,
                 Some(&i.region),
                 &input.key,
-                &src_bucket,
-                &src_key,
-                src_version.as_deref(),
+                &source,
                 replace_meta,
                 new,
                 replace_tags,
+                rehashed,
             )
             .or_s3(&i)?;
+        let mut result = CopyObjectResult {
+            e_tag: Some(etag(&r.etag)),
+            last_modified: Some(ts(r.last_modified)),
+            checksum_type: Some(checksum_type(r.checksum.kind)),
+            ..Default::default()
+        };
+        set_checksum!(result, Wire::object(&r.checksum));
         Ok(S3Response::new(CopyObjectOutput {
             server_side_encryption: Some(sse_s3()),
-            copy_object_result: Some(CopyObjectResult {
-                e_tag: Some(etag(&r.etag)),
-                last_modified: Some(ts(r.last_modified)),
-                ..Default::default()
-            }),
-            copy_source_version_id: src_vid,
+            copy_object_result: Some(result),
+            copy_source_version_id: source.version_id,
             version_id: r.version_id,
             ..Default::default()
         }))
     }
 
-    // ----- Multipart uploads -----
+    // ----- Multipart uploads (protocol::multipart) -----
 
     async fn create_multipart_upload(
         &self,
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
-        let i = info(&req);
-        let input = req.input;
-        let template = NewObject {
-            meta: meta(
-                input.content_type,
-                input.content_encoding,
-                input.content_disposition,
-                input.content_language,
-                input.cache_control,
-                input.website_redirect_location,
-                input.metadata,
-            ),
-            storage_class: input.storage_class.map(|c| c.as_str().to_owned()),
-            tags: tags_from_header(input.tagging.as_deref()).or_s3(&i)?,
-            retention: write_retention(
-                input.object_lock_mode.as_ref(),
-                input.object_lock_retain_until_date.as_ref(),
-            )
-            .or_s3(&i)?,
-            legal_hold: write_legal_hold(input.object_lock_legal_hold_status.as_ref()).or_s3(&i)?,
-        };
-        let id = self
-            .engine
-            .create_upload(&input.bucket, Some(&i.region), &input.key, template)
-            .or_s3(&i)?;
-        Ok(S3Response::new(CreateMultipartUploadOutput {
-            server_side_encryption: Some(sse_s3()),
-            bucket: Some(input.bucket),
-            key: Some(input.key),
-            upload_id: Some(id),
-            ..Default::default()
-        }))
+        self.create_upload(req)
     }
 
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
-        let i = info(&req);
-        let input = req.input;
-        self.engine
-            .check_upload_exists(
-                &input.bucket,
-                Some(&i.region),
-                &input.key,
-                &input.upload_id,
-                input.part_number,
-            )
-            .or_s3(&i)?;
-        let md5 = content_md5(input.content_md5.as_deref()).or_s3(&i)?;
-        let written = match input.body {
-            Some(body) => self.engine.write_body(body, MAX_PUT_SIZE).await.or_s3(&i)?,
-            None => self
-                .engine
-                .store()
-                .write_bytes(bytes::Bytes::new())
-                .await
-                .map_err(S3EngineError::from)
-                .or_s3(&i)?,
-        };
-        if md5.is_some_and(|m| m != written.md5) {
-            return Err(err(S3EngineError::BadDigest, &i));
-        }
-        let e = self
-            .engine
-            .put_part(
-                &input.bucket,
-                Some(&i.region),
-                &input.key,
-                &input.upload_id,
-                input.part_number,
-                written,
-            )
-            .or_s3(&i)?;
-        Ok(S3Response::new(UploadPartOutput {
-            server_side_encryption: Some(sse_s3()),
-            e_tag: Some(etag(&e)),
-            ..Default::default()
-        }))
+        self.upload_one_part(req).await
     }
 
     async fn complete_multipart_upload(
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        let i = info(&req);
-        let input = req.input;
-        let mut parts = Vec::new();
-        for p in input.multipart_upload.and_then(|m| m.parts).unwrap_or_default() {
-            let (Some(n), Some(e)) = (p.part_number, p.e_tag) else {
-                return Err(err(S3EngineError::MalformedXml, &i));
-            };
-            parts.push((n, e.value().to_owned()));
-        }
-        let r = self
-            .engine
-            .complete_upload(
-                &input.bucket,
-                Some(&i.region),
-                &input.key,
-                &input.upload_id,
-                &parts,
-            )
-            .or_s3(&i)?;
-        Ok(S3Response::new(CompleteMultipartUploadOutput {
-            server_side_encryption: Some(sse_s3()),
-            bucket: Some(input.bucket.clone()),
-            e_tag: Some(etag(&r.etag)),
-            key: Some(input.key.clone()),
-            location: Some(format!("/{}/{}", input.bucket, input.key)),
-            version_id: r.version_id,
-            ..Default::default()
-        }))
+        self.complete_upload(req)
     }
 
     async fn abort_multipart_upload(
         &self,
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
-        let i = info(&req);
-        let input = req.input;
-        self.engine
-            .abort_upload(&input.bucket, Some(&i.region), &input.key, &input.upload_id)
-            .or_s3(&i)?;
-        Ok(S3Response::new(AbortMultipartUploadOutput::default()))
+        self.abort_upload(req)
     }
 
     async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
-        let i = info(&req);
-        let input = req.input;
-        let up = self
-            .engine
-            .list_parts(&input.bucket, Some(&i.region), &input.key, &input.upload_id)
-            .or_s3(&i)?;
-        let max = usize::try_from(input.max_parts.unwrap_or(1000).clamp(0, 1000)).unwrap_or(1000);
-        let marker = input.part_number_marker.unwrap_or(0);
-        let mut all = up.parts.range(marker.saturating_add(1)..).peekable();
-        let mut parts = Vec::new();
-        while parts.len() < max {
-            let Some((n, p)) = all.next() else { break };
-            parts.push(Part {
-                e_tag: Some(etag(&p.etag)),
-                last_modified: Some(ts(p.last_modified)),
-                part_number: Some(*n),
-                size: Some(i64::try_from(p.blob.len()).unwrap_or(i64::MAX)),
-                ..Default::default()
-            });
-        }
-        let truncated = all.peek().is_some();
-        let next = parts.last().and_then(|p| p.part_number);
-        Ok(S3Response::new(ListPartsOutput {
-            bucket: Some(input.bucket),
-            initiator: Some(Initiator {
-                display_name: None,
-                id: owner().id,
-            }),
-            is_truncated: Some(truncated),
-            key: Some(input.key),
-            max_parts: Some(i32::try_from(max).unwrap_or(1000)),
-            next_part_number_marker: if truncated { next } else { None },
-            owner: Some(owner()),
-            part_number_marker: input.part_number_marker,
-            parts: (!parts.is_empty()).then_some(parts),
-            storage_class: Some(StorageClass::from(
-                up.template
-                    .storage_class
-                    .clone()
-                    .unwrap_or_else(|| "STANDARD".to_owned()),
-            )),
-            upload_id: Some(up.id),
-            ..Default::default()
-        }))
+        self.list_upload_parts(req)
     }
 
     async fn list_multipart_uploads(
         &self,
         req: S3Request<ListMultipartUploadsInput>,
     ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
-        let i = info(&req);
-        let input = req.input;
-        let prefix = input.prefix.clone().unwrap_or_default();
-        let max = usize::try_from(input.max_uploads.unwrap_or(1000).clamp(0, 1000)).unwrap_or(1000);
-        let ups = self
-            .engine
-            .list_uploads(&input.bucket, Some(&i.region))
-            .or_s3(&i)?;
-        let mut out = Vec::new();
-        let mut truncated = false;
-        for u in ups.iter().filter(|u| u.key.starts_with(&prefix)) {
-            if let Some(km) = &input.key_marker {
-                let after_marker = match &input.upload_id_marker {
-                    Some(um) => (&u.key, &u.id) > (km, um),
-                    None => &u.key > km,
-                };
-                if !after_marker {
-                    continue;
-                }
-            }
-            if out.len() == max {
-                truncated = true;
-                break;
-            }
-            out.push(MultipartUpload {
-                initiated: Some(ts(u.initiated)),
-                initiator: Some(Initiator {
-                    display_name: None,
-                    id: owner().id,
-                }),
-                key: Some(u.key.clone()),
-                owner: Some(owner()),
-                storage_class: Some(StorageClass::from(
-                    u.template
-                        .storage_class
-                        .clone()
-                        .unwrap_or_else(|| "STANDARD".to_owned()),
-                )),
-                upload_id: Some(u.id.clone()),
-                ..Default::default()
-            });
-        }
-        let (nk, nu) = match (truncated, out.last()) {
-            (true, Some(l)) => (l.key.clone(), l.upload_id.clone()),
-            _ => (None, None),
-        };
-        Ok(S3Response::new(ListMultipartUploadsOutput {
-            bucket: Some(input.bucket),
-            delimiter: input.delimiter,
-            encoding_type: input.encoding_type,
-            is_truncated: Some(truncated),
-            key_marker: input.key_marker,
-            max_uploads: Some(i32::try_from(max).unwrap_or(1000)),
-            next_key_marker: nk,
-            next_upload_id_marker: nu,
-            prefix: input.prefix,
-            upload_id_marker: input.upload_id_marker,
-            uploads: (!out.is_empty()).then_some(out),
-            ..Default::default()
-        }))
+        self.list_uploads(req)
     }
 
     async fn put_object_tagging(

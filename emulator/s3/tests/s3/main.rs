@@ -9,6 +9,7 @@
 mod backup_api;
 mod bad_input;
 mod basics;
+mod checksums;
 mod cli;
 mod fidelity;
 mod hostile;

@@ -28,11 +28,18 @@ async fn list_object_versions_over_100k_versions_pages_quickly() {
         for _ in 0..4 {
             let w = engine
                 .store()
-                .write_bytes(bytes::Bytes::from_static(b"x"))
+                .write_bytes(bytes::Bytes::from_static(b"x"), None)
                 .await
                 .unwrap();
             engine
-                .put_object("huge", None, &format!("key/{i:06}"), NewObject::default(), w)
+                .put_object(
+                    "huge",
+                    None,
+                    &format!("key/{i:06}"),
+                    NewObject::default(),
+                    w,
+                    firedrill_emu_s3::checksum::Algorithm::Crc64Nvme,
+                )
                 .unwrap();
         }
     }
