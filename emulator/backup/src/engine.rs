@@ -103,6 +103,52 @@ pub struct CopyJobFilter {
     pub resource_type: Option<String>,
     /// `sourceRecoveryPointArn`.
     pub source_recovery_point_arn: Option<String>,
+    /// `createdAfter`.
+    pub created_after: Option<DateTime<Utc>>,
+    /// `createdBefore`.
+    pub created_before: Option<DateTime<Utc>>,
+    /// `completeAfter`.
+    pub complete_after: Option<DateTime<Utc>>,
+    /// `completeBefore`.
+    pub complete_before: Option<DateTime<Utc>>,
+}
+
+/// Filters of `ListRestoreJobs` and `ListRestoreJobsByProtectedResource`.
+#[derive(Debug, Clone, Default)]
+pub struct RestoreJobFilter {
+    /// `status`.
+    pub status: Option<String>,
+    /// `resourceType`.
+    pub resource_type: Option<String>,
+    /// The protected resource (`ListRestoreJobsByProtectedResource`).
+    pub source_resource_arn: Option<String>,
+    /// `createdAfter`.
+    pub created_after: Option<DateTime<Utc>>,
+    /// `createdBefore`.
+    pub created_before: Option<DateTime<Utc>>,
+    /// `completeAfter`.
+    pub complete_after: Option<DateTime<Utc>>,
+    /// `completeBefore`.
+    pub complete_before: Option<DateTime<Utc>>,
+    /// `recoveryPointCreationDateAfter`.
+    pub recovery_point_created_after: Option<DateTime<Utc>>,
+    /// `recoveryPointCreationDateBefore`.
+    pub recovery_point_created_before: Option<DateTime<Utc>>,
+}
+
+/// Whether `t` is strictly inside the optional bounds.
+fn within(t: DateTime<Utc>, after: Option<DateTime<Utc>>, before: Option<DateTime<Utc>>) -> bool {
+    after.is_none_or(|a| t > a) && before.is_none_or(|b| t < b)
+}
+
+/// Whether an optional completion instant is inside the optional bounds
+/// (a job not yet complete is outside any bound).
+fn completed_within(
+    t: Option<DateTime<Utc>>,
+    after: Option<DateTime<Utc>>,
+    before: Option<DateTime<Utc>>,
+) -> bool {
+    (after.is_none() && before.is_none()) || t.is_some_and(|t| within(t, after, before))
 }
 
 /// Filters of `ListRecoveryPointsByBackupVault`.
@@ -224,6 +270,47 @@ pub fn validate_lifecycle(lifecycle: &Lifecycle) -> BackupResult<()> {
     Ok(())
 }
 
+/// Validates `AdvancedBackupSettings` as the model types it: a list of
+/// `{"ResourceType": <type>, "BackupOptions": {<name>: <value>}}`, the
+/// type, names and values matching `^[a-zA-Z0-9\-\_\.]{1,50}$`.
+pub fn validate_advanced_settings(settings: &serde_json::Value) -> BackupResult<()> {
+    let bad = |why: &str| BackupError::invalid(format!("Invalid AdvancedBackupSettings: {why}"));
+    let list = settings.as_array().ok_or_else(|| bad("it must be a list"))?;
+    for setting in list {
+        let setting = setting
+            .as_object()
+            .ok_or_else(|| bad("each setting must be an object"))?;
+        if let Some(k) = setting
+            .keys()
+            .find(|k| !matches!(k.as_str(), "ResourceType" | "BackupOptions"))
+        {
+            return Err(bad(&format!("unknown member {k}")));
+        }
+        if let Some(t) = setting.get("ResourceType") {
+            let t = t.as_str().ok_or_else(|| bad("ResourceType must be a string"))?;
+            if !rule_like_name_valid(t) {
+                return Err(bad(&format!(
+                    "ResourceType {t:?} must match ^[a-zA-Z0-9\\-\\_\\.]{{1,50}}$"
+                )));
+            }
+        }
+        if let Some(options) = setting.get("BackupOptions") {
+            let options = options
+                .as_object()
+                .ok_or_else(|| bad("BackupOptions must map option names to values"))?;
+            for (name, value) in options {
+                let value = value.as_str().unwrap_or("");
+                if !rule_like_name_valid(name) || !rule_like_name_valid(value) {
+                    return Err(bad(&format!(
+                        "BackupOptions {name:?}: names and values must match ^[a-zA-Z0-9\\-\\_\\.]{{1,50}}$"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Validates a start or completion window as AWS does: at least `min`
 /// minutes and at most 100 years (52,560,000 minutes).
 pub fn validate_window(name: &str, minutes: i64, min: i64) -> BackupResult<()> {
@@ -298,6 +385,40 @@ impl Engine {
             Err(e) => e.code().to_owned(),
         };
         self.audit_result(principal, name, region, resource, &result);
+    }
+
+    /// Runs `f` on the vault `name` of `region` under the state lock.
+    pub(crate) fn with_vault<T>(
+        &self,
+        region: &str,
+        name: &str,
+        f: impl FnOnce(&mut Vault) -> BackupResult<T>,
+    ) -> BackupResult<T> {
+        let mut st = self.state.lock();
+        let vault = st
+            .region(region)
+            .vaults
+            .get_mut(name)
+            .ok_or_else(|| vault_not_found(name))?;
+        f(vault)
+    }
+
+    /// Records an operation on the vault `name` in the audit trail.
+    pub(crate) fn audit_vault<T>(
+        &self,
+        principal: &str,
+        operation: &str,
+        region: &str,
+        name: &str,
+        result: &BackupResult<T>,
+    ) {
+        self.audit(
+            principal,
+            operation,
+            region,
+            &self.vault_arn(region, name),
+            result,
+        );
     }
 
     /// Records an operation with a given result text.
@@ -378,6 +499,8 @@ impl Engine {
                 creation_date: now,
                 creator_request_id,
                 tags,
+                lock: None,
+                access_policy: None,
             };
             rs.vaults.insert(name.to_owned(), vault.clone());
             Ok(vault)
@@ -438,13 +561,18 @@ impl Engine {
         let result = (|| {
             let mut st = self.state.lock();
             let rs = st.region(region);
-            if !rs.vaults.contains_key(name) {
-                return Err(vault_not_found(name));
-            }
+            let vault = rs.vaults.get(name).ok_or_else(|| vault_not_found(name))?;
+            crate::access_policy::check(
+                vault,
+                principal,
+                self.account(),
+                "backup:DeleteBackupVault",
+                &vault.arn,
+            )?;
             if rs.recovery_points.values().any(|rp| rp.vault_name == name) {
-                return Err(BackupError::InvalidRequest(format!(
-                    "Backup vault {name} cannot be deleted because it contains recovery points"
-                )));
+                return Err(BackupError::InvalidRequest(
+                    "Backup vault cannot be deleted because it contains recovery points.".to_owned(),
+                ));
             }
             rs.vaults.remove(name);
             Ok(())
@@ -461,9 +589,11 @@ impl Engine {
 
     // ----- plans -----
 
-    fn build_rules(
+    /// Validates a plan document into its name and rules; `rs` (when
+    /// given) is where every target vault must exist.
+    pub(crate) fn build_rules(
         &self,
-        rs: &RegionState,
+        rs: Option<&RegionState>,
         input: &PlanInput,
         previous: Option<&[Rule]>,
     ) -> BackupResult<(String, Vec<Rule>)> {
@@ -482,6 +612,9 @@ impl Engine {
             .as_ref()
             .filter(|r| !r.is_empty())
             .ok_or_else(|| BackupError::missing("BackupPlan.Rules"))?;
+        if let Some(settings) = &input.advanced_backup_settings {
+            validate_advanced_settings(settings)?;
+        }
         let mut rules: Vec<Rule> = Vec::with_capacity(inputs.len());
         for r in inputs {
             let rule_name = r
@@ -502,7 +635,7 @@ impl Engine {
                 .target_backup_vault_name
                 .clone()
                 .ok_or_else(|| BackupError::missing("Rules.TargetBackupVaultName"))?;
-            if !rs.vaults.contains_key(&vault) {
+            if rs.is_some_and(|rs| !rs.vaults.contains_key(&vault)) {
                 return Err(BackupError::invalid(format!(
                     "Backup vault {vault} does not exist in this region; create it before referencing it in a rule"
                 )));
@@ -618,7 +751,7 @@ impl Engine {
                 // A retry of the request that created it.
                 return Ok(existing.clone());
             }
-            let (name, rules) = self.build_rules(rs, input, None)?;
+            let (name, rules) = self.build_rules(Some(rs), input, None)?;
             if let Some(existing) = rs
                 .plans
                 .values()
@@ -699,7 +832,7 @@ impl Engine {
                 .get(id)
                 .filter(|p| p.deletion_date.is_none())
                 .ok_or_else(|| plan_not_found(id))?;
-            let (name, rules) = self.build_rules(rs, input, Some(&plan.current().rules))?;
+            let (name, rules) = self.build_rules(Some(rs), input, Some(&plan.current().rules))?;
             let plan = rs.plans.get_mut(id).ok_or_else(|| plan_not_found(id))?;
             if let Some(v) = plan.versions.last_mut() {
                 v.deleted = Some(now);
@@ -1046,9 +1179,27 @@ impl Engine {
     pub(crate) async fn run_backup_job(&self, region: &str, id: &str, started: DateTime<Utc>) {
         let request = {
             let mut st = self.state.lock();
-            let Some(job) = st.region(region).backup_jobs.iter_mut().find(|j| j.id == id) else {
+            let rs = st.region(region);
+            let Some(job) = rs.backup_jobs.iter_mut().find(|j| j.id == id) else {
                 return;
             };
+            // A locked vault fails a job whose retention is outside its range.
+            let refused = rs
+                .vaults
+                .get(&job.vault_name)
+                .and_then(|v| v.lock.as_ref())
+                .and_then(|l| l.retention_problem(&job.vault_name, job.lifecycle.as_ref()));
+            if let Some(message) = refused {
+                job.state = BackupJobState::Failed;
+                job.started = Some(started);
+                job.completion_date = Some(started);
+                job.status_message = Some(message.clone());
+                let (principal, resource) = (job.principal.clone(), job.resource_arn.clone());
+                drop(st);
+                tracing::info!(region, job = id, %message, "backup job failed");
+                self.audit_result(&principal, "BackupJobFailed", region, &resource, "FAILED");
+                return;
+            }
             job.state = BackupJobState::Running;
             job.started = Some(started);
             BackupRequest {
@@ -1136,16 +1287,8 @@ impl Engine {
             .filter(|j| f.resource_arn.as_deref().is_none_or(|s| s == j.resource_arn))
             .filter(|j| f.vault_name.as_deref().is_none_or(|s| s == j.vault_name))
             .filter(|j| f.resource_type.as_deref().is_none_or(|s| s == j.resource_type))
-            .filter(|j| f.created_after.is_none_or(|t| j.creation_date > t))
-            .filter(|j| f.created_before.is_none_or(|t| j.creation_date < t))
-            .filter(|j| {
-                f.complete_after
-                    .is_none_or(|t| j.completion_date.is_some_and(|c| c > t))
-            })
-            .filter(|j| {
-                f.complete_before
-                    .is_none_or(|t| j.completion_date.is_some_and(|c| c < t))
-            })
+            .filter(|j| within(j.creation_date, f.created_after, f.created_before))
+            .filter(|j| completed_within(j.completion_date, f.complete_after, f.complete_before))
             .cloned()
             .collect()
     }
@@ -1326,10 +1469,14 @@ impl Engine {
             let dest_down = |r: &str| self.env.outages.is_down(r);
             let job = st.region(region).copy_jobs.iter().find(|j| j.id == id).cloned();
             let Some(job) = job else { return };
-            let dest_exists = st
+            let dest_vault = st
                 .regions
                 .get(&job.destination_region)
-                .is_some_and(|rs| rs.vaults.contains_key(&job.destination_vault_name));
+                .and_then(|rs| rs.vaults.get(&job.destination_vault_name));
+            let dest_exists = dest_vault.is_some();
+            let locked_out = dest_vault.and_then(|v| v.lock.as_ref()).and_then(|l| {
+                l.retention_problem(&job.destination_vault_name, job.destination_lifecycle.as_ref())
+            });
             let problem = if !self.env.config.serves_region(&job.destination_region) {
                 Some(format!(
                     "Destination region {} is not served by this emulator",
@@ -1346,7 +1493,7 @@ impl Engine {
                     job.destination_vault_arn
                 ))
             } else {
-                None
+                locked_out
             };
             let job = st.region(region).copy_jobs.iter_mut().find(|j| j.id == id);
             let Some(job) = job else { return };
@@ -1463,6 +1610,15 @@ impl Engine {
                     .as_deref()
                     .is_none_or(|s| s == j.source_recovery_point_arn)
             })
+            .filter(|j| within(j.creation_date, f.created_after, f.created_before))
+            .filter(|j| {
+                let done = matches!(j.state, JobState::Completed | JobState::Failed);
+                completed_within(
+                    j.completion_date.filter(|_| done),
+                    f.complete_after,
+                    f.complete_before,
+                )
+            })
             .cloned()
             .collect()
     }
@@ -1544,10 +1700,19 @@ impl Engine {
     ) -> BackupResult<()> {
         let result = (async {
             let (provider, data) = {
+                let now = self.now();
                 let mut st = self.state.lock();
                 let rs = st.region(region);
-                if !rs.vaults.contains_key(vault) {
-                    return Err(vault_not_found(vault));
+                let v = rs.vaults.get(vault).ok_or_else(|| vault_not_found(vault))?;
+                crate::access_policy::check(v, principal, self.account(), "backup:DeleteRecoveryPoint", arn)?;
+                let lock = v.lock.clone();
+                let rp = rs
+                    .recovery_points
+                    .get(arn)
+                    .filter(|rp| rp.vault_name == vault)
+                    .ok_or_else(|| rp_not_found(arn))?;
+                if let Some(problem) = lock.and_then(|l| l.deletion_problem(rp, now)) {
+                    return Err(BackupError::InvalidRequest(problem));
                 }
                 if in_use(rs, arn) {
                     return Err(BackupError::InvalidResourceState(format!(
@@ -1591,14 +1756,23 @@ impl Engine {
             let now = self.now();
             let mut st = self.state.lock();
             let rs = st.region(region);
-            if !rs.vaults.contains_key(vault) {
-                return Err(vault_not_found(vault));
-            }
+            let v = rs.vaults.get(vault).ok_or_else(|| vault_not_found(vault))?;
+            crate::access_policy::check(
+                v,
+                principal,
+                self.account(),
+                "backup:UpdateRecoveryPointLifecycle",
+                arn,
+            )?;
+            let lock = v.lock.clone();
             let rp = rs
                 .recovery_points
                 .get_mut(arn)
                 .filter(|rp| rp.vault_name == vault)
                 .ok_or_else(|| rp_not_found(arn))?;
+            if let Some(problem) = lock.and_then(|l| l.lifecycle_change_problem(rp, &lifecycle)) {
+                return Err(BackupError::InvalidRequest(problem));
+            }
             if rp.status != RecoveryPointStatus::Completed {
                 return Err(BackupError::InvalidRequest(format!(
                     "Recovery point {arn} is {} and its lifecycle cannot change",
@@ -1849,21 +2023,64 @@ impl Engine {
             .ok_or_else(|| BackupError::not_found(format!("Restore job {id} not found")))
     }
 
-    /// `ListRestoreJobs`.
-    pub fn list_restore_jobs(
-        &self,
-        region: &str,
-        status: Option<&str>,
-        resource_type: Option<&str>,
-    ) -> Vec<RestoreJob> {
+    /// `ListRestoreJobs` and `ListRestoreJobsByProtectedResource`.
+    pub fn list_restore_jobs(&self, region: &str, f: &RestoreJobFilter) -> Vec<RestoreJob> {
         let mut st = self.state.lock();
         st.region(region)
             .restore_jobs
             .iter()
-            .filter(|j| status.is_none_or(|s| s == j.state.restore_str()))
-            .filter(|j| resource_type.is_none_or(|s| s == j.resource_type))
+            .filter(|j| f.status.as_deref().is_none_or(|s| s == j.state.restore_str()))
+            .filter(|j| f.resource_type.as_deref().is_none_or(|s| s == j.resource_type))
+            .filter(|j| {
+                f.source_resource_arn
+                    .as_deref()
+                    .is_none_or(|s| s == j.source_resource_arn)
+            })
+            .filter(|j| within(j.creation_date, f.created_after, f.created_before))
+            .filter(|j| completed_within(j.completion_date, f.complete_after, f.complete_before))
+            .filter(|j| {
+                within(
+                    j.recovery_point_creation_date,
+                    f.recovery_point_created_after,
+                    f.recovery_point_created_before,
+                )
+            })
             .cloned()
             .collect()
+    }
+
+    /// `ListProtectedResourcesByBackupVault`: each resource with a recovery
+    /// point in the vault, described by its newest one there.
+    pub fn list_protected_resources_by_vault(
+        &self,
+        region: &str,
+        vault: &str,
+    ) -> BackupResult<Vec<(String, ProtectedInfo)>> {
+        let mut st = self.state.lock();
+        let rs = st.region(region);
+        if !rs.vaults.contains_key(vault) {
+            return Err(vault_not_found(vault));
+        }
+        let mut newest: BTreeMap<String, &RecoveryPoint> = BTreeMap::new();
+        for rp in rs.recovery_points.values().filter(|rp| rp.vault_name == vault) {
+            let slot = newest.entry(rp.resource_arn.clone()).or_insert(rp);
+            if rp.creation_date > slot.creation_date {
+                *slot = rp;
+            }
+        }
+        Ok(newest
+            .into_iter()
+            .map(|(arn, rp)| {
+                let info = ProtectedInfo {
+                    resource_type: rp.resource_type.clone(),
+                    resource_name: rp.resource_name.clone(),
+                    last_backup_time: rp.creation_date,
+                    last_vault_arn: rp.vault_arn.clone(),
+                    last_recovery_point_arn: rp.arn.clone(),
+                };
+                (arn, info)
+            })
+            .collect())
     }
 
     // ----- protected resources and tags -----

@@ -33,6 +33,12 @@ pub enum BackupError {
     /// The operation exists in AWS Backup but firedrill does not emulate it.
     #[error("{0}")]
     UnsupportedOperation(String),
+    /// An explicit `Deny` in the vault's access policy refuses the call.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// The request body is larger than AWS Backup accepts.
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 impl BackupError {
@@ -47,14 +53,23 @@ impl BackupError {
             Self::InvalidResourceState(_) => "InvalidResourceStateException",
             Self::Serialization(_) => "SerializationException",
             Self::UnsupportedOperation(_) => "UnknownOperationException",
+            Self::AccessDenied(_) => "AccessDeniedException",
+            Self::TooLarge(_) => "RequestEntityTooLargeException",
         }
     }
 
     /// The HTTP status AWS Backup answers the error with.
     pub fn status(&self) -> StatusCode {
-        // The model gives none of Backup's errors an HTTP status of its own,
-        // so every client error is a 400, as the service sends them.
-        StatusCode::BAD_REQUEST
+        match self {
+            // IAM's refusal and the front end's size limit keep their own
+            // statuses, as on every AWS service.
+            Self::AccessDenied(_) => StatusCode::FORBIDDEN,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            // The model gives none of Backup's errors an HTTP status of its
+            // own, so every other client error is a 400, as the service
+            // sends them.
+            _ => StatusCode::BAD_REQUEST,
+        }
     }
 
     /// AWS's REST-JSON error response.

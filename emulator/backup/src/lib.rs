@@ -7,13 +7,63 @@
 //!
 //! - [`protocol`]: the REST-JSON wire format (an axum router over the paths
 //!   of botocore's `backup/2018-11-15` model);
-//! - [`engine`]: the state and every operation, with no HTTP;
+//! - [`engine`]: the state and the operations on it, with no HTTP (Vault
+//!   Lock and access policies in their own modules, below);
 //! - [`scheduler`]: what happens as the clock moves ([`Backup`]'s `tick`);
 //! - [`cron`]: AWS's six-field cron expressions;
 //! - [`selection`]: which resources a backup selection picks;
 //! - [`provider`]: the seam to the services whose data is protected;
 //! - [`time`]: checked time arithmetic, where client numbers meet instants;
 //! - [`error`]: AWS Backup's error codes and their REST-JSON shape.
+//!
+//! - [`vault_lock`]: Vault Lock (governance and compliance mode) and what
+//!   it refuses;
+//! - [`access_policy`]: vault access policies, stored, checked, and their
+//!   `Deny` statements evaluated (no general IAM engine: see the module).
+//!
+//! # Operations
+//!
+//! Answered, with the model's required members, ranges, enums and patterns
+//! validated before any state changes (AWS's `MissingParameterValueException`,
+//! `InvalidParameterValueException`, `ResourceNotFoundException`,
+//! `AlreadyExistsException`, `InvalidRequestException`,
+//! `InvalidResourceStateException`; `AccessDeniedException` for a vault
+//! policy's `Deny`):
+//!
+//! - vaults: `CreateBackupVault`, `DescribeBackupVault` (with the lock's
+//!   `Locked`, `LockDate`, `MinRetentionDays`, `MaxRetentionDays`),
+//!   `ListBackupVaults` (`ByVaultType`, `ByShared`), `DeleteBackupVault`,
+//!   `PutBackupVaultLockConfiguration`, `DeleteBackupVaultLockConfiguration`,
+//!   `PutBackupVaultAccessPolicy`, `GetBackupVaultAccessPolicy`,
+//!   `DeleteBackupVaultAccessPolicy`, `ListProtectedResourcesByBackupVault`;
+//! - plans: `CreateBackupPlan`, `GetBackupPlan` (with
+//!   `MaxScheduledRunsPreview`), `ListBackupPlans`, `ListBackupPlanVersions`,
+//!   `UpdateBackupPlan`, `DeleteBackupPlan`, `ExportBackupPlanTemplate`,
+//!   `GetBackupPlanFromJSON`; selections: `CreateBackupSelection`,
+//!   `GetBackupSelection`, `ListBackupSelections`, `DeleteBackupSelection`;
+//! - jobs: `StartBackupJob`, `DescribeBackupJob`, `ListBackupJobs`,
+//!   `StopBackupJob`, `StartCopyJob`, `DescribeCopyJob`, `ListCopyJobs`,
+//!   `StartRestoreJob`, `DescribeRestoreJob`, `ListRestoreJobs`,
+//!   `GetRestoreJobMetadata`, `ListRestoreJobsByProtectedResource`, with the
+//!   model's filters (states, dates, resource, vault, type, account id,
+//!   message category) and `NextToken`/`MaxResults` pagination;
+//! - recovery points: `ListRecoveryPointsByBackupVault`,
+//!   `ListRecoveryPointsByResource`, `DescribeRecoveryPoint`,
+//!   `DeleteRecoveryPoint`, `UpdateRecoveryPointLifecycle`,
+//!   `GetRecoveryPointRestoreMetadata`;
+//! - `ListProtectedResources`, `DescribeProtectedResource`, `TagResource`,
+//!   `UntagResource`, `ListTags`, `GetSupportedResourceTypes`.
+//!
+//! Every other operation of the model (legal holds, frameworks and report
+//! plans, restore testing plans and selections, logically air-gapped and
+//! restore access vaults, vault notifications, MPA approval teams, scans,
+//! indexes, tiering, region and global settings, job summaries) answers
+//! `UnknownOperationException` (HTTP 400) naming the method and path, as
+//! does any path or method no operation has. Filters that name another
+//! account (`accountId`, `backupVaultAccountId`) or shared or other vault
+//! types match nothing: the emulator has one account and only backup
+//! vaults, so cross-account copies and policies that grant another account
+//! access are not emulated yet.
 //!
 //! # The provider seam
 //!
@@ -90,6 +140,7 @@
 //! selection change) is recorded with `env.audit`: who (the caller's
 //! principal, or `firedrill` for scheduled work), what, when and the result.
 
+pub mod access_policy;
 pub mod cron;
 pub mod engine;
 pub mod error;
@@ -99,6 +150,7 @@ pub mod provider;
 pub mod scheduler;
 pub mod selection;
 pub mod time;
+pub mod vault_lock;
 
 pub use engine::Engine;
 pub use error::BackupError;

@@ -307,6 +307,10 @@ pub struct Vault {
     pub creator_request_id: Option<String>,
     /// Its tags.
     pub tags: BTreeMap<String, String>,
+    /// Its Vault Lock, if one was put.
+    pub lock: Option<crate::vault_lock::VaultLock>,
+    /// Its access policy, if one was put.
+    pub access_policy: Option<crate::access_policy::AccessPolicy>,
 }
 
 /// Which plan and rule made a recovery point or job.

@@ -493,7 +493,7 @@ async fn unsupported_operations_answer_in_aws_shape() {
     let h = Harness::start().await;
     let c = h.client("us-east-1").await;
     let err = c
-        .get_backup_vault_access_policy()
+        .get_backup_vault_notifications()
         .backup_vault_name("primary")
         .send()
         .await

@@ -3,11 +3,28 @@
 //! engine's typed calls and encoding the answers (timestamps as epoch
 //! seconds, as the model's default says) and errors (one place:
 //! [`BackupError::into_response`]).
+//!
+//! Every answer is in AWS's shape, the router's own included: a path no
+//! operation has, or an operation's path with another method, is
+//! `UnknownOperationException`; a body the router cannot read (too large:
+//! `RequestEntityTooLargeException`, 413) and a body that is not JSON
+//! (`SerializationException`) are AWS-shaped JSON errors too. Query
+//! filters are validated as the model declares them (enums, the vault name
+//! and resource type patterns, 12-digit account ids, `MaxResults` from 1 to
+//! 1000) with `InvalidParameterValueException`.
+//!
+//! Submodules: [`guards`] (Vault Lock and access policies) and
+//! [`templates`] (`ExportBackupPlanTemplate`, `GetBackupPlanFromJSON`).
 
-use crate::engine::{BackupJobFilter, CopyJobFilter, Engine, RecoveryPointFilter, StartBackup};
+mod guards;
+mod templates;
+
+use crate::engine::{
+    BackupJobFilter, CopyJobFilter, Engine, RecoveryPointFilter, RestoreJobFilter, StartBackup,
+};
 use crate::error::{BackupError, BackupResult};
 use crate::model::*;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, State};
 use axum::routing::{get, post, put};
 use axum::{Extension, Router};
 use bytes::Bytes;
@@ -21,8 +38,8 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-type Engn = State<Arc<Engine>>;
-type Ctx = Extension<RequestContext>;
+pub(super) type Engn = State<Arc<Engine>>;
+pub(super) type Ctx = Extension<RequestContext>;
 
 /// The router for every supported operation; the engine is its state and
 /// the request context travels as an extension.
@@ -34,6 +51,18 @@ pub fn router(engine: Arc<Engine>) -> Router {
             "/backup-vaults/{name}",
             put(create_vault).get(describe_vault).delete(delete_vault),
         )
+        .route(
+            "/backup-vaults/{name}/vault-lock",
+            put(guards::put_lock).delete(guards::delete_lock),
+        )
+        .route(
+            "/backup-vaults/{name}/access-policy",
+            put(guards::put_policy)
+                .get(guards::get_policy)
+                .delete(guards::delete_policy),
+        )
+        .route("/backup-vaults/{name}/resources", get(list_protected_by_vault))
+        .route("/backup-vaults/{name}/resources/", get(list_protected_by_vault))
         .route("/backup-vaults/{name}/recovery-points", get(list_rps_by_vault))
         .route("/backup-vaults/{name}/recovery-points/", get(list_rps_by_vault))
         .route(
@@ -51,6 +80,9 @@ pub fn router(engine: Arc<Engine>) -> Router {
             get(get_plan).post(update_plan).delete(delete_plan),
         )
         .route("/backup/plans/{id}/", get(get_plan))
+        .route("/backup/plans/{id}/toTemplate", get(templates::export_template))
+        .route("/backup/plans/{id}/toTemplate/", get(templates::export_template))
+        .route("/backup/template/json/toPlan", post(templates::plan_from_json))
         .route("/backup/plans/{id}/versions/", get(list_plan_versions))
         .route("/backup/plans/{id}/versions", get(list_plan_versions))
         .route(
@@ -77,16 +109,26 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/restore-jobs", put(start_restore_job).get(list_restore_jobs))
         .route("/restore-jobs/", get(list_restore_jobs))
         .route("/restore-jobs/{id}", get(describe_restore_job))
+        .route("/restore-jobs/{id}/metadata", get(restore_job_metadata))
         .route("/resources", get(list_protected))
         .route("/resources/", get(list_protected))
         .route("/resources/{arn}", get(describe_protected))
         .route("/resources/{arn}/recovery-points", get(list_rps_by_resource))
         .route("/resources/{arn}/recovery-points/", get(list_rps_by_resource))
+        .route(
+            "/resources/{arn}/restore-jobs",
+            get(list_restore_jobs_by_resource),
+        )
+        .route(
+            "/resources/{arn}/restore-jobs/",
+            get(list_restore_jobs_by_resource),
+        )
         .route("/tags/{arn}", post(tag_resource).get(list_tags))
         .route("/tags/{arn}/", get(list_tags))
         .route("/untag/{arn}", post(untag_resource))
         .route("/supported-resource-types", get(supported_types))
         .fallback(unsupported)
+        .method_not_allowed_fallback(unsupported)
         .with_state(engine)
 }
 
@@ -116,6 +158,38 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 impl Params {
     fn at(&self, i: usize) -> &str {
         self.0.get(i).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// The request body, read by axum; a body it refuses (too large, or broken
+/// off) is AWS's JSON error, not axum's plain text.
+pub(super) struct JsonBody(pub(super) Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = Response<Body>;
+
+    async fn from_request(req: http::Request<Body>, state: &S) -> Result<Self, Self::Rejection> {
+        let rid = req
+            .extensions()
+            .get::<RequestContext>()
+            .map(|c| c.request_id.clone())
+            .unwrap_or_default();
+        match Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(JsonBody(bytes)),
+            Err(rejection) => {
+                let error = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    BackupError::TooLarge(
+                        "Request size exceeds the maximum allowed size for AWS Backup".to_owned(),
+                    )
+                } else {
+                    BackupError::Serialization(format!(
+                        "Could not read the request body: {}",
+                        rejection.body_text()
+                    ))
+                };
+                Err(error.into_response(&rid))
+            }
+        }
     }
 }
 
@@ -156,6 +230,82 @@ impl Query {
     fn flag(&self, k: &str) -> bool {
         self.get(k).is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
+
+    /// `k`, which must be one of the model's enum values.
+    fn one_of(&self, k: &str, allowed: &[&str]) -> BackupResult<Option<String>> {
+        match self.get(k) {
+            Some(v) if !allowed.contains(&v.as_str()) => Err(BackupError::invalid(format!(
+                "Invalid value {v:?} for {k}: valid values are {}",
+                allowed.join(", ")
+            ))),
+            v => Ok(v),
+        }
+    }
+
+    /// `k`, which must match the model's pattern (`pattern` names it).
+    fn matching(&self, k: &str, valid: fn(&str) -> bool, pattern: &str) -> BackupResult<Option<String>> {
+        match self.get(k) {
+            Some(v) if !valid(&v) => Err(BackupError::invalid(format!(
+                "Invalid value {v:?} for {k}: it must match {pattern}"
+            ))),
+            v => Ok(v),
+        }
+    }
+
+    /// The model's `accountId` filter: 12 digits. Every resource here is in
+    /// the emulator's one account, so another account matches nothing.
+    fn other_account(&self, k: &str, account: &str) -> BackupResult<bool> {
+        let id = self.matching(
+            k,
+            |v| v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()),
+            "^[0-9]{12}$",
+        )?;
+        Ok(id.is_some_and(|id| id != account))
+    }
+
+    /// The model's `resourceType` filter.
+    fn resource_type(&self) -> BackupResult<Option<String>> {
+        self.matching(
+            "resourceType",
+            |v| {
+                (1..=50).contains(&v.len())
+                    && v.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            },
+            "^[a-zA-Z0-9\\-\\_\\.]{1,50}$",
+        )
+    }
+}
+
+/// `BackupJobState`, as ListBackupJobs' `state` filter takes it.
+const BACKUP_JOB_STATES: &[&str] = &[
+    "CREATED",
+    "PENDING",
+    "RUNNING",
+    "ABORTING",
+    "ABORTED",
+    "COMPLETED",
+    "FAILED",
+    "EXPIRED",
+    "PARTIAL",
+];
+/// `CopyJobState`.
+const COPY_JOB_STATES: &[&str] = &["CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"];
+/// `RestoreJobStatus`.
+const RESTORE_JOB_STATUSES: &[&str] = &["PENDING", "RUNNING", "COMPLETED", "ABORTED", "FAILED"];
+/// `VaultType`.
+const VAULT_TYPES: &[&str] = &[
+    "BACKUP_VAULT",
+    "LOGICALLY_AIR_GAPPED_BACKUP_VAULT",
+    "RESTORE_ACCESS_BACKUP_VAULT",
+];
+
+/// The model's backup vault name pattern, `^[a-zA-Z0-9\-\_]{2,50}$`.
+pub(super) fn vault_name_valid(name: &str) -> bool {
+    (2..=50).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn parse_body<T: DeserializeOwned + Default>(body: &Bytes) -> BackupResult<T> {
@@ -293,7 +443,12 @@ fn vault_json(v: &Vault, count: usize) -> Value {
     m.insert("EncryptionKeyArn".into(), json!(v.encryption_key_arn));
     put_opt(&mut m, "CreatorRequestId", opt_str(&v.creator_request_id));
     m.insert("NumberOfRecoveryPoints".into(), json!(count));
-    m.insert("Locked".into(), json!(false));
+    m.insert("Locked".into(), json!(v.lock.is_some()));
+    if let Some(lock) = &v.lock {
+        put_opt(&mut m, "MinRetentionDays", json!(lock.min_retention_days));
+        put_opt(&mut m, "MaxRetentionDays", json!(lock.max_retention_days));
+        put_opt(&mut m, "LockDate", opt_ts(lock.lock_date));
+    }
     m.insert(
         "EncryptionKeyType".into(),
         json!(if v.customer_managed_key {
@@ -305,7 +460,12 @@ fn vault_json(v: &Vault, count: usize) -> Value {
     Value::Object(m)
 }
 
-async fn create_vault(State(e): Engn, Extension(ctx): Ctx, p: Params, body: Bytes) -> Response<Body> {
+async fn create_vault(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    p: Params,
+    JsonBody(body): JsonBody,
+) -> Response<Body> {
     let result = (|| {
         let b: CreateVaultBody = parse_body(&body)?;
         let v = e.create_vault(
@@ -335,8 +495,11 @@ async fn describe_vault(State(e): Engn, Extension(ctx): Ctx, p: Params) -> Respo
 async fn list_vaults(State(e): Engn, Extension(ctx): Ctx, q: Query) -> Response<Body> {
     let result = (|| {
         let mut vaults = e.list_vaults(&ctx.region);
-        if let Some(t) = q.get("vaultType")
-            && t != "BACKUP_VAULT"
+        // Every vault here is a BACKUP_VAULT of this account: none is of
+        // another type, and none is shared from another account.
+        if q.one_of("vaultType", VAULT_TYPES)?
+            .is_some_and(|t| t != "BACKUP_VAULT")
+            || q.flag("shared")
         {
             vaults.clear();
         }
@@ -400,16 +563,21 @@ fn rule_json(r: &Rule) -> Value {
 }
 
 fn plan_document_json(v: &PlanVersion) -> Value {
+    plan_json(&v.plan_name, &v.rules, &v.advanced_backup_settings)
+}
+
+/// A `BackupPlan` document: its name, rules and advanced settings.
+fn plan_json(name: &str, rules: &[Rule], advanced: &Option<Value>) -> Value {
     let mut m = Map::new();
-    m.insert("BackupPlanName".into(), json!(v.plan_name));
+    m.insert("BackupPlanName".into(), json!(name));
     m.insert(
         "Rules".into(),
-        json!(v.rules.iter().map(rule_json).collect::<Vec<_>>()),
+        json!(rules.iter().map(rule_json).collect::<Vec<_>>()),
     );
     put_opt(
         &mut m,
         "AdvancedBackupSettings",
-        v.advanced_backup_settings.clone().unwrap_or(Value::Null),
+        advanced.clone().unwrap_or(Value::Null),
     );
     Value::Object(m)
 }
@@ -432,7 +600,7 @@ fn plan_summary_json(p: &Plan, v: &PlanVersion) -> Value {
     Value::Object(m)
 }
 
-async fn create_plan(State(e): Engn, Extension(ctx): Ctx, body: Bytes) -> Response<Body> {
+async fn create_plan(State(e): Engn, Extension(ctx): Ctx, JsonBody(body): JsonBody) -> Response<Body> {
     let result = (|| {
         let b: CreatePlanBody = parse_body(&body)?;
         let input = b.backup_plan.ok_or_else(|| BackupError::missing("BackupPlan"))?;
@@ -541,7 +709,12 @@ async fn list_plan_versions(State(e): Engn, Extension(ctx): Ctx, p: Params, q: Q
     reply(&ctx, result)
 }
 
-async fn update_plan(State(e): Engn, Extension(ctx): Ctx, p: Params, body: Bytes) -> Response<Body> {
+async fn update_plan(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    p: Params,
+    JsonBody(body): JsonBody,
+) -> Response<Body> {
     let result = (|| {
         let b: CreatePlanBody = parse_body(&body)?;
         let input = b.backup_plan.ok_or_else(|| BackupError::missing("BackupPlan"))?;
@@ -599,7 +772,12 @@ fn conditions_json(c: &Conditions) -> Value {
     })
 }
 
-async fn create_selection(State(e): Engn, Extension(ctx): Ctx, p: Params, body: Bytes) -> Response<Body> {
+async fn create_selection(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    p: Params,
+    JsonBody(body): JsonBody,
+) -> Response<Body> {
     let result = (|| {
         let b: CreateSelectionBody = parse_body(&body)?;
         let input = b
@@ -732,17 +910,19 @@ fn backup_job_json(j: &BackupJob, account: &str) -> Value {
     m.insert("IsParent".into(), json!(false));
     m.insert("ResourceName".into(), json!(j.resource_name));
     put_opt(&mut m, "InitiationDate", opt_ts(j.started));
-    m.insert(
-        "MessageCategory".into(),
-        json!(match j.state {
-            BackupJobState::Completed | BackupJobState::Running | BackupJobState::Created => "SUCCESS",
-            _ => "ERROR",
-        }),
-    );
+    m.insert("MessageCategory".into(), json!(message_category(j)));
     Value::Object(m)
 }
 
-async fn start_backup_job(State(e): Engn, Extension(ctx): Ctx, body: Bytes) -> Response<Body> {
+/// A backup job's `MessageCategory`.
+fn message_category(j: &BackupJob) -> &'static str {
+    match j.state {
+        BackupJobState::Completed | BackupJobState::Running | BackupJobState::Created => "SUCCESS",
+        _ => "ERROR",
+    }
+}
+
+async fn start_backup_job(State(e): Engn, Extension(ctx): Ctx, JsonBody(body): JsonBody) -> Response<Body> {
     let result = async {
         let b: StartBackupBody = parse_body(&body)?;
         let job = e
@@ -786,16 +966,22 @@ async fn describe_backup_job(State(e): Engn, Extension(ctx): Ctx, p: Params) -> 
 async fn list_backup_jobs(State(e): Engn, Extension(ctx): Ctx, q: Query) -> Response<Body> {
     let result = (|| {
         let f = BackupJobFilter {
-            state: q.get("state"),
+            state: q.one_of("state", BACKUP_JOB_STATES)?,
             resource_arn: q.get("resourceArn"),
-            vault_name: q.get("backupVaultName"),
-            resource_type: q.get("resourceType"),
+            vault_name: q.matching("backupVaultName", vault_name_valid, "^[a-zA-Z0-9\\-\\_]{2,50}$")?,
+            resource_type: q.resource_type()?,
             created_after: q.time("createdAfter")?,
             created_before: q.time("createdBefore")?,
             complete_after: q.time("completeAfter")?,
             complete_before: q.time("completeBefore")?,
         };
-        let jobs = e.list_backup_jobs(&ctx.region, &f);
+        let mut jobs = e.list_backup_jobs(&ctx.region, &f);
+        if q.other_account("accountId", e.account())? {
+            jobs.clear();
+        }
+        if let Some(category) = q.get("messageCategory") {
+            jobs.retain(|j| message_category(j) == category);
+        }
         let (items, next) = page(jobs, &q)?;
         let list: Vec<Value> = items.iter().map(|j| backup_job_json(j, e.account())).collect();
         Ok(with_next(json!({ "BackupJobs": list }), next))
@@ -866,7 +1052,7 @@ fn copy_job_json(j: &CopyJob, account: &str) -> Value {
     Value::Object(m)
 }
 
-async fn start_copy_job(State(e): Engn, Extension(ctx): Ctx, body: Bytes) -> Response<Body> {
+async fn start_copy_job(State(e): Engn, Extension(ctx): Ctx, JsonBody(body): JsonBody) -> Response<Body> {
     let result = async {
         let b: StartCopyBody = parse_body(&body)?;
         let job = e
@@ -897,13 +1083,20 @@ async fn describe_copy_job(State(e): Engn, Extension(ctx): Ctx, p: Params) -> Re
 async fn list_copy_jobs(State(e): Engn, Extension(ctx): Ctx, q: Query) -> Response<Body> {
     let result = (|| {
         let f = CopyJobFilter {
-            state: q.get("state"),
+            state: q.one_of("state", COPY_JOB_STATES)?,
             resource_arn: q.get("resourceArn"),
             destination_vault_arn: q.get("destinationVaultArn"),
-            resource_type: q.get("resourceType"),
+            resource_type: q.resource_type()?,
             source_recovery_point_arn: q.get("sourceRecoveryPointArn"),
+            created_after: q.time("createdAfter")?,
+            created_before: q.time("createdBefore")?,
+            complete_after: q.time("completeAfter")?,
+            complete_before: q.time("completeBefore")?,
         };
-        let jobs = e.list_copy_jobs(&ctx.region, &f);
+        let mut jobs = e.list_copy_jobs(&ctx.region, &f);
+        if q.other_account("accountId", e.account())? {
+            jobs.clear();
+        }
         let (items, next) = page(jobs, &q)?;
         let list: Vec<Value> = items.iter().map(|j| copy_job_json(j, e.account())).collect();
         Ok(with_next(json!({ "CopyJobs": list }), next))
@@ -955,9 +1148,12 @@ fn rp_json(rp: &RecoveryPoint, now: DateTime<Utc>, describe: bool) -> Value {
 
 async fn list_rps_by_vault(State(e): Engn, Extension(ctx): Ctx, p: Params, q: Query) -> Response<Body> {
     let result = (|| {
+        if q.other_account("backupVaultAccountId", e.account())? {
+            return Err(crate::engine::vault_not_found(p.at(0)));
+        }
         let f = RecoveryPointFilter {
             resource_arn: q.get("resourceArn"),
-            resource_type: q.get("resourceType"),
+            resource_type: q.resource_type()?,
             plan_id: q.get("backupPlanId"),
             created_after: q.time("createdAfter")?,
             created_before: q.time("createdBefore")?,
@@ -992,7 +1188,12 @@ struct UpdateLifecycleBody {
     lifecycle: Option<Lifecycle>,
 }
 
-async fn update_rp_lifecycle(State(e): Engn, Extension(ctx): Ctx, p: Params, body: Bytes) -> Response<Body> {
+async fn update_rp_lifecycle(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    p: Params,
+    JsonBody(body): JsonBody,
+) -> Response<Body> {
     let result = (|| {
         let b: UpdateLifecycleBody = parse_body(&body)?;
         let rp = e.update_recovery_point_lifecycle(
@@ -1099,7 +1300,7 @@ fn restore_job_json(j: &RestoreJob, account: &str) -> Value {
     Value::Object(m)
 }
 
-async fn start_restore_job(State(e): Engn, Extension(ctx): Ctx, body: Bytes) -> Response<Body> {
+async fn start_restore_job(State(e): Engn, Extension(ctx): Ctx, JsonBody(body): JsonBody) -> Response<Body> {
     let result = (|| {
         let b: StartRestoreBody = parse_body(&body)?;
         let rp = b
@@ -1135,15 +1336,53 @@ async fn describe_restore_job(State(e): Engn, Extension(ctx): Ctx, p: Params) ->
 
 async fn list_restore_jobs(State(e): Engn, Extension(ctx): Ctx, q: Query) -> Response<Body> {
     let result = (|| {
-        let jobs = e.list_restore_jobs(
-            &ctx.region,
-            q.get("status").as_deref(),
-            q.get("resourceType").as_deref(),
-        );
+        let f = RestoreJobFilter {
+            status: q.one_of("status", RESTORE_JOB_STATUSES)?,
+            resource_type: q.resource_type()?,
+            created_after: q.time("createdAfter")?,
+            created_before: q.time("createdBefore")?,
+            complete_after: q.time("completeAfter")?,
+            complete_before: q.time("completeBefore")?,
+            ..RestoreJobFilter::default()
+        };
+        let mut jobs = e.list_restore_jobs(&ctx.region, &f);
+        // No restore testing plan exists here, so none started a job.
+        if q.other_account("accountId", e.account())? || q.get("restoreTestingPlanArn").is_some() {
+            jobs.clear();
+        }
         let (items, next) = page(jobs, &q)?;
         let list: Vec<Value> = items.iter().map(|j| restore_job_json(j, e.account())).collect();
         Ok(with_next(json!({ "RestoreJobs": list }), next))
     })();
+    reply(&ctx, result)
+}
+
+async fn list_restore_jobs_by_resource(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    p: Params,
+    q: Query,
+) -> Response<Body> {
+    let result = (|| {
+        let f = RestoreJobFilter {
+            status: q.one_of("status", RESTORE_JOB_STATUSES)?,
+            source_resource_arn: Some(p.at(0).to_owned()),
+            recovery_point_created_after: q.time("recoveryPointCreationDateAfter")?,
+            recovery_point_created_before: q.time("recoveryPointCreationDateBefore")?,
+            ..RestoreJobFilter::default()
+        };
+        let jobs = e.list_restore_jobs(&ctx.region, &f);
+        let (items, next) = page(jobs, &q)?;
+        let list: Vec<Value> = items.iter().map(|j| restore_job_json(j, e.account())).collect();
+        Ok(with_next(json!({ "RestoreJobs": list }), next))
+    })();
+    reply(&ctx, result)
+}
+
+async fn restore_job_metadata(State(e): Engn, Extension(ctx): Ctx, p: Params) -> Response<Body> {
+    let result = e
+        .describe_restore_job(&ctx.region, p.at(0))
+        .map(|j| json!({ "RestoreJobId": j.id, "Metadata": j.metadata }));
     reply(&ctx, result)
 }
 
@@ -1170,6 +1409,19 @@ async fn list_protected(State(e): Engn, Extension(ctx): Ctx, q: Query) -> Respon
     reply(&ctx, result)
 }
 
+async fn list_protected_by_vault(State(e): Engn, Extension(ctx): Ctx, p: Params, q: Query) -> Response<Body> {
+    let result = (|| {
+        if q.other_account("backupVaultAccountId", e.account())? {
+            return Err(crate::engine::vault_not_found(p.at(0)));
+        }
+        let all = e.list_protected_resources_by_vault(&ctx.region, p.at(0))?;
+        let (items, next) = page(all, &q)?;
+        let list: Vec<Value> = items.iter().map(|(arn, p)| protected_json(arn, p)).collect();
+        Ok(with_next(json!({ "Results": list }), next))
+    })();
+    reply(&ctx, result)
+}
+
 async fn describe_protected(State(e): Engn, Extension(ctx): Ctx, p: Params) -> Response<Body> {
     let result = e
         .describe_protected_resource(&ctx.region, p.at(0))
@@ -1184,7 +1436,12 @@ struct TagBody {
     tag_key_list: Option<Vec<String>>,
 }
 
-async fn tag_resource(State(e): Engn, Extension(ctx): Ctx, p: Params, body: Bytes) -> Response<Body> {
+async fn tag_resource(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    p: Params,
+    JsonBody(body): JsonBody,
+) -> Response<Body> {
     let result = (|| {
         let b: TagBody = parse_body(&body)?;
         let tags = b.tags.ok_or_else(|| BackupError::missing("Tags"))?;
@@ -1194,7 +1451,12 @@ async fn tag_resource(State(e): Engn, Extension(ctx): Ctx, p: Params, body: Byte
     reply(&ctx, result)
 }
 
-async fn untag_resource(State(e): Engn, Extension(ctx): Ctx, p: Params, body: Bytes) -> Response<Body> {
+async fn untag_resource(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    p: Params,
+    JsonBody(body): JsonBody,
+) -> Response<Body> {
     let result = (|| {
         let b: TagBody = parse_body(&body)?;
         let keys = b.tag_key_list.ok_or_else(|| BackupError::missing("TagKeyList"))?;
