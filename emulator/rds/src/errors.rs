@@ -226,10 +226,10 @@ pub fn xml_chars(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-impl From<crate::postgres::PgError> for RdsError {
-    fn from(e: crate::postgres::PgError) -> Self {
+impl From<crate::process::ServerError> for RdsError {
+    fn from(e: crate::process::ServerError) -> Self {
         match e {
-            crate::postgres::PgError::NoBinaries(m) => Self::InsufficientDBInstanceCapacity(m),
+            crate::process::ServerError::NoBinaries(m) => Self::InsufficientDBInstanceCapacity(m),
             other => Self::InternalFailure(other.to_string()),
         }
     }

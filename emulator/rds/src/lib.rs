@@ -8,7 +8,7 @@
 //!
 //! - [`protocol`]: the Query protocol (form decoding, XML result shapes);
 //! - [`engine`]: instances, clusters, snapshots and automated backups per
-//!   region, with no HTTP;
+//!   region, with no HTTP (one module per concern; see its docs);
 //! - [`validate`]: every value a request carries, checked against the API
 //!   reference's rules before anything is created or changed (a refused
 //!   CreateDBInstance or restore starts no server and leaves no record);
@@ -18,8 +18,15 @@
 //!   option groups, with RDS's defaults;
 //! - [`events`]: the events of instances, snapshots and clusters (creation,
 //!   backup, restoration, availability, deletion) for DescribeEvents;
-//! - [`postgres`]: PostgreSQL processes, the initdb template, base backups,
-//!   WAL archive bookkeeping and the cleanup janitor;
+//! - [`process`]: what the engine needs of a database server, whatever the
+//!   database: the `DbEngine` trait (fresh data directory, start, restore to
+//!   a point in time, archive pruning) and the `DbServer` trait (base
+//!   backup, archive marker, master user, stop);
+//! - [`postgres`]: PostgreSQL behind those traits: the initdb template,
+//!   `pg_basebackup`, WAL archiving and recovery targets;
+//! - [`host`]: what every engine shares on the machine: the unprivileged
+//!   account servers run as when root, the run directory and its cleanup
+//!   janitor, tree copies, ports;
 //! - [`errors`]: the service's error codes and their XML shape.
 //!
 //! Served around the instances: DB subnet groups (the `default` group and
@@ -43,17 +50,19 @@
 //! server runs and `resource_create_delay` has passed. `LatestRestorableTime`
 //! trails the archived WAL by `rds_restorable_lag`.
 //!
-//! Cleanup: see [`postgres`] (per-server drop guards, a registry of live
-//! servers, and a janitor process per run directory that survives the
-//! emulator's death just long enough to stop its servers and remove the
-//! files).
+//! Cleanup: see [`host`] and [`postgres`] (per-server drop guards, a
+//! registry of live servers, and a janitor process per run directory that
+//! survives the emulator's death just long enough to stop its servers and
+//! remove the files).
 
 pub mod catalog;
 pub mod engine;
 pub mod errors;
 pub mod events;
 pub mod groups;
+pub mod host;
 pub mod postgres;
+pub mod process;
 pub mod protocol;
 pub mod validate;
 
@@ -262,7 +271,7 @@ impl Rds {
 
     /// The directory all of this service's PostgreSQL files live under.
     pub fn run_dir(&self) -> std::path::PathBuf {
-        self.engine.runtime().root.clone()
+        self.engine.run_dir().to_path_buf()
     }
 }
 

@@ -1,22 +1,23 @@
-//! PostgreSQL process management: finding the binaries, the cached `initdb`
-//! template, starting and stopping one server per instance, base backups,
-//! WAL archive bookkeeping and the janitor that cleans up after a dead
-//! emulator.
+//! PostgreSQL, the [`DbEngine`] behind `postgres` and `aurora-postgresql`:
+//! finding the binaries, the cached `initdb` template, one server per
+//! instance, base backups (`pg_basebackup`), WAL archiving with marker
+//! commits, point-in-time recovery (`recovery_target_time` /
+//! `recovery_target_xid`) and archive pruning.
 //!
 //! This module knows PostgreSQL and the file system, and nothing of RDS's API.
-//! The engine ([`crate::engine`]) decides what to start and when.
+//! The engine ([`crate::engine`]) decides what to start and when, through the
+//! [`DbEngine`] and [`DbServer`] traits.
 //!
 //! Cleanup design (every server and directory goes away, whatever happens):
 //! - Each [`PgServer`] owns its `postgres` child process; dropping it sends
 //!   SIGQUIT (immediate shutdown) and waits for the process synchronously.
 //!   [`PgRuntime`] keeps a weak registry of every server it started, so
-//!   `shutdown` (and `Drop`) stop servers that background tasks still hold.
-//! - A [`Janitor`] (from the core, [`firedrill_emu_core::janitor`]) watches
-//!   the run directory and the template: when the emulator exits in any way
-//!   (clean shutdown, panic, Ctrl-C, SIGKILL) it stops every postmaster whose
-//!   `postmaster.pid` lies under its directory and removes the directory.
-//!   Servers and janitors run in their own process groups, so a terminal's
-//!   Ctrl-C reaches the emulator first.
+//!   `close` (and `Drop`) stop servers that background tasks still hold.
+//! - The run directory's [`crate::host::Janitor`] (and the template's own)
+//!   stops every postmaster whose `postmaster.pid` lies under its directory
+//!   and removes the directory when the emulator exits in any way (clean
+//!   shutdown, panic, Ctrl-C, SIGKILL). Servers and janitors run in their
+//!   own process groups, so a terminal's Ctrl-C reaches the emulator first.
 //! - Durability: servers run with `fsync=off` for speed. Every acknowledged
 //!   commit survives a clean stop, an immediate stop and a crash of
 //!   PostgreSQL itself (the WAL is in the OS page cache); only an operating
@@ -24,21 +25,30 @@
 //!   emulator whose state lives in memory anyway.
 //!
 //! When the process runs as root, PostgreSQL (which refuses root) and every
-//! helper it needs run as the `postgres` user if it exists, else `nobody`;
-//! the runtime directory is owned by that user and its ancestors are made
-//! traversable (`o+x`).
+//! helper it needs run as [`crate::host::RunAs`].
 
+use crate::host::{
+    self, Janitor, RunAs, RunDir, async_command, chown, command, free_port, log_tail, port_is_free,
+};
+use crate::process::{
+    BaseBackupInfo, DbEngine, DbServer, Marker, RecoveryTarget, ServerError, ServerFuture, ServerSpec,
+    StopMode, io,
+};
 use chrono::{DateTime, Utc};
-pub use firedrill_emu_core::janitor::Janitor;
 use parking_lot::Mutex;
-use std::io::{BufRead, Read as _};
+use std::io::BufRead;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+impl From<tokio_postgres::Error> for ServerError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Self::Sql(e.to_string())
+    }
+}
 /// The superuser every emulated server has; the emulator's own connections use it.
 pub const ADMIN_USER: &str = "firedrill_admin";
 
@@ -46,37 +56,6 @@ pub const ADMIN_USER: &str = "firedrill_admin";
 /// DBName (instant) instead of creating one.
 pub const SPARE_DATABASE: &str = "firedrill_spare";
 
-/// Why a PostgreSQL operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum PgError {
-    /// No usable PostgreSQL installation was found.
-    #[error("{0}")]
-    NoBinaries(String),
-    /// A file system operation failed.
-    #[error("{context}: {source}")]
-    Io {
-        /// What was being done.
-        context: String,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// A PostgreSQL tool or the server failed.
-    #[error("{0}")]
-    Failed(String),
-    /// A SQL statement failed.
-    #[error("SQL on the emulated server failed: {0}")]
-    Sql(#[from] tokio_postgres::Error),
-    /// The runtime was shut down.
-    #[error("the RDS emulator is shutting down")]
-    ShuttingDown,
-}
-
-fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> PgError {
-    let context = context.into();
-    move |source| PgError::Io { context, source }
-}
-
-/// Where the PostgreSQL programs live.
 #[derive(Debug, Clone)]
 pub struct PgBinaries {
     /// The directory holding `initdb`, `postgres` and `pg_basebackup`.
@@ -86,11 +65,11 @@ pub struct PgBinaries {
 impl PgBinaries {
     /// Finds PostgreSQL: `FIREDRILL_PG_BIN`, else `initdb` on `PATH`, else
     /// `pg_config --bindir`, else the newest `/usr/lib/postgresql/*/bin`.
-    pub fn discover() -> Result<Self, PgError> {
+    pub fn discover() -> Result<Self, ServerError> {
         if let Some(dir) = std::env::var_os("FIREDRILL_PG_BIN") {
             let dir = PathBuf::from(dir);
             return Self::usable(&dir).ok_or_else(|| {
-                PgError::NoBinaries(format!(
+                ServerError::NoBinaries(format!(
                     "FIREDRILL_PG_BIN={} does not hold initdb, postgres and pg_basebackup",
                     dir.display()
                 ))
@@ -112,7 +91,7 @@ impl PgBinaries {
                 }
             }
         }
-        if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
+        if let Ok(out) = std::process::Command::new("pg_config").arg("--bindir").output()
             && out.status.success()
         {
             candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
@@ -132,7 +111,7 @@ impl PgBinaries {
             .iter()
             .find_map(|dir| Self::usable(dir))
             .ok_or_else(|| {
-                PgError::NoBinaries(
+                ServerError::NoBinaries(
                     "firedrill could not find PostgreSQL (initdb, postgres, pg_basebackup): install PostgreSQL or set FIREDRILL_PG_BIN to its bin directory".to_owned(),
                 )
             })
@@ -154,75 +133,6 @@ impl PgBinaries {
 }
 
 /// The unprivileged account PostgreSQL runs as when the emulator is root.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RunAs {
-    /// User id.
-    pub uid: u32,
-    /// Group id.
-    pub gid: u32,
-}
-
-impl RunAs {
-    /// `None` when not root (PostgreSQL runs as the current user).
-    pub fn detect() -> Option<Self> {
-        if !nix::unistd::geteuid().is_root() {
-            return None;
-        }
-        for name in ["postgres", "nobody"] {
-            if let Ok(Some(user)) = nix::unistd::User::from_name(name) {
-                return Some(Self {
-                    uid: user.uid.as_raw(),
-                    gid: user.gid.as_raw(),
-                });
-            }
-        }
-        // Fall back to the conventional nobody ids.
-        Some(Self {
-            uid: 65534,
-            gid: 65534,
-        })
-    }
-}
-
-fn chown(path: &Path, run_as: Option<RunAs>) -> Result<(), PgError> {
-    if let Some(r) = run_as {
-        nix::unistd::chown(
-            path,
-            Some(nix::unistd::Uid::from_raw(r.uid)),
-            Some(nix::unistd::Gid::from_raw(r.gid)),
-        )
-        .map_err(|e| PgError::Failed(format!("chown {}: {e}", path.display())))?;
-    }
-    Ok(())
-}
-
-/// Creates `dir` (and parents) with mode 0700, owned by the server user.
-pub fn make_dir(dir: &Path, run_as: Option<RunAs>) -> Result<(), PgError> {
-    std::fs::create_dir_all(dir).map_err(io(format!("create {}", dir.display())))?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .map_err(io(format!("chmod {}", dir.display())))?;
-    chown(dir, run_as)
-}
-
-/// Adds `o+x` to every ancestor of `dir` that lacks it, so the server user
-/// can reach its files.
-fn make_traversable(dir: &Path) -> Result<(), PgError> {
-    for ancestor in dir.ancestors().skip(1) {
-        if ancestor.as_os_str().is_empty() || ancestor == Path::new("/") {
-            continue;
-        }
-        let meta = std::fs::metadata(ancestor).map_err(io(format!("stat {}", ancestor.display())))?;
-        let mode = meta.permissions().mode();
-        if mode & 0o001 == 0 {
-            tracing::debug!(dir = %ancestor.display(), "adding o+x so the PostgreSQL user can traverse it");
-            std::fs::set_permissions(ancestor, std::fs::Permissions::from_mode((mode & 0o7777) | 0o001))
-                .map_err(io(format!("chmod {}", ancestor.display())))?;
-        }
-    }
-    Ok(())
-}
-
-/// A cluster directory made by `initdb` once and copied for each instance.
 #[derive(Debug)]
 pub struct Template {
     base: PathBuf,
@@ -243,7 +153,7 @@ impl Drop for Template {
 /// The template shared by every runtime of this process while one is alive.
 static TEMPLATE: Mutex<Weak<Template>> = Mutex::new(Weak::new());
 
-fn build_template(bins: &PgBinaries, run_as: Option<RunAs>) -> Result<Arc<Template>, PgError> {
+fn build_template(bins: &PgBinaries, run_as: Option<RunAs>) -> Result<Arc<Template>, ServerError> {
     let mut shared = TEMPLATE.lock();
     if let Some(t) = shared.upgrade() {
         return Ok(t);
@@ -256,7 +166,7 @@ fn build_template(bins: &PgBinaries, run_as: Option<RunAs>) -> Result<Arc<Templa
         .keep();
     let janitor = Janitor::spawn(&base).map_err(io("start the cleanup janitor"))?;
     if run_as.is_some() {
-        make_traversable(&base.join("x"))?;
+        host::make_traversable(&base.join("x"))?;
         std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o700))
             .map_err(io("chmod template dir"))?;
         chown(&base, run_as)?;
@@ -286,7 +196,7 @@ fn build_template(bins: &PgBinaries, run_as: Option<RunAs>) -> Result<Arc<Templa
     let _ = std::fs::remove_file(&pwfile);
     if !out.status.success() {
         let _ = std::fs::remove_dir_all(&base);
-        return Err(PgError::Failed(format!(
+        return Err(ServerError::Failed(format!(
             "initdb failed: {}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
@@ -322,7 +232,7 @@ fn build_template(bins: &PgBinaries, run_as: Option<RunAs>) -> Result<Arc<Templa
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() || stderr.contains("ERROR") {
         let _ = std::fs::remove_dir_all(&base);
-        return Err(PgError::Failed(format!(
+        return Err(ServerError::Failed(format!(
             "preparing the template failed: {stderr}"
         )));
     }
@@ -337,66 +247,6 @@ fn build_template(bins: &PgBinaries, run_as: Option<RunAs>) -> Result<Arc<Templa
     Ok(template)
 }
 
-fn command(program: &Path, run_as: Option<RunAs>) -> Command {
-    let mut cmd = Command::new(program);
-    if let Some(r) = run_as {
-        cmd.uid(r.uid).gid(r.gid);
-    }
-    cmd.env("LC_ALL", "C").stdin(Stdio::null());
-    cmd
-}
-
-fn async_command(program: &Path, run_as: Option<RunAs>) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(program);
-    if let Some(r) = run_as {
-        cmd.uid(r.uid).gid(r.gid);
-    }
-    cmd.env("LC_ALL", "C").stdin(Stdio::null()).kill_on_drop(true);
-    cmd
-}
-
-/// Where a restored server's recovery stops.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RecoveryTarget {
-    /// Replay every commit at or before this wall-clock instant.
-    Time(DateTime<Utc>),
-    /// Replay up to and including this transaction's commit.
-    Xid(String),
-    /// Stop as soon as the base backup is consistent.
-    Immediate,
-}
-
-/// Archive recovery settings for a server started from a base backup.
-#[derive(Debug, Clone)]
-pub struct Recovery {
-    /// The WAL archive to replay from.
-    pub archive: PathBuf,
-    /// Where to stop.
-    pub target: RecoveryTarget,
-}
-
-/// What a server is started with.
-#[derive(Debug, Clone)]
-pub struct ServerSpec {
-    /// The data directory.
-    pub data_dir: PathBuf,
-    /// The server log.
-    pub log_path: PathBuf,
-    /// Where completed WAL segments are archived (skipped while it does not exist).
-    pub archive_dir: PathBuf,
-    /// Archive recovery to perform before accepting writes.
-    pub recovery: Option<Recovery>,
-}
-
-/// How a server is stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopMode {
-    /// Clean shutdown with a checkpoint (SIGINT).
-    Fast,
-    /// Abort without a checkpoint (SIGQUIT); crash recovery on next start.
-    Immediate,
-}
-
 /// One running PostgreSQL server.
 #[derive(Debug)]
 pub struct PgServer {
@@ -408,6 +258,7 @@ pub struct PgServer {
     child: Mutex<Option<Child>>,
     admin_password: String,
     admin: tokio::sync::Mutex<Option<tokio_postgres::Client>>,
+    runtime: Weak<PgRuntime>,
 }
 
 impl PgServer {
@@ -481,7 +332,7 @@ impl PgServer {
     }
 
     /// A fresh superuser connection to `database`.
-    pub async fn connect_admin(&self, database: &str) -> Result<tokio_postgres::Client, PgError> {
+    pub async fn connect_admin(&self, database: &str) -> Result<tokio_postgres::Client, ServerError> {
         let (client, conn) = tokio_postgres::connect(
             &self.conninfo(ADMIN_USER, &self.admin_password, database),
             tokio_postgres::NoTls,
@@ -495,9 +346,9 @@ impl PgServer {
 
     /// Runs `f` on the cached superuser connection to `postgres`,
     /// reconnecting when it was closed.
-    pub async fn with_admin<T, F>(&self, f: F) -> Result<T, PgError>
+    pub async fn with_admin<T, F>(&self, f: F) -> Result<T, ServerError>
     where
-        F: AsyncFnOnce(&tokio_postgres::Client) -> Result<T, PgError>,
+        F: AsyncFnOnce(&tokio_postgres::Client) -> Result<T, ServerError>,
     {
         let mut guard = self.admin.lock().await;
         if guard.as_ref().is_none_or(|c| c.is_closed()) {
@@ -510,6 +361,119 @@ impl PgServer {
         }
         result
     }
+    /// Waits until a recovered server left recovery (promotion finishes
+    /// asynchronously), then checkpoints so that a base backup starts on
+    /// the new timeline.
+    async fn await_promotion(&self) -> Result<(), ServerError> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let in_recovery = self
+                .with_admin(async |c| {
+                    Ok(c.query_one("SELECT pg_is_in_recovery()", &[])
+                        .await?
+                        .get::<_, bool>(0))
+                })
+                .await?;
+            if !in_recovery {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(ServerError::Failed(
+                    "the restored server was not promoted within 60 s".to_owned(),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.with_admin(async |c| Ok(c.batch_execute("CHECKPOINT").await?))
+            .await
+    }
+
+    fn runtime(&self) -> Result<Arc<PgRuntime>, ServerError> {
+        self.runtime.upgrade().ok_or(ServerError::ShuttingDown)
+    }
+}
+
+impl DbServer for PgServer {
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    fn base_backup<'a>(&'a self, dest: &'a Path) -> ServerFuture<'a, BaseBackupInfo> {
+        Box::pin(async move { self.runtime()?.base_backup(self, dest).await })
+    }
+
+    fn archive_marker<'a>(&'a self, archive_dir: &'a Path) -> ServerFuture<'a, Marker> {
+        Box::pin(async move { self.runtime()?.archive_marker(self, archive_dir).await })
+    }
+
+    fn last_commit(&self) -> ServerFuture<'_, (Option<String>, DateTime<Utc>)> {
+        Box::pin(async move { self.runtime()?.last_commit(self).await })
+    }
+
+    fn create_master<'a>(
+        &'a self,
+        username: &'a str,
+        password: &'a str,
+        db_name: Option<&'a str>,
+    ) -> ServerFuture<'a, ()> {
+        Box::pin(async move {
+            let sql = format!(
+                "CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}",
+                quote_ident(username),
+                quote_literal(password)
+            );
+            // The template's spare database becomes the DBName (a rename is
+            // instant, CREATE DATABASE is not).
+            let db_sql = match db_name.filter(|n| *n != "postgres") {
+                Some(n) => format!(
+                    "ALTER DATABASE {SPARE_DATABASE} RENAME TO {db}; ALTER DATABASE {db} OWNER TO {owner}",
+                    db = quote_ident(n),
+                    owner = quote_ident(username)
+                ),
+                None => format!("DROP DATABASE {SPARE_DATABASE}"),
+            };
+            self.with_admin(async |c| {
+                c.batch_execute(&sql).await?;
+                c.batch_execute(&db_sql).await?;
+                Ok(())
+            })
+            .await
+        })
+    }
+
+    fn set_master_password<'a>(&'a self, username: &'a str, password: &'a str) -> ServerFuture<'a, ()> {
+        Box::pin(async move {
+            let sql = format!(
+                "ALTER ROLE {} PASSWORD {}",
+                quote_ident(username),
+                quote_literal(password)
+            );
+            self.with_admin(async |c| Ok(c.batch_execute(&sql).await?)).await
+        })
+    }
+
+    fn stop(&self, mode: StopMode) {
+        PgServer::stop(self, mode);
+    }
+
+    fn stop_async(
+        self: Arc<Self>,
+        mode: StopMode,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        Box::pin(async move { PgServer::stop_async(&self, mode).await })
+    }
+}
+
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
 }
 
 impl Drop for PgServer {
@@ -518,217 +482,96 @@ impl Drop for PgServer {
     }
 }
 
-/// What a base backup covers.
-#[derive(Debug, Clone)]
-pub struct BaseBackupInfo {
-    /// The first WAL segment the backup needs.
-    pub start_wal: String,
-    /// The wall instant the backup was complete (consistent) by.
-    pub end_wall: DateTime<Utc>,
-    /// Bytes on disk.
-    pub size_bytes: u64,
-}
-
-/// The latest commit the archive is known to hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Marker {
-    /// Its transaction id.
-    pub xid: String,
-    /// Its commit timestamp (wall clock).
-    pub commit_wall: DateTime<Utc>,
-}
-
-/// The state shared by every server of one RDS service: binaries, the
-/// template, the run directory and its janitor.
+/// The state shared by every PostgreSQL server of one RDS service: the
+/// binaries, the template and the registry of live servers.
 #[derive(Debug)]
 pub struct PgRuntime {
     bins: Result<PgBinaries, String>,
-    /// The run directory; everything PostgreSQL writes lives under it.
-    pub root: PathBuf,
-    /// The account servers run as (when root).
-    pub run_as: Option<RunAs>,
+    run: Arc<RunDir>,
     template: Mutex<Option<Arc<Template>>>,
-    janitor: Mutex<Option<Janitor>>,
     servers: Mutex<Vec<Weak<PgServer>>>,
-    closed: std::sync::atomic::AtomicBool,
+    me: Weak<PgRuntime>,
 }
 
 impl PgRuntime {
-    /// A runtime whose files live in a fresh directory under `service_dir`.
-    pub fn new(service_dir: &Path) -> Self {
+    /// A runtime whose servers live under `run`.
+    pub fn new(run: Arc<RunDir>) -> Arc<Self> {
         let bins = PgBinaries::discover().map_err(|e| e.to_string());
-        let run_as = RunAs::detect();
-        let root = service_dir.join(format!(
-            "run-{}-{}",
-            std::process::id(),
-            firedrill_emu_core::ids::random_hex(8)
-        ));
-        let runtime = Self {
+        Arc::new_cyclic(|me| Self {
             bins,
-            root,
-            run_as,
+            run,
             template: Mutex::new(None),
-            janitor: Mutex::new(None),
             servers: Mutex::new(Vec::new()),
-            closed: std::sync::atomic::AtomicBool::new(false),
-        };
-        if let Err(e) = runtime.prepare_root() {
-            tracing::warn!(error = %e, "could not prepare the RDS run directory");
-        }
-        runtime
-    }
-
-    fn prepare_root(&self) -> Result<(), PgError> {
-        make_dir(&self.root, self.run_as)?;
-        if self.run_as.is_some() {
-            make_traversable(&self.root)?;
-        }
-        *self.janitor.lock() = Some(Janitor::spawn(&self.root).map_err(io("start the cleanup janitor"))?);
-        Ok(())
-    }
-
-    /// Whether `shutdown` has begun: background work that fails now is
-    /// expected to, and says so quietly.
-    pub fn is_closed(&self) -> bool {
-        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+            me: me.clone(),
+        })
     }
 
     /// The binaries, or why there are none.
-    pub fn binaries(&self) -> Result<&PgBinaries, PgError> {
-        self.bins.as_ref().map_err(|e| PgError::NoBinaries(e.clone()))
+    pub fn binaries(&self) -> Result<&PgBinaries, ServerError> {
+        self.bins.as_ref().map_err(|e| ServerError::NoBinaries(e.clone()))
     }
 
-    fn check_open(&self) -> Result<(), PgError> {
-        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
-            Err(PgError::ShuttingDown)
-        } else {
-            Ok(())
-        }
+    fn arc(&self) -> Result<Arc<Self>, ServerError> {
+        self.me.upgrade().ok_or(ServerError::ShuttingDown)
     }
 
     /// The initdb template, created on first use (blocking).
-    pub fn template_blocking(&self) -> Result<Arc<Template>, PgError> {
+    pub fn template_blocking(&self) -> Result<Arc<Template>, ServerError> {
         let mut slot = self.template.lock();
         if let Some(t) = slot.as_ref() {
             return Ok(t.clone());
         }
-        let t = build_template(self.binaries()?, self.run_as)?;
+        let t = build_template(self.binaries()?, self.run.run_as)?;
         *slot = Some(t.clone());
         Ok(t)
     }
 
     /// The initdb template, created on first use.
-    pub async fn template(self: &Arc<Self>) -> Result<Arc<Template>, PgError> {
-        let me = self.clone();
+    pub async fn template(&self) -> Result<Arc<Template>, ServerError> {
+        let me = self.arc()?;
         tokio::task::spawn_blocking(move || me.template_blocking())
             .await
-            .map_err(|e| PgError::Failed(format!("template task failed: {e}")))?
+            .map_err(|e| ServerError::Failed(format!("template task failed: {e}")))?
     }
 
-    /// Gives `path` to the server user (when running as root).
-    pub fn own(&self, path: &Path) -> Result<(), PgError> {
-        chown(path, self.run_as)
-    }
-
-    /// Creates a directory owned by the server user.
-    pub fn make_dir(&self, dir: &Path) -> Result<(), PgError> {
-        make_dir(dir, self.run_as)
-    }
-
-    /// Copies a directory tree, keeping modes and owners (`cp -a`).
-    pub async fn copy_tree(&self, from: &Path, to: &Path) -> Result<(), PgError> {
-        if let Some(parent) = to.parent() {
-            self.make_dir(parent)?;
-        }
-        let out = tokio::process::Command::new("cp")
-            .arg("-a")
-            .arg(from)
-            .arg(to)
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output()
-            .await
-            .map_err(io("run cp"))?;
-        if !out.status.success() {
-            return Err(PgError::Failed(format!(
-                "copying {} to {} failed: {}",
-                from.display(),
-                to.display(),
-                String::from_utf8_lossy(&out.stderr)
-            )));
-        }
-        chown(to, self.run_as)?;
-        Ok(())
-    }
-
-    /// Copies a tree that nobody will modify in place, with hard links
-    /// where the file system allows (`cp -al`), else a plain copy.
-    pub async fn link_tree(&self, from: &Path, to: &Path) -> Result<(), PgError> {
-        if let Some(parent) = to.parent() {
-            self.make_dir(parent)?;
-        }
-        let linked = tokio::process::Command::new("cp")
-            .arg("-al")
-            .arg(from)
-            .arg(to)
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .status()
-            .await
-            .map(|s| s.success())
-            .unwrap_or(false);
-        if linked {
-            return Ok(());
-        }
-        let _ = std::fs::remove_dir_all(to);
-        self.copy_tree(from, to).await
-    }
-
-    /// A fresh data directory copied from the template.
-    pub async fn fresh_data_dir(self: &Arc<Self>, data_dir: &Path) -> Result<(), PgError> {
-        let template = self.template().await?;
-        self.copy_tree(&template.data, data_dir).await
-    }
-
-    /// Starts a server on `spec`, preferring `port` when given and free.
-    pub async fn start(
-        self: &Arc<Self>,
-        spec: &ServerSpec,
-        port: Option<u16>,
-    ) -> Result<Arc<PgServer>, PgError> {
-        self.check_open()?;
+    /// Starts a server on `spec`, preferring `port` when given and free;
+    /// after a recovery, returns once the server is promoted and has
+    /// checkpointed (a base backup must start on the new timeline).
+    pub async fn start(&self, spec: &ServerSpec, port: Option<u16>) -> Result<Arc<PgServer>, ServerError> {
+        self.run.check_open()?;
         let bins = self.binaries()?.clone();
         let template = self.template().await?;
         for s in [&spec.archive_dir, &spec.data_dir] {
             if s.to_string_lossy().contains('\'') {
-                return Err(PgError::Failed(format!("path {} contains a quote", s.display())));
+                return Err(ServerError::Failed(format!(
+                    "path {} contains a quote",
+                    s.display()
+                )));
             }
         }
-        if let Some(recovery) = &spec.recovery {
+        if spec.recovery.is_some() {
             let signal = spec.data_dir.join("recovery.signal");
             std::fs::write(&signal, b"").map_err(io("write recovery.signal"))?;
-            chown(&signal, self.run_as)?;
+            chown(&signal, self.run.run_as)?;
             let _ = std::fs::remove_file(spec.data_dir.join("standby.signal"));
-            let _ = recovery;
         }
         let _ = std::fs::remove_file(spec.data_dir.join("postmaster.pid"));
         let mut last_error = String::new();
         for attempt in 0..4 {
             let port = match (attempt, port) {
                 (0, Some(p)) if port_is_free(p) => p,
-                _ => free_port().map_err(|(_, e)| e)?,
+                _ => free_port()?,
             };
             match self.spawn_once(&bins, &template, spec, port).await {
                 Ok(server) => {
                     let server = Arc::new(server);
-                    let mut servers = self.servers.lock();
-                    servers.retain(|w| w.strong_count() > 0);
-                    servers.push(Arc::downgrade(&server));
-                    drop(servers);
-                    if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+                    self.register(&server);
+                    if self.run.is_closed() {
                         server.stop(StopMode::Immediate);
-                        return Err(PgError::ShuttingDown);
+                        return Err(ServerError::ShuttingDown);
+                    }
+                    if spec.recovery.is_some() {
+                        server.await_promotion().await?;
                     }
                     return Ok(server);
                 }
@@ -740,7 +583,7 @@ impl PgRuntime {
                 }
             }
         }
-        Err(PgError::Failed(last_error))
+        Err(ServerError::Failed(last_error))
     }
 
     async fn spawn_once(
@@ -749,7 +592,7 @@ impl PgRuntime {
         template: &Template,
         spec: &ServerSpec,
         port: u16,
-    ) -> Result<PgServer, (bool, PgError)> {
+    ) -> Result<PgServer, (bool, ServerError)> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -763,7 +606,7 @@ impl PgRuntime {
         let archive_command = format!(
             "[ ! -d '{arch}' ] || [ -f '{arch}/%f' ] || {{ cp %p '{arch}/%f.tmp' && mv '{arch}/%f.tmp' '{arch}/%f'; }}"
         );
-        let mut cmd = command(&bins.tool("postgres"), self.run_as);
+        let mut cmd = command(&bins.tool("postgres"), self.run.run_as);
         cmd.arg("-D").arg(&spec.data_dir);
         let mut settings: Vec<(String, String)> = vec![
             ("port".into(), port.to_string()),
@@ -802,7 +645,7 @@ impl PgRuntime {
                     "recovery_target_time".into(),
                     t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string(),
                 )),
-                RecoveryTarget::Xid(x) => settings.push(("recovery_target_xid".into(), x.clone())),
+                RecoveryTarget::Marker(x) => settings.push(("recovery_target_xid".into(), x.clone())),
                 RecoveryTarget::Immediate => settings.push(("recovery_target".into(), "immediate".into())),
             }
         }
@@ -825,7 +668,7 @@ impl PgRuntime {
                     tail.contains("could not bind") || tail.contains("could not create any TCP/IP sockets");
                 return Err((
                     retry,
-                    PgError::Failed(format!("PostgreSQL exited ({status}) while starting: {tail}")),
+                    ServerError::Failed(format!("PostgreSQL exited ({status}) while starting: {tail}")),
                 ));
             }
             if postmaster_status(&spec.data_dir).as_deref() == Some("ready") {
@@ -839,7 +682,7 @@ impl PgRuntime {
                 let _ = child.wait();
                 return Err((
                     false,
-                    PgError::Failed(format!(
+                    ServerError::Failed(format!(
                         "PostgreSQL did not become ready within {timeout:?}: {}",
                         log_tail(&spec.log_path, log_start)
                     )),
@@ -855,18 +698,19 @@ impl PgRuntime {
             child: Mutex::new(Some(child)),
             admin_password: template.admin_password.clone(),
             admin: tokio::sync::Mutex::new(None),
+            runtime: self.me.clone(),
         })
     }
 
     /// Takes a self-contained base backup of `server` into `dest` (which
     /// must not exist).
-    pub async fn base_backup(&self, server: &PgServer, dest: &Path) -> Result<BaseBackupInfo, PgError> {
-        self.check_open()?;
+    pub async fn base_backup(&self, server: &PgServer, dest: &Path) -> Result<BaseBackupInfo, ServerError> {
+        self.run.check_open()?;
         let bins = self.binaries()?;
         if let Some(parent) = dest.parent() {
-            self.make_dir(parent)?;
+            self.run.make_dir(parent)?;
         }
-        let out = async_command(&bins.tool("pg_basebackup"), self.run_as)
+        let out = async_command(&bins.tool("pg_basebackup"), self.run.run_as)
             .arg("-h")
             .arg("127.0.0.1")
             .arg("-p")
@@ -883,31 +727,27 @@ impl PgRuntime {
         let end_wall = Utc::now();
         if !out.status.success() {
             let _ = std::fs::remove_dir_all(dest);
-            return Err(PgError::Failed(format!(
+            return Err(ServerError::Failed(format!(
                 "pg_basebackup failed: {}",
                 String::from_utf8_lossy(&out.stderr)
             )));
         }
         let label = std::fs::read_to_string(dest.join("backup_label")).map_err(io("read backup_label"))?;
-        let start_wal = label
+        let start_log = label
             .lines()
             .find_map(|l| {
                 let l = l.strip_prefix("START WAL LOCATION:")?;
                 let file = l.split("(file ").nth(1)?;
                 Some(file.trim_end_matches(')').trim().to_owned())
             })
-            .ok_or_else(|| PgError::Failed("backup_label has no START WAL LOCATION".to_owned()))?;
-        Ok(BaseBackupInfo {
-            start_wal,
-            end_wall,
-            size_bytes: dir_size(dest),
-        })
+            .ok_or_else(|| ServerError::Failed("backup_label has no START WAL LOCATION".to_owned()))?;
+        Ok(BaseBackupInfo { start_log, end_wall })
     }
 
     /// Commits a marker transaction, switches WAL and waits until the
     /// segment holding it is in `archive_dir`.
-    pub async fn archive_marker(&self, server: &PgServer, archive_dir: &Path) -> Result<Marker, PgError> {
-        self.check_open()?;
+    pub async fn archive_marker(&self, server: &PgServer, archive_dir: &Path) -> Result<Marker, ServerError> {
+        self.run.check_open()?;
         let (xid, segment) = server
             .with_admin(async |c| {
                 let row = c
@@ -930,27 +770,32 @@ impl PgRuntime {
                     .query_one(&format!("SELECT pg_xact_commit_timestamp('{xid}'::xid)"), &[])
                     .await?;
                 let ts: Option<DateTime<Utc>> = row.get(0);
-                ts.ok_or_else(|| PgError::Failed(format!("no commit timestamp for marker {xid}")))
+                ts.ok_or_else(|| ServerError::Failed(format!("no commit timestamp for marker {xid}")))
             })
             .await?;
         let target = archive_dir.join(&segment);
         let deadline = Instant::now() + Duration::from_secs(20);
         while !target.exists() {
             if Instant::now() > deadline {
-                return Err(PgError::Failed(format!(
+                return Err(ServerError::Failed(format!(
                     "WAL segment {segment} was not archived within 20 s"
                 )));
             }
             if !server.is_running() {
-                return Err(PgError::Failed("the server stopped while archiving".to_owned()));
+                return Err(ServerError::Failed(
+                    "the server stopped while archiving".to_owned(),
+                ));
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        Ok(Marker { xid, commit_wall })
+        Ok(Marker { id: xid, commit_wall })
     }
 
     /// The transaction id of the latest commit, and the server's `now()`.
-    pub async fn last_commit(&self, server: &PgServer) -> Result<(Option<String>, DateTime<Utc>), PgError> {
+    pub async fn last_commit(
+        &self,
+        server: &PgServer,
+    ) -> Result<(Option<String>, DateTime<Utc>), ServerError> {
         server
             .with_admin(async |c| {
                 let row = c
@@ -961,10 +806,15 @@ impl PgRuntime {
             .await
     }
 
-    /// Stops every server this runtime started, refuses new ones, and
-    /// removes the run directory.
+    fn register(&self, server: &Arc<PgServer>) {
+        let mut servers = self.servers.lock();
+        servers.retain(|w| w.strong_count() > 0);
+        servers.push(Arc::downgrade(server));
+    }
+
+    /// Stops every server this runtime started and refuses new ones.
     pub fn close(&self) {
-        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.run.begin_close();
         let servers: Vec<Arc<PgServer>> = self
             .servers
             .lock()
@@ -975,10 +825,6 @@ impl PgRuntime {
             server.stop(StopMode::Immediate);
         }
         drop(servers);
-        let _ = std::fs::remove_dir_all(&self.root);
-        if let Some(mut janitor) = self.janitor.lock().take() {
-            janitor.finish();
-        }
         self.template.lock().take();
     }
 
@@ -1005,53 +851,65 @@ impl Drop for PgRuntime {
     }
 }
 
+impl DbEngine for PgRuntime {
+    fn available(&self) -> Result<(), ServerError> {
+        self.binaries().map(|_| ())
+    }
+
+    fn is_closed(&self) -> bool {
+        self.run.is_closed()
+    }
+
+    fn default_port(&self) -> u16 {
+        5432
+    }
+
+    fn fresh_data_dir<'a>(
+        &'a self,
+        data_dir: &'a Path,
+        first_base: Option<&'a Path>,
+    ) -> ServerFuture<'a, Option<BaseBackupInfo>> {
+        Box::pin(async move {
+            let template = self.template().await?;
+            self.run.copy_tree(&template.data, data_dir).await?;
+            // The first base backup is the template itself: a cleanly shut
+            // down cluster from whose checkpoint on every WAL record lands
+            // in this server's archive.
+            let Some(dest) = first_base else {
+                return Ok(None);
+            };
+            self.run.link_tree(&template.data, dest).await?;
+            Ok(Some(BaseBackupInfo {
+                start_log: "0".repeat(24),
+                end_wall: Utc::now(),
+            }))
+        })
+    }
+
+    fn start<'a>(&'a self, spec: &'a ServerSpec, port: Option<u16>) -> ServerFuture<'a, Arc<dyn DbServer>> {
+        Box::pin(async move {
+            let server: Arc<dyn DbServer> = PgRuntime::start(self, spec, port).await?;
+            Ok(server)
+        })
+    }
+
+    fn prune_archive(&self, archive: &Path, keep_from: &str) {
+        prune_archive(archive, keep_from);
+    }
+
+    fn server_pids(&self) -> Vec<u32> {
+        PgRuntime::server_pids(self)
+    }
+
+    fn close(&self) {
+        PgRuntime::close(self);
+    }
+}
+
 fn postmaster_status(data_dir: &Path) -> Option<String> {
     let f = std::fs::File::open(data_dir.join("postmaster.pid")).ok()?;
     let lines: Vec<String> = std::io::BufReader::new(f).lines().map_while(Result::ok).collect();
     lines.get(7).map(|s| s.trim().to_owned())
-}
-
-pub fn log_tail(path: &Path, from: u64) -> String {
-    let mut text = String::new();
-    if let Ok(mut f) = std::fs::File::open(path) {
-        use std::io::Seek;
-        let _ = f.seek(std::io::SeekFrom::Start(from));
-        let _ = f.read_to_string(&mut text);
-    }
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(8);
-    lines[start..].join(" | ")
-}
-
-fn free_port() -> Result<u16, (bool, PgError)> {
-    let listener =
-        std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| (false, io("pick a free port")(e)))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| (false, io("pick a free port")(e)))
-}
-
-fn port_is_free(port: u16) -> bool {
-    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
-}
-
-/// The total size of the files under `dir`.
-pub fn dir_size(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        if let Ok(entries) = std::fs::read_dir(&d) {
-            for e in entries.flatten() {
-                match e.file_type() {
-                    Ok(t) if t.is_dir() => stack.push(e.path()),
-                    Ok(_) => total += e.metadata().map(|m| m.len()).unwrap_or(0),
-                    Err(_) => {}
-                }
-            }
-        }
-    }
-    total
 }
 
 /// Whether `name` is a WAL segment file name (24 hex digits).

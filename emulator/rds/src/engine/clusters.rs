@@ -1,0 +1,409 @@
+//! Aurora PostgreSQL clusters: CreateDBCluster, DescribeDBClusters,
+//! DeleteDBCluster, RestoreDBClusterToPointInTime, and the member
+//! instances CreateDBInstance adds to a cluster.
+
+use super::instances::{CreateInstance, DEFAULT_MAINTENANCE_WINDOW};
+use super::provision::Origin;
+use super::records::*;
+use super::{DEFAULT_AZ_SUFFIX, Engine, Owner, Work, describe_selection, resource_suffix};
+use crate::catalog;
+use crate::errors::RdsError;
+use crate::process::StopMode;
+use crate::validate::{self, Storage};
+use chrono::{DateTime, Utc};
+
+/// Input of CreateDBCluster.
+#[derive(Debug, Clone, Default)]
+pub struct CreateCluster {
+    pub id: String,
+    pub engine: String,
+    pub engine_version: Option<String>,
+    pub master_username: Option<String>,
+    pub master_password: Option<String>,
+    pub database_name: Option<String>,
+    pub retention: Option<i32>,
+    pub backup_window: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub port: Option<i32>,
+    pub storage_type: Option<String>,
+    pub parameter_group: Option<String>,
+}
+
+/// Input of RestoreDBClusterToPointInTime.
+#[derive(Debug, Clone)]
+pub struct RestoreClusterPitr {
+    pub target_id: String,
+    pub source_id: String,
+    pub restore_time: Option<DateTime<Utc>>,
+    pub use_latest: bool,
+    pub tags: Vec<(String, String)>,
+}
+
+impl Engine {
+    pub(super) fn create_cluster_member(
+        &self,
+        region: &str,
+        id: &str,
+        cluster_id: &str,
+        req: &CreateInstance,
+        now: DateTime<Utc>,
+    ) -> Result<Instance, RdsError> {
+        let cluster_id = cluster_id.to_ascii_lowercase();
+        let cluster_version = {
+            let mut state = self.state.lock();
+            let cluster = state
+                .region(region)
+                .clusters
+                .get(&cluster_id)
+                .ok_or_else(|| RdsError::cluster_not_found(&cluster_id))?;
+            cluster.engine_version.clone()
+        };
+        if req.engine != catalog::AURORA_POSTGRES {
+            return Err(RdsError::InvalidParameterCombination(format!(
+                "The engine name requested for your DB instance ({}) doesn't match the engine name of your DB cluster (aurora-postgresql).",
+                req.engine
+            )));
+        }
+        let version = validate::engine_version(catalog::AURORA_POSTGRES, Some(&cluster_version))?;
+        validate::instance_class(&req.class, &version)?;
+        let checked = validate::settings(region, &req.settings, &version, &Storage::default())?;
+        let groups = self.instance_groups(region, &req.settings, &version)?;
+        let mut state = self.state.lock();
+        let reg = state.region(region);
+        if reg.instances.contains_key(id) {
+            return Err(RdsError::DBInstanceAlreadyExists(
+                "DB instance already exists".to_owned(),
+            ));
+        }
+        let cluster = reg
+            .clusters
+            .get_mut(&cluster_id)
+            .ok_or_else(|| RdsError::cluster_not_found(&cluster_id))?;
+        if cluster.status == "deleting" {
+            return Err(RdsError::InvalidDBClusterState(format!(
+                "DB cluster {cluster_id} is being deleted."
+            )));
+        }
+        cluster.members.push(id.to_owned());
+        let instance = Instance {
+            id: id.to_owned(),
+            arn: format!("arn:aws:rds:{region}:{}:db:{id}", self.account()),
+            resource_id: format!("db-{}", resource_suffix()),
+            class: req.class.clone(),
+            engine: "aurora-postgresql".to_owned(),
+            engine_version: cluster.engine_version.clone(),
+            status: "creating".to_owned(),
+            master_username: cluster.master_username.clone(),
+            db_name: cluster.database_name.clone(),
+            create_time: now,
+            retention: cluster.retention,
+            backup_window: cluster.backup_window.clone(),
+            maintenance_window: cluster.maintenance_window.clone(),
+            tags: req.tags.clone(),
+            cluster_id: Some(cluster_id.clone()),
+            port: cluster.port,
+            storage: Storage {
+                storage_type: "aurora".to_owned(),
+                allocated: 1,
+                iops: None,
+                throughput: None,
+            },
+            parameter_group: groups.parameter_group,
+            option_group: groups.option_group,
+            subnet_group: groups.subnet_group,
+            availability_zone: checked
+                .availability_zone
+                .unwrap_or_else(|| format!("{region}{DEFAULT_AZ_SUFFIX}")),
+            pending_retention: None,
+            pending_apply_at: None,
+            latest_restorable: None,
+            replications: Vec::new(),
+            copy_tags_to_snapshot: req.copy_tags_to_snapshot,
+            deletion_protection: req.deletion_protection,
+            restored_from: None,
+            // The cluster's storage does the work; the instance waits for it.
+            work: Work::Done,
+            status_since: now,
+            next_status: "available".to_owned(),
+        };
+        reg.instances.insert(id.to_owned(), instance.clone());
+        Ok(instance)
+    }
+
+    /// CreateDBCluster.
+    pub fn create_cluster(&self, region: &str, req: CreateCluster) -> Result<Cluster, RdsError> {
+        let id = validate::identifier("DBClusterIdentifier", &req.id)?;
+        if req.engine != catalog::AURORA_POSTGRES {
+            return Err(if catalog::AWS_ENGINES.contains(&req.engine.as_str()) {
+                RdsError::InvalidParameterValue(format!(
+                    "Invalid DB engine: {}. firedrill emulates Aurora clusters with engine aurora-postgresql only.",
+                    req.engine
+                ))
+            } else {
+                RdsError::InvalidParameterValue(format!("Invalid DB engine: {}", req.engine))
+            });
+        }
+        let version = validate::engine_version(catalog::AURORA_POSTGRES, req.engine_version.as_deref())?;
+        let master_username = validate::master_username(req.master_username.as_deref())?;
+        let password = validate::password(req.master_password.as_deref())?;
+        let db_name = req.database_name.as_deref().map(validate::db_name).transpose()?;
+        let retention = req.retention.unwrap_or(1);
+        if !(1..=35).contains(&retention) {
+            return Err(RdsError::InvalidParameterValue(
+                "Invalid backup retention period: Aurora's BackupRetentionPeriod must be from 1 to 35."
+                    .to_owned(),
+            ));
+        }
+        validate::port("Port", req.port)?;
+        validate::one_of(
+            "StorageType",
+            req.storage_type.as_deref(),
+            catalog::AURORA_STORAGE_TYPES,
+        )?;
+        let parameter_group =
+            self.cluster_parameter_group(region, req.parameter_group.as_deref(), &version)?;
+        let window = validate::backup_window(req.backup_window.as_deref().unwrap_or("03:00-03:30"))?;
+        validate::windows_disjoint(&window, DEFAULT_MAINTENANCE_WINDOW)?;
+        self.db(catalog::AURORA_POSTGRES)?.available()?;
+        let now = self.now();
+        let rid = format!("cluster-{}", resource_suffix());
+        let cluster = Cluster {
+            id: id.clone(),
+            arn: format!("arn:aws:rds:{region}:{}:cluster:{id}", self.account()),
+            resource_id: rid.clone(),
+            engine: catalog::AURORA_POSTGRES.to_owned(),
+            engine_version: version.version.to_owned(),
+            parameter_group,
+            storage_type: req.storage_type.clone().unwrap_or_else(|| "aurora".to_owned()),
+            status: "creating".to_owned(),
+            master_username: master_username.clone(),
+            database_name: db_name.clone(),
+            port: 5432,
+            retention,
+            backup_window: window.clone(),
+            maintenance_window: "sun:05:00-sun:05:30".to_owned(),
+            create_time: now,
+            members: Vec::new(),
+            tags: req.tags.clone(),
+            earliest_restorable: None,
+            latest_restorable: None,
+            work: Work::Running,
+            status_since: now,
+            next_status: "available".to_owned(),
+        };
+        {
+            let mut state = self.state.lock();
+            let reg = state.region(region);
+            if reg.clusters.contains_key(&id) {
+                return Err(RdsError::DBClusterAlreadyExists(
+                    "DB Cluster already exists".to_owned(),
+                ));
+            }
+            let mut record = self.new_automated_backup(
+                region,
+                BackupKind::Cluster,
+                &rid,
+                &id,
+                &cluster.arn,
+                retention,
+                &window,
+                &master_username,
+                db_name.clone(),
+                now,
+            );
+            record.engine_version = cluster.engine_version.clone();
+            record.storage.storage_type = cluster.storage_type.clone();
+            reg.backups.insert(rid.clone(), record);
+            reg.clusters.insert(id.clone(), cluster.clone());
+        }
+        let me = self.arc();
+        let region = region.to_owned();
+        let origin = Origin::Fresh {
+            master_username,
+            master_password: password,
+            db_name,
+        };
+        self.spawn(async move {
+            let result = me
+                .provision(&region, Owner::Cluster(id.clone()), &rid, origin, true)
+                .await;
+            me.finish_work(&region, &Owner::Cluster(id), result.map(|_| ()));
+        });
+        Ok(cluster)
+    }
+
+    /// DescribeDBClusters.
+    pub fn describe_clusters(&self, region: &str, id: Option<&str>) -> Result<Vec<Cluster>, RdsError> {
+        let now = self.now();
+        let mut state = self.state.lock();
+        let reg = state.region(region);
+        let list = describe_selection(&reg.clusters, id, ":cluster:", RdsError::cluster_not_found)?;
+        Ok(list
+            .into_iter()
+            .map(|mut c| {
+                if let Some((e, l)) = reg.backups.get(&c.resource_id).and_then(|b| self.window(b, now)) {
+                    c.earliest_restorable = Some(e);
+                    c.latest_restorable = Some(l);
+                }
+                c
+            })
+            .collect())
+    }
+
+    /// DeleteDBCluster (no final cluster snapshots in firedrill).
+    pub fn delete_cluster(
+        &self,
+        region: &str,
+        id: &str,
+        skip_final: bool,
+        final_id: Option<&str>,
+    ) -> Result<Cluster, RdsError> {
+        let id = id.to_ascii_lowercase();
+        if !skip_final || final_id.is_some() {
+            return Err(RdsError::InvalidParameterCombination(
+                "firedrill does not take final DB cluster snapshots: delete the cluster with SkipFinalSnapshot.".to_owned(),
+            ));
+        }
+        let cluster = {
+            let mut state = self.state.lock();
+            let reg = state.region(region);
+            let c = reg
+                .clusters
+                .get_mut(&id)
+                .ok_or_else(|| RdsError::cluster_not_found(&id))?;
+            if !c.members.is_empty() {
+                return Err(RdsError::InvalidDBClusterState(
+                    "Cluster cannot be deleted, it still contains DB instances in non-deleting state."
+                        .to_owned(),
+                ));
+            }
+            if c.status != "available" && c.status != "failed" {
+                return Err(RdsError::InvalidDBClusterState(format!(
+                    "DB cluster {id} is {}.",
+                    c.status
+                )));
+            }
+            c.status = "deleting".to_owned();
+            c.next_status = "deleted".to_owned();
+            c.work = Work::Running;
+            c.status_since = self.now();
+            c.clone()
+        };
+        let me = self.arc();
+        let region = region.to_owned();
+        let c = cluster.clone();
+        self.spawn(async move {
+            let server = me.state.lock().region(&region).servers.remove(&c.resource_id);
+            if let Some(server) = server {
+                server.stop_async(StopMode::Fast).await;
+            }
+            let _ = std::fs::remove_dir_all(me.instance_dir(&c.resource_id));
+            let removed = me.state.lock().region(&region).backups.remove(&c.resource_id);
+            if let Some(b) = removed {
+                let _ = std::fs::remove_dir_all(&b.dir);
+            }
+            me.finish_work(&region, &Owner::Cluster(c.id.clone()), Ok(()));
+        });
+        Ok(cluster)
+    }
+
+    /// RestoreDBClusterToPointInTime.
+    pub fn restore_cluster_to_point_in_time(
+        &self,
+        region: &str,
+        req: RestoreClusterPitr,
+    ) -> Result<Cluster, RdsError> {
+        let target = validate::identifier("DBClusterIdentifier", &req.target_id)?;
+        match (req.restore_time.is_some(), req.use_latest) {
+            (true, true) => {
+                return Err(RdsError::InvalidParameterCombination(
+                    "Cannot specify both RestoreToTime and UseLatestRestorableTime.".to_owned(),
+                ));
+            }
+            (false, false) => {
+                return Err(RdsError::InvalidParameterCombination(
+                    "Either RestoreToTime or UseLatestRestorableTime must be specified.".to_owned(),
+                ));
+            }
+            _ => {}
+        }
+        self.db(catalog::AURORA_POSTGRES)?.available()?;
+        let now = self.now();
+        let source_id = req.source_id.to_ascii_lowercase();
+        let (cluster, origin) = {
+            let mut state = self.state.lock();
+            let reg = state.region(region);
+            let src = reg
+                .clusters
+                .get(&source_id)
+                .cloned()
+                .ok_or_else(|| RdsError::cluster_not_found(&source_id))?;
+            if reg.clusters.contains_key(&target) {
+                return Err(RdsError::DBClusterAlreadyExists(
+                    "DB Cluster already exists".to_owned(),
+                ));
+            }
+            let record = reg.backups.get(&src.resource_id).cloned().ok_or_else(|| {
+                RdsError::InvalidRestore(format!("DB cluster {source_id} has no automated backups."))
+            })?;
+            let (base, archive, target_rec, _) =
+                self.plan_pitr(&record, req.restore_time, &format!("DB cluster {source_id}"))?;
+            let rid = format!("cluster-{}", resource_suffix());
+            let cluster = Cluster {
+                id: target.clone(),
+                arn: format!("arn:aws:rds:{region}:{}:cluster:{target}", self.account()),
+                resource_id: rid.clone(),
+                status: "creating".to_owned(),
+                create_time: now,
+                members: Vec::new(),
+                tags: req.tags.clone(),
+                earliest_restorable: None,
+                latest_restorable: None,
+                work: Work::Running,
+                status_since: now,
+                next_status: "available".to_owned(),
+                ..src.clone()
+            };
+            let mut record = self.new_automated_backup(
+                region,
+                BackupKind::Cluster,
+                &rid,
+                &target,
+                &cluster.arn,
+                cluster.retention,
+                &cluster.backup_window,
+                &cluster.master_username,
+                cluster.database_name.clone(),
+                now,
+            );
+            record.engine_version = cluster.engine_version.clone();
+            record.storage.storage_type = cluster.storage_type.clone();
+            reg.backups.insert(rid.clone(), record);
+            reg.clusters.insert(target.clone(), cluster.clone());
+            (
+                cluster,
+                Origin::Pitr {
+                    base,
+                    archive,
+                    target: target_rec,
+                },
+            )
+        };
+        let me = self.arc();
+        let region = region.to_owned();
+        let c = cluster.clone();
+        self.spawn(async move {
+            let result = me
+                .provision(
+                    &region,
+                    Owner::Cluster(c.id.clone()),
+                    &c.resource_id,
+                    origin,
+                    true,
+                )
+                .await;
+            me.finish_work(&region, &Owner::Cluster(c.id.clone()), result.map(|_| ()));
+        });
+        Ok(cluster)
+    }
+}
