@@ -249,6 +249,7 @@ impl Engine {
                 None => source.sse.clone(),
             },
             stream: None,
+            latest_stream: None,
             tags: Vec::new(),
             deletion_protection: false,
             table_class: source.table_class.clone(),

@@ -85,6 +85,9 @@ pub struct Region {
     /// `TransactWriteItems` client request tokens of the last ten minutes:
     /// token to (request fingerprint, when applied).
     pub tokens: HashMap<String, (u64, DateTime<Utc>)>,
+    /// Streams by ARN: the enabled ones and those disabled in the last 24
+    /// hours.
+    pub streams: BTreeMap<String, crate::streams::SharedStream>,
 }
 
 /// How long DynamoDB remembers a transaction's `ClientRequestToken`.
@@ -186,6 +189,7 @@ impl Engine {
             r.backups.retain(|_, b| b.expires_at.is_none_or(|e| now < e));
             r.tokens
                 .retain(|_, (_, at)| now - *at < Duration::minutes(TOKEN_LIFETIME_MINUTES));
+            crate::streams::tick(&mut r, now);
             r.deleted.retain(|d| now < d.deleted_at + d.history.period());
             for d in &mut r.deleted {
                 let start = d.history.earliest(now);
@@ -234,7 +238,8 @@ impl Engine {
             billing_mode: parsed.billing_mode,
             throughput: parsed.throughput,
             sse: table::sse_description(input.sse_specification.as_ref(), region, self.env.account_id()),
-            stream: input.stream_specification.filter(|s| s.stream_enabled),
+            stream: None,
+            latest_stream: None,
             tags,
             deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
             table_class,
@@ -248,9 +253,26 @@ impl Engine {
             ttl: None,
         };
         table::check_definitions_used(&meta)?;
+        let view_type = match &input.stream_specification {
+            Some(s) => crate::streams::validate_spec(s)?,
+            None => None,
+        };
         let region_state = self.region(region);
         let mut r = region_state.write();
-        self.insert_new_table(&mut r, meta, ItemStore::default(), now)
+        let description = self.insert_new_table(&mut r, meta, ItemStore::default(), now)?;
+        let Some(view_type) = view_type else {
+            return Ok(description);
+        };
+        crate::streams::open(&mut r, &name, region, view_type, now);
+        self.describe_in(&r, &name, now)
+    }
+
+    /// The description of table `name` of `r`.
+    fn describe_in(&self, r: &Region, name: &str, now: DateTime<Utc>) -> Result<TableDescription> {
+        r.tables
+            .get(name)
+            .map(|t| t.describe(now))
+            .ok_or_else(DynamoDbError::table_missing)
     }
 
     /// Adds a new table, refusing a taken name.
@@ -389,6 +411,9 @@ impl Engine {
         let t = r.tables.get_mut(&name).ok_or_else(DynamoDbError::table_missing)?;
         let deleted_at = now.max(t.last_write);
         t.meta.deleting_at = Some(deleted_at);
+        if let Some(s) = t.stream.take() {
+            s.lock().disable(deleted_at);
+        }
         let description = t.describe(now);
         if let Some(history) = t.history.take() {
             let meta = t.meta.clone();
@@ -550,10 +575,24 @@ impl Engine {
         if input.attribute_definitions.is_some() {
             table::check_definitions_used(&meta)?;
         }
-        if let Some(s) = input.stream_specification {
-            meta.stream = Some(s).filter(|s| s.stream_enabled);
-            changed = true;
-        }
+        let stream_change = match &input.stream_specification {
+            Some(s) => {
+                let view_type = crate::streams::validate_spec(s)?;
+                if s.stream_enabled && meta.stream.is_some() {
+                    return Err(DynamoDbError::validation(format!(
+                        "Table already has an enabled stream: TableName: {name}"
+                    )));
+                }
+                if !s.stream_enabled && meta.stream.is_none() {
+                    return Err(DynamoDbError::validation(format!(
+                        "Table already has no enabled stream: TableName: {name}"
+                    )));
+                }
+                changed = true;
+                Some(view_type)
+            }
+            None => None,
+        };
         if let Some(s) = &input.sse_specification {
             meta.sse = table::sse_description(Some(s), region, self.env.account_id());
             changed = true;
@@ -588,7 +627,12 @@ impl Engine {
         let t = r.tables.get_mut(&name).ok_or_else(DynamoDbError::table_missing)?;
         t.meta = meta;
         t.sync_indexes();
-        Ok(t.describe(now))
+        match stream_change {
+            Some(Some(view_type)) => crate::streams::open(&mut r, &name, region, view_type, now),
+            Some(None) => crate::streams::close(&mut r, &name, now),
+            None => {}
+        }
+        self.describe_in(&r, &name, now)
     }
 
     // ----- Tags -----
@@ -775,7 +819,7 @@ fn sweep_expired(t: &mut Table, now: DateTime<Utc>) {
         tracing::debug!(table = %t.meta.name, count = expired.len(), "time to live expired items");
     }
     for key in expired {
-        crate::items::commit(t, key, None, now);
+        crate::items::commit_as(t, key, None, now, crate::streams::Origin::Service);
     }
 }
 

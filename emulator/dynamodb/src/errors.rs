@@ -93,6 +93,21 @@ pub enum DynamoDbError {
     /// A `ClientRequestToken` reused with different parameters.
     #[error("{0}")]
     IdempotentParameterMismatch(String),
+    /// A stream shard iterator older than 15 minutes.
+    #[error("{0}")]
+    ExpiredIterator(String),
+    /// A stream read before the shard's trim horizon (24 hours).
+    #[error("{0}")]
+    TrimmedDataAccess(String),
+    /// No such export.
+    #[error("{0}")]
+    ExportNotFound(String),
+    /// An export with the same client token and other parameters.
+    #[error("{0}")]
+    ExportConflict(String),
+    /// An export time outside the recovery window.
+    #[error("{0}")]
+    InvalidExportTime(String),
     /// A fault of the emulator itself.
     #[error("{0}")]
     InternalServerError(String),
@@ -128,6 +143,11 @@ impl DynamoDbError {
             Self::BackupNotFound(_) => "BackupNotFoundException",
             Self::BackupInUse(_) => "BackupInUseException",
             Self::LimitExceeded(_) => "LimitExceededException",
+            Self::ExpiredIterator(_) => "ExpiredIteratorException",
+            Self::TrimmedDataAccess(_) => "TrimmedDataAccessException",
+            Self::ExportNotFound(_) => "ExportNotFoundException",
+            Self::ExportConflict(_) => "ExportConflictException",
+            Self::InvalidExportTime(_) => "InvalidExportTimeException",
             Self::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Self::InternalServerError(_) => "InternalServerError",
         }

@@ -13,6 +13,7 @@ use crate::expr::{self, Exprs};
 use crate::keys::{KeySchema, KeyValue, PrimaryKey, ScalarType};
 use crate::legacy;
 use crate::protocol::*;
+use crate::streams::Origin;
 use crate::table::{Table, TableMeta};
 use chrono::{DateTime, Utc};
 use firedrill_ddb_expr::{Item, item_size};
@@ -24,8 +25,20 @@ pub const MAX_ITEM_SIZE: usize = 400 * 1024;
 /// How much a Query or Scan page reads at most.
 const MAX_PAGE_BYTES: usize = 1024 * 1024;
 
-/// Applies one write to a table: stamp, store, history.
+/// Applies one write of a request to a table: stamp, store, history,
+/// stream.
 pub(crate) fn commit(t: &mut Table, key: PrimaryKey, new: Option<Arc<Item>>, now: DateTime<Utc>) {
+    commit_as(t, key, new, now, Origin::User);
+}
+
+/// Applies one write made by `origin` (a request, or DynamoDB itself).
+pub(crate) fn commit_as(
+    t: &mut Table,
+    key: PrimaryKey,
+    new: Option<Arc<Item>>,
+    now: DateTime<Utc>,
+    origin: Origin,
+) {
     let at = now.max(t.last_write);
     t.last_write = at;
     let old = match &new {
@@ -37,6 +50,9 @@ pub(crate) fn commit(t: &mut Table, key: PrimaryKey, new: Option<Arc<Item>>, now
     };
     if !t.indexes.is_empty() {
         t.update_indexes(&key, old.as_ref(), new.as_ref());
+    }
+    if let Some(s) = &t.stream {
+        s.lock().append(at, old.as_ref(), new.as_ref(), origin);
     }
     if let Some(h) = &mut t.history {
         h.record(&key, at, new);

@@ -8,6 +8,11 @@
 //!   operations; [`backups`]: PITR and backups; [`history`]: the PITR
 //!   history and its exact restore semantics; [`table`], [`store`],
 //!   [`keys`]: a table's settings, items and key order;
+//! - [`streams`]: DynamoDB Streams, the change log of a table with a
+//!   `StreamSpecification` and the Streams API over it (`ListStreams`,
+//!   `DescribeStream`, `GetShardIterator`, `GetRecords`; X-Amz-Target
+//!   `DynamoDBStreams_20120810`, answered by this same service because it
+//!   signs as `dynamodb`);
 //! - [`expr`]: the bridge to the expression language crate; [`legacy`]: the
 //!   pre-expression parameters rewritten as expressions;
 //! - [`errors`]: AWS's error codes and their JSON shape; every response
@@ -25,9 +30,14 @@
 //! carry `TableClassSummary`, `WarmThroughput`, `OnDemandThroughput` (when
 //! set), `SSEDescription` (when encryption was asked for) and a
 //! `BillingModeSummary` only for tables that are or were on-demand;
-//! `DeleteTable` is refused while deletion protection is on. Operations not
-//! emulated (ExportTableToPointInTime, Streams, global tables, PartiQL, ...)
-//! answer `UnknownOperationException`.
+//! `DeleteTable` is refused while deletion protection is on. A stream
+//! records every write path (single items, batches, transactions, and
+//! time-to-live deletions with the service's `userIdentity`) for 24 hours
+//! of emulator time, in one shard per stream; iterators last 15 minutes
+//! (`ExpiredIteratorException`), reads past the trim horizon are
+//! `TrimmedDataAccessException`. Operations not emulated
+//! (ExportTableToPointInTime, global tables, PartiQL, ...) answer
+//! `UnknownOperationException`.
 //!
 //! Invariant: the engine never sees HTTP; the service never touches state
 //! except through the engine.
@@ -48,6 +58,7 @@ pub mod legacy;
 pub mod protocol;
 pub mod service;
 pub mod store;
+pub mod streams;
 pub mod table;
 
 pub use engine::{BackupType, Engine};

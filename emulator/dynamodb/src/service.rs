@@ -14,6 +14,9 @@ use serde_json::{Value, json};
 
 /// The X-Amz-Target prefix of DynamoDB's API version.
 pub const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+/// The X-Amz-Target prefix of the DynamoDB Streams API (same signing name,
+/// `dynamodb`, so the same service answers it).
+pub const STREAMS_TARGET_PREFIX: &str = "DynamoDBStreams_20120810.";
 
 /// The operations DynamoDB has that firedrill does not emulate.
 const UNSUPPORTED: &[&str] = &[
@@ -109,17 +112,18 @@ pub async fn handle(
             return DynamoDbError::Serialization(e.to_string()).into_response(request_id);
         }
     };
-    let result = match target.strip_prefix(TARGET_PREFIX) {
-        Some(op) => {
-            let result = dispatch(engine, region, op, &body);
-            if AUDITED.contains(&op) {
-                engine.audit(region, op, &audit_resource(&body), principal, &result);
-            }
-            result
+    let result = if let Some(op) = target.strip_prefix(TARGET_PREFIX) {
+        let result = dispatch(engine, region, op, &body);
+        if AUDITED.contains(&op) {
+            engine.audit(region, op, &audit_resource(&body), principal, &result);
         }
-        None => Err(DynamoDbError::UnknownOperation(format!(
-            "Unknown operation: X-Amz-Target {target:?} does not name a DynamoDB_20120810 operation"
-        ))),
+        result
+    } else if let Some(op) = target.strip_prefix(STREAMS_TARGET_PREFIX) {
+        dispatch_streams(engine, region, op, &body)
+    } else {
+        Err(DynamoDbError::UnknownOperation(format!(
+            "Unknown operation: X-Amz-Target {target:?} does not name a DynamoDB_20120810 or DynamoDBStreams_20120810 operation"
+        )))
     };
     match result {
         Ok(value) => {
@@ -140,6 +144,19 @@ pub async fn handle(
             tracing::debug!(target = %target, code = e.code(), message = %e, "dynamodb error");
             e.into_response(request_id)
         }
+    }
+}
+
+/// Decodes, runs and encodes one DynamoDB Streams operation.
+pub fn dispatch_streams(engine: &Engine, region: &str, op: &str, body: &[u8]) -> Result<Value> {
+    match op {
+        "ListStreams" => encode(&engine.list_streams(region, decode(body)?)?),
+        "DescribeStream" => encode(&engine.describe_stream(region, decode(body)?)?),
+        "GetShardIterator" => encode(&engine.get_shard_iterator(region, decode(body)?)?),
+        "GetRecords" => encode(&engine.get_records(region, decode(body)?)?),
+        other => Err(DynamoDbError::UnknownOperation(format!(
+            "Unknown operation: {other}"
+        ))),
     }
 }
 

@@ -85,8 +85,11 @@ pub struct TableMeta {
     pub pay_per_request_since: Option<DateTime<Utc>>,
     /// Encryption with a KMS key (`None`: AWS-owned key, the default).
     pub sse: Option<SseDescription>,
-    /// The stream.
+    /// The stream, while one is enabled.
     pub stream: Option<StreamSpecification>,
+    /// The ARN and label of the table's latest stream (kept after it is
+    /// disabled, as `DescribeTable` shows them).
+    pub latest_stream: Option<(String, String)>,
     /// Tags, in the order set.
     pub tags: Vec<Tag>,
     /// Deletion protection.
@@ -127,6 +130,8 @@ pub struct Table {
     /// The secondary indexes' entries, by index name, kept in step with
     /// the items by every write.
     pub indexes: BTreeMap<String, IndexStore>,
+    /// The enabled stream, which every write appends to.
+    pub stream: Option<crate::streams::SharedStream>,
 }
 
 /// The position of an item in a secondary index: its index key, then its
@@ -156,6 +161,7 @@ impl Table {
             last_write: now,
             ttl_swept_at: None,
             indexes: BTreeMap::new(),
+            stream: None,
         };
         t.sync_indexes();
         t
@@ -319,10 +325,7 @@ impl TableMeta {
             None => index_stats(key, items),
         };
         let status = self.status(now);
-        let stream_arn = self.stream.as_ref().filter(|s| s.stream_enabled).map(|_| {
-            let label = self.created_at.format("%Y-%m-%dT%H:%M:%S%.3f").to_string();
-            (format!("{}/stream/{label}", self.arn), label)
-        });
+        let stream_arn = self.latest_stream.clone();
         TableDescription {
             attribute_definitions: self.attribute_definitions.clone(),
             table_name: self.name.clone(),

@@ -70,6 +70,23 @@ impl Env {
         self.settle().await;
     }
 
+    /// Turns time to live on for `table`, on attribute `attribute`.
+    pub async fn enable_ttl(&self, table: &str, attribute: &str) {
+        self.client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(
+                aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(attribute)
+                    .build()
+                    .expect("specification"),
+            )
+            .send()
+            .await
+            .expect("update time to live");
+    }
+
     /// Creates an on-demand table keyed by `pk` (S) with a global secondary
     /// index `index` keyed by `attribute` (S), projecting everything, and
     /// waits until it is ACTIVE.

@@ -9,5 +9,6 @@ mod errors;
 mod items;
 mod legacy;
 mod pitr;
+mod streams;
 mod tables;
 mod validation;

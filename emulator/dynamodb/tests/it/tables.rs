@@ -530,22 +530,10 @@ async fn malformed_requests_get_aws_errors_and_the_server_stays_up() {
 
 #[tokio::test]
 async fn time_to_live_expires_items() {
-    use aws_sdk_dynamodb::types::{TimeToLiveSpecification, TimeToLiveStatus};
+    use aws_sdk_dynamodb::types::TimeToLiveStatus;
     let env = start().await;
     env.table("sessions", None).await;
-    env.client
-        .update_time_to_live()
-        .table_name("sessions")
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .enabled(true)
-                .attribute_name("expires")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    env.enable_ttl("sessions", "expires").await;
     let d = env
         .client
         .describe_time_to_live()

@@ -11,6 +11,10 @@
 //! number text, not through `f64`), so a restore to an instant noted by a
 //! client is a restore to that very instant.
 
+mod streams;
+
+pub use streams::*;
+
 use chrono::{DateTime, TimeZone, Utc};
 use firedrill_ddb_expr::{AttributeValue, Item};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
