@@ -183,6 +183,8 @@ pub struct StartBackup {
     pub lifecycle: Option<Lifecycle>,
     /// Tags for the recovery point.
     pub recovery_point_tags: BTreeMap<String, String>,
+    /// `BackupOptions` (kept and shown on the job).
+    pub backup_options: BTreeMap<String, String>,
     /// The client's idempotency token (the SDKs fill one in): a retry with
     /// the same token gets the same job, and nothing is done twice.
     pub idempotency_token: Option<String>,
@@ -225,7 +227,8 @@ fn version_id() -> String {
     base64::engine::general_purpose::STANDARD.encode(lower_uuid())
 }
 
-fn vault_name_valid(name: &str) -> bool {
+/// The model's backup vault name pattern, `^[a-zA-Z0-9\-\_]{2,50}$`.
+pub(crate) fn vault_name_valid(name: &str) -> bool {
     (2..=50).contains(&name.len())
         && name
             .chars()
@@ -268,6 +271,53 @@ pub fn validate_lifecycle(lifecycle: &Lifecycle) -> BackupResult<()> {
         )));
     }
     Ok(())
+}
+
+/// Validates tags as AWS does: at most 50, keys of 1 to 128 characters
+/// that do not start with the reserved `aws:`, values of at most 256.
+pub fn validate_tags(what: &str, tags: &BTreeMap<String, String>) -> BackupResult<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(BackupError::invalid(format!(
+            "{what} has {} tags; a resource can have at most {MAX_TAGS}",
+            tags.len()
+        )));
+    }
+    for (k, v) in tags {
+        let key_len = k.chars().count();
+        if !(1..=128).contains(&key_len) {
+            return Err(BackupError::invalid(format!(
+                "{what}: tag keys must be 1 to 128 characters, got {key_len}"
+            )));
+        }
+        if k.to_ascii_lowercase().starts_with("aws:") {
+            return Err(BackupError::invalid(format!(
+                "{what}: tag key {k:?} uses the reserved prefix aws:"
+            )));
+        }
+        if v.chars().count() > 256 {
+            return Err(BackupError::invalid(format!(
+                "{what}: the value of tag {k:?} is longer than 256 characters"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The most tags a resource can have.
+const MAX_TAGS: usize = 50;
+
+/// Validates `BackupOptions` as the model types them: option names and
+/// values matching `^[a-zA-Z0-9\-\_\.]{1,50}$`.
+pub fn validate_backup_options(options: &BTreeMap<String, String>) -> BackupResult<()> {
+    match options
+        .iter()
+        .find(|(k, v)| !rule_like_name_valid(k) || !rule_like_name_valid(v))
+    {
+        Some((k, _)) => Err(BackupError::invalid(format!(
+            "Invalid BackupOptions {k:?}: names and values must match ^[a-zA-Z0-9\\-\\_\\.]{{1,50}}$"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Validates `AdvancedBackupSettings` as the model types it: a list of
@@ -465,6 +515,7 @@ impl Engine {
         creator_request_id: Option<String>,
     ) -> BackupResult<Vault> {
         let result = (|| {
+            validate_tags("BackupVaultTags", &tags)?;
             if !vault_name_valid(name) {
                 return Err(BackupError::invalid(format!(
                     "Invalid backup vault name {name:?}: it must match ^[a-zA-Z0-9\\-\\_]{{2,50}}$"
@@ -709,6 +760,8 @@ impl Engine {
                 }
                 copy_actions.push(action);
             }
+            let recovery_point_tags = r.recovery_point_tags.clone().unwrap_or_default();
+            validate_tags("RecoveryPointTags", &recovery_point_tags).map_err(in_rule)?;
             let rule_id = previous
                 .and_then(|p| p.iter().find(|x| x.rule_name == rule_name))
                 .map(|x| x.rule_id.clone())
@@ -722,7 +775,7 @@ impl Engine {
                 start_window_minutes: start,
                 completion_window_minutes: completion,
                 lifecycle,
-                recovery_point_tags: r.recovery_point_tags.clone().unwrap_or_default(),
+                recovery_point_tags,
                 copy_actions,
                 enable_continuous_backup: continuous,
             });
@@ -740,6 +793,7 @@ impl Engine {
         creator_request_id: Option<String>,
     ) -> BackupResult<Plan> {
         let result = (|| {
+            validate_tags("BackupPlanTags", &tags)?;
             let now = self.now();
             let mut st = self.state.lock();
             let rs = st.region(region);
@@ -1078,6 +1132,14 @@ impl Engine {
         if req.vault_name.is_empty() {
             return Err(BackupError::missing("BackupVaultName"));
         }
+        if !vault_name_valid(&req.vault_name) {
+            return Err(BackupError::invalid(format!(
+                "Invalid BackupVaultName {:?}: it must match ^[a-zA-Z0-9\\-\\_]{{2,50}}$",
+                req.vault_name
+            )));
+        }
+        validate_tags("RecoveryPointTags", &req.recovery_point_tags)?;
+        validate_backup_options(&req.backup_options)?;
         if req.resource_arn.is_empty() {
             return Err(BackupError::missing("ResourceArn"));
         }
@@ -1161,6 +1223,7 @@ impl Engine {
             updates_recovery_point: false,
             idempotency_token: req.idempotency_token.clone(),
             principal: principal.to_owned(),
+            backup_options: req.backup_options.clone(),
         };
         let id = job.id.clone();
         self.state.lock().region(region).backup_jobs.push(job);
@@ -1364,6 +1427,11 @@ impl Engine {
             }
             if source_vault_name.is_empty() {
                 return Err(BackupError::missing("SourceBackupVaultName"));
+            }
+            if !vault_name_valid(source_vault_name) {
+                return Err(BackupError::invalid(format!(
+                    "Invalid SourceBackupVaultName {source_vault_name:?}: it must match ^[a-zA-Z0-9\\-\\_]{{2,50}}$"
+                )));
             }
             if destination_vault_arn.is_empty() {
                 return Err(BackupError::missing("DestinationBackupVaultArn"));
@@ -1877,6 +1945,13 @@ impl Engine {
             if metadata.is_empty() {
                 return Err(BackupError::missing("Metadata"));
             }
+            if let Some(t) = &resource_type
+                && !rule_like_name_valid(t)
+            {
+                return Err(BackupError::invalid(format!(
+                    "Invalid ResourceType {t:?}: it must match ^[a-zA-Z0-9\\-\\_\\.]{{1,50}}$"
+                )));
+            }
             let now = self.now();
             let mut st = self.state.lock();
             let rs = st.region(region);
@@ -2049,6 +2124,17 @@ impl Engine {
             .collect()
     }
 
+    /// The newest completed restore job of the resource `arn`.
+    pub fn latest_restore(&self, region: &str, arn: &str) -> Option<RestoreJob> {
+        let mut st = self.state.lock();
+        st.region(region)
+            .restore_jobs
+            .iter()
+            .filter(|j| j.source_resource_arn == arn && j.state == JobState::Completed)
+            .max_by_key(|j| j.creation_date)
+            .cloned()
+    }
+
     /// `ListProtectedResourcesByBackupVault`: each resource with a recovery
     /// point in the vault, described by its newest one there.
     pub fn list_protected_resources_by_vault(
@@ -2137,7 +2223,15 @@ impl Engine {
         arn: &str,
         tags: BTreeMap<String, String>,
     ) -> BackupResult<()> {
-        let result = self.with_tags(region, arn, |t| t.extend(tags));
+        let result = validate_tags("Tags", &tags).and_then(|()| {
+            self.with_tags(region, arn, |t| {
+                let mut merged = t.clone();
+                merged.extend(tags);
+                validate_tags("Tags", &merged)?;
+                *t = merged;
+                Ok(())
+            })?
+        });
         self.audit(principal, "TagResource", region, arn, &result);
         result
     }

@@ -51,8 +51,15 @@
 //!   `ListRecoveryPointsByResource`, `DescribeRecoveryPoint`,
 //!   `DeleteRecoveryPoint`, `UpdateRecoveryPointLifecycle`,
 //!   `GetRecoveryPointRestoreMetadata`;
-//! - `ListProtectedResources`, `DescribeProtectedResource`, `TagResource`,
-//!   `UntagResource`, `ListTags`, `GetSupportedResourceTypes`.
+//! - `ListProtectedResources`, `DescribeProtectedResource` (with the
+//!   latest restore's dates and duration), `TagResource`, `UntagResource`,
+//!   `ListTags`, `GetSupportedResourceTypes`.
+//!
+//! Tags (on vaults, plans, recovery points and `RecoveryPointTags`) follow
+//! AWS's limits: at most 50, keys of 1 to 128 characters outside the
+//! reserved `aws:` prefix, values of at most 256. `BackupOptions` and
+//! `AdvancedBackupSettings` are checked against the model's patterns and
+//! kept; `Index` must be `ENABLED` or `DISABLED` (no index is built).
 //!
 //! Every other operation of the model (legal holds, frameworks and report
 //! plans, restore testing plans and selections, logically air-gapped and

@@ -561,6 +561,8 @@ pub struct BackupJob {
     pub idempotency_token: Option<String>,
     /// Who started it, for the audit trail.
     pub principal: String,
+    /// The `BackupOptions` it was started with.
+    pub backup_options: BTreeMap<String, String>,
 }
 
 /// A copy job, recorded in the source region.

@@ -335,6 +335,7 @@ impl Engine {
                 updates_recovery_point: false,
                 idempotency_token: None,
                 principal: SYSTEM_PRINCIPAL.to_owned(),
+                backup_options: BTreeMap::new(),
             };
             let runnable = if run.missed {
                 job.state = BackupJobState::Expired;

@@ -448,3 +448,237 @@ async fn router_refusals_are_aws_shaped_json() {
         "nothing was created"
     );
 }
+
+#[tokio::test]
+async fn tags_job_parameters_and_account_ids_are_validated_before_anything_changes() {
+    let h = Harness::start().await;
+    let (c, carts, rp) = setup(&h).await;
+    let vault_arn = Harness::vault_arn("us-east-1", "primary");
+    let long_key = "k".repeat(129);
+    for (key, value) in [
+        ("aws:owner", "x"),
+        (long_key.as_str(), "x"),
+        ("ok", &"v".repeat(257)[..]),
+    ] {
+        let err = c
+            .tag_resource()
+            .resource_arn(&vault_arn)
+            .tags(key, value)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), "InvalidParameterValueException", "{key}");
+    }
+    let mut too_many = c.tag_resource().resource_arn(&vault_arn);
+    for i in 0..51 {
+        too_many = too_many.tags(format!("k{i}"), "v");
+    }
+    assert_eq!(
+        code(&too_many.send().await.unwrap_err()),
+        "InvalidParameterValueException"
+    );
+    let tags = c.list_tags().resource_arn(&vault_arn).send().await.unwrap();
+    assert!(tags.tags().is_none_or(|t| t.is_empty()), "nothing was tagged");
+    let err = c
+        .list_tags()
+        .resource_arn(&vault_arn)
+        .max_results(0)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    let err = c
+        .create_backup_vault()
+        .backup_vault_name("tagged")
+        .backup_vault_tags("aws:reserved", "x")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    assert_eq!(
+        c.list_backup_vaults()
+            .send()
+            .await
+            .unwrap()
+            .backup_vault_list()
+            .len(),
+        1
+    );
+
+    // StartBackupJob: the vault name pattern, BackupOptions and Index.
+    let err = c
+        .start_backup_job()
+        .backup_vault_name("x")
+        .resource_arn(&carts)
+        .iam_role_arn(ROLE)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    let err = c
+        .start_backup_job()
+        .backup_vault_name("primary")
+        .resource_arn(&carts)
+        .iam_role_arn(ROLE)
+        .index(aws_sdk_backup::types::Index::from("SOMETIMES"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    let err = c
+        .start_backup_job()
+        .backup_vault_name("primary")
+        .resource_arn(&carts)
+        .iam_role_arn(ROLE)
+        .backup_options("WindowsVSS", "on please")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    assert_eq!(
+        c.list_backup_jobs().send().await.unwrap().backup_jobs().len(),
+        1,
+        "no job was made"
+    );
+    let job = c
+        .start_backup_job()
+        .backup_vault_name("primary")
+        .resource_arn(&carts)
+        .iam_role_arn(ROLE)
+        .backup_options("WindowsVSS", "enabled")
+        .send()
+        .await
+        .unwrap();
+    let described = c
+        .describe_backup_job()
+        .backup_job_id(job.backup_job_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described
+            .backup_options()
+            .and_then(|o| o.get("WindowsVSS"))
+            .map(String::as_str),
+        Some("enabled")
+    );
+
+    // StartCopyJob and StartRestoreJob patterns.
+    let err = c
+        .start_copy_job()
+        .recovery_point_arn(&rp)
+        .source_backup_vault_name("x")
+        .destination_backup_vault_arn(&vault_arn)
+        .iam_role_arn(ROLE)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    let err = c
+        .start_restore_job()
+        .recovery_point_arn(&rp)
+        .metadata("targetTableName", "t")
+        .resource_type("Dynamo DB")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    assert!(
+        c.list_restore_jobs()
+            .send()
+            .await
+            .unwrap()
+            .restore_jobs()
+            .is_empty()
+    );
+
+    // Another account's vault does not exist here.
+    let err = c
+        .describe_recovery_point()
+        .backup_vault_name("primary")
+        .recovery_point_arn(&rp)
+        .backup_vault_account_id("111111111111")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ResourceNotFoundException");
+    let mine = c
+        .describe_recovery_point()
+        .backup_vault_name("primary")
+        .recovery_point_arn(&rp)
+        .backup_vault_account_id(ACCOUNT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.recovery_point_arn(), Some(rp.as_str()));
+}
+
+#[tokio::test]
+async fn protected_resources_show_their_latest_restore_and_copy_jobs_their_category() {
+    let h = Harness::start().await;
+    let (c, carts, rp) = setup(&h).await;
+    let before = c
+        .describe_protected_resource()
+        .resource_arn(&carts)
+        .send()
+        .await
+        .unwrap();
+    assert!(before.latest_restore_job_creation_date().is_none());
+    c.start_restore_job()
+        .recovery_point_arn(&rp)
+        .metadata("targetTableName", "carts-restored")
+        .send()
+        .await
+        .unwrap();
+    h.server.advance(Duration::minutes(3)).await;
+    let after = c
+        .describe_protected_resource()
+        .resource_arn(&carts)
+        .send()
+        .await
+        .unwrap();
+    assert!(after.latest_restore_job_creation_date().is_some());
+    let point = c
+        .describe_recovery_point()
+        .backup_vault_name("primary")
+        .recovery_point_arn(&rp)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        after.latest_restore_recovery_point_creation_date(),
+        point.creation_date()
+    );
+    assert!(after.latest_restore_execution_time_minutes().is_some());
+
+    c.create_backup_vault()
+        .backup_vault_name("second")
+        .send()
+        .await
+        .unwrap();
+    c.start_copy_job()
+        .recovery_point_arn(&rp)
+        .source_backup_vault_name("primary")
+        .destination_backup_vault_arn(Harness::vault_arn("us-east-1", "second"))
+        .iam_role_arn(ROLE)
+        .send()
+        .await
+        .unwrap();
+    let copies = c
+        .list_copy_jobs()
+        .by_message_category("SUCCESS")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(copies.copy_jobs().len(), 1);
+    assert_eq!(copies.copy_jobs()[0].message_category(), Some("SUCCESS"));
+    assert!(
+        c.list_copy_jobs()
+            .by_message_category("ERROR")
+            .send()
+            .await
+            .unwrap()
+            .copy_jobs()
+            .is_empty()
+    );
+}

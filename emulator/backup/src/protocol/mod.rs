@@ -21,6 +21,7 @@ mod templates;
 
 use crate::engine::{
     BackupJobFilter, CopyJobFilter, Engine, RecoveryPointFilter, RestoreJobFilter, StartBackup,
+    vault_name_valid,
 };
 use crate::error::{BackupError, BackupResult};
 use crate::model::*;
@@ -263,6 +264,15 @@ impl Query {
         Ok(id.is_some_and(|id| id != account))
     }
 
+    /// Refuses a `backupVaultAccountId` naming another account: no vault
+    /// of another account exists here.
+    fn this_account_vault(&self, account: &str, vault: &str) -> BackupResult<()> {
+        if self.other_account("backupVaultAccountId", account)? {
+            return Err(crate::engine::vault_not_found(vault));
+        }
+        Ok(())
+    }
+
     /// The model's `resourceType` filter.
     fn resource_type(&self) -> BackupResult<Option<String>> {
         self.matching(
@@ -299,14 +309,6 @@ const VAULT_TYPES: &[&str] = &[
     "LOGICALLY_AIR_GAPPED_BACKUP_VAULT",
     "RESTORE_ACCESS_BACKUP_VAULT",
 ];
-
-/// The model's backup vault name pattern, `^[a-zA-Z0-9\-\_]{2,50}$`.
-pub(super) fn vault_name_valid(name: &str) -> bool {
-    (2..=50).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
 
 fn parse_body<T: DeserializeOwned + Default>(body: &Bytes) -> BackupResult<T> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
@@ -485,9 +487,10 @@ async fn create_vault(
     reply(&ctx, result)
 }
 
-async fn describe_vault(State(e): Engn, Extension(ctx): Ctx, p: Params) -> Response<Body> {
-    let result = e
-        .describe_vault(&ctx.region, p.at(0))
+async fn describe_vault(State(e): Engn, Extension(ctx): Ctx, p: Params, q: Query) -> Response<Body> {
+    let result = q
+        .this_account_vault(e.account(), p.at(0))
+        .and_then(|()| e.describe_vault(&ctx.region, p.at(0)))
         .map(|(v, n)| vault_json(&v, n));
     reply(&ctx, result)
 }
@@ -867,6 +870,8 @@ struct StartBackupBody {
     complete_window_minutes: Option<i64>,
     lifecycle: Option<Lifecycle>,
     recovery_point_tags: Option<BTreeMap<String, String>>,
+    backup_options: Option<BTreeMap<String, String>>,
+    index: Option<String>,
     idempotency_token: Option<String>,
 }
 
@@ -911,6 +916,9 @@ fn backup_job_json(j: &BackupJob, account: &str) -> Value {
     m.insert("ResourceName".into(), json!(j.resource_name));
     put_opt(&mut m, "InitiationDate", opt_ts(j.started));
     m.insert("MessageCategory".into(), json!(message_category(j)));
+    if !j.backup_options.is_empty() {
+        m.insert("BackupOptions".into(), json!(j.backup_options));
+    }
     Value::Object(m)
 }
 
@@ -925,6 +933,13 @@ fn message_category(j: &BackupJob) -> &'static str {
 async fn start_backup_job(State(e): Engn, Extension(ctx): Ctx, JsonBody(body): JsonBody) -> Response<Body> {
     let result = async {
         let b: StartBackupBody = parse_body(&body)?;
+        if let Some(index) = &b.index
+            && !matches!(index.as_str(), "ENABLED" | "DISABLED")
+        {
+            return Err(BackupError::invalid(format!(
+                "Invalid value {index:?} for Index: valid values are ENABLED, DISABLED"
+            )));
+        }
         let job = e
             .start_backup_job(
                 &ctx.principal(),
@@ -941,6 +956,7 @@ async fn start_backup_job(State(e): Engn, Extension(ctx): Ctx, JsonBody(body): J
                     complete_window_minutes: b.complete_window_minutes,
                     lifecycle: b.lifecycle,
                     recovery_point_tags: b.recovery_point_tags.unwrap_or_default(),
+                    backup_options: b.backup_options.unwrap_or_default(),
                     idempotency_token: b.idempotency_token,
                 },
             )
@@ -1049,7 +1065,17 @@ fn copy_job_json(j: &CopyJob, account: &str) -> Value {
     m.insert("ResourceType".into(), json!(j.resource_type));
     m.insert("IsParent".into(), json!(false));
     m.insert("ResourceName".into(), json!(j.resource_name));
+    m.insert("MessageCategory".into(), json!(copy_message_category(j)));
     Value::Object(m)
+}
+
+/// A copy job's `MessageCategory`.
+fn copy_message_category(j: &CopyJob) -> &'static str {
+    if j.state == JobState::Failed {
+        "ERROR"
+    } else {
+        "SUCCESS"
+    }
 }
 
 async fn start_copy_job(State(e): Engn, Extension(ctx): Ctx, JsonBody(body): JsonBody) -> Response<Body> {
@@ -1096,6 +1122,9 @@ async fn list_copy_jobs(State(e): Engn, Extension(ctx): Ctx, q: Query) -> Respon
         let mut jobs = e.list_copy_jobs(&ctx.region, &f);
         if q.other_account("accountId", e.account())? {
             jobs.clear();
+        }
+        if let Some(category) = q.get("messageCategory") {
+            jobs.retain(|j| copy_message_category(j) == category);
         }
         let (items, next) = page(jobs, &q)?;
         let list: Vec<Value> = items.iter().map(|j| copy_job_json(j, e.account())).collect();
@@ -1148,9 +1177,7 @@ fn rp_json(rp: &RecoveryPoint, now: DateTime<Utc>, describe: bool) -> Value {
 
 async fn list_rps_by_vault(State(e): Engn, Extension(ctx): Ctx, p: Params, q: Query) -> Response<Body> {
     let result = (|| {
-        if q.other_account("backupVaultAccountId", e.account())? {
-            return Err(crate::engine::vault_not_found(p.at(0)));
-        }
+        q.this_account_vault(e.account(), p.at(0))?;
         let f = RecoveryPointFilter {
             resource_arn: q.get("resourceArn"),
             resource_type: q.resource_type()?,
@@ -1167,9 +1194,10 @@ async fn list_rps_by_vault(State(e): Engn, Extension(ctx): Ctx, p: Params, q: Qu
     reply(&ctx, result)
 }
 
-async fn describe_rp(State(e): Engn, Extension(ctx): Ctx, p: Params) -> Response<Body> {
-    let result = e
-        .describe_recovery_point(&ctx.region, p.at(0), p.at(1))
+async fn describe_rp(State(e): Engn, Extension(ctx): Ctx, p: Params, q: Query) -> Response<Body> {
+    let result = q
+        .this_account_vault(e.account(), p.at(0))
+        .and_then(|()| e.describe_recovery_point(&ctx.region, p.at(0), p.at(1)))
         .map(|rp| rp_json(&rp, e.now(), true));
     reply(&ctx, result)
 }
@@ -1217,9 +1245,10 @@ async fn update_rp_lifecycle(
     reply(&ctx, result)
 }
 
-async fn rp_restore_metadata(State(e): Engn, Extension(ctx): Ctx, p: Params) -> Response<Body> {
-    let result = e
-        .recovery_point_restore_metadata(&ctx.region, p.at(0), p.at(1))
+async fn rp_restore_metadata(State(e): Engn, Extension(ctx): Ctx, p: Params, q: Query) -> Response<Body> {
+    let result = q
+        .this_account_vault(e.account(), p.at(0))
+        .and_then(|()| e.recovery_point_restore_metadata(&ctx.region, p.at(0), p.at(1)))
         .map(|(rp, metadata)| {
             json!({
                 "BackupVaultArn": rp.vault_arn,
@@ -1411,9 +1440,7 @@ async fn list_protected(State(e): Engn, Extension(ctx): Ctx, q: Query) -> Respon
 
 async fn list_protected_by_vault(State(e): Engn, Extension(ctx): Ctx, p: Params, q: Query) -> Response<Body> {
     let result = (|| {
-        if q.other_account("backupVaultAccountId", e.account())? {
-            return Err(crate::engine::vault_not_found(p.at(0)));
-        }
+        q.this_account_vault(e.account(), p.at(0))?;
         let all = e.list_protected_resources_by_vault(&ctx.region, p.at(0))?;
         let (items, next) = page(all, &q)?;
         let list: Vec<Value> = items.iter().map(|(arn, p)| protected_json(arn, p)).collect();
@@ -1423,9 +1450,21 @@ async fn list_protected_by_vault(State(e): Engn, Extension(ctx): Ctx, p: Params,
 }
 
 async fn describe_protected(State(e): Engn, Extension(ctx): Ctx, p: Params) -> Response<Body> {
-    let result = e
-        .describe_protected_resource(&ctx.region, p.at(0))
-        .map(|info| protected_json(p.at(0), &info));
+    let result = e.describe_protected_resource(&ctx.region, p.at(0)).map(|info| {
+        let mut v = protected_json(p.at(0), &info);
+        if let (Some(job), Some(m)) = (e.latest_restore(&ctx.region, p.at(0)), v.as_object_mut()) {
+            m.insert("LatestRestoreJobCreationDate".into(), ts(job.creation_date));
+            m.insert(
+                "LatestRestoreRecoveryPointCreationDate".into(),
+                ts(job.recovery_point_creation_date),
+            );
+            if let Some(done) = job.completion_date {
+                let minutes = done.signed_duration_since(job.creation_date).num_minutes();
+                m.insert("LatestRestoreExecutionTimeMinutes".into(), json!(minutes));
+            }
+        }
+        v
+    });
     reply(&ctx, result)
 }
 
@@ -1466,8 +1505,12 @@ async fn untag_resource(
     reply(&ctx, result)
 }
 
-async fn list_tags(State(e): Engn, Extension(ctx): Ctx, p: Params) -> Response<Body> {
-    let result = e.list_tags(&ctx.region, p.at(0)).map(|t| json!({ "Tags": t }));
+async fn list_tags(State(e): Engn, Extension(ctx): Ctx, p: Params, q: Query) -> Response<Body> {
+    // Tags come back whole (at most 50), so one page always holds them;
+    // `MaxResults` is still checked against the model's range.
+    let result = page(Vec::<()>::new(), &q)
+        .and_then(|_| e.list_tags(&ctx.region, p.at(0)))
+        .map(|t| json!({ "Tags": t }));
     reply(&ctx, result)
 }
 
