@@ -161,9 +161,21 @@ pub enum S3EngineError {
     /// A tag set that breaks S3's rules.
     #[error("{0}")]
     InvalidTag(String),
-    /// A conditional request whose condition failed.
+    /// A conditional request whose condition (named) failed.
     #[error("At least one of the pre-conditions you specified did not hold")]
-    PreconditionFailed,
+    PreconditionFailed(String),
+    /// A conditional write that lost to a write or delete made while it
+    /// was in progress (a multipart upload's completion).
+    #[error("The conditional request cannot succeed due to a conflicting operation against this resource.")]
+    ConditionalRequestConflict {
+        /// The condition (`If-Match`, `If-None-Match`).
+        condition: String,
+        /// The key.
+        key: String,
+    },
+    /// A conditional header S3 does not accept in this form (named).
+    #[error("A header you provided implies functionality that is not implemented")]
+    HeaderNotImplemented(String),
     /// A conditional GET whose object has not changed.
     #[error("Not Modified")]
     NotModified,
@@ -218,7 +230,9 @@ impl S3EngineError {
             E::InvalidStorageClass => "InvalidStorageClass",
             E::MetadataTooLarge => "MetadataTooLarge",
             E::InvalidTag(_) => "InvalidTag",
-            E::PreconditionFailed => "PreconditionFailed",
+            E::PreconditionFailed(_) => "PreconditionFailed",
+            E::ConditionalRequestConflict { .. } => "ConditionalRequestConflict",
+            E::HeaderNotImplemented(_) => "NotImplemented",
             E::NotModified => "NotModified",
             E::ServiceUnavailable(_) => "ServiceUnavailable",
             E::IncompleteBody(_) => "IncompleteBody",
@@ -240,11 +254,15 @@ impl S3EngineError {
             | E::ObjectLockConfigurationNotFound
             | E::NoSuchObjectLockConfiguration => 404,
             E::MethodNotAllowed { .. } => 405,
-            E::BucketNotEmpty(_) | E::BucketAlreadyOwnedByYou(_) | E::InvalidBucketState(_) => 409,
+            E::BucketNotEmpty(_)
+            | E::BucketAlreadyOwnedByYou(_)
+            | E::InvalidBucketState(_)
+            | E::ConditionalRequestConflict { .. } => 409,
+            E::HeaderNotImplemented(_) => 501,
             E::PermanentRedirect { .. } => 301,
             E::InvalidRange { .. } => 416,
             E::AccessDenied(_) | E::InvalidObjectState { .. } => 403,
-            E::PreconditionFailed => 412,
+            E::PreconditionFailed(_) => 412,
             E::NotModified => 304,
             E::ServiceUnavailable(_) => 503,
             E::Internal(_) => 500,
@@ -297,6 +315,11 @@ impl S3EngineError {
                 ("ArgumentName", "versionId".to_owned()),
                 ("ArgumentValue", id.clone()),
             ],
+            E::PreconditionFailed(c) => vec![("Condition", c.clone())],
+            E::ConditionalRequestConflict { condition, key } => {
+                vec![("Condition", condition.clone()), ("Key", key.clone())]
+            }
+            E::HeaderNotImplemented(h) => vec![("Header", h.clone())],
             E::BypassWithoutObjectLock => {
                 vec![("ArgumentName", "x-amz-bypass-governance-retention".to_owned())]
             }

@@ -46,7 +46,7 @@
 //! Put/Get/DeleteBucketReplication, Put/GetObjectLockConfiguration,
 //! Put/Get/DeleteBucketEncryption.
 //!
-//! Objects: PutObject, GetObject (Range, versionId, conditional headers),
+//! Objects: PutObject (conditional), GetObject (Range, versionId, conditional headers),
 //! HeadObject, DeleteObject, DeleteObjects, ListObjects, ListObjectsV2,
 //! ListObjectVersions, CopyObject (versionId sources, metadata and tagging
 //! directives), CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
@@ -100,6 +100,17 @@
 //!   full-object CRC64NVME. A copy keeps the source's checksum, gets the
 //!   one it names, and a copy of a multipart object is one part with an
 //!   MD5 ETag and a full-object checksum, as on AWS.
+//! - Conditional writes: PutObject, CopyObject and CompleteMultipartUpload
+//!   take `If-None-Match: *` (the key has no current object; a delete
+//!   marker is none) or `If-Match: <etag>`, evaluated atomically with the
+//!   write: `412 PreconditionFailed` (with `Condition`), `404 NoSuchKey`
+//!   for `If-Match` on a missing key, `409 ConditionalRequestConflict` when
+//!   a completion finds the key overwritten (`If-Match`) or deleted
+//!   (`If-None-Match`) since the upload was created, `501 NotImplemented`
+//!   (with `Header`) for both headers at once, `If-None-Match` other than
+//!   `*` or `If-Match: *`. CopyObject's `x-amz-copy-source-if-match`,
+//!   `-if-none-match`, `-if-modified-since` and `-if-unmodified-since` pair
+//!   as RFC 7232 says and answer `412` naming the condition.
 //! - Lifecycle answers carry `TransitionDefaultMinimumObjectSize`:
 //!   `all_storage_classes_128K` by default, or what the last
 //!   PutBucketLifecycleConfiguration's header said (echoed in its answer).

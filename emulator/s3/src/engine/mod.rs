@@ -125,6 +125,48 @@ struct Stored {
     etag: String,
     parts: Arc<[ObjectPart]>,
     checksum: ObjectChecksum,
+    /// For a multipart completion: when the upload was initiated and
+    /// whether the key had an object then.
+    upload: Option<(DateTime<Utc>, bool)>,
+}
+
+/// Evaluates a write's precondition against the key's current version.
+fn check_precondition(
+    b: &Bucket,
+    key: &str,
+    precondition: Option<&Precondition>,
+    upload: Option<(DateTime<Utc>, bool)>,
+) -> Result<()> {
+    let Some(pre) = precondition else {
+        return Ok(());
+    };
+    let current = b
+        .objects
+        .get(key)
+        .and_then(|vs| vs.last())
+        .and_then(|v| v.object.as_ref().map(|o| (v, o)));
+    let conflict = |condition: &str| S3EngineError::ConditionalRequestConflict {
+        condition: condition.to_owned(),
+        key: key.to_owned(),
+    };
+    match (pre, current) {
+        (Precondition::Absent, Some(_)) => Err(S3EngineError::PreconditionFailed("If-None-Match".to_owned())),
+        (Precondition::Absent, None) if upload.is_some_and(|(_, existed)| existed) => {
+            Err(conflict("If-None-Match"))
+        }
+        (Precondition::Absent, None) => Ok(()),
+        (Precondition::Matches(_), None) => Err(S3EngineError::NoSuchKey {
+            key: key.to_owned(),
+            delete_marker: None,
+        }),
+        (Precondition::Matches(e), Some((_, o))) if *e != o.etag => {
+            Err(S3EngineError::PreconditionFailed("If-Match".to_owned()))
+        }
+        (Precondition::Matches(_), Some((v, _))) if upload.is_some_and(|(t, _)| v.last_modified > t) => {
+            Err(conflict("If-Match"))
+        }
+        (Precondition::Matches(_), Some(_)) => Ok(()),
+    }
 }
 
 /// A copy's body hashed again, for a copy that gets a new ETag or checksum.
@@ -764,6 +806,21 @@ impl Engine {
         st.bucket(bucket, region).map(|_| ())
     }
 
+    /// Checks, before a body is read or a copy made, that the bucket takes
+    /// writes and that the write's precondition holds now (the commit
+    /// checks it again, atomically).
+    pub fn check_write(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        precondition: Option<&Precondition>,
+    ) -> Result<()> {
+        let st = self.state.lock();
+        let b = st.bucket(bucket, region)?;
+        check_precondition(b, key, precondition, None)
+    }
+
     /// Stores a body from a stream (no state changes), computing its MD5,
     /// CRC64NVME and `checksum`.
     pub async fn write_body<S, E>(&self, body: S, limit: u64, checksum: Option<Algorithm>) -> Result<Written>
@@ -795,6 +852,7 @@ impl Engine {
             blob: written.blob,
             parts: Arc::from(Vec::new()),
             checksum: ObjectChecksum::full(checksum, digest),
+            upload: None,
         };
         self.commit(bucket, region, key, new, stored)
     }
@@ -818,6 +876,7 @@ impl Engine {
             .get_mut(bucket)
             .ok_or_else(|| S3EngineError::NoSuchBucket(bucket.to_owned()))?;
         check_region(b, region)?;
+        check_precondition(b, key, new.precondition.as_ref(), stored.upload)?;
         if new.retention.is_some() || new.legal_hold.is_some() {
             require_object_lock(b.object_lock)?;
         }
@@ -828,6 +887,7 @@ impl Engine {
             etag,
             parts,
             checksum,
+            ..
         } = stored;
         let object = ObjectData {
             blob,
@@ -951,6 +1011,7 @@ impl Engine {
             tags,
             retention: new.retention,
             legal_hold: new.legal_hold,
+            precondition: new.precondition,
         };
         let stored = match rehashed {
             Some(Rehashed {
@@ -970,12 +1031,14 @@ impl Engine {
                         })?
                         .to_vec(),
                 ),
+                upload: None,
             },
             None => Stored {
                 blob: object.blob,
                 etag: object.etag,
                 parts: object.parts,
                 checksum: object.checksum,
+                upload: None,
             },
         };
         self.commit(bucket, region, key, n, stored)

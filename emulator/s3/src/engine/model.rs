@@ -488,8 +488,21 @@ pub struct Upload {
     /// The checksum the upload was created with, if any (the object then
     /// gets a full-object CRC64NVME).
     pub checksum: Option<UploadChecksum>,
+    /// Whether the key had a current object when the upload was created
+    /// (a completion with `If-None-Match: *` that finds it gone since
+    /// answers `ConditionalRequestConflict`).
+    pub key_existed: bool,
     /// Parts by number.
     pub parts: BTreeMap<i32, UploadPart>,
+}
+
+/// A conditional write's precondition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// `If-None-Match: *`: the key has no current object.
+    Absent,
+    /// `If-Match: <etag>`: the current object has this ETag (no quotes).
+    Matches(String),
 }
 
 /// What a write asks for besides the body.
@@ -505,4 +518,7 @@ pub struct NewObject {
     pub retention: Option<Retention>,
     /// Explicit legal hold.
     pub legal_hold: Option<bool>,
+    /// The write's precondition (`If-None-Match` / `If-Match`), checked
+    /// atomically with the commit.
+    pub precondition: Option<Precondition>,
 }

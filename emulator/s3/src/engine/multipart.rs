@@ -27,7 +27,8 @@ pub struct CompletedPartSpec {
     pub checksums: Vec<(Algorithm, String)>,
 }
 
-/// The whole-object checksum fields of CompleteMultipartUpload.
+/// The whole-object fields of CompleteMultipartUpload: checksum, size and
+/// precondition.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CompleteChecksum {
     /// `x-amz-checksum-type`.
@@ -36,6 +37,8 @@ pub struct CompleteChecksum {
     pub values: Vec<(Algorithm, String)>,
     /// `x-amz-mp-object-size`.
     pub object_size: Option<i64>,
+    /// `If-None-Match` / `If-Match`.
+    pub precondition: Option<Precondition>,
 }
 
 fn invalid_part() -> S3EngineError {
@@ -176,6 +179,11 @@ impl Engine {
         if template.retention.is_some() || template.legal_hold.is_some() {
             require_object_lock(b.object_lock)?;
         }
+        let key_existed = b
+            .objects
+            .get(key)
+            .and_then(|vs| vs.last())
+            .is_some_and(|v| !v.is_delete_marker());
         let id = format!("{}{}", new_version_id(), new_version_id());
         st.uploads.insert(
             id.clone(),
@@ -186,6 +194,7 @@ impl Engine {
                 initiated: now,
                 template,
                 checksum,
+                key_existed,
                 parts: BTreeMap::new(),
             },
         );
@@ -396,8 +405,11 @@ impl Engine {
             etag,
             parts: Arc::from(object_parts),
             checksum,
+            upload: Some((upload.initiated, upload.key_existed)),
         };
-        match self.commit(bucket, region, key, upload.template.clone(), stored) {
+        let mut template = upload.template.clone();
+        template.precondition = whole.precondition.clone();
+        match self.commit(bucket, region, key, template, stored) {
             Ok(result) => {
                 self.state.lock().completed.insert(
                     upload_id,

@@ -12,6 +12,7 @@
 //! rewrites into a `NotImplemented` error naming firedrill.
 
 mod checksums;
+mod conditions;
 mod convert;
 mod multipart;
 mod ops;

@@ -4,6 +4,7 @@
 //! are the engine's, see `engine::multipart`).
 
 use super::checksums::{self, ChunkTrailers, Wire, checksum_fields, set_checksum};
+use super::conditions::write_precondition;
 use super::convert::*;
 use super::ops::{err, etag, owner, sse_s3};
 use super::{Handler, OrS3, info};
@@ -91,6 +92,7 @@ impl Handler {
             )
             .or_s3(&i)?,
             legal_hold: write_legal_hold(input.object_lock_legal_hold_status.as_ref()).or_s3(&i)?,
+            precondition: None,
         };
         let id = self
             .engine
@@ -167,6 +169,7 @@ impl Handler {
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let i = info(&req);
+        let precondition = write_precondition(&req.headers).or_s3(&i)?;
         let input = req.input;
         let whole = CompleteChecksum {
             kind: input
@@ -184,6 +187,7 @@ impl Handler {
                 .or_s3(&i)?,
             values: checksums::present(checksum_fields!(input)),
             object_size: input.mpu_object_size,
+            precondition,
         };
         let mut parts = Vec::new();
         for p in input.multipart_upload.and_then(|m| m.parts).unwrap_or_default() {

@@ -2,13 +2,14 @@
 //! outputs out.
 
 use super::checksums::{self, ChunkTrailers, Wire, checksum_fields, set_checksum};
+use super::conditions::{Conditions, write_precondition};
 use super::convert::*;
 use super::{Handler, OrS3, ReqInfo, info, to_s3_error};
 use crate::checksum::{self as ck, Algorithm};
 use crate::engine::model::{
     DefaultRetention as LockDefault, NULL_VERSION, NewObject, ObjectData, ObjectMeta, Retention,
 };
-use crate::engine::{Found, MAX_PUT_SIZE, Rehashed, is_archived, validate_new_object};
+use crate::engine::{MAX_PUT_SIZE, Rehashed, is_archived, validate_new_object};
 use crate::error::S3EngineError;
 use crate::integrity::content_md5;
 use s3s::dto::*;
@@ -40,40 +41,6 @@ fn storage_class_header(class: &str) -> Option<StorageClass> {
 
 pub(super) fn err(e: S3EngineError, i: &ReqInfo) -> s3s::S3Error {
     to_s3_error(e, &i.request_id)
-}
-
-/// Evaluates If-Match / If-None-Match / If-(Un)Modified-Since for GET and HEAD.
-fn check_conditions(
-    found: &Found,
-    if_match: Option<&ETagCondition>,
-    if_none_match: Option<&ETagCondition>,
-    if_modified_since: Option<&Timestamp>,
-    if_unmodified_since: Option<&Timestamp>,
-) -> Result<(), S3EngineError> {
-    let matches = |c: &ETagCondition| match c {
-        ETagCondition::Any => true,
-        ETagCondition::ETag(e) => e.value() == found.object.etag,
-    };
-    let lm = found.last_modified.timestamp();
-    if let Some(c) = if_match {
-        if !matches(c) {
-            return Err(S3EngineError::PreconditionFailed);
-        }
-    } else if let Some(t) = if_unmodified_since.and_then(from_ts)
-        && lm > t.timestamp()
-    {
-        return Err(S3EngineError::PreconditionFailed);
-    }
-    if let Some(c) = if_none_match {
-        if matches(c) {
-            return Err(S3EngineError::NotModified);
-        }
-    } else if let Some(t) = if_modified_since.and_then(from_ts)
-        && lm <= t.timestamp()
-    {
-        return Err(S3EngineError::NotModified);
-    }
-    Ok(())
 }
 
 fn lock_fields(
@@ -589,18 +556,13 @@ impl S3 for Handler {
         )
         .or_s3(&i)?;
         let algorithm = requested.as_ref().map(|r| r.algorithm);
+        let precondition = write_precondition(&req.headers).or_s3(&i)?;
         let input = req.input;
+        // Refused before the body is read when it already fails; the
+        // engine checks again as it commits.
         self.engine
-            .check_writable(&input.bucket, Some(&i.region))
+            .check_write(&input.bucket, Some(&i.region), &input.key, precondition.as_ref())
             .or_s3(&i)?;
-        if matches!(input.if_none_match, Some(ETagCondition::Any))
-            && self
-                .engine
-                .get_object(&input.bucket, Some(&i.region), &input.key, None)
-                .is_ok()
-        {
-            return Err(err(S3EngineError::PreconditionFailed, &i));
-        }
         let new = NewObject {
             meta: meta(
                 input.content_type,
@@ -619,6 +581,7 @@ impl S3 for Handler {
             )
             .or_s3(&i)?,
             legal_hold: write_legal_hold(input.object_lock_legal_hold_status.as_ref()).or_s3(&i)?,
+            precondition: precondition.clone(),
         };
         // Refused before the body is read, so nothing is written.
         validate_new_object(&new, None).or_s3(&i)?;
@@ -662,13 +625,13 @@ impl S3 for Handler {
                 input.version_id.as_deref(),
             )
             .or_s3(&i)?;
-        check_conditions(
-            &found,
-            input.if_match.as_ref(),
-            input.if_none_match.as_ref(),
-            input.if_modified_since.as_ref(),
-            input.if_unmodified_since.as_ref(),
-        )
+        Conditions {
+            if_match: input.if_match.as_ref(),
+            if_none_match: input.if_none_match.as_ref(),
+            if_modified_since: input.if_modified_since.as_ref(),
+            if_unmodified_since: input.if_unmodified_since.as_ref(),
+        }
+        .check_read(&found)
         .or_s3(&i)?;
         let o = &found.object;
         if is_archived(&o.storage_class) {
@@ -742,13 +705,13 @@ impl S3 for Handler {
                 input.version_id.as_deref(),
             )
             .or_s3(&i)?;
-        check_conditions(
-            &found,
-            input.if_match.as_ref(),
-            input.if_none_match.as_ref(),
-            input.if_modified_since.as_ref(),
-            input.if_unmodified_since.as_ref(),
-        )
+        Conditions {
+            if_match: input.if_match.as_ref(),
+            if_none_match: input.if_none_match.as_ref(),
+            if_modified_since: input.if_modified_since.as_ref(),
+            if_unmodified_since: input.if_unmodified_since.as_ref(),
+        }
+        .check_read(&found)
         .or_s3(&i)?;
         let o = &found.object;
         let size = o.size();
@@ -1142,6 +1105,7 @@ impl S3 for Handler {
                 input.metadata.clone(),
             )
         });
+        let precondition = write_precondition(&req.headers).or_s3(&i)?;
         let new = NewObject {
             meta: ObjectMeta::default(),
             storage_class: input.storage_class.as_ref().map(|c| c.as_str().to_owned()),
@@ -1152,6 +1116,7 @@ impl S3 for Handler {
             )
             .or_s3(&i)?,
             legal_hold: write_legal_hold(input.object_lock_legal_hold_status.as_ref()).or_s3(&i)?,
+            precondition: precondition.clone(),
         };
         let requested = input
             .checksum_algorithm
@@ -1168,6 +1133,17 @@ impl S3 for Handler {
                 &src_key,
                 src_version.as_deref(),
             )
+            .or_s3(&i)?;
+        Conditions {
+            if_match: input.copy_source_if_match.as_ref(),
+            if_none_match: input.copy_source_if_none_match.as_ref(),
+            if_modified_since: input.copy_source_if_modified_since.as_ref(),
+            if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
+        }
+        .check_copy_source(&source.found)
+        .or_s3(&i)?;
+        self.engine
+            .check_write(&input.bucket, Some(&i.region), &input.key, precondition.as_ref())
             .or_s3(&i)?;
         let rehashed = self.rehash(&source.found.object, requested).await.or_s3(&i)?;
         let r = self

@@ -3,7 +3,7 @@
 //! multipart completions, status codes and Object Lock's "never set" errors.
 
 use super::*;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, EncodingType};
+use aws_sdk_s3::types::EncodingType;
 
 #[tokio::test]
 async fn delete_object_with_a_version_id_s3_never_issued_is_invalid_argument() {
@@ -96,34 +96,7 @@ async fn a_repeated_complete_multipart_upload_repeats_the_success() {
     let c = client(&server, "us-east-1").await;
     create_bucket(&c, "mpu", "us-east-1").await;
     enable_versioning(&c, "mpu").await;
-    let id = c
-        .create_multipart_upload()
-        .bucket("mpu")
-        .key("big")
-        .send()
-        .await
-        .unwrap()
-        .upload_id()
-        .unwrap()
-        .to_owned();
-    let part = c
-        .upload_part()
-        .bucket("mpu")
-        .key("big")
-        .upload_id(&id)
-        .part_number(1)
-        .body(ByteStream::from_static(b"only part"))
-        .send()
-        .await
-        .unwrap();
-    let body = CompletedMultipartUpload::builder()
-        .parts(
-            CompletedPart::builder()
-                .part_number(1)
-                .e_tag(part.e_tag().unwrap())
-                .build(),
-        )
-        .build();
+    let (id, body) = one_part_upload(&c, "mpu", "big", b"only part").await;
     let complete = || {
         c.complete_multipart_upload()
             .bucket("mpu")

@@ -11,6 +11,7 @@ mod bad_input;
 mod basics;
 mod checksums;
 mod cli;
+mod conditional;
 mod fidelity;
 mod hostile;
 mod lifecycle;
@@ -97,6 +98,46 @@ pub async fn get(c: &Client, bucket: &str, key: &str, version: Option<&str>) -> 
         .await
         .map_err(|e| code(&e))?;
     Ok(out.body.collect().await.expect("body").into_bytes().to_vec())
+}
+
+/// Creates a multipart upload of `key` with one part holding `body`;
+/// answers its id and the completion that lists the part.
+pub async fn one_part_upload(
+    c: &Client,
+    bucket: &str,
+    key: &str,
+    body: &'static [u8],
+) -> (String, aws_sdk_s3::types::CompletedMultipartUpload) {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let id = c
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("create upload")
+        .upload_id()
+        .expect("an upload id")
+        .to_owned();
+    let part = c
+        .upload_part()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(&id)
+        .part_number(1)
+        .body(ByteStream::from_static(body))
+        .send()
+        .await
+        .expect("upload part");
+    let done = CompletedMultipartUpload::builder()
+        .parts(
+            CompletedPart::builder()
+                .part_number(1)
+                .set_e_tag(part.e_tag().map(str::to_owned))
+                .build(),
+        )
+        .build();
+    (id, done)
 }
 
 /// The AWS error code of an SDK error (or its debug text).
