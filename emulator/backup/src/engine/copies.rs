@@ -1,0 +1,325 @@
+//! Copy jobs: `StartCopyJob`, the run of a copy (destination checks, the
+//! provider's copy), `DescribeCopyJob`, `ListCopyJobs`.
+
+use super::*;
+/// Filters of `ListCopyJobs`.
+#[derive(Debug, Clone, Default)]
+pub struct CopyJobFilter {
+    /// `state`.
+    pub state: Option<String>,
+    /// `resourceArn`.
+    pub resource_arn: Option<String>,
+    /// `destinationVaultArn`.
+    pub destination_vault_arn: Option<String>,
+    /// `resourceType`.
+    pub resource_type: Option<String>,
+    /// `sourceRecoveryPointArn`.
+    pub source_recovery_point_arn: Option<String>,
+    /// `createdAfter`.
+    pub created_after: Option<DateTime<Utc>>,
+    /// `createdBefore`.
+    pub created_before: Option<DateTime<Utc>>,
+    /// `completeAfter`.
+    pub complete_after: Option<DateTime<Utc>>,
+    /// `completeBefore`.
+    pub complete_before: Option<DateTime<Utc>>,
+}
+
+impl Engine {
+    /// `StartCopyJob`: copies a recovery point into the destination vault
+    /// (normally in another region). The provider's copy runs at once; the
+    /// job completes `backup_job_duration` later.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start_copy_job(
+        &self,
+        principal: &str,
+        region: &str,
+        recovery_point_arn: &str,
+        source_vault_name: &str,
+        destination_vault_arn: &str,
+        iam_role_arn: &str,
+        lifecycle: Option<Lifecycle>,
+        idempotency_token: Option<String>,
+    ) -> BackupResult<CopyJob> {
+        let result = (async {
+            if let Some(token) = &idempotency_token {
+                let mut st = self.state.lock();
+                let known = st
+                    .region(region)
+                    .copy_jobs
+                    .iter()
+                    .find(|j| j.idempotency_token.as_ref() == Some(token))
+                    .cloned();
+                if let Some(job) = known {
+                    return Ok(job);
+                }
+            }
+            if recovery_point_arn.is_empty() {
+                return Err(BackupError::missing("RecoveryPointArn"));
+            }
+            if source_vault_name.is_empty() {
+                return Err(BackupError::missing("SourceBackupVaultName"));
+            }
+            if !vault_name_valid(source_vault_name) {
+                return Err(BackupError::invalid(format!(
+                    "Invalid SourceBackupVaultName {source_vault_name:?}: it must match ^[a-zA-Z0-9\\-\\_]{{2,50}}$"
+                )));
+            }
+            if destination_vault_arn.is_empty() {
+                return Err(BackupError::missing("DestinationBackupVaultArn"));
+            }
+            if iam_role_arn.is_empty() {
+                return Err(BackupError::missing("IamRoleArn"));
+            }
+            parse_vault_arn(destination_vault_arn)?;
+            if let Some(l) = &lifecycle {
+                validate_lifecycle(l)?;
+            }
+            let id = {
+                let now = self.now();
+                let mut st = self.state.lock();
+                let rs = st.region(region);
+                if !rs.vaults.contains_key(source_vault_name) {
+                    return Err(vault_not_found(source_vault_name));
+                }
+                let rp = rs
+                    .recovery_points
+                    .get(recovery_point_arn)
+                    .filter(|rp| rp.vault_name == source_vault_name)
+                    .ok_or_else(|| rp_not_found(recovery_point_arn))?;
+                if rp.status != RecoveryPointStatus::Completed {
+                    return Err(BackupError::InvalidRequest(format!(
+                        "Recovery point {recovery_point_arn} is {} and cannot be copied",
+                        rp.status.as_str()
+                    )));
+                }
+                let mut job = self.new_copy_job(
+                    rp,
+                    destination_vault_arn,
+                    lifecycle.clone(),
+                    iam_role_arn,
+                    None,
+                    now,
+                    principal,
+                );
+                job.idempotency_token = idempotency_token.clone();
+                let id = job.id.clone();
+                rs.copy_jobs.push(job);
+                id
+            };
+            self.run_copy_job(region, &id).await;
+            self.describe_copy_job(region, &id)
+        })
+        .await;
+        self.audit(principal, "StartCopyJob", region, recovery_point_arn, &result);
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new_copy_job(
+        &self,
+        rp: &RecoveryPoint,
+        destination_vault_arn: &str,
+        lifecycle: Option<Lifecycle>,
+        iam_role_arn: &str,
+        created_by_backup_job_id: Option<String>,
+        created: DateTime<Utc>,
+        principal: &str,
+    ) -> CopyJob {
+        let (dest_region, dest_name) = parse_vault_arn(destination_vault_arn).unwrap_or_default();
+        CopyJob {
+            id: upper_uuid(),
+            source_region: rp.region.clone(),
+            source_vault_arn: rp.vault_arn.clone(),
+            source_recovery_point_arn: rp.arn.clone(),
+            destination_vault_arn: destination_vault_arn.to_owned(),
+            destination_region: dest_region,
+            destination_vault_name: dest_name,
+            destination_recovery_point_arn: None,
+            // Without its own lifecycle, a copy keeps the source's.
+            destination_lifecycle: lifecycle
+                .filter(|l| !l.is_empty())
+                .or_else(|| rp.lifecycle.clone()),
+            resource_arn: rp.resource_arn.clone(),
+            resource_type: rp.resource_type.clone(),
+            resource_name: rp.resource_name.clone(),
+            creation_date: created,
+            completion_date: None,
+            state: JobState::Created,
+            status_message: None,
+            size_bytes: rp.size_bytes,
+            iam_role_arn: iam_role_arn.to_owned(),
+            created_by: rp.created_by.clone(),
+            created_by_backup_job_id,
+            provider: rp.provider,
+            data: Some(rp.data.clone()),
+            source_creation_date: rp.creation_date,
+            // A copy of a continuous backup is a snapshot, as on AWS.
+            continuous: false,
+            idempotency_token: None,
+            principal: principal.to_owned(),
+        }
+    }
+
+    /// Runs a CREATED copy job: checks the destination, calls the provider
+    /// and marks the job RUNNING (or FAILED).
+    pub(crate) async fn run_copy_job(&self, region: &str, id: &str) {
+        let prepared = {
+            let mut st = self.state.lock();
+            let dest_down = |r: &str| self.env.outages.is_down(r);
+            let job = st.region(region).copy_jobs.iter().find(|j| j.id == id).cloned();
+            let Some(job) = job else { return };
+            let dest_vault = st
+                .regions
+                .get(&job.destination_region)
+                .and_then(|rs| rs.vaults.get(&job.destination_vault_name));
+            let dest_exists = dest_vault.is_some();
+            let locked_out = dest_vault.and_then(|v| v.lock.as_ref()).and_then(|l| {
+                l.retention_problem(&job.destination_vault_name, job.destination_lifecycle.as_ref())
+            });
+            let problem = if !self.env.config.serves_region(&job.destination_region) {
+                Some(format!(
+                    "Destination region {} is not served by this emulator",
+                    job.destination_region
+                ))
+            } else if dest_down(&job.destination_region) {
+                Some(format!(
+                    "Destination region {} is unavailable",
+                    job.destination_region
+                ))
+            } else if !dest_exists {
+                Some(format!(
+                    "Destination backup vault {} does not exist",
+                    job.destination_vault_arn
+                ))
+            } else {
+                locked_out
+            };
+            let job = st.region(region).copy_jobs.iter_mut().find(|j| j.id == id);
+            let Some(job) = job else { return };
+            match problem {
+                Some(message) => {
+                    job.state = JobState::Failed;
+                    job.status_message = Some(message);
+                    job.completion_date = Some(job.creation_date);
+                    job.data = None;
+                    None
+                }
+                None => {
+                    job.state = JobState::Running;
+                    job.data.clone().map(|data| {
+                        (
+                            job.provider,
+                            CopyRequest {
+                                data,
+                                source_region: region.to_owned(),
+                                dest_region: job.destination_region.clone(),
+                                job_id: job.id.clone(),
+                                resource_arn: job.resource_arn.clone(),
+                            },
+                        )
+                    })
+                }
+            }
+        };
+        let Some((provider, request)) = prepared else {
+            self.audit_copy_end(region, id);
+            return;
+        };
+        let Some(provider) = self.providers.get(provider).cloned() else {
+            return;
+        };
+        let answer = provider.copy_to_region(request).await;
+        let duration = self.env.config.timings.backup_job_duration;
+        let mut st = self.state.lock();
+        let Some(job) = st.region(region).copy_jobs.iter_mut().find(|j| j.id == id) else {
+            return;
+        };
+        match answer {
+            Ok(data) => {
+                job.destination_recovery_point_arn = Some(data.native_arn.clone().unwrap_or_else(|| {
+                    format!(
+                        "arn:aws:backup:{}:{}:recovery-point:{}",
+                        job.destination_region,
+                        self.account(),
+                        upper_uuid()
+                    )
+                }));
+                job.size_bytes = data.size_bytes;
+                job.data = Some(data);
+                job.completion_date = Some(saturating_after(job.creation_date, duration));
+            }
+            Err(e) => {
+                job.state = JobState::Failed;
+                job.status_message = Some(e.to_string());
+                job.completion_date = Some(job.creation_date);
+                job.data = None;
+                drop(st);
+                self.audit_copy_end(region, id);
+            }
+        }
+    }
+
+    pub(crate) fn audit_copy_end(&self, region: &str, id: &str) {
+        let job = {
+            let mut st = self.state.lock();
+            st.region(region).copy_jobs.iter().find(|j| j.id == id).cloned()
+        };
+        if let Some(job) = job {
+            self.audit_result(
+                &job.principal,
+                "CopyJobCompleted",
+                region,
+                &job.source_recovery_point_arn,
+                if job.state == JobState::Completed {
+                    "Success"
+                } else {
+                    "FAILED"
+                },
+            );
+        }
+    }
+
+    /// `DescribeCopyJob`.
+    pub fn describe_copy_job(&self, region: &str, id: &str) -> BackupResult<CopyJob> {
+        let mut st = self.state.lock();
+        st.region(region)
+            .copy_jobs
+            .iter()
+            .find(|j| j.id == id)
+            .cloned()
+            .ok_or_else(|| BackupError::not_found(format!("Copy job {id} not found")))
+    }
+
+    /// `ListCopyJobs`.
+    pub fn list_copy_jobs(&self, region: &str, f: &CopyJobFilter) -> Vec<CopyJob> {
+        let mut st = self.state.lock();
+        st.region(region)
+            .copy_jobs
+            .iter()
+            .filter(|j| f.state.as_deref().is_none_or(|s| s == j.state.copy_str()))
+            .filter(|j| f.resource_arn.as_deref().is_none_or(|s| s == j.resource_arn))
+            .filter(|j| {
+                f.destination_vault_arn
+                    .as_deref()
+                    .is_none_or(|s| s == j.destination_vault_arn)
+            })
+            .filter(|j| f.resource_type.as_deref().is_none_or(|s| s == j.resource_type))
+            .filter(|j| {
+                f.source_recovery_point_arn
+                    .as_deref()
+                    .is_none_or(|s| s == j.source_recovery_point_arn)
+            })
+            .filter(|j| within(j.creation_date, f.created_after, f.created_before))
+            .filter(|j| {
+                let done = matches!(j.state, JobState::Completed | JobState::Failed);
+                completed_within(
+                    j.completion_date.filter(|_| done),
+                    f.complete_after,
+                    f.complete_before,
+                )
+            })
+            .cloned()
+            .collect()
+    }
+}
