@@ -290,6 +290,10 @@ pub struct CheckResult {
     pub rpo_met: bool,
     /// RTO within its objective (false when not measured).
     pub rto_met: bool,
+    /// The band the restore-time model puts around the RTO, and the model's
+    /// name, when the target timed its restores ([`crate::timing`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rto_band: Option<crate::restore_time::RtoBand>,
     /// Why the verdict is unknown, when it is.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
@@ -314,6 +318,7 @@ impl CheckResult {
             targets,
             rpo_met: false,
             rto_met: false,
+            rto_band: None,
             unknown: vec![why.into()],
         }
     }
@@ -533,6 +538,7 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
         targets: input.targets,
         rpo_met,
         rto_met,
+        rto_band: None,
         unknown,
     })
 }

@@ -131,6 +131,12 @@ struct DrillArgs {
     /// scenario), for CI systems.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// The restore-time model on the embedded target, replacing every
+    /// scenario's `[timings]`: `fast` (short fixed delays), `aws` (AWS's
+    /// restore times from public sources), or a timings file (as
+    /// `firedrill calibrate` writes; implies `aws`).
+    #[arg(long, value_name = "fast|aws|FILE")]
+    timings: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -374,9 +380,17 @@ fn drill_scenarios(args: &DrillArgs) -> Result<Vec<firedrill::scenario::Scenario
         .map(|c| CommandSpec::parse_line(c, cwd.clone()))
         .transpose()
         .context("--policy-cmd")?;
+    let timings = args.timings.as_deref().map(|v| {
+        let mut t = firedrill::timings::TimingsSection::from_flag(v);
+        t.file = t.file.map(|f| cwd.join(f));
+        t
+    });
     for s in &mut scenarios {
         if !recovery.is_empty() {
             s.recovery.step = recovery.clone();
+        }
+        if let Some(t) = &timings {
+            s.timings = t.clone();
         }
         if let Some(p) = &policy {
             s.policy = s.policy.with_command(p.clone());

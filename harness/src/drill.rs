@@ -351,6 +351,21 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         }),
         Err(e) => CheckResult::unknown(format!("reading the store back failed: {e:#}"), targets, rto),
     };
+    if let Some(r) = rto {
+        report.check.rto_band = match target.timings().await {
+            Ok(Some(timings)) => Some(crate::restore_time::band(
+                &timings,
+                fault_at,
+                run.ended,
+                r.simulated_seconds,
+            )),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the restore-time model's log; the RTO has no band");
+                None
+            }
+        };
+    }
     tracing::info!(
         phase = "checked",
         wall_s = wall.elapsed().as_secs_f64(),

@@ -12,7 +12,9 @@
 //! [`drill::run`] plays one against a [`target::Target`]. The team's own
 //! backup configuration and runbooks, in any language, run as commands
 //! ([`team`]) beside firedrill's built-in ones, and [`protection`] checks
-//! that a recovery leaves each layer as guarded as it found it.
+//! that a recovery leaves each layer as guarded as it found it. On the
+//! `aws` preset restores take the emulator clock time AWS's would
+//! ([`restore_time`], [`timings`]), and the RTO carries the model's band.
 
 pub mod checker;
 pub mod drill;
@@ -26,10 +28,12 @@ pub mod policy;
 pub mod protection;
 pub mod recovery;
 pub mod report;
+pub mod restore_time;
 pub mod scenario;
 pub mod stack;
 pub mod target;
 pub mod team;
+pub mod timings;
 pub mod wait;
 pub mod workload;
 

@@ -142,6 +142,32 @@ fn secs(s: f64) -> String {
     }
 }
 
+/// One line on the RTO's band and the model that produced it, when the
+/// target timed its restores.
+fn rto_band_line(c: &CheckResult) -> Option<String> {
+    let band = c.rto_band.as_ref()?;
+    if band.model == "fast" {
+        return Some(
+            "RTO model: fast (the emulator's short fixed delays, not AWS's restore times; run with              --fidelity aws for a prediction)"
+                .to_owned(),
+        );
+    }
+    let mut line = format!(
+        "RTO band {} to {} by the {} restore-time model ({} modelled operation{})",
+        secs(band.low_seconds),
+        secs(band.high_seconds),
+        band.model,
+        band.operations.len(),
+        if band.operations.len() == 1 { "" } else { "s" }
+    );
+    if c.rto_met && band.high_seconds > c.targets.rto_seconds {
+        line.push_str("; at the band's high end the objective is MISSED");
+    } else if !c.rto_met && band.low_seconds <= c.targets.rto_seconds {
+        line.push_str("; only at the band's low end would the objective be met");
+    }
+    Some(line)
+}
+
 impl Report {
     /// Whether the scenario passed (its expectation held).
     pub fn passed(&self) -> bool {
@@ -254,6 +280,9 @@ impl Report {
                     secs(c.targets.rto_seconds),
                     if c.rto_met { "met" } else { "MISSED" }
                 );
+                if let Some(line) = rto_band_line(c) {
+                    let _ = writeln!(s, "  {line}");
+                }
             }
             None => {
                 let _ = writeln!(s, "  RTO: not measured");
@@ -309,6 +338,9 @@ impl Report {
                 secs(r.wall_seconds),
                 secs(c.targets.rto_seconds)
             );
+            if let Some(line) = rto_band_line(c) {
+                let _ = writeln!(s, "| RTO band | {line} |");
+            }
         }
         let _ = writeln!(
             s,
@@ -433,13 +465,18 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}} code{{background:#f4
             (
                 "RTO",
                 c.rto.map_or("not measured".to_owned(), |r| {
-                    format!(
+                    let mut text = format!(
                         "{} target clock, {} wall (objective {}) {}",
                         secs(r.simulated_seconds),
                         secs(r.wall_seconds),
                         secs(c.targets.rto_seconds),
                         if c.rto_met { "met" } else { "missed" }
-                    )
+                    );
+                    if let Some(line) = rto_band_line(c) {
+                        text.push_str("; ");
+                        text.push_str(&line);
+                    }
+                    text
                 }),
             ),
             (

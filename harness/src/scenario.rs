@@ -42,6 +42,9 @@
 //! command = ["python3", "restore.py"]       # its environment, FIREDRILL_STORE and
 //! timeout = "10m"                           # FIREDRILL_RECOVERED); default timeout 15m
 //!
+//! [timings]                                # optional: see the timings module
+//! model = "aws"                             # "fast" (default) or "aws": AWS's restore times
+//!
 //! [expect]
 //! outcome = "recovered"                     # or "data-loss", or "protection-lost" (data back,
 //!                                           # a guard such as PITR gone: the twin to catch)
@@ -434,6 +437,10 @@ impl Expectation {
     }
 }
 
+fn is_default_timings(t: &crate::timings::TimingsSection) -> bool {
+    *t == crate::timings::TimingsSection::default()
+}
+
 /// A whole scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -459,6 +466,9 @@ pub struct Scenario {
     pub recovery: RecoverySection,
     /// The pass condition.
     pub expect: Expectation,
+    /// The restore-time model the drill runs under (`fast` by default).
+    #[serde(default, skip_serializing_if = "is_default_timings")]
+    pub timings: crate::timings::TimingsSection,
     /// Where it was read from.
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -620,6 +630,22 @@ impl Scenario {
             let field = msg.split_whitespace().next().unwrap_or("").to_owned();
             (format!("workload.{field}"), msg)
         })?;
+        if self.timings.model == crate::timings::TimingPreset::Fast
+            && (self.timings.file.is_some() || !self.timings.overrides.is_empty())
+        {
+            return Err((
+                "timings".into(),
+                "timing overrides need model = \"aws\": the fast preset times nothing".into(),
+            ));
+        }
+        for (op, m) in &self.timings.overrides {
+            if !m.is_ordered() {
+                return Err((
+                    format!("timings.override.{op}"),
+                    "every band must have low <= typical <= high".into(),
+                ));
+            }
+        }
         if self.fault.is_empty() {
             return Err(("fault".into(), "at least one [[fault]] is required".into()));
         }

@@ -10,6 +10,7 @@
 //! target cannot restore to a point in time" instead of failing obscurely.
 
 use chrono::{DateTime, Duration, Utc};
+use firedrill_emulator::timing::TimingReport;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
@@ -93,6 +94,13 @@ pub trait Target: Send + Sync {
 
     /// Takes `region` down (`down = true`) or brings it back.
     fn set_region_outage(&self, region: &str, down: bool) -> BoxFuture<'_, anyhow::Result<()>>;
+
+    /// The restore-time model in force and every long-running operation it
+    /// timed, when the target is a firedrill emulator (`None` elsewhere:
+    /// AWS and other emulators take the time they take).
+    fn timings(&self) -> BoxFuture<'_, anyhow::Result<Option<TimingReport>>> {
+        Box::pin(async { Ok(None) })
+    }
 
     /// Where to open a PostgreSQL connection for an RDS endpoint.
     ///

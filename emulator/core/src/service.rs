@@ -101,6 +101,17 @@ impl Environment {
     /// way the operation is recorded in [`Environment::timings`] with its
     /// band, so that a drill can report the band and the model of its RTO.
     pub fn long_operation(&self, op: LongOperation<'_>, fixed: chrono::Duration) -> chrono::Duration {
+        let planned = self.plan_long_operation(op, fixed);
+        let applied = planned.completes_at - planned.started_at;
+        self.timings.record(planned);
+        applied
+    }
+
+    /// As [`Environment::long_operation`], without recording: for a caller
+    /// that may still refuse the request. It records the returned entry
+    /// (`env.timings.record`) once the operation has started; the applied
+    /// duration is `completes_at - started_at`.
+    pub fn plan_long_operation(&self, op: LongOperation<'_>, fixed: chrono::Duration) -> ModelledOperation {
         let (band, model) = match &self.config.timings.restore_model {
             Some(model) => (model.band(op.operation, &op.workload), model.name.clone()),
             None => (
@@ -112,7 +123,7 @@ impl Environment {
         // guards the type conversion.
         let applied = chrono::Duration::from_std(band.typical).unwrap_or(chrono::Duration::MAX);
         let started_at = self.now();
-        self.timings.record(ModelledOperation {
+        ModelledOperation {
             operation: op.operation,
             resource: op.resource.to_owned(),
             region: op.region.to_owned(),
@@ -123,8 +134,7 @@ impl Environment {
             workload: op.workload,
             band,
             model,
-        });
-        applied
+        }
     }
 
     /// The name of the restore-time model in force (`fast` for none).

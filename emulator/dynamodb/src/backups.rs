@@ -16,10 +16,13 @@ use crate::engine::{Backup, BackupType, Engine, Region, backup_arn, resolve_tabl
 use crate::errors::{DynamoDbError, Result};
 use crate::history::History;
 use crate::protocol::*;
+use crate::store::ItemStore;
 use crate::table::{self, RestoreOrigin, TableDefinition, TableMeta};
 use chrono::{DateTime, Duration, Utc};
+use firedrill_emu_core::LongOperation;
 use firedrill_emu_core::arn::Arn;
 use firedrill_emu_core::audit::AuditEvent;
+use firedrill_emu_core::timing::{ModelledOperation, Operation, Workload};
 use std::sync::Arc;
 
 /// Where a point-in-time restore reads from.
@@ -168,9 +171,13 @@ impl Engine {
         target: &str,
         overrides: &RestoreOverrides,
         origin: RestoreOrigin,
-        now: DateTime<Utc>,
+        restoring: &ModelledOperation,
     ) -> Result<TableMeta> {
-        let active_at = now + self.delay();
+        // The restored table is created when the restore starts, and it (and
+        // its indexes) turn ACTIVE when the restore-time model says the
+        // restore is done.
+        let now = restoring.started_at;
+        let active_at = restoring.completes_at;
         let source_gsis: Vec<GlobalSecondaryIndex> = source
             .gsis
             .iter()
@@ -431,7 +438,8 @@ impl Engine {
             table_arn: Some(meta.arn.clone()),
             restore_time,
         };
-        let new_meta = self.restored_meta(region, meta, &target, &overrides, origin, now)?;
+        let restoring = self.plan_restore(Operation::DynamodbRestoreToPointInTime, region, &target, &items);
+        let new_meta = self.restored_meta(region, meta, &target, &overrides, origin, &restoring)?;
         tracing::info!(
             target = %target,
             source = %meta.arn,
@@ -444,7 +452,35 @@ impl Engine {
         let target_state = self.region(region);
         let mut w = target_state.write();
         self.check_target_free(&w, &target, now)?;
-        self.insert_new_table(&mut w, new_meta, items, now)
+        let description = self.insert_new_table(&mut w, new_meta, items, now)?;
+        self.env.timings.record(restoring);
+        Ok(description)
+    }
+
+    /// The restore-time model's plan for restoring `items` into `target`
+    /// (recorded by the caller once the restore has started).
+    fn plan_restore(
+        &self,
+        operation: Operation,
+        region: &str,
+        target: &str,
+        items: &ItemStore,
+    ) -> ModelledOperation {
+        let bytes = items.bytes() as u64;
+        self.env.plan_long_operation(
+            LongOperation {
+                operation,
+                resource: target,
+                region,
+                workload: Workload {
+                    bytes,
+                    items: items.len() as u64,
+                    partitions: Workload::dynamodb_partitions(bytes),
+                    ..Workload::default()
+                },
+            },
+            self.delay(),
+        )
     }
 
     // ----- On-demand backups -----
@@ -649,17 +685,25 @@ impl Engine {
             table_arn: Some(b.meta.arn.clone()),
             restore_time: b.created_at,
         };
+        let restoring = self.plan_restore(
+            Operation::DynamodbRestoreFromBackup,
+            region,
+            &input.target_table_name,
+            &b.items,
+        );
         let meta = self.restored_meta(
             region,
             &b.meta,
             &input.target_table_name,
             &input.overrides(),
             origin,
-            now,
+            &restoring,
         )?;
         let items = (*b.items).clone();
         tracing::info!(target = %meta.name, backup = %b.arn, items = items.len(), "restore from backup");
-        self.insert_new_table(&mut r, meta, items, now)
+        let description = self.insert_new_table(&mut r, meta, items, now)?;
+        self.env.timings.record(restoring);
+        Ok(description)
     }
 
     /// Copies a backup into `dest_region` (AWS Backup's cross-region copy);

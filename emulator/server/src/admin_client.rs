@@ -151,4 +151,10 @@ impl AdminClient {
     pub async fn audit(&self) -> Result<Vec<AuditEvent>, AdminClientError> {
         self.call(http::Method::GET, "audit", None).await
     }
+
+    /// `GET /_firedrill/timings`: the restore-time model in force and what
+    /// it timed.
+    pub async fn timings(&self) -> Result<firedrill_emu_core::timing::TimingReport, AdminClientError> {
+        self.call(http::Method::GET, "timings", None).await
+    }
 }

@@ -40,6 +40,7 @@ pub use firedrill_emu_core::admin::{ClockView, Health, RegionView};
 pub use firedrill_emu_core::audit::AuditEvent;
 pub use firedrill_emu_core::config::{OutageMode, StrictCredentials, TransportLimits};
 pub use firedrill_emu_core::sdk::{sdk_config, sdk_config_with};
+pub use firedrill_emu_core::timing;
 pub use firedrill_emu_core::{Clock, ClockMode, EmulatorConfig, Environment, Fidelity, FidelitySettings};
 
 use chrono::{DateTime, Duration, Utc};

@@ -2,8 +2,10 @@
 
 use crate::scenario::{Scenario, When};
 use crate::target::{BoxFuture, Capabilities, Target};
+use crate::timings::TimingPreset;
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use firedrill_emulator::timing::TimingReport;
 use firedrill_emulator::{Emulator, EmulatorHandle, Fidelity};
 use std::collections::HashMap;
 
@@ -21,6 +23,9 @@ pub struct EmbeddedOptions {
     /// How long new and restored resources stay `CREATING` / `creating`
     /// (the preset's own when unset).
     pub create_delay: Option<chrono::Duration>,
+    /// The restore-time model (the preset's own when unset: none on `fast`,
+    /// the AWS defaults on `aws`).
+    pub restore_model: Option<firedrill_emulator::timing::TimingModel>,
 }
 
 /// How long a drill's new and restored resources stay `CREATING` on the
@@ -39,6 +44,7 @@ impl Default for EmbeddedOptions {
             secondary_region: "us-west-2".to_owned(),
             fidelity: Fidelity::Fast,
             create_delay: None,
+            restore_model: None,
         }
     }
 }
@@ -59,6 +65,9 @@ impl EmbeddedTarget {
         let mut timings = options.fidelity.settings();
         if let Some(delay) = options.create_delay {
             timings.resource_create_delay = delay;
+        }
+        if let Some(model) = options.restore_model {
+            timings.restore_model = Some(model);
         }
         let emulator = Emulator::builder()
             .regions(regions.clone())
@@ -83,7 +92,8 @@ impl EmbeddedTarget {
     /// Starts an emulator for one scenario: its clock is set half an hour
     /// before the scenario's traffic starts, on the scenario's day (the
     /// default day is 2026-03-16), so the drill does not first sit through
-    /// a day of scheduled backups. Returns the scenario with its day fixed.
+    /// a day of scheduled backups; its timings are the scenario's
+    /// `[timings]`. Returns the scenario with its day fixed.
     pub async fn for_scenario(scenario: &Scenario) -> anyhow::Result<(Self, Scenario)> {
         let mut scenario = scenario.clone();
         let day = scenario
@@ -94,10 +104,24 @@ impl EmbeddedTarget {
             When::TimeOfDay(t) => day.and_time(t).and_utc(),
             When::Offset(d) => day.and_time(NaiveTime::MIN).and_utc() + d,
         };
-        let options = EmbeddedOptions {
-            start: traffic_start - Duration::minutes(30),
-            create_delay: Some(DRILL_CREATE_DELAY),
-            ..EmbeddedOptions::default()
+        let dir = scenario.file.as_deref().and_then(std::path::Path::parent);
+        let timings = scenario
+            .timings
+            .resolve(dir)
+            .with_context(|| format!("scenario {}: [timings]", scenario.name))?;
+        let options = match timings.preset {
+            TimingPreset::Fast => EmbeddedOptions {
+                start: traffic_start - Duration::minutes(30),
+                create_delay: Some(DRILL_CREATE_DELAY),
+                ..EmbeddedOptions::default()
+            },
+            // AWS's own lags, and restores as long as the model says.
+            TimingPreset::Aws => EmbeddedOptions {
+                start: traffic_start - Duration::minutes(30),
+                fidelity: Fidelity::Aws,
+                restore_model: timings.model,
+                ..EmbeddedOptions::default()
+            },
         };
         Ok((Self::start(options).await?, scenario))
     }
@@ -171,6 +195,16 @@ impl Target for EmbeddedTarget {
         Box::pin(async move {
             self.emulator.set_outage(&region, down).await?;
             Ok(())
+        })
+    }
+
+    fn timings(&self) -> BoxFuture<'_, anyhow::Result<Option<TimingReport>>> {
+        Box::pin(async move {
+            let env = self.emulator.env();
+            Ok(Some(TimingReport {
+                model: env.timing_model_name(),
+                operations: env.timings.operations(),
+            }))
         })
     }
 }

@@ -7,6 +7,7 @@
 
 use crate::target::{BoxFuture, Capabilities, Target};
 use chrono::{DateTime, Duration, Utc};
+use firedrill_emulator::timing::TimingReport;
 use firedrill_emulator::{AdminClient, ClockMode};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -128,6 +129,15 @@ impl Target for EndpointTarget {
             };
             admin.set_outage(&region, down).await?;
             Ok(())
+        })
+    }
+
+    fn timings(&self) -> BoxFuture<'_, anyhow::Result<Option<TimingReport>>> {
+        Box::pin(async move {
+            match &self.admin {
+                Some(admin) => Ok(Some(admin.timings().await?)),
+                None => Ok(None),
+            }
         })
     }
 }

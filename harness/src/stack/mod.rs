@@ -20,5 +20,5 @@ pub use containers::{
     BASE_BACKUP_DIR, ContainersOptions, ContainersTarget, DEFAULT_LOCALSTACK_IMAGE, DEFAULT_LOCALSTACK_TAG,
     DEFAULT_POSTGRES_TAG, WAL_ARCHIVE_DIR, docker_available,
 };
-pub use embedded::{EmbeddedOptions, EmbeddedTarget};
+pub use embedded::{DRILL_CREATE_DELAY, EmbeddedOptions, EmbeddedTarget};
 pub use endpoint::EndpointTarget;

@@ -294,7 +294,8 @@ pub async fn run_command(
         remove_env: env.remove.clone(),
         timeout: spec.timeout(),
     };
-    let output = process::run(&run).await;
+    // Modelled restores are waited out on the simulated clock, not the wall.
+    let output = crate::restore_time::while_running(target, process::run(&run)).await;
     Ok((output, env))
 }
 

@@ -20,8 +20,14 @@ pub struct Env {
 }
 
 pub async fn start() -> Env {
+    start_with(firedrill_emu_core::EmulatorConfig::default()).await
+}
+
+/// A test server with `config` and a simulated clock at 2026-03-14T12:00:00Z.
+pub async fn start_with(config: firedrill_emu_core::EmulatorConfig) -> Env {
     let mut ddb = None;
-    let server = TestServer::start(|env| {
+    let clock = firedrill_emu_core::Clock::simulated("2026-03-14T12:00:00Z".parse().expect("valid instant"));
+    let server = TestServer::start_with(config, clock, |env| {
         let d = DynamoDb::new(env);
         ddb = Some(d.clone());
         vec![d as Arc<dyn firedrill_emu_core::AwsService>]

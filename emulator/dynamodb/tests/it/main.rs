@@ -9,6 +9,7 @@ mod errors;
 mod items;
 mod legacy;
 mod pitr;
+mod restore_time;
 mod streams;
 mod tables;
 mod validation;

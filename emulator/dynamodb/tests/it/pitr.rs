@@ -857,7 +857,14 @@ async fn the_aws_preset_trails_latest_restorable_time_by_five_minutes() {
         .send()
         .await
         .unwrap();
-    server.advance(Duration::seconds(6)).await;
+    // The restore takes the restore-time model's time (20 minutes and more).
+    let restoring = server
+        .env()
+        .timings
+        .operations()
+        .pop()
+        .expect("the restore was timed");
+    server.advance(restoring.completes_at - server.env().now()).await;
     assert_eq!(scan_all(&c, "carts-t").await.len(), 1);
     server.stop().await;
 }

@@ -1,0 +1,166 @@
+//! A drill's RTO under the restore-time model: on the `aws` preset the
+//! DynamoDB point-in-time restore takes AWS's 20-odd minutes on the target
+//! clock (in seconds of wall time), the report carries the model's band and
+//! name, and an objective the `fast` preset "meets" is missed. A team's own
+//! command that polls for ACTIVE is carried over the wait the same way,
+//! while one that does not wait still finds the table CREATING.
+
+#[path = "support/drills.rs"]
+#[allow(dead_code, reason = "shared with the CLI tests, which use all of it")]
+mod drills;
+
+use firedrill::drill::DrillOptions;
+use firedrill::scenario::{self, Scenario};
+use firedrill::stack::EmbeddedTarget;
+use firedrill::timings::{TimingPreset, TimingsSection};
+use std::path::Path;
+
+/// The shipped carts story with a 20-minute RTO objective, noticed six
+/// minutes after the fault (on the `aws` preset DynamoDB's latest
+/// restorable time trails by five).
+fn carts_story(dir: &Path, recovery: &str) -> Scenario {
+    let text = std::fs::read_to_string(drills::SCENARIO).expect("the shipped scenario");
+    let (head, _) = text.split_once("[recovery]").expect("a recovery section");
+    let text = format!(
+        "{head}[recovery]\ndetect_after = \"6m\"\n{recovery}\n[expect]\noutcome = \"recovered\"\nrto = \"20m\"\n"
+    );
+    let path = dir.join("carts.toml");
+    std::fs::write(&path, text).unwrap();
+    scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const BUILT_IN: &str =
+    "[[recovery.step]]\nrunbook = \"dynamodb_pitr\"\ntables = [\"carts\"]\ncutover = \"repoint\"\n";
+
+fn aws(mut s: Scenario) -> Scenario {
+    s.timings = TimingsSection {
+        model: TimingPreset::Aws,
+        ..TimingsSection::default()
+    };
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_model_misses_an_objective_the_fast_preset_meets() {
+    if !drills::postgres_installed() {
+        eprintln!(
+            "SKIPPED: PostgreSQL server binaries are not installed (the drill's store has an RDS layer)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let story = carts_story(dir.path(), BUILT_IN);
+
+    let fast = EmbeddedTarget::play(&story, &DrillOptions::default())
+        .await
+        .unwrap();
+    assert!(fast.check.recovered(), "{}", fast.to_text());
+    assert!(fast.check.rto_met, "{}", fast.to_text());
+    assert_eq!(fast.check.rto_band.as_ref().unwrap().model, "fast");
+    assert!(fast.to_text().contains("RTO model: fast"), "{}", fast.to_text());
+
+    let wall = std::time::Instant::now();
+    let modelled = EmbeddedTarget::play(&aws(story), &DrillOptions::default())
+        .await
+        .unwrap();
+    let text = modelled.to_text();
+    assert!(modelled.check.recovered(), "{text}");
+    let rto = modelled.check.rto.expect("measured");
+    // Detection (6 minutes) plus the restore's at least 20 minutes.
+    assert!(rto.simulated_seconds >= 26.0 * 60.0, "{text}");
+    assert!(
+        !modelled.check.rto_met,
+        "a 20-minute objective cannot hold: {text}"
+    );
+    let band = modelled.check.rto_band.as_ref().expect("a band");
+    assert_eq!(band.model, "aws-defaults");
+    assert_eq!(band.operations.len(), 1, "{band:?}");
+    assert_eq!(band.operations[0].operation, "dynamodb-restore-to-point-in-time");
+    assert!(
+        band.low_seconds < rto.simulated_seconds && rto.simulated_seconds < band.high_seconds,
+        "{band:?}"
+    );
+    assert!(text.contains("by the aws-defaults restore-time model"), "{text}");
+    // The minutes pass on the simulated clock, not the wall.
+    assert!(
+        wall.elapsed() < std::time::Duration::from_secs(600),
+        "{:?}",
+        wall.elapsed()
+    );
+}
+
+const POLLING_COMMAND: &str = r#"[[recovery.step]]
+command = ["sh", "restore.sh"]
+timeout = "5m"
+"#;
+
+/// Restores the carts table to just before the fault with the AWS CLI,
+/// then either polls until ACTIVE or (with `nowait`) re-points at once.
+const RESTORE_SH: &str = r#"set -eu
+carts=$(python3 -c 'import json,os; print(json.load(open(os.environ["FIREDRILL_STORE"]))["carts_table"])')
+aws dynamodb restore-table-to-point-in-time --source-table-name "$carts" \
+  --target-table-name "$carts-restored" --restore-date-time "$FIREDRILL_RESTORE_TO" >/dev/null
+if [ "${1:-}" != nowait ]; then
+  while [ "$(aws dynamodb describe-table --table-name "$carts-restored" --query Table.TableStatus --output text)" != ACTIVE ]; do
+    sleep 1
+  done
+fi
+printf '{"carts_table": "%s-restored"}' "$carts" > "$FIREDRILL_RECOVERED"
+"#;
+
+fn aws_cli_installed() -> bool {
+    std::process::Command::new("aws")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_command_that_waits_is_carried_over_the_modelled_restore() {
+    if !drills::postgres_installed() || !aws_cli_installed() {
+        eprintln!("SKIPPED: needs PostgreSQL server binaries and the AWS CLI");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("restore.sh"), RESTORE_SH).unwrap();
+    let story = aws(carts_story(dir.path(), POLLING_COMMAND));
+    let report = EmbeddedTarget::play(&story, &DrillOptions::default())
+        .await
+        .unwrap();
+    let text = report.to_text();
+    assert!(report.check.recovered(), "{text}");
+    let rto = report.check.rto.expect("measured");
+    assert!(rto.simulated_seconds >= 26.0 * 60.0, "{text}");
+    assert!(
+        rto.wall_seconds < 120.0,
+        "the wait is skipped on the simulated clock: {text}"
+    );
+    assert_eq!(
+        report.check.rto_band.as_ref().unwrap().operations.len(),
+        1,
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_command_that_does_not_wait_still_finds_the_table_creating() {
+    if !drills::postgres_installed() || !aws_cli_installed() {
+        eprintln!("SKIPPED: needs PostgreSQL server binaries and the AWS CLI");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("restore.sh"), RESTORE_SH).unwrap();
+    let story = aws(carts_story(
+        dir.path(),
+        &POLLING_COMMAND.replace("[\"sh\", \"restore.sh\"]", "[\"sh\", \"restore.sh\", \"nowait\"]"),
+    ));
+    let report = EmbeddedTarget::play(&story, &DrillOptions::default())
+        .await
+        .unwrap();
+    let text = report.to_text();
+    assert!(
+        !report.check.recovered(),
+        "re-pointing at a CREATING table must not pass: {text}"
+    );
+    assert!(text.contains("its status is CREATING, not ACTIVE"), "{text}");
+}
