@@ -35,7 +35,10 @@
 //!   `ListBackupVaults` (`ByVaultType`, `ByShared`), `DeleteBackupVault`,
 //!   `PutBackupVaultLockConfiguration`, `DeleteBackupVaultLockConfiguration`,
 //!   `PutBackupVaultAccessPolicy`, `GetBackupVaultAccessPolicy`,
-//!   `DeleteBackupVaultAccessPolicy`, `ListProtectedResourcesByBackupVault`;
+//!   `DeleteBackupVaultAccessPolicy`, `PutBackupVaultNotifications`,
+//!   `GetBackupVaultNotifications`, `DeleteBackupVaultNotifications` (stored
+//!   and returned; there is no SNS to publish to yet),
+//!   `ListProtectedResourcesByBackupVault`;
 //! - plans: `CreateBackupPlan`, `GetBackupPlan` (with
 //!   `MaxScheduledRunsPreview`), `ListBackupPlans`, `ListBackupPlanVersions`,
 //!   `UpdateBackupPlan`, `DeleteBackupPlan`, `ExportBackupPlanTemplate`,
@@ -63,7 +66,7 @@
 //!
 //! Every other operation of the model (legal holds, frameworks and report
 //! plans, restore testing plans and selections, logically air-gapped and
-//! restore access vaults, vault notifications, MPA approval teams, scans,
+//! restore access vaults, MPA approval teams, scans,
 //! indexes, tiering, region and global settings, job summaries) answers
 //! `UnknownOperationException` (HTTP 400) naming the method and path, as
 //! does any path or method no operation has. Filters that name another

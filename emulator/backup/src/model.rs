@@ -311,6 +311,17 @@ pub struct Vault {
     pub lock: Option<crate::vault_lock::VaultLock>,
     /// Its access policy, if one was put.
     pub access_policy: Option<crate::access_policy::AccessPolicy>,
+    /// Its notification configuration, if one was put.
+    pub notifications: Option<VaultNotifications>,
+}
+
+/// Where and on which events a vault's notifications go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultNotifications {
+    /// The SNS topic.
+    pub sns_topic_arn: String,
+    /// The `BackupVaultEvent`s, as given.
+    pub events: Vec<String>,
 }
 
 /// Which plan and rule made a recovery point or job.

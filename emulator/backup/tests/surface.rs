@@ -682,3 +682,81 @@ async fn protected_resources_show_their_latest_restore_and_copy_jobs_their_categ
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn vault_notifications_are_validated_stored_and_removed() {
+    use aws_sdk_backup::types::BackupVaultEvent;
+    let h = Harness::start().await;
+    let (c, _, _) = setup(&h).await;
+    let topic = "arn:aws:sns:us-east-1:000000000000:backup-alerts";
+    let err = c
+        .get_backup_vault_notifications()
+        .backup_vault_name("primary")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ResourceNotFoundException", "none yet");
+    for (arn, event) in [
+        (
+            "arn:aws:sqs:us-east-1:000000000000:q",
+            BackupVaultEvent::BackupJobFailed,
+        ),
+        ("not-an-arn", BackupVaultEvent::BackupJobFailed),
+        (topic, BackupVaultEvent::from("BACKUP_JOB_LATE")),
+    ] {
+        let err = c
+            .put_backup_vault_notifications()
+            .backup_vault_name("primary")
+            .sns_topic_arn(arn)
+            .backup_vault_events(event)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), "InvalidParameterValueException", "{arn}");
+    }
+    let err = c
+        .put_backup_vault_notifications()
+        .backup_vault_name("nope")
+        .sns_topic_arn(topic)
+        .backup_vault_events(BackupVaultEvent::BackupJobFailed)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ResourceNotFoundException");
+
+    c.put_backup_vault_notifications()
+        .backup_vault_name("primary")
+        .sns_topic_arn(topic)
+        .backup_vault_events(BackupVaultEvent::BackupJobFailed)
+        .backup_vault_events(BackupVaultEvent::CopyJobFailed)
+        .send()
+        .await
+        .unwrap();
+    let got = c
+        .get_backup_vault_notifications()
+        .backup_vault_name("primary")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.sns_topic_arn(), Some(topic));
+    assert_eq!(
+        got.backup_vault_events(),
+        [BackupVaultEvent::BackupJobFailed, BackupVaultEvent::CopyJobFailed]
+    );
+    assert_eq!(
+        got.backup_vault_arn(),
+        Some(Harness::vault_arn("us-east-1", "primary").as_str())
+    );
+    c.delete_backup_vault_notifications()
+        .backup_vault_name("primary")
+        .send()
+        .await
+        .unwrap();
+    let err = c
+        .get_backup_vault_notifications()
+        .backup_vault_name("primary")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ResourceNotFoundException");
+}

@@ -492,12 +492,7 @@ async fn plans_are_versioned_and_validated() {
 async fn unsupported_operations_answer_in_aws_shape() {
     let h = Harness::start().await;
     let c = h.client("us-east-1").await;
-    let err = c
-        .get_backup_vault_notifications()
-        .backup_vault_name("primary")
-        .send()
-        .await
-        .unwrap_err();
+    let err = c.list_legal_holds().send().await.unwrap_err();
     assert_eq!(code(&err), "UnknownOperationException");
     assert!(
         aws_sdk_backup::error::ProvideErrorMetadata::message(&err)

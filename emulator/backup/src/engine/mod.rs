@@ -1,7 +1,7 @@
 //! The AWS Backup engine: per-region state (vaults, plans, selections,
 //! jobs, recovery points) and the operations on it, with no HTTP, one
 //! concern a module: [`vaults`], [`plans`] (and selections), [`backup_jobs`],
-//! [`copies`], [`recovery_points`], [`restores`], [`protected`] (and tags),
+//! [`copies`], [`notifications`], [`recovery_points`], [`restores`], [`protected`] (and tags),
 //! [`validate`] (the values the model constrains). Vault Lock and access
 //! policies are [`crate::vault_lock`] and [`crate::access_policy`].
 //!
@@ -35,6 +35,7 @@ use std::sync::Arc;
 
 pub mod backup_jobs;
 pub mod copies;
+pub mod notifications;
 pub mod plans;
 pub mod protected;
 pub mod recovery_points;

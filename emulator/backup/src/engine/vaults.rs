@@ -54,6 +54,7 @@ impl Engine {
                 tags,
                 lock: None,
                 access_policy: None,
+                notifications: None,
             };
             rs.vaults.insert(name.to_owned(), vault.clone());
             Ok(vault)

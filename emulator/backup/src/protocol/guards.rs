@@ -14,7 +14,7 @@ use http::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-fn vault_name(p: &Params) -> BackupResult<&str> {
+pub(super) fn vault_name(p: &Params) -> BackupResult<&str> {
     let name = p.at(0);
     if vault_name_valid(name) {
         Ok(name)

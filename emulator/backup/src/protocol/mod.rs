@@ -13,10 +13,12 @@
 //! and resource type patterns, 12-digit account ids, `MaxResults` from 1 to
 //! 1000) with `InvalidParameterValueException`.
 //!
-//! Submodules: [`guards`] (Vault Lock and access policies) and
+//! Submodules: [`guards`] (Vault Lock and access policies),
+//! [`notifications`] (vault notification configurations) and
 //! [`templates`] (`ExportBackupPlanTemplate`, `GetBackupPlanFromJSON`).
 
 mod guards;
+mod notifications;
 mod templates;
 
 use crate::engine::{
@@ -61,6 +63,12 @@ pub fn router(engine: Arc<Engine>) -> Router {
             put(guards::put_policy)
                 .get(guards::get_policy)
                 .delete(guards::delete_policy),
+        )
+        .route(
+            "/backup-vaults/{name}/notification-configuration",
+            put(notifications::put_notifications)
+                .get(notifications::get_notifications)
+                .delete(notifications::delete_notifications),
         )
         .route("/backup-vaults/{name}/resources", get(list_protected_by_vault))
         .route("/backup-vaults/{name}/resources/", get(list_protected_by_vault))
