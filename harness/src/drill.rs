@@ -138,6 +138,7 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
             reasons: Vec::new(),
         },
         protection_lost: Vec::new(),
+        business: None,
         events: Vec::new(),
         skipped: None,
     };
@@ -341,11 +342,11 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         }
     }
     let targets = scenario.expect.targets();
-    report.check = match snapshot {
+    report.check = match &snapshot {
         Ok(snapshot) => checker::check(CheckInput {
             history: &history,
             fault_at: Some(fault_at),
-            snapshot: &snapshot,
+            snapshot,
             rto,
             targets,
         }),
@@ -365,6 +366,15 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
                 None
             }
         };
+    }
+    if let (Some(business), Ok(snapshot)) = (&scenario.business, &snapshot) {
+        report.business = Some(crate::business::impact(
+            business,
+            &history,
+            fault_at,
+            snapshot,
+            &report.check,
+        ));
     }
     tracing::info!(
         phase = "checked",

@@ -222,6 +222,7 @@ mod tests {
             recovery: None,
             check: CheckResult::unknown("not checked", Targets::default(), None),
             protection_lost: Vec::new(),
+            business: None,
             expectation: ExpectationResult {
                 expected: "recovered".into(),
                 met,

@@ -16,6 +16,7 @@
 //! `aws` preset restores take the emulator clock time AWS's would
 //! ([`restore_time`], [`timings`]), and the RTO carries the model's band.
 
+pub mod business;
 pub mod checker;
 pub mod drill;
 pub mod fault;

@@ -125,6 +125,10 @@ pub struct Report {
     /// Guards there before the fault and gone after the recovery.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub protection_lost: Vec<crate::protection::ProtectionLost>,
+    /// What the loss and the downtime cost, when the scenario says what an
+    /// hour of trading is worth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business: Option<crate::business::BusinessImpact>,
     /// The pass condition.
     pub expectation: ExpectationResult,
     /// Timeline events (faults, backups, recovery steps).
@@ -288,6 +292,11 @@ impl Report {
                 let _ = writeln!(s, "  RTO: not measured");
             }
         }
+        if let Some(b) = &self.business {
+            for line in b.lines() {
+                let _ = writeln!(s, "  {line}");
+            }
+        }
         for l in &c.layers {
             let _ = writeln!(s, "  {}", layer_line(l));
         }
@@ -388,6 +397,12 @@ impl Report {
             let _ = writeln!(s, "\n## Protection lost\n");
             for p in &self.protection_lost {
                 let _ = writeln!(s, "- {}", p.finding);
+            }
+        }
+        if let Some(b) = &self.business {
+            let _ = writeln!(s, "\n## Business impact\n");
+            for line in b.lines() {
+                let _ = writeln!(s, "- {line}");
             }
         }
         if let Some(r) = &self.recovery {
@@ -552,6 +567,13 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}} code{{background:#f4
             let _ = writeln!(s, "<h2>Protection lost</h2><ul id=\"protection-lost\">");
             for p in &self.protection_lost {
                 let _ = writeln!(s, "<li>{}</li>", esc(&p.finding));
+            }
+            let _ = writeln!(s, "</ul>");
+        }
+        if let Some(b) = &self.business {
+            let _ = writeln!(s, "<h2>Business impact</h2><ul id=\"business\">");
+            for line in b.lines() {
+                let _ = writeln!(s, "<li>{}</li>", esc(&line));
             }
             let _ = writeln!(s, "</ul>");
         }
@@ -971,6 +993,7 @@ pub(crate) mod tests {
             }),
             check,
             protection_lost: Vec::new(),
+            business: None,
             expectation: ExpectationResult {
                 expected: "recovered".into(),
                 met: false,

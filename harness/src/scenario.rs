@@ -42,6 +42,10 @@
 //! command = ["python3", "restore.py"]       # its environment, FIREDRILL_STORE and
 //! timeout = "10m"                           # FIREDRILL_RECOVERED); default timeout 15m
 //!
+//! [business]                               # optional: see the business module
+//! revenue_per_hour = 570.0                  # the report prices the loss and the downtime
+//! average_order_value = 38.0
+//!
 //! [timings]                                # optional: see the timings module
 //! model = "aws"                             # "fast" (default) or "aws": AWS's restore times
 //!
@@ -466,6 +470,9 @@ pub struct Scenario {
     pub recovery: RecoverySection,
     /// The pass condition.
     pub expect: Expectation,
+    /// What an hour of trading is worth, for the report's business impact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business: Option<crate::business::BusinessSection>,
     /// The restore-time model the drill runs under (`fast` by default).
     #[serde(default, skip_serializing_if = "is_default_timings")]
     pub timings: crate::timings::TimingsSection,
@@ -630,6 +637,9 @@ impl Scenario {
             let field = msg.split_whitespace().next().unwrap_or("").to_owned();
             (format!("workload.{field}"), msg)
         })?;
+        if let Some(b) = &self.business {
+            b.validate()?;
+        }
         if self.timings.model == crate::timings::TimingPreset::Fast
             && (self.timings.file.is_some() || !self.timings.overrides.is_empty())
         {

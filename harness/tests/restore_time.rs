@@ -164,3 +164,54 @@ async fn a_team_command_that_does_not_wait_still_finds_the_table_creating() {
     );
     assert!(text.contains("its status is CREATING, not ACTIVE"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_prices_the_loss_and_the_downtime_from_the_drills_own_data() {
+    if !drills::postgres_installed() {
+        eprintln!("SKIPPED: PostgreSQL server binaries are not installed (the drill restores RDS)");
+        return;
+    }
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/backup-hope-baseline.toml"
+    );
+    let mut story = scenario::load(Path::new(path)).unwrap_or_else(|e| panic!("{e}"));
+    story.business = Some(firedrill::business::BusinessSection {
+        revenue_per_hour: 570.0,
+        average_order_value: Some(38.0),
+        currency: "USD".into(),
+    });
+    let report = EmbeddedTarget::play(&story, &DrillOptions::default())
+        .await
+        .unwrap();
+    assert!(report.passed(), "{}", report.to_text());
+    let b = report.business.as_ref().expect("the scenario prices its loss");
+    let orders = report
+        .check
+        .layers
+        .iter()
+        .find(|l| l.layer == firedrill::history::Layer::Rds)
+        .expect("an RDS layer");
+    // A day's orders since the 03:00 snapshot are gone, each with its total.
+    assert!(b.orders_lost >= 10, "{b:?}");
+    assert!(
+        b.orders_lost <= orders.lost_records + orders.corrupted + orders.unexpected,
+        "{b:?} {orders:?}"
+    );
+    assert!(b.revenue_lost > 0.0, "{b:?}");
+    let rto_hours = report.check.rto.unwrap().simulated_seconds / 3600.0;
+    let risk = b.revenue_at_risk.expect("the RTO was measured");
+    assert!((risk.measured - 570.0 * rto_hours).abs() < 1e-6, "{risk:?}");
+    let taken = b.orders_not_taken.expect("an average order value was given");
+    assert!(
+        (taken.measured - 570.0 / 38.0 * rto_hours).abs() < 1e-6,
+        "{taken:?}"
+    );
+    for text in [report.to_text(), report.to_markdown(), report.to_html()] {
+        assert!(text.contains("Revenue at risk while down"), "{text}");
+        assert!(
+            text.contains(&format!("{} orders worth", b.orders_lost)),
+            "{text}"
+        );
+    }
+}
