@@ -109,6 +109,14 @@ pub enum S3EngineError {
     /// The body is larger than S3 allows.
     #[error("Your proposed upload exceeds the maximum allowed size")]
     EntityTooLarge,
+    /// A partNumber the object does not have.
+    #[error("The requested partnumber is not satisfiable")]
+    InvalidPartNumber {
+        /// The part asked for.
+        requested: i32,
+        /// How many parts the object has.
+        actual: u32,
+    },
     /// The bucket has no tags.
     #[error("The TagSet does not exist")]
     NoSuchTagSet,
@@ -214,6 +222,7 @@ impl S3EngineError {
             E::NoSuchUpload(_) => "NoSuchUpload",
             E::InvalidPart => "InvalidPart",
             E::InvalidPartOrder => "InvalidPartOrder",
+            E::InvalidPartNumber { .. } => "InvalidPartNumber",
             E::EntityTooSmall => "EntityTooSmall",
             E::EntityTooLarge => "EntityTooLarge",
             E::NoSuchTagSet => "NoSuchTagSet",
@@ -260,7 +269,7 @@ impl S3EngineError {
             | E::ConditionalRequestConflict { .. } => 409,
             E::HeaderNotImplemented(_) => 501,
             E::PermanentRedirect { .. } => 301,
-            E::InvalidRange { .. } => 416,
+            E::InvalidRange { .. } | E::InvalidPartNumber { .. } => 416,
             E::AccessDenied(_) | E::InvalidObjectState { .. } => 403,
             E::PreconditionFailed(_) => 412,
             E::NotModified => 304,
@@ -316,6 +325,10 @@ impl S3EngineError {
                 ("ArgumentValue", id.clone()),
             ],
             E::PreconditionFailed(c) => vec![("Condition", c.clone())],
+            E::InvalidPartNumber { requested, actual } => vec![
+                ("ActualPartCount", actual.to_string()),
+                ("PartNumberRequested", requested.to_string()),
+            ],
             E::ConditionalRequestConflict { condition, key } => {
                 vec![("Condition", condition.clone()), ("Key", key.clone())]
             }

@@ -41,21 +41,26 @@
 //! # Supported operations
 //!
 //! Buckets: CreateBucket (LocationConstraint, Object Lock), HeadBucket,
-//! DeleteBucket, ListBuckets, GetBucketLocation, Put/GetBucketVersioning,
+//! DeleteBucket, ListBuckets (`max-buckets` 1 to 10,000, `continuation-token`,
+//! `prefix`, `bucket-region`; a token it never issued is `InvalidArgument`),
+//! GetBucketLocation, Put/GetBucketVersioning,
 //! Put/Get/DeleteBucketTagging, Put/Get/DeleteBucketLifecycle(Configuration),
 //! Put/Get/DeleteBucketReplication, Put/GetObjectLockConfiguration,
 //! Put/Get/DeleteBucketEncryption.
 //!
-//! Objects: PutObject (conditional), GetObject (Range, versionId, conditional headers),
-//! HeadObject, DeleteObject, DeleteObjects, ListObjects, ListObjectsV2,
+//! Objects: PutObject (conditional), GetObject and HeadObject (Range,
+//! `partNumber`, versionId, conditional headers, checksum mode),
+//! GetObjectAttributes (ETag, Checksum, ObjectParts, StorageClass,
+//! ObjectSize), DeleteObject, DeleteObjects, ListObjects, ListObjectsV2,
 //! ListObjectVersions, CopyObject (versionId sources, metadata and tagging
-//! directives), CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
+//! directives, conditions), CreateMultipartUpload, UploadPart,
+//! UploadPartCopy (`x-amz-copy-source-range`, versionId sources,
+//! copy-source conditions), CompleteMultipartUpload,
 //! AbortMultipartUpload, ListParts, ListMultipartUploads,
 //! Put/Get/DeleteObjectTagging, Put/GetObjectRetention, Put/GetObjectLegalHold.
 //!
 //! Every other operation (ACLs, policies, CORS, website, RestoreObject,
-//! SelectObjectContent,
-//! UploadPartCopy, ...) answers `501 NotImplemented` in S3's XML error
+//! SelectObjectContent, ...) answers `501 NotImplemented` in S3's XML error
 //! shape, saying that firedrill does not support it.
 //!
 //! # Semantics worth knowing
@@ -111,6 +116,17 @@
 //!   `*` or `If-Match: *`. CopyObject's `x-amz-copy-source-if-match`,
 //!   `-if-none-match`, `-if-modified-since` and `-if-unmodified-since` pair
 //!   as RFC 7232 says and answer `412` naming the condition.
+//! - `partNumber` on GetObject and HeadObject answers 206 with the part's
+//!   `Content-Range` and `x-amz-mp-parts-count` (a one-part object has
+//!   part 1, the whole of it); a part the object lacks is
+//!   `416 InvalidPartNumber` (with `ActualPartCount`), a Range with it
+//!   `InvalidRequest`. With checksum mode, a part of a composite object
+//!   answers the part's checksum. GetObjectAttributes lists the parts of
+//!   composite objects (paged by `x-amz-max-parts`) and only the count of
+//!   the others; its ETag is written quoted, where AWS writes it bare.
+//! - UploadPartCopy writes the source range as a part of its own: an
+//!   `x-amz-copy-source-range` not of the form `bytes=first-last` is
+//!   `InvalidArgument`, one past the source `InvalidRange`.
 //! - Lifecycle answers carry `TransitionDefaultMinimumObjectSize`:
 //!   `all_storage_classes_128K` by default, or what the last
 //!   PutBucketLifecycleConfiguration's header said (echoed in its answer).

@@ -11,6 +11,7 @@
 //! other S3 operation falls through to s3s's default, which the service
 //! rewrites into a `NotImplemented` error naming firedrill.
 
+mod attributes;
 mod checksums;
 mod conditions;
 mod convert;

@@ -3,14 +3,16 @@
 //! ListMultipartUploads, with their checksum fields (the rules themselves
 //! are the engine's, see `engine::multipart`).
 
+use super::attributes::copy_range;
 use super::checksums::{self, ChunkTrailers, Wire, checksum_fields, set_checksum};
+use super::conditions::Conditions;
 use super::conditions::write_precondition;
 use super::convert::*;
 use super::ops::{err, etag, owner, sse_s3};
 use super::{Handler, OrS3, info};
 use crate::checksum::{self as ck, Algorithm};
 use crate::engine::model::{NewObject, UploadChecksum};
-use crate::engine::{CompleteChecksum, CompletedPartSpec};
+use crate::engine::{CompleteChecksum, CompletedPartSpec, MAX_PUT_SIZE};
 use crate::error::S3EngineError;
 use crate::integrity::content_md5;
 use s3s::dto::*;
@@ -162,6 +164,72 @@ impl Handler {
         };
         set_checksum!(out, wire);
         Ok(S3Response::new(out))
+    }
+
+    pub(super) async fn copy_part(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let upload = self
+            .engine
+            .check_upload_exists(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                &input.upload_id,
+                input.part_number,
+                None,
+            )
+            .or_s3(&i)?;
+        let source = self
+            .checked_copy_source(
+                &input.bucket,
+                &i,
+                &input.copy_source,
+                Conditions {
+                    if_match: input.copy_source_if_match.as_ref(),
+                    if_none_match: input.copy_source_if_none_match.as_ref(),
+                    if_modified_since: input.copy_source_if_modified_since.as_ref(),
+                    if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
+                },
+            )
+            .or_s3(&i)?;
+        let blob = &source.found.object.blob;
+        let range = copy_range(input.copy_source_range.as_deref(), blob.len()).or_s3(&i)?;
+        let algorithm = upload.map(|u| u.algorithm);
+        // The range is written as a part of its own (hashed on the way);
+        // the source is never changed.
+        let written = self
+            .engine
+            .write_body(blob.stream_range(range.start, range.end), MAX_PUT_SIZE, algorithm)
+            .await
+            .or_s3(&i)?;
+        let wire = Wire::digest(&written.digests, algorithm);
+        let e = self
+            .engine
+            .put_part(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                &input.upload_id,
+                input.part_number,
+                written,
+            )
+            .or_s3(&i)?;
+        let mut result = CopyPartResult {
+            e_tag: Some(etag(&e)),
+            last_modified: Some(ts(self.engine.now())),
+            ..Default::default()
+        };
+        set_checksum!(result, wire);
+        Ok(S3Response::new(UploadPartCopyOutput {
+            copy_part_result: Some(result),
+            copy_source_version_id: source.version_id,
+            server_side_encryption: Some(sse_s3()),
+            ..Default::default()
+        }))
     }
 
     pub(super) fn complete_upload(

@@ -1,6 +1,7 @@
 //! The supported S3 operations: s3s's typed inputs in, engine calls, typed
 //! outputs out.
 
+use super::attributes::{checksum_element, parts_element, select, wanted};
 use super::checksums::{self, ChunkTrailers, Wire, checksum_fields, set_checksum};
 use super::conditions::{Conditions, write_precondition};
 use super::convert::*;
@@ -63,16 +64,6 @@ pub(super) fn checksum_type(k: ck::ChecksumType) -> ChecksumType {
     ChecksumType::from(k.name().to_owned())
 }
 
-/// The checksum fields of a GET or HEAD: the object's, when the client
-/// asked for them and reads the whole object.
-fn read_checksum(o: &ObjectData, mode: Option<&ChecksumMode>, whole: bool) -> (Wire, Option<ChecksumType>) {
-    if whole && checksums::mode_enabled(mode.map(|m| m.as_str())) {
-        (Wire::object(&o.checksum), Some(checksum_type(o.checksum.kind)))
-    } else {
-        (Wire::default(), None)
-    }
-}
-
 /// The checksum algorithm and type a listing shows for an object.
 fn listed_checksum(
     c: (Algorithm, ck::ChecksumType),
@@ -81,6 +72,42 @@ fn listed_checksum(
         Some(vec![ChecksumAlgorithm::from(c.0.name().to_owned())]),
         Some(checksum_type(c.1)),
     )
+}
+
+/// The ListBuckets continuation token that resumes after `name`.
+fn new_bucket_token(name: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("firedrill-buckets:{name}"))
+}
+
+/// The bucket name a ListBuckets continuation token resumes after.
+fn bucket_token(token: &str) -> Option<String> {
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()?;
+    String::from_utf8(raw)
+        .ok()?
+        .strip_prefix("firedrill-buckets:")
+        .map(str::to_owned)
+}
+
+/// The bucket, key and version id of a copy source.
+fn copy_source_names(c: &CopySource) -> Result<(String, String, Option<String>), S3EngineError> {
+    match c {
+        CopySource::Bucket {
+            bucket,
+            key,
+            version_id,
+        } => Ok((
+            bucket.to_string(),
+            key.to_string(),
+            version_id.as_ref().map(|v| v.to_string()),
+        )),
+        _ => Err(S3EngineError::InvalidArgument(
+            "firedrill supports copy sources of the form bucket/key[?versionId=...] only".to_owned(),
+        )),
+    }
 }
 
 /// An object of a ListObjects or ListObjectsV2 page.
@@ -110,6 +137,27 @@ fn has_checksum_header(h: &http::HeaderMap) -> bool {
 }
 
 impl Handler {
+    /// The source of a copy into `bucket` (CopyObject, UploadPartCopy),
+    /// found and checked against its `x-amz-copy-source-if-*` conditions.
+    pub(super) fn checked_copy_source(
+        &self,
+        bucket: &str,
+        i: &ReqInfo,
+        source: &CopySource,
+        conditions: Conditions<'_>,
+    ) -> Result<crate::engine::CopySource, S3EngineError> {
+        let (src_bucket, src_key, src_version) = copy_source_names(source)?;
+        let found = self.engine.copy_source(
+            bucket,
+            Some(&i.region),
+            &src_bucket,
+            &src_key,
+            src_version.as_deref(),
+        )?;
+        conditions.check_copy_source(&found.found)?;
+        Ok(found)
+    }
+
     /// Stores an upload's body (PutObject, UploadPart) with its MD5,
     /// CRC64NVME and `algorithm` digests, then checks it against the
     /// request's `Content-MD5` and checksum; a refused body is dropped
@@ -236,24 +284,61 @@ impl S3 for Handler {
         &self,
         req: S3Request<ListBucketsInput>,
     ) -> S3Result<S3Response<ListBucketsOutput>> {
+        let i = info(&req);
         let input = req.input;
-        let buckets = self
+        let max = match input.max_buckets {
+            None => None,
+            Some(n) if (1..=10_000).contains(&n) => usize::try_from(n).ok(),
+            Some(_) => {
+                return Err(err(
+                    S3EngineError::InvalidArgument(
+                        "Argument max-buckets must be an integer between 1 and 10000.".to_owned(),
+                    ),
+                    &i,
+                ));
+            }
+        };
+        let after = match &input.continuation_token {
+            None => None,
+            Some(t) => Some(bucket_token(t).ok_or_else(|| {
+                err(
+                    S3EngineError::InvalidArgument("The continuation token provided is incorrect".to_owned()),
+                    &i,
+                )
+            })?),
+        };
+        let mut all = self
             .engine
             .list_buckets()
             .into_iter()
             .filter(|(_, r, _)| input.bucket_region.as_ref().is_none_or(|want| want == r))
             .filter(|(n, _, _)| input.prefix.as_ref().is_none_or(|p| n.starts_with(p.as_str())))
-            .map(|(name, region, created)| Bucket {
+            .filter(|(n, _, _)| after.as_ref().is_none_or(|a| n > a))
+            .peekable();
+        let mut buckets = Vec::new();
+        while max.is_none_or(|m| buckets.len() < m) {
+            let Some((name, region, created)) = all.next() else {
+                break;
+            };
+            buckets.push(Bucket {
                 bucket_region: Some(region),
                 creation_date: Some(ts(created)),
                 name: Some(name),
-            })
-            .collect();
+            });
+        }
+        let next = if all.peek().is_some() {
+            buckets
+                .last()
+                .and_then(|b| b.name.as_deref())
+                .map(new_bucket_token)
+        } else {
+            None
+        };
         Ok(S3Response::new(ListBucketsOutput {
             buckets: Some(buckets),
             owner: Some(owner()),
             prefix: input.prefix,
-            continuation_token: None,
+            continuation_token: next,
         }))
     }
 
@@ -642,20 +727,18 @@ impl S3 for Handler {
                 &i,
             ));
         }
-        let size = o.size();
-        let (range, content_range) = match input.range {
-            Some(r) => {
-                let rg = r
-                    .check(size)
-                    .map_err(|_| err(S3EngineError::InvalidRange { size }, &i))?;
-                let cr = format!("bytes {}-{}/{}", rg.start, rg.end - 1, size);
-                (rg, Some(cr))
-            }
-            None => (0..size, None),
-        };
+        let sel = select(
+            o,
+            input.range.as_ref(),
+            input.part_number,
+            input.checksum_mode.as_ref(),
+        )
+        .or_s3(&i)?;
+        let range = sel.range.clone();
+        let content_range = sel.content_range.clone();
         let stream = o.blob.stream_range(range.start, range.end);
         let (mode, until, hold) = lock_fields(o);
-        let (wire, checksum_type) = read_checksum(o, input.checksum_mode.as_ref(), content_range.is_none());
+        let (wire, checksum_type) = (sel.wire, sel.checksum_type);
         let mut out = GetObjectOutput {
             checksum_type,
             server_side_encryption: Some(sse_s3()),
@@ -679,7 +762,7 @@ impl S3 for Handler {
             object_lock_legal_hold_status: hold,
             object_lock_mode: mode,
             object_lock_retain_until_date: until,
-            parts_count: o.parts_count().and_then(|n| i32::try_from(n).ok()),
+            parts_count: sel.parts_count,
             replication_status: o
                 .replication_status
                 .map(|s| ReplicationStatus::from(s.as_str().to_owned())),
@@ -714,21 +797,18 @@ impl S3 for Handler {
         .check_read(&found)
         .or_s3(&i)?;
         let o = &found.object;
-        let size = o.size();
-        let (len, content_range) = match input.range {
-            Some(r) => {
-                let rg = r
-                    .check(size)
-                    .map_err(|_| err(S3EngineError::InvalidRange { size }, &i))?;
-                (
-                    rg.end - rg.start,
-                    Some(format!("bytes {}-{}/{}", rg.start, rg.end - 1, size)),
-                )
-            }
-            None => (size, None),
-        };
+        let sel = select(
+            o,
+            input.range.as_ref(),
+            input.part_number,
+            input.checksum_mode.as_ref(),
+        )
+        .or_s3(&i)?;
+        let len = sel.range.end.saturating_sub(sel.range.start);
+        let content_range = sel.content_range.clone();
+        let partial = content_range.is_some();
         let (mode, until, hold) = lock_fields(o);
-        let (wire, checksum_type) = read_checksum(o, input.checksum_mode.as_ref(), content_range.is_none());
+        let (wire, checksum_type) = (sel.wire, sel.checksum_type);
         let mut out = HeadObjectOutput {
             checksum_type,
             server_side_encryption: Some(sse_s3()),
@@ -751,7 +831,7 @@ impl S3 for Handler {
             object_lock_legal_hold_status: hold,
             object_lock_mode: mode,
             object_lock_retain_until_date: until,
-            parts_count: o.parts_count().and_then(|n| i32::try_from(n).ok()),
+            parts_count: sel.parts_count,
             replication_status: o
                 .replication_status
                 .map(|s| ReplicationStatus::from(s.as_str().to_owned())),
@@ -761,7 +841,47 @@ impl S3 for Handler {
             ..Default::default()
         };
         set_checksum!(out, wire);
-        Ok(S3Response::new(out))
+        let mut resp = S3Response::new(out);
+        if partial {
+            resp.extensions
+                .insert(super::StatusOverride(http::StatusCode::PARTIAL_CONTENT));
+        }
+        Ok(resp)
+    }
+
+    async fn get_object_attributes(
+        &self,
+        req: S3Request<GetObjectAttributesInput>,
+    ) -> S3Result<S3Response<GetObjectAttributesOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        let want = wanted(&input.object_attributes).or_s3(&i)?;
+        let found = self
+            .engine
+            .get_object(
+                &input.bucket,
+                Some(&i.region),
+                &input.key,
+                input.version_id.as_deref(),
+            )
+            .or_s3(&i)?;
+        let o = &found.object;
+        Ok(S3Response::new(GetObjectAttributesOutput {
+            checksum: want.checksum.then(|| checksum_element(o)),
+            e_tag: want.etag.then(|| etag(&o.etag)),
+            last_modified: Some(ts(found.last_modified)),
+            object_parts: if want.parts {
+                parts_element(o, input.max_parts, input.part_number_marker)
+            } else {
+                None
+            },
+            object_size: want.size.then(|| i64::try_from(o.size()).unwrap_or(i64::MAX)),
+            storage_class: want
+                .storage_class
+                .then(|| StorageClass::from(o.storage_class.clone())),
+            version_id: found.version_id.clone(),
+            ..Default::default()
+        }))
     }
 
     async fn delete_object(
@@ -1054,26 +1174,6 @@ impl S3 for Handler {
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
         let i = info(&req);
         let input = req.input;
-        let (src_bucket, src_key, src_version) = match &input.copy_source {
-            CopySource::Bucket {
-                bucket,
-                key,
-                version_id,
-            } => (
-                bucket.to_string(),
-                key.to_string(),
-                version_id.as_ref().map(|v| v.to_string()),
-            ),
-            _ => {
-                return Err(err(
-                    S3EngineError::InvalidArgument(
-                        "firedrill supports copy sources of the form bucket/key[?versionId=...] only"
-                            .to_owned(),
-                    ),
-                    &i,
-                ));
-            }
-        };
         let replace = match input.metadata_directive.as_ref().map(|d| d.as_str()) {
             None | Some("COPY") => false,
             Some("REPLACE") => true,
@@ -1125,23 +1225,18 @@ impl S3 for Handler {
             .transpose()
             .or_s3(&i)?;
         let source = self
-            .engine
-            .copy_source(
+            .checked_copy_source(
                 &input.bucket,
-                Some(&i.region),
-                &src_bucket,
-                &src_key,
-                src_version.as_deref(),
+                &i,
+                &input.copy_source,
+                Conditions {
+                    if_match: input.copy_source_if_match.as_ref(),
+                    if_none_match: input.copy_source_if_none_match.as_ref(),
+                    if_modified_since: input.copy_source_if_modified_since.as_ref(),
+                    if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
+                },
             )
             .or_s3(&i)?;
-        Conditions {
-            if_match: input.copy_source_if_match.as_ref(),
-            if_none_match: input.copy_source_if_none_match.as_ref(),
-            if_modified_since: input.copy_source_if_modified_since.as_ref(),
-            if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
-        }
-        .check_copy_source(&source.found)
-        .or_s3(&i)?;
         self.engine
             .check_write(&input.bucket, Some(&i.region), &input.key, precondition.as_ref())
             .or_s3(&i)?;
@@ -1200,6 +1295,13 @@ impl S3 for Handler {
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         self.abort_upload(req)
+    }
+
+    async fn upload_part_copy(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        self.copy_part(req).await
     }
 
     async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {

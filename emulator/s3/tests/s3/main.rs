@@ -17,6 +17,7 @@ mod hostile;
 mod lifecycle;
 mod lock;
 mod objects;
+mod parts;
 mod recovery;
 mod replication;
 mod scale;
