@@ -132,7 +132,7 @@ pub struct EmulatorConfig {
 /// | `header_read_timeout` | 20 s | a connection that sent part of a request line or headers is closed without an answer |
 /// | `body_idle_timeout` | 20 s | a request whose body stops arriving is answered with the protocol's `RequestTimeout` error (S3 `RequestTimeout` 400, others `RequestTimeoutException` 408) and the connection is closed |
 /// | `keep_alive_timeout` | 60 s | an idle keep-alive connection (no request in flight) is closed |
-/// | `max_connections` | 1024 | a connection beyond it is answered `503` in the protocol's shape (S3 `SlowDown`, DynamoDB and RDS `ServiceUnavailable`, Backup `ServiceUnavailableException`) with `Connection: close` |
+/// | `max_connections` | 1024 | a connection beyond it closes the keep-alive connection idle the longest and waits for a slot (up to `header_read_timeout`); if none frees, it is answered `503` in the protocol's shape (S3 `SlowDown`, DynamoDB and RDS `ServiceUnavailable`, Backup `ServiceUnavailableException`) with `Connection: close` |
 /// | `max_header_bytes` | 16 KiB | a request line and headers larger than this are answered in the protocol's shape (S3 `RequestHeaderSectionTooLarge` 400, others `MalformedHttpRequestException` 400) |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportLimits {

@@ -3,8 +3,9 @@
 //! background ticker that lets services act as the clock moves.
 //!
 //! Every connection passes the [`transport::gate`] on its way to hyper and
-//! counts against `max_connections` ([`transport::refuse_busy`] answers one
-//! beyond it); every request body is watched ([`transport::watch`]) and a
+//! holds one of `max_connections` [`transport::slots`] (a connection beyond
+//! them reclaims an idle one or waits, and is answered
+//! [`transport::refuse_busy`] only if none frees in time); every request body is watched ([`transport::watch`]) and a
 //! body the watch refused is answered with the refusal, whatever the
 //! handler made of it.
 
@@ -18,8 +19,9 @@ use crate::service::{AwsService, Body, Environment, RequestContext};
 use crate::sigv4;
 use crate::transport::{
     self,
-    gate::{Activity, Gate, GateLimits},
+    gate::{Gate, GateLimits},
     head,
+    slots::{Slot, Slots},
     watch::{self as body_watch, BodyFault, Verdict},
 };
 use chrono::{DateTime, Duration, Utc};
@@ -32,15 +34,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::{Mutex, Semaphore, watch};
+use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 
 /// How often services are ticked in real time, besides every clock jump.
 const TICK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
-
-/// How many connections beyond the limit are answered at once; past that a
-/// connection is closed at once without an answer.
-const REFUSAL_SLOTS: usize = 64;
 
 /// Why an admin action was refused.
 #[derive(Debug, thiserror::Error)]
@@ -486,75 +484,122 @@ async fn accept_loop(
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let limits = dispatcher.env().config.transport.clone();
-    let gate_limits = GateLimits {
-        header_read_timeout: limits.header_read_timeout,
-        keep_alive_timeout: limits.keep_alive_timeout,
-        max_header_bytes: limits.max_header_bytes,
-    };
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let refusals = Arc::new(Semaphore::new(REFUSAL_SLOTS));
+    let slots = Slots::new(limits.max_connections);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _peer) = match accepted {
-                    Ok(conn) => conn,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let Ok(slot) = slots.clone().try_acquire_owned() else {
-                    tracing::debug!(max = limits.max_connections, "connection beyond the limit refused");
-                    if let Ok(refusal) = refusals.clone().try_acquire_owned() {
-                        let limits = limits.clone();
-                        tokio::spawn(async move {
-                            transport::refuse_busy(stream, limits).await;
-                            drop(refusal);
-                        });
-                    }
-                    continue;
-                };
-                let activity = Activity::new();
-                let dispatcher = dispatcher.clone();
-                let requests = activity.clone();
-                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                    let dispatcher = dispatcher.clone();
-                    let in_flight = requests.begin();
-                    async move {
-                        let req = req.map(Body::new);
-                        let resp = dispatcher.dispatch(req).await;
-                        let resp = resp.map(|body| Body::new(transport::Guarded::new(body, in_flight)));
-                        Ok::<_, std::convert::Infallible>(resp)
-                    }
-                });
-                let gate = Gate::new(stream, gate_limits, activity, transport::refuse_head);
-                let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                let conn = builder.serve_connection(TokioIo::new(gate), service).into_owned();
-                let conn = graceful.watch(conn);
-                let abort = aborted(stop.clone());
-                tokio::spawn(async move {
-                    tokio::select! {
-                        result = conn => {
-                            if let Err(e) = result {
-                                tracing::debug!(error = %e, "connection ended with an error");
-                            }
-                        }
-                        () = abort => tracing::debug!("connection dropped by an abort"),
-                    }
-                    drop(slot);
-                });
+        // A place among the connections waiting for a slot is taken before
+        // accepting: when they are all taken, clients wait in the backlog.
+        let Some(Some(place)) = until_stopped(&mut stop, slots.place()).await else {
+            break;
+        };
+        let Some(accepted) = until_stopped(&mut stop, listener.accept()).await else {
+            break;
+        };
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                continue;
             }
-            changed = stop.changed() => {
-                if changed.is_err() || *stop.borrow() != StopKind::Running {
-                    break;
-                }
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = Connection {
+            dispatcher: dispatcher.clone(),
+            watcher: graceful.watcher(),
+            abort: stop.clone(),
+        };
+        match slots.try_take() {
+            Some(slot) => {
+                drop(place);
+                tokio::spawn(connection.serve(stream, slot));
+            }
+            None => {
+                tracing::debug!(max = limits.max_connections, "a connection waits for a slot");
+                let slots = slots.clone();
+                let limits = limits.clone();
+                tokio::spawn(async move {
+                    let deadline = tokio::time::Instant::now() + limits.header_read_timeout;
+                    let slot = slots.wait(&place, deadline).await;
+                    drop(place);
+                    match slot {
+                        Some(slot) => connection.serve(stream, slot).await,
+                        None => {
+                            tracing::debug!(
+                                max = limits.max_connections,
+                                "connection beyond the limit refused"
+                            );
+                            transport::refuse_busy(stream, limits).await;
+                        }
+                    }
+                });
             }
         }
     }
     close_listener(listener);
     if *stop.borrow() != StopKind::Abort {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), graceful.shutdown()).await;
+    }
+}
+
+/// Runs `work` to its end, unless `stop` asks the listener to stop first.
+async fn until_stopped<T>(
+    stop: &mut watch::Receiver<StopKind>,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            out = &mut work => return Some(out),
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() != StopKind::Running {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// What serving one connection needs.
+struct Connection {
+    dispatcher: Arc<Dispatcher>,
+    watcher: hyper_util::server::graceful::Watcher,
+    abort: watch::Receiver<StopKind>,
+}
+
+impl Connection {
+    /// Serves `stream` through its gate until it ends, holding `slot`.
+    async fn serve(self, stream: tokio::net::TcpStream, slot: Slot) {
+        let limits = &self.dispatcher.env().config.transport;
+        let gate_limits = GateLimits {
+            header_read_timeout: limits.header_read_timeout,
+            keep_alive_timeout: limits.keep_alive_timeout,
+            max_header_bytes: limits.max_header_bytes,
+        };
+        let activity = slot.activity().clone();
+        let dispatcher = self.dispatcher.clone();
+        let requests = activity.clone();
+        let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+            let dispatcher = dispatcher.clone();
+            let in_flight = requests.begin();
+            async move {
+                let req = req.map(Body::new);
+                let resp = dispatcher.dispatch(req).await;
+                let resp = resp.map(|body| Body::new(transport::Guarded::new(body, in_flight)));
+                Ok::<_, std::convert::Infallible>(resp)
+            }
+        });
+        let gate = Gate::new(stream, gate_limits, activity, transport::refuse_head);
+        let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        let conn = builder.serve_connection(TokioIo::new(gate), service).into_owned();
+        let conn = self.watcher.watch(conn);
+        tokio::select! {
+            result = conn => {
+                if let Err(e) = result {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+            }
+            () = aborted(self.abort) => tracing::debug!("connection dropped by an abort"),
+        }
+        drop(slot);
     }
 }
 

@@ -75,11 +75,10 @@ async fn an_idle_keep_alive_connection_is_closed() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn connections_beyond_the_limit_are_answered_503_in_their_protocol() {
+async fn a_connection_beyond_the_limit_reclaims_an_idle_one() {
     let server = start(TransportLimits {
         max_connections: 2,
         keep_alive_timeout: Duration::from_secs(600),
-        header_read_timeout: Duration::from_secs(600),
         ..limits()
     })
     .await;
@@ -88,7 +87,40 @@ async fn connections_beyond_the_limit_are_answered_503_in_their_protocol() {
         let mut stream = send(&server, b"GET /bucket HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
         assert_eq!(read_answer(&mut stream).await.status, 200);
         held.push(stream);
+        tokio::time::advance(Duration::from_secs(1)).await;
     }
+    // Both connections are idle: the one idle the longest gives way.
+    let answer = exchange(&server, b"GET /bucket HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_closed(&mut held[0]).await;
+    held[1]
+        .write_all(b"GET /bucket HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(read_answer(&mut held[1]).await.status, 200);
+}
+
+#[tokio::test(start_paused = true)]
+async fn connections_beyond_busy_ones_are_answered_503_in_their_protocol() {
+    let server = start(TransportLimits {
+        max_connections: 2,
+        keep_alive_timeout: Duration::from_secs(600),
+        body_idle_timeout: Duration::from_secs(600),
+        ..limits()
+    })
+    .await;
+    // Two requests in flight, their bodies still arriving.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(
+            send(
+                &server,
+                b"PUT /bucket/key HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n01234",
+            )
+            .await,
+        );
+    }
+    // A third waits for a slot for the header read timeout, then is refused.
     let ddb = format!("{DDB_HEAD}Content-Length: 2\r\n\r\n{{}}");
     let mut stream = send(&server, ddb.as_bytes()).await;
     let answer = read_answer(&mut stream).await;
@@ -103,20 +135,11 @@ async fn connections_beyond_the_limit_are_answered_503_in_their_protocol() {
     let answer = exchange(&server, b"GET /bucket/key HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
     assert_eq!(answer.status, 503);
     assert!(answer.body.contains("<Code>SlowDown</Code>"), "{answer:?}");
-    // A slot freed is a slot served.
-    drop(held.pop());
-    let served = async {
-        loop {
-            let answer = exchange(&server, b"GET /bucket HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
-            if answer.status == 200 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
-    tokio::time::timeout(BOUND, served)
-        .await
-        .expect("a freed slot is served");
+    // A connection waiting when a slot frees takes it.
+    let mut waiting = send(&server, b"GET /bucket HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
+    held[0].write_all(b"56789").await.unwrap();
+    assert_eq!(read_answer(&mut held[0]).await.status, 200);
+    assert_eq!(read_answer(&mut waiting).await.status, 200);
 }
 
 #[tokio::test(start_paused = true)]

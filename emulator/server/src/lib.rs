@@ -19,9 +19,10 @@
 //! ```
 //!
 //! The front end behaves like a real one: a client that stalls mid-head or
-//! mid-body, an idle keep-alive connection and a connection beyond the limit
-//! are cut off, and malformed HTTP is answered in the shape of the protocol
-//! the request speaks. The limits are set with
+//! mid-body and an idle keep-alive connection are cut off, a burst of
+//! connections beyond the limit takes the slots of idle ones or waits for
+//! one (and is refused only if none frees), and malformed HTTP is answered
+//! in the shape of the protocol the request speaks. The limits are set with
 //! [`EmulatorBuilder::transport_limits`] (or one by one, for example
 //! [`EmulatorBuilder::max_connections`]); [`TransportLimits`] lists the
 //! defaults.
@@ -211,8 +212,10 @@ impl EmulatorBuilder {
         self
     }
 
-    /// How many connections are served at once (default 1024); one beyond
-    /// is answered 503 in its protocol's shape and closed.
+    /// How many connections are served at once (default 1024). One beyond
+    /// closes the keep-alive connection idle the longest and waits for a
+    /// slot (up to the header read timeout); if none frees, it is answered
+    /// 503 in its protocol's shape and closed.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.config.transport.max_connections = max;
         self

@@ -1,6 +1,6 @@
 //! The assembled front end: the builder's transport limits reach the
-//! listener (with one connection allowed, a second is answered 503 in its
-//! protocol's shape; a body that stops arriving is answered once the
+//! listener (with one connection allowed and busy, a second waits for the
+//! header read timeout and is answered 503 in its protocol's shape; a body that stops arriving is answered once the
 //! configured idle timeout passes), and an S3 body that does not match its
 //! declared SHA-256 is refused before the object store changes.
 
@@ -25,20 +25,21 @@ async fn read_to_end(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+const PARTIAL_PUT: &[u8] = b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\nContent-Length: 100\r\n\r\n{\"TableNa";
+
 #[tokio::test]
-async fn builder_limits_are_enforced() {
+async fn builder_connection_limit_is_enforced() {
     let emulator = Emulator::builder()
         .max_connections(1)
-        .body_idle_timeout(Duration::from_millis(200))
+        .header_read_timeout(Duration::from_millis(200))
+        .body_idle_timeout(Duration::from_secs(3600))
         .start()
         .await
         .unwrap();
     let addr = emulator.local_addr().unwrap();
+    // The only slot is busy with a request whose body is still arriving.
     let mut first = TcpStream::connect(addr).await.unwrap();
-    first
-        .write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\nContent-Length: 100\r\n\r\n{\"TableNa")
-        .await
-        .unwrap();
+    first.write_all(PARTIAL_PUT).await.unwrap();
     let mut second = TcpStream::connect(addr).await.unwrap();
     second
         .write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 2\r\n\r\n{}")
@@ -47,6 +48,20 @@ async fn builder_limits_are_enforced() {
     let refused = read_to_end(&mut second).await;
     assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
     assert!(refused.contains("#ServiceUnavailable"), "{refused}");
+    drop(first);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn builder_body_idle_timeout_is_enforced() {
+    let emulator = Emulator::builder()
+        .body_idle_timeout(Duration::from_millis(200))
+        .start()
+        .await
+        .unwrap();
+    let addr = emulator.local_addr().unwrap();
+    let mut first = TcpStream::connect(addr).await.unwrap();
+    first.write_all(PARTIAL_PUT).await.unwrap();
     let timed_out = read_to_end(&mut first).await;
     assert!(timed_out.starts_with("HTTP/1.1 408"), "{timed_out}");
     assert!(timed_out.contains("#RequestTimeoutException"), "{timed_out}");

@@ -16,7 +16,8 @@
 //!   `header_read_timeout` (counted from the head's first byte) is
 //!   disconnected without an answer, as front ends do;
 //! - a connection with no request in flight and no bytes moving for
-//!   `keep_alive_timeout` is closed.
+//!   `keep_alive_timeout` is closed, and so is one asked to give up its
+//!   slot ([`Activity::reclaim`]) once it is idle between requests.
 //!
 //! What the gate does not judge: the HTTP/2 preface switches it off for the
 //! connection (hyper serves HTTP/2 itself), as do a `CONNECT` request and a
@@ -29,10 +30,11 @@ use bytes::{Buf, Bytes, BytesMut};
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::Notify;
 use tokio::time::{Instant, Sleep};
 
 /// The longest chunk-size or trailer line the gate follows before it stops
@@ -55,23 +57,40 @@ pub struct GateLimits {
 
 /// Whether a connection has requests in flight (from the head's arrival to
 /// the end of the answer's body), and since when it has had none: shared by
-/// the gate and the connection's request handlers.
+/// the gate, the connection's request handlers and the connection
+/// [`super::slots`] (which may ask an idle connection to close).
 #[derive(Debug)]
 pub struct Activity {
     in_flight: AtomicUsize,
     idle_since: parking_lot::Mutex<Instant>,
-    /// The gate waiting for the last answer to finish before it ends the
-    /// stream (hyper drops a connection that ends mid-exchange).
+    /// Set once a request has finished: only then is the connection a
+    /// keep-alive one that may be reclaimed (a new one awaits its first head).
+    served: AtomicBool,
+    /// Set when the connection is asked to close as soon as it is idle.
+    reclaim: AtomicBool,
+    /// The gate's task, woken when the last answer has finished (hyper
+    /// drops a connection that ends mid-exchange) or a reclaim is asked.
     waiter: futures::task::AtomicWaker,
+    /// Told whenever the connection turns idle.
+    turned_idle: Option<Arc<Notify>>,
 }
 
 impl Activity {
     /// A connection with nothing in flight yet.
     pub fn new() -> Arc<Self> {
+        Self::notifying(None)
+    }
+
+    /// A connection with nothing in flight yet that tells `turned_idle`
+    /// each time its last request in flight ends.
+    pub fn notifying(turned_idle: Option<Arc<Notify>>) -> Arc<Self> {
         Arc::new(Self {
             in_flight: AtomicUsize::new(0),
             idle_since: parking_lot::Mutex::new(Instant::now()),
+            served: AtomicBool::new(false),
+            reclaim: AtomicBool::new(false),
             waiter: futures::task::AtomicWaker::new(),
+            turned_idle,
         })
     }
 
@@ -81,8 +100,33 @@ impl Activity {
         InFlight(self.clone())
     }
 
-    fn busy(&self) -> bool {
+    /// Whether a request is in flight.
+    pub fn busy(&self) -> bool {
         self.in_flight.load(Ordering::SeqCst) > 0
+    }
+
+    /// Since when the connection has had no request in flight.
+    pub fn idle_since(&self) -> Instant {
+        *self.idle_since.lock()
+    }
+
+    /// Whether the connection sits idle between requests, having served at
+    /// least one: a keep-alive connection its client may or may not reuse.
+    pub fn kept_alive(&self) -> bool {
+        self.served.load(Ordering::SeqCst) && !self.busy()
+    }
+
+    /// Asks the gate to end the connection the next time it is idle
+    /// between requests. Returns false if that was already asked.
+    pub fn reclaim(&self) -> bool {
+        let first = !self.reclaim.swap(true, Ordering::SeqCst);
+        self.waiter.wake();
+        first
+    }
+
+    /// Whether the connection was asked to close.
+    pub fn reclaimed(&self) -> bool {
+        self.reclaim.load(Ordering::SeqCst)
     }
 }
 
@@ -94,7 +138,11 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
             *self.0.idle_since.lock() = Instant::now();
+            self.0.served.store(true, Ordering::SeqCst);
             self.0.waiter.wake();
+            if let Some(notify) = &self.0.turned_idle {
+                notify.notify_waiters();
+            }
         }
     }
 }
@@ -134,6 +182,8 @@ pub enum Closed {
     HeaderTimeout,
     /// The connection sat idle.
     KeepAliveTimeout,
+    /// The connection was idle when its slot was wanted for a new one.
+    Reclaimed,
 }
 
 /// The I/O wrapper; see the module documentation.
@@ -268,6 +318,12 @@ impl<IO> Gate<IO> {
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if self.state != State::Head || !self.ready.is_empty() {
             return Poll::Pending;
+        }
+        self.activity.waiter.register(cx.waker());
+        if self.raw.is_empty() && !self.activity.busy() && self.activity.reclaimed() {
+            tracing::debug!("closing an idle connection for a new one");
+            self.closed = Some(Closed::Reclaimed);
+            return Poll::Ready(());
         }
         loop {
             let now = Instant::now();

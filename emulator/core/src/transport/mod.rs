@@ -9,8 +9,10 @@
 //!   (`keep_alive_timeout`);
 //! - [`watch`] guards each request body on its way to the handler (idle
 //!   timeout, the protocol's size limit, S3's `X-Amz-Content-SHA256`);
-//! - [`refuse_busy`] answers a connection beyond `max_connections` with a
-//!   503 in its protocol's shape and closes it.
+//! - [`slots`] holds `max_connections` connections: one beyond them asks an
+//!   idle connection to close and waits for a slot (up to
+//!   `header_read_timeout`); [`refuse_busy`] answers it with a 503 in its
+//!   protocol's shape if none frees.
 //!
 //! The limits are [`crate::config::TransportLimits`]. What hyper still
 //! answers itself, past the gate: heads on a connection the gate stopped
@@ -20,6 +22,7 @@
 
 pub mod gate;
 pub mod head;
+pub mod slots;
 pub mod watch;
 
 use crate::protocol::Protocol;
@@ -128,7 +131,7 @@ pub fn busy(protocol: Protocol, max_connections: usize, request_id: &str) -> Res
     protocol.error(StatusCode::SERVICE_UNAVAILABLE, code, &message, request_id)
 }
 
-/// Answers a connection beyond the limit: reads its first head (for as long
+/// Answers a connection that found no slot: reads its first head (for as long
 /// as `header_read_timeout` allows) to tell its protocol, answers 503 and
 /// closes. A client that sends nothing in time is simply disconnected.
 pub async fn refuse_busy(mut stream: tokio::net::TcpStream, limits: crate::config::TransportLimits) {
