@@ -41,6 +41,39 @@ enum Command {
     Seed(SeedArgs),
     /// Probe which recovery guarantees a target honours (table or JSON).
     Matrix(MatrixArgs),
+    /// Fit the restore-time model to a target's AWS Backup restore and copy
+    /// jobs (read-only) and write a timings file for `drill --timings`.
+    Calibrate(CalibrateArgs),
+}
+
+/// Where `firedrill calibrate` reads job history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CalibrateTarget {
+    /// Any AWS-compatible endpoint (--endpoint or AWS_ENDPOINT_URL).
+    Endpoint,
+    /// A real AWS account through the default credential chain (the
+    /// account must be allowlisted, as for every firedrill run on AWS).
+    Aws,
+}
+
+#[derive(Debug, clap::Args)]
+struct CalibrateArgs {
+    /// Where the job history is.
+    #[arg(long, value_enum, default_value = "endpoint")]
+    target: CalibrateTarget,
+    /// The endpoint for `--target endpoint`.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    endpoint: Option<String>,
+    /// Regions to read (default: the target's primary and secondary).
+    #[arg(long, value_delimiter = ',')]
+    regions: Vec<String>,
+    /// Accounts firedrill may run against on AWS; also read from
+    /// FIREDRILL_AWS_ACCOUNT_ALLOWLIST.
+    #[arg(long = "allow-account")]
+    allow_accounts: Vec<String>,
+    /// Where to write the timings file (JSON).
+    #[arg(long, default_value = "timings.json")]
+    out: PathBuf,
 }
 
 /// Where the fidelity matrix runs.
@@ -269,6 +302,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Drill(args) => drill(args).await,
         Command::Seed(args) => seed(args).await,
         Command::Matrix(args) => matrix(args).await,
+        Command::Calibrate(args) => calibrate(args).await,
     }
 }
 
@@ -327,6 +361,70 @@ async fn authorized_endpoint(
         std::env::var("FIREDRILL_ENDPOINT_ACCOUNT_ID").unwrap_or_else(|_| "000000000000".to_owned());
     authorize_destructive(TargetKind::Endpoint, Some(endpoint), &account, allowlist)?;
     EndpointTarget::connect(endpoint, "us-east-1", Some("us-west-2")).await
+}
+
+async fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
+    use firedrill::stack::{AwsOptions, AwsTarget, EndpointTarget, allowlist_from_env};
+    let mut allowlist = args.allow_accounts.clone();
+    allowlist.extend(allowlist_from_env());
+    let (target, account): (Box<dyn firedrill::Target>, String) = match args.target {
+        // Reading job lists changes nothing: any endpoint will do.
+        CalibrateTarget::Endpoint => {
+            let endpoint = args
+                .endpoint
+                .as_deref()
+                .context("--target endpoint needs --endpoint URL (or AWS_ENDPOINT_URL)")?;
+            let account =
+                std::env::var("FIREDRILL_ENDPOINT_ACCOUNT_ID").unwrap_or_else(|_| "000000000000".to_owned());
+            let target = EndpointTarget::connect(endpoint, "us-east-1", Some("us-west-2")).await?;
+            (Box::new(target), account)
+        }
+        CalibrateTarget::Aws => {
+            let target = AwsTarget::connect(AwsOptions {
+                allowlist,
+                ..AwsOptions::default()
+            })
+            .await?;
+            target.authorize("calibrate (read-only: ListRestoreJobs, ListCopyJobs)", &[])?;
+            let account = target.account_id().to_owned();
+            (Box::new(target), account)
+        }
+    };
+    let regions = if args.regions.is_empty() {
+        std::iter::once(target.primary_region().to_owned())
+            .chain(target.secondary_region().map(str::to_owned))
+            .collect()
+    } else {
+        args.regions.clone()
+    };
+    let samples = firedrill::calibrate::collect(target.as_ref(), &regions).await?;
+    let name = firedrill::calibrate::model_name(&account, chrono::Utc::now());
+    let operations = firedrill::calibrate::fit(&samples, &account);
+    let file = firedrill::timings::TimingsFile::Named {
+        name: name.clone(),
+        operations: operations.clone(),
+    };
+    let json = serde_json::to_string_pretty(&file)?;
+    std::fs::write(&args.out, json + "\n").with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "{} completed jobs in {} fitted {} operation{} into {} ({name}); drill with --timings {}",
+        samples.len(),
+        regions.join(","),
+        operations.len(),
+        if operations.len() == 1 { "" } else { "s" },
+        args.out.display(),
+        args.out.display()
+    );
+    for (op, m) in &operations {
+        println!(
+            "  {op}: {:.0} s typical (band {:.0} to {:.0} s) + {:.1} s per GiB",
+            m.fixed.typical.as_secs_f64(),
+            m.fixed.low.as_secs_f64(),
+            m.fixed.high.as_secs_f64(),
+            m.per_gib.typical.as_secs_f64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The shipped scenarios: ./scenarios when run from the workspace, else the

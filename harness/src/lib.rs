@@ -17,6 +17,7 @@
 //! ([`restore_time`], [`timings`]), and the RTO carries the model's band.
 
 pub mod business;
+pub mod calibrate;
 pub mod checker;
 pub mod drill;
 pub mod fault;
