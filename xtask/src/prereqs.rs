@@ -1,8 +1,9 @@
 //! What `cargo xtask drill` and `cargo xtask test` need on the machine, and
 //! getting it there.
 //!
-//! `drill` needs PostgreSQL's server binaries (RDS instances are real
-//! PostgreSQL servers); `test` needs them too, plus the AWS CLI and boto3
+//! `drill` needs PostgreSQL's server binaries and MariaDB's (RDS instances
+//! are real PostgreSQL servers, and real MariaDB servers for the mysql,
+//! mariadb and aurora-mysql engines); `test` needs them too, plus the AWS CLI and boto3
 //! (the CLI-compatibility tests and the Python examples), the Node packages of
 //! `examples/node`, Chromium (the HTML report test) and `xmllint` (the JUnit
 //! schema test).
@@ -138,11 +139,42 @@ pub enum NodePackages {
     Missing,
 }
 
+/// The programs MySQL, MariaDB and Aurora MySQL instances need, each under
+/// either name (the RDS crate's `MariaBinaries::discover`).
+const MARIADB_TOOLS: [[&str; 2]; 5] = [
+    ["mariadbd", "mysqld"],
+    ["mariadb-install-db", "mysql_install_db"],
+    ["mariadb-backup", "mariabackup"],
+    ["mariadb-binlog", "mysqlbinlog"],
+    ["mariadb", "mysql"],
+];
+
+/// Whether MariaDB's programs are where the RDS crate looks for them:
+/// `FIREDRILL_MARIADB_BIN` (a `PATH`-style list) when set, else `PATH` and
+/// the system's `sbin` and `bin` directories.
+pub fn mariadb_found(override_dirs: Option<&OsString>, path: Option<&OsString>) -> bool {
+    let dirs: Vec<PathBuf> = match override_dirs {
+        Some(v) => std::env::split_paths(v).collect(),
+        None => {
+            let mut dirs: Vec<PathBuf> = path
+                .map(|p| std::env::split_paths(p).collect())
+                .unwrap_or_default();
+            dirs.extend(["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"].map(PathBuf::from));
+            dirs
+        }
+    };
+    MARIADB_TOOLS
+        .iter()
+        .all(|names| dirs.iter().any(|d| names.iter().any(|n| d.join(n).is_file())))
+}
+
 /// What the checks found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Present {
     /// PostgreSQL's server binaries.
     pub postgres: Postgres,
+    /// MariaDB's server, install, backup, binlog and client programs.
+    pub mariadb: bool,
     /// `aws` on PATH.
     pub aws: bool,
     /// `python3 -c 'import boto3'` succeeds.
@@ -236,6 +268,19 @@ pub fn plan(task: Task, present: &Present, host: &Host, node_dir: &Path) -> Vec<
                 ))
             },
         }),
+    }
+    if !present.mariadb {
+        steps.push(Step {
+            what: "MariaDB server, backup and client",
+            why: "RDS MySQL, MariaDB and Aurora MySQL instances are real MariaDB servers",
+            how: if apt {
+                How::Apt(vec!["mariadb-server", "mariadb-backup", "mariadb-client"])
+            } else {
+                How::Manual(format!(
+                    "install MariaDB (Debian: apt-get install mariadb-server mariadb-backup mariadb-client) or set FIREDRILL_MARIADB_BIN to the directories holding mariadbd, mariadb-install-db, mariadb-backup, mariadb-binlog and mariadb; {not_root}"
+                ))
+            },
+        });
     }
     if task == Task::Drill {
         return steps;
@@ -384,9 +429,14 @@ fn lock_lists_packages(lock: &str) -> bool {
 /// Runs every check `task` needs (the others are reported present).
 pub fn probe(task: Task, node_dir: &Path) -> Present {
     let postgres = PgSearch::from_env().find();
+    let mariadb = mariadb_found(
+        std::env::var_os("FIREDRILL_MARIADB_BIN").as_ref(),
+        std::env::var_os("PATH").as_ref(),
+    );
     if task == Task::Drill {
         return Present {
             postgres,
+            mariadb,
             aws: true,
             boto3: true,
             npm: true,
@@ -398,6 +448,7 @@ pub fn probe(task: Task, node_dir: &Path) -> Present {
     }
     Present {
         postgres,
+        mariadb,
         aws: on_path("aws"),
         boto3: boto3_importable(),
         npm: on_path("node") && on_path("npm"),
@@ -445,6 +496,9 @@ fn summary(task: Task, present: &Present) -> String {
     let mut have = Vec::new();
     if let Postgres::Found(dir) = &present.postgres {
         have.push(format!("PostgreSQL ({})", dir.display()));
+    }
+    if present.mariadb {
+        have.push("MariaDB".to_owned());
     }
     if task == Task::Test {
         have.extend(["the AWS CLI", "boto3"].map(String::from));
@@ -515,13 +569,15 @@ fn install(steps: &[Step], sudo: &[String]) -> Result<(), String> {
         let mut install = vec!["apt-get", "install", "-y", "-qq", "--no-install-recommends"];
         install.extend(&packages);
         as_root(sudo, &install)?;
-        if packages.contains(&"postgresql") {
-            // Debian's package starts a cluster of its own; firedrill starts
-            // its own servers and needs none running.
-            let _ = root_command(sudo, &["service", "postgresql", "stop"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+        // Debian's packages start servers of their own; firedrill starts
+        // its own and needs none running.
+        for (package, service) in [("postgresql", "postgresql"), ("mariadb-server", "mariadb")] {
+            if packages.contains(&package) {
+                let _ = root_command(sudo, &["service", service, "stop"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
         }
     }
     for step in steps {
@@ -661,6 +717,7 @@ mod tests {
     fn everything() -> Present {
         Present {
             postgres: Postgres::Found(PathBuf::from("/usr/lib/postgresql/15/bin")),
+            mariadb: true,
             aws: true,
             boto3: true,
             npm: true,
@@ -674,6 +731,7 @@ mod tests {
     fn nothing() -> Present {
         Present {
             postgres: Postgres::Missing,
+            mariadb: false,
             aws: false,
             boto3: false,
             npm: false,
@@ -718,6 +776,7 @@ mod tests {
             hows(&steps),
             vec![
                 How::Apt(vec!["postgresql"]),
+                How::Apt(vec!["mariadb-server", "mariadb-backup", "mariadb-client"]),
                 How::Pip("awscli"),
                 How::Pip("boto3"),
                 How::Apt(vec!["nodejs", "npm"]),
@@ -730,11 +789,18 @@ mod tests {
     }
 
     #[test]
-    fn drill_needs_only_postgres() {
+    fn drill_needs_only_the_database_servers() {
         let steps = plan(Task::Drill, &nothing(), &root_host(), Path::new(NODE));
-        assert_eq!(hows(&steps), vec![How::Apt(vec!["postgresql"])]);
+        assert_eq!(
+            hows(&steps),
+            vec![
+                How::Apt(vec!["postgresql"]),
+                How::Apt(vec!["mariadb-server", "mariadb-backup", "mariadb-client"])
+            ]
+        );
         let present = Present {
             postgres: everything().postgres,
+            mariadb: true,
             ..nothing()
         };
         assert!(plan(Task::Drill, &present, &root_host(), Path::new(NODE)).is_empty());
@@ -788,6 +854,7 @@ mod tests {
         );
         assert!(lines[0].contains("apt-get install postgresql"), "{}", lines[0]);
         assert!(lines[0].contains("FIREDRILL_PG_BIN"), "{}", lines[0]);
+        assert!(lines[1].contains("FIREDRILL_MARIADB_BIN"), "{}", lines[1]);
         assert!(lines.iter().any(|l| l.contains("python3 -m pip install awscli")));
         assert!(lines.iter().any(|l| l.contains("apt-get install nodejs npm")));
         assert!(lines.iter().any(|l| l.contains("apt-get install libxml2-utils")));
@@ -815,6 +882,29 @@ mod tests {
         fs::create_dir(dir.join("node_modules")).unwrap();
         assert_eq!(node_packages(&dir), NodePackages::Installed);
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn mariadb_is_found_under_either_name_where_the_rds_crate_looks() {
+        let root = scratch("mariadb");
+        let sbin = root.join("sbin");
+        let bin = root.join("bin");
+        fs::create_dir_all(&sbin).unwrap();
+        fs::create_dir_all(&bin).unwrap();
+        fs::write(sbin.join("mariadbd"), "").unwrap();
+        for tool in ["mariadb-install-db", "mariabackup", "mysqlbinlog"] {
+            fs::write(bin.join(tool), "").unwrap();
+        }
+        let both = std::env::join_paths([&sbin, &bin]).unwrap();
+        assert!(!mariadb_found(Some(&both), None), "no client yet");
+        fs::write(bin.join("mariadb"), "").unwrap();
+        assert!(mariadb_found(Some(&both), None));
+        let only_bin = std::env::join_paths([&bin]).unwrap();
+        assert!(
+            !mariadb_found(Some(&only_bin), None),
+            "the override is the only place looked at"
+        );
+        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! pipe on its stdin whose only writer is the emulator. When the emulator
 //! exits in any way (clean shutdown, panic, Ctrl-C, SIGKILL) the kernel
 //! closes the pipe; the janitor then stops every PostgreSQL server whose
-//! `postmaster.pid` lies under the directory (SIGQUIT, then SIGKILL for
-//! stragglers after about ten seconds) and removes the directory. Janitors
+//! `postmaster.pid` and every MariaDB server whose `mariadbd.pid` lies under
+//! the directory (SIGQUIT, then SIGKILL for stragglers after about ten
+//! seconds) and removes the directory. Janitors
 //! run in their own process group and ignore SIGINT/SIGTERM/SIGHUP, so a
 //! terminal's Ctrl-C reaches the emulator first and the janitor outlives it.
 //!
@@ -21,10 +22,11 @@ trap '' INT TERM HUP
 read _ignored
 dir="$1"
 pids() {
-  find "$dir" -name postmaster.pid 2>/dev/null | while read -r f; do
+  find "$dir" \( -name postmaster.pid -o -name mariadbd.pid \) 2>/dev/null | while read -r f; do
     pid=$(head -n 1 "$f" 2>/dev/null)
     case "$pid" in ''|*[!0-9]*) continue ;; esac
-    if [ -r "/proc/$pid/comm" ] && [ "$(cat /proc/$pid/comm 2>/dev/null)" = postgres ]; then echo "$pid"; fi
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null)
+    case "$f:$comm" in *postmaster.pid:postgres|*mariadbd.pid:mariadbd) echo "$pid" ;; esac
   done
 }
 for p in $(pids); do kill -QUIT "$p" 2>/dev/null; done

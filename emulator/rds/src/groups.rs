@@ -197,19 +197,29 @@ fn default_parameter_family(name: &str, kind: ParameterKind) -> Option<String> {
     let engine = catalog::family_engine(family)?;
     let ok = match kind {
         ParameterKind::Instance => true,
-        ParameterKind::Cluster => engine == catalog::AURORA_POSTGRES,
+        ParameterKind::Cluster => catalog::is_aurora(engine),
     };
     ok.then(|| family.to_owned())
 }
 
-/// `default:<engine>-<major>`.
+/// The name of the default option group of an engine major
+/// (`default:postgres-16`, `default:mysql-8-0`).
+pub fn default_option_group_name(engine: &str, major: &str) -> String {
+    format!("default:{engine}-{}", major.replace('.', "-"))
+}
+
+/// The engine and major a default option group name stands for.
 fn default_option_group(name: &str) -> Option<(String, String)> {
-    let rest = name.strip_prefix("default:")?;
-    let (engine, major) = rest.rsplit_once('-')?;
-    catalog::engine_versions(Some(engine))
-        .iter()
-        .any(|v| v.major() == major)
-        .then(|| (engine.to_owned(), major.to_owned()))
+    catalog::engine_versions(None)
+        .into_iter()
+        .find(|v| default_option_group_name(v.engine, v.major()) == name)
+        .map(|v| (v.engine.to_owned(), v.major().to_owned()))
+}
+
+/// Whether an engine's instances have option groups of their own (Aurora's
+/// do not).
+fn has_option_groups(engine: &str) -> bool {
+    matches!(engine, catalog::POSTGRES | catalog::MYSQL | catalog::MARIADB)
 }
 
 impl Store {
@@ -259,7 +269,7 @@ impl Store {
             }
         };
         let option_group = match option_group {
-            None => format!("default:{}-{}", version.engine, version.major()),
+            None => default_option_group_name(version.engine, version.major()),
             Some(name) => {
                 let g = self.option_group(region, name)?;
                 if g.engine != version.engine || g.major != version.major() {
@@ -473,7 +483,9 @@ impl Store {
     pub fn parameter_groups(&self, region: &str, kind: ParameterKind) -> Vec<ParameterGroup> {
         let mut out: Vec<ParameterGroup> = catalog::families()
             .iter()
-            .filter(|f| kind == ParameterKind::Instance || f.starts_with(catalog::AURORA_POSTGRES))
+            .filter(|f| {
+                kind == ParameterKind::Instance || catalog::family_engine(f).is_some_and(catalog::is_aurora)
+            })
             .map(|f| self.default_parameter_group(region, f, kind))
             .collect();
         out.extend(self.with(region, |r| {
@@ -502,9 +514,9 @@ impl Store {
                 "ParameterGroupFamily {family} is not a valid parameter group family"
             ))
         })?;
-        if kind == ParameterKind::Cluster && engine != catalog::AURORA_POSTGRES {
+        if kind == ParameterKind::Cluster && !catalog::is_aurora(engine) {
             return Err(RdsError::InvalidParameterValue(format!(
-                "The parameter DBParameterGroupFamily {family} is not a valid cluster parameter group family: firedrill's clusters are aurora-postgresql."
+                "The parameter DBParameterGroupFamily {family} is not a valid cluster parameter group family: cluster parameter groups are for aurora-postgresql and aurora-mysql."
             )));
         }
         let arn_kind = match kind {
@@ -668,7 +680,7 @@ impl Store {
     // ----- option groups -----
 
     fn default_option(&self, region: &str, engine: &str, major: &str) -> OptionGroup {
-        let name = format!("default:{engine}-{major}");
+        let name = default_option_group_name(engine, major);
         OptionGroup {
             arn: self.arn(region, "og", &name),
             description: format!("Default option group for {engine} {major}"),
@@ -698,7 +710,7 @@ impl Store {
         majors.dedup();
         let mut out: Vec<OptionGroup> = majors
             .into_iter()
-            .filter(|(e, _)| *e == catalog::POSTGRES)
+            .filter(|(e, _)| has_option_groups(e))
             .map(|(e, m)| self.default_option(region, e, m))
             .collect();
         out.extend(self.with(region, |r| r.options.values().cloned().collect::<Vec<_>>()));
@@ -716,9 +728,9 @@ impl Store {
         tags: Vec<(String, String)>,
     ) -> Result<OptionGroup, RdsError> {
         let key = validate::identifier("OptionGroupName", name)?;
-        if engine != catalog::POSTGRES {
+        if !has_option_groups(engine) {
             return Err(RdsError::InvalidParameterValue(format!(
-                "Invalid DB engine: {engine}. firedrill's option groups are for postgres."
+                "Invalid DB engine: {engine}. firedrill's option groups are for postgres, mysql and mariadb."
             )));
         }
         if !catalog::engine_versions(Some(engine))

@@ -273,3 +273,222 @@ pub fn free_port() -> Result<u16, ServerError> {
 pub fn port_is_free(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
+
+/// A data directory made once per process by an engine's own tool
+/// (`initdb`, `mariadb-install-db`) and copied for each new server; its
+/// janitor removes it however the process ends.
+#[derive(Debug)]
+pub struct Template {
+    base: PathBuf,
+    /// The initialised data directory.
+    pub data: PathBuf,
+    /// The password of the engine's own superuser in it.
+    pub admin_password: String,
+    janitor: Mutex<Janitor>,
+}
+
+impl Template {
+    /// A template whose files live under `base` (removed on drop).
+    pub fn new(base: PathBuf, data: PathBuf, admin_password: String, janitor: Janitor) -> Self {
+        Self {
+            base,
+            data,
+            admin_password,
+            janitor: Mutex::new(janitor),
+        }
+    }
+
+    /// The directory the template lives in.
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+}
+
+impl Drop for Template {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.base);
+        self.janitor.lock().finish();
+    }
+}
+
+/// One runtime's template, built on first use.
+#[derive(Debug, Default)]
+pub struct TemplateSlot(Mutex<Option<std::sync::Arc<Template>>>);
+
+impl TemplateSlot {
+    /// The template, built by `build` when there is none yet (blocking).
+    pub fn get_or_build(
+        &self,
+        build: impl FnOnce() -> Result<std::sync::Arc<Template>, ServerError>,
+    ) -> Result<std::sync::Arc<Template>, ServerError> {
+        let mut slot = self.0.lock();
+        if let Some(t) = slot.as_ref() {
+            return Ok(t.clone());
+        }
+        let t = build()?;
+        *slot = Some(t.clone());
+        Ok(t)
+    }
+
+    /// The template directory, once built.
+    pub fn dir(&self) -> Option<PathBuf> {
+        self.0.lock().as_ref().map(|t| t.base.clone())
+    }
+
+    /// Lets the template go (it is removed once no server holds it).
+    pub fn clear(&self) {
+        self.0.lock().take();
+    }
+}
+
+/// A server's child process.
+#[derive(Debug)]
+pub struct ServerChild {
+    pid: u32,
+    child: Mutex<Option<std::process::Child>>,
+}
+
+impl ServerChild {
+    /// Owns `child`.
+    pub fn new(child: std::process::Child) -> Self {
+        Self {
+            pid: child.id(),
+            child: Mutex::new(Some(child)),
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&self) -> bool {
+        let mut child = self.child.lock();
+        match child.as_mut() {
+            Some(c) => matches!(c.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    /// Sends `signal` and waits for the process to exit, killing it after
+    /// `grace`; once stopped, later calls do nothing.
+    pub fn stop(&self, signal: nix::sys::signal::Signal, grace: std::time::Duration) {
+        let Some(mut child) = self.child.lock().take() else {
+            return;
+        };
+        if !matches!(child.try_wait(), Ok(None)) {
+            // Exited (and reaped) already: its pid may be another's now.
+            return;
+        }
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid as i32), signal);
+        let deadline = std::time::Instant::now() + grace;
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) | Err(_) => break,
+                Ok(None) if std::time::Instant::now() > deadline => {
+                    tracing::warn!(
+                        pid = self.pid,
+                        "a database server did not stop in time; killing it"
+                    );
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
+            }
+        }
+    }
+}
+
+/// What a [`Registry`] needs of a server.
+pub trait Registered: Send + Sync {
+    /// The server's process.
+    fn child(&self) -> &ServerChild;
+    /// Stops it at once (the runtime is closing).
+    fn stop_now(&self);
+}
+
+/// The live servers of one runtime, held weakly so that `close` (and
+/// `Drop`) stop servers that background tasks still hold.
+#[derive(Debug)]
+pub struct Registry<S>(Mutex<Vec<std::sync::Weak<S>>>);
+
+impl<S> Default for Registry<S> {
+    fn default() -> Self {
+        Self(Mutex::new(Vec::new()))
+    }
+}
+
+impl<S: Registered> Registry<S> {
+    /// Remembers `server`.
+    pub fn register(&self, server: &std::sync::Arc<S>) {
+        let mut servers = self.0.lock();
+        servers.retain(|w| w.strong_count() > 0);
+        servers.push(std::sync::Arc::downgrade(server));
+    }
+
+    /// Stops every live server.
+    pub fn stop_all(&self) {
+        let servers: Vec<std::sync::Arc<S>> = self.0.lock().drain(..).filter_map(|w| w.upgrade()).collect();
+        for server in &servers {
+            server.stop_now();
+        }
+    }
+
+    /// The pids of every live server.
+    pub fn pids(&self) -> Vec<u32> {
+        self.0
+            .lock()
+            .iter()
+            .filter_map(|w| w.upgrade())
+            .filter(|s| s.child().is_running())
+            .map(|s| s.child().pid())
+            .collect()
+    }
+}
+
+/// Starts a server with `spawn`, on `port` when given and free, else on a
+/// free port; retries (up to four attempts) while `spawn` says the port
+/// was taken meanwhile (`Err((true, _))`).
+pub async fn start_on_a_port<S, F, Fut>(port: Option<u16>, mut spawn: F) -> Result<S, ServerError>
+where
+    F: FnMut(u16) -> Fut,
+    Fut: std::future::Future<Output = Result<S, (bool, ServerError)>>,
+{
+    let mut last_error = String::new();
+    for attempt in 0..4 {
+        let port = match (attempt, port) {
+            (0, Some(p)) if port_is_free(p) => p,
+            _ => free_port()?,
+        };
+        match spawn(port).await {
+            Ok(server) => return Ok(server),
+            Err((true, e)) => last_error = e.to_string(),
+            Err((false, e)) => return Err(e),
+        }
+    }
+    Err(ServerError::Failed(last_error))
+}
+
+/// A fresh data directory copied from `template`, and, when `first_base`
+/// is given, the template linked there as the first base backup (a cleanly
+/// shut down server from which every later commit is in the archive),
+/// whose log starts at `start_log`.
+pub async fn fresh_from_template(
+    run: &RunDir,
+    template: &Template,
+    data_dir: &Path,
+    first_base: Option<&Path>,
+    start_log: String,
+) -> Result<Option<crate::process::BaseBackupInfo>, ServerError> {
+    run.copy_tree(&template.data, data_dir).await?;
+    let Some(dest) = first_base else {
+        return Ok(None);
+    };
+    run.link_tree(&template.data, dest).await?;
+    Ok(Some(crate::process::BaseBackupInfo {
+        start_log,
+        end_wall: chrono::Utc::now(),
+    }))
+}

@@ -1,10 +1,17 @@
-//! RDS for the firedrill emulator, on real PostgreSQL.
+//! RDS for the firedrill emulator, on real PostgreSQL and real MariaDB.
 //!
-//! Each DB instance (and each Aurora PostgreSQL cluster) is a PostgreSQL
-//! server started from the machine's binaries on a loopback port, archiving
-//! its WAL into its region's backup store. Automated backups are base backups
-//! plus archived WAL; a point-in-time restore is a real WAL replay to the
-//! wall instant that corresponds to the requested emulator instant.
+//! Each DB instance (and each Aurora cluster) is a real database server
+//! started from the machine's binaries on a loopback port, archiving its log
+//! into its region's backup store: PostgreSQL for `postgres` and
+//! `aurora-postgresql` (WAL), MariaDB for `mariadb`, `mysql` and
+//! `aurora-mysql` (binary log). `mysql` and `aurora-mysql` instances are
+//! MariaDB servers speaking the MySQL protocol: MySQL clients and drivers
+//! connect to them with the master user, and they report the MySQL engine
+//! versions AWS offers, but the SQL dialect is MariaDB's. Automated backups
+//! are base backups plus the archived log; a point-in-time restore is a real
+//! log replay to the wall instant that corresponds to the requested emulator
+//! instant (to the microsecond for PostgreSQL; for MariaDB whole seconds
+//! within an archived binary log file, see [`mariadb`]).
 //!
 //! - [`protocol`]: the Query protocol (form decoding, XML result shapes);
 //! - [`engine`]: instances, clusters, snapshots and automated backups per
@@ -12,8 +19,9 @@
 //! - [`validate`]: every value a request carries, checked against the API
 //!   reference's rules before anything is created or changed (a refused
 //!   CreateDBInstance or restore starts no server and leaves no record);
-//! - [`catalog`]: the PostgreSQL engine versions, parameter group families
-//!   and orderable instance classes that validation accepts;
+//! - [`catalog`]: the engine versions (PostgreSQL, MySQL, MariaDB and both
+//!   Auroras), parameter group families, license models, default ports and
+//!   orderable instance classes that validation accepts;
 //! - [`groups`]: DB subnet groups, DB and cluster parameter groups and
 //!   option groups, with RDS's defaults;
 //! - [`events`]: the events of instances, snapshots and clusters (creation,
@@ -24,6 +32,9 @@
 //!   backup, archive marker, master user, stop);
 //! - [`postgres`]: PostgreSQL behind those traits: the initdb template,
 //!   `pg_basebackup`, WAL archiving and recovery targets;
+//! - [`mariadb`]: MariaDB behind those traits: the `mariadb-install-db`
+//!   template, `mariadb-backup`, binary log archiving and `mariadb-binlog`
+//!   replay;
 //! - [`host`]: what every engine shares on the machine: the unprivileged
 //!   account servers run as when root, the run directory and its cleanup
 //!   janitor, tree copies, ports;
@@ -43,14 +54,15 @@
 //! [`Rds`] implements [`AwsService`] and offers a small in-process API that
 //! AWS Backup and the benchmarks call (see its methods).
 //!
-//! Timing model: a new instance is a copy of a process-wide `initdb`
-//! template (built once, in the background, when the service starts); the
+//! Timing model: a new instance is a copy of a process-wide template (the
+//! PostgreSQL `initdb` one is built in the background when the service
+//! starts; the MariaDB one on first use or [`Rds::prewarm_mariadb`]); the
 //! template doubles as the instance's first base backup. Statuses move on
 //! the emulator clock: `creating` → `backing-up` → `available` once the
 //! server runs and `resource_create_delay` has passed. `LatestRestorableTime`
-//! trails the archived WAL by `rds_restorable_lag`.
+//! trails the archived log by `rds_restorable_lag`.
 //!
-//! Cleanup: see [`host`] and [`postgres`] (per-server drop guards, a
+//! Cleanup: see [`host`], [`postgres`] and [`mariadb`] (per-server drop guards, a
 //! registry of live servers, and a janitor process per run directory that
 //! survives the emulator's death just long enough to stop its servers and
 //! remove the files).
@@ -61,6 +73,7 @@ pub mod errors;
 pub mod events;
 pub mod groups;
 pub mod host;
+pub mod mariadb;
 pub mod postgres;
 pub mod process;
 pub mod protocol;
@@ -115,10 +128,28 @@ impl Rds {
             .map_err(|e| e.to_string())
     }
 
+    /// Whether MariaDB binaries were found (`mysql`, `mariadb` and
+    /// `aurora-mysql` instances can be created).
+    pub fn mariadb_available(&self) -> Result<(), String> {
+        self.engine
+            .mariadb()
+            .binaries()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// Blocks until the initdb template is ready (benchmarks call this so
     /// that create times do not include the one-off initdb).
     pub async fn prewarm(&self) -> Result<(), RdsError> {
         self.engine.runtime().template().await?;
+        Ok(())
+    }
+
+    /// Blocks until the MariaDB template is ready (built on first use
+    /// otherwise: `mariadb-install-db` takes a few seconds, which the first
+    /// MySQL or MariaDB instance of a process would wait for).
+    pub async fn prewarm_mariadb(&self) -> Result<(), RdsError> {
+        self.engine.mariadb().template().await?;
         Ok(())
     }
 
@@ -259,9 +290,10 @@ impl Rds {
         self.engine.start_region_servers(region).await;
     }
 
-    /// The pids of every running PostgreSQL server (diagnostics and tests).
+    /// The pids of every running database server, PostgreSQL and MariaDB
+    /// (diagnostics and tests).
     pub fn server_pids(&self) -> Vec<u32> {
-        self.engine.runtime().server_pids()
+        self.engine.server_pids()
     }
 
     /// The process-wide initdb template directory, once built.
@@ -269,7 +301,12 @@ impl Rds {
         self.engine.runtime().template_dir()
     }
 
-    /// The directory all of this service's PostgreSQL files live under.
+    /// The process-wide MariaDB template directory, once built.
+    pub fn mariadb_template_dir(&self) -> Option<std::path::PathBuf> {
+        self.engine.mariadb().template_dir()
+    }
+
+    /// The directory all of this service's server files live under.
     pub fn run_dir(&self) -> std::path::PathBuf {
         self.engine.run_dir().to_path_buf()
     }

@@ -28,7 +28,8 @@
 //! helper it needs run as [`crate::host::RunAs`].
 
 use crate::host::{
-    self, Janitor, RunAs, RunDir, async_command, chown, command, free_port, log_tail, port_is_free,
+    self, Janitor, Registered, Registry, RunAs, RunDir, ServerChild, Template, TemplateSlot, async_command,
+    chown, command, log_tail,
 };
 use crate::process::{
     BaseBackupInfo, DbEngine, DbServer, Marker, RecoveryTarget, ServerError, ServerFuture, ServerSpec,
@@ -40,7 +41,7 @@ use std::io::BufRead;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,7 @@ impl From<tokio_postgres::Error> for ServerError {
         Self::Sql(e.to_string())
     }
 }
+
 /// The superuser every emulated server has; the emulator's own connections use it.
 pub const ADMIN_USER: &str = "firedrill_admin";
 
@@ -56,6 +58,7 @@ pub const ADMIN_USER: &str = "firedrill_admin";
 /// DBName (instant) instead of creating one.
 pub const SPARE_DATABASE: &str = "firedrill_spare";
 
+/// Where the PostgreSQL programs live.
 #[derive(Debug, Clone)]
 pub struct PgBinaries {
     /// The directory holding `initdb`, `postgres` and `pg_basebackup`.
@@ -129,24 +132,6 @@ impl PgBinaries {
     /// The path of one program.
     pub fn tool(&self, name: &str) -> PathBuf {
         self.bin_dir.join(name)
-    }
-}
-
-/// The unprivileged account PostgreSQL runs as when the emulator is root.
-#[derive(Debug)]
-pub struct Template {
-    base: PathBuf,
-    /// The initialised data directory.
-    pub data: PathBuf,
-    /// The password of [`ADMIN_USER`].
-    pub admin_password: String,
-    janitor: Mutex<Janitor>,
-}
-
-impl Drop for Template {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.base);
-        self.janitor.lock().finish();
     }
 }
 
@@ -237,12 +222,7 @@ fn build_template(bins: &PgBinaries, run_as: Option<RunAs>) -> Result<Arc<Templa
         )));
     }
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, dir = %data.display(), "initdb template ready");
-    let template = Arc::new(Template {
-        base,
-        data,
-        admin_password,
-        janitor: Mutex::new(janitor),
-    });
+    let template = Arc::new(Template::new(base, data, admin_password, janitor));
     *shared = Arc::downgrade(&template);
     Ok(template)
 }
@@ -254,8 +234,7 @@ pub struct PgServer {
     pub data_dir: PathBuf,
     /// The loopback port it listens on.
     pub port: u16,
-    pid: u32,
-    child: Mutex<Option<Child>>,
+    child: ServerChild,
     admin_password: String,
     admin: tokio::sync::Mutex<Option<tokio_postgres::Client>>,
     runtime: Weak<PgRuntime>,
@@ -264,45 +243,23 @@ pub struct PgServer {
 impl PgServer {
     /// The postmaster's process id.
     pub fn pid(&self) -> u32 {
-        self.pid
+        self.child.pid()
     }
 
     /// Whether the postmaster is still running.
     pub fn is_running(&self) -> bool {
-        let mut child = self.child.lock();
-        match child.as_mut() {
-            Some(c) => matches!(c.try_wait(), Ok(None)),
-            None => false,
-        }
+        self.child.is_running()
     }
 
     /// Stops the server and waits for it (synchronously, bounded).
     pub fn stop(&self, mode: StopMode) {
-        let Some(mut child) = self.child.lock().take() else {
-            return;
-        };
-        let pid = nix::unistd::Pid::from_raw(self.pid as i32);
-        let signal = match mode {
-            StopMode::Fast => nix::sys::signal::Signal::SIGINT,
-            StopMode::Immediate => nix::sys::signal::Signal::SIGQUIT,
-        };
-        let _ = nix::sys::signal::kill(pid, signal);
-        let deadline = Instant::now()
-            + Duration::from_secs(match mode {
-                StopMode::Fast => 30,
-                StopMode::Immediate => 10,
-            });
-        loop {
-            match child.try_wait() {
-                Ok(Some(_)) | Err(_) => break,
-                Ok(None) if Instant::now() > deadline => {
-                    tracing::warn!(pid = self.pid, "PostgreSQL did not stop in time; killing it");
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            }
+        match mode {
+            StopMode::Fast => self
+                .child
+                .stop(nix::sys::signal::Signal::SIGINT, Duration::from_secs(30)),
+            StopMode::Immediate => self
+                .child
+                .stop(nix::sys::signal::Signal::SIGQUIT, Duration::from_secs(10)),
         }
         // The backends notice the postmaster's death and exit on their own;
         // give them a moment so the data directory can be removed cleanly.
@@ -398,10 +355,6 @@ impl DbServer for PgServer {
         self.port
     }
 
-    fn pid(&self) -> u32 {
-        self.pid
-    }
-
     fn base_backup<'a>(&'a self, dest: &'a Path) -> ServerFuture<'a, BaseBackupInfo> {
         Box::pin(async move { self.runtime()?.base_backup(self, dest).await })
     }
@@ -476,6 +429,16 @@ fn quote_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+impl Registered for PgServer {
+    fn child(&self) -> &ServerChild {
+        &self.child
+    }
+
+    fn stop_now(&self) {
+        self.stop(StopMode::Immediate);
+    }
+}
+
 impl Drop for PgServer {
     fn drop(&mut self) {
         self.stop(StopMode::Immediate);
@@ -488,8 +451,8 @@ impl Drop for PgServer {
 pub struct PgRuntime {
     bins: Result<PgBinaries, String>,
     run: Arc<RunDir>,
-    template: Mutex<Option<Arc<Template>>>,
-    servers: Mutex<Vec<Weak<PgServer>>>,
+    template: TemplateSlot,
+    servers: Registry<PgServer>,
     me: Weak<PgRuntime>,
 }
 
@@ -500,8 +463,8 @@ impl PgRuntime {
         Arc::new_cyclic(|me| Self {
             bins,
             run,
-            template: Mutex::new(None),
-            servers: Mutex::new(Vec::new()),
+            template: TemplateSlot::default(),
+            servers: Registry::default(),
             me: me.clone(),
         })
     }
@@ -517,13 +480,8 @@ impl PgRuntime {
 
     /// The initdb template, created on first use (blocking).
     pub fn template_blocking(&self) -> Result<Arc<Template>, ServerError> {
-        let mut slot = self.template.lock();
-        if let Some(t) = slot.as_ref() {
-            return Ok(t.clone());
-        }
-        let t = build_template(self.binaries()?, self.run.run_as)?;
-        *slot = Some(t.clone());
-        Ok(t)
+        self.template
+            .get_or_build(|| build_template(self.binaries()?, self.run.run_as))
     }
 
     /// The initdb template, created on first use.
@@ -556,34 +514,17 @@ impl PgRuntime {
             let _ = std::fs::remove_file(spec.data_dir.join("standby.signal"));
         }
         let _ = std::fs::remove_file(spec.data_dir.join("postmaster.pid"));
-        let mut last_error = String::new();
-        for attempt in 0..4 {
-            let port = match (attempt, port) {
-                (0, Some(p)) if port_is_free(p) => p,
-                _ => free_port()?,
-            };
-            match self.spawn_once(&bins, &template, spec, port).await {
-                Ok(server) => {
-                    let server = Arc::new(server);
-                    self.register(&server);
-                    if self.run.is_closed() {
-                        server.stop(StopMode::Immediate);
-                        return Err(ServerError::ShuttingDown);
-                    }
-                    if spec.recovery.is_some() {
-                        server.await_promotion().await?;
-                    }
-                    return Ok(server);
-                }
-                Err((retry, e)) => {
-                    last_error = e.to_string();
-                    if !retry {
-                        return Err(e);
-                    }
-                }
-            }
+        let server = host::start_on_a_port(port, |p| self.spawn_once(&bins, &template, spec, p)).await?;
+        let server = Arc::new(server);
+        self.servers.register(&server);
+        if self.run.is_closed() {
+            server.stop(StopMode::Immediate);
+            return Err(ServerError::ShuttingDown);
         }
-        Err(ServerError::Failed(last_error))
+        if spec.recovery.is_some() {
+            server.await_promotion().await?;
+        }
+        Ok(server)
     }
 
     async fn spawn_once(
@@ -694,8 +635,7 @@ impl PgRuntime {
         Ok(PgServer {
             data_dir: spec.data_dir.clone(),
             port,
-            pid,
-            child: Mutex::new(Some(child)),
+            child: ServerChild::new(child),
             admin_password: template.admin_password.clone(),
             admin: tokio::sync::Mutex::new(None),
             runtime: self.me.clone(),
@@ -806,42 +746,21 @@ impl PgRuntime {
             .await
     }
 
-    fn register(&self, server: &Arc<PgServer>) {
-        let mut servers = self.servers.lock();
-        servers.retain(|w| w.strong_count() > 0);
-        servers.push(Arc::downgrade(server));
-    }
-
     /// Stops every server this runtime started and refuses new ones.
     pub fn close(&self) {
         self.run.begin_close();
-        let servers: Vec<Arc<PgServer>> = self
-            .servers
-            .lock()
-            .drain(..)
-            .filter_map(|w| w.upgrade())
-            .collect();
-        for server in &servers {
-            server.stop(StopMode::Immediate);
-        }
-        drop(servers);
-        self.template.lock().take();
+        self.servers.stop_all();
+        self.template.clear();
     }
 
     /// The initdb template directory in use, if one was built.
     pub fn template_dir(&self) -> Option<PathBuf> {
-        self.template.lock().as_ref().map(|t| t.base.clone())
+        self.template.dir()
     }
 
     /// The pids of every live server, for diagnostics and tests.
     pub fn server_pids(&self) -> Vec<u32> {
-        self.servers
-            .lock()
-            .iter()
-            .filter_map(|w| w.upgrade())
-            .filter(|s| s.is_running())
-            .map(|s| s.pid())
-            .collect()
+        self.servers.pids()
     }
 }
 
@@ -856,14 +775,6 @@ impl DbEngine for PgRuntime {
         self.binaries().map(|_| ())
     }
 
-    fn is_closed(&self) -> bool {
-        self.run.is_closed()
-    }
-
-    fn default_port(&self) -> u16 {
-        5432
-    }
-
     fn fresh_data_dir<'a>(
         &'a self,
         data_dir: &'a Path,
@@ -871,18 +782,9 @@ impl DbEngine for PgRuntime {
     ) -> ServerFuture<'a, Option<BaseBackupInfo>> {
         Box::pin(async move {
             let template = self.template().await?;
-            self.run.copy_tree(&template.data, data_dir).await?;
-            // The first base backup is the template itself: a cleanly shut
-            // down cluster from whose checkpoint on every WAL record lands
-            // in this server's archive.
-            let Some(dest) = first_base else {
-                return Ok(None);
-            };
-            self.run.link_tree(&template.data, dest).await?;
-            Ok(Some(BaseBackupInfo {
-                start_log: "0".repeat(24),
-                end_wall: Utc::now(),
-            }))
+            // From the template's checkpoint on, every WAL record lands in
+            // the server's archive.
+            host::fresh_from_template(&self.run, &template, data_dir, first_base, "0".repeat(24)).await
         })
     }
 
@@ -906,6 +808,8 @@ impl DbEngine for PgRuntime {
     }
 }
 
+/// The status line of a postmaster's `postmaster.pid` (`ready` once it
+/// accepts connections).
 fn postmaster_status(data_dir: &Path) -> Option<String> {
     let f = std::fs::File::open(data_dir.join("postmaster.pid")).ok()?;
     let lines: Vec<String> = std::io::BufReader::new(f).lines().map_while(Result::ok).collect();

@@ -123,13 +123,6 @@ pub trait DbEngine: Send + Sync + Debug {
     /// The binaries were found, or why not (the error instances answer).
     fn available(&self) -> Result<(), ServerError>;
 
-    /// Whether shutdown has begun (background work failing now is expected).
-    fn is_closed(&self) -> bool;
-
-    /// The port a server of this engine listens on by default (what a
-    /// record shows before its server runs).
-    fn default_port(&self) -> u16;
-
     /// Fills `data_dir` with a fresh, empty server. When `first_base` is
     /// given, also places a base backup of that empty server there (from
     /// which every later commit lands in the archive) and describes it.
@@ -159,9 +152,6 @@ pub trait DbEngine: Send + Sync + Debug {
 pub trait DbServer: Send + Sync + Debug {
     /// The loopback port it listens on.
     fn port(&self) -> u16;
-
-    /// The server process's id.
-    fn pid(&self) -> u32;
 
     /// Takes a self-contained base backup into `dest` (which must not exist).
     fn base_backup<'a>(&'a self, dest: &'a Path) -> ServerFuture<'a, BaseBackupInfo>;

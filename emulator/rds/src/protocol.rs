@@ -7,6 +7,7 @@
 //! group actions, `offerings` the engine versions, orderable options and
 //! account quotas, `events` DescribeEvents.
 
+use crate::catalog;
 use crate::engine::{
     AutomatedBackup, Cluster, CreateCluster, CreateInstance, DeleteInstance, Engine, Instance,
     ModifyInstance, PitrSource, RestoreClusterPitr, RestorePitr, RestoreSnapshot, Snapshot,
@@ -293,7 +294,7 @@ pub fn instance(x: &mut Xml, i: &Instance) {
     x.bool("MultiAZ", false);
     x.text("EngineVersion", &i.engine_version);
     x.bool("AutoMinorVersionUpgrade", true);
-    x.text("LicenseModel", "postgresql-license");
+    x.text("LicenseModel", catalog::license(&i.engine));
     x.open("OptionGroupMemberships");
     x.open("OptionGroupMembership");
     x.text("OptionGroupName", &i.option_group);
@@ -367,7 +368,7 @@ pub fn snapshot(x: &mut Xml, s: &Snapshot) {
     x.time("InstanceCreateTime", s.instance_create_time);
     x.text("MasterUsername", &s.master_username);
     x.text("EngineVersion", &s.engine_version);
-    x.text("LicenseModel", "postgresql-license");
+    x.text("LicenseModel", catalog::license(&s.engine));
     x.text("SnapshotType", &s.snapshot_type);
     x.num("PercentProgress", s.percent);
     x.opt("SourceRegion", s.source_region.as_deref());
@@ -405,7 +406,7 @@ pub fn automated_backup(x: &mut Xml, b: &AutomatedBackup) {
     x.text("MasterUsername", &b.master_username);
     x.text("Engine", &b.engine);
     x.text("EngineVersion", &b.engine_version);
-    x.text("LicenseModel", "postgresql-license");
+    x.text("LicenseModel", catalog::license(&b.engine));
     x.bool("Encrypted", false);
     storage_type_iops(x, &b.storage);
     x.bool("IAMDatabaseAuthenticationEnabled", false);

@@ -225,21 +225,26 @@ pub fn db_name(name: &str) -> Result<String, RdsError> {
     Ok(name.to_owned())
 }
 
-/// `Engine` of CreateDBInstance: `postgres`, or `aurora-postgresql` inside a
-/// cluster. Another engine AWS has is refused as one firedrill does not run;
+/// `Engine` of CreateDBInstance: `postgres`, `mysql` or `mariadb`, or an
+/// Aurora engine (`aurora-postgresql`, `aurora-mysql`) inside a cluster.
+/// Another engine AWS has is refused as one firedrill does not run;
 /// anything else is no engine (AWS's message).
 pub fn instance_engine(engine: &str, in_cluster: bool) -> Result<&'static str, RdsError> {
-    match engine {
-        catalog::POSTGRES if !in_cluster => Ok(catalog::POSTGRES),
-        catalog::AURORA_POSTGRES if in_cluster => Ok(catalog::AURORA_POSTGRES),
-        catalog::AURORA_POSTGRES => Err(RdsError::InvalidParameterValue(
-            "DBClusterIdentifier is required to create an Aurora DB instance (engine aurora-postgresql)."
-                .to_owned(),
-        )),
-        e if catalog::AWS_ENGINES.contains(&e) => Err(RdsError::InvalidParameterValue(format!(
-            "Invalid DB engine: {e}. firedrill runs RDS instances on PostgreSQL only (engine postgres, or aurora-postgresql inside a cluster)."
+    let known = catalog::ENGINES.iter().find(|e| **e == engine).copied();
+    match known {
+        Some(e) if catalog::is_aurora(e) == in_cluster => Ok(e),
+        Some(e) if catalog::is_aurora(e) => Err(RdsError::InvalidParameterValue(format!(
+            "DBClusterIdentifier is required to create an Aurora DB instance (engine {e})."
         ))),
-        e => Err(RdsError::InvalidParameterValue(format!("Invalid DB engine: {e}"))),
+        Some(e) => Err(RdsError::InvalidParameterCombination(format!(
+            "The engine {e} cannot be a member of a DB cluster: use an Aurora engine."
+        ))),
+        None if catalog::AWS_ENGINES.contains(&engine) => Err(RdsError::InvalidParameterValue(format!(
+            "Invalid DB engine: {engine}. firedrill runs RDS instances on PostgreSQL (postgres, aurora-postgresql) and MariaDB (mysql, mariadb, aurora-mysql) only."
+        ))),
+        None => Err(RdsError::InvalidParameterValue(format!(
+            "Invalid DB engine: {engine}"
+        ))),
     }
 }
 
@@ -261,7 +266,7 @@ pub fn instance_class(class: &str, version: &EngineVersion) -> Result<(), RdsErr
             "RDS does not support creating a DB instance with the following combination: DBInstanceClass={class}, Engine={}, EngineVersion={}, LicenseModel={}. For supported combinations of instance class and database engine version, see the documentation.",
             version.engine,
             version.version,
-            catalog::LICENSE
+            catalog::license(version.engine)
         )));
     }
     Ok(())
@@ -353,7 +358,7 @@ pub fn settings(
         instance_class(c, version)?;
     }
     port("Port", s.port)?;
-    let storage = if version.engine == catalog::AURORA_POSTGRES {
+    let storage = if catalog::is_aurora(version.engine) {
         no_instance_storage(&s.storage)?;
         base.clone()
     } else {
@@ -362,7 +367,7 @@ pub fn settings(
     let availability_zone = availability_zone(region, s.availability_zone.as_deref())?;
     monitoring_interval(s.monitoring_interval)?;
     promotion_tier(s.promotion_tier)?;
-    license_model(s.license_model.as_deref())?;
+    license_model(version.engine, s.license_model.as_deref())?;
     one_of("NetworkType", s.network_type.as_deref(), &["IPV4", "DUAL"])?;
     Ok(Checked {
         class: s.class.clone(),
@@ -504,13 +509,15 @@ pub fn promotion_tier(value: Option<i32>) -> Result<(), RdsError> {
     Ok(())
 }
 
-/// `LicenseModel`: `postgresql-license` is the only one PostgreSQL has.
-pub fn license_model(value: Option<&str>) -> Result<(), RdsError> {
+/// `LicenseModel`: each engine firedrill runs has one
+/// (`postgresql-license`, `general-public-license`).
+pub fn license_model(engine: &str, value: Option<&str>) -> Result<(), RdsError> {
+    let only = catalog::license(engine);
     if let Some(v) = value
-        && v != catalog::LICENSE
+        && v != only
     {
         return Err(RdsError::InvalidParameterCombination(format!(
-            "Invalid license model {v} for engine postgres: the only license model is postgresql-license."
+            "Invalid license model {v} for engine {engine}: the only license model is {only}."
         )));
     }
     Ok(())

@@ -1,8 +1,9 @@
-//! Proof that no PostgreSQL server or directory outlives the emulator: a
-//! child process (this test binary re-run as `cleanup_child`) starts an
-//! instance, and is then interrupted with SIGINT (graceful shutdown) or
-//! killed with SIGKILL (the janitors clean up: the RDS run directory, the
-//! initdb template and the emulator's whole temporary data directory).
+//! Proof that no PostgreSQL or MariaDB server or directory outlives the
+//! emulator: a child process (this test binary re-run as `cleanup_child`)
+//! starts a PostgreSQL instance and (where MariaDB is installed) a MySQL
+//! one, and is then interrupted with SIGINT (graceful shutdown) or killed
+//! with SIGKILL (the janitors clean up: the RDS run directory, both
+//! templates and the emulator's whole temporary data directory).
 //! Also: dropping the service cleans up synchronously.
 
 mod common;
@@ -32,13 +33,19 @@ async fn cleanup_child() {
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).expect("listen for SIGINT");
     let c = client(&server, "us-east-1").await;
     create_instance(&c, "victim", 1).await;
+    if rds.mariadb_available().is_ok() {
+        create_mysql_instance(&c, "victim-mysql", "mysql", 1).await;
+    }
     let pids: Vec<String> = rds.server_pids().iter().map(u32::to_string).collect();
     println!(
-        "READY {} {} {} {}",
+        "READY {} {} {} {} {}",
         rds.run_dir().display(),
         rds.template_dir()
             .map(|d| d.display().to_string())
             .unwrap_or_default(),
+        rds.mariadb_template_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|| "-".to_owned()),
         server.env().data_dir.display(),
         pids.join(",")
     );
@@ -53,6 +60,13 @@ async fn cleanup_child() {
 fn postgres_alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .map(|c| c.trim() == "postgres")
+        .unwrap_or(false)
+}
+
+/// Whether `pid` is a live PostgreSQL or MariaDB server.
+fn server_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|c| matches!(c.trim(), "postgres" | "mariadbd"))
         .unwrap_or(false)
 }
 
@@ -119,10 +133,12 @@ fn run_child_and_signal(signal: nix::sys::signal::Signal) -> Option<()> {
     let parts: Vec<&str> = ready.split(' ').collect();
     let run_dir = PathBuf::from(parts[0]);
     let template_dir = PathBuf::from(parts[1]);
-    let data_dir = PathBuf::from(parts[2]);
-    let pids: Vec<u32> = parts[3].split(',').filter_map(|p| p.parse().ok()).collect();
-    assert_eq!(pids.len(), 1);
-    assert!(postgres_alive(pids[0]));
+    let maria_template = (parts[2] != "-").then(|| PathBuf::from(parts[2]));
+    let data_dir = PathBuf::from(parts[3]);
+    let pids: Vec<u32> = parts[4].split(',').filter_map(|p| p.parse().ok()).collect();
+    assert_eq!(pids.len(), if maria_template.is_some() { 2 } else { 1 });
+    assert!(pids.iter().all(|p| server_alive(*p)));
+    assert!(maria_template.as_ref().is_none_or(|d| d.exists()));
     assert!(run_dir.exists());
 
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
@@ -139,19 +155,21 @@ fn run_child_and_signal(signal: nix::sys::signal::Signal) -> Option<()> {
     }
     let gone_deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let alive: Vec<u32> = pids.iter().copied().filter(|p| postgres_alive(*p)).collect();
+        let alive: Vec<u32> = pids.iter().copied().filter(|p| server_alive(*p)).collect();
         let mentioning = processes_mentioning(&run_dir.display().to_string());
+        let maria_left = maria_template.as_ref().is_some_and(|d| d.exists());
         if alive.is_empty()
             && mentioning.is_empty()
             && !run_dir.exists()
             && !template_dir.exists()
+            && !maria_left
             && !data_dir.exists()
         {
             break;
         }
         assert!(
             Instant::now() < gone_deadline,
-            "after {signal}: postgres alive {alive:?}, processes {mentioning:?}, run dir exists {}, template exists {}, data dir exists {}",
+            "after {signal}: servers alive {alive:?}, processes {mentioning:?}, run dir exists {}, template exists {}, MariaDB template exists {maria_left}, data dir exists {}",
             run_dir.exists(),
             template_dir.exists(),
             data_dir.exists()

@@ -66,9 +66,9 @@ async fn bad_input_gets_aws_errors() {
     assert_eq!(code(&err), "InvalidParameterValue");
     let err = c
         .create_db_instance()
-        .db_instance_identifier("mysql")
+        .db_instance_identifier("oracle")
         .db_instance_class("db.t3.micro")
-        .engine("mysql")
+        .engine("oracle-ee")
         .master_username("shop")
         .master_user_password(PASSWORD)
         .send()

@@ -5,12 +5,28 @@
 
 use super::records::*;
 use super::{DEFAULT_AZ_SUFFIX, Engine};
+use crate::catalog;
 use crate::errors::RdsError;
 use crate::events::{self, Event};
 use crate::process::{DbServer, Marker};
 use crate::validate::Storage;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use std::sync::Arc;
+
+/// Why an archive cycle runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Cycle {
+    /// The periodic one: a marker when commits happened since the last,
+    /// else coverage moves up to now.
+    Regular,
+    /// After the emulator clock jumped: a marker in any case, so that the
+    /// archive has a boundary between the commits before and after the
+    /// jump (MariaDB's binary log stamps whole seconds only; the boundary
+    /// tells apart commits milliseconds around a jump).
+    Jump,
+    /// Before a server stops: a marker when commits happened since the last.
+    Final,
+}
 
 /// A new base backup's directory name: sortable by time, and unique.
 pub(super) fn base_backup_name() -> String {
@@ -48,6 +64,7 @@ impl Engine {
         &self,
         region: &str,
         kind: BackupKind,
+        engine: &str,
         rid: &str,
         owner_id: &str,
         owner_arn: &str,
@@ -71,15 +88,11 @@ impl Engine {
             status: "active".to_owned(),
             retention,
             backup_window: window.to_owned(),
-            engine: if kind == BackupKind::Cluster {
-                "aurora-postgresql".to_owned()
-            } else {
-                "postgres".to_owned()
-            },
+            engine: engine.to_owned(),
             engine_version: String::new(),
             master_username: master_username.to_owned(),
             db_name,
-            port: 5432,
+            port: catalog::default_port(engine),
             availability_zone: format!("{region}{DEFAULT_AZ_SUFFIX}"),
             class: String::new(),
             storage: Storage::default(),
@@ -254,6 +267,7 @@ impl Engine {
             let mut record = self.new_automated_backup(
                 region,
                 BackupKind::Instance,
+                &i.engine,
                 rid,
                 id,
                 &arn,
@@ -281,7 +295,7 @@ impl Engine {
     /// A last archive cycle before a server stops, so that every commit is
     /// restorable.
     pub(super) async fn final_archive(&self, region: &str, rid: &str) {
-        if let Err(e) = self.archive_cycle(region, rid, true).await {
+        if let Err(e) = self.archive_cycle(region, rid, Cycle::Final).await {
             tracing::debug!(region, rid, error = %e, "final archive cycle failed");
         }
     }
@@ -355,7 +369,7 @@ impl Engine {
 
     /// One archive cycle for the server of `rid`: a marker when commits
     /// happened since the last one, else coverage moves up to now.
-    pub(super) async fn archive_cycle(&self, region: &str, rid: &str, force: bool) -> Result<(), RdsError> {
+    pub(super) async fn archive_cycle(&self, region: &str, rid: &str, cycle: Cycle) -> Result<(), RdsError> {
         let (server, archive, marker_xid) = {
             let mut state = self.state.lock();
             let reg = state.region(region);
@@ -371,8 +385,8 @@ impl Engine {
             (server, b.archive(), b.marker.as_ref().map(|m| m.id.clone()))
         };
         let (last, server_now) = server.last_commit().await?;
-        let quiet = marker_xid.is_some() && last == marker_xid && !force;
-        if quiet {
+        let unchanged = marker_xid.is_some() && last == marker_xid;
+        if unchanged && cycle == Cycle::Regular {
             let mut state = self.state.lock();
             if let Some(b) = state.region(region).backups.get_mut(rid) {
                 let c = server_now - Duration::milliseconds(10);
@@ -382,7 +396,7 @@ impl Engine {
             }
             return Ok(());
         }
-        if last == marker_xid && force {
+        if unchanged && cycle == Cycle::Final {
             return Ok(());
         }
         let marker = server.archive_marker(&archive).await?;

@@ -1,4 +1,4 @@
-//! Aurora PostgreSQL clusters: CreateDBCluster, DescribeDBClusters,
+//! Aurora clusters (aurora-postgresql and aurora-mysql): CreateDBCluster, DescribeDBClusters,
 //! DeleteDBCluster, RestoreDBClusterToPointInTime, and the member
 //! instances CreateDBInstance adds to a cluster.
 
@@ -49,22 +49,22 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Instance, RdsError> {
         let cluster_id = cluster_id.to_ascii_lowercase();
-        let cluster_version = {
+        let (cluster_engine, cluster_version) = {
             let mut state = self.state.lock();
             let cluster = state
                 .region(region)
                 .clusters
                 .get(&cluster_id)
                 .ok_or_else(|| RdsError::cluster_not_found(&cluster_id))?;
-            cluster.engine_version.clone()
+            (cluster.engine.clone(), cluster.engine_version.clone())
         };
-        if req.engine != catalog::AURORA_POSTGRES {
+        if req.engine != cluster_engine {
             return Err(RdsError::InvalidParameterCombination(format!(
-                "The engine name requested for your DB instance ({}) doesn't match the engine name of your DB cluster (aurora-postgresql).",
+                "The engine name requested for your DB instance ({}) doesn't match the engine name of your DB cluster ({cluster_engine}).",
                 req.engine
             )));
         }
-        let version = validate::engine_version(catalog::AURORA_POSTGRES, Some(&cluster_version))?;
+        let version = validate::engine_version(&cluster_engine, Some(&cluster_version))?;
         validate::instance_class(&req.class, &version)?;
         let checked = validate::settings(region, &req.settings, &version, &Storage::default())?;
         let groups = self.instance_groups(region, &req.settings, &version)?;
@@ -90,7 +90,7 @@ impl Engine {
             arn: format!("arn:aws:rds:{region}:{}:db:{id}", self.account()),
             resource_id: format!("db-{}", resource_suffix()),
             class: req.class.clone(),
-            engine: "aurora-postgresql".to_owned(),
+            engine: cluster.engine.clone(),
             engine_version: cluster.engine_version.clone(),
             status: "creating".to_owned(),
             master_username: cluster.master_username.clone(),
@@ -133,17 +133,20 @@ impl Engine {
     /// CreateDBCluster.
     pub fn create_cluster(&self, region: &str, req: CreateCluster) -> Result<Cluster, RdsError> {
         let id = validate::identifier("DBClusterIdentifier", &req.id)?;
-        if req.engine != catalog::AURORA_POSTGRES {
+        let Some(engine) = [catalog::AURORA_POSTGRES, catalog::AURORA_MYSQL]
+            .into_iter()
+            .find(|e| *e == req.engine)
+        else {
             return Err(if catalog::AWS_ENGINES.contains(&req.engine.as_str()) {
                 RdsError::InvalidParameterValue(format!(
-                    "Invalid DB engine: {}. firedrill emulates Aurora clusters with engine aurora-postgresql only.",
+                    "Invalid DB engine: {}. firedrill emulates Aurora clusters with engine aurora-postgresql or aurora-mysql.",
                     req.engine
                 ))
             } else {
                 RdsError::InvalidParameterValue(format!("Invalid DB engine: {}", req.engine))
             });
-        }
-        let version = validate::engine_version(catalog::AURORA_POSTGRES, req.engine_version.as_deref())?;
+        };
+        let version = validate::engine_version(engine, req.engine_version.as_deref())?;
         let master_username = validate::master_username(req.master_username.as_deref())?;
         let password = validate::password(req.master_password.as_deref())?;
         let db_name = req.database_name.as_deref().map(validate::db_name).transpose()?;
@@ -164,21 +167,21 @@ impl Engine {
             self.cluster_parameter_group(region, req.parameter_group.as_deref(), &version)?;
         let window = validate::backup_window(req.backup_window.as_deref().unwrap_or("03:00-03:30"))?;
         validate::windows_disjoint(&window, DEFAULT_MAINTENANCE_WINDOW)?;
-        self.db(catalog::AURORA_POSTGRES)?.available()?;
+        self.db(engine)?.available()?;
         let now = self.now();
         let rid = format!("cluster-{}", resource_suffix());
         let cluster = Cluster {
             id: id.clone(),
             arn: format!("arn:aws:rds:{region}:{}:cluster:{id}", self.account()),
             resource_id: rid.clone(),
-            engine: catalog::AURORA_POSTGRES.to_owned(),
+            engine: engine.to_owned(),
             engine_version: version.version.to_owned(),
             parameter_group,
             storage_type: req.storage_type.clone().unwrap_or_else(|| "aurora".to_owned()),
             status: "creating".to_owned(),
             master_username: master_username.clone(),
             database_name: db_name.clone(),
-            port: 5432,
+            port: catalog::default_port(engine),
             retention,
             backup_window: window.clone(),
             maintenance_window: "sun:05:00-sun:05:30".to_owned(),
@@ -202,6 +205,7 @@ impl Engine {
             let mut record = self.new_automated_backup(
                 region,
                 BackupKind::Cluster,
+                &cluster.engine,
                 &rid,
                 &id,
                 &cluster.arn,
@@ -327,9 +331,18 @@ impl Engine {
             }
             _ => {}
         }
-        self.db(catalog::AURORA_POSTGRES)?.available()?;
-        let now = self.now();
         let source_id = req.source_id.to_ascii_lowercase();
+        let source_engine = {
+            let mut state = self.state.lock();
+            state
+                .region(region)
+                .clusters
+                .get(&source_id)
+                .map(|c| c.engine.clone())
+                .ok_or_else(|| RdsError::cluster_not_found(&source_id))?
+        };
+        self.db(&source_engine)?.available()?;
+        let now = self.now();
         let (cluster, origin) = {
             let mut state = self.state.lock();
             let reg = state.region(region);
@@ -367,6 +380,7 @@ impl Engine {
             let mut record = self.new_automated_backup(
                 region,
                 BackupKind::Cluster,
+                &cluster.engine,
                 &rid,
                 &target,
                 &cluster.arn,

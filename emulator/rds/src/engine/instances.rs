@@ -7,6 +7,7 @@ use super::provision::*;
 use super::records::*;
 use super::ticks::next_maintenance_start;
 use super::{DEFAULT_AZ_SUFFIX, Engine, Owner, Work, describe_selection, resource_suffix};
+use crate::catalog;
 use crate::errors::RdsError;
 use crate::process::{DbServer, StopMode};
 use crate::validate::{self, Settings, Storage};
@@ -101,7 +102,7 @@ impl Engine {
             maintenance_window,
             tags: req.tags.clone(),
             cluster_id: None,
-            port: 5432,
+            port: catalog::default_port(engine),
             storage: checked.storage,
             parameter_group: groups.parameter_group,
             option_group: groups.option_group,
@@ -132,6 +133,7 @@ impl Engine {
                 let mut record = self.new_automated_backup(
                     region,
                     BackupKind::Instance,
+                    engine,
                     &rid,
                     &id,
                     &arn,

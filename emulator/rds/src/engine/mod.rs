@@ -1,7 +1,10 @@
 //! The RDS engine: DB instances, Aurora clusters, snapshots and automated
 //! backups per region, and the work behind them (servers, base backups, log
 //! archiving, point-in-time restore). It knows nothing of HTTP; the protocol
-//! layer ([`crate::protocol`]) turns requests into calls on [`Engine`].
+//! layer ([`crate::protocol`]) turns requests into calls on [`Engine`]. It
+//! reaches database servers only through [`crate::process`]'s traits:
+//! PostgreSQL for `postgres` and `aurora-postgresql`, MariaDB for `mysql`,
+//! `mariadb` and `aurora-mysql`.
 //!
 //! One job per module:
 //! - [`records`]: the resources as RDS describes them (instances, clusters,
@@ -26,17 +29,21 @@
 //! - Every instance with its own storage (and every cluster) has a resource
 //!   id (`db-…` / `cluster-…`); servers, data directories and automated
 //!   backups are keyed by it.
-//! - An automated backup is a list of base backups plus the WAL archive from
-//!   the oldest of them on. Its coverage is the latest wall instant up to
-//!   which every commit is known to be in the archive: after each base backup
-//!   and whenever commits happened, a marker transaction is committed, the
-//!   WAL switched and the segment awaited in the archive; while no commit
-//!   follows the marker, coverage advances with time.
+//! - An automated backup is a list of base backups plus the log archive
+//!   (PostgreSQL's WAL, MariaDB's binary log) from the oldest of them on.
+//!   Its coverage is the latest wall instant up to which every commit is
+//!   known to be in the archive: after each base backup and whenever
+//!   commits happened, the server archives a marker
+//!   ([`crate::process::DbServer::archive_marker`]: PostgreSQL commits a
+//!   marker transaction and switches WAL, MariaDB rotates its binary log)
+//!   and the engine awaits it in the archive; while no commit follows the
+//!   marker, coverage advances with time. After every jump of the emulator
+//!   clock a marker is archived whatever happened, so that the archive
+//!   separates the commits before and after the jump.
 //! - A restore to emulator instant T replays from the latest base backup
 //!   complete at or before `wall_time_for(T)`: to that wall instant when a
-//!   later marker commit exists in the archive (so recovery finds its stop),
-//!   else to the latest marker itself (nothing was committed after it up to
-//!   T).
+//!   later marker exists in the archive (so recovery finds its stop), else
+//!   to the latest marker itself (nothing was committed after it up to T).
 //! - A restore time outside `[EarliestTime, LatestTime]` of the restore
 //!   window answers `InvalidRestoreFault` (botocore lists it for the
 //!   operation; AWS's exact code for this case is unconfirmed).
@@ -68,6 +75,7 @@ use crate::errors::RdsError;
 use crate::events;
 use crate::groups::{self, Groups};
 use crate::host::RunDir;
+use crate::mariadb::MariaRuntime;
 use crate::postgres::PgRuntime;
 use crate::process::{DbEngine, DbServer, Recovery, ServerSpec};
 use crate::validate::Settings;
@@ -144,6 +152,7 @@ pub struct Engine {
     env: Environment,
     run: Arc<RunDir>,
     pg: Arc<PgRuntime>,
+    maria: Arc<MariaRuntime>,
     groups: groups::Store,
     events: events::Log,
     state: Mutex<State>,
@@ -189,15 +198,22 @@ impl Engine {
             .unwrap_or_else(|_| env.data_dir.join("rds"));
         let run = Arc::new(RunDir::new(&service_dir));
         let pg = PgRuntime::new(run.clone());
+        let maria = MariaRuntime::new(run.clone());
         Arc::new_cyclic(|me| Self {
             env: env.clone(),
             run,
             pg,
+            maria,
             groups: groups::Store::new(env.account_id()),
             events: events::Log::default(),
             state: Mutex::new(State::default()),
             me: me.clone(),
         })
+    }
+
+    /// The MariaDB runtime (for the mysql, mariadb and aurora-mysql engines).
+    pub fn mariadb(&self) -> &Arc<MariaRuntime> {
+        &self.maria
     }
 
     /// The PostgreSQL runtime.
@@ -214,15 +230,21 @@ impl Engine {
     fn db(&self, engine: &str) -> Result<&dyn DbEngine, RdsError> {
         match engine {
             catalog::POSTGRES | catalog::AURORA_POSTGRES => Ok(&*self.pg),
+            catalog::MYSQL | catalog::MARIADB | catalog::AURORA_MYSQL => Ok(&*self.maria),
             other => Err(RdsError::InvalidParameterValue(format!(
                 "Invalid DB engine: {other}"
             ))),
         }
     }
 
+    /// The pids of every live database server, of every engine.
+    pub fn server_pids(&self) -> Vec<u32> {
+        self.dbs().iter().flat_map(|db| db.server_pids()).collect()
+    }
+
     /// Every database engine.
-    fn dbs(&self) -> [&dyn DbEngine; 1] {
-        [&*self.pg]
+    fn dbs(&self) -> [&dyn DbEngine; 2] {
+        [&*self.pg, &*self.maria]
     }
 
     /// The database engine of the instance or cluster whose storage is `rid`.

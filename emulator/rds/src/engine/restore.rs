@@ -41,6 +41,7 @@ pub struct RestorePitr {
 /// request's overrides applied.
 #[derive(Debug, Clone)]
 pub(super) struct RestoreBase {
+    pub(super) engine: String,
     pub(super) class: String,
     pub(super) engine_version: String,
     pub(super) master_username: String,
@@ -73,7 +74,8 @@ impl Engine {
             arn: format!("arn:aws:rds:{region}:{}:db:{id}", self.account()),
             resource_id: format!("db-{}", resource_suffix()),
             class: from.class,
-            engine: catalog::POSTGRES.to_owned(),
+            port: catalog::default_port(&from.engine),
+            engine: from.engine,
             engine_version: from.engine_version,
             status: "creating".to_owned(),
             master_username: from.master_username,
@@ -84,7 +86,6 @@ impl Engine {
             maintenance_window: DEFAULT_MAINTENANCE_WINDOW.to_owned(),
             tags: from.tags,
             cluster_id: None,
-            port: 5432,
             storage: from.storage,
             parameter_group: from.groups.parameter_group,
             option_group: from.groups.option_group,
@@ -110,6 +111,7 @@ impl Engine {
             let mut record = self.new_automated_backup(
                 region,
                 BackupKind::Instance,
+                &instance.engine,
                 &instance.resource_id,
                 &instance.id,
                 &instance.arn,
@@ -279,6 +281,7 @@ impl Engine {
                 region,
                 &target,
                 RestoreBase {
+                    engine: record.engine.clone(),
                     class: checked.class.unwrap_or_else(|| record.class.clone()),
                     engine_version: record.engine_version.clone(),
                     master_username: record.master_username.clone(),

@@ -476,6 +476,7 @@ impl Engine {
                 region,
                 &target,
                 RestoreBase {
+                    engine: snap.engine.clone(),
                     class: checked.class.unwrap_or_else(|| snap.class.clone()),
                     engine_version: snap.engine_version.clone(),
                     master_username: snap.master_username.clone(),

@@ -3,6 +3,7 @@
 //! and daily base backups, replication, pruning, and pending retention
 //! changes applied in the maintenance window.
 
+use super::automated_backups::Cycle;
 use super::records::*;
 use super::snapshots::snapshot_done_event;
 use super::{Engine, State, Work};
@@ -106,17 +107,20 @@ impl Engine {
                         continue;
                     }
                     let due = match last.get(rid) {
-                        None => true,
+                        None => Some(Cycle::Regular),
                         Some((w, e)) => {
                             let wall_elapsed = wall.duration_since(*w);
                             let emu_elapsed = (now - *e).to_std().unwrap_or_default();
-                            wall_elapsed >= std::time::Duration::from_secs(1)
-                                || emu_elapsed > wall_elapsed + std::time::Duration::from_secs(1)
+                            if emu_elapsed > wall_elapsed + std::time::Duration::from_millis(50) {
+                                Some(Cycle::Jump)
+                            } else {
+                                (wall_elapsed >= std::time::Duration::from_secs(1)).then_some(Cycle::Regular)
+                            }
                         }
                     };
-                    if due {
+                    if let Some(cycle) = due {
                         last.insert(rid.clone(), (wall, now));
-                        cycles.push((name.clone(), rid.clone()));
+                        cycles.push((name.clone(), rid.clone(), cycle));
                     }
                     if let (Some(start), Some(latest)) =
                         (last_window_start(&b.backup_window, now), b.base_backups.last())
@@ -134,8 +138,8 @@ impl Engine {
                 tracing::warn!(region, rid, error = %e, "daily backup failed");
             }
         }
-        for (region, rid) in cycles {
-            if let Err(e) = self.archive_cycle(&region, &rid, false).await {
+        for (region, rid, cycle) in cycles {
+            if let Err(e) = self.archive_cycle(&region, &rid, cycle).await {
                 tracing::debug!(region, rid, error = %e, "archive cycle failed");
             }
         }

@@ -36,10 +36,12 @@ fn engine_version(x: &mut Xml, v: &EngineVersion, all: &[EngineVersion]) {
     x.text("MajorEngineVersion", v.major());
     x.text("EngineVersion", v.version);
     x.text("DBParameterGroupFamily", &v.family);
-    let description = if v.engine == catalog::POSTGRES {
-        "PostgreSQL"
-    } else {
-        "Aurora (PostgreSQL Compatible)"
+    let description = match v.engine {
+        catalog::POSTGRES => "PostgreSQL",
+        catalog::AURORA_POSTGRES => "Aurora (PostgreSQL Compatible)",
+        catalog::MYSQL => "MySQL Community Edition",
+        catalog::MARIADB => "MariaDB Community Edition",
+        _ => "Aurora MySQL",
     };
     x.text("DBEngineDescription", description);
     x.text(
@@ -61,8 +63,14 @@ fn engine_version(x: &mut Xml, v: &EngineVersion, all: &[EngineVersion]) {
     }
     x.close("ValidUpgradeTarget");
     x.open("ExportableLogTypes");
-    x.text("member", "postgresql");
-    x.text("member", "upgrade");
+    let logs: &[&str] = if catalog::is_mysql_family(v.engine) {
+        &["audit", "error", "general", "slowquery"]
+    } else {
+        &["postgresql", "upgrade"]
+    };
+    for l in logs {
+        x.text("member", l);
+    }
     x.close("ExportableLogTypes");
     x.bool("SupportsLogExportsToCloudwatchLogs", true);
     x.bool("SupportsReadReplica", true);
@@ -71,7 +79,7 @@ fn engine_version(x: &mut Xml, v: &EngineVersion, all: &[EngineVersion]) {
     x.close("SupportedEngineModes");
     x.text("Status", "available");
     x.bool("SupportsParallelQuery", false);
-    x.bool("SupportsGlobalDatabases", v.engine == catalog::AURORA_POSTGRES);
+    x.bool("SupportsGlobalDatabases", catalog::is_aurora(v.engine));
     x.bool("SupportsBabelfish", false);
     x.bool("SupportsLimitlessDatabase", false);
     x.bool("SupportsCertificateRotationWithoutRestart", true);
@@ -79,11 +87,14 @@ fn engine_version(x: &mut Xml, v: &EngineVersion, all: &[EngineVersion]) {
     x.close("DBEngineVersion");
 }
 
-/// Whether version `a` is newer than `b` (numeric major.minor).
+/// Whether version `a` is newer than `b`, comparing their numbers in
+/// order (`16.9` < `17.4`, `8.0.mysql_aurora.3.07.1` < `…3.08.0`).
 fn newer(a: &str, b: &str) -> bool {
-    let parse = |v: &str| -> (u32, u32) {
-        let (ma, mi) = v.split_once('.').unwrap_or((v, "0"));
-        (ma.parse().unwrap_or(0), mi.parse().unwrap_or(0))
+    let parse = |v: &str| -> Vec<u32> {
+        v.split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap_or(0))
+            .collect()
     };
     parse(a) > parse(b)
 }
@@ -162,10 +173,10 @@ fn orderable(region: &str, p: &Params) -> Result<Option<String>, RdsError> {
     let version = p.str("EngineVersion");
     let class = p.str("DBInstanceClass");
     let license = p.str("LicenseModel");
-    if p.bool("Vpc")? == Some(false) || license.is_some_and(|l| l != catalog::LICENSE) {
+    if p.bool("Vpc")? == Some(false) || license.is_some_and(|l| l != catalog::license(&engine)) {
         return page_orderable(region, p, Vec::new());
     }
-    let storages: &[&'static str] = if engine == catalog::AURORA_POSTGRES {
+    let storages: &[&'static str] = if catalog::is_aurora(&engine) {
         &["aurora", "aurora-iopt1"]
     } else {
         catalog::STORAGE_TYPES
@@ -201,7 +212,7 @@ fn page_orderable(region: &str, p: &Params, rows: Vec<Orderable>) -> Result<Opti
         x.text("Engine", o.engine);
         x.text("EngineVersion", o.version);
         x.text("DBInstanceClass", &o.class);
-        x.text("LicenseModel", catalog::LICENSE);
+        x.text("LicenseModel", catalog::license(o.engine));
         x.open("AvailabilityZones");
         for z in ['a', 'b', 'c'] {
             x.open("AvailabilityZone");
@@ -220,7 +231,7 @@ fn page_orderable(region: &str, p: &Params, rows: Vec<Orderable>) -> Result<Opti
         x.bool("SupportsEnhancedMonitoring", true);
         x.bool("SupportsIAMDatabaseAuthentication", true);
         x.bool("SupportsPerformanceInsights", true);
-        if o.engine == catalog::POSTGRES {
+        if !catalog::is_aurora(o.engine) {
             let (min, max) = catalog::storage_range(o.storage);
             x.num("MinStorageSize", min);
             x.num("MaxStorageSize", max);
@@ -234,15 +245,15 @@ fn page_orderable(region: &str, p: &Params, rows: Vec<Orderable>) -> Result<Opti
         x.open("SupportedEngineModes");
         x.text("member", "provisioned");
         x.close("SupportedEngineModes");
-        x.bool("SupportsStorageAutoscaling", o.engine == catalog::POSTGRES);
+        x.bool("SupportsStorageAutoscaling", !catalog::is_aurora(o.engine));
         x.bool("SupportsKerberosAuthentication", true);
         x.bool("OutpostCapable", false);
-        x.bool("SupportsGlobalDatabases", o.engine == catalog::AURORA_POSTGRES);
+        x.bool("SupportsGlobalDatabases", catalog::is_aurora(o.engine));
         x.open("SupportedNetworkTypes");
         x.text("member", "IPV4");
         x.text("member", "DUAL");
         x.close("SupportedNetworkTypes");
-        x.bool("SupportsClusters", o.engine == catalog::AURORA_POSTGRES);
+        x.bool("SupportsClusters", catalog::is_aurora(o.engine));
         x.bool("SupportsDedicatedLogVolume", false);
         x.bool("SupportsHttpEndpoint", false);
         x.close("OrderableDBInstanceOption");
@@ -261,7 +272,7 @@ fn account_attributes(engine: &Engine, region: &str) -> Result<Option<String>, R
     let families = catalog::families().len();
     let aurora_families = catalog::families()
         .iter()
-        .filter(|f| f.starts_with(catalog::AURORA_POSTGRES))
+        .filter(|f| catalog::family_engine(f).is_some_and(catalog::is_aurora))
         .count();
     let parameter_groups = own(
         groups.parameter_groups(region, ParameterKind::Instance).len(),

@@ -226,3 +226,61 @@ Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         .unwrap_or_default();
     (status, body)
 }
+
+/// An emulator serving RDS, or `None` (after printing why) when the machine
+/// has no MariaDB (the server behind `mysql`, `mariadb` and `aurora-mysql`).
+pub async fn start_mariadb(test: &str) -> Option<(TestServer, Arc<Rds>)> {
+    let (server, rds) = start(test).await?;
+    if let Err(e) = rds.mariadb_available() {
+        println!("SKIP {test}: MariaDB is not available: {e}");
+        return None;
+    }
+    Some((server, rds))
+}
+
+/// Creates an instance of `engine` (`mysql` or `mariadb`; master `shop`,
+/// database `store`) and waits until it is available.
+pub async fn create_mysql_instance(
+    client: &Client,
+    id: &str,
+    engine: &str,
+    retention: i32,
+) -> aws_sdk_rds::types::DbInstance {
+    client
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .db_instance_class("db.t3.micro")
+        .engine(engine)
+        .master_username("shop")
+        .master_user_password(PASSWORD)
+        .db_name("store")
+        .backup_retention_period(retention)
+        .send()
+        .await
+        .expect("create");
+    wait_status(client, id, "available").await
+}
+
+/// A MySQL-protocol connection as the master user to `db` on the
+/// instance's endpoint.
+pub async fn mysql_connect(instance: &aws_sdk_rds::types::DbInstance, db: &str) -> mysql_async::Conn {
+    let ep = instance.endpoint().expect("an endpoint");
+    let opts = mysql_async::OptsBuilder::default()
+        .ip_or_hostname(ep.address().unwrap().to_owned())
+        .tcp_port(ep.port().unwrap() as u16)
+        .user(Some("shop"))
+        .pass(Some(PASSWORD))
+        .db_name(Some(db))
+        .prefer_socket(false);
+    mysql_async::Conn::new(opts)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {ep:?}: {e}"))
+}
+
+/// Every order row of a MySQL-protocol connection, sorted.
+pub async fn mysql_orders(db: &mut mysql_async::Conn) -> Vec<(i32, i32, String)> {
+    use mysql_async::prelude::Queryable;
+    db.query("SELECT id, amount, status FROM orders ORDER BY id")
+        .await
+        .unwrap()
+}
