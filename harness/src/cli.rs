@@ -1,4 +1,4 @@
-//! Command-line interface: `serve`, `admin`, and the drill commands.
+//! Command-line interface: `serve`, `admin`, the drill commands and `audit`.
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -41,6 +41,8 @@ enum Command {
     Seed(SeedArgs),
     /// Probe which recovery guarantees a target honours (table or JSON).
     Matrix(MatrixArgs),
+    /// Audit a target's backup configuration (read-only): findings and RPO per layer.
+    Audit(firedrill::audit::AuditArgs),
     /// Fit the restore-time model to a target's AWS Backup restore and copy
     /// jobs (read-only) and write a timings file for `drill --timings`.
     Calibrate(CalibrateArgs),
@@ -303,6 +305,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Seed(args) => seed(args).await,
         Command::Matrix(args) => matrix(args).await,
         Command::Calibrate(args) => calibrate(args).await,
+        Command::Audit(args) => firedrill::audit::command::run(args).await,
     }
 }
 

@@ -15,7 +15,10 @@
 //! that a recovery leaves each layer as guarded as it found it. On the
 //! `aws` preset restores take the emulator clock time AWS's would
 //! ([`restore_time`], [`timings`]), and the RTO carries the model's band.
+//! [`audit`] reads a target's backup configuration, read-only, and reports
+//! its gaps and the worst-case RPO of each layer.
 
+pub mod audit;
 pub mod business;
 pub mod calibrate;
 pub mod checker;

@@ -1,0 +1,319 @@
+//! `firedrill audit` as users run it, through a recording endpoint that
+//! refuses every mutating call: `--target aws` (the default credential
+//! chain, no allowlist) and `--target endpoint` read a `firedrill serve`
+//! through it, `--fail-on` sets the exit code, and SARIF comes out as JSON.
+//! The endpoint classifies requests by protocol on the wire (Query
+//! `Action=`, JSON `X-Amz-Target`, REST methods), independently of the
+//! audit's own guard, and answers STS `GetCallerIdentity` itself (the
+//! emulator has no STS). Skipped where PostgreSQL is not installed.
+
+mod support;
+
+use firedrill::audit::command::{FINDINGS_EXIT_CODE, provision_seed};
+use firedrill::stack::EndpointTarget;
+use parking_lot::Mutex;
+use std::process::{Command, Output};
+use std::sync::Arc;
+use support::serve::Serve;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[path = "support/drills.rs"]
+#[allow(dead_code)]
+mod drills;
+
+/// What the recording endpoint saw.
+#[derive(Default)]
+struct Seen {
+    /// Every operation let through.
+    reads: Vec<String>,
+    /// Every operation refused.
+    refused: Vec<String>,
+}
+
+/// A recording, refusing proxy in front of `upstream`; returns its URL.
+async fn recording_endpoint(upstream: String, seen: Arc<Mutex<Seen>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream.trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            let (upstream, seen) = (upstream.clone(), seen.clone());
+            tokio::spawn(async move {
+                let _ = serve_one(socket, &upstream, &seen).await;
+            });
+        }
+    });
+    url
+}
+
+/// The operation a request names, and whether it only reads.
+fn classify(method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> (String, bool) {
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let form = String::from_utf8_lossy(body);
+    let query = path.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let action = form
+        .split('&')
+        .chain(query.split('&'))
+        .find_map(|kv| kv.strip_prefix("Action="));
+    let reads = |op: &str| ["Describe", "List", "Get"].iter().any(|p| op.starts_with(p));
+    if let Some(op) = action {
+        return (op.to_owned(), reads(op));
+    }
+    if let Some(target) = header("x-amz-target") {
+        let op = target.rsplit('.').next().unwrap_or(target);
+        return (op.to_owned(), reads(op));
+    }
+    let op = format!("{method} {}", path.split('?').next().unwrap_or(path));
+    (op, method == "GET" || method == "HEAD")
+}
+
+async fn serve_one(mut client: TcpStream, upstream: &str, seen: &Mutex<Seen>) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    let head_end = loop {
+        let mut chunk = [0u8; 8192];
+        let n = client.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next().unwrap_or("").split(' ');
+    let (method, path) = (
+        first.next().unwrap_or("").to_owned(),
+        first.next().unwrap_or("").to_owned(),
+    );
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let mut chunk = [0u8; 8192];
+        let n = client.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = buf[head_end..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let (op, reads) = classify(&method, &path, &headers, &body);
+    if !reads || chunked {
+        seen.lock().refused.push(op);
+        let body =
+            r#"{"__type":"AccessDeniedException","message":"this endpoint refuses every mutating call"}"#;
+        let reply = format!(
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-ErrorType: AccessDeniedException\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        client.write_all(reply.as_bytes()).await?;
+        return client.shutdown().await;
+    }
+    seen.lock().reads.push(op.clone());
+    if op == "GetCallerIdentity" {
+        let body = "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::000000000000:user/auditor</Arn><UserId>AIDAAUDITOR</UserId><Account>000000000000</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        client.write_all(reply.as_bytes()).await?;
+        return client.shutdown().await;
+    }
+    // Forward one request per connection: `Connection: close` both ways, so
+    // the response ends where the upstream closes.
+    let mut forwarded = format!("{method} {path} HTTP/1.1\r\n");
+    for (k, v) in &headers {
+        if !k.eq_ignore_ascii_case("connection") {
+            forwarded.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    forwarded.push_str("Connection: close\r\n\r\n");
+    let mut up = TcpStream::connect(upstream).await?;
+    up.write_all(forwarded.as_bytes()).await?;
+    up.write_all(&body).await?;
+    let mut response = Vec::new();
+    up.read_to_end(&mut response).await?;
+    client.write_all(&response).await?;
+    client.shutdown().await
+}
+
+/// `firedrill audit ARGS` with the default credential chain pointed at `endpoint`.
+async fn firedrill_audit(endpoint: &str, args: &[&str]) -> Output {
+    let (endpoint, args): (String, Vec<String>) = (
+        endpoint.to_owned(),
+        args.iter().map(|a| (*a).to_owned()).collect(),
+    );
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_firedrill"))
+            .arg("audit")
+            .args(&args)
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", "AKIDAUDITOR")
+            .env("AWS_SECRET_ACCESS_KEY", "audit-secret")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/nonexistent/firedrill-audit-config")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/firedrill-audit-credentials",
+            )
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("FIREDRILL_AWS_ACCOUNT_ALLOWLIST")
+            .output()
+            .expect("run firedrill audit")
+    })
+    .await
+    .unwrap()
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A `firedrill serve` with the shop provisioned under `policy`.
+async fn served(policy: &str) -> Serve {
+    let serve = Serve::start(&[]);
+    let target = EndpointTarget::connect(&serve.endpoint, "us-east-1", Some("us-west-2"))
+        .await
+        .unwrap();
+    provision_seed(&target, policy, "shop").await.unwrap();
+    serve
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_target_reads_through_an_endpoint_that_refuses_every_mutation() {
+    if !drills::postgres_installed() {
+        println!("SKIPPED: PostgreSQL server binaries are not installed (the shop needs RDS)");
+        return;
+    }
+    let (hope, four) = tokio::join!(served("backup_hope"), served("four_layer"));
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let hope_url = recording_endpoint(hope.endpoint.clone(), seen.clone()).await;
+    let four_url = recording_endpoint(four.endpoint.clone(), seen.clone()).await;
+
+    // The endpoint itself refuses a mutation, so an empty refusal list means
+    // the audit sent none.
+    let probe = firedrill::stack::EndpointTarget::connect(&hope_url, "us-east-1", None)
+        .await
+        .unwrap();
+    let clients = firedrill::target::Clients::primary(&probe);
+    assert!(
+        clients
+            .backup
+            .create_backup_vault()
+            .backup_vault_name("probe")
+            .send()
+            .await
+            .is_err()
+    );
+    assert_eq!(seen.lock().refused, ["PUT /backup-vaults/probe"]);
+    seen.lock().refused.clear();
+
+    let regions = "--region=us-east-1,us-west-2";
+    let out = firedrill_audit(&hope_url, &["--target", "aws", regions, "--fail-on", "high"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(i32::from(FINDINGS_EXIT_CODE)),
+        "{}",
+        show(&out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("firedrill audit of aws (account 000000000000)")
+            && stdout.contains("dynamodb_tables_pitr_enabled")
+            && stdout.contains("rds_instance_backup_enabled"),
+        "{}",
+        show(&out)
+    );
+
+    let out = firedrill_audit(&hope_url, &["--target", "aws", regions, "--sarif"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert_eq!(sarif["version"], "2.1.0");
+    assert!(
+        sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["ruleId"] == "s3_bucket_object_versioning" && r["level"] == "error")
+    );
+
+    let out = firedrill_audit(&four_url, &["--target", "aws", regions, "--fail-on", "high"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let out = firedrill_audit(
+        &four_url,
+        &[
+            "--target",
+            "endpoint",
+            "--endpoint",
+            &four_url,
+            "--json",
+            "--fail-on",
+            "medium",
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(i32::from(FINDINGS_EXIT_CODE)),
+        "{}",
+        show(&out)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["target"], "endpoint");
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] != "high")
+    );
+
+    let seen = seen.lock();
+    assert!(
+        seen.refused.is_empty(),
+        "mutating calls reached the endpoint: {:?}",
+        seen.refused
+    );
+    for op in [
+        "GetCallerIdentity",
+        "DescribeDBInstances",
+        "DescribeContinuousBackups",
+        "ListTables",
+        "GET /backup/plans/",
+        "GET /shop-templates",
+    ] {
+        assert!(
+            seen.reads.iter().any(|r| r.starts_with(op)),
+            "{op} never read: {:?}",
+            seen.reads
+        );
+    }
+    drop(seen);
+    drop((hope, four));
+}
