@@ -402,6 +402,8 @@ pub struct RecoveryPoint {
     pub lifecycle: Option<Lifecycle>,
     /// The vault's key.
     pub encryption_key_arn: String,
+    /// Whether that key is the client's own (`CUSTOMER_MANAGED_KMS_KEY`).
+    pub customer_managed_key: bool,
     /// When it was last restored from.
     pub last_restore_time: Option<DateTime<Utc>>,
     /// Whether it is a continuous backup.
@@ -574,6 +576,8 @@ pub struct BackupJob {
     pub principal: String,
     /// The `BackupOptions` it was started with.
     pub backup_options: BTreeMap<String, String>,
+    /// The target vault's key, when the vault existed at the job's creation.
+    pub encryption_key_arn: Option<String>,
 }
 
 /// A copy job, recorded in the source region.

@@ -304,6 +304,10 @@ impl Engine {
                 .vaults
                 .get(&run.rule.target_backup_vault_name)
                 .map(|v| v.arn.clone());
+            let encryption_key_arn = rs
+                .vaults
+                .get(&run.rule.target_backup_vault_name)
+                .map(|v| v.encryption_key_arn.clone());
             let mut job = BackupJob {
                 id: crate::engine::upper_uuid(),
                 region: run.region.clone(),
@@ -336,6 +340,7 @@ impl Engine {
                 idempotency_token: None,
                 principal: SYSTEM_PRINCIPAL.to_owned(),
                 backup_options: BTreeMap::new(),
+                encryption_key_arn,
             };
             let runnable = if run.missed {
                 job.state = BackupJobState::Expired;
@@ -499,6 +504,7 @@ impl Engine {
                         size_bytes: job.size_bytes,
                         lifecycle: job.lifecycle.clone(),
                         encryption_key_arn: vault.encryption_key_arn.clone(),
+                        customer_managed_key: vault.customer_managed_key,
                         last_restore_time: None,
                         continuous: job.continuous,
                         provider: job.provider,
@@ -626,6 +632,7 @@ impl Engine {
                                     size_bytes: job.size_bytes,
                                     lifecycle: job.destination_lifecycle.clone(),
                                     encryption_key_arn: vault.encryption_key_arn.clone(),
+                                    customer_managed_key: vault.customer_managed_key,
                                     last_restore_time: None,
                                     continuous: job.continuous,
                                     provider: job.provider,

@@ -760,3 +760,70 @@ async fn vault_notifications_are_validated_stored_and_removed() {
         .unwrap_err();
     assert_eq!(code(&err), "ResourceNotFoundException");
 }
+
+#[tokio::test]
+async fn jobs_and_recovery_points_name_their_vault_key_and_its_type() {
+    use aws_sdk_backup::types::EncryptionKeyType;
+    let h = Harness::start().await;
+    let (c, carts, rp) = setup(&h).await;
+    let key = c
+        .describe_backup_vault()
+        .backup_vault_name("primary")
+        .send()
+        .await
+        .unwrap()
+        .encryption_key_arn()
+        .unwrap()
+        .to_owned();
+    let jobs = c.list_backup_jobs().send().await.unwrap();
+    assert_eq!(jobs.backup_jobs()[0].encryption_key_arn(), Some(key.as_str()));
+    let point = c
+        .describe_recovery_point()
+        .backup_vault_name("primary")
+        .recovery_point_arn(&rp)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        point.encryption_key_type(),
+        Some(&EncryptionKeyType::AwsOwnedKmsKey)
+    );
+    let by_resource = c
+        .list_recovery_points_by_resource()
+        .resource_arn(&carts)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_resource.recovery_points()[0].encryption_key_type(),
+        Some(&EncryptionKeyType::AwsOwnedKmsKey)
+    );
+
+    let cmk = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    c.create_backup_vault()
+        .backup_vault_name("cmk")
+        .encryption_key_arn(cmk)
+        .send()
+        .await
+        .unwrap();
+    c.start_backup_job()
+        .backup_vault_name("cmk")
+        .resource_arn(&carts)
+        .iam_role_arn(ROLE)
+        .send()
+        .await
+        .unwrap();
+    h.server.advance(Duration::seconds(5)).await;
+    let in_cmk = c
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name("cmk")
+        .send()
+        .await
+        .unwrap();
+    let p = &in_cmk.recovery_points()[0];
+    assert_eq!(p.encryption_key_arn(), Some(cmk));
+    assert_eq!(
+        p.encryption_key_type(),
+        Some(&EncryptionKeyType::CustomerManagedKmsKey)
+    );
+}

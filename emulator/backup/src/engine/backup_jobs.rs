@@ -133,12 +133,12 @@ impl Engine {
         if let Some(w) = req.complete_window_minutes {
             validate_window("CompleteWindowMinutes", w, 1)?;
         }
-        let vault_arn = {
+        let (vault_arn, encryption_key_arn) = {
             let mut st = self.state.lock();
             let rs = st.region(region);
             rs.vaults
                 .get(&req.vault_name)
-                .map(|v| v.arn.clone())
+                .map(|v| (v.arn.clone(), v.encryption_key_arn.clone()))
                 .ok_or_else(|| vault_not_found(&req.vault_name))?
         };
         let now = self.now();
@@ -185,6 +185,7 @@ impl Engine {
             idempotency_token: req.idempotency_token.clone(),
             principal: principal.to_owned(),
             backup_options: req.backup_options.clone(),
+            encryption_key_arn: Some(encryption_key_arn),
         };
         let id = job.id.clone();
         self.state.lock().region(region).backup_jobs.push(job);

@@ -29,6 +29,7 @@ pub(super) fn backup_job_json(j: &BackupJob, account: &str) -> Value {
     put_opt(&mut m, "RecoveryPointLifecycle", lifecycle_json(&j.lifecycle));
     put_opt(&mut m, "RecoveryPointArn", opt_str(&j.recovery_point_arn));
     m.insert("IsEncrypted".into(), json!(true));
+    put_opt(&mut m, "EncryptionKeyArn", opt_str(&j.encryption_key_arn));
     m.insert("ResourceArn".into(), json!(j.resource_arn));
     m.insert("CreationDate".into(), ts(j.creation_date));
     put_opt(&mut m, "CompletionDate", opt_ts(j.completion_date));

@@ -33,6 +33,10 @@ pub(super) fn rp_json(rp: &RecoveryPoint, now: DateTime<Utc>, describe: bool) ->
     }
     put_opt(&mut m, "Lifecycle", lifecycle_json(&rp.lifecycle));
     m.insert("EncryptionKeyArn".into(), json!(rp.encryption_key_arn));
+    m.insert(
+        "EncryptionKeyType".into(),
+        json!(key_type(rp.customer_managed_key)),
+    );
     m.insert("IsEncrypted".into(), json!(true));
     put_opt(&mut m, "LastRestoreTime", opt_ts(rp.last_restore_time));
     m.insert("IsParent".into(), json!(false));
@@ -157,6 +161,10 @@ pub(super) async fn list_rps_by_resource(
                 m.insert("Status".into(), json!(rp.status.as_str()));
                 put_opt(&mut m, "StatusMessage", opt_str(&rp.status_message));
                 m.insert("EncryptionKeyArn".into(), json!(rp.encryption_key_arn));
+                m.insert(
+                    "EncryptionKeyType".into(),
+                    json!(key_type(rp.customer_managed_key)),
+                );
                 m.insert("BackupSizeBytes".into(), json!(rp.size_bytes));
                 m.insert("BackupVaultName".into(), json!(rp.vault_name));
                 m.insert("IsParent".into(), json!(false));

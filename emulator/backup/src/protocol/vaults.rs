@@ -29,11 +29,7 @@ pub(super) fn vault_json(v: &Vault, count: usize) -> Value {
     }
     m.insert(
         "EncryptionKeyType".into(),
-        json!(if v.customer_managed_key {
-            "CUSTOMER_MANAGED_KMS_KEY"
-        } else {
-            "AWS_OWNED_KMS_KEY"
-        }),
+        json!(key_type(v.customer_managed_key)),
     );
     Value::Object(m)
 }
@@ -99,4 +95,13 @@ pub(super) async fn delete_vault(State(e): Engn, Extension(ctx): Ctx, p: Params)
         .delete_vault(&ctx.principal(), &ctx.region, p.at(0))
         .map(|_| json!({}));
     reply(&ctx, result)
+}
+
+/// The model's `EncryptionKeyType` of a vault's (and its points') key.
+pub(super) fn key_type(customer_managed: bool) -> &'static str {
+    if customer_managed {
+        "CUSTOMER_MANAGED_KMS_KEY"
+    } else {
+        "AWS_OWNED_KMS_KEY"
+    }
 }
