@@ -49,9 +49,9 @@ pub enum S3EngineError {
     /// A location constraint that does not match the endpoint's region.
     #[error("{0}")]
     IllegalLocationConstraint(String),
-    /// A location constraint that names no region.
+    /// A location constraint that names no region (the constraint).
     #[error("The specified location-constraint is not valid")]
-    InvalidLocationConstraint,
+    InvalidLocationConstraint(String),
     /// The bucket lives in another region than the request was signed for.
     #[error(
         "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint."
@@ -211,7 +211,7 @@ impl S3EngineError {
             E::BucketAlreadyOwnedByYou(_) => "BucketAlreadyOwnedByYou",
             E::InvalidBucketName(_) => "InvalidBucketName",
             E::IllegalLocationConstraint(_) => "IllegalLocationConstraintException",
-            E::InvalidLocationConstraint => "InvalidLocationConstraint",
+            E::InvalidLocationConstraint(_) => "InvalidLocationConstraint",
             E::PermanentRedirect { .. } => "PermanentRedirect",
             E::InvalidArgument(_) | E::InvalidVersionId(_) | E::BypassWithoutObjectLock => "InvalidArgument",
             E::IllegalVersioningConfiguration => "IllegalVersioningConfigurationException",
@@ -277,7 +277,7 @@ impl S3EngineError {
             E::Internal(_) => 500,
             E::InvalidBucketName(_)
             | E::IllegalLocationConstraint(_)
-            | E::InvalidLocationConstraint
+            | E::InvalidLocationConstraint(_)
             | E::InvalidArgument(_)
             | E::InvalidVersionId(_)
             | E::BypassWithoutObjectLock
@@ -325,6 +325,7 @@ impl S3EngineError {
                 ("ArgumentValue", id.clone()),
             ],
             E::PreconditionFailed(c) => vec![("Condition", c.clone())],
+            E::InvalidLocationConstraint(c) => vec![("LocationConstraint", c.clone())],
             E::InvalidPartNumber { requested, actual } => vec![
                 ("ActualPartCount", actual.to_string()),
                 ("PartNumberRequested", requested.to_string()),

@@ -72,6 +72,16 @@
 //!   the key answers `NoSuchVersion` (GET, HEAD) or a no-op 204 (DELETE).
 //! - Re-creating a bucket you own answers 200 in us-east-1 (nothing
 //!   changes) and `409 BucketAlreadyOwnedByYou` in every other region.
+//! - CreateBucket's LocationConstraint: a request to us-east-1 (S3's
+//!   legacy global endpoint) creates the bucket in the region the
+//!   constraint names (`EU` is eu-west-1); `us-east-1` or a name that is
+//!   no region there is `InvalidLocationConstraint` (with
+//!   `LocationConstraint`). Any other region creates only its own
+//!   buckets: no constraint, or another region's, is
+//!   `IllegalLocationConstraintException`.
+//! - `Expect: 100-continue` (boto3's PutObject) is answered by hyper with
+//!   `100 Continue` before the body is read, and the connection stays
+//!   usable for the next request.
 //! - `encoding-type=url` listings encode keys, prefixes and markers as S3
 //!   does, leaving `/` unencoded.
 //! - A repeated CompleteMultipartUpload of a completed upload (same bucket

@@ -466,35 +466,42 @@ impl Engine {
         if !valid_bucket_name(name) {
             return Err(S3EngineError::InvalidBucketName(name.to_owned()));
         }
-        match location_constraint.filter(|c| !c.is_empty()) {
+        let illegal = |c: &str| {
+            S3EngineError::IllegalLocationConstraint(format!(
+                "The {c} location constraint is incompatible for the region specific endpoint this request was sent to."
+            ))
+        };
+        // The us-east-1 endpoint (S3's legacy global endpoint) creates the
+        // bucket in the region the constraint names; every other regional
+        // endpoint only in its own region.
+        let target = match location_constraint.filter(|c| !c.is_empty()) {
             None if region != "us-east-1" => {
                 return Err(S3EngineError::IllegalLocationConstraint(
                     "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to."
                         .to_owned(),
                 ));
             }
-            Some("us-east-1") => return Err(S3EngineError::InvalidLocationConstraint),
-            Some(c) if c != region => {
-                if !looks_like_region(c) {
-                    return Err(S3EngineError::InvalidLocationConstraint);
-                }
-                return Err(S3EngineError::IllegalLocationConstraint(format!(
-                    "The {c} location constraint is incompatible for the region specific endpoint this request was sent to."
-                )));
+            None => region,
+            Some(c) if c == region && c != "us-east-1" => region,
+            Some(c) if region != "us-east-1" => return Err(illegal(c)),
+            Some("EU") => "eu-west-1",
+            Some(c) if c == "us-east-1" || !looks_like_region(c) => {
+                return Err(S3EngineError::InvalidLocationConstraint(c.to_owned()));
             }
-            _ => {}
-        }
+            Some(c) => c,
+        };
         let now = self.now();
         let mut st = self.state.lock();
         if let Some(existing) = st.buckets.get(name) {
             // In us-east-1, S3 answers 200 to re-creating a bucket you own
             // there (the legacy global endpoint's behaviour); every other
             // region answers 409.
-            if existing.region == "us-east-1" && region == "us-east-1" {
+            if existing.region == "us-east-1" && target == "us-east-1" {
                 return Ok(());
             }
             return Err(S3EngineError::BucketAlreadyOwnedByYou(name.to_owned()));
         }
+        let region = target;
         let mut b = Bucket::new(name, region, now);
         if object_lock {
             b.object_lock = true;

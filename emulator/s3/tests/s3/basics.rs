@@ -41,18 +41,50 @@ async fn location_constraints_follow_aws_rules() {
     let west = client(&server, "us-west-2").await;
     let no_constraint = west.create_bucket().bucket("west-one").send().await.unwrap_err();
     assert_eq!(code(&no_constraint), "IllegalLocationConstraintException");
-    let mismatched = east
-        .create_bucket()
-        .bucket("west-two")
-        .create_bucket_configuration(
+    let constrained = |c: &Client, name: &str, constraint: &str| {
+        c.create_bucket().bucket(name).create_bucket_configuration(
             aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(constraint))
                 .build(),
         )
+    };
+    // The us-east-1 endpoint creates the bucket where the constraint says.
+    constrained(&east, "west-two", "us-west-2")
         .send()
         .await
-        .unwrap_err();
-    assert_eq!(code(&mismatched), "IllegalLocationConstraintException");
+        .expect("created in us-west-2 through us-east-1");
+    let loc = east
+        .get_bucket_location()
+        .bucket("west-two")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(loc.location_constraint().map(|l| l.as_str()), Some("us-west-2"));
+    let redirected = east.head_bucket().bucket("west-two").send().await.unwrap_err();
+    assert_eq!(redirected.raw_response().map(|r| r.status().as_u16()), Some(301));
+    for (c, constraint, want) in [
+        (&east, "us-east-1", "InvalidLocationConstraint"),
+        (&east, "aws-global", "InvalidLocationConstraint"),
+        (&west, "us-east-1", "IllegalLocationConstraintException"),
+        (&west, "eu-west-1", "IllegalLocationConstraintException"),
+        (&west, "aws-global", "IllegalLocationConstraintException"),
+    ] {
+        let e = constrained(c, "refused-one", constraint)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&e), want, "{constraint}");
+    }
+    assert_eq!(
+        east.head_bucket()
+            .bucket("refused-one")
+            .send()
+            .await
+            .unwrap_err()
+            .raw_response()
+            .map(|r| r.status().as_u16()),
+        Some(404)
+    );
     let bad_name = east.create_bucket().bucket("Bad_Name").send().await.unwrap_err();
     assert_eq!(code(&bad_name), "InvalidBucketName");
 }
@@ -303,4 +335,60 @@ async fn delete_objects_reports_per_key_and_honours_quiet() {
         .await
         .unwrap_err();
     assert_eq!(code(&e), "MalformedXML");
+}
+
+#[tokio::test]
+async fn expect_100_continue_is_answered_and_the_connection_stays_usable() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "expect", "us-east-1").await;
+    let addr = server.endpoint.trim_start_matches("http://").to_owned();
+    let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut conn = BufReader::new(stream);
+    let within = |what: &'static str| {
+        move |r: Result<std::io::Result<usize>, tokio::time::error::Elapsed>| {
+            r.unwrap_or_else(|_| panic!("no {what} within 10 seconds"))
+                .unwrap()
+        }
+    };
+    // boto3's zero-byte PutObject, then a second request on the connection.
+    for (key, body) in [("empty", &b""[..]), ("after", &b"next"[..])] {
+        let head = format!(
+            "PUT /expect/{key} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nexpect: 100-continue\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\n\r\n",
+            body.len()
+        );
+        conn.get_mut().write_all(head.as_bytes()).await.unwrap();
+        if !body.is_empty() {
+            let mut line = String::new();
+            within("100 Continue")(
+                tokio::time::timeout(std::time::Duration::from_secs(10), conn.read_line(&mut line)).await,
+            );
+            assert!(line.starts_with("HTTP/1.1 100"), "{line:?}");
+            line.clear();
+            conn.read_line(&mut line).await.unwrap();
+            assert_eq!(line, "\r\n");
+            conn.get_mut().write_all(body).await.unwrap();
+        }
+        let mut status = String::new();
+        within("answer")(
+            tokio::time::timeout(std::time::Duration::from_secs(10), conn.read_line(&mut status)).await,
+        );
+        assert!(status.starts_with("HTTP/1.1 200"), "{key}: {status:?}");
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            conn.read_line(&mut line).await.unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut rest = vec![0u8; length];
+        conn.read_exact(&mut rest).await.unwrap();
+    }
+    assert_eq!(get(&c, "expect", "empty", None).await.unwrap(), b"");
+    assert_eq!(get(&c, "expect", "after", None).await.unwrap(), b"next");
 }
