@@ -6,10 +6,11 @@
 //! | `GET /_firedrill/health` | version, account, regions, services, outages |
 //! | `GET /_firedrill/clock` | `{"now": RFC 3339, "mode": "real"\|"simulated"}` |
 //! | `POST /_firedrill/clock/advance` | `{"seconds": N}` or `{"to": RFC 3339}`; returns the clock |
+//! | `POST /_firedrill/clock/map` | `{"wall": RFC 3339}` or `{"emulated": RFC 3339}`: the instant on both clocks (a PostgreSQL commit time on the emulator's, say) |
 //! | `POST /_firedrill/reset` | forgets all state |
 //! | `GET /_firedrill/regions` | each region and whether it is in an outage |
 //! | `POST` / `DELETE /_firedrill/regions/{region}/outage` | starts / ends an outage |
-//! | `GET /_firedrill/audit` | the audit trail of backup and restore operations |
+//! | `GET /_firedrill/audit` | the audit trail of backup, restore and destructive operations |
 //! | `GET /_firedrill/timings` | the restore-time model in force and every long-running operation it timed (`crate::timing::TimingReport`) |
 
 use crate::body::{collect, full};
@@ -30,6 +31,18 @@ pub struct ClockView {
     pub now: DateTime<Utc>,
     /// `real` or `simulated`.
     pub mode: crate::clock::ClockMode,
+}
+
+/// `POST /_firedrill/clock/map`: one instant on both clocks. A request names
+/// either; the answer names both (the same unless the clock is simulated).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ClockInstant {
+    /// The wall instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall: Option<DateTime<Utc>>,
+    /// The emulator's instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emulated: Option<DateTime<Utc>>,
 }
 
 /// The body of `POST /_firedrill/clock/advance`.
@@ -110,6 +123,43 @@ pub async fn handle(d: &Arc<Dispatcher>, req: Request<Body>) -> Response<Body> {
             )
         }
         (Method::GET, ["clock"]) => json(StatusCode::OK, &clock_view(d)),
+        (Method::POST, ["clock", "map"]) => {
+            let body = match collect(req.into_body(), 1 << 16).await {
+                Ok(b) => b,
+                Err(e) => return problem(StatusCode::BAD_REQUEST, e.to_string()),
+            };
+            let clock = &d.env().clock;
+            match serde_json::from_slice::<ClockInstant>(&body) {
+                Ok(ClockInstant {
+                    wall: Some(wall),
+                    emulated: None,
+                }) => json(
+                    StatusCode::OK,
+                    &ClockInstant {
+                        wall: Some(wall),
+                        emulated: Some(clock.emulated_time_for(wall)),
+                    },
+                ),
+                Ok(ClockInstant {
+                    wall: None,
+                    emulated: Some(emulated),
+                }) => json(
+                    StatusCode::OK,
+                    &ClockInstant {
+                        wall: Some(clock.wall_time_for(emulated)),
+                        emulated: Some(emulated),
+                    },
+                ),
+                Ok(_) => problem(
+                    StatusCode::BAD_REQUEST,
+                    "expected exactly one of {\"wall\": \"<RFC 3339>\"} or {\"emulated\": \"<RFC 3339>\"}",
+                ),
+                Err(e) => problem(
+                    StatusCode::BAD_REQUEST,
+                    format!("expected {{\"wall\": \"<RFC 3339>\"}} or {{\"emulated\": \"<RFC 3339>\"}}: {e}"),
+                ),
+            }
+        }
         (Method::POST, ["clock", "advance"]) => {
             let body = match collect(req.into_body(), 1 << 16).await {
                 Ok(b) => b,
@@ -184,7 +234,7 @@ pub async fn handle(d: &Arc<Dispatcher>, req: Request<Body>) -> Response<Body> {
         (_, _) => problem(
             StatusCode::NOT_FOUND,
             format!(
-                "no admin endpoint {path}; see /_firedrill/health, /clock, /clock/advance, /reset, /regions, /audit, /timings"
+                "no admin endpoint {path}; see /_firedrill/health, /clock, /clock/advance, /clock/map, /reset, /regions, /audit, /timings"
             ),
         ),
     }

@@ -1,6 +1,13 @@
 //! The audit trail of backup and restore operations (CloudTrail-like):
 //! who did what to which resource, when, and with what result. Readable from
 //! `GET /_firedrill/audit`.
+//!
+//! Besides backups and restores it records the destructive acts a recovery
+//! story starts from: DynamoDB `DeleteTable` and `BatchWriteItem` calls that
+//! delete items (one event per table), S3 `DeleteObject` (the resource is the
+//! object's ARN), `DeleteObjects` and `DeleteBucket`, RDS instance deletion,
+//! and region outages (`StartRegionOutage` / `EndRegionOutage`, source
+//! `firedrill`). `firedrill check` finds its restore point here.
 
 use chrono::{DateTime, Utc};
 use parking_lot::RwLock;

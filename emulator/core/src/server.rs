@@ -149,6 +149,21 @@ impl Dispatcher {
         }
         if self.env.outages.set(region, down) {
             tracing::info!(region, down, "region outage changed");
+            // An outage is a destructive act a recovery story starts from.
+            self.env.audit.record(crate::audit::AuditEvent {
+                event_time: self.env.clock.now(),
+                event_source: "firedrill".to_owned(),
+                event_name: if down {
+                    "StartRegionOutage"
+                } else {
+                    "EndRegionOutage"
+                }
+                .to_owned(),
+                region: region.to_owned(),
+                principal: "firedrill".to_owned(),
+                resource: region.to_owned(),
+                result: "Success".to_owned(),
+            });
             if self.env.config.outage_mode == OutageMode::ConnectionRefused {
                 self.set_region_listener(region, !down).await;
             }

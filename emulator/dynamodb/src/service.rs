@@ -51,6 +51,7 @@ const UNSUPPORTED: &[&str] = &[
 
 /// The operations recorded in the audit trail: backups, restores, PITR
 /// settings and table deletion (the changes a recovery story turns on).
+/// `BatchWriteItem` is recorded too when it deletes items.
 const AUDITED: &[&str] = &[
     "CreateBackup",
     "DeleteBackup",
@@ -71,6 +72,26 @@ fn audit_resource(body: &[u8]) -> String {
         .find_map(|k| v.get(*k).and_then(Value::as_str))
         .unwrap_or_default()
         .to_owned()
+}
+
+/// The tables a `BatchWriteItem` body deletes items from: a batch delete is
+/// audited (once per table), a batch of puts is not.
+fn batch_delete_tables(body: &[u8]) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let Some(items) = v.get("RequestItems").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter(|(_, requests)| {
+            requests
+                .as_array()
+                .is_some_and(|r| r.iter().any(|w| w.get("DeleteRequest").is_some()))
+        })
+        .map(|(table, _)| table.clone())
+        .collect()
 }
 
 fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
@@ -116,6 +137,10 @@ pub async fn handle(
         let result = dispatch(engine, region, op, &body);
         if AUDITED.contains(&op) {
             engine.audit(region, op, &audit_resource(&body), principal, &result);
+        } else if op == "BatchWriteItem" {
+            for table in batch_delete_tables(&body) {
+                engine.audit(region, op, &table, principal, &result);
+            }
         }
         result
     } else if let Some(op) = target.strip_prefix(STREAMS_TARGET_PREFIX) {

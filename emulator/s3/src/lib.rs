@@ -412,6 +412,7 @@ impl S3 {
         parts.extensions.insert(protocol::ReqInfo {
             region: ctx.region.clone(),
             request_id: ctx.request_id.clone(),
+            principal: ctx.principal(),
         });
         let resp = match self.service.call(http::Request::from_parts(parts, s3_body)).await {
             Ok(r) => r,

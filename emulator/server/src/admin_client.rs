@@ -2,8 +2,9 @@
 //! tests that talk to an emulator they did not start in-process (for example
 //! `firedrill serve` in another process).
 
-use crate::{AuditEvent, ClockView, Health, RegionView};
+use crate::{AuditEvent, ClockInstant, ClockView, Health, RegionView};
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -123,6 +124,32 @@ impl AdminClient {
             Some(serde_json::json!({ "seconds": seconds })),
         )
         .await
+    }
+
+    /// `POST /_firedrill/clock/map`: `ask` on both clocks.
+    async fn map_clock(&self, ask: serde_json::Value) -> Result<ClockInstant, AdminClientError> {
+        self.call(http::Method::POST, "clock/map", Some(ask)).await
+    }
+
+    /// The emulator instant of the wall instant `wall`.
+    pub async fn emulated_time_for(&self, wall: DateTime<Utc>) -> Result<DateTime<Utc>, AdminClientError> {
+        let answer = self.map_clock(serde_json::json!({ "wall": wall })).await?;
+        answer.emulated.ok_or_else(|| self.unmapped())
+    }
+
+    /// The wall instant of the emulator instant `emulated`.
+    pub async fn wall_time_for(&self, emulated: DateTime<Utc>) -> Result<DateTime<Utc>, AdminClientError> {
+        let answer = self
+            .map_clock(serde_json::json!({ "emulated": emulated }))
+            .await?;
+        answer.wall.ok_or_else(|| self.unmapped())
+    }
+
+    fn unmapped(&self) -> AdminClientError {
+        AdminClientError::Decode {
+            url: format!("{}/_firedrill/clock/map", self.base),
+            message: "the answer lacks the instant asked for".to_owned(),
+        }
     }
 
     /// `POST /_firedrill/reset`.

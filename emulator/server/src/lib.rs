@@ -37,7 +37,7 @@ mod providers;
 mod services;
 
 pub use admin_client::{AdminClient, AdminClientError};
-pub use firedrill_emu_core::admin::{ClockView, Health, RegionView};
+pub use firedrill_emu_core::admin::{ClockInstant, ClockView, Health, RegionView};
 pub use firedrill_emu_core::audit::AuditEvent;
 pub use firedrill_emu_core::config::{OutageMode, StrictCredentials, TransportLimits};
 pub use firedrill_emu_core::sdk::{sdk_config, sdk_config_with};

@@ -33,6 +33,8 @@ pub(crate) struct ReqInfo {
     pub region: String,
     /// The request id echoed in errors and `x-amz-request-id`.
     pub request_id: String,
+    /// Who made the request, for the audit trail.
+    pub principal: String,
 }
 
 /// A success status other than the one s3s writes for the operation (s3s
@@ -57,6 +59,7 @@ pub(crate) fn info<T>(req: &S3Request<T>) -> ReqInfo {
                 .map(|r| r.as_str().to_owned())
                 .unwrap_or_else(|| "us-east-1".to_owned()),
             request_id: String::new(),
+            principal: "anonymous".to_owned(),
         })
 }
 

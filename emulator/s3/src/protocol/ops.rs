@@ -40,6 +40,27 @@ fn storage_class_header(class: &str) -> Option<StorageClass> {
     (class != "STANDARD").then(|| StorageClass::from(class.to_owned()))
 }
 
+/// Records a deletion in the audit trail: `resource` is a bucket or object
+/// key, named by its ARN as CloudTrail's data events do.
+fn audit<T>(handler: &Handler, i: &ReqInfo, event: &str, resource: &str, result: &Result<T, S3EngineError>) {
+    handler
+        .engine
+        .env()
+        .audit
+        .record(firedrill_emu_core::audit::AuditEvent {
+            event_time: handler.engine.env().clock.now(),
+            event_source: "s3".to_owned(),
+            event_name: event.to_owned(),
+            region: i.region.clone(),
+            principal: i.principal.clone(),
+            resource: format!("arn:aws:s3:::{resource}"),
+            result: match result {
+                Ok(_) => "Success".to_owned(),
+                Err(e) => e.code().to_owned(),
+            },
+        });
+}
+
 pub(super) fn err(e: S3EngineError, i: &ReqInfo) -> s3s::S3Error {
     to_s3_error(e, &i.request_id)
 }
@@ -274,9 +295,9 @@ impl S3 for Handler {
         req: S3Request<DeleteBucketInput>,
     ) -> S3Result<S3Response<DeleteBucketOutput>> {
         let i = info(&req);
-        self.engine
-            .delete_bucket(&req.input.bucket, Some(&i.region))
-            .or_s3(&i)?;
+        let result = self.engine.delete_bucket(&req.input.bucket, Some(&i.region));
+        audit(self, &i, "DeleteBucket", &req.input.bucket, &result);
+        result.or_s3(&i)?;
         Ok(S3Response::new(DeleteBucketOutput::default()))
     }
 
@@ -891,16 +912,21 @@ impl S3 for Handler {
         let i = info(&req);
         let input = req.input;
         self.check_bypass(&input.bucket, &i, input.bypass_governance_retention)?;
-        let r = self
-            .engine
-            .delete_object(
-                &input.bucket,
-                Some(&i.region),
-                &input.key,
-                input.version_id.as_deref(),
-                input.bypass_governance_retention.unwrap_or(false),
-            )
-            .or_s3(&i)?;
+        let result = self.engine.delete_object(
+            &input.bucket,
+            Some(&i.region),
+            &input.key,
+            input.version_id.as_deref(),
+            input.bypass_governance_retention.unwrap_or(false),
+        );
+        audit(
+            self,
+            &i,
+            "DeleteObject",
+            &format!("{}/{}", input.bucket, input.key),
+            &result,
+        );
+        let r = result.or_s3(&i)?;
         Ok(S3Response::new(DeleteObjectOutput {
             delete_marker: r.delete_marker.then_some(true),
             request_charged: None,
@@ -969,6 +995,13 @@ impl S3 for Handler {
                 }),
             }
         }
+        audit(
+            self,
+            &i,
+            "DeleteObjects",
+            &input.bucket,
+            &Ok::<(), S3EngineError>(()),
+        );
         Ok(S3Response::new(DeleteObjectsOutput {
             deleted: (!deleted.is_empty()).then_some(deleted),
             errors: (!errors.is_empty()).then_some(errors),
