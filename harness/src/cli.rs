@@ -46,6 +46,12 @@ enum Command {
     /// Fit the restore-time model to a target's AWS Backup restore and copy
     /// jobs (read-only) and write a timings file for `drill --timings`.
     Calibrate(CalibrateArgs),
+    /// Start the shop (and an emulator) to break by hand, its traffic recorded.
+    Up(crate::live_cli::UpArgs),
+    /// Judge the live store after `up` against its recorded history.
+    Check(crate::live_cli::CheckArgs),
+    /// Stop a `firedrill up --detach`.
+    Down(crate::live_cli::DownArgs),
 }
 
 /// Where `firedrill calibrate` reads job history.
@@ -306,6 +312,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Matrix(args) => matrix(args).await,
         Command::Calibrate(args) => calibrate(args).await,
         Command::Audit(args) => firedrill::audit::command::run(args).await,
+        Command::Up(args) => {
+            let mut stop = StopSignals::listen()?;
+            crate::live_cli::up(args, async move { stop.wait().await }).await
+        }
+        Command::Check(args) => {
+            let mut stop = StopSignals::listen()?;
+            tokio::select! {
+                code = crate::live_cli::check(args) => code,
+                _ = stop.wait() => Ok(ExitCode::from(130)),
+            }
+        }
+        Command::Down(args) => crate::live_cli::down(args),
     }
 }
 
@@ -651,7 +669,7 @@ async fn seed(args: SeedArgs) -> Result<ExitCode> {
     use firedrill::stack::EndpointTarget;
     use firedrill::target::Target;
     use firedrill::wait::WaitOptions;
-    use firedrill::workload::{ExecOptions, ExecStats, Executor, WorkloadSpec, generate};
+    use firedrill::workload::{ExecOptions, ExecStats, Executor, generate};
 
     let target = EndpointTarget::connect(&args.endpoint, "us-east-1", Some("us-west-2")).await?;
     let names = StoreNames::new(&args.prefix)?;
@@ -662,18 +680,7 @@ async fn seed(args: SeedArgs) -> Result<ExitCode> {
     .provision(&target, &policy, &names)
     .await
     .context("provisioning the shop")?;
-    let spec = WorkloadSpec {
-        seed: args.seed,
-        products: 20,
-        customers: 50,
-        orders_per_hour: 400.0,
-        cart_churn_per_hour: 200.0,
-        sessions_per_hour: 100.0,
-        restocks_per_hour: 10.0,
-        image_uploads_per_hour: 6.0,
-        template_edits_per_hour: 1.0,
-        clients: 4,
-    };
+    let spec = firedrill::live::traffic::shop_traffic(args.seed);
     let start = target.now();
     let plan = generate(&spec, start, chrono::Duration::hours(1));
     let mut history = History::new();
@@ -697,7 +704,7 @@ async fn seed(args: SeedArgs) -> Result<ExitCode> {
 }
 
 /// A scenario named on the command line: a path, or a file stem in ./scenarios.
-fn scenario_path(name: &str) -> PathBuf {
+pub(crate) fn scenario_path(name: &str) -> PathBuf {
     let path = PathBuf::from(name);
     if path.exists() {
         return path;

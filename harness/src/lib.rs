@@ -27,6 +27,7 @@ pub mod fault;
 pub mod findings;
 pub mod history;
 pub mod junit;
+pub mod live;
 pub mod matrix;
 pub mod model;
 pub mod policy;

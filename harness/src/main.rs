@@ -5,6 +5,7 @@
 //! gets plain text.
 
 mod cli;
+mod live_cli;
 
 use clap::Parser;
 use std::io::IsTerminal;

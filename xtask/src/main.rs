@@ -9,7 +9,7 @@
 //! | `test [--deep] [ARGS]` | the whole workspace's tests through cargo-nextest (or `cargo test`) |
 //! | `deps [drill\|test]` | only checks and installs what `drill` or `test` needs |
 //! | `bench [ARGS]` | benchmarks in release mode, JSON out (`firedrill-bench --help`) |
-//! | `up [--port N] [--target containers]` | a seeded store in the background: the emulator, or LocalStack and PostgreSQL through compose |
+//! | `up [--port N] [--traffic [--speed X]] [--target containers]` | a seeded store in the background: the emulator, or LocalStack and PostgreSQL through compose; `--traffic` keeps the shop's traffic running and prints destructive one-liners to try (`firedrill check` judges the recovery) |
 //! | `seed [--endpoint URL]` | seeds the store into a running emulator |
 //! | `down [--target containers]` | stops what `up` started |
 //! | `ci` | what CI runs: format check, clippy, tests |
@@ -71,6 +71,10 @@ cargo xtask <task>
   bench [ARGS]        run the benchmarks in release mode and print JSON
                       (e.g. --out bench.json, --vs http://127.0.0.1:5000)
   up [--port N]       start `firedrill serve` in the background and seed the store
+  up --traffic [--speed X]
+                      the same, with the shop's traffic kept running and recorded
+                      (target/firedrill-up/live); prints destructive one-liners to
+                      try, then judge the recovery with `firedrill check --dir ...`
   up --target containers
                       start LocalStack and PostgreSQL (compose/docker-compose.yml)
                       and seed the store (needs a Docker engine)
@@ -262,7 +266,11 @@ fn up(args: &[String]) -> Result {
         let _ = std::fs::remove_file(&pid_file);
         return Err(e);
     }
-    seed_into(&firedrill, &endpoint)?;
+    if args.iter().any(|a| a == "--traffic") {
+        live_up(&firedrill, &endpoint, args)?;
+    } else {
+        seed_into(&firedrill, &endpoint)?;
+    }
     println!(
         "firedrill is up (pid {}, log {}).",
         child.id(),
@@ -308,6 +316,19 @@ fn wait_for_health(firedrill: &Path, endpoint: &str, serve: &mut std::process::C
     ))
 }
 
+/// `up --traffic [--speed X]`: `firedrill up --traffic --detach` against the
+/// emulator just started, its files in target/firedrill-up/live; it prints
+/// the destructive one-liners to try.
+fn live_up(firedrill: &Path, endpoint: &str, args: &[String]) -> Result {
+    let mut cmd = Command::new(firedrill);
+    cmd.args(["up", "--traffic", "--detach", "--endpoint", endpoint, "--dir"]);
+    cmd.arg(state_dir().join("live"));
+    if let Some(speed) = flag_value(args, "--speed") {
+        cmd.args(["--speed", &speed]);
+    }
+    run(cmd)
+}
+
 fn seed_into(firedrill: &Path, endpoint: &str) -> Result {
     let mut cmd = Command::new(firedrill);
     cmd.args(["seed", "--endpoint", endpoint]);
@@ -323,6 +344,13 @@ fn seed(args: &[String]) -> Result {
 fn down(args: &[String]) -> Result {
     if containers_target(args)? {
         return containers::down(&root());
+    }
+    let live = state_dir().join("live");
+    if live.join("up.pid").exists() {
+        // The traffic first, while the emulator still answers.
+        let mut stop = Command::new(build_firedrill()?);
+        stop.args(["down", "--dir"]).arg(&live);
+        run(stop)?;
     }
     let pid_file = state_dir().join("serve.pid");
     let pid = std::fs::read_to_string(&pid_file)

@@ -1,0 +1,169 @@
+//! Break it yourself: a live shop a person damages by hand, and a verdict on
+//! the recovery they typed.
+//!
+//! `firedrill up` provisions the shop on an emulator (its own, or one at
+//! `--endpoint`), seeds it and, with `--traffic`, keeps the scenario's
+//! traffic running at its rates on the emulator's clock ([`traffic`]). Into
+//! a directory it writes `store.json` (the `FIREDRILL_STORE` file of
+//! [`crate::team::contract`], the same keys) and `history.json` (a
+//! [`LiveRecord`]: the store, the endpoint and the append-only history, kept
+//! current while the traffic runs), and it prints destructive one-liners to
+//! try ([`oneliners`]), each one a command that really works against the
+//! emulator.
+//!
+//! `firedrill check` ([`check`]) judges the live store against the recorded
+//! history. The restore point is the instant just before the first
+//! destructive act, found by [`act`] in the emulator's audit trail and in
+//! the orders database's own statement log, or given with `--restore-to`.
+//! Where the person's restore put the data is given as `--recovered` pairs
+//! or a `FIREDRILL_RECOVERED` file; the store is re-pointed there only when
+//! every named resource is ready ([`crate::team::repoint`]). The verdict,
+//! per-layer counts, RPO and RTO come from the ordinary checker and report.
+//! `--watch` re-checks every few seconds ([`watch`]).
+
+pub mod act;
+pub mod check;
+pub mod judge;
+pub mod oneliners;
+pub mod traffic;
+pub mod watch;
+
+use crate::history::{Collection, History};
+use crate::model::{DbEndpoint, Store, StoreNames};
+use crate::team::contract::StoreFile;
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// The directory `up` writes to and `check` reads from when none is given
+/// (the one `cargo xtask up --traffic` uses, from the repository's root).
+pub const DEFAULT_DIR: &str = "target/firedrill-up/live";
+
+/// The files of one live session.
+#[derive(Debug, Clone)]
+pub struct LiveDir(pub PathBuf);
+
+impl LiveDir {
+    /// `FIREDRILL_STORE`: where the store lives.
+    pub fn store(&self) -> PathBuf {
+        self.0.join("store.json")
+    }
+
+    /// The [`LiveRecord`].
+    pub fn history(&self) -> PathBuf {
+        self.0.join("history.json")
+    }
+
+    /// What `up` printed once it was ready (the detached process writes it).
+    pub fn banner(&self) -> PathBuf {
+        self.0.join("banner.txt")
+    }
+
+    /// The pid of a detached `up`.
+    pub fn pid(&self) -> PathBuf {
+        self.0.join("up.pid")
+    }
+
+    /// The output of a detached `up`.
+    pub fn log(&self) -> PathBuf {
+        self.0.join("up.log")
+    }
+
+    /// The reports `check` writes.
+    pub fn reports(&self) -> PathBuf {
+        self.0.join("reports")
+    }
+}
+
+/// Whether the traffic is still being recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrafficState {
+    /// Seeded, no traffic asked for.
+    Seeded,
+    /// Traffic running: the history grows.
+    Running,
+    /// Traffic over (stopped or its plan played out).
+    Stopped,
+}
+
+/// `history.json`: everything `check` needs to judge the live store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LiveRecord {
+    /// The emulator's endpoint.
+    pub endpoint: String,
+    /// The store's names, as in `store.json`.
+    pub store: StoreFile,
+    /// The buckets that keep versions (read after provisioning).
+    pub versioned: BTreeSet<Collection>,
+    /// The secondary region, when the target has one.
+    pub secondary_region: Option<String>,
+    /// The backup policy the store was provisioned under.
+    pub policy: String,
+    /// The workload seed.
+    pub seed: u64,
+    /// When the session began (emulator clock): acts before it are not the person's.
+    pub started_at: DateTime<Utc>,
+    /// The emulator instant up to which the history is complete.
+    pub written_at: DateTime<Utc>,
+    /// Whether traffic is still running.
+    pub traffic: TrafficState,
+    /// Every operation and event so far.
+    pub history: History,
+}
+
+impl LiveRecord {
+    /// The store as the checker and the clients need it.
+    pub fn store(&self) -> anyhow::Result<Store> {
+        let f = &self.store;
+        let mut names = StoreNames::new(&f.prefix)?;
+        names.db_instance = f.db_instance.clone();
+        names.db_name = f.db_name.clone();
+        names.db_user = f.db_user.clone();
+        names.db_password = f.db_password.clone();
+        names.carts_table = f.carts_table.clone();
+        names.sessions_table = f.sessions_table.clone();
+        names.images_bucket = f.images_bucket.clone();
+        names.invoices_bucket = f.invoices_bucket.clone();
+        names.templates_bucket = f.templates_bucket.clone();
+        names.backup_vault = f.backup_vault.clone();
+        names.backup_plan = f.backup_plan.clone();
+        Ok(Store {
+            names,
+            region: f.region.clone(),
+            db: DbEndpoint {
+                address: f.db_host.clone(),
+                port: f.db_port,
+            },
+            versioned: self.versioned.clone(),
+        })
+    }
+
+    /// Reads `history.json` from `dir`.
+    pub fn load(dir: &LiveDir) -> anyhow::Result<Self> {
+        let path = dir.history();
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "cannot read {} (start the shop with `firedrill up` first)",
+                path.display()
+            )
+        })?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not a firedrill history", path.display()))
+    }
+
+    /// Writes `history.json` (and `store.json`) into `dir`, each replaced
+    /// whole so that a reader never sees half a file.
+    pub fn save(&self, dir: &LiveDir) -> anyhow::Result<()> {
+        write_atomically(&dir.store(), &serde_json::to_vec_pretty(&self.store)?)?;
+        write_atomically(&dir.history(), &serde_json::to_vec(self)?)
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
+}

@@ -1,0 +1,296 @@
+//! A person breaks the live shop by hand and recovers it: `firedrill up
+//! --traffic`, a printed destructive one-liner, a restore typed with the AWS
+//! CLI, `firedrill check`. Each test is one person's sequence of commands.
+
+mod live_support;
+
+use live_support::{Session, layer, suggestions, text, tools_installed};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+/// The carts the printed batch delete deletes: its inner scan, run first,
+/// then the same batch write with the scan's answer (the one-liner, in two).
+fn batch_delete_carts(s: &Session) -> BTreeSet<String> {
+    let line = s.one_liner("batch-delete");
+    let inner = line
+        .strip_prefix("aws dynamodb batch-write-item --request-items \"$(")
+        .and_then(|rest| rest.strip_suffix(")\""))
+        .unwrap_or_else(|| panic!("the one-liner has the expected form: {line}"));
+    let items = s.shell_ok(inner);
+    let json: serde_json::Value = serde_json::from_str(&items).expect("the scan prints JSON");
+    let keys: BTreeSet<String> = json
+        .as_object()
+        .and_then(|o| o.values().next())
+        .and_then(|v| v.as_array())
+        .expect("a request list")
+        .iter()
+        .map(|r| {
+            r["DeleteRequest"]["Key"]["cart_id"]["S"]
+                .as_str()
+                .expect("a cart id")
+                .to_owned()
+        })
+        .collect();
+    assert!(!keys.is_empty(), "there are carts to delete");
+    std::fs::write(s.path().join("delete.json"), &items).expect("write");
+    s.shell_ok(&format!(
+        "aws dynamodb batch-write-item --request-items file://{}",
+        s.path().join("delete.json").display()
+    ));
+    keys
+}
+
+/// Cart ids the traffic wrote at or after `from` (RFC 3339).
+fn carts_written_since(s: &Session, from: &str) -> BTreeSet<String> {
+    let from: chrono::DateTime<chrono::Utc> = from.parse().expect("an instant");
+    let record = s.record();
+    let mut out = BTreeSet::new();
+    for op in record["history"]["ops"].as_array().expect("ops") {
+        let invoke: chrono::DateTime<chrono::Utc> =
+            op["invoke"].as_str().expect("invoke").parse().expect("instant");
+        if invoke < from {
+            continue;
+        }
+        for w in op["writes"].as_array().into_iter().flatten() {
+            if w["key"]["collection"] == "carts" {
+                out.insert(w["key"]["id"].as_str().unwrap_or_default().to_owned());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn carts_batch_deleted_then_restored_to_the_restore_point_are_recovered() {
+    if !tools_installed() {
+        println!("SKIPPED: the AWS CLI or psql is not installed (cargo xtask test installs them)");
+        return;
+    }
+    let s = Session::up("30");
+    s.wait_for_ops("cart", 20);
+    let before_scan = s.record()["written_at"].as_str().expect("written_at").to_owned();
+    let deleted = batch_delete_carts(&s);
+
+    // Not recovered yet: the carts are lost, and check says so and how to restore.
+    let out = s.check(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout.contains("destructive act: dynamodb BatchWriteItem shop-carts"),
+        "{stdout}"
+    );
+    let report = s.report();
+    assert_eq!(report["check"]["verdict"], "invalid");
+    assert_eq!(layer(&report, "dynamodb")["verdict"], "invalid");
+    assert_eq!(
+        layer(&report, "rds")["verdict"],
+        "valid",
+        "traffic after the act is not loss"
+    );
+    assert_eq!(layer(&report, "s3")["verdict"], "valid");
+    assert!(report["check"]["rpo"]["records_lost"].as_u64().unwrap() >= 1);
+    assert!(report["check"]["rto"]["simulated_seconds"].as_f64().unwrap() >= 0.0);
+    let restore = suggestions(&stdout);
+    assert!(
+        restore[0].starts_with("aws dynamodb restore-table-to-point-in-time"),
+        "{stdout}"
+    );
+    let point = String::from_utf8_lossy(&s.check(&["--print-restore-point"]).stdout)
+        .trim()
+        .to_owned();
+    assert!(
+        restore[0].contains(&point),
+        "the restore is to the restore point {point}"
+    );
+
+    // --watch in a pipe: plain lines, the carts going from lost to recovered
+    // as the printed restore command brings them back.
+    let mut watch = Command::new(live_support::FIREDRILL)
+        .args(["check", "--watch", "--interval", "0.5", "--dir"])
+        .arg(s.path())
+        .args(["--recovered", "carts_table=shop-carts-restored"])
+        .env("FIREDRILL_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("watch starts");
+    let mut lines = BufReader::new(watch.stdout.take().expect("piped")).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        let lost = line.contains("dynamodb: lost");
+        seen.push(line);
+        if lost {
+            break;
+        }
+    }
+    assert!(seen.iter().any(|l| l.contains("dynamodb: lost")), "{seen:?}");
+    s.shell_ok(&restore[0]);
+    seen.extend(lines.map_while(Result::ok));
+    let status = watch.wait().expect("watch ends");
+    assert!(status.success(), "watch exits 0 once recovered: {seen:?}");
+    let lost_at = seen
+        .iter()
+        .position(|l| l.contains("dynamodb: lost"))
+        .expect("lost");
+    let back_at = seen
+        .iter()
+        .position(|l| l.contains("dynamodb: recovered"))
+        .unwrap_or_else(|| panic!("recovered: {seen:?}"));
+    assert!(lost_at < back_at, "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("PASS break-it-yourself: recovered")),
+        "{seen:?}"
+    );
+
+    // The same judged once: recovered with RPO 0.
+    let out = s.check(&["--recovered", "carts_table=shop-carts-restored"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout.contains("PASS break-it-yourself: recovered"), "{stdout}");
+    let report = s.report();
+    assert_eq!(report["check"]["verdict"], "valid");
+    assert_eq!(report["check"]["rpo"]["writes_lost"], 0);
+    assert_eq!(report["check"]["rpo"]["seconds"], 0.0);
+    let dynamodb = layer(&report, "dynamodb");
+    assert_eq!(dynamodb["census"]["missing"], 0);
+    assert!(s.path().join("reports/break-it-yourself.html").exists());
+    assert!(s.path().join("reports/break-it-yourself.md").exists());
+
+    // In a pseudo-terminal the watch draws spinners, and ends at once: recovered.
+    if Command::new("script").arg("--version").output().is_ok() {
+        let cmd = format!(
+            "{} check --watch --interval 0.5 --dir {} --recovered carts_table=shop-carts-restored",
+            live_support::FIREDRILL,
+            s.path().display()
+        );
+        let out = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("FIREDRILL_LOG", "warn")
+            .output()
+            .expect("script runs");
+        let tty = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{tty}");
+        assert!(
+            tty.contains("dynamodb recovered:"),
+            "a spinner line per layer: {tty}"
+        );
+        assert!(tty.contains("PASS break-it-yourself: recovered"), "{tty}");
+    }
+
+    // A restore to the latest restorable time keeps the batch delete: loss,
+    // of the deleted carts the traffic did not write again since.
+    s.shell_ok(
+        "aws dynamodb restore-table-to-point-in-time --source-table-name shop-carts --target-table-name shop-carts-latest --use-latest-restorable-time && aws dynamodb wait table-exists --table-name shop-carts-latest",
+    );
+    let out = s.check(&["--recovered", "carts_table=shop-carts-latest"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stdout.contains("FAIL break-it-yourself: data loss"), "{stdout}");
+    let report = s.report();
+    // Carts the traffic wrote from the scan on may rightly be absent or
+    // newer: the count is exact for the others.
+    let since = before_scan
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .expect("an instant")
+        - chrono::Duration::seconds(1);
+    let rewritten = carts_written_since(&s, &since.to_rfc3339());
+    let lost = layer(&report, "dynamodb")["lost_records"].as_u64().unwrap() as usize;
+    let at_least = deleted.difference(&rewritten).count();
+    assert!(
+        (at_least..=deleted.len()).contains(&lost),
+        "{lost} carts lost; {} deleted, {} of them written since {since}",
+        deleted.len(),
+        deleted.intersection(&rewritten).count()
+    );
+}
+
+#[test]
+fn each_printed_one_liner_works_and_the_first_act_sets_the_restore_point() {
+    if !tools_installed() {
+        println!("SKIPPED: the AWS CLI or psql is not installed (cargo xtask test installs them)");
+        return;
+    }
+    let s = Session::up("30");
+    s.wait_for_ops("place_order", 10);
+
+    // psql: an UPDATE without WHERE, found in the statement log.
+    s.shell_ok(&s.one_liner("UPDATE without WHERE"));
+    let out = s.check(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout.contains("destructive act: postgresql UPDATE orders ("),
+        "{stdout}"
+    );
+    assert!(stdout.contains("rows) by psql"), "{stdout}");
+    let report = s.report();
+    assert_eq!(layer(&report, "rds")["verdict"], "invalid");
+    assert!(layer(&report, "rds")["census"]["wrong_value"].as_u64().unwrap() >= 1);
+    assert_eq!(layer(&report, "dynamodb")["verdict"], "valid");
+
+    // The printed RDS restore brings the orders back.
+    let restore = suggestions(&stdout);
+    let rds = restore
+        .iter()
+        .find(|l| l.starts_with("aws rds restore-db-instance-to-point-in-time"))
+        .unwrap_or_else(|| panic!("an RDS restore: {stdout}"));
+    s.shell_ok(rds);
+    let out = s.check(&["--recovered", "db_instance=shop-orders-restored"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(s.report()["check"]["verdict"], "valid");
+
+    // aws s3 rm --recursive, and the carts batch delete, both work as printed;
+    // the restore point stays before the first act.
+    let before = s.check(&["--print-restore-point"]);
+    let keys = |s: &Session| -> BTreeSet<String> {
+        s.shell_ok("aws s3api list-objects-v2 --bucket shop-invoices --query 'Contents[].Key' --output text")
+            .split_whitespace()
+            .filter(|k| *k != "None")
+            .map(str::to_owned)
+            .collect()
+    };
+    let invoices = keys(&s);
+    assert!(!invoices.is_empty(), "the shop has invoices");
+    s.shell_ok(&s.one_liner("every invoice PDF"));
+    let kept: Vec<String> = keys(&s).intersection(&invoices).cloned().collect();
+    assert!(kept.is_empty(), "every invoice there before is deleted: {kept:?}");
+    s.shell_ok(&s.one_liner("batch-delete"));
+    let after = s.check(&["--print-restore-point"]);
+    assert_eq!(before.stdout, after.stdout, "the first act decides");
+    let audit = Command::new(live_support::FIREDRILL)
+        .args(["admin", "--endpoint"])
+        .arg(s.record()["endpoint"].as_str().expect("endpoint"))
+        .arg("audit")
+        .output()
+        .expect("admin audit");
+    let audit = String::from_utf8_lossy(&audit.stdout);
+    assert!(audit.contains("\"eventName\": \"DeleteObject\""), "{audit}");
+    assert!(audit.contains("\"eventName\": \"BatchWriteItem\""), "{audit}");
+
+    // The region outage through firedrill admin: the store cannot be read.
+    s.shell_ok(&s.one_liner("region outage"));
+    let out = s.check(&["--recovered", "db_instance=shop-orders-restored"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_ne!(s.report()["check"]["verdict"], "valid");
+}
+
+#[test]
+fn an_outage_alone_is_the_act_found() {
+    if !tools_installed() {
+        println!("SKIPPED: the AWS CLI or psql is not installed (cargo xtask test installs them)");
+        return;
+    }
+    let s = Session::up("30");
+    s.shell_ok(&s.one_liner("region outage"));
+    let out = s.check(&["--print-restore-point"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = s.check(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout.contains("destructive act: firedrill StartRegionOutage us-east-1"),
+        "{stdout}"
+    );
+}
