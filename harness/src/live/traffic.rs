@@ -69,8 +69,8 @@ pub fn shop_traffic(seed: u64) -> WorkloadSpec {
 const PLAN_HOURS: i64 = 8;
 
 /// Provisions, seeds, prints the one-liners, then runs the traffic until
-/// `stop` completes (or the plan is played out). With no traffic and an
-/// emulator of its own it keeps the emulator up until `stop`.
+/// `stop` completes (or the plan is played out). With no traffic it returns
+/// once seeded, unless the emulator is its own: that stays up until `stop`.
 pub async fn up(options: UpOptions, stop: impl Future<Output = ()>) -> anyhow::Result<()> {
     if !(options.speed.is_finite() && options.speed > 0.0 && options.speed <= 10_000.0) {
         bail!("--speed must be above 0 and at most 10000, got {}", options.speed);
@@ -78,21 +78,17 @@ pub async fn up(options: UpOptions, stop: impl Future<Output = ()>) -> anyhow::R
     options.spec.validate()?;
     let dir = LiveDir(options.dir.clone());
     std::fs::create_dir_all(&dir.0).with_context(|| format!("cannot create {}", dir.0.display()))?;
-    let emulator: Option<EmulatorHandle> = match &options.endpoint {
-        Some(_) => None,
-        None => Some(
-            Emulator::builder()
+    let (endpoint, emulator): (String, Option<EmulatorHandle>) = match &options.endpoint {
+        Some(e) => (e.clone(), None),
+        None => {
+            let handle = Emulator::builder()
                 .bind(options.listen)
                 .simulated_clock(chrono::Utc::now())
                 .start()
                 .await
-                .with_context(|| format!("starting the emulator on {}", options.listen))?,
-        ),
-    };
-    let endpoint = match (&options.endpoint, &emulator) {
-        (Some(e), _) => e.clone(),
-        (None, Some(h)) => h.endpoint().to_owned(),
-        (None, None) => unreachable!("an emulator was started when no endpoint was given"),
+                .with_context(|| format!("starting the emulator on {}", options.listen))?;
+            (handle.endpoint().to_owned(), Some(handle))
+        }
     };
     let result = play(&options, &dir, &endpoint, stop).await;
     if let Some(h) = emulator {
@@ -184,7 +180,11 @@ async fn play(
 
     tokio::pin!(stop);
     if !options.traffic {
-        stop.await;
+        // The seeded store stays where it is; an emulator of this process's
+        // own lives until stopped.
+        if options.endpoint.is_none() {
+            stop.await;
+        }
         return Ok(());
     }
     let mut dirty = false;

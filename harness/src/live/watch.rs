@@ -91,7 +91,23 @@ pub async fn watch(options: &CheckOptions, w: WatchOptions) -> anyhow::Result<Ch
     let mut shown: BTreeMap<Layer, LayerState> = BTreeMap::new();
     let mut notes_shown: Vec<String> = Vec::new();
     loop {
-        let checked = check_once(options, true).await?;
+        // A check that cannot run after a first one did (the emulator
+        // restarting, say) is said and tried again: the watch outlives it.
+        let checked = match check_once(options, true).await {
+            Ok(c) => c,
+            Err(e) if shown.is_empty() => return Err(e),
+            Err(e) => {
+                let line = format!("check failed, trying again: {e:#}");
+                match &bars {
+                    Some((multi, _)) => {
+                        let _ = multi.println(&line);
+                    }
+                    None => println!("{line}"),
+                }
+                tokio::time::sleep(w.interval).await;
+                continue;
+            }
+        };
         for layer in Layer::ALL {
             let state = layer_state(&checked, layer);
             if shown.get(&layer) == Some(&state) {
