@@ -18,10 +18,12 @@ use crate::model::StoreSnapshot;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// How far apart the traffic's clock and the emulator's may be: the traffic
-/// reads the emulator's clock over HTTP, so its instants are off by a
-/// fraction of a round trip.
-pub const CLOCK_TOLERANCE: chrono::Duration = chrono::Duration::milliseconds(5);
+/// How far apart the traffic's instants and the store's may be: the traffic
+/// reads the emulator's clock over HTTP, and PostgreSQL stamps its commits on
+/// the wall clock, mapped to the emulator's for a point-in-time restore; a
+/// commit a few tens of milliseconds before the restore point was seen to
+/// fall after it.
+pub const CLOCK_TOLERANCE: chrono::Duration = chrono::Duration::milliseconds(250);
 
 /// `history` with every operation acknowledged just before `restore_point`
 /// (within [`CLOCK_TOLERANCE`]) taken as still in flight at it: whether it
