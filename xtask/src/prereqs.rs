@@ -189,6 +189,8 @@ pub struct Present {
     pub xmllint: bool,
     /// `jq` on PATH (the bash examples read FIREDRILL_STORE with it).
     pub jq: bool,
+    /// `redis-server` on PATH or at `FIREDRILL_REDIS_BIN`.
+    pub redis: bool,
 }
 
 /// What the host lets xtask do.
@@ -368,6 +370,12 @@ pub fn plan(task: Task, present: &Present, host: &Host, node_dir: &Path) -> Vec<
         "jq",
         present.jq,
     ));
+    steps.extend(debian(
+        "redis-server",
+        "ElastiCache clusters are real Redis servers",
+        "redis-server",
+        present.redis,
+    ));
     steps
 }
 
@@ -444,6 +452,7 @@ pub fn probe(task: Task, node_dir: &Path) -> Present {
             chromium: true,
             xmllint: true,
             jq: true,
+            redis: true,
         };
     }
     Present {
@@ -456,6 +465,19 @@ pub fn probe(task: Task, node_dir: &Path) -> Present {
         chromium: chromium_installed(),
         xmllint: on_path("xmllint"),
         jq: on_path("jq"),
+        redis: redis_installed(),
+    }
+}
+
+/// Whether `redis-server` is where the emulator looks for it
+/// (`RedisBinary::discover` in emulator/elasticache/src/node.rs).
+fn redis_installed() -> bool {
+    match std::env::var_os("FIREDRILL_REDIS_BIN") {
+        Some(given) => {
+            let given = PathBuf::from(given);
+            given.is_file() || given.join("redis-server").is_file()
+        }
+        None => on_path("redis-server") || Path::new("/usr/bin/redis-server").is_file(),
     }
 }
 
@@ -505,7 +527,7 @@ fn summary(task: Task, present: &Present) -> String {
         if present.node_packages == NodePackages::Installed {
             have.push("the Node examples' packages".to_owned());
         }
-        have.extend(["Chromium", "xmllint", "jq"].map(String::from));
+        have.extend(["Chromium", "xmllint", "jq", "redis-server"].map(String::from));
     }
     format!("xtask: prerequisites present: {}", have.join(", "))
 }
@@ -725,6 +747,7 @@ mod tests {
             chromium: true,
             xmllint: true,
             jq: true,
+            redis: true,
         }
     }
 
@@ -739,6 +762,7 @@ mod tests {
             chromium: false,
             xmllint: false,
             jq: false,
+            redis: false,
         }
     }
 
@@ -784,6 +808,7 @@ mod tests {
                 How::Apt(vec!["chromium"]),
                 How::Apt(vec!["libxml2-utils"]),
                 How::Apt(vec!["jq"]),
+                How::Apt(vec!["redis-server"]),
             ]
         );
     }

@@ -5,8 +5,9 @@
 //! exits in any way (clean shutdown, panic, Ctrl-C, SIGKILL) the kernel
 //! closes the pipe; the janitor then stops every PostgreSQL server whose
 //! `postmaster.pid` and every MariaDB server whose `mariadbd.pid` lies under
-//! the directory (SIGQUIT, then SIGKILL for stragglers after about ten
-//! seconds) and removes the directory. Janitors
+//! the directory (SIGQUIT), every Redis server whose `redis.pid` does
+//! (SIGTERM, Redis's own shutdown signal), SIGKILL for stragglers after
+//! about ten seconds, and removes the directory. Janitors
 //! run in their own process group and ignore SIGINT/SIGTERM/SIGHUP, so a
 //! terminal's Ctrl-C reaches the emulator first and the janitor outlives it.
 //!
@@ -22,14 +23,19 @@ trap '' INT TERM HUP
 read _ignored
 dir="$1"
 pids() {
-  find "$dir" \( -name postmaster.pid -o -name mariadbd.pid \) 2>/dev/null | while read -r f; do
+  find "$dir" \( -name postmaster.pid -o -name mariadbd.pid -o -name redis.pid \) 2>/dev/null | while read -r f; do
     pid=$(head -n 1 "$f" 2>/dev/null)
     case "$pid" in ''|*[!0-9]*) continue ;; esac
     comm=$(cat "/proc/$pid/comm" 2>/dev/null)
-    case "$f:$comm" in *postmaster.pid:postgres|*mariadbd.pid:mariadbd) echo "$pid" ;; esac
+    case "$f:$comm" in *postmaster.pid:postgres|*mariadbd.pid:mariadbd|*redis.pid:redis-server) echo "$pid" ;; esac
   done
 }
-for p in $(pids); do kill -QUIT "$p" 2>/dev/null; done
+for p in $(pids); do
+  case "$(cat "/proc/$p/comm" 2>/dev/null)" in
+    redis-server) kill -TERM "$p" 2>/dev/null ;;
+    *) kill -QUIT "$p" 2>/dev/null ;;
+  esac
+done
 i=0
 while [ $i -lt 100 ]; do
   left=$(pids)

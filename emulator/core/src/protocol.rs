@@ -56,7 +56,7 @@ impl Protocol {
     pub fn of_service(service: &str) -> Option<Self> {
         match service {
             "dynamodb" => Some(Self::Json),
-            "rds" => Some(Self::Query),
+            "rds" | "elasticache" => Some(Self::Query),
             "backup" => Some(Self::RestJson),
             "s3" => Some(Self::RestXml),
             _ => None,

@@ -1,8 +1,8 @@
 //! The firedrill AWS emulator, assembled.
 //!
 //! [`Emulator::builder`] starts every emulated service (DynamoDB, S3, RDS on
-//! real PostgreSQL, AWS Backup) behind one HTTP endpoint on loopback, in the
-//! calling process, in milliseconds:
+//! real PostgreSQL, ElastiCache on real Redis, AWS Backup) behind one HTTP
+//! endpoint on loopback, in the calling process, in milliseconds:
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), firedrill_emulator::EmulatorError> {
@@ -33,6 +33,7 @@
 //! API in `firedrill-emu-core`.
 
 mod admin_client;
+mod objects;
 mod providers;
 mod services;
 

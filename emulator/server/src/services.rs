@@ -1,10 +1,12 @@
 //! The services the assembled emulator serves, each built over the shared
 //! environment. Adding a service means adding it here.
 
+use crate::objects::S3Objects;
 use crate::providers::{DynamoDbProvider, RdsProvider, S3Provider};
 use firedrill_emu_backup::{Backup, ResourceProvider};
 use firedrill_emu_core::{AwsService, Environment};
 use firedrill_emu_dynamodb::DynamoDb;
+use firedrill_emu_elasticache::ElastiCache;
 use firedrill_emu_rds::Rds;
 use firedrill_emu_s3::S3;
 use std::sync::Arc;
@@ -15,6 +17,7 @@ pub(crate) struct Services {
     pub(crate) s3: Arc<S3>,
     pub(crate) rds: Arc<Rds>,
     pub(crate) backup: Arc<Backup>,
+    pub(crate) elasticache: Arc<ElastiCache>,
 }
 
 impl Services {
@@ -29,11 +32,14 @@ impl Services {
             Arc::new(RdsProvider(rds.clone())),
         ];
         let backup = Backup::new(env, providers);
+        let elasticache = ElastiCache::new(env);
+        elasticache.set_object_store(Arc::new(S3Objects(s3.clone())));
         Self {
             dynamodb,
             s3,
             rds,
             backup,
+            elasticache,
         }
     }
 
@@ -44,6 +50,7 @@ impl Services {
             self.s3.clone(),
             self.rds.clone(),
             self.backup.clone(),
+            self.elasticache.clone(),
         ]
     }
 }
