@@ -2,10 +2,11 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use firedrill_emulator::{AdminClient, Emulator, Fidelity, OutageMode};
+use firedrill_emulator::{AdminClient, Emulator, Fidelity, OutageMode, TransportLimits};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Prove that AWS backups restore, locally, before the day they are needed.
 #[derive(Debug, Parser)]
@@ -255,6 +256,58 @@ struct ServeArgs {
     /// Also listen on one port per region (implied by `--outage-mode connection-refused`).
     #[arg(long)]
     region_endpoints: bool,
+    /// Seconds a client may take to send a request line and headers, from
+    /// their first byte; past it the connection is closed (default 20).
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    header_read_timeout: Option<Duration>,
+    /// Seconds a request body may go without a byte; past it the request is
+    /// answered with the protocol's RequestTimeout error (default 20).
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    body_idle_timeout: Option<Duration>,
+    /// Seconds a connection may stay open with no request in flight (default 60).
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    keep_alive_timeout: Option<Duration>,
+    /// Connections served at once; one beyond takes an idle one's place or
+    /// waits, and is answered 503 if none frees (default 1024).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: Option<u32>,
+    /// The largest request line plus headers accepted, in bytes (default 16384).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
+    max_header_bytes: Option<u32>,
+}
+
+impl ServeArgs {
+    /// The front end's limits: the defaults, with the flags given applied.
+    fn transport_limits(&self) -> TransportLimits {
+        let mut limits = TransportLimits::default();
+        if let Some(t) = self.header_read_timeout {
+            limits.header_read_timeout = t;
+        }
+        if let Some(t) = self.body_idle_timeout {
+            limits.body_idle_timeout = t;
+        }
+        if let Some(t) = self.keep_alive_timeout {
+            limits.keep_alive_timeout = t;
+        }
+        if let Some(n) = self.max_connections {
+            limits.max_connections = n as usize;
+        }
+        if let Some(n) = self.max_header_bytes {
+            limits.max_header_bytes = n as usize;
+        }
+        limits
+    }
+}
+
+/// A positive number of seconds, fractions allowed.
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    match Duration::try_from_secs_f64(secs) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(format!("{s:?} is not a positive number of seconds")),
+    }
 }
 
 fn parse_outage_mode(s: &str) -> Result<OutageMode, String> {
@@ -773,13 +826,15 @@ fn scenarios(args: ScenariosArgs) -> Result<ExitCode> {
 }
 
 async fn serve(args: ServeArgs) -> Result<ExitCode> {
+    let limits = args.transport_limits();
     let mut builder = Emulator::builder()
         .bind(SocketAddr::new(args.host, args.port))
         .regions(args.regions.clone())
         .account_id(args.account_id)
         .fidelity(args.fidelity)
         .outage_mode(args.outage_mode)
-        .region_endpoints(args.region_endpoints);
+        .region_endpoints(args.region_endpoints)
+        .transport_limits(limits);
     if let Some(start) = args.simulated_clock.as_deref() {
         let start = if start == "now" {
             chrono::Utc::now()
@@ -880,4 +935,62 @@ async fn admin(args: AdminArgs) -> Result<ExitCode> {
     };
     println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(flags: &[&str]) -> Result<ServeArgs, clap::Error> {
+        let argv = ["firedrill", "serve"].iter().chain(flags);
+        match Cli::try_parse_from(argv)?.command {
+            Command::Serve(args) => Ok(args),
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn serve_flags_set_the_transport_limits() {
+        let limits = serve_args(&[
+            "--header-read-timeout",
+            "2.5",
+            "--body-idle-timeout",
+            "3",
+            "--keep-alive-timeout",
+            "75",
+            "--max-connections",
+            "10",
+            "--max-header-bytes",
+            "8192",
+        ])
+        .unwrap()
+        .transport_limits();
+        assert_eq!(
+            limits,
+            TransportLimits {
+                header_read_timeout: Duration::from_millis(2500),
+                body_idle_timeout: Duration::from_secs(3),
+                keep_alive_timeout: Duration::from_secs(75),
+                max_connections: 10,
+                max_header_bytes: 8192,
+            }
+        );
+        assert_eq!(
+            serve_args(&[]).unwrap().transport_limits(),
+            TransportLimits::default()
+        );
+    }
+
+    #[test]
+    fn serve_refuses_zero_or_nonsense_limits() {
+        for flags in [
+            ["--header-read-timeout", "0"],
+            ["--body-idle-timeout", "-1"],
+            ["--keep-alive-timeout", "soon"],
+            ["--max-connections", "0"],
+            ["--max-header-bytes", "0"],
+        ] {
+            assert!(serve_args(&flags).is_err(), "{flags:?} was accepted");
+        }
+    }
 }
