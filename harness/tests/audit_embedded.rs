@@ -8,7 +8,7 @@
 
 use firedrill::audit::command::provision_seed;
 use firedrill::audit::readonly::{GuardedClients, ReadOnlyGuard, is_read_only};
-use firedrill::audit::{AuditReport, CheckOptions, Severity, audit, checks, shop_layers};
+use firedrill::audit::{AuditReport, CheckOptions, Severity, audit, checks, drill, shop_layers};
 use firedrill::model::StoreNames;
 use firedrill::stack::{EmbeddedOptions, EmbeddedTarget};
 use firedrill::target::Clients;
@@ -161,6 +161,37 @@ async fn backup_hope_has_the_named_gaps_and_its_snapshots_bound_nothing() {
             .filter(|f| f.severity == Severity::High)
             .count()
     );
+    // The mirror is the account's configuration: nothing protects anything,
+    // and each finding on the shop has its scenario.
+    let mirror = drill::mirror_policy(&report, &n).unwrap();
+    let bare = firedrill::policy::none();
+    assert_eq!(
+        (&mirror.policy.rds, &mirror.policy.dynamodb, &mirror.policy.s3),
+        (&bare.rds, &bare.dynamodb, &bare.s3)
+    );
+    assert!(mirror.policy.backup_plan.is_none() && mirror.policy.snapshot_job.is_none());
+    let planned: Vec<String> = drill::scenarios_for(&report, &n)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(
+        planned,
+        [
+            "junior-dev-cart-batch-delete",
+            "invoice-bucket-mass-delete-and-ransomware",
+            "flash-sale-corrupted-orders",
+            "us-east-1-outage-during-sale",
+        ]
+    );
+    // One of them played end to end: the cart batch delete costs carts.
+    let dir = drill::shipped_scenarios_dir();
+    let scenario = drill::scenario_under(&dir, &planned[0], &mirror.policy).unwrap();
+    let played = EmbeddedTarget::play(&scenario, &firedrill::drill::DrillOptions::default())
+        .await
+        .unwrap();
+    assert!(!played.check.recovered(), "{}", played.to_text());
+    assert!(played.check.rpo.records_lost > 0, "{}", played.to_text());
+
     let markdown = report.to_markdown();
     assert!(markdown.contains("| high | `dynamodb_tables_pitr_enabled` | us-east-1 | shop-carts |"));
 }
@@ -206,6 +237,17 @@ async fn four_layer_is_clean_of_high_findings() {
         [Some(60), Some(1440), Some(10080)]
     );
     assert_eq!(plan.selections[0].covers.len(), 6);
+
+    // Mirrored, the audited configuration is the four-layer design again
+    // (the lifecycle rule is named as not mirrored), and no finding needs a drill.
+    let mirror = drill::mirror_policy(&report, &n).unwrap();
+    let four = firedrill::policy::four_layer();
+    assert_eq!(mirror.policy.rds, four.rds);
+    assert_eq!(mirror.policy.dynamodb, four.dynamodb);
+    assert!(mirror.policy.s3.versioning);
+    assert_eq!(mirror.policy.backup_plan, four.backup_plan);
+    assert_eq!(mirror.approximations.len(), 1, "{:?}", mirror.approximations);
+    assert!(drill::scenarios_for(&report, &n).is_empty());
 
     // Peak hours are a pure re-run over the same inventory: the 03:00-04:00
     // RDS window and the daily and weekly rules at 03:00 fall in 02:30-03:30.

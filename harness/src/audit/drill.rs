@@ -284,6 +284,8 @@ pub struct Consequence {
     pub records_lost: u64,
     /// Acknowledged writes lost.
     pub writes_lost: u64,
+    /// Records that came back with a wrong value (a corruption not undone).
+    pub corrupted: u64,
     /// The measured RPO in seconds.
     pub rpo_seconds: f64,
     /// The measured RTO in simulated seconds, when the recovery ran.
@@ -349,6 +351,7 @@ pub async fn drill_findings(
                 .to_owned(),
             records_lost: check.rpo.records_lost,
             writes_lost: check.rpo.writes_lost,
+            corrupted: check.layers.iter().map(|l| l.corrupted).sum(),
             rpo_seconds: check.rpo.seconds,
             rto_seconds: check.rto.map(|r| r.simulated_seconds),
             report: played.to_text(),
@@ -372,10 +375,11 @@ impl DrillOutcome {
         for c in &self.consequences {
             let _ = writeln!(
                 s,
-                "  {:<44} {:<10} {:>6} records lost, RPO {}, RTO {}  <- {}",
+                "  {:<44} {:<10} {:>6} records lost, {} corrupted, RPO {}, RTO {}  <- {}",
                 c.scenario,
                 c.verdict,
                 c.records_lost,
+                c.corrupted,
                 super::rpo::show(Some(c.rpo_seconds.round() as i64)),
                 c.rto_seconds
                     .map(|r| super::rpo::show(Some(r.round() as i64)))
