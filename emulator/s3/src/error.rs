@@ -120,6 +120,12 @@ pub enum S3EngineError {
     /// The bucket has no tags.
     #[error("The TagSet does not exist")]
     NoSuchTagSet,
+    /// The bucket has no policy.
+    #[error("The bucket policy does not exist")]
+    NoSuchBucketPolicy(String),
+    /// A bucket policy that is not a policy document.
+    #[error("{0}")]
+    MalformedPolicy(String),
     /// The bucket has no lifecycle configuration.
     #[error("The lifecycle configuration does not exist")]
     NoSuchLifecycleConfiguration,
@@ -226,6 +232,8 @@ impl S3EngineError {
             E::EntityTooSmall => "EntityTooSmall",
             E::EntityTooLarge => "EntityTooLarge",
             E::NoSuchTagSet => "NoSuchTagSet",
+            E::NoSuchBucketPolicy(_) => "NoSuchBucketPolicy",
+            E::MalformedPolicy(_) => "MalformedPolicy",
             E::NoSuchLifecycleConfiguration => "NoSuchLifecycleConfiguration",
             E::ReplicationConfigurationNotFound => "ReplicationConfigurationNotFoundError",
             E::ObjectLockConfigurationNotFound => "ObjectLockConfigurationNotFoundError",
@@ -258,6 +266,7 @@ impl S3EngineError {
             | E::NoSuchVersion { .. }
             | E::NoSuchUpload(_)
             | E::NoSuchTagSet
+            | E::NoSuchBucketPolicy(_)
             | E::NoSuchLifecycleConfiguration
             | E::ReplicationConfigurationNotFound
             | E::ObjectLockConfigurationNotFound
@@ -293,6 +302,7 @@ impl S3EngineError {
             | E::MalformedTrailer
             | E::InvalidDigest
             | E::InvalidTag(_)
+            | E::MalformedPolicy(_)
             | E::MaxMessageLengthExceeded
             | E::InvalidStorageClass
             | E::MetadataTooLarge
@@ -310,6 +320,7 @@ impl S3EngineError {
         use S3EngineError as E;
         match self {
             E::NoSuchBucket(b)
+            | E::NoSuchBucketPolicy(b)
             | E::BucketNotEmpty(b)
             | E::BucketAlreadyOwnedByYou(b)
             | E::InvalidBucketName(b) => {

@@ -46,7 +46,9 @@
 //! GetBucketLocation, Put/GetBucketVersioning,
 //! Put/Get/DeleteBucketTagging, Put/Get/DeleteBucketLifecycle(Configuration),
 //! Put/Get/DeleteBucketReplication, Put/GetObjectLockConfiguration,
-//! Put/Get/DeleteBucketEncryption.
+//! Put/Get/DeleteBucketEncryption, Put/Get/DeleteBucketPolicy (stored as
+//! written, not evaluated; a document that is not a JSON object with a
+//! `Statement` is `MalformedPolicy`, a missing one `NoSuchBucketPolicy`).
 //!
 //! Objects: PutObject (conditional), GetObject and HeadObject (Range,
 //! `partNumber`, versionId, conditional headers, checksum mode),
@@ -59,7 +61,7 @@
 //! AbortMultipartUpload, ListParts, ListMultipartUploads,
 //! Put/Get/DeleteObjectTagging, Put/GetObjectRetention, Put/GetObjectLegalHold.
 //!
-//! Every other operation (ACLs, policies, CORS, website, RestoreObject,
+//! Every other operation (ACLs, public access blocks, CORS, website, RestoreObject,
 //! SelectObjectContent, ...) answers `501 NotImplemented` in S3's XML error
 //! shape, saying that firedrill does not support it.
 //!

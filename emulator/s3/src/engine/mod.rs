@@ -60,6 +60,24 @@ pub const STORAGE_CLASSES: [&str; 13] = [
     "FSX_ONTAP",
 ];
 
+/// Checks a bucket policy document as S3 does before storing it: JSON
+/// whose first byte is `{`, an object, with a `Statement`.
+pub fn validate_policy(policy: &str) -> Result<()> {
+    let malformed = |m: &str| S3EngineError::MalformedPolicy(m.to_owned());
+    if !policy.trim_start().starts_with('{') {
+        return Err(malformed(
+            "Policies must be valid JSON and the first byte must be '{'",
+        ));
+    }
+    let doc: serde_json::Value = serde_json::from_str(policy)
+        .map_err(|_| malformed("Policies must be valid JSON and the first byte must be '{'"))?;
+    match doc.get("Statement") {
+        Some(serde_json::Value::Array(a)) if !a.is_empty() => Ok(()),
+        Some(serde_json::Value::Object(_)) => Ok(()),
+        _ => Err(malformed("Missing required field Statement")),
+    }
+}
+
 /// Validates what a write asks for before anything is stored: a storage
 /// class of the model's enum (`InvalidStorageClass`) and at most 2 KB of
 /// user metadata (`MetadataTooLarge`), in `new` and in the metadata a copy
@@ -791,6 +809,31 @@ impl Engine {
             .replication
             .clone()
             .ok_or(S3EngineError::ReplicationConfigurationNotFound)
+    }
+
+    /// PutBucketPolicy: the document must be a JSON object with a
+    /// `Statement` (`MalformedPolicy` otherwise); it is stored as written.
+    pub fn put_policy(&self, name: &str, region: Option<&str>, policy: &str) -> Result<()> {
+        validate_policy(policy)?;
+        let mut st = self.state.lock();
+        st.bucket_mut(name, region)?.policy = Some(policy.to_owned());
+        Ok(())
+    }
+
+    /// GetBucketPolicy (`NoSuchBucketPolicy` when none is set).
+    pub fn policy(&self, name: &str, region: Option<&str>) -> Result<String> {
+        let st = self.state.lock();
+        st.bucket(name, region)?
+            .policy
+            .clone()
+            .ok_or_else(|| S3EngineError::NoSuchBucketPolicy(name.to_owned()))
+    }
+
+    /// DeleteBucketPolicy (a no-op when none is set).
+    pub fn delete_policy(&self, name: &str, region: Option<&str>) -> Result<()> {
+        let mut st = self.state.lock();
+        st.bucket_mut(name, region)?.policy = None;
+        Ok(())
     }
 
     /// DeleteBucketReplication.

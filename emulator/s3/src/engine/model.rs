@@ -415,6 +415,8 @@ pub struct Bucket {
     pub replication: Option<ReplicationConfig>,
     /// Default encryption.
     pub encryption: BucketEncryption,
+    /// The bucket policy, as the client wrote it (stored, not evaluated).
+    pub policy: Option<String>,
     /// The lifecycle's `TransitionDefaultMinimumObjectSize`
     /// (`all_storage_classes_128K` unless PutBucketLifecycleConfiguration
     /// said otherwise).
@@ -440,6 +442,7 @@ impl Bucket {
             lifecycle: None,
             replication: None,
             encryption: BucketEncryption::default(),
+            policy: None,
             transition_min_size: DEFAULT_TRANSITION_MIN_SIZE.to_owned(),
             objects: BTreeMap::new(),
             lifecycle_applied_on: None,

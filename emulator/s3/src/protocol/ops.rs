@@ -545,6 +545,38 @@ impl S3 for Handler {
         Ok(S3Response::new(DeleteBucketReplicationOutput::default()))
     }
 
+    async fn put_bucket_policy(
+        &self,
+        req: S3Request<PutBucketPolicyInput>,
+    ) -> S3Result<S3Response<PutBucketPolicyOutput>> {
+        let i = info(&req);
+        let input = req.input;
+        self.engine
+            .put_policy(&input.bucket, Some(&i.region), &input.policy)
+            .or_s3(&i)?;
+        Ok(S3Response::new(PutBucketPolicyOutput::default()))
+    }
+
+    async fn get_bucket_policy(
+        &self,
+        req: S3Request<GetBucketPolicyInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyOutput>> {
+        let i = info(&req);
+        let policy = self.engine.policy(&req.input.bucket, Some(&i.region)).or_s3(&i)?;
+        Ok(S3Response::new(GetBucketPolicyOutput { policy: Some(policy) }))
+    }
+
+    async fn delete_bucket_policy(
+        &self,
+        req: S3Request<DeleteBucketPolicyInput>,
+    ) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
+        let i = info(&req);
+        self.engine
+            .delete_policy(&req.input.bucket, Some(&i.region))
+            .or_s3(&i)?;
+        Ok(S3Response::new(DeleteBucketPolicyOutput::default()))
+    }
+
     async fn put_bucket_encryption(
         &self,
         req: S3Request<PutBucketEncryptionInput>,

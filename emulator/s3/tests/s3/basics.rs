@@ -392,3 +392,34 @@ async fn expect_100_continue_is_answered_and_the_connection_stays_usable() {
     assert_eq!(get(&c, "expect", "empty", None).await.unwrap(), b"");
     assert_eq!(get(&c, "expect", "after", None).await.unwrap(), b"next");
 }
+
+#[tokio::test]
+async fn bucket_policies_are_validated_stored_and_returned() {
+    let (server, _) = server().await;
+    let c = client(&server, "us-east-1").await;
+    create_bucket(&c, "policed", "us-east-1").await;
+    let none = c.get_bucket_policy().bucket("policed").send().await.unwrap_err();
+    assert_eq!(code(&none), "NoSuchBucketPolicy");
+    for bad in ["not json", "{\"Version\": \"2012-10-17\"}", "[1]"] {
+        let e = c
+            .put_bucket_policy()
+            .bucket("policed")
+            .policy(bad)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&e), "MalformedPolicy", "{bad}");
+    }
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::policed/*"}]}"#;
+    c.put_bucket_policy()
+        .bucket("policed")
+        .policy(doc)
+        .send()
+        .await
+        .expect("a valid policy");
+    let got = c.get_bucket_policy().bucket("policed").send().await.unwrap();
+    assert_eq!(got.policy(), Some(doc));
+    c.delete_bucket_policy().bucket("policed").send().await.unwrap();
+    let gone = c.get_bucket_policy().bucket("policed").send().await.unwrap_err();
+    assert_eq!(code(&gone), "NoSuchBucketPolicy");
+}
