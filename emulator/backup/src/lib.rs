@@ -113,7 +113,13 @@
 //!
 //! # Timing
 //!
-//! Jobs take `env.config.timings.backup_job_duration` of emulator time.
+//! Backup jobs take `env.config.timings.backup_job_duration` of emulator
+//! time. Restore and copy jobs take the restore-time model's time
+//! (`firedrill_emu_core::timing`): `BackupRestoreJob` (AWS Backup's own
+//! share of a restore; `ExpectedCompletionTimeMinutes` reports it) and
+//! `BackupCopyJob` at the recovery point's `BackupSizeInBytes` on the `aws`
+//! preset, `backup_job_duration` on `fast`. Each accepted job is recorded in
+//! `env.timings` (`GET /_firedrill/timings`); a refused request is not.
 //! A backup job calls the provider when it starts, so the data captured is
 //! the resource as it is at that call: `StartBackupJob` starts at once;
 //! a scheduled run starts its jobs during the tick that passes its cron

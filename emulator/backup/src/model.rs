@@ -666,6 +666,10 @@ pub struct RestoreJob {
     pub iam_role_arn: Option<String>,
     /// The new resource's ARN.
     pub created_resource_arn: Option<String>,
+    /// How long the job runs once started: the restore-time model's figure
+    /// for AWS Backup's own share of a restore (`backup_job_duration` on the
+    /// `fast` preset).
+    pub expected_duration: chrono::TimeDelta,
     /// The resource type.
     pub resource_type: String,
     /// The recovery point's creation date.

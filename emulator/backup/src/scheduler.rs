@@ -18,7 +18,7 @@
 //! 2. jobs whose `backup_job_duration` has passed complete: the recovery
 //!    point appears in the vault, and the rule's copy actions start copy
 //!    jobs into the destination vaults (their own regions); copies and
-//!    restores complete in turn.
+//!    restores complete in turn, each after its restore-time model duration.
 //! 3. recovery points past their lifecycle's `DeleteAt` go DELETING, the
 //!    provider frees their data, and they are gone (EXPIRED, with the
 //!    provider's message, if the data could not be freed).
@@ -588,7 +588,6 @@ impl Engine {
     }
 
     async fn complete_copies_and_restores(&self, now: DateTime<Utc>, regions: &[String]) {
-        let duration = self.env.config.timings.backup_job_duration;
         let mut ended_copies = Vec::new();
         let mut ended_restores = Vec::new();
         let mut to_free: Vec<(usize, RecoveryPointData)> = Vec::new();
@@ -664,10 +663,10 @@ impl Engine {
                     if job.state == JobState::Running
                         && job.created_resource_arn.is_some()
                         && let Some(started) = job.started
-                        && saturating_after(started, duration) <= now
+                        && saturating_after(started, job.expected_duration) <= now
                     {
                         job.state = JobState::Completed;
-                        job.completion_date = Some(saturating_after(started, duration));
+                        job.completion_date = Some(saturating_after(started, job.expected_duration));
                         ended_restores.push(job.clone());
                     }
                 }

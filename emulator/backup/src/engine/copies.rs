@@ -28,7 +28,7 @@ pub struct CopyJobFilter {
 impl Engine {
     /// `StartCopyJob`: copies a recovery point into the destination vault
     /// (normally in another region). The provider's copy runs at once; the
-    /// job completes `backup_job_duration` later.
+    /// job completes the restore-time model's `BackupCopyJob` time later.
     #[allow(clippy::too_many_arguments)]
     pub async fn start_copy_job(
         &self,
@@ -230,7 +230,6 @@ impl Engine {
             return;
         };
         let answer = provider.copy_to_region(request).await;
-        let duration = self.env.config.timings.backup_job_duration;
         let mut st = self.state.lock();
         let Some(job) = st.region(region).copy_jobs.iter_mut().find(|j| j.id == id) else {
             return;
@@ -247,7 +246,10 @@ impl Engine {
                 }));
                 job.size_bytes = data.size_bytes;
                 job.data = Some(data);
-                job.completion_date = Some(saturating_after(job.creation_date, duration));
+                let plan = self.plan_copy(job);
+                job.completion_date = Some(plan.completes_at);
+                drop(st);
+                self.env.timings.record(plan);
             }
             Err(e) => {
                 job.state = JobState::Failed;
@@ -258,6 +260,27 @@ impl Engine {
                 self.audit_copy_end(region, id);
             }
         }
+    }
+
+    /// The restore-time model's plan for a copy job that has started: AWS
+    /// Backup's copy of `BackupSizeInBytes`, timed from the job's creation.
+    fn plan_copy(&self, job: &CopyJob) -> ModelledOperation {
+        let mut plan = self.env.plan_long_operation(
+            LongOperation {
+                operation: Operation::BackupCopyJob,
+                resource: &job.source_recovery_point_arn,
+                region: &job.source_region,
+                workload: Workload {
+                    bytes: job.size_bytes,
+                    ..Workload::default()
+                },
+            },
+            self.env.config.timings.backup_job_duration,
+        );
+        let applied = plan.completes_at.signed_duration_since(plan.started_at);
+        plan.started_at = job.creation_date;
+        plan.completes_at = saturating_after(job.creation_date, applied);
+        plan
     }
 
     pub(crate) fn audit_copy_end(&self, region: &str, id: &str) {

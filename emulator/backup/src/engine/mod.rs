@@ -13,7 +13,12 @@
 //! Timing (emulator clock): a backup job is created, the provider's backup
 //! runs when the job starts (so the data captured is the resource as it is
 //! at that call), and the job completes `backup_job_duration` after its
-//! start. `StartBackupJob` starts the job at once. Scheduled runs are in
+//! start. `StartBackupJob` starts the job at once. Restore and copy jobs
+//! take the restore-time model's time ([`firedrill_emu_core::timing`]):
+//! `Operation::BackupRestoreJob` (AWS Backup's own share of a restore) and
+//! `Operation::BackupCopyJob` (by the recovery point's size) on the `aws`
+//! preset, `backup_job_duration` on `fast`; each accepted job is recorded in
+//! `env.timings`, a refused request is not. Scheduled runs are in
 //! [`crate::scheduler`].
 
 // Dates meet client numbers here: no operator that can overflow or panic
@@ -29,6 +34,8 @@ use chrono::{DateTime, Utc};
 use firedrill_emu_core::Environment;
 use firedrill_emu_core::arn::Arn;
 use firedrill_emu_core::audit::AuditEvent;
+use firedrill_emu_core::service::LongOperation;
+use firedrill_emu_core::timing::{ModelledOperation, Operation, Workload};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -88,6 +88,18 @@ impl Engine {
                     rp.resource_type
                 )));
             }
+            let plan = self.env.plan_long_operation(
+                LongOperation {
+                    operation: Operation::BackupRestoreJob,
+                    resource: &rp.arn,
+                    region,
+                    workload: Workload {
+                        bytes: rp.size_bytes,
+                        ..Workload::default()
+                    },
+                },
+                self.env.config.timings.backup_job_duration,
+            );
             let job = RestoreJob {
                 id: upper_uuid(),
                 region: region.to_owned(),
@@ -102,6 +114,7 @@ impl Engine {
                 size_bytes: rp.size_bytes,
                 iam_role_arn,
                 created_resource_arn: None,
+                expected_duration: plan.completes_at.signed_duration_since(plan.started_at),
                 resource_type: rp.resource_type.clone(),
                 recovery_point_creation_date: rp.creation_date,
                 metadata,
@@ -109,6 +122,7 @@ impl Engine {
                 principal: principal.to_owned(),
             };
             rs.restore_jobs.push(job.clone());
+            self.env.timings.record(plan);
             Ok((job, true))
         })();
         self.audit(principal, "StartRestoreJob", region, recovery_point_arn, &result);
@@ -116,7 +130,7 @@ impl Engine {
     }
 
     /// Runs a PENDING restore job: RUNNING while the provider restores,
-    /// then COMPLETED once `backup_job_duration` has passed since its start
+    /// then COMPLETED once its modelled duration has passed since its start
     /// (at once if it already has), or FAILED with the provider's message.
     pub async fn run_restore_job(&self, region: &str, id: &str) {
         let started = self.now();
@@ -154,7 +168,6 @@ impl Engine {
             )),
         };
         let now = self.now();
-        let duration = self.env.config.timings.backup_job_duration;
         let mut ended = None;
         {
             let mut st = self.state.lock();
@@ -165,7 +178,7 @@ impl Engine {
             match answer {
                 Ok(arn) => {
                     job.created_resource_arn = Some(arn);
-                    if now >= saturating_after(started, duration) {
+                    if now >= saturating_after(started, job.expected_duration) {
                         job.state = JobState::Completed;
                         job.completion_date = Some(now);
                         ended = Some(job.clone());

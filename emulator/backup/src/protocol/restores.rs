@@ -35,6 +35,10 @@ pub(super) fn restore_job_json(j: &RestoreJob, account: &str) -> Value {
     );
     m.insert("BackupSizeInBytes".into(), json!(j.size_bytes));
     put_opt(&mut m, "IamRoleArn", opt_str(&j.iam_role_arn));
+    m.insert(
+        "ExpectedCompletionTimeMinutes".into(),
+        json!(expected_minutes(j.expected_duration)),
+    );
     put_opt(&mut m, "CreatedResourceArn", opt_str(&j.created_resource_arn));
     m.insert("ResourceType".into(), json!(j.resource_type));
     m.insert(
@@ -43,6 +47,12 @@ pub(super) fn restore_job_json(j: &RestoreJob, account: &str) -> Value {
     );
     m.insert("IsParent".into(), json!(false));
     Value::Object(m)
+}
+
+/// `ExpectedCompletionTimeMinutes`: the job's modelled length, in whole
+/// minutes rounded up (a job of a few seconds reports 1).
+fn expected_minutes(d: chrono::TimeDelta) -> u64 {
+    u64::try_from(d.num_seconds()).unwrap_or(0).max(1).div_ceil(60)
 }
 
 pub(super) async fn start_restore_job(

@@ -254,13 +254,21 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start() -> Self {
+        Self::start_with(firedrill_emu_core::EmulatorConfig::default()).await
+    }
+
+    /// Starts with `config` (a fidelity preset, say) on the usual simulated clock.
+    pub async fn start_with(config: firedrill_emu_core::EmulatorConfig) -> Self {
         let dynamodb = InMemoryProvider::new(Kind::DynamoDb);
         let s3 = InMemoryProvider::new(Kind::S3);
         let rds = InMemoryProvider::new(Kind::Rds);
         let providers: Vec<Arc<dyn ResourceProvider>> = vec![dynamodb.clone(), s3.clone(), rds.clone()];
         let slot: Arc<Mutex<Option<Arc<Backup>>>> = Arc::new(Mutex::new(None));
         let slot2 = slot.clone();
-        let server = TestServer::start(move |env| {
+        let clock = firedrill_emu_core::clock::Clock::simulated(
+            "2026-03-14T12:00:00Z".parse().expect("valid instant"),
+        );
+        let server = TestServer::start_with(config, clock, move |env| {
             let backup = Backup::new(env, providers);
             *slot2.lock() = Some(backup.clone());
             vec![backup as Arc<dyn firedrill_emu_core::AwsService>]
