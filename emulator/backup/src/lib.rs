@@ -56,7 +56,15 @@
 //!   `GetRecoveryPointRestoreMetadata`;
 //! - `ListProtectedResources`, `DescribeProtectedResource` (with the
 //!   latest restore's dates and duration), `TagResource`, `UntagResource`,
-//!   `ListTags`, `GetSupportedResourceTypes`.
+//!   `ListTags`, `GetSupportedResourceTypes`;
+//! - restore testing plans: `CreateRestoreTestingPlan`,
+//!   `GetRestoreTestingPlan`, `ListRestoreTestingPlans`,
+//!   `UpdateRestoreTestingPlan`, `DeleteRestoreTestingPlan`, stored with
+//!   their UTC `cron(...)` schedule (a `rate(...)` expression is refused with
+//!   `InvalidParameterValueException`), `StartWindowHours` (1 to 168) and
+//!   `RecoveryPointSelection` (algorithm, vault ARNs or `*`, point types,
+//!   `SelectionWindowDays` 1 to 365) checked before anything is stored. The
+//!   plans do not run yet and list without pagination.
 //!
 //! Tags (on vaults, plans, recovery points and `RecoveryPointTags`) follow
 //! AWS's limits: at most 50, keys of 1 to 128 characters outside the
@@ -65,7 +73,7 @@
 //! kept; `Index` must be `ENABLED` or `DISABLED` (no index is built).
 //!
 //! Every other operation of the model (legal holds, frameworks and report
-//! plans, restore testing plans and selections, logically air-gapped and
+//! plans, restore testing selections and validation results, logically air-gapped and
 //! restore access vaults, MPA approval teams, scans,
 //! indexes, tiering, region and global settings, job summaries) answers
 //! `UnknownOperationException` (HTTP 400) naming the method and path, as

@@ -1,7 +1,8 @@
 //! The AWS Backup engine: per-region state (vaults, plans, selections,
 //! jobs, recovery points) and the operations on it, with no HTTP, one
 //! concern a module: [`vaults`], [`plans`] (and selections), [`backup_jobs`],
-//! [`copies`], [`notifications`], [`recovery_points`], [`restores`], [`protected`] (and tags),
+//! [`copies`], [`notifications`], [`recovery_points`], [`restores`], [`restore_testing`] (plans),
+//! [`protected`] (and tags),
 //! [`validate`] (the values the model constrains). Vault Lock and access
 //! policies are [`crate::vault_lock`] and [`crate::access_policy`].
 //!
@@ -46,6 +47,7 @@ pub mod notifications;
 pub mod plans;
 pub mod protected;
 pub mod recovery_points;
+pub mod restore_testing;
 pub mod restores;
 pub mod validate;
 pub mod vaults;
@@ -66,6 +68,8 @@ pub struct RegionState {
     pub vaults: BTreeMap<String, Vault>,
     /// Plans by id (deleted plans stay, with a deletion date).
     pub plans: BTreeMap<String, Plan>,
+    /// Restore testing plans by name.
+    pub restore_testing_plans: BTreeMap<String, restore_testing::RestoreTestingPlan>,
     /// Recovery points by ARN.
     pub recovery_points: BTreeMap<String, RecoveryPoint>,
     /// Backup jobs, oldest first.

@@ -26,6 +26,7 @@ mod notifications;
 mod plans;
 mod recovery_points;
 mod resources;
+mod restore_testing;
 mod restores;
 mod templates;
 mod vaults;
@@ -147,6 +148,17 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route(
             "/resources/{arn}/restore-jobs/",
             get(list_restore_jobs_by_resource),
+        )
+        .route(
+            "/restore-testing/plans",
+            put(restore_testing::create_restore_testing_plan)
+                .get(restore_testing::list_restore_testing_plans),
+        )
+        .route(
+            "/restore-testing/plans/{name}",
+            get(restore_testing::get_restore_testing_plan)
+                .put(restore_testing::update_restore_testing_plan)
+                .delete(restore_testing::delete_restore_testing_plan),
         )
         .route("/tags/{arn}", post(tag_resource).get(list_tags))
         .route("/tags/{arn}/", get(list_tags))

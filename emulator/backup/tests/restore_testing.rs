@@ -1,0 +1,162 @@
+//! Restore testing plans through aws-sdk-backup: created, read, listed,
+//! updated and deleted, with AWS's errors before any state changes.
+
+mod common;
+
+use aws_sdk_backup::types::{
+    RestoreTestingPlanForCreate, RestoreTestingPlanForUpdate, RestoreTestingRecoveryPointSelection,
+    RestoreTestingRecoveryPointSelectionAlgorithm as Algorithm, RestoreTestingRecoveryPointType as PointType,
+};
+use common::*;
+
+fn selection(include: &str) -> RestoreTestingRecoveryPointSelection {
+    RestoreTestingRecoveryPointSelection::builder()
+        .algorithm(Algorithm::LatestWithinWindow)
+        .include_vaults(include)
+        .recovery_point_types(PointType::Snapshot)
+        .selection_window_days(7)
+        .build()
+}
+
+fn plan(name: &str, schedule: &str, include: &str) -> RestoreTestingPlanForCreate {
+    RestoreTestingPlanForCreate::builder()
+        .restore_testing_plan_name(name)
+        .schedule_expression(schedule)
+        .start_window_hours(2)
+        .recovery_point_selection(selection(include))
+        .build()
+        .expect("a complete plan")
+}
+
+#[tokio::test]
+async fn restore_testing_plans_round_trip_and_bad_plans_are_refused() {
+    let h = Harness::start().await;
+    let c = h.client("us-east-1").await;
+    let refusals = [
+        (
+            plan("1st", "cron(0 5 ? * * *)", "*"),
+            "InvalidParameterValueException",
+        ),
+        (plan("daily", "every day", "*"), "InvalidParameterValueException"),
+        (
+            plan("daily", "cron(0 5 ? * * *)", "not-an-arn"),
+            "InvalidParameterValueException",
+        ),
+        (
+            RestoreTestingPlanForCreate::builder()
+                .restore_testing_plan_name("daily")
+                .schedule_expression("cron(0 5 ? * * *)")
+                .start_window_hours(169)
+                .recovery_point_selection(selection("*"))
+                .build()
+                .expect("a complete plan"),
+            "InvalidParameterValueException",
+        ),
+        (
+            RestoreTestingPlanForCreate::builder()
+                .restore_testing_plan_name("daily")
+                .schedule_expression("cron(0 5 ? * * *)")
+                .recovery_point_selection(
+                    RestoreTestingRecoveryPointSelection::builder()
+                        .algorithm(Algorithm::RandomWithinWindow)
+                        .recovery_point_types(PointType::Snapshot)
+                        .build(),
+                )
+                .build()
+                .expect("a complete plan"),
+            "MissingParameterValueException",
+        ),
+    ];
+    for (bad, expected) in refusals {
+        let err = c
+            .create_restore_testing_plan()
+            .restore_testing_plan(bad)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), expected);
+    }
+    let none = c.list_restore_testing_plans().send().await.expect("list");
+    assert!(none.restore_testing_plans().is_empty(), "refusals stored nothing");
+
+    let vault = Harness::vault_arn("us-east-1", "primary");
+    let created = c
+        .create_restore_testing_plan()
+        .restore_testing_plan(plan("daily_check", "cron(0 5 ? * * *)", &vault))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.restore_testing_plan_name(), "daily_check");
+    assert!(
+        created
+            .restore_testing_plan_arn()
+            .contains(":restore-testing-plan:daily_check-")
+    );
+    let again = c
+        .create_restore_testing_plan()
+        .restore_testing_plan(plan("daily_check", "cron(0 6 ? * * *)", "*"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&again), "AlreadyExistsException");
+
+    let got = c
+        .get_restore_testing_plan()
+        .restore_testing_plan_name("daily_check")
+        .send()
+        .await
+        .expect("get");
+    let got = got.restore_testing_plan().expect("a plan");
+    assert_eq!(got.schedule_expression(), "cron(0 5 ? * * *)");
+    assert_eq!(got.start_window_hours(), 2);
+    let sel = got.recovery_point_selection().expect("a selection");
+    assert_eq!(sel.include_vaults(), std::slice::from_ref(&vault));
+    assert_eq!(sel.algorithm(), Some(&Algorithm::LatestWithinWindow));
+
+    let bad_update = c
+        .update_restore_testing_plan()
+        .restore_testing_plan_name("daily_check")
+        .restore_testing_plan(
+            RestoreTestingPlanForUpdate::builder()
+                .start_window_hours(200)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&bad_update), "InvalidParameterValueException");
+    let updated = c
+        .update_restore_testing_plan()
+        .restore_testing_plan_name("daily_check")
+        .restore_testing_plan(
+            RestoreTestingPlanForUpdate::builder()
+                .schedule_expression("cron(0 17 ? * * *)")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("update");
+    assert!(updated.update_time().secs() >= updated.creation_time().secs());
+    let listed = c.list_restore_testing_plans().send().await.expect("list");
+    assert_eq!(listed.restore_testing_plans().len(), 1);
+    assert_eq!(
+        listed.restore_testing_plans()[0].schedule_expression(),
+        "cron(0 17 ? * * *)"
+    );
+    assert_eq!(listed.restore_testing_plans()[0].start_window_hours(), 2);
+
+    c.delete_restore_testing_plan()
+        .restore_testing_plan_name("daily_check")
+        .send()
+        .await
+        .expect("delete");
+    for name in ["daily_check", "never_made"] {
+        let gone = c
+            .get_restore_testing_plan()
+            .restore_testing_plan_name(name)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&gone), "ResourceNotFoundException");
+    }
+}
