@@ -64,7 +64,7 @@
 //!   `InvalidParameterValueException`), `StartWindowHours` (1 to 168) and
 //!   `RecoveryPointSelection` (algorithm, vault ARNs or `*`, point types,
 //!   `SelectionWindowDays` 1 to 365) checked before anything is stored. The
-//!   plans do not run yet and list without pagination.
+//!   plans do not run yet.
 //!
 //! Tags (on vaults, plans, recovery points and `RecoveryPointTags`) follow
 //! AWS's limits: at most 50, keys of 1 to 128 characters outside the

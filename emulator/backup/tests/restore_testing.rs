@@ -137,8 +137,39 @@ async fn restore_testing_plans_round_trip_and_bad_plans_are_refused() {
         .await
         .expect("update");
     assert!(updated.update_time().secs() >= updated.creation_time().secs());
+    c.create_restore_testing_plan()
+        .restore_testing_plan(plan("weekly_check", "cron(0 5 ? * 1 *)", "*"))
+        .send()
+        .await
+        .expect("create a second plan");
+    let first = c
+        .list_restore_testing_plans()
+        .max_results(1)
+        .send()
+        .await
+        .expect("page 1");
+    assert_eq!(first.restore_testing_plans().len(), 1);
+    let second = c
+        .list_restore_testing_plans()
+        .max_results(1)
+        .next_token(first.next_token().expect("a second page"))
+        .send()
+        .await
+        .expect("page 2");
+    assert_eq!(
+        second.restore_testing_plans()[0].restore_testing_plan_name(),
+        "weekly_check"
+    );
+    assert!(second.next_token().is_none());
+    let too_many = c
+        .list_restore_testing_plans()
+        .max_results(1001)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&too_many), "InvalidParameterValueException");
     let listed = c.list_restore_testing_plans().send().await.expect("list");
-    assert_eq!(listed.restore_testing_plans().len(), 1);
+    assert_eq!(listed.restore_testing_plans().len(), 2);
     assert_eq!(
         listed.restore_testing_plans()[0].schedule_expression(),
         "cron(0 17 ? * * *)"

@@ -397,7 +397,13 @@ fn opt_str(s: &Option<String>) -> Value {
 
 /// One page of `items` after `nextToken`, at most `maxResults` long.
 fn page<T>(items: Vec<T>, q: &Query) -> BackupResult<(Vec<T>, Option<String>)> {
-    let start = match q.get("nextToken") {
+    page_by(items, q, "nextToken", "maxResults")
+}
+
+/// As [`page`], for operations whose query names the token and the page
+/// size otherwise (`NextToken`, `MaxResults`).
+fn page_by<T>(items: Vec<T>, q: &Query, token: &str, size: &str) -> BackupResult<(Vec<T>, Option<String>)> {
+    let start = match q.get(token) {
         Some(t) => t
             .parse::<usize>()
             .ok()
@@ -405,7 +411,7 @@ fn page<T>(items: Vec<T>, q: &Query) -> BackupResult<(Vec<T>, Option<String>)> {
             .ok_or_else(|| BackupError::invalid(format!("Invalid NextToken: {t}")))?,
         None => 0,
     };
-    let max = match q.get("maxResults") {
+    let max = match q.get(size) {
         Some(m) => m
             .parse::<usize>()
             .ok()

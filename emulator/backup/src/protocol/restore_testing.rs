@@ -107,13 +107,18 @@ pub(super) async fn get_restore_testing_plan(
     reply(&ctx, result)
 }
 
-pub(super) async fn list_restore_testing_plans(State(e): Engn, Extension(ctx): Ctx) -> Response<Body> {
-    let list: Vec<Value> = e
-        .list_restore_testing_plans(&ctx.region)
-        .iter()
-        .map(|p| plan_json(p, false))
-        .collect();
-    reply(&ctx, Ok(json!({ "RestoreTestingPlans": list })))
+pub(super) async fn list_restore_testing_plans(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    q: Query,
+) -> Response<Body> {
+    let result = (|| {
+        let plans = e.list_restore_testing_plans(&ctx.region);
+        let (items, next) = page_by(plans, &q, "NextToken", "MaxResults")?;
+        let list: Vec<Value> = items.iter().map(|p| plan_json(p, false)).collect();
+        Ok(with_next(json!({ "RestoreTestingPlans": list }), next))
+    })();
+    reply(&ctx, result)
 }
 
 pub(super) async fn update_restore_testing_plan(
