@@ -12,6 +12,11 @@ use std::sync::Arc;
 /// single-PUT limit).
 const MAX_OBJECT: u64 = 5 << 30;
 
+/// The checksum an object firedrill writes on a service's behalf (an
+/// ElastiCache export) carries: S3's own default, CRC64NVME.
+const DEFAULT_CHECKSUM: firedrill_emu_s3::checksum::Algorithm =
+    firedrill_emu_s3::checksum::Algorithm::Crc64Nvme;
+
 pub(crate) struct S3Objects(pub(crate) Arc<S3>);
 
 fn object_error(bucket: &str, key: &str, e: S3EngineError) -> ObjectError {
@@ -39,7 +44,7 @@ impl ObjectStore for S3Objects {
                 .map_err(|e| object_error(&bucket, &key, e))?;
             let stream = futures::stream::iter([Ok::<_, std::io::Error>(body)]);
             let written = engine
-                .write_body(stream, MAX_OBJECT)
+                .write_body(stream, MAX_OBJECT, None)
                 .await
                 .map_err(|e| object_error(&bucket, &key, e))?;
             let new = firedrill_emu_s3::engine::model::NewObject {
@@ -50,7 +55,7 @@ impl ObjectStore for S3Objects {
                 ..Default::default()
             };
             engine
-                .put_object(&bucket, None, &key, new, written)
+                .put_object(&bucket, None, &key, new, written, DEFAULT_CHECKSUM)
                 .map(|_| ())
                 .map_err(|e| object_error(&bucket, &key, e))
         })
