@@ -125,6 +125,7 @@ impl Engine {
             work: Work::Done,
             status_since: now,
             next_status: "available".to_owned(),
+            modelled_ready: None,
         };
         reg.instances.insert(id.to_owned(), instance.clone());
         Ok(instance)

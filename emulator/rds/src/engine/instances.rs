@@ -120,6 +120,7 @@ impl Engine {
             work: Work::Running,
             status_since: now,
             next_status: "available".to_owned(),
+            modelled_ready: None,
         };
         {
             let mut state = self.state.lock();

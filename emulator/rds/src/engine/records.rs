@@ -44,6 +44,9 @@ pub struct Instance {
     pub work: Work,
     pub status_since: DateTime<Utc>,
     pub next_status: String,
+    /// When the restore-time model says a restore into this instance is
+    /// done (it stays `creating` until then, whatever the server does).
+    pub modelled_ready: Option<DateTime<Utc>>,
 }
 
 /// An Aurora cluster.

@@ -12,6 +12,8 @@ use crate::groups::Groups;
 use crate::process::RecoveryTarget;
 use crate::validate::{self, Settings, Storage};
 use chrono::{DateTime, Utc};
+use firedrill_emu_core::LongOperation;
+use firedrill_emu_core::timing::{ModelledOperation, Operation, Workload};
 use std::path::PathBuf;
 
 /// Which automated backups a point-in-time restore reads.
@@ -57,6 +59,27 @@ pub(super) struct RestoreBase {
 }
 
 /// A restore time as RDS events write it.
+/// An allocated storage size in GiB, in bytes.
+pub(super) fn allocated_bytes(gib: i32) -> u64 {
+    u64::try_from(gib).unwrap_or(0) * 1024 * 1024 * 1024
+}
+
+/// The bytes of archived log a point-in-time restore from `base` replays:
+/// every file in `archive` written since the base backup's files were (the
+/// whole archive when that cannot be told).
+fn log_bytes_since(archive: &std::path::Path, base: &std::path::Path) -> u64 {
+    let since = std::fs::metadata(base).and_then(|m| m.modified()).ok();
+    let Ok(entries) = std::fs::read_dir(archive) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file() && since.is_none_or(|t| m.modified().is_ok_and(|w| w >= t)))
+        .map(|m| m.len())
+        .sum()
+}
+
 pub(super) fn recovery_time_text(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
@@ -103,6 +126,7 @@ impl Engine {
             work: Work::Running,
             status_since: now,
             next_status: "available".to_owned(),
+            modelled_ready: None,
         }
     }
 
@@ -126,6 +150,29 @@ impl Engine {
             reg.backups.insert(instance.resource_id.clone(), record);
         }
         reg.instances.insert(instance.id.clone(), instance.clone());
+    }
+
+    /// The restore-time model's plan for restoring into `instance`, which
+    /// stays `creating` until the plan's end; the caller records it once the
+    /// restore is accepted.
+    pub(super) fn plan_restore(
+        &self,
+        operation: Operation,
+        region: &str,
+        instance: &mut Instance,
+        workload: Workload,
+    ) -> ModelledOperation {
+        let plan = self.env.plan_long_operation(
+            LongOperation {
+                operation,
+                resource: &instance.id,
+                region,
+                workload,
+            },
+            self.delay(),
+        );
+        instance.modelled_ready = Some(plan.completes_at);
+        plan
     }
 
     pub(super) fn spawn_restore(&self, region: &str, instance: &Instance, origin: Origin) {
@@ -303,7 +350,19 @@ impl Engine {
                 record.instance_id,
                 recovery_time_text(_t)
             ));
+            let workload = Workload {
+                bytes: allocated_bytes(instance.storage.allocated),
+                log_bytes: log_bytes_since(&archive, &base),
+                ..Workload::default()
+            };
+            let restoring = self.plan_restore(
+                Operation::RdsRestoreToPointInTime,
+                region,
+                &mut instance,
+                workload,
+            );
             self.insert_restored(reg, region, &instance);
+            self.env.timings.record(restoring);
             (
                 instance,
                 Origin::Pitr {

@@ -13,6 +13,7 @@ use crate::events::{self, Event};
 use crate::validate::{self, Settings};
 use chrono::{DateTime, Utc};
 use firedrill_emu_core::arn::Arn;
+use firedrill_emu_core::timing::{Operation, Workload};
 
 /// Input of RestoreDBInstanceFromDBSnapshot.
 #[derive(Debug, Clone)]
@@ -498,7 +499,14 @@ impl Engine {
             );
             let mut instance = instance;
             instance.restored_from = Some(format!("Restored from snapshot {snap_id}"));
+            let workload = Workload {
+                bytes: super::restore::allocated_bytes(instance.storage.allocated),
+                ..Workload::default()
+            };
+            let restoring =
+                self.plan_restore(Operation::RdsRestoreFromSnapshot, region, &mut instance, workload);
             self.insert_restored(reg, region, &instance);
+            self.env.timings.record(restoring);
             (instance, snap.dir.clone())
         };
         self.spawn_restore(region, &instance, Origin::Snapshot(dir));

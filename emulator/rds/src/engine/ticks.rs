@@ -164,6 +164,7 @@ impl Engine {
             for i in reg.instances.values_mut() {
                 if i.work == Work::Done
                     && now >= i.status_since + delay
+                    && i.modelled_ready.is_none_or(|ready| now >= ready)
                     && i.cluster_id.as_ref().is_none_or(|c| {
                         cluster_ready.get(c).copied().unwrap_or(false) || i.status == "deleting"
                     })

@@ -16,12 +16,21 @@ pub const PASSWORD: &str = "s3cret-pass";
 /// An emulator serving RDS, or `None` (after printing why) when the machine
 /// has no PostgreSQL.
 pub async fn start(test: &str) -> Option<(TestServer, Arc<Rds>)> {
+    start_with(test, firedrill_emu_core::EmulatorConfig::default()).await
+}
+
+/// As [`start`], with `config`.
+pub async fn start_with(
+    test: &str,
+    config: firedrill_emu_core::EmulatorConfig,
+) -> Option<(TestServer, Arc<Rds>)> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
     let mut holder = None;
-    let server = TestServer::start(|env| {
+    let clock = firedrill_emu_core::Clock::simulated("2026-03-14T12:00:00Z".parse().expect("valid instant"));
+    let server = TestServer::start_with(config, clock, |env| {
         let rds = Rds::new(env);
         holder = Some(rds.clone());
         vec![rds as Arc<dyn AwsService>]
