@@ -40,6 +40,15 @@
 //!   janitor, tree copies, ports;
 //! - [`errors`]: the service's error codes and their XML shape.
 //!
+//! Deletion protection: `DeletionProtection` on CreateDBInstance,
+//! ModifyDBInstance, CreateDBCluster, ModifyDBCluster and the restores is
+//! stored and shown by Describe*; while it is on, DeleteDBInstance and
+//! DeleteDBCluster answer `InvalidParameterCombination` ("Cannot delete
+//! protected DB Instance, …" / "Cannot delete protected Cluster, …", AWS's
+//! texts) and change nothing. ModifyDBCluster changes a cluster's backup
+//! retention (1–35 days), backup and maintenance windows (validated as for
+//! instances) and deletion protection, at once.
+//!
 //! Served around the instances: DB subnet groups (the `default` group and
 //! the account's own; firedrill has no EC2, so subnet ids are taken as
 //! given), DB and cluster parameter groups (RDS's `default.<family>` groups

@@ -2,15 +2,15 @@
 //! lists as `Tags.Tag.1.Key`, `Filters.Filter.1.Values.Value.1`) decoded into
 //! the engine's typed inputs, and the engine's records encoded as the XML
 //! result shapes of the botocore model (element names exactly as
-//! `aws-sdk-rds` parses them). Instances, snapshots, automated backups, tags
-//! and clusters are here; `groups` holds the subnet, parameter and option
+//! `aws-sdk-rds` parses them). Instances, snapshots, automated backups and
+//! tags are here; `clusters` holds the Aurora cluster actions, `groups` holds the subnet, parameter and option
 //! group actions, `offerings` the engine versions, orderable options and
 //! account quotas, `events` DescribeEvents.
 
 use crate::catalog;
 use crate::engine::{
-    AutomatedBackup, Cluster, CreateCluster, CreateInstance, DeleteInstance, Engine, Instance,
-    ModifyInstance, PitrSource, RestoreClusterPitr, RestorePitr, RestoreSnapshot, Snapshot,
+    AutomatedBackup, CreateInstance, DeleteInstance, Engine, Instance, ModifyInstance, PitrSource,
+    RestorePitr, RestoreSnapshot, Snapshot,
 };
 use crate::errors::{RdsError, xml_chars};
 use crate::validate::{self, Settings, Storage, StorageRequest};
@@ -18,6 +18,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use firedrill_emu_core::error::xml_escape;
 use std::collections::HashMap;
 
+mod clusters;
 mod events;
 mod groups;
 mod offerings;
@@ -427,55 +428,6 @@ pub fn automated_backup(x: &mut Xml, b: &AutomatedBackup) {
     x.close("DBInstanceAutomatedBackup");
 }
 
-/// The `DBCluster` shape.
-pub fn cluster(x: &mut Xml, c: &Cluster) {
-    x.open("DBCluster");
-    x.num("AllocatedStorage", 1);
-    x.open("AvailabilityZones");
-    x.close("AvailabilityZones");
-    x.num("BackupRetentionPeriod", c.retention);
-    x.opt("DatabaseName", c.database_name.as_deref());
-    x.text("DBClusterIdentifier", &c.id);
-    x.text("DBClusterParameterGroup", &c.parameter_group);
-    x.text("Status", &c.status);
-    x.opt_time("EarliestRestorableTime", c.earliest_restorable);
-    x.text("Endpoint", "127.0.0.1");
-    x.text("ReaderEndpoint", "127.0.0.1");
-    x.bool("MultiAZ", false);
-    x.text("Engine", &c.engine);
-    x.text("EngineVersion", &c.engine_version);
-    x.opt_time("LatestRestorableTime", c.latest_restorable);
-    x.num("Port", c.port);
-    x.text("MasterUsername", &c.master_username);
-    x.text("PreferredBackupWindow", &c.backup_window);
-    x.text("PreferredMaintenanceWindow", &c.maintenance_window);
-    x.open("DBClusterMembers");
-    for (n, m) in c.members.iter().enumerate() {
-        x.open("DBClusterMember");
-        x.text("DBInstanceIdentifier", m);
-        x.bool("IsClusterWriter", n == 0);
-        x.text("DBClusterParameterGroupStatus", "in-sync");
-        x.num("PromotionTier", 1);
-        x.close("DBClusterMember");
-    }
-    x.close("DBClusterMembers");
-    x.open("VpcSecurityGroups");
-    x.close("VpcSecurityGroups");
-    x.bool("StorageEncrypted", false);
-    x.text("DbClusterResourceId", &c.resource_id);
-    x.text("DBClusterArn", &c.arn);
-    x.bool("IAMDatabaseAuthenticationEnabled", false);
-    x.time("ClusterCreateTime", c.create_time);
-    x.text("EngineMode", "provisioned");
-    x.bool("DeletionProtection", false);
-    x.bool("HttpEndpointEnabled", false);
-    x.bool("CopyTagsToSnapshot", false);
-    x.bool("CrossAccountClone", false);
-    x.text("StorageType", &c.storage_type);
-    x.tags(&c.tags);
-    x.close("DBCluster");
-}
-
 /// Wraps a result in `<{Action}Response><{Action}Result>…`.
 pub fn envelope(action: &str, result: Option<&str>, request_id: &str) -> String {
     let mut out = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"{XMLNS}\">");
@@ -556,16 +508,13 @@ pub const ACTIONS: &[&str] = &[
     "AddTagsToResource",
     "ListTagsForResource",
     "RemoveTagsFromResource",
-    "CreateDBCluster",
-    "DescribeDBClusters",
-    "DeleteDBCluster",
-    "RestoreDBClusterToPointInTime",
 ];
 
 /// Every action firedrill serves.
 pub fn supported_actions() -> Vec<&'static str> {
     ACTIONS
         .iter()
+        .chain(clusters::ACTIONS)
         .chain(groups::ACTIONS)
         .chain(offerings::ACTIONS)
         .chain(events::ACTIONS)
@@ -583,7 +532,6 @@ const CLUSTER_ACTIONS: &[&str] = &[
     "DescribeDBClusterBacktracks",
     "FailoverDBCluster",
     "ModifyCurrentDBClusterCapacity",
-    "ModifyDBCluster",
     "PromoteReadReplicaDBCluster",
     "RebootDBCluster",
     "RemoveRoleFromDBCluster",
@@ -599,7 +547,8 @@ pub async fn dispatch(
     action: &str,
     p: &Params,
 ) -> Result<Option<String>, RdsError> {
-    if let Some(result) = groups::dispatch(engine, region, action, p)
+    if let Some(result) = clusters::dispatch(engine, region, action, p)
+        .or_else(|| groups::dispatch(engine, region, action, p))
         .or_else(|| offerings::dispatch(engine, region, action, p))
         .or_else(|| events::dispatch(engine, region, action, p))
     {
@@ -904,66 +853,6 @@ pub async fn dispatch(
         "RemoveTagsFromResource" => {
             engine.remove_tags(&p.required("ResourceName")?, &p.list("TagKeys", "member"))?;
             return Ok(None);
-        }
-        "CreateDBCluster" => {
-            let req = CreateCluster {
-                id: p.required("DBClusterIdentifier")?,
-                engine: p.required("Engine")?,
-                engine_version: p.string("EngineVersion"),
-                master_username: p.string("MasterUsername"),
-                master_password: p.string("MasterUserPassword"),
-                database_name: p.string("DatabaseName"),
-                retention: p.int("BackupRetentionPeriod")?,
-                backup_window: p.string("PreferredBackupWindow"),
-                tags: p.tags("Tags")?,
-                port: p.int("Port")?,
-                storage_type: p.string("StorageType"),
-                parameter_group: p.string("DBClusterParameterGroupName"),
-            };
-            let c = engine.create_cluster(region, req)?;
-            cluster(&mut x, &c);
-        }
-        "DescribeDBClusters" => {
-            let filters = p.filters();
-            check_filters(&filters, &["db-cluster-id", "engine"])?;
-            let list: Vec<Cluster> = engine
-                .describe_clusters(region, p.str("DBClusterIdentifier"))?
-                .into_iter()
-                .filter(|c| {
-                    filter_values(&filters, "db-cluster-id").is_none_or(|v| id_matches(v, &c.id, &c.arn))
-                })
-                .filter(|c| filter_values(&filters, "engine").is_none_or(|v| v.contains(&c.engine)))
-                .collect();
-            let (items, marker) = page(p, list)?;
-            x.open("DBClusters");
-            for c in &items {
-                cluster(&mut x, c);
-            }
-            x.close("DBClusters");
-            x.opt("Marker", marker.as_deref());
-        }
-        "DeleteDBCluster" => {
-            let c = engine.delete_cluster(
-                region,
-                &p.required("DBClusterIdentifier")?,
-                p.bool("SkipFinalSnapshot")?.unwrap_or(false),
-                p.str("FinalDBSnapshotIdentifier"),
-            )?;
-            cluster(&mut x, &c);
-        }
-        "RestoreDBClusterToPointInTime" => {
-            if p.str("RestoreType") == Some("copy-on-write") {
-                tracing::debug!("copy-on-write restore served as a full copy");
-            }
-            let req = RestoreClusterPitr {
-                target_id: p.required("DBClusterIdentifier")?,
-                source_id: p.required("SourceDBClusterIdentifier")?,
-                restore_time: p.time("RestoreToTime")?,
-                use_latest: p.bool("UseLatestRestorableTime")?.unwrap_or(false),
-                tags: p.tags("Tags")?,
-            };
-            let c = engine.restore_cluster_to_point_in_time(region, req)?;
-            cluster(&mut x, &c);
         }
         other => {
             // An action firedrill does not serve that names an unknown

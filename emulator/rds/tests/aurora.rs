@@ -5,30 +5,7 @@ mod common;
 
 use aws_smithy_types::DateTime as SdkTime;
 use common::*;
-use std::time::{Duration, Instant};
-
-async fn wait_cluster(c: &aws_sdk_rds::Client, id: &str) -> aws_sdk_rds::types::DbCluster {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let out = c
-            .describe_db_clusters()
-            .db_cluster_identifier(id)
-            .send()
-            .await
-            .unwrap();
-        let cl = out.db_clusters()[0].clone();
-        if cl.status() == Some("available") {
-            return cl;
-        }
-        assert!(cl.status() != Some("failed"), "cluster {id} failed");
-        assert!(
-            Instant::now() < deadline,
-            "cluster {id} stuck in {:?}",
-            cl.status()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use std::time::Duration;
 
 #[tokio::test]
 async fn aurora_cluster_point_in_time_restore() {

@@ -1,5 +1,6 @@
-//! Aurora clusters (aurora-postgresql and aurora-mysql): CreateDBCluster, DescribeDBClusters,
-//! DeleteDBCluster, RestoreDBClusterToPointInTime, and the member
+//! Aurora clusters (aurora-postgresql and aurora-mysql): CreateDBCluster,
+//! DescribeDBClusters, ModifyDBCluster, DeleteDBCluster (refused while
+//! deletion protection is on), RestoreDBClusterToPointInTime, and the member
 //! instances CreateDBInstance adds to a cluster.
 
 use super::instances::{CreateInstance, DEFAULT_MAINTENANCE_WINDOW};
@@ -27,6 +28,17 @@ pub struct CreateCluster {
     pub port: Option<i32>,
     pub storage_type: Option<String>,
     pub parameter_group: Option<String>,
+    pub deletion_protection: bool,
+}
+
+/// Input of ModifyDBCluster (the backup and protection settings).
+#[derive(Debug, Clone, Default)]
+pub struct ModifyCluster {
+    pub id: String,
+    pub retention: Option<i32>,
+    pub backup_window: Option<String>,
+    pub maintenance_window: Option<String>,
+    pub deletion_protection: Option<bool>,
 }
 
 /// Input of RestoreDBClusterToPointInTime.
@@ -37,6 +49,7 @@ pub struct RestoreClusterPitr {
     pub restore_time: Option<DateTime<Utc>>,
     pub use_latest: bool,
     pub tags: Vec<(String, String)>,
+    pub deletion_protection: bool,
 }
 
 impl Engine {
@@ -151,13 +164,7 @@ impl Engine {
         let master_username = validate::master_username(req.master_username.as_deref())?;
         let password = validate::password(req.master_password.as_deref())?;
         let db_name = req.database_name.as_deref().map(validate::db_name).transpose()?;
-        let retention = req.retention.unwrap_or(1);
-        if !(1..=35).contains(&retention) {
-            return Err(RdsError::InvalidParameterValue(
-                "Invalid backup retention period: Aurora's BackupRetentionPeriod must be from 1 to 35."
-                    .to_owned(),
-            ));
-        }
+        let retention = cluster_retention(req.retention.unwrap_or(1))?;
         validate::port("Port", req.port)?;
         validate::one_of(
             "StorageType",
@@ -191,6 +198,7 @@ impl Engine {
             tags: req.tags.clone(),
             earliest_restorable: None,
             latest_restorable: None,
+            deletion_protection: req.deletion_protection,
             work: Work::Running,
             status_since: now,
             next_status: "available".to_owned(),
@@ -276,6 +284,12 @@ impl Engine {
                 .clusters
                 .get_mut(&id)
                 .ok_or_else(|| RdsError::cluster_not_found(&id))?;
+            if c.deletion_protection {
+                return Err(RdsError::InvalidParameterCombination(
+                    "Cannot delete protected Cluster, please disable deletion protection and try again."
+                        .to_owned(),
+                ));
+            }
             if !c.members.is_empty() {
                 return Err(RdsError::InvalidDBClusterState(
                     "Cluster cannot be deleted, it still contains DB instances in non-deleting state."
@@ -309,6 +323,57 @@ impl Engine {
             }
             me.finish_work(&region, &Owner::Cluster(c.id.clone()), Ok(()));
         });
+        Ok(cluster)
+    }
+
+    /// ModifyDBCluster: backup retention, backup and maintenance windows and
+    /// deletion protection, validated as for instances and applied at once
+    /// (the cluster's automated backups follow the new retention and window).
+    pub fn modify_cluster(&self, region: &str, req: ModifyCluster) -> Result<Cluster, RdsError> {
+        let retention = req.retention.map(cluster_retention).transpose()?;
+        let window = req
+            .backup_window
+            .as_deref()
+            .map(validate::backup_window)
+            .transpose()?;
+        let mwindow = req
+            .maintenance_window
+            .as_deref()
+            .map(validate::maintenance_window)
+            .transpose()?;
+        let id = req.id.to_ascii_lowercase();
+        let mut state = self.state.lock();
+        let reg = state.region(region);
+        let c = reg
+            .clusters
+            .get_mut(&id)
+            .ok_or_else(|| RdsError::cluster_not_found(&id))?;
+        validate::windows_disjoint(
+            window.as_deref().unwrap_or(&c.backup_window),
+            mwindow.as_deref().unwrap_or(&c.maintenance_window),
+        )?;
+        if c.status != "available" {
+            return Err(RdsError::InvalidDBClusterState(format!(
+                "DB cluster {id} is not in available state."
+            )));
+        }
+        if let Some(r) = retention {
+            c.retention = r;
+        }
+        if let Some(w) = &window {
+            c.backup_window = w.clone();
+        }
+        if let Some(w) = mwindow {
+            c.maintenance_window = w;
+        }
+        if let Some(d) = req.deletion_protection {
+            c.deletion_protection = d;
+        }
+        let cluster = c.clone();
+        if let Some(b) = reg.backups.get_mut(&cluster.resource_id) {
+            b.retention = cluster.retention;
+            b.backup_window = cluster.backup_window.clone();
+        }
         Ok(cluster)
     }
 
@@ -373,6 +438,7 @@ impl Engine {
                 tags: req.tags.clone(),
                 earliest_restorable: None,
                 latest_restorable: None,
+                deletion_protection: req.deletion_protection,
                 work: Work::Running,
                 status_since: now,
                 next_status: "available".to_owned(),
@@ -421,4 +487,16 @@ impl Engine {
         });
         Ok(cluster)
     }
+}
+
+/// Checks an Aurora backup retention period (1 to 35 days: a cluster's
+/// backups cannot be turned off).
+fn cluster_retention(days: i32) -> Result<i32, RdsError> {
+    if !(1..=35).contains(&days) {
+        return Err(RdsError::InvalidParameterValue(
+            "Invalid backup retention period: Aurora's BackupRetentionPeriod must be from 1 to 35."
+                .to_owned(),
+        ));
+    }
+    Ok(days)
 }

@@ -64,7 +64,7 @@ mod snapshots;
 mod tags;
 mod ticks;
 
-pub use clusters::{CreateCluster, RestoreClusterPitr};
+pub use clusters::{CreateCluster, ModifyCluster, RestoreClusterPitr};
 pub use instances::{CreateInstance, DEFAULT_MAINTENANCE_WINDOW, DeleteInstance, ModifyInstance};
 pub use records::{AutomatedBackup, BackupKind, BaseBackup, Cluster, Instance, Snapshot};
 pub use restore::{PitrSource, RestorePitr};

@@ -71,6 +71,8 @@ pub struct Cluster {
     pub tags: Vec<(String, String)>,
     pub earliest_restorable: Option<DateTime<Utc>>,
     pub latest_restorable: Option<DateTime<Utc>>,
+    /// Whether DeleteDBCluster is refused until ModifyDBCluster lifts it.
+    pub deletion_protection: bool,
     pub work: Work,
     pub status_since: DateTime<Utc>,
     pub next_status: String,

@@ -293,3 +293,27 @@ pub async fn mysql_orders(db: &mut mysql_async::Conn) -> Vec<(i32, i32, String)>
         .await
         .unwrap()
 }
+
+/// Polls until the cluster is `available` (bounded).
+pub async fn wait_cluster(c: &aws_sdk_rds::Client, id: &str) -> aws_sdk_rds::types::DbCluster {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let out = c
+            .describe_db_clusters()
+            .db_cluster_identifier(id)
+            .send()
+            .await
+            .unwrap();
+        let cl = out.db_clusters()[0].clone();
+        if cl.status() == Some("available") {
+            return cl;
+        }
+        assert!(cl.status() != Some("failed"), "cluster {id} failed");
+        assert!(
+            Instant::now() < deadline,
+            "cluster {id} stuck in {:?}",
+            cl.status()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
