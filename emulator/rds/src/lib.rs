@@ -49,6 +49,13 @@
 //! retention (1–35 days), backup and maintenance windows (validated as for
 //! instances) and deletion protection, at once.
 //!
+//! Multi-AZ: `MultiAZ` on CreateDBInstance and ModifyDBInstance gives an
+//! instance a standby zone (`SecondaryAvailabilityZone`; one server serves
+//! both, there is no second copy of the data). RebootDBInstance with
+//! `ForceFailover` swaps the two zones while the status is `rebooting`; the
+//! endpoint stays. ForceFailover on a Single-AZ instance, and MultiAZ with an
+//! explicit AvailabilityZone, answer `InvalidParameterCombination`.
+//!
 //! Served around the instances: DB subnet groups (the `default` group and
 //! the account's own; firedrill has no EC2, so subnet ids are taken as
 //! given), DB and cluster parameter groups (RDS's `default.<family>` groups

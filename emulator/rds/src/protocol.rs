@@ -292,7 +292,8 @@ pub fn instance(x: &mut Xml, i: &Instance) {
     }
     x.close("PendingModifiedValues");
     x.opt_time("LatestRestorableTime", i.latest_restorable);
-    x.bool("MultiAZ", false);
+    x.bool("MultiAZ", i.secondary_az.is_some());
+    x.opt("SecondaryAvailabilityZone", i.secondary_az.as_deref());
     x.text("EngineVersion", &i.engine_version);
     x.bool("AutoMinorVersionUpgrade", true);
     x.text("LicenseModel", catalog::license(&i.engine));
@@ -573,6 +574,7 @@ pub async fn dispatch(
                 settings: p.settings("Port")?,
                 copy_tags_to_snapshot: p.bool("CopyTagsToSnapshot")?.unwrap_or(false),
                 deletion_protection: p.bool("DeletionProtection")?.unwrap_or(false),
+                multi_az: p.bool("MultiAZ")?.unwrap_or(false),
             };
             if p.str("ManageMasterUserPassword") == Some("true") {
                 return Err(RdsError::InvalidParameterValue(
@@ -631,17 +633,17 @@ pub async fn dispatch(
                 master_password: p.string("MasterUserPassword"),
                 deletion_protection: p.bool("DeletionProtection")?,
                 copy_tags_to_snapshot: p.bool("CopyTagsToSnapshot")?,
+                multi_az: p.bool("MultiAZ")?,
             };
             let i = engine.modify_instance(region, req).await?;
             instance(&mut x, &i);
         }
         "RebootDBInstance" => {
-            if p.bool("ForceFailover")? == Some(true) {
-                return Err(RdsError::InvalidParameterCombination(
-                    "ForceFailover can only be used with a Multi-AZ DB instance.".to_owned(),
-                ));
-            }
-            let i = engine.reboot_instance(region, &p.required("DBInstanceIdentifier")?)?;
+            let i = engine.reboot_instance(
+                region,
+                &p.required("DBInstanceIdentifier")?,
+                p.bool("ForceFailover")?.unwrap_or(false),
+            )?;
             instance(&mut x, &i);
         }
         "StopDBInstance" => {

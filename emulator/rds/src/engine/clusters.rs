@@ -127,6 +127,7 @@ impl Engine {
             availability_zone: checked
                 .availability_zone
                 .unwrap_or_else(|| format!("{region}{DEFAULT_AZ_SUFFIX}")),
+            secondary_az: None,
             pending_retention: None,
             pending_apply_at: None,
             latest_restorable: None,

@@ -1,4 +1,5 @@
-//! DB instances: CreateDBInstance, ModifyDBInstance, RebootDBInstance,
+//! DB instances: CreateDBInstance, ModifyDBInstance, RebootDBInstance (with
+//! ForceFailover on Multi-AZ instances),
 //! StopDBInstance, StartDBInstance, DeleteDBInstance and
 //! DescribeDBInstances, plus the endpoint and availability waits the
 //! in-process API offers.
@@ -31,6 +32,7 @@ pub struct CreateInstance {
     pub settings: Settings,
     pub copy_tags_to_snapshot: bool,
     pub deletion_protection: bool,
+    pub multi_az: bool,
 }
 
 /// Input of ModifyDBInstance.
@@ -45,6 +47,7 @@ pub struct ModifyInstance {
     pub master_password: Option<String>,
     pub deletion_protection: Option<bool>,
     pub copy_tags_to_snapshot: Option<bool>,
+    pub multi_az: Option<bool>,
 }
 
 /// Input of DeleteDBInstance.
@@ -82,6 +85,11 @@ impl Engine {
         )?;
         validate::windows_disjoint(&backup_window, &maintenance_window)?;
         let checked = validate::settings(region, &req.settings, &version, &Storage::default())?;
+        if req.multi_az && checked.availability_zone.is_some() {
+            return Err(RdsError::InvalidParameterCombination(
+                "Requesting a specific availability zone is not valid for Multi-AZ instances.".to_owned(),
+            ));
+        }
         let groups = self.instance_groups(region, &req.settings, &version)?;
         self.db(engine)?.available()?;
         let rid = format!("db-{}", resource_suffix());
@@ -110,6 +118,7 @@ impl Engine {
             availability_zone: checked
                 .availability_zone
                 .unwrap_or_else(|| format!("{region}{DEFAULT_AZ_SUFFIX}")),
+            secondary_az: req.multi_az.then(|| standby_zone(region, DEFAULT_AZ_SUFFIX)),
             pending_retention: None,
             pending_apply_at: None,
             latest_restorable: None,
@@ -290,6 +299,14 @@ impl Engine {
             if let Some(c) = req.copy_tags_to_snapshot {
                 i.copy_tags_to_snapshot = c;
             }
+            match req.multi_az {
+                Some(true) if i.secondary_az.is_none() => {
+                    let suffix = i.availability_zone.strip_prefix(region).unwrap_or(DEFAULT_AZ_SUFFIX);
+                    i.secondary_az = Some(standby_zone(region, suffix));
+                }
+                Some(false) => i.secondary_az = None,
+                _ => {}
+            }
             if let Some(r) = req.retention
                 && r != i.retention
             {
@@ -337,10 +354,25 @@ impl Engine {
         Ok(instance)
     }
 
-    /// RebootDBInstance.
-    pub fn reboot_instance(&self, region: &str, id: &str) -> Result<Instance, RdsError> {
+    /// RebootDBInstance. With `force_failover` (Multi-AZ instances only) the
+    /// standby takes over: the instance's zone and its standby's swap, and
+    /// the endpoint stays the same.
+    pub fn reboot_instance(
+        &self,
+        region: &str,
+        id: &str,
+        force_failover: bool,
+    ) -> Result<Instance, RdsError> {
         let instance = self.with_instance(region, id, |i| {
+            if force_failover && i.secondary_az.is_none() {
+                return Err(RdsError::InvalidParameterCombination(
+                    "ForceFailover can only be used with a Multi-AZ DB instance.".to_owned(),
+                ));
+            }
             Self::require_available(i)?;
+            if force_failover && let Some(standby) = i.secondary_az.take() {
+                i.secondary_az = Some(std::mem::replace(&mut i.availability_zone, standby));
+            }
             self.begin(i, "rebooting", "available");
             Ok(i.clone())
         })?;
@@ -643,4 +675,11 @@ impl Engine {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
+}
+
+/// The zone of a Multi-AZ instance's standby: another zone of `region` than
+/// the primary's (`primary_suffix`, e.g. `a`).
+fn standby_zone(region: &str, primary_suffix: &str) -> String {
+    let suffix = if primary_suffix == "b" { "c" } else { "b" };
+    format!("{region}{suffix}")
 }

@@ -31,6 +31,9 @@ pub struct Instance {
     pub option_group: String,
     pub subnet_group: String,
     pub availability_zone: String,
+    /// For a Multi-AZ instance, the zone of its standby (a failover swaps it
+    /// with `availability_zone`); `None` for a Single-AZ instance.
+    pub secondary_az: Option<String>,
     pub pending_retention: Option<i32>,
     pub pending_apply_at: Option<DateTime<Utc>>,
     /// Filled when described.

@@ -116,6 +116,7 @@ impl Engine {
             availability_zone: from
                 .availability_zone
                 .unwrap_or_else(|| format!("{region}{DEFAULT_AZ_SUFFIX}")),
+            secondary_az: None,
             pending_retention: None,
             pending_apply_at: None,
             latest_restorable: None,
