@@ -55,6 +55,8 @@
 //! `ForceFailover` swaps the two zones while the status is `rebooting`; the
 //! endpoint stays. ForceFailover on a Single-AZ instance, and MultiAZ with an
 //! explicit AvailabilityZone, answer `InvalidParameterCombination`.
+//! FailoverDBCluster makes the named member (or the first reader) the
+//! cluster's writer; the cluster endpoint stays.
 //!
 //! Served around the instances: DB subnet groups (the `default` group and
 //! the account's own; firedrill has no EC2, so subnet ids are taken as

@@ -531,7 +531,6 @@ const CLUSTER_ACTIONS: &[&str] = &[
     "CreateDBClusterEndpoint",
     "CreateDBClusterSnapshot",
     "DescribeDBClusterBacktracks",
-    "FailoverDBCluster",
     "ModifyCurrentDBClusterCapacity",
     "PromoteReadReplicaDBCluster",
     "RebootDBCluster",

@@ -91,3 +91,78 @@ async fn force_failover_swaps_zones_and_keeps_the_endpoint() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn failover_db_cluster_flips_the_writer_and_keeps_the_endpoint() {
+    let Some((server, _rds)) = start("failover_db_cluster_flips_the_writer_and_keeps_the_endpoint").await
+    else {
+        return;
+    };
+    let c = client(&server, "us-east-1").await;
+    c.create_db_cluster()
+        .db_cluster_identifier("carts")
+        .engine("aurora-postgresql")
+        .master_username("shop")
+        .master_user_password(PASSWORD)
+        .send()
+        .await
+        .expect("create cluster");
+    for member in ["carts-1", "carts-2"] {
+        c.create_db_instance()
+            .db_instance_identifier(member)
+            .db_cluster_identifier("carts")
+            .engine("aurora-postgresql")
+            .db_instance_class("db.r6g.large")
+            .send()
+            .await
+            .expect("create member");
+    }
+    let before = wait_cluster(&c, "carts").await;
+    wait_status(&c, "carts-2", "available").await;
+    let writer = |cl: &aws_sdk_rds::types::DbCluster| {
+        cl.db_cluster_members()
+            .iter()
+            .find(|m| m.is_cluster_writer() == Some(true))
+            .and_then(|m| m.db_instance_identifier())
+            .map(str::to_owned)
+    };
+    assert_eq!(writer(&before).as_deref(), Some("carts-1"));
+
+    c.failover_db_cluster()
+        .db_cluster_identifier("carts")
+        .send()
+        .await
+        .expect("failover");
+    let after = wait_cluster(&c, "carts").await;
+    assert_eq!(writer(&after).as_deref(), Some("carts-2"));
+    assert_eq!(after.endpoint(), before.endpoint());
+    assert_eq!(after.port(), before.port());
+
+    c.failover_db_cluster()
+        .db_cluster_identifier("carts")
+        .target_db_instance_identifier("carts-1")
+        .send()
+        .await
+        .expect("failover to a named member");
+    assert_eq!(
+        writer(&wait_cluster(&c, "carts").await).as_deref(),
+        Some("carts-1")
+    );
+
+    let err = c
+        .failover_db_cluster()
+        .db_cluster_identifier("carts")
+        .target_db_instance_identifier("elsewhere")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValue");
+    let err = c
+        .failover_db_cluster()
+        .db_cluster_identifier("ghost")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "DBClusterNotFoundFault");
+    server.stop().await;
+}

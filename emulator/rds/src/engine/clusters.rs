@@ -378,6 +378,46 @@ impl Engine {
         Ok(cluster)
     }
 
+    /// FailoverDBCluster: the target member (or, when none is named, the
+    /// first reader) becomes the writer; the cluster's endpoint, served by
+    /// the cluster's one server, stays the same.
+    pub fn failover_cluster(
+        &self,
+        region: &str,
+        id: &str,
+        target: Option<&str>,
+    ) -> Result<Cluster, RdsError> {
+        let id = id.to_ascii_lowercase();
+        let mut state = self.state.lock();
+        let reg = state.region(region);
+        let c = reg
+            .clusters
+            .get_mut(&id)
+            .ok_or_else(|| RdsError::cluster_not_found(&id))?;
+        if c.status != "available" {
+            return Err(RdsError::InvalidDBClusterState(format!(
+                "DB cluster {id} is not in available state."
+            )));
+        }
+        if c.members.is_empty() {
+            return Err(RdsError::InvalidDBClusterState(format!(
+                "DB cluster {id} has no DB instances to fail over to."
+            )));
+        }
+        let position = match target.map(str::to_ascii_lowercase) {
+            Some(t) => c.members.iter().position(|m| *m == t).ok_or_else(|| {
+                RdsError::InvalidParameterValue(format!(
+                    "The DB instance {t} is not a member of DB cluster {id}."
+                ))
+            })?,
+            None if c.members.len() > 1 => 1,
+            None => 0,
+        };
+        let writer = c.members.remove(position);
+        c.members.insert(0, writer);
+        Ok(c.clone())
+    }
+
     /// RestoreDBClusterToPointInTime.
     pub fn restore_cluster_to_point_in_time(
         &self,

@@ -1,5 +1,6 @@
 //! The Aurora cluster actions: CreateDBCluster, DescribeDBClusters,
-//! ModifyDBCluster, DeleteDBCluster and RestoreDBClusterToPointInTime, and
+//! ModifyDBCluster, DeleteDBCluster, RestoreDBClusterToPointInTime and
+//! FailoverDBCluster, and
 //! the `DBCluster` XML shape.
 
 use super::{Params, Xml, check_filters, filter_values, id_matches, page};
@@ -13,6 +14,7 @@ pub const ACTIONS: &[&str] = &[
     "ModifyDBCluster",
     "DeleteDBCluster",
     "RestoreDBClusterToPointInTime",
+    "FailoverDBCluster",
 ];
 
 /// Runs `action` when it is one of this module's, else `None`.
@@ -104,6 +106,14 @@ fn run(engine: &Engine, region: &str, action: &str, p: &Params) -> Result<Option
                 deletion_protection: p.bool("DeletionProtection")?,
             };
             let c = engine.modify_cluster(region, req)?;
+            cluster(&mut x, &c);
+        }
+        "FailoverDBCluster" => {
+            let c = engine.failover_cluster(
+                region,
+                &p.required("DBClusterIdentifier")?,
+                p.str("TargetDBInstanceIdentifier"),
+            )?;
             cluster(&mut x, &c);
         }
         other => {
