@@ -16,11 +16,13 @@
 //!   still finds the resource `CREATING`, exactly as it would on AWS;
 //! - the drill's RTO on the target clock therefore contains the modelled
 //!   durations, and [`band`] gives its low and high ends from the model's
-//!   bands, together with the model's name for the report.
+//!   bands, together with the model's name for the report;
+//! - background work a recovery does not wait for (AWS Backup's scheduled
+//!   copy jobs) is left out of both.
 
 use crate::target::Target;
 use chrono::{DateTime, Utc};
-use firedrill_emulator::timing::{ModelledOperation, TimingReport};
+use firedrill_emulator::timing::{ModelledOperation, Operation, TimingReport};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 
@@ -33,8 +35,17 @@ pub const COMMAND_TAIL: chrono::Duration = crate::stack::DRILL_CREATE_DELAY;
 /// How often [`while_running`] looks for pending operations.
 const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// The earliest completion after `now` of an operation the target's model
-/// timed, when the target reports timings and one is pending.
+/// Whether a recovery waits for `op`. AWS Backup copy jobs run in the
+/// background on a plan's schedule (recovery reads copies that already
+/// exist), so they neither move the clock nor widen the RTO's band; every
+/// restore, snapshot copy and promotion does.
+fn on_recovery_path(op: &ModelledOperation) -> bool {
+    op.operation != Operation::BackupCopyJob
+}
+
+/// The earliest completion after `now` of an operation on the recovery
+/// path the target's model timed, when the target reports timings and one
+/// is pending.
 pub async fn next_completion(target: &dyn Target) -> anyhow::Result<Option<DateTime<Utc>>> {
     let Some(report) = target.timings().await? else {
         return Ok(None);
@@ -43,6 +54,7 @@ pub async fn next_completion(target: &dyn Target) -> anyhow::Result<Option<DateT
     Ok(report
         .operations
         .iter()
+        .filter(|op| on_recovery_path(op))
         .map(|op| op.completes_at)
         .filter(|at| *at > now)
         .min())
@@ -139,7 +151,7 @@ pub fn band(report: &TimingReport, from: DateTime<Utc>, to: DateTime<Utc>, measu
     let mut ops: Vec<&ModelledOperation> = report
         .operations
         .iter()
-        .filter(|op| op.started_at >= from && op.started_at <= to)
+        .filter(|op| on_recovery_path(op) && op.started_at >= from && op.started_at <= to)
         .collect();
     ops.sort_by_key(|op| op.started_at);
     let (mut faster, mut slower) = (0.0_f64, 0.0_f64);
@@ -174,7 +186,7 @@ pub fn band(report: &TimingReport, from: DateTime<Utc>, to: DateTime<Utc>, measu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use firedrill_emulator::timing::{Band, Operation, Workload};
+    use firedrill_emulator::timing::{Band, Workload};
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -215,6 +227,15 @@ mod tests {
                     "2026-03-14T16:25:00Z",
                     Band::secs(120, 300, 900),
                 ),
+                // A plan's copy job in the background: not waited for.
+                ModelledOperation {
+                    operation: Operation::BackupCopyJob,
+                    ..op(
+                        "2026-03-14T16:00:00Z",
+                        "2026-03-14T17:00:00Z",
+                        Band::secs(0, 3600, 9000),
+                    )
+                },
                 // Before the fault: not part of this recovery.
                 op(
                     "2026-03-14T10:00:00Z",
