@@ -8,7 +8,10 @@
 //! statuses, names in use) before it changes anything or starts a server.
 //! Servers start and snapshots are taken in background tasks; a record
 //! leaves `creating` on the emulator clock once its work is done and the
-//! fidelity preset's `resource_create_delay` has passed.
+//! fidelity preset's `resource_create_delay` has passed; a cluster or
+//! group restored from a snapshot stays `creating` for as long as the
+//! restore-time model gives the restore (`Operation::ElasticacheRestoreFromSnapshot`,
+//! growing with the RDB file's size) when the `aws` preset is in force.
 //!
 //! `snapshots` holds CreateSnapshot, CopySnapshot, DeleteSnapshot, the
 //! automatic daily snapshots and the seeds a new cluster starts from;
@@ -24,6 +27,8 @@ use crate::node::{NodeRuntime, RedisNode};
 use crate::objects::ObjectStore;
 use chrono::{DateTime, Utc};
 use firedrill_emu_core::Environment;
+use firedrill_emu_core::service::LongOperation;
+use firedrill_emu_core::timing::{Operation, Workload};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -90,6 +95,10 @@ pub struct Cluster {
     pub last_automatic: Option<DateTime<Utc>>,
     /// Whether it started from a snapshot (a failed start is `restore-failed`).
     pub seeded: bool,
+    /// The earliest instant it may leave `creating`: the fidelity preset's
+    /// delay after `created`, or, for a cluster restored from a snapshot,
+    /// the end the restore-time model gives the restore.
+    pub ready_after: DateTime<Utc>,
 }
 
 impl Cluster {
@@ -134,6 +143,9 @@ pub struct Group {
     pub tags: Vec<(String, String)>,
     /// The window start of the last automatic snapshot.
     pub last_automatic: Option<DateTime<Utc>>,
+    /// The earliest instant it may leave `creating` (as
+    /// [`Cluster::ready_after`]).
+    pub ready_after: DateTime<Utc>,
 }
 
 /// One snapshot: an RDB file in the emulator's storage and what it was taken of.
@@ -327,6 +339,28 @@ impl Engine {
             .unwrap_or(since)
     }
 
+    /// For a new cluster or group `id` seeded from `seed`, the instant the
+    /// restore-time model lets it become available (recorded in the
+    /// environment's timing log); `None` when it starts empty.
+    fn model_restore(&self, region: &str, id: &str, seed: Option<&RdbFile>) -> Option<DateTime<Utc>> {
+        let rdb = seed?;
+        let plan = self.env.plan_long_operation(
+            LongOperation {
+                operation: Operation::ElasticacheRestoreFromSnapshot,
+                resource: id,
+                region,
+                workload: Workload {
+                    bytes: rdb.size(),
+                    ..Workload::default()
+                },
+            },
+            self.env.config.timings.resource_create_delay,
+        );
+        let ready = plan.completes_at;
+        self.env.timings.record(plan);
+        Some(ready)
+    }
+
     /// Runs `f` on `region`'s state after moving statuses on to `now`.
     fn with_region<T>(&self, region: &str, f: impl FnOnce(&mut Region) -> T) -> T {
         let now = self.now();
@@ -351,7 +385,7 @@ impl Engine {
             .map(|s| (s.cluster_id.clone(), s.group_id.clone()))
             .collect();
         for c in reg.clusters.values_mut() {
-            let ready = c.node.is_some() && now >= self.ready_at(c.created);
+            let ready = c.node.is_some() && now >= c.ready_after;
             if c.status == status::CREATING && ready {
                 c.status = status::AVAILABLE.to_owned();
             }
@@ -365,7 +399,7 @@ impl Engine {
                     .get(m)
                     .is_some_and(|c| c.status == status::AVAILABLE || c.status == status::SNAPSHOTTING)
             });
-            if g.status == status::CREATING && members_available && now >= self.ready_at(g.created) {
+            if g.status == status::CREATING && members_available && now >= g.ready_after {
                 g.status = status::AVAILABLE.to_owned();
             }
             if g.status == status::SNAPSHOTTING
@@ -458,6 +492,7 @@ impl Engine {
             node_type: node_type.to_owned(),
             status: status::CREATING.to_owned(),
             created: self.now(),
+            ready_after: self.ready_at(self.now()),
             replication_group: None,
             primary: true,
             retention: req.retention.unwrap_or(0),
@@ -509,7 +544,10 @@ impl Engine {
                     req.id
                 )));
             }
-            let cluster = self.new_cluster(region, &req, &engine, &version, &node_type);
+            let mut cluster = self.new_cluster(region, &req, &engine, &version, &node_type);
+            if let Some(ready) = self.model_restore(region, &cluster.id, seed.as_deref()) {
+                cluster.ready_after = ready;
+            }
             reg.clusters.insert(cluster.id.clone(), cluster.clone());
             Ok(cluster)
         })?;
@@ -582,6 +620,9 @@ impl Engine {
         let view = self.with_region(region, |reg| {
             check(reg)?;
             let now = self.now();
+            let ready_after = self
+                .model_restore(region, &req.base.id, seed.as_deref())
+                .unwrap_or_else(|| self.ready_at(now));
             let group = Group {
                 id: req.base.id.clone(),
                 arn: self.arn(region, "replicationgroup", &req.base.id),
@@ -603,6 +644,7 @@ impl Engine {
                 created: now,
                 tags: req.base.tags.clone(),
                 last_automatic: None,
+                ready_after,
             };
             let mut members = Vec::new();
             for (n, id) in member_ids.iter().enumerate() {
@@ -617,6 +659,7 @@ impl Engine {
                 c.replication_group = Some(group.id.clone());
                 c.primary = n == 0;
                 c.seeded = n == 0 && req.base.seed != Seed::Empty;
+                c.ready_after = ready_after;
                 reg.clusters.insert(id.clone(), c.clone());
                 members.push(c);
             }

@@ -18,7 +18,7 @@ pub async fn start(test: &str) -> Option<(TestServer, Arc<ElastiCache>)> {
     start_with(test, firedrill_emu_core::EmulatorConfig::default()).await
 }
 
-async fn start_with(
+pub async fn start_with(
     test: &str,
     config: firedrill_emu_core::EmulatorConfig,
 ) -> Option<(TestServer, Arc<ElastiCache>)> {
