@@ -60,6 +60,15 @@ pub enum RdsError {
     /// `InvalidDBClusterStateFault`.
     #[error("{0}")]
     InvalidDBClusterState(String),
+    /// `DBClusterSnapshotNotFoundFault`.
+    #[error("{0}")]
+    DBClusterSnapshotNotFound(String),
+    /// `DBClusterSnapshotAlreadyExistsFault`.
+    #[error("{0}")]
+    DBClusterSnapshotAlreadyExists(String),
+    /// `InvalidDBClusterSnapshotStateFault`.
+    #[error("{0}")]
+    InvalidDBClusterSnapshotState(String),
     /// `InsufficientDBInstanceCapacity`: also used when the machine has no
     /// PostgreSQL to run an instance on.
     #[error("{0}")]
@@ -129,6 +138,9 @@ impl RdsError {
             Self::DBClusterNotFound(_) => "DBClusterNotFoundFault",
             Self::DBClusterAlreadyExists(_) => "DBClusterAlreadyExistsFault",
             Self::InvalidDBClusterState(_) => "InvalidDBClusterStateFault",
+            Self::DBClusterSnapshotNotFound(_) => "DBClusterSnapshotNotFoundFault",
+            Self::DBClusterSnapshotAlreadyExists(_) => "DBClusterSnapshotAlreadyExistsFault",
+            Self::InvalidDBClusterSnapshotState(_) => "InvalidDBClusterSnapshotStateFault",
             Self::InsufficientDBInstanceCapacity(_) => "InsufficientDBInstanceCapacity",
             Self::StorageTypeNotSupported(_) => "StorageTypeNotSupported",
             Self::DBParameterGroupNotFound(_) => "DBParameterGroupNotFound",
@@ -154,6 +166,7 @@ impl RdsError {
             | Self::DBSnapshotNotFound(_)
             | Self::DBInstanceAutomatedBackupNotFound(_)
             | Self::DBClusterNotFound(_)
+            | Self::DBClusterSnapshotNotFound(_)
             | Self::DBParameterGroupNotFound(_)
             | Self::DBSubnetGroupNotFound(_)
             | Self::OptionGroupNotFound(_)
@@ -202,6 +215,11 @@ impl RdsError {
     /// `OptionGroupNotFoundFault` for `name`, with AWS's message.
     pub fn option_group_not_found(name: &str) -> Self {
         Self::OptionGroupNotFound(format!("Specified OptionGroupName: {name} not found."))
+    }
+
+    /// `DBClusterSnapshotNotFoundFault` for `id`, with AWS's message.
+    pub fn cluster_snapshot_not_found(id: &str) -> Self {
+        Self::DBClusterSnapshotNotFound(format!("DBClusterSnapshot {id} not found."))
     }
 
     /// `DBClusterNotFoundFault` for `id`, with AWS's message.

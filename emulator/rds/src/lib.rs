@@ -58,6 +58,50 @@
 //! FailoverDBCluster makes the named member (or the first reader) the
 //! cluster's writer; the cluster endpoint stays.
 //!
+//! Read replicas: CreateDBInstanceReadReplica makes a real server from a
+//! base backup of the source's running server, in the source's region or
+//! another (the source named by its ARN, or by identifier with
+//! `SourceRegion`), that follows it: a PostgreSQL hot standby streaming WAL
+//! (what the source no longer holds is read from its archive), a MariaDB
+//! replica of the binary log by GTID. Replicas refuse writes (PostgreSQL's
+//! read-only transactions; MariaDB's `read_only`, the clients' accounts
+//! losing `READ_ONLY ADMIN` while they follow). DescribeDBInstances shows
+//! `ReadReplicaSourceDBInstanceIdentifier` (the ARN across regions),
+//! `ReadReplicaDBInstanceIdentifiers` and a `read replication` status info
+//! (`replicating`, or `error` while the source's region is down or its
+//! server stopped). PromoteReadReplica stops replication, turns automated
+//! backups on (`BackupRetentionPeriod`, default 1) and takes the first base
+//! backup; the status is `modifying` for the restore-time model's
+//! promotion time. A cross-region replica stays promotable during an outage
+//! of its source's region. Deleting a source promotes its replicas (without
+//! backups). Refused as AWS does: a source without backups or not
+//! `available` (`InvalidDBInstanceState`), an unknown source
+//! (`DBInstanceNotFound`), promoting an instance that is no replica, and
+//! stopping a replica or an instance that has replicas
+//! (`InvalidDBInstanceState`). A replica has no automated backups until
+//! promoted (ModifyDBInstance's `BackupRetentionPeriod` on it answers
+//! `InvalidParameterCombination`); `ReplicaLag` (a CloudWatch metric) is not
+//! served.
+//!
+//! DB cluster snapshots: CreateDBClusterSnapshot takes a base backup of the
+//! cluster's server (`creating`, then `available`); CopyDBClusterSnapshot
+//! copies one within its region or, named by ARN, from another region
+//! (`copying`, then `available`; `SourceDBClusterSnapshotArn` names the
+//! source; `CopyTags` and `Tags` as for DB snapshots);
+//! RestoreDBClusterFromSnapshot starts a new cluster on the snapshot's data
+//! (exactly its rows) with automated backups of its own;
+//! DeleteDBClusterSnapshot removes it (answered once with `deleted`);
+//! DescribeDBClusterSnapshots lists them (by identifier or ARN, cluster,
+//! type, `DbClusterResourceId` and the `db-cluster-id`,
+//! `db-cluster-snapshot-id`, `snapshot-type` and `engine` filters). Errors:
+//! `DBClusterSnapshotNotFoundFault`, `DBClusterSnapshotAlreadyExistsFault`,
+//! `InvalidDBClusterSnapshotStateFault` (deleting, copying or restoring one
+//! that is not `available`), `InvalidDBClusterStateFault` (a cluster not
+//! `available`), `InvalidParameterCombination` (a restore whose `Engine`
+//! differs from the snapshot's). Not served: automated cluster snapshots,
+//! final snapshots on DeleteDBCluster, snapshot attributes (sharing), and
+//! RestoreDBInstanceFromDBSnapshot from a cluster snapshot.
+//!
 //! Served around the instances: DB subnet groups (the `default` group and
 //! the account's own; firedrill has no EC2, so subnet ids are taken as
 //! given), DB and cluster parameter groups (RDS's `default.<family>` groups

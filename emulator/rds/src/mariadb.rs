@@ -31,6 +31,13 @@
 //!   (RDS for MySQL restores to the second too); files are rotated at
 //!   least every second and after every jump of the emulator clock, so
 //!   commits on either side of a jump are told apart exactly.
+//! - A read replica starts on a base backup of its source and replicates
+//!   from it by GTID (`CHANGE MASTER TO … MASTER_USE_GTID = slave_pos`,
+//!   from the backup's position) with `read_only` on; the clients' accounts
+//!   lose `READ_ONLY ADMIN` while it follows (noted in the data directory
+//!   and given back on promotion, which is `STOP SLAVE` and `RESET SLAVE
+//!   ALL`). A replica's server id is its port, so it differs from its
+//!   source's.
 //! - Durability: `innodb_flush_log_at_trx_commit=2` and `sync_binlog=0`: an
 //!   acknowledged commit is in the operating system's page cache, so it
 //!   survives a crash or kill of the server (not of the machine).
@@ -446,6 +453,85 @@ impl MariaServer {
         })
     }
 
+    /// Runs `statements` on a connection of its own whose changes stay out
+    /// of the binary log.
+    async fn run_unlogged(&self, statements: &[String]) -> Result<(), ServerError> {
+        let mut conn = mysql_async::Conn::new(self.opts()).await?;
+        let result = async {
+            conn.query_drop("SET SESSION sql_log_bin = 0").await?;
+            for s in statements {
+                conn.query_drop(s).await?;
+            }
+            Ok::<(), ServerError>(())
+        }
+        .await;
+        let _ = conn.disconnect().await;
+        result
+    }
+
+    /// Replicates from `upstream` by GTID and refuses clients' writes. When
+    /// `fresh_gtid` is given (the server was just made from a base backup
+    /// of its source), replication starts after that position and the
+    /// clients' accounts lose `READ_ONLY ADMIN`; a restarted replica goes
+    /// on from where it stopped.
+    async fn follow(
+        &self,
+        upstream: &crate::process::Upstream,
+        fresh_gtid: Option<String>,
+    ) -> Result<(), ServerError> {
+        // Started with `--skip-slave-start`: replication is not running.
+        let mut sql = Vec::new();
+        if let Some(gtid) = &fresh_gtid {
+            let accounts: Vec<String> = self
+                .with_admin(async |c| {
+                    Ok(c.query(format!(
+                        "SELECT GRANTEE FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ_ONLY ADMIN' AND GRANTEE NOT LIKE {}",
+                        quote_literal(&format!("'{ADMIN_USER}'@%"))
+                    ))
+                    .await?)
+                })
+                .await?;
+            let note = self.data_dir.join(READ_ONLY_ACCOUNTS);
+            std::fs::write(&note, accounts.join("\n")).map_err(io("write the read-only accounts note"))?;
+            self.runtime()?.run.own(&note)?;
+            sql.extend(
+                accounts
+                    .iter()
+                    .map(|a| format!("REVOKE READ_ONLY ADMIN ON *.* FROM {a}")),
+            );
+            sql.push(format!("SET GLOBAL gtid_slave_pos = {}", quote_literal(gtid)));
+        }
+        sql.push(format!(
+            "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {}, MASTER_USER = {}, MASTER_PASSWORD = {}, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1",
+            upstream.port,
+            quote_literal(ADMIN_USER),
+            quote_literal(&self.admin_password)
+        ));
+        sql.push("SET GLOBAL read_only = 1".to_owned());
+        sql.push("START SLAVE".to_owned());
+        self.run_unlogged(&sql).await
+    }
+
+    /// Stops replicating, forgets the source and accepts writes again.
+    async fn stop_following(&self) -> Result<(), ServerError> {
+        let note = self.data_dir.join(READ_ONLY_ACCOUNTS);
+        let accounts = std::fs::read_to_string(&note).unwrap_or_default();
+        let mut sql = vec![
+            "STOP SLAVE".to_owned(),
+            "RESET SLAVE ALL".to_owned(),
+            "SET GLOBAL read_only = 0".to_owned(),
+        ];
+        sql.extend(
+            accounts
+                .lines()
+                .filter(|a| !a.trim().is_empty())
+                .map(|a| format!("GRANT READ_ONLY ADMIN ON *.* TO {a}")),
+        );
+        self.run_unlogged(&sql).await?;
+        let _ = std::fs::remove_file(&note);
+        Ok(())
+    }
+
     async fn take_base_backup(&self, dest: &Path) -> Result<BaseBackupInfo, ServerError> {
         let runtime = self.runtime()?;
         runtime.run.check_open()?;
@@ -499,6 +585,18 @@ fn last_lines(out: &[u8]) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(6)..].join(" | ")
 }
+
+/// The GTID position of a base backup (`None` when the directory holds no
+/// backup's binary log note; empty when the source had no transaction).
+fn read_binlog_gtid(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(BINLOG_INFO)).ok()?;
+    Some(text.split_whitespace().nth(2).unwrap_or_default().to_owned())
+}
+
+/// The accounts of a read replica whose `READ_ONLY ADMIN` privilege was
+/// withdrawn (so that `read_only` refuses their writes), one per line, in
+/// its data directory; promotion gives it back.
+const READ_ONLY_ACCOUNTS: &str = "firedrill-read-only-accounts";
 
 /// The binary log file and position a base backup continues from.
 fn read_binlog_info(dir: &Path) -> Option<(String, u64)> {
@@ -568,6 +666,10 @@ impl DbServer for MariaServer {
             })
             .await
         })
+    }
+
+    fn promote(&self) -> ServerFuture<'_, ()> {
+        Box::pin(self.stop_following())
     }
 
     fn set_master_password<'a>(&'a self, username: &'a str, password: &'a str) -> ServerFuture<'a, ()> {
@@ -663,6 +765,9 @@ impl MariaRuntime {
         let bins = self.binaries()?.clone();
         let template = self.template().await?;
         let _ = std::fs::remove_file(spec.data_dir.join(PID_FILE));
+        // A replica fresh from its source's base backup starts replicating
+        // after the backup's last transaction.
+        let fresh_gtid = read_binlog_gtid(&spec.data_dir);
         let server = host::start_on_a_port(port, |p| self.spawn_once(&bins, &template, spec, p)).await?;
         let server = Arc::new(server);
         self.servers.register(&server);
@@ -672,6 +777,9 @@ impl MariaRuntime {
         }
         if let Some(recovery) = &spec.recovery {
             self.replay(&server, &recovery.archive, &recovery.target).await?;
+        }
+        if let Some(upstream) = &spec.follow {
+            server.follow(upstream, fresh_gtid).await?;
         }
         // A base backup's binary log position belongs to its source; this
         // server's own backups record their own.
@@ -701,7 +809,14 @@ impl MariaRuntime {
                 "--socket=mysqld.sock",
                 &format!("--pid-file={PID_FILE}"),
                 &format!("--log-bin={BINLOG}"),
-                "--server-id=1",
+                // A replica's id differs from its source's (ports are unique
+                // among the servers running at once).
+                &format!(
+                    "--server-id={}",
+                    if spec.follow.is_some() { u32::from(port) } else { 1 }
+                ),
+                // A replica's replication is (re)configured once it runs.
+                "--skip-slave-start",
                 "--binlog-format=ROW",
                 "--innodb-flush-log-at-trx-commit=2",
                 "--sync-binlog=0",

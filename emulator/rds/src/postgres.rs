@@ -2,7 +2,9 @@
 //! finding the binaries, the cached `initdb` template, one server per
 //! instance, base backups (`pg_basebackup`), WAL archiving with marker
 //! commits, point-in-time recovery (`recovery_target_time` /
-//! `recovery_target_xid`) and archive pruning.
+//! `recovery_target_xid`), read replicas (hot standbys with
+//! `primary_conninfo` to the source and its archive as `restore_command`,
+//! promoted with `pg_promote`) and archive pruning.
 //!
 //! This module knows PostgreSQL and the file system, and nothing of RDS's API.
 //! The engine ([`crate::engine`]) decides what to start and when, through the
@@ -398,6 +400,23 @@ impl DbServer for PgServer {
         })
     }
 
+    fn promote(&self) -> ServerFuture<'_, ()> {
+        Box::pin(async move {
+            self.with_admin(async |c| {
+                let promoted: bool = c.query_one("SELECT pg_promote(true, 60)", &[]).await?.get(0);
+                if promoted {
+                    Ok(())
+                } else {
+                    Err(ServerError::Failed(
+                        "the standby was not promoted within 60 s".to_owned(),
+                    ))
+                }
+            })
+            .await?;
+            self.await_promotion().await
+        })
+    }
+
     fn set_master_password<'a>(&'a self, username: &'a str, password: &'a str) -> ServerFuture<'a, ()> {
         Box::pin(async move {
             let sql = format!(
@@ -499,7 +518,11 @@ impl PgRuntime {
         self.run.check_open()?;
         let bins = self.binaries()?.clone();
         let template = self.template().await?;
-        for s in [&spec.archive_dir, &spec.data_dir] {
+        let upstream_archive = spec.follow.as_ref().map(|u| &u.archive);
+        for s in [&spec.archive_dir, &spec.data_dir]
+            .into_iter()
+            .chain(upstream_archive)
+        {
             if s.to_string_lossy().contains('\'') {
                 return Err(ServerError::Failed(format!(
                     "path {} contains a quote",
@@ -511,6 +534,15 @@ impl PgRuntime {
             let signal = spec.data_dir.join("recovery.signal");
             std::fs::write(&signal, b"").map_err(io("write recovery.signal"))?;
             chown(&signal, self.run.run_as)?;
+            let _ = std::fs::remove_file(spec.data_dir.join("standby.signal"));
+        } else if spec.follow.is_some() {
+            // A read replica runs as a hot standby of its source.
+            let signal = spec.data_dir.join("standby.signal");
+            std::fs::write(&signal, b"").map_err(io("write standby.signal"))?;
+            chown(&signal, self.run.run_as)?;
+            let _ = std::fs::remove_file(spec.data_dir.join("recovery.signal"));
+        } else {
+            // A replica whose source is gone starts as a standalone server.
             let _ = std::fs::remove_file(spec.data_dir.join("standby.signal"));
         }
         let _ = std::fs::remove_file(spec.data_dir.join("postmaster.pid"));
@@ -589,6 +621,21 @@ impl PgRuntime {
                 RecoveryTarget::Marker(x) => settings.push(("recovery_target_xid".into(), x.clone())),
                 RecoveryTarget::Immediate => settings.push(("recovery_target".into(), "immediate".into())),
             }
+        } else if let Some(upstream) = &spec.follow {
+            // Streams WAL from the source; what the source no longer holds
+            // comes from its archive.
+            let archive = upstream.archive.display().to_string();
+            settings.push(("hot_standby".into(), "on".into()));
+            settings.push((
+                "primary_conninfo".into(),
+                format!(
+                    "host=127.0.0.1 port={} user={ADMIN_USER} password={} application_name=firedrill_replica",
+                    upstream.port, template.admin_password
+                ),
+            ));
+            settings.push(("restore_command".into(), format!("cp '{archive}/%f' '%p'")));
+            settings.push(("recovery_target_timeline".into(), "latest".into()));
+            settings.push(("wal_retrieve_retry_interval".into(), "200ms".into()));
         }
         for (k, v) in &settings {
             cmd.arg("-c").arg(format!("{k}={v}"));
@@ -612,7 +659,11 @@ impl PgRuntime {
                     ServerError::Failed(format!("PostgreSQL exited ({status}) while starting: {tail}")),
                 ));
             }
-            if postmaster_status(&spec.data_dir).as_deref() == Some("ready") {
+            // A hot standby reports `standby` once it accepts connections.
+            let status = postmaster_status(&spec.data_dir);
+            if status.as_deref() == Some("ready")
+                || (spec.follow.is_some() && status.as_deref() == Some("standby"))
+            {
                 break;
             }
             if started.elapsed() > timeout {

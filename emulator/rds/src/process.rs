@@ -3,7 +3,11 @@
 //! directory, start a server, optionally restoring it to a point in time,
 //! prune an archive) and the [`DbServer`] trait of one running server (take
 //! a base backup, archive the log up to a marker, create the master user,
-//! stop). [`crate::postgres`] implements them for PostgreSQL; the engine
+//! promote a read replica, stop). A read replica is a server started on a
+//! base backup of its source with [`ServerSpec::follow`] naming the source:
+//! PostgreSQL streams WAL from it as a hot standby, MariaDB replicates its
+//! binary log by GTID; both refuse writes until promoted.
+//! [`crate::postgres`] and [`crate::mariadb`] implement them; the engine
 //! ([`crate::engine`]) only calls these traits, so adding a database touches
 //! one module.
 //!
@@ -76,6 +80,16 @@ pub struct Recovery {
     pub target: RecoveryTarget,
 }
 
+/// The server a read replica follows, and that server's log archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    /// The source server's loopback port.
+    pub port: u16,
+    /// The source's archive (a PostgreSQL replica fetches from it the WAL
+    /// its source no longer holds).
+    pub archive: PathBuf,
+}
+
 /// What a server is started with.
 #[derive(Debug, Clone)]
 pub struct ServerSpec {
@@ -87,6 +101,11 @@ pub struct ServerSpec {
     pub archive_dir: PathBuf,
     /// Archive recovery to perform before accepting writes.
     pub recovery: Option<Recovery>,
+    /// For a read replica: the server it follows. The data directory then
+    /// holds a base backup of that server ([`DbServer::base_backup`]); the
+    /// server replicates from it and refuses writes until
+    /// [`DbServer::promote`].
+    pub follow: Option<Upstream>,
 }
 
 /// How a server is stopped.
@@ -171,6 +190,10 @@ pub trait DbServer: Send + Sync + Debug {
         password: &'a str,
         db_name: Option<&'a str>,
     ) -> ServerFuture<'a, ()>;
+
+    /// For a read replica: stops following the source and accepts writes
+    /// (returns once it does).
+    fn promote(&self) -> ServerFuture<'_, ()>;
 
     /// Changes the master user's password.
     fn set_master_password<'a>(&'a self, username: &'a str, password: &'a str) -> ServerFuture<'a, ()>;

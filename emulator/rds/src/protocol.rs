@@ -3,9 +3,11 @@
 //! the engine's typed inputs, and the engine's records encoded as the XML
 //! result shapes of the botocore model (element names exactly as
 //! `aws-sdk-rds` parses them). Instances, snapshots, automated backups and
-//! tags are here; `clusters` holds the Aurora cluster actions, `groups` holds the subnet, parameter and option
+//! tags are here; `clusters` holds the Aurora cluster actions,
+//! `cluster_snapshots` the DB cluster snapshot actions, `groups` holds the subnet, parameter and option
 //! group actions, `offerings` the engine versions, orderable options and
-//! account quotas, `events` DescribeEvents.
+//! account quotas, `events` DescribeEvents, `replicas` the read replica
+//! actions.
 
 use crate::catalog;
 use crate::engine::{
@@ -18,10 +20,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use firedrill_emu_core::error::xml_escape;
 use std::collections::HashMap;
 
+mod cluster_snapshots;
 mod clusters;
 mod events;
 mod groups;
 mod offerings;
+mod replicas;
 
 /// The XML namespace of every RDS response.
 pub const XMLNS: &str = "http://rds.amazonaws.com/doc/2014-10-31/";
@@ -315,6 +319,7 @@ pub fn instance(x: &mut Xml, i: &Instance) {
     x.bool("IAMDatabaseAuthenticationEnabled", false);
     x.bool("PerformanceInsightsEnabled", false);
     x.bool("DeletionProtection", i.deletion_protection);
+    replication(x, i);
     x.tags(&i.tags);
     if !i.replications.is_empty() {
         x.open("DBInstanceAutomatedBackupsReplications");
@@ -328,6 +333,39 @@ pub fn instance(x: &mut Xml, i: &Instance) {
     x.text("BackupTarget", "region");
     x.text("NetworkType", "IPV4");
     x.close("DBInstance");
+}
+
+/// What an instance shows of read replication: its source (the identifier
+/// in the same region, the ARN in another), its replicas, and a replica's
+/// `read replication` status.
+fn replication(x: &mut Xml, i: &Instance) {
+    if let Some(s) = &i.replica_of {
+        let same_region = i.arn.starts_with(&format!("arn:aws:rds:{}:", s.region));
+        x.text(
+            "ReadReplicaSourceDBInstanceIdentifier",
+            if same_region { &s.id } else { &s.arn },
+        );
+    }
+    x.open("ReadReplicaDBInstanceIdentifiers");
+    for r in &i.replica_ids {
+        x.text("ReadReplicaDBInstanceIdentifier", r);
+    }
+    x.close("ReadReplicaDBInstanceIdentifiers");
+    if let Some(status) = &i.replication_status {
+        x.open("StatusInfos");
+        x.open("DBInstanceStatusInfo");
+        x.text("StatusType", "read replication");
+        x.bool("Normal", status == "replicating");
+        x.text("Status", status);
+        if status != "replicating" {
+            x.text(
+                "Message",
+                "Replication has stopped: the source DB instance cannot be reached.",
+            );
+        }
+        x.close("DBInstanceStatusInfo");
+        x.close("StatusInfos");
+    }
 }
 
 /// `StorageType`, `Iops` and `StorageThroughput` of a storage.
@@ -516,9 +554,11 @@ pub fn supported_actions() -> Vec<&'static str> {
     ACTIONS
         .iter()
         .chain(clusters::ACTIONS)
+        .chain(cluster_snapshots::ACTIONS)
         .chain(groups::ACTIONS)
         .chain(offerings::ACTIONS)
         .chain(events::ACTIONS)
+        .chain(replicas::ACTIONS)
         .copied()
         .collect()
 }
@@ -529,7 +569,6 @@ const CLUSTER_ACTIONS: &[&str] = &[
     "AddRoleToDBCluster",
     "BacktrackDBCluster",
     "CreateDBClusterEndpoint",
-    "CreateDBClusterSnapshot",
     "DescribeDBClusterBacktracks",
     "ModifyCurrentDBClusterCapacity",
     "PromoteReadReplicaDBCluster",
@@ -548,9 +587,11 @@ pub async fn dispatch(
     p: &Params,
 ) -> Result<Option<String>, RdsError> {
     if let Some(result) = clusters::dispatch(engine, region, action, p)
+        .or_else(|| cluster_snapshots::dispatch(engine, region, action, p))
         .or_else(|| groups::dispatch(engine, region, action, p))
         .or_else(|| offerings::dispatch(engine, region, action, p))
         .or_else(|| events::dispatch(engine, region, action, p))
+        .or_else(|| replicas::dispatch(engine, region, action, p))
     {
         return result;
     }
@@ -745,7 +786,7 @@ pub async fn dispatch(
         "RestoreDBInstanceFromDBSnapshot" => {
             if p.str("DBClusterSnapshotIdentifier").is_some() {
                 return Err(RdsError::InvalidParameterValue(
-                    "firedrill does not support DB cluster snapshots.".to_owned(),
+                    "firedrill restores DB cluster snapshots into clusters only: use RestoreDBClusterFromSnapshot.".to_owned(),
                 ));
             }
             let req = RestoreSnapshot {

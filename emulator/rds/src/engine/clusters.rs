@@ -6,7 +6,7 @@
 use super::instances::{CreateInstance, DEFAULT_MAINTENANCE_WINDOW};
 use super::provision::Origin;
 use super::records::*;
-use super::{DEFAULT_AZ_SUFFIX, Engine, Owner, Work, describe_selection, resource_suffix};
+use super::{DEFAULT_AZ_SUFFIX, Engine, Owner, Region, Work, describe_selection, resource_suffix};
 use crate::catalog;
 use crate::errors::RdsError;
 use crate::process::StopMode;
@@ -140,6 +140,9 @@ impl Engine {
             status_since: now,
             next_status: "available".to_owned(),
             modelled_ready: None,
+            replica_of: None,
+            replica_ids: Vec::new(),
+            replication_status: None,
         };
         reg.instances.insert(id.to_owned(), instance.clone());
         Ok(instance)
@@ -212,37 +215,14 @@ impl Engine {
                     "DB Cluster already exists".to_owned(),
                 ));
             }
-            let mut record = self.new_automated_backup(
-                region,
-                BackupKind::Cluster,
-                &cluster.engine,
-                &rid,
-                &id,
-                &cluster.arn,
-                retention,
-                &window,
-                &master_username,
-                db_name.clone(),
-                now,
-            );
-            record.engine_version = cluster.engine_version.clone();
-            record.storage.storage_type = cluster.storage_type.clone();
-            reg.backups.insert(rid.clone(), record);
-            reg.clusters.insert(id.clone(), cluster.clone());
+            self.insert_cluster(reg, region, &cluster);
         }
-        let me = self.arc();
-        let region = region.to_owned();
         let origin = Origin::Fresh {
             master_username,
             master_password: password,
             db_name,
         };
-        self.spawn(async move {
-            let result = me
-                .provision(&region, Owner::Cluster(id.clone()), &rid, origin, true)
-                .await;
-            me.finish_work(&region, &Owner::Cluster(id), result.map(|_| ()));
-        });
+        self.spawn_cluster_provision(region, &cluster, origin);
         Ok(cluster)
     }
 
@@ -485,23 +465,7 @@ impl Engine {
                 next_status: "available".to_owned(),
                 ..src.clone()
             };
-            let mut record = self.new_automated_backup(
-                region,
-                BackupKind::Cluster,
-                &cluster.engine,
-                &rid,
-                &target,
-                &cluster.arn,
-                cluster.retention,
-                &cluster.backup_window,
-                &cluster.master_username,
-                cluster.database_name.clone(),
-                now,
-            );
-            record.engine_version = cluster.engine_version.clone();
-            record.storage.storage_type = cluster.storage_type.clone();
-            reg.backups.insert(rid.clone(), record);
-            reg.clusters.insert(target.clone(), cluster.clone());
+            self.insert_cluster(reg, region, &cluster);
             (
                 cluster,
                 Origin::Pitr {
@@ -511,28 +475,48 @@ impl Engine {
                 },
             )
         };
+        self.spawn_cluster_provision(region, &cluster, origin);
+        Ok(cluster)
+    }
+    /// Records `cluster` in `reg` with an automated backup record of its own.
+    pub(super) fn insert_cluster(&self, reg: &mut Region, region: &str, cluster: &Cluster) {
+        let mut record = self.new_automated_backup(
+            region,
+            BackupKind::Cluster,
+            &cluster.engine,
+            &cluster.resource_id,
+            &cluster.id,
+            &cluster.arn,
+            cluster.retention,
+            &cluster.backup_window,
+            &cluster.master_username,
+            cluster.database_name.clone(),
+            cluster.create_time,
+        );
+        record.engine_version = cluster.engine_version.clone();
+        record.storage.storage_type = cluster.storage_type.clone();
+        reg.backups.insert(cluster.resource_id.clone(), record);
+        reg.clusters.insert(cluster.id.clone(), cluster.clone());
+    }
+
+    /// Brings the server of a new `cluster` up from `origin`, in the
+    /// background, with its first base backup.
+    pub(super) fn spawn_cluster_provision(&self, region: &str, cluster: &Cluster, origin: Origin) {
         let me = self.arc();
         let region = region.to_owned();
-        let c = cluster.clone();
+        let id = cluster.id.clone();
+        let rid = cluster.resource_id.clone();
         self.spawn(async move {
-            let result = me
-                .provision(
-                    &region,
-                    Owner::Cluster(c.id.clone()),
-                    &c.resource_id,
-                    origin,
-                    true,
-                )
-                .await;
-            me.finish_work(&region, &Owner::Cluster(c.id.clone()), result.map(|_| ()));
+            let owner = Owner::Cluster(id);
+            let result = me.provision(&region, owner.clone(), &rid, origin, true).await;
+            me.finish_work(&region, &owner, result.map(|_| ()));
         });
-        Ok(cluster)
     }
 }
 
 /// Checks an Aurora backup retention period (1 to 35 days: a cluster's
 /// backups cannot be turned off).
-fn cluster_retention(days: i32) -> Result<i32, RdsError> {
+pub(super) fn cluster_retention(days: i32) -> Result<i32, RdsError> {
     if !(1..=35).contains(&days) {
         return Err(RdsError::InvalidParameterValue(
             "Invalid backup retention period: Aurora's BackupRetentionPeriod must be from 1 to 35."

@@ -1,6 +1,6 @@
 //! DB instances: CreateDBInstance, ModifyDBInstance, RebootDBInstance (with
-//! ForceFailover on Multi-AZ instances),
-//! StopDBInstance, StartDBInstance, DeleteDBInstance and
+//! ForceFailover on Multi-AZ instances), StopDBInstance (refused for read
+//! replicas and their sources), StartDBInstance, DeleteDBInstance and
 //! DescribeDBInstances, plus the endpoint and availability waits the
 //! in-process API offers.
 
@@ -130,6 +130,9 @@ impl Engine {
             status_since: now,
             next_status: "available".to_owned(),
             modelled_ready: None,
+            replica_of: None,
+            replica_ids: Vec::new(),
+            replication_status: None,
         };
         {
             let mut state = self.state.lock();
@@ -180,7 +183,9 @@ impl Engine {
         let now = self.now();
         let mut state = self.state.lock();
         let reg = state.region(region);
-        let list = describe_selection(&reg.instances, id, ":db:", RdsError::instance_not_found)?;
+        let mut list = describe_selection(&reg.instances, id, ":db:", RdsError::instance_not_found)?;
+        Self::describe_replication(&state.regions, region, &mut list);
+        let reg = state.region(region);
         Ok(list
             .into_iter()
             .map(|mut i| {
@@ -273,6 +278,12 @@ impl Engine {
                 return Err(RdsError::InvalidParameterCombination(
                     "The requested DB instance will be a member of a DB cluster. Set backup retention period for the DB cluster.".to_owned(),
                 ));
+            }
+            if i.replica_of.is_some() && req.retention.is_some_and(|r| r != i.retention) {
+                return Err(RdsError::InvalidParameterCombination(format!(
+                    "DB instance {} is a read replica: it has no automated backups until PromoteReadReplica turns them on.",
+                    i.id
+                )));
             }
             Self::require_available(i)?;
             if let Some(w) = &window {
@@ -458,11 +469,22 @@ impl Engine {
                 "Cannot create the snapshot because a snapshot with the identifier {s} already exists."
             )));
         }
+        if self.has_replicas(region, id) {
+            return Err(RdsError::InvalidDBInstanceState(format!(
+                "Cannot stop DB instance {id}: it has read replicas."
+            )));
+        }
         let instance = self.with_instance(region, id, |i| {
             if i.cluster_id.is_some() {
                 return Err(RdsError::InvalidDBInstanceState(
                     "Cannot stop an instance that is a member of an Aurora cluster; stop the cluster instead.".to_owned(),
                 ));
+            }
+            if i.replica_of.is_some() {
+                return Err(RdsError::InvalidDBInstanceState(format!(
+                    "Cannot stop DB instance {}: it is a read replica.",
+                    i.id
+                )));
             }
             Self::require_available(i)?;
             self.begin(i, "stopping", "stopped");
@@ -614,6 +636,7 @@ impl Engine {
                     server.stop_async(StopMode::Fast).await;
                 }
                 let _ = std::fs::remove_dir_all(me.instance_dir(&rid));
+                me.detach_replicas(&region, &instance.id).await;
                 let removed = {
                     let mut state = me.state.lock();
                     let reg = state.region(&region);

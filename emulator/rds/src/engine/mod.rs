@@ -12,9 +12,13 @@
 //! - [`instances`]: create, modify, reboot, stop, start, delete and describe
 //!   DB instances;
 //! - [`clusters`]: Aurora clusters and their member instances;
+//! - [`cluster_snapshots`]: DB cluster snapshots: take, copy, delete,
+//!   describe, restore into a new cluster;
 //! - [`provision`]: bringing a server up for an instance or cluster (fresh,
 //!   from a snapshot, or by point-in-time recovery) and recording the outcome;
 //! - [`snapshots`]: DB snapshots: take, copy, delete, describe, restore;
+//! - [`replicas`]: read replicas (create in any region, promote) and what
+//!   DescribeDBInstances shows of replication;
 //! - [`restore`]: point-in-time restore of instances and the restored
 //!   instance's record;
 //! - [`automated_backups`]: base backups, archive cycles, the restorable
@@ -54,19 +58,25 @@
 
 mod automated_backups;
 mod backup_replication;
+mod cluster_snapshots;
 mod clusters;
 mod instances;
 mod lifecycle;
 mod provision;
 mod records;
+mod replicas;
 mod restore;
 mod snapshots;
 mod tags;
 mod ticks;
 
+pub use cluster_snapshots::{CopyClusterSnapshot, RestoreClusterSnapshot};
 pub use clusters::{CreateCluster, ModifyCluster, RestoreClusterPitr};
 pub use instances::{CreateInstance, DEFAULT_MAINTENANCE_WINDOW, DeleteInstance, ModifyInstance};
-pub use records::{AutomatedBackup, BackupKind, BaseBackup, Cluster, Instance, Snapshot};
+pub use records::{
+    AutomatedBackup, BackupKind, BaseBackup, Cluster, ClusterSnapshot, Instance, ReplicaSource, Snapshot,
+};
+pub use replicas::{CreateReplica, PromoteReplica};
 pub use restore::{PitrSource, RestorePitr};
 pub use snapshots::RestoreSnapshot;
 
@@ -109,6 +119,7 @@ struct Region {
     instances: BTreeMap<String, Instance>,
     clusters: BTreeMap<String, Cluster>,
     snapshots: BTreeMap<String, Snapshot>,
+    cluster_snapshots: BTreeMap<String, ClusterSnapshot>,
     backups: BTreeMap<String, AutomatedBackup>,
     servers: HashMap<String, Arc<dyn DbServer>>,
     /// Servers stopped by an outage, to restart when it ends.
@@ -403,6 +414,7 @@ impl Engine {
             log_path: dir.join("server.log"),
             archive_dir: self.backup_dir(region, rid).join("wal"),
             recovery,
+            follow: self.upstream(region, rid),
         }
     }
 

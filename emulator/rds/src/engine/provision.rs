@@ -1,7 +1,8 @@
 //! Bringing a server up for an instance or a cluster: a fresh data
-//! directory, a snapshot's copy, or a point-in-time recovery; the master
-//! user and database of a fresh server; its first base backup; and the
-//! outcome recorded for the status transitions.
+//! directory, a snapshot's copy, a point-in-time recovery, or a base backup
+//! of a read replica's source; the master user and database of a fresh
+//! server; its first base backup; and the outcome recorded for the status
+//! transitions.
 
 use super::automated_backups::{apply_marker, base_backup_name};
 use super::records::*;
@@ -26,6 +27,12 @@ pub(super) enum Origin {
         base: PathBuf,
         archive: PathBuf,
         target: RecoveryTarget,
+    },
+    /// A read replica: a base backup of the running server of the source
+    /// whose storage is `resource_id`, in `region`.
+    Replica {
+        region: String,
+        resource_id: String,
     },
 }
 
@@ -100,6 +107,25 @@ impl Engine {
             }
             Origin::Pitr { base, .. } => {
                 self.run.copy_tree(base, &spec.data_dir).await?;
+                None
+            }
+            Origin::Replica {
+                region: src_region,
+                resource_id,
+            } => {
+                let source = self
+                    .state
+                    .lock()
+                    .region(src_region)
+                    .servers
+                    .get(resource_id)
+                    .cloned()
+                    .ok_or_else(|| {
+                        RdsError::InvalidDBInstanceState(
+                            "The source DB instance of the read replica is not running.".to_owned(),
+                        )
+                    })?;
+                source.base_backup(&spec.data_dir).await?;
                 None
             }
         };

@@ -1,5 +1,6 @@
-//! The resources as RDS describes them: DB instances, Aurora clusters, DB
-//! snapshots and automated backups (with their base backups).
+//! The resources as RDS describes them: DB instances (and the source of a
+//! read replica), Aurora clusters, DB snapshots, DB cluster snapshots and
+//! automated backups (with their base backups).
 
 use super::Work;
 use crate::process::Marker;
@@ -50,6 +51,22 @@ pub struct Instance {
     /// When the restore-time model says a restore into this instance is
     /// done (it stays `creating` until then, whatever the server does).
     pub modelled_ready: Option<DateTime<Utc>>,
+    /// For a read replica: the instance it follows (until promoted).
+    pub replica_of: Option<ReplicaSource>,
+    /// Filled when described: the read replicas that follow this instance
+    /// (identifiers in its region, ARNs in others).
+    pub replica_ids: Vec<String>,
+    /// Filled when described, for a read replica: `replicating`, or
+    /// `error` while its source cannot be reached.
+    pub replication_status: Option<String>,
+}
+
+/// The source of a read replica.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaSource {
+    pub region: String,
+    pub id: String,
+    pub arn: String,
 }
 
 /// An Aurora cluster.
@@ -109,6 +126,35 @@ pub struct Snapshot {
     pub instance_tags: Vec<(String, String)>,
     pub source_region: Option<String>,
     pub source_snapshot: Option<String>,
+    pub percent: i32,
+    pub dir: PathBuf,
+    pub work: Work,
+    pub status_since: DateTime<Utc>,
+}
+
+/// A DB cluster snapshot: a base backup of an Aurora cluster's server.
+#[derive(Debug, Clone)]
+pub struct ClusterSnapshot {
+    pub id: String,
+    pub arn: String,
+    pub cluster_id: String,
+    /// The cluster's resource id (`DbClusterResourceId`).
+    pub resource_id: String,
+    pub snapshot_type: String,
+    pub status: String,
+    pub create_time: DateTime<Utc>,
+    pub cluster_create_time: DateTime<Utc>,
+    pub engine: String,
+    pub engine_version: String,
+    pub master_username: String,
+    pub database_name: Option<String>,
+    pub port: u16,
+    pub storage_type: String,
+    pub retention: i32,
+    pub backup_window: String,
+    pub tags: Vec<(String, String)>,
+    /// For a copy: the ARN of the snapshot it was copied from.
+    pub source_arn: Option<String>,
     pub percent: i32,
     pub dir: PathBuf,
     pub work: Work,

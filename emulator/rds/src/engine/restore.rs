@@ -128,6 +128,9 @@ impl Engine {
             status_since: now,
             next_status: "available".to_owned(),
             modelled_ready: None,
+            replica_of: None,
+            replica_ids: Vec::new(),
+            replication_status: None,
         }
     }
 

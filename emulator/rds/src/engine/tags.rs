@@ -1,6 +1,6 @@
 //! Tags of every taggable resource: AddTagsToResource,
 //! ListTagsForResource and RemoveTagsFromResource for instances, snapshots,
-//! clusters, automated backups and groups.
+//! clusters, cluster snapshots, automated backups and groups.
 
 use super::{Engine, Region};
 use crate::errors::RdsError;
@@ -52,6 +52,11 @@ impl Engine {
                 .get_mut(id)
                 .map(|c| &mut c.tags)
                 .ok_or_else(|| RdsError::cluster_not_found(id)),
+            "cluster-snapshot" => reg
+                .cluster_snapshots
+                .get_mut(id)
+                .map(|s| &mut s.tags)
+                .ok_or_else(|| RdsError::cluster_snapshot_not_found(id)),
             "auto-backup" => {
                 let full = arn.to_string();
                 reg.backups

@@ -244,6 +244,7 @@ impl Engine {
             for id in gone {
                 reg.clusters.remove(&id);
             }
+            self.cluster_snapshot_transitions(reg, now);
             let mut gone = Vec::new();
             for s in reg.snapshots.values_mut() {
                 match &s.work {

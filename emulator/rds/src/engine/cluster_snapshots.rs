@@ -1,0 +1,416 @@
+//! DB cluster snapshots: CreateDBClusterSnapshot (a base backup of the
+//! cluster's server), DescribeDBClusterSnapshots, CopyDBClusterSnapshot
+//! within and across regions, DeleteDBClusterSnapshot and
+//! RestoreDBClusterFromSnapshot (a new cluster whose server starts on the
+//! snapshot's copy, with automated backups of its own).
+//!
+//! Statuses as AWS shows them: `creating` (or `copying` for a copy) until
+//! the data is in place and the creation delay passed, then `available`;
+//! a deleted snapshot is answered once with `deleted`.
+
+use super::provision::Origin;
+use super::records::*;
+use super::{Engine, Work, resource_suffix};
+use crate::errors::RdsError;
+use crate::validate;
+use chrono::{DateTime, Utc};
+use firedrill_emu_core::arn::Arn;
+
+/// Input of RestoreDBClusterFromSnapshot.
+#[derive(Debug, Clone, Default)]
+pub struct RestoreClusterSnapshot {
+    pub target_id: String,
+    pub snapshot_id: String,
+    pub engine: String,
+    pub engine_version: Option<String>,
+    pub port: Option<i32>,
+    pub database_name: Option<String>,
+    pub parameter_group: Option<String>,
+    pub retention: Option<i32>,
+    pub backup_window: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub deletion_protection: bool,
+}
+
+/// Input of CopyDBClusterSnapshot.
+#[derive(Debug, Clone, Default)]
+pub struct CopyClusterSnapshot {
+    /// An identifier in the destination region, or an ARN in any region.
+    pub source: String,
+    pub target_id: String,
+    pub tags: Vec<(String, String)>,
+    pub copy_tags: bool,
+}
+
+fn already_exists(id: &str) -> RdsError {
+    RdsError::DBClusterSnapshotAlreadyExists(format!(
+        "Cannot create the cluster snapshot because one with the identifier {id} already exists."
+    ))
+}
+
+/// The region and identifier a cluster snapshot reference names (an
+/// identifier in `region`, or a `cluster-snapshot` ARN).
+fn snapshot_ref(region: &str, reference: &str) -> Result<(String, String), RdsError> {
+    match Arn::parse(reference) {
+        Ok(arn) => {
+            let id = arn
+                .resource
+                .strip_prefix("cluster-snapshot:")
+                .filter(|_| arn.service == "rds")
+                .ok_or_else(|| {
+                    RdsError::InvalidParameterValue(format!(
+                        "Invalid DB cluster snapshot identifier: {reference}"
+                    ))
+                })?;
+            Ok((arn.region.clone(), id.to_ascii_lowercase()))
+        }
+        Err(_) => Ok((region.to_owned(), reference.to_ascii_lowercase())),
+    }
+}
+
+impl Engine {
+    fn cluster_snapshot_dir(&self, region: &str, id: &str) -> std::path::PathBuf {
+        self.run
+            .root
+            .join("snapshots")
+            .join(region)
+            .join(format!("cluster-{id}-{}", firedrill_emu_core::ids::random_hex(6)))
+    }
+
+    /// CreateDBClusterSnapshot.
+    pub fn create_cluster_snapshot(
+        &self,
+        region: &str,
+        cluster_id: &str,
+        snapshot_id: &str,
+        tags: Vec<(String, String)>,
+    ) -> Result<ClusterSnapshot, RdsError> {
+        let snapshot_id = validate::identifier("DBClusterSnapshotIdentifier", snapshot_id)?;
+        let cluster_id = cluster_id.to_ascii_lowercase();
+        let now = self.now();
+        let (snap, server) = {
+            let mut state = self.state.lock();
+            let reg = state.region(region);
+            let c = reg
+                .clusters
+                .get(&cluster_id)
+                .ok_or_else(|| RdsError::cluster_not_found(&cluster_id))?;
+            let server = reg.servers.get(&c.resource_id).cloned();
+            let server = match server {
+                Some(s) if c.status == "available" => s,
+                _ => {
+                    return Err(RdsError::InvalidDBClusterState(format!(
+                        "DB cluster {cluster_id} is not in available state."
+                    )));
+                }
+            };
+            if reg.cluster_snapshots.contains_key(&snapshot_id) {
+                return Err(already_exists(&snapshot_id));
+            }
+            let snap = ClusterSnapshot {
+                id: snapshot_id.clone(),
+                arn: format!(
+                    "arn:aws:rds:{region}:{}:cluster-snapshot:{snapshot_id}",
+                    self.account()
+                ),
+                cluster_id: c.id.clone(),
+                resource_id: c.resource_id.clone(),
+                snapshot_type: "manual".to_owned(),
+                status: "creating".to_owned(),
+                create_time: now,
+                cluster_create_time: c.create_time,
+                engine: c.engine.clone(),
+                engine_version: c.engine_version.clone(),
+                master_username: c.master_username.clone(),
+                database_name: c.database_name.clone(),
+                port: c.port,
+                storage_type: c.storage_type.clone(),
+                retention: c.retention,
+                backup_window: c.backup_window.clone(),
+                tags,
+                source_arn: None,
+                percent: 0,
+                dir: self.cluster_snapshot_dir(region, &snapshot_id),
+                work: Work::Running,
+                status_since: now,
+            };
+            reg.cluster_snapshots.insert(snapshot_id.clone(), snap.clone());
+            (snap, server)
+        };
+        let me = self.arc();
+        let region = region.to_owned();
+        let s = snap.clone();
+        self.spawn(async move {
+            let result = server.base_backup(&s.dir).await;
+            me.finish_cluster_snapshot(&region, &s.id, result.map(|_| ()).map_err(RdsError::from));
+        });
+        Ok(snap)
+    }
+
+    fn finish_cluster_snapshot(&self, region: &str, id: &str, result: Result<(), RdsError>) {
+        let mut state = self.state.lock();
+        if let Some(s) = state.region(region).cluster_snapshots.get_mut(id) {
+            s.work = match result {
+                Ok(()) => Work::Done,
+                Err(e) => {
+                    tracing::error!(region, id, error = %e, "cluster snapshot failed");
+                    Work::Failed(e.to_string())
+                }
+            };
+        }
+    }
+
+    /// DescribeDBClusterSnapshots.
+    pub fn describe_cluster_snapshots(
+        &self,
+        region: &str,
+        snapshot_id: Option<&str>,
+        cluster_id: Option<&str>,
+        snapshot_type: Option<&str>,
+    ) -> Result<Vec<ClusterSnapshot>, RdsError> {
+        let mut state = self.state.lock();
+        let reg = state.region(region);
+        if let Some(reference) = snapshot_id {
+            let (_, id) = snapshot_ref(region, reference)?;
+            let s = reg
+                .cluster_snapshots
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| RdsError::cluster_snapshot_not_found(&id))?;
+            return Ok(vec![s]);
+        }
+        let cluster_id = cluster_id.map(|c| {
+            let c = c.to_ascii_lowercase();
+            c.rsplit(":cluster:").next().unwrap_or(&c).to_owned()
+        });
+        Ok(reg
+            .cluster_snapshots
+            .values()
+            .filter(|s| cluster_id.as_ref().is_none_or(|c| s.cluster_id == *c))
+            .filter(|s| snapshot_type.is_none_or(|t| s.snapshot_type == t))
+            .cloned()
+            .collect())
+    }
+
+    /// DeleteDBClusterSnapshot.
+    pub fn delete_cluster_snapshot(
+        &self,
+        region: &str,
+        reference: &str,
+    ) -> Result<ClusterSnapshot, RdsError> {
+        let (_, id) = snapshot_ref(region, reference)?;
+        let mut state = self.state.lock();
+        let reg = state.region(region);
+        let s = reg
+            .cluster_snapshots
+            .get(&id)
+            .ok_or_else(|| RdsError::cluster_snapshot_not_found(&id))?;
+        if s.status != "available" {
+            return Err(RdsError::InvalidDBClusterSnapshotState(format!(
+                "Cannot delete the cluster snapshot {id} because it is {}.",
+                s.status
+            )));
+        }
+        let mut s = reg
+            .cluster_snapshots
+            .remove(&id)
+            .ok_or_else(|| RdsError::cluster_snapshot_not_found(&id))?;
+        let _ = std::fs::remove_dir_all(&s.dir);
+        s.status = "deleted".to_owned();
+        Ok(s)
+    }
+
+    /// CopyDBClusterSnapshot, into `dest_region` from a snapshot of the same
+    /// region (identifier or ARN) or of another (ARN).
+    pub fn copy_cluster_snapshot(
+        &self,
+        dest_region: &str,
+        req: CopyClusterSnapshot,
+    ) -> Result<ClusterSnapshot, RdsError> {
+        let target_id = validate::identifier("TargetDBClusterSnapshotIdentifier", &req.target_id)?;
+        let (src_region, src_id) = snapshot_ref(dest_region, &req.source)?;
+        if !self.env.config.serves_region(&src_region) {
+            return Err(RdsError::InvalidParameterValue(format!(
+                "Invalid source region {src_region}."
+            )));
+        }
+        let now = self.now();
+        let (copy, src_dir) = {
+            let mut state = self.state.lock();
+            let src_reg = state.region(&src_region);
+            let src = src_reg
+                .cluster_snapshots
+                .get(&src_id)
+                .cloned()
+                .ok_or_else(|| RdsError::cluster_snapshot_not_found(&src_id))?;
+            if src_reg.down {
+                return Err(RdsError::InvalidDBClusterSnapshotState(format!(
+                    "The source region {src_region} is unavailable."
+                )));
+            }
+            if src.status != "available" {
+                return Err(RdsError::InvalidDBClusterSnapshotState(format!(
+                    "Cluster snapshot {src_id} is not available; it is {}.",
+                    src.status
+                )));
+            }
+            let dest = state.region(dest_region);
+            if dest.cluster_snapshots.contains_key(&target_id) {
+                return Err(already_exists(&target_id));
+            }
+            let mut tags = if req.copy_tags {
+                src.tags.clone()
+            } else {
+                Vec::new()
+            };
+            for (k, v) in req.tags {
+                tags.retain(|(ek, _)| *ek != k);
+                tags.push((k, v));
+            }
+            let copy = ClusterSnapshot {
+                id: target_id.clone(),
+                arn: format!(
+                    "arn:aws:rds:{dest_region}:{}:cluster-snapshot:{target_id}",
+                    self.account()
+                ),
+                snapshot_type: "manual".to_owned(),
+                status: "copying".to_owned(),
+                create_time: now,
+                tags,
+                source_arn: Some(src.arn.clone()),
+                percent: 0,
+                dir: self.cluster_snapshot_dir(dest_region, &target_id),
+                work: Work::Running,
+                status_since: now,
+                ..src.clone()
+            };
+            dest.cluster_snapshots.insert(target_id.clone(), copy.clone());
+            (copy, src.dir)
+        };
+        let me = self.arc();
+        let region = dest_region.to_owned();
+        let c = copy.clone();
+        self.spawn(async move {
+            let result = me.run.copy_tree(&src_dir, &c.dir).await;
+            me.finish_cluster_snapshot(&region, &c.id, result.map_err(RdsError::from));
+        });
+        Ok(copy)
+    }
+
+    /// RestoreDBClusterFromSnapshot.
+    pub fn restore_cluster_from_snapshot(
+        &self,
+        region: &str,
+        req: RestoreClusterSnapshot,
+    ) -> Result<Cluster, RdsError> {
+        let target = validate::identifier("DBClusterIdentifier", &req.target_id)?;
+        let retention = req
+            .retention
+            .map(super::clusters::cluster_retention)
+            .transpose()?;
+        let window = req
+            .backup_window
+            .as_deref()
+            .map(validate::backup_window)
+            .transpose()?;
+        validate::port("Port", req.port)?;
+        let db_name = req.database_name.as_deref().map(validate::db_name).transpose()?;
+        let (_, snap_id) = snapshot_ref(region, &req.snapshot_id)?;
+        let snap = self
+            .state
+            .lock()
+            .region(region)
+            .cluster_snapshots
+            .get(&snap_id)
+            .cloned()
+            .ok_or_else(|| RdsError::cluster_snapshot_not_found(&snap_id))?;
+        if req.engine != snap.engine {
+            return Err(RdsError::InvalidParameterCombination(format!(
+                "The engine {} does not match the engine of DB cluster snapshot {snap_id} ({}).",
+                req.engine, snap.engine
+            )));
+        }
+        let version = validate::engine_version(
+            &snap.engine,
+            Some(req.engine_version.as_deref().unwrap_or(&snap.engine_version)),
+        )?;
+        let parameter_group =
+            self.cluster_parameter_group(region, req.parameter_group.as_deref(), &version)?;
+        self.db(&snap.engine)?.available()?;
+        let now = self.now();
+        let cluster = {
+            let mut state = self.state.lock();
+            let reg = state.region(region);
+            let snap = reg
+                .cluster_snapshots
+                .get(&snap_id)
+                .cloned()
+                .ok_or_else(|| RdsError::cluster_snapshot_not_found(&snap_id))?;
+            if snap.status != "available" {
+                return Err(RdsError::InvalidDBClusterSnapshotState(format!(
+                    "Cluster snapshot {snap_id} is not available; it is {}.",
+                    snap.status
+                )));
+            }
+            if reg.clusters.contains_key(&target) {
+                return Err(RdsError::DBClusterAlreadyExists(
+                    "DB Cluster already exists".to_owned(),
+                ));
+            }
+            let rid = format!("cluster-{}", resource_suffix());
+            let cluster = Cluster {
+                id: target.clone(),
+                arn: format!("arn:aws:rds:{region}:{}:cluster:{target}", self.account()),
+                resource_id: rid.clone(),
+                engine: snap.engine.clone(),
+                engine_version: version.version.to_owned(),
+                parameter_group,
+                storage_type: snap.storage_type.clone(),
+                status: "creating".to_owned(),
+                master_username: snap.master_username.clone(),
+                database_name: db_name.or_else(|| snap.database_name.clone()),
+                port: crate::catalog::default_port(&snap.engine),
+                retention: retention.unwrap_or(snap.retention),
+                backup_window: window.unwrap_or_else(|| snap.backup_window.clone()),
+                maintenance_window: super::instances::DEFAULT_MAINTENANCE_WINDOW.to_owned(),
+                create_time: now,
+                members: Vec::new(),
+                tags: req.tags.clone(),
+                earliest_restorable: None,
+                latest_restorable: None,
+                deletion_protection: req.deletion_protection,
+                work: Work::Running,
+                status_since: now,
+                next_status: "available".to_owned(),
+            };
+            self.insert_cluster(reg, region, &cluster);
+            cluster
+        };
+        tracing::info!(region, cluster = %cluster.id, snapshot = %snap_id, "cluster restore from snapshot");
+        self.spawn_cluster_provision(region, &cluster, Origin::Snapshot(snap.dir.clone()));
+        Ok(cluster)
+    }
+
+    /// Moves cluster snapshots whose work is done to `available` once the
+    /// creation delay passed, and forgets failed ones (with their files).
+    pub(super) fn cluster_snapshot_transitions(&self, reg: &mut super::Region, now: DateTime<Utc>) {
+        let delay = self.delay();
+        let mut gone = Vec::new();
+        for s in reg.cluster_snapshots.values_mut() {
+            match &s.work {
+                Work::Done if now >= s.status_since + delay => {
+                    s.status = "available".to_owned();
+                    s.percent = 100;
+                    s.work = Work::Idle;
+                }
+                Work::Failed(_) => gone.push(s.id.clone()),
+                _ => {}
+            }
+        }
+        for id in gone {
+            if let Some(s) = reg.cluster_snapshots.remove(&id) {
+                let _ = std::fs::remove_dir_all(&s.dir);
+            }
+        }
+    }
+}
