@@ -159,6 +159,11 @@ impl Harness {
             service: self.signing_name.to_owned(),
             region: "us-east-1".to_owned(),
             access_key_id: Some("AKIDFUZZEXAMPLE".to_owned()),
+            caller: firedrill_emu_core::accounts::Caller::user(
+                self.env.account_id(),
+                "AKIDFUZZEXAMPLE",
+                "AKIDFUZZEXAMPLE",
+            ),
             request_id: "fuzz-request".to_owned(),
             env: self.env.clone(),
         };

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use firedrill_emulator::{AdminClient, Emulator, Fidelity, OutageMode, TransportLimits};
+use firedrill_emulator::{AccountConfig, AdminClient, Emulator, Fidelity, OutageMode, TransportLimits};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -231,9 +231,16 @@ struct ServeArgs {
     /// Regions to serve, comma-separated; the first is the default.
     #[arg(long, value_delimiter = ',', default_value = "us-east-1,us-west-2")]
     regions: Vec<String>,
-    /// The account id resources belong to.
+    /// The default account: unsigned requests and every access key not
+    /// mapped by --accounts act in it.
     #[arg(long, default_value = "000000000000")]
     account_id: String,
+    /// More accounts, comma-separated `name=ACCOUNT_ID:ACCESS_KEY_ID[:SECRET]`
+    /// (for example `prod=111111111111:AKIAPROD...,backup=222222222222:AKIABACKUP...`):
+    /// requests signed with that key act in that account. The secret is
+    /// checked in strict mode (--access-key-id).
+    #[arg(long, value_name = "LIST", value_parser = parse_accounts)]
+    accounts: Option<AccountList>,
     /// Timing preset: `fast` (short delays) or `aws` (AWS's own lags).
     #[arg(long, default_value = "fast")]
     fidelity: Fidelity,
@@ -308,6 +315,16 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
         Ok(d) if !d.is_zero() => Ok(d),
         _ => Err(format!("{s:?} is not a positive number of seconds")),
     }
+}
+
+/// The accounts of `--accounts`.
+#[derive(Debug, Clone)]
+struct AccountList(Vec<AccountConfig>);
+
+fn parse_accounts(s: &str) -> Result<AccountList, String> {
+    firedrill_emulator::parse_accounts(s)
+        .map(AccountList)
+        .map_err(|e| e.to_string())
 }
 
 fn parse_outage_mode(s: &str) -> Result<OutageMode, String> {
@@ -831,6 +848,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .bind(SocketAddr::new(args.host, args.port))
         .regions(args.regions.clone())
         .account_id(args.account_id)
+        .accounts(args.accounts.clone().map(|a| a.0).unwrap_or_default())
         .fidelity(args.fidelity)
         .outage_mode(args.outage_mode)
         .region_endpoints(args.region_endpoints)
@@ -858,6 +876,17 @@ async fn serve(args: ServeArgs) -> Result<ExitCode> {
         emulator.endpoint()
     ));
     announce(format_args!("regions: {}", args.regions.join(", ")));
+    if let Some(AccountList(accounts)) = &args.accounts {
+        let named: Vec<String> = accounts
+            .iter()
+            .map(|a| format!("{} {} (key {})", a.name, a.account_id, a.access_key_id))
+            .collect();
+        announce(format_args!(
+            "accounts: {} (default, any other key), {}",
+            emulator.account_ids()[0],
+            named.join(", ")
+        ));
+    }
     for region in &args.regions {
         if let Some(endpoint) = emulator.region_endpoint(region) {
             announce(format_args!("region {region} alone: {endpoint}"));
@@ -979,6 +1008,27 @@ mod tests {
             serve_args(&[]).unwrap().transport_limits(),
             TransportLimits::default()
         );
+    }
+
+    #[test]
+    fn serve_maps_access_keys_to_accounts() {
+        let args = serve_args(&[
+            "--accounts",
+            "prod=111111111111:AKIAPRODEXAMPLE0001,backup=222222222222:AKIABACKUPEXAMPLE01:secret",
+        ])
+        .unwrap();
+        let accounts = args.accounts.unwrap().0;
+        assert_eq!(accounts.len(), 2);
+        assert_eq!(accounts[0].account_id, "111111111111");
+        assert_eq!(accounts[1].secret_access_key.as_deref(), Some("secret"));
+        assert!(serve_args(&[]).unwrap().accounts.is_none());
+        for bad in [
+            "prod=1111:AKIAPRODEXAMPLE0001",
+            "prod",
+            "a=111111111111:AKIAPRODEXAMPLE0001,a=222222222222:AKIABACKUPEXAMPLE01",
+        ] {
+            assert!(serve_args(&["--accounts", bad]).is_err(), "{bad} was accepted");
+        }
     }
 
     #[test]

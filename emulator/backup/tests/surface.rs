@@ -395,6 +395,11 @@ async fn router_answer(h: &Harness, req: http::Request<Body>) -> (u16, Option<St
         service: "backup".to_owned(),
         region: "us-east-1".to_owned(),
         access_key_id: Some("AKIDEXAMPLE".to_owned()),
+        caller: firedrill_emu_core::accounts::Caller::user(
+            h.server.env().account_id(),
+            "AKIDEXAMPLE",
+            "AKIDEXAMPLE",
+        ),
         request_id: "test-request".to_owned(),
         env: h.server.env().clone(),
     };

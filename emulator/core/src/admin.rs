@@ -3,11 +3,11 @@
 //!
 //! | method and path | does |
 //! |---|---|
-//! | `GET /_firedrill/health` | version, account, regions, services, outages |
+//! | `GET /_firedrill/health` | version, default account and every account, regions, services, outages |
 //! | `GET /_firedrill/clock` | `{"now": RFC 3339, "mode": "real"\|"simulated"}` |
 //! | `POST /_firedrill/clock/advance` | `{"seconds": N}` or `{"to": RFC 3339}`; returns the clock |
 //! | `POST /_firedrill/clock/map` | `{"wall": RFC 3339}` or `{"emulated": RFC 3339}`: the instant on both clocks (a PostgreSQL commit time on the emulator's, say) |
-//! | `POST /_firedrill/reset` | forgets all state |
+//! | `POST /_firedrill/reset` | forgets all state, in every account (STS's temporary credentials too) |
 //! | `GET /_firedrill/regions` | each region and whether it is in an outage |
 //! | `POST` / `DELETE /_firedrill/regions/{region}/outage` | starts / ends an outage |
 //! | `GET /_firedrill/audit` | the audit trail of backup, restore and destructive operations |
@@ -63,8 +63,11 @@ pub struct Health {
     pub status: String,
     /// The emulator's version.
     pub version: String,
-    /// The account resources belong to.
+    /// The default account: unsigned requests and unmapped keys act in it.
     pub account_id: String,
+    /// Every account served, the default first.
+    #[serde(default)]
+    pub accounts: Vec<String>,
     /// The regions served.
     pub regions: Vec<String>,
     /// The services served, by signing name.
@@ -116,6 +119,7 @@ pub async fn handle(d: &Arc<Dispatcher>, req: Request<Body>) -> Response<Body> {
                     status: "ok".into(),
                     version: crate::VERSION.into(),
                     account_id: env.config.account_id.clone(),
+                    accounts: d.account_ids(),
                     regions: env.config.regions.clone(),
                     services: d.service_names().into_iter().map(String::from).collect(),
                     outages: env.outages.list(),

@@ -1,5 +1,6 @@
-//! Emulator configuration: account, regions, fidelity preset, data directory,
-//! optional strict signature checking and the front end's transport limits.
+//! Emulator configuration: the default account and the other accounts' keys,
+//! regions, fidelity preset, data directory, optional strict signature
+//! checking and the front end's transport limits.
 
 use chrono::Duration;
 use std::path::PathBuf;
@@ -102,8 +103,12 @@ pub enum OutageMode {
 /// Everything the emulator is started with.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
-    /// The account every resource belongs to.
+    /// The default account: every request signed with a key no account
+    /// below maps (and every unsigned one) acts in it.
     pub account_id: String,
+    /// The other accounts and the access keys that act in them
+    /// ([`crate::accounts`]); empty for a single-account emulator.
+    pub accounts: Vec<crate::accounts::AccountConfig>,
     /// The regions served; the first is the default for unsigned requests.
     pub regions: Vec<String>,
     /// The fidelity preset the timings came from.
@@ -166,6 +171,7 @@ impl Default for EmulatorConfig {
         let fidelity = Fidelity::default();
         Self {
             account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+            accounts: Vec::new(),
             regions: DEFAULT_REGIONS.iter().map(|r| (*r).to_owned()).collect(),
             fidelity,
             timings: fidelity.settings(),

@@ -6,8 +6,10 @@
 //! - [`clock`]: the one emulator clock, real or simulated, and the mapping of
 //!   emulator instants to wall-clock instants (needed where a real engine such
 //!   as PostgreSQL stamps its own commits);
-//! - [`config`]: account id, regions, fidelity preset, data directory and
-//!   the front end's [`TransportLimits`];
+//! - [`config`]: the default account and the others, regions, fidelity
+//!   preset, data directory and the front end's [`TransportLimits`];
+//! - [`accounts`]: which account each access key acts in, the temporary
+//!   credentials STS issues, and the caller of each request;
 //! - [`routing`]: reading the SigV4 credential scope to find the service and
 //!   region a request is meant for ([`protocol`] tells the protocol, and so
 //!   the service, of a request that names none), and [`sigv4`] to verify
@@ -33,6 +35,7 @@
 //! Invariant: the core knows no service's wire format beyond what routing and
 //! error shapes need, and no service's state.
 
+pub mod accounts;
 pub mod admin;
 pub mod arn;
 pub mod audit;

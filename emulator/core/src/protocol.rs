@@ -57,6 +57,7 @@ impl Protocol {
         match service {
             "dynamodb" => Some(Self::Json),
             "rds" | "elasticache" => Some(Self::Query),
+            "sts" => Some(Self::Query),
             "backup" => Some(Self::RestJson),
             "s3" => Some(Self::RestXml),
             _ => None,

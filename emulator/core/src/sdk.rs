@@ -18,12 +18,30 @@ pub async fn sdk_config(endpoint: &str, region: &str) -> SdkConfig {
 
 /// An SDK config for `endpoint` in `region` with the given credentials.
 pub async fn sdk_config_with(endpoint: &str, region: &str, access_key: &str, secret: &str) -> SdkConfig {
+    sdk_config_with_session(endpoint, region, access_key, secret, None).await
+}
+
+/// An SDK config for `endpoint` in `region` with the given credentials and,
+/// for temporary ones (STS's), their session token.
+pub async fn sdk_config_with_session(
+    endpoint: &str,
+    region: &str,
+    access_key: &str,
+    secret: &str,
+    session_token: Option<&str>,
+) -> SdkConfig {
     let http = aws_smithy_http_client::Builder::new().build_http();
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(http)
         .endpoint_url(endpoint)
         .region(Region::new(region.to_owned()))
-        .credentials_provider(Credentials::new(access_key, secret, None, None, "firedrill"))
+        .credentials_provider(Credentials::new(
+            access_key,
+            secret,
+            session_token.map(str::to_owned),
+            None,
+            "firedrill",
+        ))
         .load()
         .await
 }

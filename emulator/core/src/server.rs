@@ -2,6 +2,11 @@
 //! SigV4 scope, the admin API under `/_firedrill/`, panics contained, and a
 //! background ticker that lets services act as the clock moves.
 //!
+//! Each account of the emulator has its own set of services
+//! ([`AccountServices`]); a request goes to the set of the account its
+//! signing key acts in ([`crate::accounts`]), and the operations that touch
+//! every service (ticks, reset, outages, shutdown) touch every account's.
+//!
 //! Every connection passes the [`transport::gate`] on its way to hyper and
 //! holds one of `max_connections` [`transport::slots`] (a connection beyond
 //! them reclaims an idle one or waits, and is answered
@@ -9,6 +14,7 @@
 //! body the watch refused is answered with the refusal, whatever the
 //! handler made of it.
 
+use crate::accounts;
 use crate::admin;
 use crate::config::OutageMode;
 use crate::error;
@@ -51,10 +57,25 @@ pub enum AdminError {
     UnknownRegion(String),
 }
 
+/// One account's services, built over that account's environment.
+pub struct AccountServices {
+    /// The account's environment ([`Environment::for_account`]).
+    pub env: Environment,
+    /// Its services.
+    pub services: Vec<Arc<dyn AwsService>>,
+}
+
+impl AccountServices {
+    fn service_for(&self, name: &str) -> Option<&Arc<dyn AwsService>> {
+        self.services.iter().find(|s| s.signing_names().contains(&name))
+    }
+}
+
 /// Routes requests to services and owns the operations that touch them all.
 pub struct Dispatcher {
     env: Environment,
-    services: Vec<Arc<dyn AwsService>>,
+    /// Every account's services, the default account's first.
+    accounts: Vec<AccountServices>,
     tick_lock: Mutex<()>,
     /// Per-region listeners (when opened), closed during that region's outage
     /// in `OutageMode::ConnectionRefused`.
@@ -77,38 +98,75 @@ impl std::fmt::Debug for Dispatcher {
 }
 
 impl Dispatcher {
-    /// A dispatcher over `services`, sharing `env`.
+    /// A dispatcher over one account's `services`, sharing `env`.
     pub fn new(env: Environment, services: Vec<Arc<dyn AwsService>>) -> Arc<Self> {
+        Self::with_accounts(AccountServices { env, services }, Vec::new())
+    }
+
+    /// A dispatcher over the default account's services and `others`'
+    /// (one set per account, each built over its own environment).
+    pub fn with_accounts(default: AccountServices, others: Vec<AccountServices>) -> Arc<Self> {
+        let env = default.env.clone();
+        let mut accounts = vec![default];
+        accounts.extend(others);
         Arc::new(Self {
             env,
-            services,
+            accounts,
             tick_lock: Mutex::new(()),
             region_listeners: Mutex::new(BTreeMap::new()),
         })
     }
 
-    /// The shared environment.
+    /// The default account's environment (what every account shares, and
+    /// the default account id).
     pub fn env(&self) -> &Environment {
         &self.env
     }
 
+    /// The accounts served, the default first.
+    pub fn account_ids(&self) -> Vec<String> {
+        self.accounts
+            .iter()
+            .map(|a| a.env.account_id().to_owned())
+            .collect()
+    }
+
+    /// The environment of `account_id`, if it is served.
+    pub fn account_env(&self, account_id: &str) -> Option<&Environment> {
+        self.accounts
+            .iter()
+            .find(|a| a.env.account_id() == account_id)
+            .map(|a| &a.env)
+    }
+
     /// The signing names of every service served.
     pub fn service_names(&self) -> Vec<&'static str> {
-        self.services
+        self.accounts[0]
+            .services
             .iter()
             .flat_map(|s| s.signing_names().iter().copied())
             .collect()
     }
 
-    fn service_for(&self, name: &str) -> Option<&Arc<dyn AwsService>> {
-        self.services.iter().find(|s| s.signing_names().contains(&name))
+    /// The services of `account_id`, or the default account's when it is
+    /// not served.
+    fn account(&self, account_id: &str) -> &AccountServices {
+        self.accounts
+            .iter()
+            .find(|a| a.env.account_id() == account_id)
+            .unwrap_or(&self.accounts[0])
+    }
+
+    /// Every service of every account.
+    fn all_services(&self) -> impl Iterator<Item = &Arc<dyn AwsService>> {
+        self.accounts.iter().flat_map(|a| a.services.iter())
     }
 
     /// Lets every service act on the current time. Ticks never overlap.
     pub async fn tick(&self) {
         let _guard = self.tick_lock.lock().await;
         let now = self.env.clock.now();
-        for service in &self.services {
+        for service in self.all_services() {
             if let Err(panic) = AssertUnwindSafe(service.tick(now)).catch_unwind().await {
                 tracing::error!(services = ?service.signing_names(), panic = ?panic_message(&panic), "service tick panicked");
             }
@@ -132,9 +190,10 @@ impl Dispatcher {
             }
         }
         let _guard = self.tick_lock.lock().await;
-        for service in &self.services {
+        for service in self.all_services() {
             service.reset().await;
         }
+        self.env.credentials.clear_temporary();
         self.env.audit.clear();
         self.env.timings.clear();
     }
@@ -167,7 +226,7 @@ impl Dispatcher {
             if self.env.config.outage_mode == OutageMode::ConnectionRefused {
                 self.set_region_listener(region, !down).await;
             }
-            for service in &self.services {
+            for service in self.all_services() {
                 service.set_region_available(region, !down).await;
             }
         }
@@ -240,7 +299,7 @@ impl Dispatcher {
 
     /// Releases every service's processes and files.
     pub async fn shutdown_services(&self) {
-        for service in &self.services {
+        for service in self.all_services() {
             service.shutdown().await;
         }
     }
@@ -260,7 +319,17 @@ impl Dispatcher {
             self.env.config.default_region(),
         );
         let protocol = route.protocol;
-        let Some(service) = self.service_for(&route.service).cloned() else {
+        let token = accounts::session_token(req.headers(), req.uri().query());
+        let caller = match self.env.credentials.identify(
+            route.access_key_id.as_deref(),
+            token.as_deref(),
+            self.env.clock.now(),
+        ) {
+            Ok(caller) => caller,
+            Err(e) => return e.answer(protocol, &request_id),
+        };
+        let account = self.account(&caller.account_id);
+        let Some(service) = account.service_for(&route.service).cloned() else {
             return error::unknown_service(protocol, &route.service, &route.region, &request_id);
         };
         if !self.env.config.serves_region(&route.region) {
@@ -273,7 +342,16 @@ impl Dispatcher {
             Ok(watched) => watched,
             Err(resp) => return resp,
         };
-        let req = match self.check_signature(protocol, req, &verdict, &request_id).await {
+        let req = match self
+            .check_signature(
+                protocol,
+                req,
+                caller.access_key_id.as_deref(),
+                &verdict,
+                &request_id,
+            )
+            .await
+        {
             Ok(req) => req,
             Err(resp) => return resp,
         };
@@ -281,8 +359,9 @@ impl Dispatcher {
             service: route.service.clone(),
             region: route.region.clone(),
             access_key_id: route.access_key_id.clone(),
+            caller,
             request_id: request_id.clone(),
-            env: self.env.clone(),
+            env: account.env.clone(),
         };
         let resp = match AssertUnwindSafe(service.handle(ctx, req)).catch_unwind().await {
             Ok(resp) => resp,
@@ -352,11 +431,14 @@ impl Dispatcher {
     }
 
     /// In strict mode, verifies the SigV4 signature (buffering small bodies
-    /// to hash them); otherwise passes the request through.
+    /// to hash them) with the secret of the key that signed: the strict
+    /// credentials', a temporary key's or a mapped account key's; otherwise
+    /// passes the request through.
     async fn check_signature(
         &self,
         protocol: Protocol,
         req: Request<Body>,
+        access_key_id: Option<&str>,
         verdict: &Verdict,
         request_id: &str,
     ) -> Result<Request<Body>, Response<Body>> {
@@ -394,7 +476,12 @@ impl Dispatcher {
             payload_hash: &payload_hash,
         };
         let now = sigv4::signing_now(&self.env.clock);
-        match sigv4::verify(&signed, &strict.access_key_id, &strict.secret_access_key, now) {
+        let known = access_key_id
+            .filter(|key| *key != strict.access_key_id)
+            .and_then(|key| Some((key.to_owned(), self.env.credentials.secret_of(key)?)));
+        let (key, secret) =
+            known.unwrap_or_else(|| (strict.access_key_id.clone(), strict.secret_access_key.clone()));
+        match sigv4::verify(&signed, &key, &secret, now) {
             Ok(()) => Ok(Request::from_parts(parts, body)),
             Err(e) => Err(e.answer(protocol, request_id)),
         }

@@ -8,6 +8,7 @@
 //! ([`AwsService::set_region_available`]) and release what it holds on
 //! shutdown ([`AwsService::shutdown`]).
 
+use crate::accounts::{Caller, Credentials};
 use crate::audit::AuditLog;
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
@@ -52,15 +53,23 @@ impl Outages {
     }
 }
 
-/// What every service shares: configuration, the clock, the data directory,
-/// the audit trail and the outage set.
+/// What every service of one account shares: configuration, the account,
+/// the clock, the data directory, the audit trail, the outage set and the
+/// credentials. Each account of the emulator has its own environment (its
+/// own account id and data directory); the rest is shared by all of them.
 #[derive(Debug, Clone)]
 pub struct Environment {
     /// The emulator's configuration.
     pub config: Arc<EmulatorConfig>,
+    /// The account this environment's services belong to.
+    account_id: String,
+    /// Every credential the emulator knows, shared by all accounts.
+    pub credentials: Credentials,
+    /// The emulator's data directory, under which each account has its own.
+    root_dir: PathBuf,
     /// The one clock.
     pub clock: Clock,
-    /// The root of the emulator's on-disk state; each service takes a
+    /// The root of this account's on-disk state; each service takes a
     /// subdirectory named after itself.
     pub data_dir: PathBuf,
     /// The audit trail of backup and restore operations.
@@ -76,8 +85,11 @@ impl Environment {
     /// and data directory.
     pub fn new(config: EmulatorConfig, clock: Clock, data_dir: PathBuf) -> Self {
         Self {
+            account_id: config.account_id.clone(),
+            credentials: Credentials::new(&config.account_id, &config.accounts),
             config: Arc::new(config),
             clock,
+            root_dir: data_dir.clone(),
             data_dir,
             audit: AuditLog::default(),
             outages: Outages::default(),
@@ -85,9 +97,27 @@ impl Environment {
         }
     }
 
-    /// The account id resources belong to.
+    /// The account id this environment's resources belong to.
     pub fn account_id(&self) -> &str {
-        &self.config.account_id
+        &self.account_id
+    }
+
+    /// The environment of another account of the same emulator: the same
+    /// configuration, clock, audit trail, outages, timings and credentials,
+    /// with `account_id` and its own data directory. The default account
+    /// keeps the root, so a single-account data directory reads as before;
+    /// any other takes `accounts/<account id>` under it.
+    pub fn for_account(&self, account_id: &str) -> Self {
+        let data_dir = if account_id == self.config.account_id {
+            self.root_dir.clone()
+        } else {
+            self.root_dir.join("accounts").join(account_id)
+        };
+        Self {
+            account_id: account_id.to_owned(),
+            data_dir,
+            ..self.clone()
+        }
     }
 
     /// The current emulator instant.
@@ -177,24 +207,23 @@ pub struct RequestContext {
     pub region: String,
     /// The access key that signed it, when signed.
     pub access_key_id: Option<String>,
+    /// Who signed it: the account that answers and the caller's ARN.
+    pub caller: Caller,
     /// The request id echoed in `x-amzn-RequestId` / `x-amz-request-id`.
     pub request_id: String,
-    /// The shared environment.
+    /// The environment of the caller's account.
     pub env: Environment,
 }
 
 impl RequestContext {
-    /// The account id resources belong to.
+    /// The account id resources belong to: the caller's.
     pub fn account_id(&self) -> &str {
         self.env.account_id()
     }
 
-    /// Who made the request, for the audit trail.
+    /// Who made the request, for the audit trail: the caller's ARN.
     pub fn principal(&self) -> String {
-        match &self.access_key_id {
-            Some(key) => format!("arn:aws:iam::{}:user/{key}", self.account_id()),
-            None => "anonymous".to_owned(),
-        }
+        self.caller.arn.clone()
     }
 }
 

@@ -4,11 +4,12 @@
 //! listener: `TestServer::start(|env| vec![Arc::new(MyService::new(env))])`
 //! binds 127.0.0.1 on an ephemeral port, and the server, its ticker and its
 //! temporary data directory go away when the `TestServer` is dropped or
-//! stopped.
+//! stopped. `TestServer::start_accounts` builds the services once per
+//! account of the config, for tests across accounts.
 
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
-use crate::server::{Dispatcher, ServerHandle, serve};
+use crate::server::{AccountServices, Dispatcher, ServerHandle, serve};
 use crate::service::{AwsService, Environment};
 use chrono::Duration;
 use std::sync::Arc;
@@ -42,6 +43,32 @@ impl TestServer {
             .expect("create a temporary data directory and its janitor");
         let env = Environment::new(config, clock, data_dir.path().to_path_buf());
         let dispatcher = Dispatcher::new(env.clone(), services(&env));
+        Self::serve(dispatcher, data_dir).await
+    }
+
+    /// Starts with the given config and clock, building `services` once for
+    /// each account the config names (the default account first), each over
+    /// its own environment.
+    pub async fn start_accounts<F>(config: EmulatorConfig, clock: Clock, services: F) -> Self
+    where
+        F: Fn(&Environment) -> Vec<Arc<dyn AwsService>>,
+    {
+        let data_dir = crate::janitor::ScratchDir::new("firedrill-test-")
+            .expect("create a temporary data directory and its janitor");
+        let env = Environment::new(config, clock, data_dir.path().to_path_buf());
+        let mut sets = env.credentials.account_ids().into_iter().map(|account| {
+            let env = env.for_account(&account);
+            AccountServices {
+                services: services(&env),
+                env,
+            }
+        });
+        let default = sets.next().expect("the default account is always served");
+        let dispatcher = Dispatcher::with_accounts(default, sets.collect());
+        Self::serve(dispatcher, data_dir).await
+    }
+
+    async fn serve(dispatcher: Arc<Dispatcher>, data_dir: crate::janitor::ScratchDir) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind an ephemeral loopback port");

@@ -27,17 +27,29 @@
 //! [`EmulatorBuilder::max_connections`]); [`TransportLimits`] lists the
 //! defaults.
 //!
+//! One emulator serves several AWS accounts
+//! ([`EmulatorBuilder::accounts`]): each account has its own set of
+//! services over its own data directory, every resource and ARN carries its
+//! account, and a request acts in the account of its signing key (an
+//! unmapped key in the default account). STS's AssumeRole into a role of
+//! another account returns temporary credentials every service accepts in
+//! that account. S3 bucket names are one namespace across the accounts
+//! (`buckets`). Admin operations (reset, outages, clock ticks, shutdown)
+//! act on every account.
+//!
 //! `firedrill serve` runs the same thing standalone on 127.0.0.1:4566 for any
 //! client. This crate only assembles: the protocol and engine of each service
 //! live in its own crate (`firedrill-emu-*`), the listener, clock and admin
 //! API in `firedrill-emu-core`.
 
 mod admin_client;
+mod buckets;
 mod objects;
 mod providers;
 mod services;
 
 pub use admin_client::{AdminClient, AdminClientError};
+pub use firedrill_emu_core::accounts::{AccountConfig, AccountsError, parse_accounts};
 pub use firedrill_emu_core::admin::{ClockInstant, ClockView, Health, RegionView};
 pub use firedrill_emu_core::audit::AuditEvent;
 pub use firedrill_emu_core::config::{OutageMode, StrictCredentials, TransportLimits};
@@ -47,7 +59,7 @@ pub use firedrill_emu_core::{Clock, ClockMode, EmulatorConfig, Environment, Fide
 
 use chrono::{DateTime, Duration, Utc};
 use firedrill_emu_core::janitor::ScratchDir;
-use firedrill_emu_core::server::{AdminError, Dispatcher, ServerHandle, serve};
+use firedrill_emu_core::server::{AccountServices, AdminError, Dispatcher, ServerHandle, serve};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -118,9 +130,17 @@ impl EmulatorBuilder {
         self
     }
 
-    /// The account id resources belong to.
+    /// The default account: unsigned requests and every key no other
+    /// account maps act in it.
     pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
         self.config.account_id = account_id.into();
+        self
+    }
+
+    /// More accounts, each with the access key that acts in it (see
+    /// [`parse_accounts`] for the `name=ACCOUNT_ID:KEY[:SECRET]` form).
+    pub fn accounts(mut self, accounts: impl IntoIterator<Item = AccountConfig>) -> Self {
+        self.config.accounts.extend(accounts);
         self
     }
 
@@ -256,6 +276,15 @@ impl EmulatorBuilder {
                 "transport timeouts must be longer than zero".into(),
             ));
         }
+        for account in &self.config.accounts {
+            if !firedrill_emu_core::accounts::valid_account_id(&account.account_id) {
+                return Err(EmulatorError::Config(
+                    AccountsError::AccountId(account.account_id.clone()).to_string(),
+                ));
+            }
+        }
+        firedrill_emu_core::accounts::check_unique(&self.config.accounts)
+            .map_err(|e| EmulatorError::Config(e.to_string()))?;
         let (data_dir, temp_dir) = match &self.config.data_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(EmulatorError::DataDir)?;
@@ -268,8 +297,27 @@ impl EmulatorBuilder {
         };
         let clock = self.clock.unwrap_or_else(Clock::real);
         let env = Environment::new(self.config, clock, data_dir);
-        let services = services::Services::new(&env);
-        let dispatcher = Dispatcher::new(env.clone(), services.dispatch_list());
+        let buckets = Arc::new(buckets::BucketNamespace::default());
+        let services = services::Services::new(&env, &buckets);
+        let others: Vec<AccountServices> = env
+            .credentials
+            .account_ids()
+            .iter()
+            .skip(1)
+            .map(|account| {
+                let env = env.for_account(account);
+                let services = services::Services::new(&env, &buckets);
+                AccountServices {
+                    services: services.dispatch_list(),
+                    env,
+                }
+            })
+            .collect();
+        let default = AccountServices {
+            env: env.clone(),
+            services: services.dispatch_list(),
+        };
+        let dispatcher = Dispatcher::with_accounts(default, others);
         let listener =
             tokio::net::TcpListener::bind(self.bind)
                 .await
@@ -335,9 +383,15 @@ impl EmulatorHandle {
         self.server.as_ref().map(ServerHandle::local_addr)
     }
 
-    /// The shared environment (config, clock, audit trail).
+    /// The shared environment (config, clock, audit trail) of the default
+    /// account.
     pub fn env(&self) -> &Environment {
         self.dispatcher.env()
+    }
+
+    /// The accounts served, the default first.
+    pub fn account_ids(&self) -> Vec<String> {
+        self.dispatcher.account_ids()
     }
 
     /// The emulator clock.
@@ -388,6 +442,26 @@ impl EmulatorHandle {
     /// An SDK config for this emulator in `region`, with test credentials.
     pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
         firedrill_emu_core::sdk::sdk_config(&self.endpoint, region).await
+    }
+
+    /// An SDK config for this emulator in `region`, signing with
+    /// `access_key` (and, for STS's temporary credentials, `session_token`):
+    /// it acts in the account the key maps to.
+    pub async fn sdk_config_as(
+        &self,
+        region: &str,
+        access_key: &str,
+        secret: &str,
+        session_token: Option<&str>,
+    ) -> aws_config::SdkConfig {
+        firedrill_emu_core::sdk::sdk_config_with_session(
+            &self.endpoint,
+            region,
+            access_key,
+            secret,
+            session_token,
+        )
+        .await
     }
 
     /// Stops the listener, then every service (PostgreSQL servers included),

@@ -1,6 +1,8 @@
 //! The services the assembled emulator serves, each built over the shared
-//! environment. Adding a service means adding it here.
+//! environment. Adding a service means adding it here. Each account of the
+//! emulator has one [`Services`], built over its own environment.
 
+use crate::buckets::{AccountS3, BucketNamespace};
 use crate::objects::S3Objects;
 use crate::providers::{DynamoDbProvider, RdsProvider, S3Provider};
 use firedrill_emu_backup::{Backup, ResourceProvider};
@@ -9,22 +11,27 @@ use firedrill_emu_dynamodb::DynamoDb;
 use firedrill_emu_elasticache::ElastiCache;
 use firedrill_emu_rds::Rds;
 use firedrill_emu_s3::S3;
+use firedrill_emu_sts::Sts;
 use std::sync::Arc;
 
 /// Every engine, typed, for the AWS Backup providers that span them.
 pub(crate) struct Services {
     pub(crate) dynamodb: Arc<DynamoDb>,
-    pub(crate) s3: Arc<S3>,
     pub(crate) rds: Arc<Rds>,
     pub(crate) backup: Arc<Backup>,
     pub(crate) elasticache: Arc<ElastiCache>,
+    pub(crate) sts: Arc<Sts>,
+    /// S3 as requests reach it: inside the emulator's one bucket namespace.
+    s3_in_namespace: Arc<AccountS3>,
 }
 
 impl Services {
-    /// Builds every service over `env`.
-    pub(crate) fn new(env: &Environment) -> Self {
+    /// Builds every service over `env`, its S3 buckets in `buckets`.
+    pub(crate) fn new(env: &Environment, buckets: &Arc<BucketNamespace>) -> Self {
         let dynamodb = DynamoDb::new(env);
         let s3 = S3::new(env);
+        buckets.register(env.account_id(), s3.clone());
+        let s3_in_namespace = AccountS3::new(env.account_id(), s3.clone(), buckets.clone());
         let rds = Rds::new(env);
         let providers: Vec<Arc<dyn ResourceProvider>> = vec![
             Arc::new(DynamoDbProvider(dynamodb.clone())),
@@ -36,10 +43,11 @@ impl Services {
         elasticache.set_object_store(Arc::new(S3Objects(s3.clone())));
         Self {
             dynamodb,
-            s3,
             rds,
             backup,
             elasticache,
+            sts: Sts::new(env),
+            s3_in_namespace,
         }
     }
 
@@ -47,10 +55,11 @@ impl Services {
     pub(crate) fn dispatch_list(&self) -> Vec<Arc<dyn AwsService>> {
         vec![
             self.dynamodb.clone(),
-            self.s3.clone(),
+            self.s3_in_namespace.clone(),
             self.rds.clone(),
             self.backup.clone(),
             self.elasticache.clone(),
+            self.sts.clone(),
         ]
     }
 }
