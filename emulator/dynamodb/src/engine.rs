@@ -88,6 +88,8 @@ pub struct Region {
     /// Streams by ARN: the enabled ones and those disabled in the last 24
     /// hours.
     pub streams: BTreeMap<String, crate::streams::SharedStream>,
+    /// Table exports by ARN.
+    pub exports: BTreeMap<String, crate::exports::Export>,
 }
 
 /// How long DynamoDB remembers a transaction's `ClientRequestToken`.
@@ -98,6 +100,8 @@ pub const TOKEN_LIFETIME_MINUTES: i64 = 10;
 pub struct Engine {
     pub(crate) env: Environment,
     regions: Mutex<HashMap<String, Arc<RwLock<Region>>>>,
+    /// Where table exports are written, once the assembly has set it.
+    export_store: std::sync::OnceLock<Arc<dyn crate::exports::ExportStore>>,
 }
 
 /// Turns a `TableName` member (a name or a table ARN) into a table name.
@@ -121,7 +125,21 @@ impl Engine {
         Self {
             env: env.clone(),
             regions: Mutex::new(HashMap::new()),
+            export_store: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets where table exports are written (once; later calls are
+    /// ignored).
+    pub fn set_export_store(&self, store: Arc<dyn crate::exports::ExportStore>) {
+        if self.export_store.set(store).is_err() {
+            tracing::debug!("the DynamoDB export store was already set");
+        }
+    }
+
+    /// Where table exports are written, when set.
+    pub fn export_store(&self) -> Option<&Arc<dyn crate::exports::ExportStore>> {
+        self.export_store.get()
     }
 
     /// The current emulator instant.

@@ -113,6 +113,29 @@ pub enum DynamoDbError {
     InternalServerError(String),
 }
 
+/// The `ValidationException` AWS's request validation sends for a
+/// required member that is missing.
+pub(crate) fn not_null(value: &str, member: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(DynamoDbError::validation(format!(
+            "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        )));
+    }
+    Ok(())
+}
+
+/// The `ValidationException` AWS's request validation sends for a value
+/// outside a member's enum; an absent value passes.
+pub(crate) fn one_of(value: Option<&str>, member: &str, allowed: &[&str]) -> Result<()> {
+    match value {
+        Some(v) if !allowed.contains(&v) => Err(DynamoDbError::validation(format!(
+            "1 validation error detected: Value '{v}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+            allowed.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
 impl DynamoDbError {
     /// A `ValidationException`.
     pub fn validation(message: impl Into<String>) -> Self {

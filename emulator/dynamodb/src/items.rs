@@ -137,14 +137,8 @@ fn prepare_key(meta: &TableMeta, key: &Item) -> Result<(PrimaryKey, Item)> {
 
 fn check_enum(value: Option<&str>, allowed: &[&str], member: &str) -> Result<String> {
     let v = value.unwrap_or(allowed[0]);
-    if allowed.contains(&v) {
-        Ok(v.to_owned())
-    } else {
-        Err(DynamoDbError::validation(format!(
-            "1 validation error detected: Value '{v}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-            allowed.join(", ")
-        )))
-    }
+    crate::errors::one_of(Some(v), member, allowed)?;
+    Ok(v.to_owned())
 }
 
 fn capacity_mode(value: Option<&str>) -> Result<String> {

@@ -13,6 +13,10 @@
 //!   `DescribeStream`, `GetShardIterator`, `GetRecords`; X-Amz-Target
 //!   `DynamoDBStreams_20120810`, answered by this same service because it
 //!   signs as `dynamodb`);
+//! - [`exports`]: `ExportTableToPointInTime` (DYNAMODB_JSON and ION, AWS's
+//!   `AWSDynamoDB/<ExportId>/` layout), `DescribeExport`, `ListExports`,
+//!   writing through the [`exports::ExportStore`] seam that the assembly
+//!   implements over its S3;
 //! - [`expr`]: the bridge to the expression language crate; [`legacy`]: the
 //!   pre-expression parameters rewritten as expressions;
 //! - [`errors`]: AWS's error codes and their JSON shape; every response
@@ -35,9 +39,14 @@
 //! time-to-live deletions with the service's `userIdentity`) for 24 hours
 //! of emulator time, in one shard per stream; iterators last 15 minutes
 //! (`ExpiredIteratorException`), reads past the trim horizon are
-//! `TrimmedDataAccessException`. Operations not emulated
-//! (ExportTableToPointInTime, global tables, PartiQL, ...) answer
-//! `UnknownOperationException`.
+//! `TrimmedDataAccessException`. An export needs PITR and an ExportTime in
+//! its window (`PointInTimeRecoveryUnavailableException`,
+//! `InvalidExportTimeException`), is idempotent by `ClientToken`
+//! (`ExportConflictException` for other parameters) and fails with
+//! `S3NoSuchBucket` for a bucket the emulator does not have; incremental
+//! exports are a `ValidationException` that says they are not emulated.
+//! Operations not emulated (ImportTable, global tables, PartiQL, ...)
+//! answer `UnknownOperationException`.
 //!
 //! Invariant: the engine never sees HTTP; the service never touches state
 //! except through the engine.
@@ -50,6 +59,7 @@
 pub mod backups;
 pub mod engine;
 pub mod errors;
+pub mod exports;
 pub mod expr;
 pub mod history;
 pub mod items;
@@ -90,6 +100,11 @@ impl DynamoDb {
         Arc::new(Self {
             engine: Engine::new(env),
         })
+    }
+
+    /// Sets where `ExportTableToPointInTime` writes (the assembly's S3).
+    pub fn set_export_store(&self, store: Arc<dyn exports::ExportStore>) {
+        self.engine.set_export_store(store);
     }
 
     /// The engine, for in-process callers and tests.

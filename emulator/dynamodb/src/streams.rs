@@ -17,7 +17,7 @@
 //! `TrimmedDataAccessException`.
 
 use crate::engine::{Engine, Region};
-use crate::errors::{DynamoDbError, Result};
+use crate::errors::{DynamoDbError, Result, not_null, one_of};
 use crate::keys::KeySchema;
 use crate::protocol::{
     DescribeStreamInput, DescribeStreamOutput, GetRecordsInput, GetRecordsOutput, GetShardIteratorInput,
@@ -129,15 +129,6 @@ fn check_limit(limit: Option<i64>, member: &str, max: i64) -> Result<Option<usiz
     }
 }
 
-fn required(value: &str, member: &str) -> Result<()> {
-    if value.is_empty() {
-        return Err(DynamoDbError::validation(format!(
-            "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
-        )));
-    }
-    Ok(())
-}
-
 fn stream_missing(arn: &str) -> DynamoDbError {
     DynamoDbError::ResourceNotFound(format!("Requested resource not found: Stream: {arn} not found"))
 }
@@ -145,13 +136,11 @@ fn stream_missing(arn: &str) -> DynamoDbError {
 /// Checks a `StreamSpecification` as AWS does: an enabled stream needs one
 /// of the four view types. Returns the view type of a stream to enable.
 pub fn validate_spec(spec: &StreamSpecification) -> Result<Option<String>> {
-    if let Some(v) = &spec.stream_view_type
-        && !VIEW_TYPES.contains(&v.as_str())
-    {
-        return Err(DynamoDbError::validation(format!(
-            "1 validation error detected: Value '{v}' at 'streamSpecification.streamViewType' failed to satisfy constraint: Member must satisfy enum value set: [NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]"
-        )));
-    }
+    one_of(
+        spec.stream_view_type.as_deref(),
+        "streamSpecification.streamViewType",
+        &VIEW_TYPES,
+    )?;
     if !spec.stream_enabled {
         return Ok(None);
     }
@@ -447,15 +436,13 @@ impl Engine {
 
     /// `DescribeStream`.
     pub fn describe_stream(&self, region: &str, input: DescribeStreamInput) -> Result<DescribeStreamOutput> {
-        required(&input.stream_arn, "streamArn")?;
+        not_null(&input.stream_arn, "streamArn")?;
         check_limit(input.limit, "limit", 100)?;
-        if let Some(kind) = input.shard_filter.as_ref().and_then(|f| f.kind.as_deref())
-            && kind != "CHILD_SHARDS"
-        {
-            return Err(DynamoDbError::validation(format!(
-                "1 validation error detected: Value '{kind}' at 'shardFilter.type' failed to satisfy constraint: Member must satisfy enum value set: [CHILD_SHARDS]"
-            )));
-        }
+        one_of(
+            input.shard_filter.as_ref().and_then(|f| f.kind.as_deref()),
+            "shardFilter.type",
+            &["CHILD_SHARDS"],
+        )?;
         let s = self.stream(region, &input.stream_arn)?;
         let s = s.lock();
         let shard = s.shard();
@@ -492,15 +479,11 @@ impl Engine {
         region: &str,
         input: GetShardIteratorInput,
     ) -> Result<GetShardIteratorOutput> {
-        required(&input.stream_arn, "streamArn")?;
-        required(&input.shard_id, "shardId")?;
-        required(&input.shard_iterator_type, "shardIteratorType")?;
+        not_null(&input.stream_arn, "streamArn")?;
+        not_null(&input.shard_id, "shardId")?;
+        not_null(&input.shard_iterator_type, "shardIteratorType")?;
         let kind = input.shard_iterator_type.as_str();
-        if !ITERATOR_TYPES.contains(&kind) {
-            return Err(DynamoDbError::validation(format!(
-                "1 validation error detected: Value '{kind}' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER]"
-            )));
-        }
+        one_of(Some(kind), "shardIteratorType", &ITERATOR_TYPES)?;
         let at_seq = match (kind, input.sequence_number.as_deref()) {
             ("AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER", None) => {
                 return Err(DynamoDbError::validation(format!(
@@ -546,7 +529,7 @@ impl Engine {
 
     /// `GetRecords`.
     pub fn get_records(&self, region: &str, input: GetRecordsInput) -> Result<GetRecordsOutput> {
-        required(&input.shard_iterator, "shardIterator")?;
+        not_null(&input.shard_iterator, "shardIterator")?;
         if input.shard_iterator.len() > 2048 {
             return Err(DynamoDbError::validation(
                 "1 validation error detected: Value at 'shardIterator' failed to satisfy constraint: Member must have length less than or equal to 2048",

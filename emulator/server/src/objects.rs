@@ -1,23 +1,63 @@
-//! ElastiCache's view of S3: the object seam
-//! ([`firedrill_emu_elasticache::ObjectStore`]) over the S3 engine, through
-//! which CopySnapshot exports RDB files into a bucket and CreateCacheCluster
-//! reads `SnapshotArns`.
+//! Other services' view of S3: the object seams over the S3 engine.
+//!
+//! - ElastiCache's ([`firedrill_emu_elasticache::ObjectStore`]): CopySnapshot
+//!   exports RDB files into a bucket and CreateCacheCluster reads
+//!   `SnapshotArns`.
+//! - DynamoDB's ([`firedrill_emu_dynamodb::exports::ExportStore`]):
+//!   `ExportTableToPointInTime` writes its manifest and data objects.
+//!
+//! Either way the objects are new versions under the bucket's own rules
+//! (versioning, Object Lock defaults), so they read back through the S3 API
+//! like any object.
 
 use firedrill_emu_core::service::BoxFuture;
+use firedrill_emu_dynamodb::exports::{ExportStore, ExportStoreError};
 use firedrill_emu_elasticache::{ObjectError, ObjectStore};
 use firedrill_emu_s3::{S3, S3EngineError};
 use std::sync::Arc;
 
-/// The largest RDB file an export writes or a seed reads (5 GiB, S3's
-/// single-PUT limit).
+/// The largest object a service writes or reads on its own behalf (5 GiB,
+/// S3's single-PUT limit).
 const MAX_OBJECT: u64 = 5 << 30;
 
 /// The checksum an object firedrill writes on a service's behalf (an
-/// ElastiCache export) carries: S3's own default, CRC64NVME.
+/// ElastiCache or DynamoDB export) carries: S3's own default, CRC64NVME.
 const DEFAULT_CHECKSUM: firedrill_emu_s3::checksum::Algorithm =
     firedrill_emu_s3::checksum::Algorithm::Crc64Nvme;
 
 pub(crate) struct S3Objects(pub(crate) Arc<S3>);
+
+impl std::fmt::Debug for S3Objects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("S3Objects")
+    }
+}
+
+impl S3Objects {
+    /// Writes `body` as a new version of `bucket`/`key`.
+    async fn write(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: bytes::Bytes,
+        content_type: &str,
+    ) -> Result<(), S3EngineError> {
+        let engine = self.0.engine();
+        engine.check_writable(bucket, None)?;
+        let stream = futures::stream::iter([Ok::<_, std::io::Error>(body)]);
+        let written = engine.write_body(stream, MAX_OBJECT, None).await?;
+        let new = firedrill_emu_s3::engine::model::NewObject {
+            meta: firedrill_emu_s3::engine::model::ObjectMeta {
+                content_type: Some(content_type.to_owned()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        engine
+            .put_object(bucket, None, key, new, written, DEFAULT_CHECKSUM)
+            .map(|_| ())
+    }
+}
 
 fn object_error(bucket: &str, key: &str, e: S3EngineError) -> ObjectError {
     match e {
@@ -38,25 +78,8 @@ impl ObjectStore for S3Objects {
     fn put(&self, bucket: &str, key: &str, body: bytes::Bytes) -> BoxFuture<'_, Result<(), ObjectError>> {
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
         Box::pin(async move {
-            let engine = self.0.engine();
-            engine
-                .check_writable(&bucket, None)
-                .map_err(|e| object_error(&bucket, &key, e))?;
-            let stream = futures::stream::iter([Ok::<_, std::io::Error>(body)]);
-            let written = engine
-                .write_body(stream, MAX_OBJECT, None)
+            self.write(&bucket, &key, body, "application/octet-stream")
                 .await
-                .map_err(|e| object_error(&bucket, &key, e))?;
-            let new = firedrill_emu_s3::engine::model::NewObject {
-                meta: firedrill_emu_s3::engine::model::ObjectMeta {
-                    content_type: Some("application/octet-stream".to_owned()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            };
-            engine
-                .put_object(&bucket, None, &key, new, written, DEFAULT_CHECKSUM)
-                .map(|_| ())
                 .map_err(|e| object_error(&bucket, &key, e))
         })
     }
@@ -75,6 +98,26 @@ impl ObjectStore for S3Objects {
                 .read_all()
                 .await
                 .map_err(|e| ObjectError::Failed(format!("read s3://{bucket}/{key}: {e}")))
+        })
+    }
+}
+
+impl ExportStore for S3Objects {
+    fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &'static str,
+    ) -> BoxFuture<'_, Result<(), ExportStoreError>> {
+        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        Box::pin(async move {
+            self.write(&bucket, &key, bytes::Bytes::from(body), content_type)
+                .await
+                .map_err(|e| match e {
+                    S3EngineError::NoSuchBucket(b) => ExportStoreError::NoSuchBucket(b),
+                    other => ExportStoreError::Failed(other.to_string()),
+                })
         })
     }
 }

@@ -32,6 +32,7 @@ impl Services {
         let s3 = S3::new(env);
         buckets.register(env.account_id(), s3.clone());
         let s3_in_namespace = AccountS3::new(env.account_id(), s3.clone(), buckets.clone());
+        dynamodb.set_export_store(Arc::new(S3Objects(s3.clone())));
         let rds = Rds::new(env);
         let providers: Vec<Arc<dyn ResourceProvider>> = vec![
             Arc::new(DynamoDbProvider(dynamodb.clone())),

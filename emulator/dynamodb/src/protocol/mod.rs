@@ -11,8 +11,10 @@
 //! number text, not through `f64`), so a restore to an instant noted by a
 //! client is a restore to that very instant.
 
+mod exports;
 mod streams;
 
+pub use exports::*;
 pub use streams::*;
 
 use chrono::{DateTime, TimeZone, Utc};
