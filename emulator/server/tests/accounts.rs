@@ -285,6 +285,105 @@ async fn backup_vaults_belong_to_their_account() {
 }
 
 #[tokio::test]
+async fn a_copy_into_another_accounts_vault_fails_and_lands_nowhere() {
+    let emulator = emulator().await;
+    let role = "arn:aws:iam::111111111111:role/service-role/AWSBackupDefaultServiceRole";
+    let ddb = aws_sdk_dynamodb::Client::new(&config(&emulator, PROD_KEY).await);
+    let table = ddb
+        .create_table()
+        .table_name("carts")
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    let table_arn = table.table_description().unwrap().table_arn().unwrap().to_owned();
+    emulator.advance(chrono::Duration::seconds(1)).await.unwrap();
+    let prod = aws_sdk_backup::Client::new(&config(&emulator, PROD_KEY).await);
+    let backup = aws_sdk_backup::Client::new(&config(&emulator, BACKUP_KEY).await);
+    prod.create_backup_vault()
+        .backup_vault_name("primary")
+        .send()
+        .await
+        .unwrap();
+    // A vault of the same name in the source account must not receive the copy.
+    prod.create_backup_vault()
+        .backup_vault_name("copies")
+        .send()
+        .await
+        .unwrap();
+    let destination = backup
+        .create_backup_vault()
+        .backup_vault_name("copies")
+        .send()
+        .await
+        .unwrap()
+        .backup_vault_arn()
+        .unwrap()
+        .to_owned();
+    let job = prod
+        .start_backup_job()
+        .backup_vault_name("primary")
+        .resource_arn(&table_arn)
+        .iam_role_arn(role)
+        .send()
+        .await
+        .unwrap();
+    emulator.advance(chrono::Duration::seconds(5)).await.unwrap();
+    let copy = prod
+        .start_copy_job()
+        .recovery_point_arn(job.recovery_point_arn().unwrap())
+        .source_backup_vault_name("primary")
+        .destination_backup_vault_arn(&destination)
+        .iam_role_arn(role)
+        .send()
+        .await
+        .unwrap();
+    emulator.advance(chrono::Duration::seconds(5)).await.unwrap();
+    let described = prod
+        .describe_copy_job()
+        .copy_job_id(copy.copy_job_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let described = described.copy_job().unwrap();
+    assert_eq!(
+        described.state(),
+        Some(&aws_sdk_backup::types::CopyJobState::Failed)
+    );
+    assert!(
+        described
+            .status_message()
+            .unwrap()
+            .contains("belongs to account 222222222222"),
+        "{described:?}"
+    );
+    for (client, vault) in [(&prod, "copies"), (&backup, "copies")] {
+        let points = client
+            .list_recovery_points_by_backup_vault()
+            .backup_vault_name(vault)
+            .send()
+            .await
+            .unwrap();
+        assert!(points.recovery_points().is_empty());
+    }
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
 async fn rds_instances_belong_to_their_account() {
     let emulator = emulator().await;
     let prod = aws_sdk_rds::Client::new(&config(&emulator, PROD_KEY).await);

@@ -1,5 +1,7 @@
 //! Copy jobs: `StartCopyJob`, the run of a copy (destination checks, the
-//! provider's copy), `DescribeCopyJob`, `ListCopyJobs`.
+//! provider's copy), `DescribeCopyJob`, `ListCopyJobs`. A destination vault
+//! in another account fails the job: each account's vaults live in its own
+//! engine, and cross-account copies are not served.
 
 use super::*;
 /// Filters of `ListCopyJobs`.
@@ -177,7 +179,18 @@ impl Engine {
             let locked_out = dest_vault.and_then(|v| v.lock.as_ref()).and_then(|l| {
                 l.retention_problem(&job.destination_vault_name, job.destination_lifecycle.as_ref())
             });
-            let problem = if !self.env.config.serves_region(&job.destination_region) {
+            let dest_account = firedrill_emu_core::arn::Arn::parse(&job.destination_vault_arn)
+                .map(|arn| arn.account)
+                .unwrap_or_default();
+            let problem = if dest_account != self.account() {
+                // Each account's vaults live in its own engine: a copy
+                // across accounts is refused rather than delivered to a
+                // same-named vault of the source account.
+                Some(format!(
+                    "Destination backup vault {} belongs to account {dest_account}; this emulator does not copy recovery points across accounts",
+                    job.destination_vault_arn
+                ))
+            } else if !self.env.config.serves_region(&job.destination_region) {
                 Some(format!(
                     "Destination region {} is not served by this emulator",
                     job.destination_region
