@@ -2,7 +2,9 @@
 //! servers run as when the emulator is root, the run directory (with its
 //! cleanup [`Janitor`]) that every server file lives under, directory
 //! creation and tree copies that keep that account's ownership, commands,
-//! loopback ports and log tails.
+//! loopback ports and log tails, and starting a server: on a free port
+//! (retried when another took it), registered so that it is stopped however
+//! the runtime closes, awaited until ready.
 //!
 //! Database servers refuse to run as root, so when the process is root every
 //! server and helper runs as the `postgres` user if it exists, else
@@ -446,6 +448,97 @@ impl<S: Registered> Registry<S> {
             .map(|s| s.child().pid())
             .collect()
     }
+}
+
+impl<S: Registered> Registry<S> {
+    /// Starts a server with `spawn` (see [`start_on_a_port`]) and remembers
+    /// it; when `run` began closing meanwhile, stops it and answers
+    /// [`ServerError::ShuttingDown`].
+    pub async fn start<F, Fut>(
+        &self,
+        run: &RunDir,
+        port: Option<u16>,
+        spawn: F,
+    ) -> Result<std::sync::Arc<S>, ServerError>
+    where
+        F: FnMut(u16) -> Fut,
+        Fut: std::future::Future<Output = Result<S, (bool, ServerError)>>,
+    {
+        let server = std::sync::Arc::new(start_on_a_port(port, spawn).await?);
+        self.register(&server);
+        if run.is_closed() {
+            server.stop_now();
+            return Err(ServerError::ShuttingDown);
+        }
+        Ok(server)
+    }
+}
+
+/// How a freshly spawned server is waited for.
+#[derive(Debug, Clone, Copy)]
+pub struct Readiness<'a> {
+    /// The database's name, for errors (`PostgreSQL`, `MariaDB`).
+    pub engine: &'a str,
+    /// The server log, and where this start's lines begin in it.
+    pub log: &'a Path,
+    pub log_start: u64,
+    /// How long the server may take.
+    pub timeout: std::time::Duration,
+    /// Log texts saying the port was taken meanwhile (the start is then
+    /// retried on another port).
+    pub bind_failures: &'a [&'a str],
+}
+
+/// Polls `ready` every 10 ms until it says the server accepts connections.
+/// Answers `Err((true, _))` when the process exited with a bind failure in
+/// its log, `Err((false, _))` when it exited otherwise or was not ready in
+/// time (the caller's server, owning the child, stops it when dropped).
+pub async fn await_ready<F, Fut>(
+    child: &ServerChild,
+    r: Readiness<'_>,
+    mut ready: F,
+) -> Result<(), (bool, ServerError)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if !child.is_running() {
+            let tail = log_tail(r.log, r.log_start);
+            let retry = r.bind_failures.iter().any(|m| tail.contains(m));
+            return Err((
+                retry,
+                ServerError::Failed(format!("{} exited while starting: {tail}", r.engine)),
+            ));
+        }
+        if ready().await {
+            return Ok(());
+        }
+        if started.elapsed() > r.timeout {
+            return Err((
+                false,
+                ServerError::Failed(format!(
+                    "{} did not become ready within {:?}: {}",
+                    r.engine,
+                    r.timeout,
+                    log_tail(r.log, r.log_start)
+                )),
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Runs blocking work (a tool, a template build) off the async runtime.
+pub async fn blocking<T, F>(f: F) -> Result<T, ServerError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ServerError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ServerError::Failed(format!("a blocking task failed: {e}")))?
 }
 
 /// Starts a server with `spawn`, on `port` when given and free, else on a

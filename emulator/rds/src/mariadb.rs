@@ -49,7 +49,7 @@
 
 use crate::host::{
     self, Janitor, Registered, Registry, RunAs, RunDir, ServerChild, Template, TemplateSlot, async_command,
-    chown, command, log_tail,
+    chown, command,
 };
 use crate::process::{
     BaseBackupInfo, DbEngine, DbServer, Marker, RecoveryTarget, ServerError, ServerFuture, ServerSpec,
@@ -733,9 +733,7 @@ impl MariaRuntime {
     /// The template, created on first use.
     pub async fn template(&self) -> Result<Arc<Template>, ServerError> {
         let me = self.me.upgrade().ok_or(ServerError::ShuttingDown)?;
-        tokio::task::spawn_blocking(move || me.template_blocking())
-            .await
-            .map_err(|e| ServerError::Failed(format!("template task failed: {e}")))?
+        host::blocking(move || me.template_blocking()).await
     }
 
     /// The template directory in use, if one was built.
@@ -768,13 +766,10 @@ impl MariaRuntime {
         // A replica fresh from its source's base backup starts replicating
         // after the backup's last transaction.
         let fresh_gtid = read_binlog_gtid(&spec.data_dir);
-        let server = host::start_on_a_port(port, |p| self.spawn_once(&bins, &template, spec, p)).await?;
-        let server = Arc::new(server);
-        self.servers.register(&server);
-        if self.run.is_closed() {
-            server.stop(StopMode::Immediate);
-            return Err(ServerError::ShuttingDown);
-        }
+        let server = self
+            .servers
+            .start(&self.run, port, |p| self.spawn_once(&bins, &template, spec, p))
+            .await?;
         if let Some(recovery) = &spec.recovery {
             self.replay(&server, &recovery.archive, &recovery.target).await?;
         }
@@ -843,32 +838,24 @@ impl MariaRuntime {
             current_opened_after: Mutex::new(before),
             runtime: self.me.clone(),
         };
-        let timeout = Duration::from_secs(120);
-        loop {
-            if !server.is_running() {
-                let tail = log_tail(&spec.log_path, log_start);
-                let retry =
-                    tail.contains("Address already in use") || tail.contains("Can't start server: Bind");
-                return Err((
-                    retry,
-                    ServerError::Failed(format!("MariaDB exited while starting: {tail}")),
-                ));
+        let readiness = host::Readiness {
+            engine: "MariaDB",
+            log: &spec.log_path,
+            log_start,
+            timeout: Duration::from_secs(120),
+            bind_failures: &["Address already in use", "Can't start server: Bind"],
+        };
+        let server_ref = &server;
+        host::await_ready(&server.child, readiness, || async move {
+            match mysql_async::Conn::new(server_ref.opts()).await {
+                Ok(conn) => {
+                    *server_ref.admin.lock().await = Some(conn);
+                    true
+                }
+                Err(_) => false,
             }
-            if let Ok(conn) = mysql_async::Conn::new(server.opts()).await {
-                *server.admin.lock().await = Some(conn);
-                break;
-            }
-            if started.elapsed() > timeout {
-                return Err((
-                    false,
-                    ServerError::Failed(format!(
-                        "MariaDB did not accept connections within {timeout:?}: {}",
-                        log_tail(&spec.log_path, log_start)
-                    )),
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        })
+        .await?;
         tracing::debug!(pid = server.pid(), port, elapsed_ms = started.elapsed().as_millis() as u64, dir = %spec.data_dir.display(), "MariaDB ready");
         Ok(server)
     }
@@ -952,7 +939,7 @@ impl MariaRuntime {
         let files = files.to_vec();
         let port = server.port;
         let password = server.admin_password.clone();
-        tokio::task::spawn_blocking(move || {
+        host::blocking(move || {
             let mut dump = command(&bins.binlog, run_as);
             dump.arg("--no-defaults").env("TZ", "UTC");
             if let Some(p) = start_pos {
@@ -992,7 +979,6 @@ impl MariaRuntime {
             Ok(())
         })
         .await
-        .map_err(|e| ServerError::Failed(format!("binary log replay task failed: {e}")))?
     }
 
     /// Stops every server this runtime started and refuses new ones.

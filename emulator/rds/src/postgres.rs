@@ -31,7 +31,7 @@
 
 use crate::host::{
     self, Janitor, Registered, Registry, RunAs, RunDir, ServerChild, Template, TemplateSlot, async_command,
-    chown, command, log_tail,
+    chown, command,
 };
 use crate::process::{
     BaseBackupInfo, DbEngine, DbServer, Marker, RecoveryTarget, ServerError, ServerFuture, ServerSpec,
@@ -506,9 +506,7 @@ impl PgRuntime {
     /// The initdb template, created on first use.
     pub async fn template(&self) -> Result<Arc<Template>, ServerError> {
         let me = self.arc()?;
-        tokio::task::spawn_blocking(move || me.template_blocking())
-            .await
-            .map_err(|e| ServerError::Failed(format!("template task failed: {e}")))?
+        host::blocking(move || me.template_blocking()).await
     }
 
     /// Starts a server on `spec`, preferring `port` when given and free;
@@ -546,13 +544,10 @@ impl PgRuntime {
             let _ = std::fs::remove_file(spec.data_dir.join("standby.signal"));
         }
         let _ = std::fs::remove_file(spec.data_dir.join("postmaster.pid"));
-        let server = host::start_on_a_port(port, |p| self.spawn_once(&bins, &template, spec, p)).await?;
-        let server = Arc::new(server);
-        self.servers.register(&server);
-        if self.run.is_closed() {
-            server.stop(StopMode::Immediate);
-            return Err(ServerError::ShuttingDown);
-        }
+        let server = self
+            .servers
+            .start(&self.run, port, |p| self.spawn_once(&bins, &template, spec, p))
+            .await?;
         if spec.recovery.is_some() {
             server.await_promotion().await?;
         }
@@ -641,56 +636,34 @@ impl PgRuntime {
             cmd.arg("-c").arg(format!("{k}={v}"));
         }
         cmd.stdout(log).stderr(log_err).process_group(0);
-        let mut child = cmd.spawn().map_err(|e| (false, io("start postgres")(e)))?;
-        let pid = child.id();
+        let child = cmd.spawn().map_err(|e| (false, io("start postgres")(e)))?;
         let started = Instant::now();
-        let timeout = if spec.recovery.is_some() {
-            Duration::from_secs(300)
-        } else {
-            Duration::from_secs(60)
-        };
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                let tail = log_tail(&spec.log_path, log_start);
-                let retry =
-                    tail.contains("could not bind") || tail.contains("could not create any TCP/IP sockets");
-                return Err((
-                    retry,
-                    ServerError::Failed(format!("PostgreSQL exited ({status}) while starting: {tail}")),
-                ));
-            }
-            // A hot standby reports `standby` once it accepts connections.
-            let status = postmaster_status(&spec.data_dir);
-            if status.as_deref() == Some("ready")
-                || (spec.follow.is_some() && status.as_deref() == Some("standby"))
-            {
-                break;
-            }
-            if started.elapsed() > timeout {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid as i32),
-                    nix::sys::signal::Signal::SIGQUIT,
-                );
-                let _ = child.wait();
-                return Err((
-                    false,
-                    ServerError::Failed(format!(
-                        "PostgreSQL did not become ready within {timeout:?}: {}",
-                        log_tail(&spec.log_path, log_start)
-                    )),
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        tracing::debug!(pid, port, elapsed_ms = started.elapsed().as_millis() as u64, dir = %spec.data_dir.display(), "PostgreSQL ready");
-        Ok(PgServer {
+        // Owned at once: a server that fails to come up is stopped on drop.
+        let server = PgServer {
             data_dir: spec.data_dir.clone(),
             port,
             child: ServerChild::new(child),
             admin_password: template.admin_password.clone(),
             admin: tokio::sync::Mutex::new(None),
             runtime: self.me.clone(),
+        };
+        let readiness = host::Readiness {
+            engine: "PostgreSQL",
+            log: &spec.log_path,
+            log_start,
+            timeout: Duration::from_secs(if spec.recovery.is_some() { 300 } else { 60 }),
+            bind_failures: &["could not bind", "could not create any TCP/IP sockets"],
+        };
+        host::await_ready(&server.child, readiness, || {
+            // A hot standby reports `standby` once it accepts connections.
+            let status = postmaster_status(&spec.data_dir);
+            let ready = status.as_deref() == Some("ready")
+                || (spec.follow.is_some() && status.as_deref() == Some("standby"));
+            std::future::ready(ready)
         })
+        .await?;
+        tracing::debug!(pid = server.pid(), port, elapsed_ms = started.elapsed().as_millis() as u64, dir = %spec.data_dir.display(), "PostgreSQL ready");
+        Ok(server)
     }
 
     /// Takes a self-contained base backup of `server` into `dest` (which
