@@ -98,9 +98,12 @@
 //! `InvalidDBClusterSnapshotStateFault` (deleting, copying or restoring one
 //! that is not `available`), `InvalidDBClusterStateFault` (a cluster not
 //! `available`), `InvalidParameterCombination` (a restore whose `Engine`
-//! differs from the snapshot's). Not served: automated cluster snapshots,
-//! final snapshots on DeleteDBCluster, snapshot attributes (sharing), and
-//! RestoreDBInstanceFromDBSnapshot from a cluster snapshot.
+//! differs from the snapshot's). DeleteDBCluster takes a final cluster
+//! snapshot (`FinalDBSnapshotIdentifier`) before the server stops, unless
+//! `SkipFinalSnapshot`; neither, or both, answer
+//! `InvalidParameterCombination`. Not served: automated cluster snapshots,
+//! snapshot attributes (sharing), and RestoreDBInstanceFromDBSnapshot from
+//! a cluster snapshot.
 //!
 //! Served around the instances: DB subnet groups (the `default` group and
 //! the account's own; firedrill has no EC2, so subnet ids are taken as

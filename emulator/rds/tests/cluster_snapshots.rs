@@ -172,6 +172,43 @@ async fn aurora_postgresql_cluster_snapshot_copy_and_restore() {
         "the restored cluster's own backups give it a restorable time"
     );
 
+    // Deleting a cluster takes a final snapshot unless told to skip it.
+    let err = east
+        .delete_db_cluster()
+        .db_cluster_identifier("carts-restored")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterCombination");
+    let err = east
+        .delete_db_cluster()
+        .db_cluster_identifier("carts-restored")
+        .final_db_snapshot_identifier("carts-nightly")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "DBClusterSnapshotAlreadyExistsFault");
+    let mut with_late_row = orders(&rdb).await;
+    with_late_row.sort();
+    drop(rdb);
+    east.delete_db_cluster()
+        .db_cluster_identifier("carts-restored")
+        .final_db_snapshot_identifier("carts-final")
+        .send()
+        .await
+        .expect("delete with a final snapshot");
+    let last = wait_snapshot(&east, "carts-final").await;
+    assert_eq!(last.db_cluster_identifier(), Some("carts-restored"));
+    east.restore_db_cluster_from_snapshot()
+        .db_cluster_identifier("carts-again")
+        .snapshot_identifier("carts-final")
+        .engine("aurora-postgresql")
+        .send()
+        .await
+        .expect("restore the final snapshot");
+    let again = wait_cluster(&east, "carts-again").await;
+    assert_eq!(orders(&cluster_db(&again).await).await, with_late_row);
+
     // Copied to another region (source named by ARN), then restored there.
     let copied = west
         .copy_db_cluster_snapshot()
@@ -217,7 +254,12 @@ async fn aurora_postgresql_cluster_snapshot_copy_and_restore() {
         .unwrap_err();
     assert_eq!(code(&err), "DBClusterSnapshotNotFoundFault");
     let listed = east.describe_db_cluster_snapshots().send().await.unwrap();
-    assert!(listed.db_cluster_snapshots().is_empty());
+    assert!(
+        listed
+            .db_cluster_snapshots()
+            .iter()
+            .all(|s| s.db_cluster_snapshot_identifier() != Some("carts-nightly"))
+    );
     // The copy outlives its source.
     assert_eq!(wait_snapshot(&west, "carts-dr").await.status(), Some("available"));
     server.stop().await;

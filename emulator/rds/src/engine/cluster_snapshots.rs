@@ -10,7 +10,7 @@
 
 use super::provision::Origin;
 use super::records::*;
-use super::{Engine, Work, resource_suffix};
+use super::{Engine, Region, Work, resource_suffix};
 use crate::errors::RdsError;
 use crate::validate;
 use chrono::{DateTime, Utc};
@@ -77,6 +77,52 @@ impl Engine {
             .join(format!("cluster-{id}-{}", firedrill_emu_core::ids::random_hex(6)))
     }
 
+    /// Records a new manual snapshot `snapshot_id` of cluster `c` as
+    /// `creating` (its data is the caller's to fill), refusing an identifier
+    /// in use.
+    pub(super) fn begin_cluster_snapshot(
+        &self,
+        reg: &mut Region,
+        region: &str,
+        c: &Cluster,
+        snapshot_id: &str,
+        tags: Vec<(String, String)>,
+        now: DateTime<Utc>,
+    ) -> Result<ClusterSnapshot, RdsError> {
+        if reg.cluster_snapshots.contains_key(snapshot_id) {
+            return Err(already_exists(snapshot_id));
+        }
+        let snap = ClusterSnapshot {
+            id: snapshot_id.to_owned(),
+            arn: format!(
+                "arn:aws:rds:{region}:{}:cluster-snapshot:{snapshot_id}",
+                self.account()
+            ),
+            cluster_id: c.id.clone(),
+            resource_id: c.resource_id.clone(),
+            snapshot_type: "manual".to_owned(),
+            status: "creating".to_owned(),
+            create_time: now,
+            cluster_create_time: c.create_time,
+            engine: c.engine.clone(),
+            engine_version: c.engine_version.clone(),
+            master_username: c.master_username.clone(),
+            database_name: c.database_name.clone(),
+            port: c.port,
+            storage_type: c.storage_type.clone(),
+            retention: c.retention,
+            backup_window: c.backup_window.clone(),
+            tags,
+            source_arn: None,
+            percent: 0,
+            dir: self.cluster_snapshot_dir(region, snapshot_id),
+            work: Work::Running,
+            status_since: now,
+        };
+        reg.cluster_snapshots.insert(snapshot_id.to_owned(), snap.clone());
+        Ok(snap)
+    }
+
     /// CreateDBClusterSnapshot.
     pub fn create_cluster_snapshot(
         &self,
@@ -94,6 +140,7 @@ impl Engine {
             let c = reg
                 .clusters
                 .get(&cluster_id)
+                .cloned()
                 .ok_or_else(|| RdsError::cluster_not_found(&cluster_id))?;
             let server = reg.servers.get(&c.resource_id).cloned();
             let server = match server {
@@ -104,37 +151,7 @@ impl Engine {
                     )));
                 }
             };
-            if reg.cluster_snapshots.contains_key(&snapshot_id) {
-                return Err(already_exists(&snapshot_id));
-            }
-            let snap = ClusterSnapshot {
-                id: snapshot_id.clone(),
-                arn: format!(
-                    "arn:aws:rds:{region}:{}:cluster-snapshot:{snapshot_id}",
-                    self.account()
-                ),
-                cluster_id: c.id.clone(),
-                resource_id: c.resource_id.clone(),
-                snapshot_type: "manual".to_owned(),
-                status: "creating".to_owned(),
-                create_time: now,
-                cluster_create_time: c.create_time,
-                engine: c.engine.clone(),
-                engine_version: c.engine_version.clone(),
-                master_username: c.master_username.clone(),
-                database_name: c.database_name.clone(),
-                port: c.port,
-                storage_type: c.storage_type.clone(),
-                retention: c.retention,
-                backup_window: c.backup_window.clone(),
-                tags,
-                source_arn: None,
-                percent: 0,
-                dir: self.cluster_snapshot_dir(region, &snapshot_id),
-                work: Work::Running,
-                status_since: now,
-            };
-            reg.cluster_snapshots.insert(snapshot_id.clone(), snap.clone());
+            let snap = self.begin_cluster_snapshot(reg, region, &c, &snapshot_id, tags, now)?;
             (snap, server)
         };
         let me = self.arc();
@@ -147,7 +164,7 @@ impl Engine {
         Ok(snap)
     }
 
-    fn finish_cluster_snapshot(&self, region: &str, id: &str, result: Result<(), RdsError>) {
+    pub(super) fn finish_cluster_snapshot(&self, region: &str, id: &str, result: Result<(), RdsError>) {
         let mut state = self.state.lock();
         if let Some(s) = state.region(region).cluster_snapshots.get_mut(id) {
             s.work = match result {

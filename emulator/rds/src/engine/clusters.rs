@@ -1,6 +1,7 @@
 //! Aurora clusters (aurora-postgresql and aurora-mysql): CreateDBCluster,
 //! DescribeDBClusters, ModifyDBCluster, DeleteDBCluster (refused while
-//! deletion protection is on), RestoreDBClusterToPointInTime, and the member
+//! deletion protection is on; with a final cluster snapshot unless
+//! skipped), RestoreDBClusterToPointInTime, and the member
 //! instances CreateDBInstance adds to a cluster.
 
 use super::instances::{CreateInstance, DEFAULT_MAINTENANCE_WINDOW};
@@ -244,7 +245,8 @@ impl Engine {
             .collect())
     }
 
-    /// DeleteDBCluster (no final cluster snapshots in firedrill).
+    /// DeleteDBCluster, with a final cluster snapshot unless
+    /// `SkipFinalSnapshot` (taken before the server stops).
     pub fn delete_cluster(
         &self,
         region: &str,
@@ -253,17 +255,30 @@ impl Engine {
         final_id: Option<&str>,
     ) -> Result<Cluster, RdsError> {
         let id = id.to_ascii_lowercase();
-        if !skip_final || final_id.is_some() {
-            return Err(RdsError::InvalidParameterCombination(
-                "firedrill does not take final DB cluster snapshots: delete the cluster with SkipFinalSnapshot.".to_owned(),
-            ));
+        let final_id = final_id
+            .map(|s| validate::identifier("FinalDBSnapshotIdentifier", s))
+            .transpose()?;
+        match (skip_final, &final_id) {
+            (false, None) => {
+                return Err(RdsError::InvalidParameterCombination(
+                    "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.".to_owned(),
+                ));
+            }
+            (true, Some(_)) => {
+                return Err(RdsError::InvalidParameterCombination(
+                    "Cannot specify a FinalDBSnapshotIdentifier when SkipFinalSnapshot is set.".to_owned(),
+                ));
+            }
+            _ => {}
         }
-        let cluster = {
+        let now = self.now();
+        let (cluster, final_snapshot) = {
             let mut state = self.state.lock();
             let reg = state.region(region);
             let c = reg
                 .clusters
-                .get_mut(&id)
+                .get(&id)
+                .cloned()
                 .ok_or_else(|| RdsError::cluster_not_found(&id))?;
             if c.deletion_protection {
                 return Err(RdsError::InvalidParameterCombination(
@@ -283,16 +298,37 @@ impl Engine {
                     c.status
                 )));
             }
+            let server = reg.servers.get(&c.resource_id).cloned();
+            let final_snapshot = match (&final_id, server) {
+                (Some(s), Some(server)) => Some((
+                    self.begin_cluster_snapshot(reg, region, &c, s, Vec::new(), now)?,
+                    server,
+                )),
+                (Some(_), None) => {
+                    return Err(RdsError::InvalidDBClusterState(format!(
+                        "DB cluster {id} is not running; a final snapshot cannot be taken."
+                    )));
+                }
+                (None, _) => None,
+            };
+            let c = reg
+                .clusters
+                .get_mut(&id)
+                .ok_or_else(|| RdsError::cluster_not_found(&id))?;
             c.status = "deleting".to_owned();
             c.next_status = "deleted".to_owned();
             c.work = Work::Running;
-            c.status_since = self.now();
-            c.clone()
+            c.status_since = now;
+            (c.clone(), final_snapshot)
         };
         let me = self.arc();
         let region = region.to_owned();
         let c = cluster.clone();
         self.spawn(async move {
+            if let Some((snap, server)) = final_snapshot {
+                let result = server.base_backup(&snap.dir).await;
+                me.finish_cluster_snapshot(&region, &snap.id, result.map(|_| ()).map_err(RdsError::from));
+            }
             let server = me.state.lock().region(&region).servers.remove(&c.resource_id);
             if let Some(server) = server {
                 server.stop_async(StopMode::Fast).await;
