@@ -123,6 +123,12 @@ pub enum S3EngineError {
     /// The bucket has no policy.
     #[error("The bucket policy does not exist")]
     NoSuchBucketPolicy(String),
+    /// The bucket has no Block Public Access configuration (it was deleted).
+    #[error("The public access block configuration was not found")]
+    NoSuchPublicAccessBlockConfiguration(String),
+    /// The bucket has no Object Ownership controls (they were deleted).
+    #[error("The bucket ownership controls were not found")]
+    OwnershipControlsNotFound(String),
     /// A bucket policy that is not a policy document.
     #[error("{0}")]
     MalformedPolicy(String),
@@ -234,6 +240,8 @@ impl S3EngineError {
             E::NoSuchTagSet => "NoSuchTagSet",
             E::NoSuchBucketPolicy(_) => "NoSuchBucketPolicy",
             E::MalformedPolicy(_) => "MalformedPolicy",
+            E::NoSuchPublicAccessBlockConfiguration(_) => "NoSuchPublicAccessBlockConfiguration",
+            E::OwnershipControlsNotFound(_) => "OwnershipControlsNotFoundError",
             E::NoSuchLifecycleConfiguration => "NoSuchLifecycleConfiguration",
             E::ReplicationConfigurationNotFound => "ReplicationConfigurationNotFoundError",
             E::ObjectLockConfigurationNotFound => "ObjectLockConfigurationNotFoundError",
@@ -267,6 +275,8 @@ impl S3EngineError {
             | E::NoSuchUpload(_)
             | E::NoSuchTagSet
             | E::NoSuchBucketPolicy(_)
+            | E::NoSuchPublicAccessBlockConfiguration(_)
+            | E::OwnershipControlsNotFound(_)
             | E::NoSuchLifecycleConfiguration
             | E::ReplicationConfigurationNotFound
             | E::ObjectLockConfigurationNotFound
@@ -321,6 +331,8 @@ impl S3EngineError {
         match self {
             E::NoSuchBucket(b)
             | E::NoSuchBucketPolicy(b)
+            | E::NoSuchPublicAccessBlockConfiguration(b)
+            | E::OwnershipControlsNotFound(b)
             | E::BucketNotEmpty(b)
             | E::BucketAlreadyOwnedByYou(b)
             | E::InvalidBucketName(b) => {

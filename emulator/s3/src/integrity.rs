@@ -4,7 +4,8 @@
 //! A request whose body s3s reads into memory (DeleteObjects,
 //! CompleteMultipartUpload, and the bucket and object configuration PUTs:
 //! tagging, lifecycle, versioning, replication, Object Lock, retention,
-//! legal hold) is buffered here: a `Content-MD5` that is not a base64 MD5
+//! legal hold, encryption, policy, public access block, ownership
+//! controls) is buffered here: a `Content-MD5` that is not a base64 MD5
 //! answers `InvalidDigest`, one that does not match the body `BadDigest`.
 //! A DeleteObjects body must also follow S3's schema (`Delete` holding
 //! `Quiet` and `Object` elements, each with `Key`, `VersionId`, `ETag`,
@@ -26,8 +27,12 @@ pub(crate) const MAX_XML_BODY: usize = 16 * 1024 * 1024;
 
 /// Query keys of the configuration subresources whose PUT carries an XML
 /// body s3s reads whole.
-const XML_SUBRESOURCES: [&str; 7] = [
+const XML_SUBRESOURCES: [&str; 11] = [
     "tagging",
+    "encryption",
+    "policy",
+    "publicAccessBlock",
+    "ownershipControls",
     "lifecycle",
     "versioning",
     "replication",

@@ -48,7 +48,9 @@
 //! Put/Get/DeleteBucketReplication, Put/GetObjectLockConfiguration,
 //! Put/Get/DeleteBucketEncryption, Put/Get/DeleteBucketPolicy (stored as
 //! written, not evaluated; a document that is not a JSON object with a
-//! `Statement` is `MalformedPolicy`, a missing one `NoSuchBucketPolicy`).
+//! `Statement` is `MalformedPolicy`, a missing one `NoSuchBucketPolicy`),
+//! Put/Get/DeletePublicAccessBlock and Put/Get/DeleteBucketOwnershipControls
+//! (stored, not enforced; see below), GetBucketAcl.
 //!
 //! Objects: PutObject (conditional), GetObject and HeadObject (Range,
 //! `partNumber`, versionId, conditional headers, checksum mode),
@@ -59,11 +61,16 @@
 //! UploadPartCopy (`x-amz-copy-source-range`, versionId sources,
 //! copy-source conditions), CompleteMultipartUpload,
 //! AbortMultipartUpload, ListParts, ListMultipartUploads,
-//! Put/Get/DeleteObjectTagging, Put/GetObjectRetention, Put/GetObjectLegalHold.
+//! Put/Get/DeleteObjectTagging, Put/GetObjectRetention, Put/GetObjectLegalHold,
+//! GetObjectAcl.
 //!
-//! Every other operation (ACLs, public access blocks, CORS, website, RestoreObject,
-//! SelectObjectContent, ...) answers `501 NotImplemented` in S3's XML error
-//! shape, saying that firedrill does not support it.
+//! Every other operation answers `501 NotImplemented` in S3's XML error
+//! shape, saying that firedrill does not support it: PutBucketAcl and
+//! PutObjectAcl; CORS, website, logging, notification, accelerate, request
+//! payment, analytics, inventory, metrics, intelligent-tiering and metadata
+//! table configurations; GetBucketPolicyStatus; RestoreObject,
+//! SelectObjectContent, GetObjectTorrent, WriteGetObjectResponse, PostObject;
+//! CreateSession and ListDirectoryBuckets (directory buckets).
 //!
 //! # Semantics worth knowing
 //!
@@ -72,6 +79,22 @@
 //!   `400 InvalidArgument` "Invalid version id specified" on every call that
 //!   takes one, DeleteObject included; an issued id that names no version of
 //!   the key answers `NoSuchVersion` (GET, HEAD) or a no-op 204 (DELETE).
+//! - Bucket access as AWS sets it for every bucket since April 2023: all
+//!   four Block Public Access settings on and Object Ownership
+//!   `BucketOwnerEnforced` (ACLs disabled). PutPublicAccessBlock naming
+//!   none of the four is `InvalidRequest` ("Must specify at least one
+//!   configuration."), a setting it leaves out is off; after
+//!   DeletePublicAccessBlock the Get answers `404
+//!   NoSuchPublicAccessBlockConfiguration`, after
+//!   DeleteBucketOwnershipControls `404 OwnershipControlsNotFoundError`
+//!   (both with `BucketName`). An ownership outside the model's enum, or
+//!   other than one rule, is `MalformedXML`. GetBucketAcl and GetObjectAcl
+//!   answer the owner with one `FULL_CONTROL` grant to its canonical id,
+//!   what S3 answers with ACLs disabled. None of these settings changes
+//!   what a request may do.
+//! - GetBucketLocation answers no constraint for us-east-1, `EU` for a
+//!   bucket created with the legacy `EU` constraint (it lives in
+//!   eu-west-1), and the region's name otherwise.
 //! - Re-creating a bucket you own answers 200 in us-east-1 (nothing
 //!   changes) and `409 BucketAlreadyOwnedByYou` in every other region.
 //! - CreateBucket's LocationConstraint: a request to us-east-1 (S3's
@@ -135,7 +158,8 @@
 //!   `InvalidRequest`. With checksum mode, a part of a composite object
 //!   answers the part's checksum. GetObjectAttributes lists the parts of
 //!   composite objects (paged by `x-amz-max-parts`) and only the count of
-//!   the others; its ETag is written quoted, where AWS writes it bare.
+//!   the others; its ETag is written bare, as AWS writes it there (every
+//!   other answer quotes it).
 //! - UploadPartCopy writes the source range as a part of its own: an
 //!   `x-amz-copy-source-range` not of the form `bytes=first-last` is
 //!   `InvalidArgument`, one past the source `InvalidRange`.
@@ -434,6 +458,12 @@ impl S3 {
         {
             parts.status = status;
         }
+        let body = if parts.extensions.remove::<protocol::BareETag>().is_some() {
+            parts.headers.remove(http::header::CONTENT_LENGTH);
+            unquote_etag(body).await
+        } else {
+            body
+        };
         if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
             parts.headers.insert("x-amz-request-id", v.clone());
             parts.headers.entry("x-amz-id-2").or_insert(v);
@@ -462,6 +492,27 @@ async fn checked_body(
     };
     integrity::check(kind, headers.get("content-md5").map(|v| v.as_bytes()), &bytes)?;
     Ok(s3s::Body::from(bytes))
+}
+
+/// The XML document `body` with its first `ETag` element's quotes removed,
+/// as S3 writes the ETag of GetObjectAttributes.
+async fn unquote_etag(body: s3s::Body) -> s3s::Body {
+    let bytes = match http_body_util::BodyExt::collect(body).await {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read an answer's body");
+            bytes::Bytes::new()
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let bare = match text.split_once("<ETag>\"") {
+        Some((before, rest)) => match rest.split_once("\"</ETag>") {
+            Some((etag, after)) => format!("{before}<ETag>{etag}</ETag>{after}"),
+            None => return s3s::Body::from(bytes),
+        },
+        None => return s3s::Body::from(bytes),
+    };
+    s3s::Body::from(bytes::Bytes::from(bare))
 }
 
 /// The message AWS sends with errors s3s raises on its own (it sends none).

@@ -13,6 +13,7 @@
 // see `time`.
 #![warn(clippy::arithmetic_side_effects)]
 
+mod access;
 mod completed;
 mod lifecycle;
 mod list;
@@ -521,6 +522,11 @@ impl Engine {
         }
         let region = target;
         let mut b = Bucket::new(name, region, now);
+        // GetBucketLocation answers `EU` for a bucket created with that
+        // legacy constraint, though it lives in eu-west-1.
+        if location_constraint == Some("EU") {
+            b.location_constraint = Some("EU".to_owned());
+        }
         if object_lock {
             b.object_lock = true;
             b.versioning = Versioning::Enabled;
@@ -528,6 +534,13 @@ impl Engine {
         st.buckets.insert(name.to_owned(), b);
         tracing::debug!(bucket = name, region, "bucket created");
         Ok(())
+    }
+
+    /// GetBucketLocation, answered from any region: `None` for us-east-1,
+    /// the constraint the bucket was created with otherwise.
+    pub fn bucket_location(&self, name: &str) -> Result<Option<String>> {
+        let st = self.state.lock();
+        Ok(st.bucket(name, None)?.location_constraint.clone())
     }
 
     /// HeadBucket: the bucket's region when it exists and is addressed right.

@@ -388,6 +388,37 @@ impl Default for BucketEncryption {
     }
 }
 
+/// A bucket's Block Public Access settings (PutPublicAccessBlock). AWS
+/// turns all four on for every new bucket since April 2023.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicAccessBlock {
+    /// `BlockPublicAcls`.
+    pub block_public_acls: bool,
+    /// `IgnorePublicAcls`.
+    pub ignore_public_acls: bool,
+    /// `BlockPublicPolicy`.
+    pub block_public_policy: bool,
+    /// `RestrictPublicBuckets`.
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    /// All four settings on: a new bucket's.
+    pub const ALL: Self = Self {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    };
+}
+
+/// The Object Ownership settings of the S3 model's `ObjectOwnership` enum.
+pub const OBJECT_OWNERSHIPS: [&str; 3] = ["BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced"];
+
+/// A new bucket's Object Ownership: ACLs disabled, as on AWS since April
+/// 2023.
+pub const DEFAULT_OBJECT_OWNERSHIP: &str = "BucketOwnerEnforced";
+
 /// The `TransitionDefaultMinimumObjectSize` AWS applies by default since
 /// September 2024: objects under 128 KB do not transition.
 pub const DEFAULT_TRANSITION_MIN_SIZE: &str = "all_storage_classes_128K";
@@ -399,6 +430,9 @@ pub struct Bucket {
     pub name: String,
     /// The region it lives in.
     pub region: String,
+    /// What GetBucketLocation answers: `None` in us-east-1, `EU` for a
+    /// bucket created with that constraint, else the region.
+    pub location_constraint: Option<String>,
     /// When it was created.
     pub created: DateTime<Utc>,
     /// Versioning state.
@@ -417,6 +451,10 @@ pub struct Bucket {
     pub encryption: BucketEncryption,
     /// The bucket policy, as the client wrote it (stored, not evaluated).
     pub policy: Option<String>,
+    /// Block Public Access (stored, not enforced; `None` once deleted).
+    pub public_access_block: Option<PublicAccessBlock>,
+    /// Object Ownership (one of [`OBJECT_OWNERSHIPS`]; `None` once deleted).
+    pub object_ownership: Option<String>,
     /// The lifecycle's `TransitionDefaultMinimumObjectSize`
     /// (`all_storage_classes_128K` unless PutBucketLifecycleConfiguration
     /// said otherwise).
@@ -434,6 +472,7 @@ impl Bucket {
         Self {
             name: name.to_owned(),
             region: region.to_owned(),
+            location_constraint: (region != "us-east-1").then(|| region.to_owned()),
             created,
             versioning: Versioning::Unversioned,
             object_lock: false,
@@ -443,6 +482,8 @@ impl Bucket {
             replication: None,
             encryption: BucketEncryption::default(),
             policy: None,
+            public_access_block: Some(PublicAccessBlock::ALL),
+            object_ownership: Some(DEFAULT_OBJECT_OWNERSHIP.to_owned()),
             transition_min_size: DEFAULT_TRANSITION_MIN_SIZE.to_owned(),
             objects: BTreeMap::new(),
             lifecycle_applied_on: None,

@@ -2,8 +2,7 @@
 //! answers (`Range`, `partNumber`, checksum mode), GetObjectAttributes, and
 //! the source range of UploadPartCopy.
 
-use super::checksums::{self, Wire, set_checksum};
-use super::ops::checksum_type;
+use super::checksums::{self, Wire, checksum_type, set_checksum};
 use crate::checksum::ChecksumType as Kind;
 use crate::engine::model::ObjectData;
 use crate::error::S3EngineError;

@@ -88,6 +88,23 @@ macro_rules! set_checksum {
 }
 pub(crate) use set_checksum;
 
+/// Sets a write's answer (PutObject, CopyObject, CompleteMultipartUpload)
+/// from the object's [`ObjectChecksum`]: its value in its algorithm's
+/// field and its `ChecksumType`.
+macro_rules! set_object_checksum {
+    ($out:expr, $checksum:expr) => {{
+        let c: &crate::checksum::ObjectChecksum = $checksum;
+        $out.checksum_type = Some(crate::protocol::checksums::checksum_type(c.kind));
+        crate::protocol::checksums::set_checksum!($out, crate::protocol::checksums::Wire::object(c));
+    }};
+}
+pub(crate) use set_object_checksum;
+
+/// An engine checksum type as s3s's.
+pub(crate) fn checksum_type(k: checksum::ChecksumType) -> s3s::dto::ChecksumType {
+    s3s::dto::ChecksumType::from(k.name().to_owned())
+}
+
 /// One checksum value, in the field of its algorithm.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Wire {

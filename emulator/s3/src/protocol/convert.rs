@@ -491,6 +491,63 @@ pub fn meta(
     }
 }
 
+/// The metadata a write's headers give the new object (PutObject,
+/// CreateMultipartUpload, CopyObject with `REPLACE`), moved out of the
+/// s3s input.
+macro_rules! object_meta {
+    ($input:expr) => {
+        crate::protocol::convert::meta(
+            $input.content_type,
+            $input.content_encoding,
+            $input.content_disposition,
+            $input.content_language,
+            $input.cache_control,
+            $input.website_redirect_location,
+            $input.metadata,
+        )
+    };
+}
+pub(crate) use object_meta;
+
+/// The new object a write's s3s input describes (PutObject,
+/// CreateMultipartUpload, CopyObject): `meta`, then its storage class,
+/// tags and Object Lock headers, checked ([`checked_new_object`]).
+macro_rules! new_object {
+    ($input:expr, $meta:expr, $precondition:expr) => {
+        crate::protocol::convert::checked_new_object(
+            $meta,
+            $input.storage_class.as_ref(),
+            $input.tagging.as_deref(),
+            $input.object_lock_mode.as_ref(),
+            $input.object_lock_retain_until_date.as_ref(),
+            $input.object_lock_legal_hold_status.as_ref(),
+            $precondition,
+        )
+    };
+}
+pub(crate) use new_object;
+
+/// A new object from a write's headers: the tagging header, the Object
+/// Lock mode, retain-until date and legal hold, refused as S3 refuses them.
+pub fn checked_new_object(
+    meta: ObjectMeta,
+    storage_class: Option<&dto::StorageClass>,
+    tagging: Option<&str>,
+    lock_mode: Option<&dto::ObjectLockMode>,
+    retain_until: Option<&Timestamp>,
+    legal_hold: Option<&dto::ObjectLockLegalHoldStatus>,
+    precondition: Option<Precondition>,
+) -> Result<NewObject> {
+    Ok(NewObject {
+        meta,
+        storage_class: storage_class.map(|c| c.as_str().to_owned()),
+        tags: tags_from_header(tagging)?,
+        retention: write_retention(lock_mode, retain_until)?,
+        legal_hold: write_legal_hold(legal_hold)?,
+        precondition,
+    })
+}
+
 /// Explicit retention from write headers (both or neither).
 pub fn write_retention(
     mode: Option<&dto::ObjectLockMode>,

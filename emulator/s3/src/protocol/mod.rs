@@ -11,6 +11,7 @@
 //! other S3 operation falls through to s3s's default, which the service
 //! rewrites into a `NotImplemented` error naming firedrill.
 
+mod access;
 mod attributes;
 mod checksums;
 mod conditions;
@@ -41,6 +42,11 @@ pub(crate) struct ReqInfo {
 /// ignores `S3Response::status` for most operations); the service applies it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StatusOverride(pub StatusCode);
+
+/// Marks a response whose XML `ETag` S3 writes bare (GetObjectAttributes)
+/// where s3s always quotes it; the service unquotes it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BareETag;
 
 /// The s3s `S3` implementation over the engine.
 #[derive(Debug, Clone)]

@@ -4,14 +4,14 @@
 //! are the engine's, see `engine::multipart`).
 
 use super::attributes::copy_range;
-use super::checksums::{self, ChunkTrailers, Wire, checksum_fields, set_checksum};
+use super::checksums::{self, ChunkTrailers, Wire, checksum_fields, set_checksum, set_object_checksum};
 use super::conditions::Conditions;
 use super::conditions::write_precondition;
 use super::convert::*;
 use super::ops::{err, etag, owner, sse_s3};
 use super::{Handler, OrS3, info};
 use crate::checksum::{self as ck, Algorithm};
-use crate::engine::model::{NewObject, UploadChecksum};
+use crate::engine::model::UploadChecksum;
 use crate::engine::{CompleteChecksum, CompletedPartSpec, MAX_PUT_SIZE};
 use crate::error::S3EngineError;
 use crate::integrity::content_md5;
@@ -76,26 +76,7 @@ impl Handler {
             input.checksum_type.as_ref().map(|t| t.as_str()),
         )
         .or_s3(&i)?;
-        let template = NewObject {
-            meta: meta(
-                input.content_type,
-                input.content_encoding,
-                input.content_disposition,
-                input.content_language,
-                input.cache_control,
-                input.website_redirect_location,
-                input.metadata,
-            ),
-            storage_class: input.storage_class.map(|c| c.as_str().to_owned()),
-            tags: tags_from_header(input.tagging.as_deref()).or_s3(&i)?,
-            retention: write_retention(
-                input.object_lock_mode.as_ref(),
-                input.object_lock_retain_until_date.as_ref(),
-            )
-            .or_s3(&i)?,
-            legal_hold: write_legal_hold(input.object_lock_legal_hold_status.as_ref()).or_s3(&i)?,
-            precondition: None,
-        };
+        let template = new_object!(input, object_meta!(input), None).or_s3(&i)?;
         let id = self
             .engine
             .create_upload(&input.bucket, Some(&i.region), &input.key, template, checksum)
@@ -287,10 +268,9 @@ impl Handler {
             key: Some(input.key.clone()),
             location: Some(format!("/{}/{}", input.bucket, input.key)),
             version_id: r.version_id,
-            checksum_type: Some(ChecksumType::from(r.checksum.kind.name().to_owned())),
             ..Default::default()
         };
-        set_checksum!(out, Wire::object(&r.checksum));
+        set_object_checksum!(out, &r.checksum);
         Ok(S3Response::new(out))
     }
 

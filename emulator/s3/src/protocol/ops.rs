@@ -2,13 +2,15 @@
 //! outputs out.
 
 use super::attributes::{checksum_element, parts_element, select, wanted};
-use super::checksums::{self, ChunkTrailers, Wire, checksum_fields, set_checksum};
+use super::checksums::{
+    self, ChunkTrailers, checksum_fields, checksum_type, set_checksum, set_object_checksum,
+};
 use super::conditions::{Conditions, write_precondition};
 use super::convert::*;
 use super::{Handler, OrS3, ReqInfo, info, to_s3_error};
 use crate::checksum::{self as ck, Algorithm};
 use crate::engine::model::{
-    DefaultRetention as LockDefault, NULL_VERSION, NewObject, ObjectData, ObjectMeta, Retention,
+    DefaultRetention as LockDefault, NULL_VERSION, ObjectData, ObjectMeta, Retention,
 };
 use crate::engine::{MAX_PUT_SIZE, Rehashed, is_archived, validate_new_object};
 use crate::error::S3EngineError;
@@ -78,11 +80,6 @@ fn lock_fields(
         o.retention.map(|r| ts(r.until)),
         (o.legal_hold == Some(true)).then(|| ObjectLockLegalHoldStatus::from("ON".to_owned())),
     )
-}
-
-/// An engine checksum type as s3s's.
-pub(super) fn checksum_type(k: ck::ChecksumType) -> ChecksumType {
-    ChecksumType::from(k.name().to_owned())
 }
 
 /// The checksum algorithm and type a listing shows for an object.
@@ -369,10 +366,68 @@ impl S3 for Handler {
     ) -> S3Result<S3Response<GetBucketLocationOutput>> {
         let i = info(&req);
         // GetBucketLocation is answered from any region, as on AWS.
-        let region = self.engine.head_bucket(&req.input.bucket, None).or_s3(&i)?;
+        let location = self.engine.bucket_location(&req.input.bucket).or_s3(&i)?;
         Ok(S3Response::new(GetBucketLocationOutput {
-            location_constraint: (region != "us-east-1").then(|| BucketLocationConstraint::from(region)),
+            location_constraint: location.map(BucketLocationConstraint::from),
         }))
+    }
+
+    // ----- Bucket access (protocol::access) -----
+
+    async fn put_public_access_block(
+        &self,
+        req: S3Request<PutPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<PutPublicAccessBlockOutput>> {
+        self.put_access_block(req)
+    }
+
+    async fn get_public_access_block(
+        &self,
+        req: S3Request<GetPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<GetPublicAccessBlockOutput>> {
+        self.get_access_block(req)
+    }
+
+    async fn delete_public_access_block(
+        &self,
+        req: S3Request<DeletePublicAccessBlockInput>,
+    ) -> S3Result<S3Response<DeletePublicAccessBlockOutput>> {
+        self.delete_access_block(req)
+    }
+
+    async fn put_bucket_ownership_controls(
+        &self,
+        req: S3Request<PutBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<PutBucketOwnershipControlsOutput>> {
+        self.put_ownership(req)
+    }
+
+    async fn get_bucket_ownership_controls(
+        &self,
+        req: S3Request<GetBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<GetBucketOwnershipControlsOutput>> {
+        self.get_ownership(req)
+    }
+
+    async fn delete_bucket_ownership_controls(
+        &self,
+        req: S3Request<DeleteBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<DeleteBucketOwnershipControlsOutput>> {
+        self.delete_ownership(req)
+    }
+
+    async fn get_bucket_acl(
+        &self,
+        req: S3Request<GetBucketAclInput>,
+    ) -> S3Result<S3Response<GetBucketAclOutput>> {
+        self.bucket_acl(req)
+    }
+
+    async fn get_object_acl(
+        &self,
+        req: S3Request<GetObjectAclInput>,
+    ) -> S3Result<S3Response<GetObjectAclOutput>> {
+        self.object_acl(req)
     }
 
     async fn put_bucket_versioning(
@@ -701,26 +756,7 @@ impl S3 for Handler {
         self.engine
             .check_write(&input.bucket, Some(&i.region), &input.key, precondition.as_ref())
             .or_s3(&i)?;
-        let new = NewObject {
-            meta: meta(
-                input.content_type,
-                input.content_encoding,
-                input.content_disposition,
-                input.content_language,
-                input.cache_control,
-                input.website_redirect_location,
-                input.metadata,
-            ),
-            storage_class: input.storage_class.map(|c| c.as_str().to_owned()),
-            tags: tags_from_header(input.tagging.as_deref()).or_s3(&i)?,
-            retention: write_retention(
-                input.object_lock_mode.as_ref(),
-                input.object_lock_retain_until_date.as_ref(),
-            )
-            .or_s3(&i)?,
-            legal_hold: write_legal_hold(input.object_lock_legal_hold_status.as_ref()).or_s3(&i)?,
-            precondition: precondition.clone(),
-        };
+        let new = new_object!(input, object_meta!(input), precondition.clone()).or_s3(&i)?;
         // Refused before the body is read, so nothing is written.
         validate_new_object(&new, None).or_s3(&i)?;
         let md5 = content_md5(input.content_md5.as_deref()).or_s3(&i)?;
@@ -744,10 +780,9 @@ impl S3 for Handler {
             e_tag: Some(etag(&r.etag)),
             version_id: r.version_id,
             size: None,
-            checksum_type: Some(checksum_type(r.checksum.kind)),
             ..Default::default()
         };
-        set_checksum!(out, Wire::object(&r.checksum));
+        set_object_checksum!(out, &r.checksum);
         Ok(S3Response::new(out))
     }
 
@@ -919,7 +954,7 @@ impl S3 for Handler {
             )
             .or_s3(&i)?;
         let o = &found.object;
-        Ok(S3Response::new(GetObjectAttributesOutput {
+        let mut resp = S3Response::new(GetObjectAttributesOutput {
             checksum: want.checksum.then(|| checksum_element(o)),
             e_tag: want.etag.then(|| etag(&o.etag)),
             last_modified: Some(ts(found.last_modified)),
@@ -934,7 +969,10 @@ impl S3 for Handler {
                 .then(|| StorageClass::from(o.storage_class.clone())),
             version_id: found.version_id.clone(),
             ..Default::default()
-        }))
+        });
+        // S3 writes this ETag without the quotes every other answer has.
+        resp.extensions.insert(super::BareETag);
+        Ok(resp)
     }
 
     async fn delete_object(
@@ -1259,30 +1297,9 @@ impl S3 for Handler {
                 ));
             }
         };
-        let replace_meta = replace.then(|| {
-            meta(
-                input.content_type.clone(),
-                input.content_encoding.clone(),
-                input.content_disposition.clone(),
-                input.content_language.clone(),
-                input.cache_control.clone(),
-                input.website_redirect_location.clone(),
-                input.metadata.clone(),
-            )
-        });
+        let replace_meta = replace.then(|| object_meta!(input));
         let precondition = write_precondition(&req.headers).or_s3(&i)?;
-        let new = NewObject {
-            meta: ObjectMeta::default(),
-            storage_class: input.storage_class.as_ref().map(|c| c.as_str().to_owned()),
-            tags: tags_from_header(input.tagging.as_deref()).or_s3(&i)?,
-            retention: write_retention(
-                input.object_lock_mode.as_ref(),
-                input.object_lock_retain_until_date.as_ref(),
-            )
-            .or_s3(&i)?,
-            legal_hold: write_legal_hold(input.object_lock_legal_hold_status.as_ref()).or_s3(&i)?,
-            precondition: precondition.clone(),
-        };
+        let new = new_object!(input, ObjectMeta::default(), precondition.clone()).or_s3(&i)?;
         let requested = input
             .checksum_algorithm
             .as_ref()
@@ -1322,10 +1339,9 @@ impl S3 for Handler {
         let mut result = CopyObjectResult {
             e_tag: Some(etag(&r.etag)),
             last_modified: Some(ts(r.last_modified)),
-            checksum_type: Some(checksum_type(r.checksum.kind)),
             ..Default::default()
         };
-        set_checksum!(result, Wire::object(&r.checksum));
+        set_object_checksum!(result, &r.checksum);
         Ok(S3Response::new(CopyObjectOutput {
             server_side_encryption: Some(sse_s3()),
             copy_object_result: Some(result),

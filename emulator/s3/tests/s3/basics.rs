@@ -36,7 +36,7 @@ async fn bucket_lifecycle_create_head_list_delete() {
 
 #[tokio::test]
 async fn location_constraints_follow_aws_rules() {
-    let (server, _) = server().await;
+    let (server, s3) = server().await;
     let east = client(&server, "us-east-1").await;
     let west = client(&server, "us-west-2").await;
     let no_constraint = west.create_bucket().bucket("west-one").send().await.unwrap_err();
@@ -60,6 +60,29 @@ async fn location_constraints_follow_aws_rules() {
         .await
         .unwrap();
     assert_eq!(loc.location_constraint().map(|l| l.as_str()), Some("us-west-2"));
+    // `EU` is eu-west-1, and GetBucketLocation answers it as it was written;
+    // a us-east-1 bucket has no constraint.
+    constrained(&east, "legacy-eu", "EU")
+        .send()
+        .await
+        .expect("EU through us-east-1");
+    let eu = east
+        .get_bucket_location()
+        .bucket("legacy-eu")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(eu.location_constraint().map(|l| l.as_str()), Some("EU"));
+    assert_eq!(s3.bucket_region("legacy-eu").as_deref(), Some("eu-west-1"));
+    create_bucket(&east, "plain-east", "us-east-1").await;
+    // S3 writes an empty LocationConstraint for us-east-1.
+    let plain = east
+        .get_bucket_location()
+        .bucket("plain-east")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.location_constraint().map_or("", |l| l.as_str()), "");
     let redirected = east.head_bucket().bucket("west-two").send().await.unwrap_err();
     assert_eq!(redirected.raw_response().map(|r| r.status().as_u16()), Some(301));
     for (c, constraint, want) in [

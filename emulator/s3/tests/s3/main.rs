@@ -6,6 +6,7 @@
     reason = "tests may build durations with panicking constructors"
 )]
 
+mod access;
 mod backup_api;
 mod bad_input;
 mod basics;
