@@ -10,6 +10,7 @@ mod access;
 mod backup_api;
 mod bad_input;
 mod basics;
+mod boto3;
 mod checksums;
 mod cli;
 mod conditional;
