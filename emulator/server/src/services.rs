@@ -23,6 +23,7 @@ pub(crate) struct Services {
     pub(crate) sts: Arc<Sts>,
     /// S3 as requests reach it: inside the emulator's one bucket namespace.
     s3_in_namespace: Arc<AccountS3>,
+    pub(crate) kms: Arc<firedrill_emu_kms::Kms>,
 }
 
 impl Services {
@@ -49,6 +50,7 @@ impl Services {
             elasticache,
             sts: Sts::new(env),
             s3_in_namespace,
+            kms: firedrill_emu_kms::Kms::new(env),
         }
     }
 
@@ -61,6 +63,7 @@ impl Services {
             self.backup.clone(),
             self.elasticache.clone(),
             self.sts.clone(),
+            self.kms.clone(),
         ]
     }
 }
