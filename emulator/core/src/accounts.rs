@@ -263,10 +263,10 @@ impl CredentialError {
             (P::Json, Self::ExpiredToken) => {
                 (StatusCode::BAD_REQUEST, "ExpiredTokenException", self.to_string())
             }
-            (P::Query, Self::InvalidToken) => {
+            (P::Query(_), Self::InvalidToken) => {
                 (StatusCode::FORBIDDEN, "InvalidClientTokenId", self.to_string())
             }
-            (P::Query, Self::ExpiredToken) => (StatusCode::FORBIDDEN, "ExpiredToken", self.to_string()),
+            (P::Query(_), Self::ExpiredToken) => (StatusCode::FORBIDDEN, "ExpiredToken", self.to_string()),
             (P::RestJson, Self::InvalidToken) => (
                 StatusCode::FORBIDDEN,
                 "UnrecognizedClientException",

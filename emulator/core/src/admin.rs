@@ -13,7 +13,7 @@
 //! | `GET /_firedrill/audit` | the audit trail of backup, restore and destructive operations |
 //! | `GET /_firedrill/timings` | the restore-time model in force and every long-running operation it timed (`crate::timing::TimingReport`) |
 
-use crate::body::{collect, full};
+use crate::body::collect;
 use crate::server::{AdminError, Dispatcher};
 use crate::service::Body;
 use chrono::{DateTime, Duration, Utc};
@@ -86,11 +86,11 @@ pub struct RegionView {
 }
 
 fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(full(serde_json::to_vec(value).unwrap_or_default()))
-        .expect("static headers are valid")
+    crate::body::response(
+        status,
+        "application/json",
+        serde_json::to_vec(value).unwrap_or_default(),
+    )
 }
 
 fn problem(status: StatusCode, message: impl Into<String>) -> Response<Body> {

@@ -2,6 +2,7 @@
 
 use crate::service::Body;
 use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode};
 
 /// The largest non-streaming request body a service reads (DynamoDB's own
 /// limit on a request is 16 MB; RDS and Backup bodies are far smaller).
@@ -33,4 +34,15 @@ pub async fn collect(body: Body, limit: usize) -> Result<Bytes, BodyError> {
 /// A response body from bytes.
 pub fn full(bytes: impl Into<Bytes>) -> Body {
     Body::from(bytes.into())
+}
+
+/// A whole response: `status`, a `content_type` and `bytes`. Built without
+/// `Response::builder`, whose `expect` on header parsing would be a panic
+/// path; a static content type is always a valid header value.
+pub fn response(status: StatusCode, content_type: &'static str, bytes: impl Into<Bytes>) -> Response<Body> {
+    let mut resp = Response::new(full(bytes));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
 }

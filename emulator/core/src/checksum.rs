@@ -9,6 +9,10 @@
 //! so that large Query and Scan pages stay cheap to answer.
 
 /// The 256 remainders of the reflected polynomial `0xEDB88320`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time, where an index out of range fails the build"
+)]
 const TABLE: [u32; 256] = {
     let mut table = [0u32; 256];
     let mut i = 0;
@@ -33,7 +37,11 @@ const TABLE: [u32; 256] = {
 pub fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
     for b in bytes {
-        crc = (crc >> 8) ^ TABLE[((crc ^ u32::from(*b)) & 0xFF) as usize];
+        // The low byte of the sum indexes a table of 256 entries.
+        let index = usize::from((crc as u8) ^ b);
+        #[allow(clippy::indexing_slicing, reason = "a u8 index into a 256-entry table")]
+        let entry = TABLE[index];
+        crc = (crc >> 8) ^ entry;
     }
     !crc
 }

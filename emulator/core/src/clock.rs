@@ -155,8 +155,7 @@ impl Clock {
             if emulated >= segment_start {
                 return emulated - jump.offset;
             }
-            if i > 0 {
-                let previous = jumps[i - 1];
+            if let Some(previous) = i.checked_sub(1).and_then(|p| jumps.get(p)) {
                 let previous_end = jump.wall + previous.offset;
                 if emulated >= previous_end {
                     // Skipped over by this jump.

@@ -2,13 +2,14 @@
 //!
 //! - JSON 1.0 (DynamoDB): `{"__type": "com.amazonaws.dynamodb.v20120810#Code", "message": "..."}`
 //! - REST-JSON (AWS Backup): `x-amzn-ErrorType: Code` and `{"Code": ..., "Message": ...}`
-//! - Query (RDS): `<ErrorResponse><Error><Type>Sender</Type><Code/><Message/></Error><RequestId/></ErrorResponse>`
+//! - Query (RDS, ElastiCache): `<ErrorResponse xmlns="..."><Error><Type>Sender</Type><Code/><Message/></Error><RequestId/></ErrorResponse>`,
+//!   in the service's own namespace ([`crate::protocol::QueryApi::xmlns`])
 //! - REST-XML (S3): `<Error><Code/><Message/><RequestId/></Error>`
 //!
 //! Services build their own typed errors and turn them into responses with
 //! these functions, so the shapes live in one place.
 
-use crate::body::full;
+use crate::body::response;
 use crate::protocol::Protocol;
 use crate::service::Body;
 use http::{HeaderValue, Response, StatusCode};
@@ -36,23 +37,15 @@ pub fn json_1_0(
     })
     .to_string();
     let crc = crate::checksum::crc32(body.as_bytes());
-    let resp = Response::builder()
-        .status(status)
-        .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-crc32", crc)
-        .body(full(body))
-        .expect("static headers are valid");
+    let mut resp = response(status, "application/x-amz-json-1.0", body);
+    resp.headers_mut().insert("x-amz-crc32", HeaderValue::from(crc));
     with_request_id(resp, "x-amzn-requestid", request_id)
 }
 
 /// A REST-JSON error, as AWS Backup sends it.
 pub fn rest_json(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response<Body> {
     let body = serde_json::json!({ "Code": code, "Message": message });
-    let mut resp = Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(full(body.to_string()))
-        .expect("static headers are valid");
+    let mut resp = response(status, "application/json", body.to_string());
     // A code is AWS's own identifier; one that could not be a header value
     // (never the case for the codes this crate sends) is left to the body.
     if let Ok(v) = HeaderValue::from_str(code) {
@@ -88,25 +81,29 @@ pub fn xml_escape(s: &str) -> String {
     out
 }
 
-/// A Query-protocol error, as RDS sends it. `sender` is true for client
-/// errors (`<Type>Sender</Type>`), false for server faults.
-pub fn query_xml(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response<Body> {
+/// A Query-protocol error, as RDS and ElastiCache send it, in the
+/// service's XML namespace `xmlns` (see [`crate::protocol::QueryApi::xmlns`]).
+/// The `Type` is `Sender` for client errors, `Receiver` for server faults.
+pub fn query_xml(
+    xmlns: &str,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> Response<Body> {
     let kind = if status.is_server_error() {
         "Receiver"
     } else {
         "Sender"
     };
     let body = format!(
-        "<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+        "<ErrorResponse xmlns=\"{}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+        xml_escape(xmlns),
         xml_escape(code),
         xml_escape(message),
         xml_escape(request_id),
     );
-    let resp = Response::builder()
-        .status(status)
-        .header("content-type", "text/xml")
-        .body(full(body))
-        .expect("static headers are valid");
+    let resp = response(status, "text/xml", body);
     with_request_id(resp, "x-amzn-requestid", request_id)
 }
 
@@ -135,11 +132,7 @@ pub fn s3_xml_with(
         xml_escape(message),
         xml_escape(request_id),
     );
-    let resp = Response::builder()
-        .status(status)
-        .header("content-type", "application/xml")
-        .body(full(body))
-        .expect("static headers are valid");
+    let resp = response(status, "application/xml", body);
     with_request_id(resp, "x-amz-request-id", request_id)
 }
 
@@ -160,7 +153,7 @@ pub fn service_unavailable(
             &message,
             request_id,
         ),
-        Protocol::Query | Protocol::RestXml => {
+        Protocol::Query(_) | Protocol::RestXml => {
             protocol.error(status, "ServiceUnavailable", &message, request_id)
         }
         Protocol::RestJson => protocol.error(status, "ServiceUnavailableException", &message, request_id),
@@ -179,26 +172,43 @@ pub fn internal(protocol: Protocol, request_id: &str) -> Response<Body> {
             message,
             request_id,
         ),
-        Protocol::Query => protocol.error(status, "InternalFailure", message, request_id),
+        Protocol::Query(_) => protocol.error(status, "InternalFailure", message, request_id),
         Protocol::RestXml => protocol.error(status, "InternalError", message, request_id),
         Protocol::RestJson => protocol.error(status, "ServiceUnavailableException", message, request_id),
     }
 }
 
 /// The error for a request that names a service or region this emulator
-/// does not serve, in the shape of the protocol the request speaks.
-pub fn unknown_service(protocol: Protocol, service: &str, region: &str, request_id: &str) -> Response<Body> {
+/// does not serve, in the shape of the protocol the request speaks. The
+/// message lists `served`, the signing names the dispatcher serves.
+pub fn unknown_service(
+    protocol: Protocol,
+    service: &str,
+    region: &str,
+    served: &[&str],
+    request_id: &str,
+) -> Response<Body> {
     let message = format!(
-        "firedrill does not emulate service {service:?} in region {region:?}; it serves dynamodb, s3, rds and backup in its configured regions"
+        "firedrill does not emulate service {service:?} in region {region:?}; it serves {} in its configured regions",
+        english_list(served)
     );
     let status = StatusCode::BAD_REQUEST;
     let code = match protocol {
         Protocol::Json => "UnrecognizedClientException",
-        Protocol::Query => "InvalidClientTokenId",
+        Protocol::Query(_) => "InvalidClientTokenId",
         Protocol::RestXml => "InvalidRequest",
         Protocol::RestJson => "UnknownOperationException",
     };
     protocol.error(status, code, &message, request_id)
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn english_list(items: &[&str]) -> String {
+    match items.split_last() {
+        None => "no services".to_owned(),
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 #[cfg(test)]
@@ -231,6 +241,7 @@ mod tests {
     #[tokio::test]
     async fn query_error_is_escaped_xml() {
         let resp = query_xml(
+            crate::protocol::QueryApi::Rds.xmlns(),
             StatusCode::NOT_FOUND,
             "DBInstanceNotFound",
             "DBInstance <x> not found.",
@@ -240,6 +251,41 @@ mod tests {
         assert!(body.contains("<Code>DBInstanceNotFound</Code>"));
         assert!(body.contains("DBInstance &lt;x&gt; not found."));
         assert!(body.contains("<Type>Sender</Type>"));
+        assert!(body.starts_with("<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">"));
+    }
+
+    #[tokio::test]
+    async fn each_query_service_answers_in_its_own_namespace() {
+        use crate::protocol::QueryApi;
+        let rds = Protocol::Query(QueryApi::Rds).error(StatusCode::BAD_REQUEST, "InvalidAction", "m", "r");
+        assert!(
+            text(rds)
+                .await
+                .starts_with("<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">")
+        );
+        let cache =
+            Protocol::Query(QueryApi::ElastiCache).error(StatusCode::BAD_REQUEST, "InvalidAction", "m", "r");
+        assert!(
+            text(cache)
+                .await
+                .starts_with("<ErrorResponse xmlns=\"http://elasticache.amazonaws.com/doc/2015-02-02/\">")
+        );
+    }
+
+    #[tokio::test]
+    async fn the_unknown_service_answer_lists_what_is_served() {
+        let resp = unknown_service(
+            Protocol::Json,
+            "sqs",
+            "us-east-1",
+            &["dynamodb", "s3", "elasticache"],
+            "r",
+        );
+        let v: serde_json::Value = serde_json::from_str(&text(resp).await).unwrap();
+        assert_eq!(
+            v["message"],
+            "firedrill does not emulate service \"sqs\" in region \"us-east-1\"; it serves dynamodb, s3 and elasticache in its configured regions"
+        );
     }
 
     #[tokio::test]
@@ -254,7 +300,13 @@ mod tests {
         assert!(!body.contains('\0') && !body.contains('\u{1}') && !body.contains('\u{FFFF}'));
         assert!(body.contains("bad key a\u{FFFD}b&lt;c&gt;&amp;\u{FFFD}\u{FFFD}\td"));
         assert!(body.contains("<RequestId>r\u{FFFD}</RequestId>"));
-        let resp = query_xml(StatusCode::BAD_REQUEST, "InvalidParameterValue", "x\0y", "r");
+        let resp = query_xml(
+            "ns",
+            StatusCode::BAD_REQUEST,
+            "InvalidParameterValue",
+            "x\0y",
+            "r",
+        );
         assert!(text(resp).await.contains("x\u{FFFD}y"));
         let resp = rest_json(StatusCode::BAD_REQUEST, "Bad\nCode", "m\0\"", "r");
         assert!(resp.headers().get("x-amzn-errortype").is_none());

@@ -1,7 +1,7 @@
 //! Shared core of the firedrill AWS emulator.
 //!
-//! This crate owns everything the service crates (DynamoDB, S3, RDS, AWS
-//! Backup) have in common and nothing that is specific to one of them:
+//! This crate owns everything the service crates (DynamoDB, S3, RDS,
+//! ElastiCache, AWS Backup) have in common and nothing that is specific to one of them:
 //!
 //! - [`clock`]: the one emulator clock, real or simulated, and the mapping of
 //!   emulator instants to wall-clock instants (needed where a real engine such
@@ -14,7 +14,8 @@
 //!   region a request is meant for ([`protocol`] tells the protocol, and so
 //!   the service, of a request that names none), and [`sigv4`] to verify
 //!   signatures in strict mode (request time within 15 minutes, `host`
-//!   signed);
+//!   signed; presigned URLs within their `X-Amz-Expires`), and [`methods`]
+//!   for the HTTP methods each protocol uses and AWS's answer to the rest;
 //! - [`transport`]: the front end's own rules, as a real one's: header,
 //!   body and keep-alive timeouts, a connection limit, hyper's framing rules
 //!   applied before hyper so that malformed HTTP, oversized heads and bodies
@@ -33,7 +34,20 @@
 //! - [`arn`], [`audit`], [`ids`]: small shared vocabulary.
 //!
 //! Invariant: the core knows no service's wire format beyond what routing and
-//! error shapes need, and no service's state.
+//! error shapes need, and no service's state. No panic is reachable from a
+//! request or a tick: outside tests the crate denies `unwrap`, `expect`,
+//! `panic!` and unchecked indexing, each remaining use carrying an
+//! `#[allow]` that says why it cannot fail.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod accounts;
 pub mod admin;
@@ -46,6 +60,7 @@ pub mod config;
 pub mod error;
 pub mod ids;
 pub mod janitor;
+pub mod methods;
 pub mod protocol;
 pub mod routing;
 #[cfg(feature = "sdk")]

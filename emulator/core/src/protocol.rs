@@ -10,7 +10,7 @@
 //! - an `X-Amz-Target` header: a JSON 1.0 service (DynamoDB for
 //!   `DynamoDB_*` targets);
 //! - an `Action=` query parameter, or a form-encoded POST: the Query protocol
-//!   (RDS);
+//!   (RDS; ElastiCache requests are told by their signing name);
 //! - a path under one of AWS Backup's REST resources: REST-JSON (Backup);
 //! - anything else: REST-XML (S3).
 //!
@@ -38,13 +38,45 @@ const BACKUP_ROOTS: [&str; 9] = [
     "untag",
 ];
 
+/// A service that speaks the Query protocol: each writes its errors in
+/// its own XML namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryApi {
+    /// Amazon RDS, API version 2014-10-31.
+    Rds,
+    /// Amazon ElastiCache, API version 2015-02-02.
+    ElastiCache,
+    /// AWS STS, API version 2011-06-15.
+    Sts,
+}
+
+impl QueryApi {
+    /// The XML namespace of this service's answers.
+    pub const fn xmlns(self) -> &'static str {
+        match self {
+            Self::Rds => "http://rds.amazonaws.com/doc/2014-10-31/",
+            Self::ElastiCache => "http://elasticache.amazonaws.com/doc/2015-02-02/",
+            Self::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
+        }
+    }
+
+    /// The SigV4 signing name of this service.
+    pub fn service(self) -> &'static str {
+        match self {
+            Self::Rds => "rds",
+            Self::ElastiCache => "elasticache",
+            Self::Sts => "sts",
+        }
+    }
+}
+
 /// An AWS wire protocol, with the service that speaks it here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     /// JSON 1.0 (DynamoDB).
     Json,
-    /// Query, form-encoded in and XML out (RDS).
-    Query,
+    /// Query, form-encoded in and XML out (RDS, ElastiCache, STS).
+    Query(QueryApi),
     /// REST-JSON (AWS Backup).
     RestJson,
     /// REST-XML (S3).
@@ -56,8 +88,9 @@ impl Protocol {
     pub fn of_service(service: &str) -> Option<Self> {
         match service {
             "dynamodb" => Some(Self::Json),
-            "rds" | "elasticache" => Some(Self::Query),
-            "sts" => Some(Self::Query),
+            "rds" => Some(Self::Query(QueryApi::Rds)),
+            "elasticache" => Some(Self::Query(QueryApi::ElastiCache)),
+            "sts" => Some(Self::Query(QueryApi::Sts)),
             "backup" => Some(Self::RestJson),
             "s3" => Some(Self::RestXml),
             _ => None,
@@ -68,7 +101,7 @@ impl Protocol {
     pub fn service(self) -> &'static str {
         match self {
             Self::Json => "dynamodb",
-            Self::Query => "rds",
+            Self::Query(api) => api.service(),
             Self::RestJson => "backup",
             Self::RestXml => "s3",
         }
@@ -108,7 +141,7 @@ impl Protocol {
                     .starts_with("application/x-www-form-urlencoded")
             });
         if names_action || form_post {
-            return Self::Query;
+            return Self::Query(QueryApi::Rds);
         }
         let root = path.trim_start_matches('/').split('/').next().unwrap_or("");
         if BACKUP_ROOTS.contains(&root) {
@@ -122,7 +155,7 @@ impl Protocol {
     pub fn error(self, status: StatusCode, code: &str, message: &str, request_id: &str) -> Response<Body> {
         match self {
             Self::Json => error::json_1_0(status, COMMON_JSON_PREFIX, code, message, request_id),
-            Self::Query => error::query_xml(status, code, message, request_id),
+            Self::Query(api) => error::query_xml(api.xmlns(), status, code, message, request_id),
             Self::RestJson => error::rest_json(status, code, message, request_id),
             Self::RestXml => error::s3_xml(status, code, message, request_id),
         }
@@ -147,10 +180,13 @@ mod tests {
             "content-type",
             HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),
         );
-        assert_eq!(Protocol::from_form("POST", "/", None, &form), Protocol::Query);
+        assert_eq!(
+            Protocol::from_form("POST", "/", None, &form),
+            Protocol::Query(QueryApi::Rds)
+        );
         assert_eq!(
             Protocol::from_form("GET", "/", Some("Action=DescribeDBInstances"), &HeaderMap::new()),
-            Protocol::Query
+            Protocol::Query(QueryApi::Rds)
         );
         assert_eq!(
             Protocol::from_form("GET", "/backup-vaults/", None, &HeaderMap::new()),

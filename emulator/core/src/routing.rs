@@ -169,7 +169,10 @@ mod tests {
             Some("Action=DescribeDBInstances&Version=2014-10-31"),
             "us-east-1",
         );
-        assert_eq!((rds.service.as_str(), rds.protocol), ("rds", Protocol::Query));
+        assert_eq!(
+            (rds.service.as_str(), rds.protocol),
+            ("rds", Protocol::Query(crate::protocol::QueryApi::Rds))
+        );
         let mut form = HeaderMap::new();
         form.insert(
             "content-type",

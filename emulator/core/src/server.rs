@@ -1,6 +1,8 @@
 //! The HTTP front door: one listener, requests dispatched to services by
 //! SigV4 scope, the admin API under `/_firedrill/`, panics contained, and a
-//! background ticker that lets services act as the clock moves.
+//! background ticker that lets services act as the clock moves. A method
+//! the request's protocol never uses is answered by [`methods`] before any
+//! service sees it.
 //!
 //! Each account of the emulator has its own set of services
 //! ([`AccountServices`]); a request goes to the set of the account its
@@ -19,6 +21,7 @@ use crate::admin;
 use crate::config::OutageMode;
 use crate::error;
 use crate::ids;
+use crate::methods;
 use crate::protocol::Protocol;
 use crate::routing;
 use crate::service::{AwsService, Body, Environment, RequestContext};
@@ -330,13 +333,35 @@ impl Dispatcher {
         };
         let account = self.account(&caller.account_id);
         let Some(service) = account.service_for(&route.service).cloned() else {
-            return error::unknown_service(protocol, &route.service, &route.region, &request_id);
+            return error::unknown_service(
+                protocol,
+                &route.service,
+                &route.region,
+                &self.service_names(),
+                &request_id,
+            );
         };
         if !self.env.config.serves_region(&route.region) {
-            return error::unknown_service(protocol, &route.service, &route.region, &request_id);
+            return error::unknown_service(
+                protocol,
+                &route.service,
+                &route.region,
+                &self.service_names(),
+                &request_id,
+            );
         }
         if self.env.outages.is_down(&route.region) {
             return error::service_unavailable(protocol, &route.service, &route.region, &request_id);
+        }
+        if let Some(resp) = methods::answer(
+            protocol,
+            req.method(),
+            &path,
+            req.headers(),
+            &route.region,
+            &request_id,
+        ) {
+            return resp;
         }
         let (req, verdict) = match self.watch_body(protocol, req, &request_id) {
             Ok(watched) => watched,
@@ -430,10 +455,11 @@ impl Dispatcher {
         Ok((req, verdict))
     }
 
-    /// In strict mode, verifies the SigV4 signature (buffering small bodies
-    /// to hash them) with the secret of the key that signed: the strict
-    /// credentials', a temporary key's or a mapped account key's; otherwise
-    /// passes the request through.
+    /// In strict mode, verifies the SigV4 signature, from the
+    /// `Authorization` header or a presigned URL's query (buffering small
+    /// bodies to hash them), with the secret of the key that signed: the
+    /// strict credentials', a temporary key's or a mapped account key's;
+    /// otherwise passes the request through.
     async fn check_signature(
         &self,
         protocol: Protocol,
@@ -446,12 +472,18 @@ impl Dispatcher {
             return Ok(req);
         };
         let (parts, body) = req.into_parts();
+        let presigned = sigv4::presigned::is_presigned(parts.uri.query());
         let (body, payload_hash) = match parts
             .headers
             .get("x-amz-content-sha256")
             .and_then(|v| v.to_str().ok())
         {
             Some(hash) => (body, hash.to_owned()),
+            // S3 signs a presigned URL's payload as unsigned: its body is
+            // not known when the URL is made.
+            None if presigned && protocol == Protocol::RestXml => {
+                (body, sigv4::presigned::UNSIGNED_PAYLOAD.to_owned())
+            }
             None => {
                 let limit = usize::try_from(body_watch::max_body(protocol)).unwrap_or(usize::MAX);
                 let bytes = crate::body::collect(body, limit)
@@ -481,7 +513,12 @@ impl Dispatcher {
             .and_then(|key| Some((key.to_owned(), self.env.credentials.secret_of(key)?)));
         let (key, secret) =
             known.unwrap_or_else(|| (strict.access_key_id.clone(), strict.secret_access_key.clone()));
-        match sigv4::verify(&signed, &key, &secret, now) {
+        let verified = if presigned {
+            sigv4::presigned::verify(&signed, &key, &secret, now)
+        } else {
+            sigv4::verify(&signed, &key, &secret, now)
+        };
+        match verified {
             Ok(()) => Ok(Request::from_parts(parts, body)),
             Err(e) => Err(e.answer(protocol, request_id)),
         }

@@ -7,6 +7,11 @@
 //! stopped. `TestServer::start_accounts` builds the services once per
 //! account of the config, for tests across accounts.
 
+#![allow(
+    clippy::expect_used,
+    reason = "a test server that cannot start fails the test that asked for it"
+)]
+
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
 use crate::server::{AccountServices, Dispatcher, ServerHandle, serve};

@@ -105,7 +105,13 @@ impl ElastiCacheError {
     /// The Query-protocol XML error response (the core escapes every
     /// echoed value).
     pub fn into_response(&self, request_id: &str) -> http::Response<Body> {
-        firedrill_emu_core::error::query_xml(self.status(), self.code(), &self.to_string(), request_id)
+        firedrill_emu_core::error::query_xml(
+            firedrill_emu_core::protocol::QueryApi::ElastiCache.xmlns(),
+            self.status(),
+            self.code(),
+            &self.to_string(),
+            request_id,
+        )
     }
 
     /// `CacheClusterNotFound` for `id`.

@@ -180,6 +180,7 @@ impl RdsError {
     /// client's value: characters XML 1.0 cannot carry are replaced first.
     pub fn into_response(&self, request_id: &str) -> http::Response<Body> {
         firedrill_emu_core::error::query_xml(
+            firedrill_emu_core::protocol::QueryApi::Rds.xmlns(),
             self.status(),
             self.code(),
             &xml_chars(&self.to_string()),

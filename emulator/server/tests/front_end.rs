@@ -4,26 +4,13 @@
 //! configured idle timeout passes), and an S3 body that does not match its
 //! declared SHA-256 is refused before the object store changes.
 
+mod common;
+
+use common::{exchange, read_to_end};
 use firedrill_emulator::Emulator;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-
-async fn exchange(addr: std::net::SocketAddr, request: &[u8]) -> String {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request).await.unwrap();
-    read_to_end(&mut stream).await
-}
-
-async fn read_to_end(stream: &mut TcpStream) -> String {
-    let mut out = Vec::new();
-    let read = stream.read_to_end(&mut out);
-    tokio::time::timeout(Duration::from_secs(60), read)
-        .await
-        .expect("the server answered and closed")
-        .expect("read");
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 const PARTIAL_PUT: &[u8] = b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\nContent-Length: 100\r\n\r\n{\"TableNa";
 

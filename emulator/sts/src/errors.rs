@@ -59,6 +59,12 @@ impl StsError {
 
     /// The answer in the Query error shape.
     pub fn into_response(&self, request_id: &str) -> http::Response<Body> {
-        firedrill_emu_core::error::query_xml(self.status(), self.code(), &self.to_string(), request_id)
+        firedrill_emu_core::error::query_xml(
+            firedrill_emu_core::protocol::QueryApi::Sts.xmlns(),
+            self.status(),
+            self.code(),
+            &self.to_string(),
+            request_id,
+        )
     }
 }

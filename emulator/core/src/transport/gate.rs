@@ -301,7 +301,7 @@ impl<IO> Gate<IO> {
                 State::ChunkLine(kind) => {
                     let end = self.raw.iter().position(|b| *b == b'\n');
                     let n = end.map_or(self.raw.len(), |i| i + 1);
-                    self.line.extend_from_slice(&self.raw[..n]);
+                    self.line.extend_from_slice(self.raw.get(..n).unwrap_or_default());
                     self.pass(n);
                     if self.line.len() > MAX_CHUNK_LINE {
                         self.state = State::Passthrough;
@@ -382,7 +382,7 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Gate<IO> {
         loop {
             if !this.ready.is_empty() {
                 let n = out.remaining().min(this.ready.len());
-                out.put_slice(&this.ready[..n]);
+                out.put_slice(this.ready.get(..n).unwrap_or_default());
                 this.ready.advance(n);
                 return Poll::Ready(Ok(()));
             }

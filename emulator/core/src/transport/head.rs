@@ -337,12 +337,15 @@ mod tests {
     #[test]
     fn sniffing_reads_the_scope_then_the_form() {
         let signed = b"POST / HTTP/1.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AK/20260101/us-east-1/rds/aws4_request, SignedHeaders=host, Signature=x\r\nContent-Len";
-        assert_eq!(sniff(signed).protocol, Protocol::Query);
+        assert_eq!(
+            sniff(signed).protocol,
+            Protocol::Query(crate::protocol::QueryApi::Rds)
+        );
         let target = b"POST / HTTP/1.1\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\n";
         assert_eq!(sniff(target).protocol, Protocol::Json);
         assert_eq!(
             sniff(b"GET /?Action=DescribeDBInstances HTTP/1.1\r\n").protocol,
-            Protocol::Query
+            Protocol::Query(crate::protocol::QueryApi::Rds)
         );
         assert_eq!(
             sniff(b"GET /backup-vaults/ HTTP/1.1\r\n").protocol,

@@ -126,7 +126,7 @@ pub fn busy(protocol: Protocol, max_connections: usize, request_id: &str) -> Res
     let code = match protocol {
         Protocol::RestXml => "SlowDown",
         Protocol::RestJson => "ServiceUnavailableException",
-        Protocol::Json | Protocol::Query => "ServiceUnavailable",
+        Protocol::Json | Protocol::Query(_) => "ServiceUnavailable",
     };
     protocol.error(StatusCode::SERVICE_UNAVAILABLE, code, &message, request_id)
 }
@@ -145,7 +145,7 @@ pub async fn refuse_busy(mut stream: tokio::net::TcpStream, limits: crate::confi
             }
             match stream.read(&mut buf).await {
                 Ok(0) | Err(_) => return false,
-                Ok(n) => raw.extend_from_slice(&buf[..n]),
+                Ok(n) => raw.extend_from_slice(buf.get(..n).unwrap_or_default()),
             }
         }
     };

@@ -33,7 +33,7 @@ use tokio::time::{Instant, Sleep};
 pub fn max_body(protocol: Protocol) -> u64 {
     match protocol {
         Protocol::Json => 16 * 1024 * 1024,
-        Protocol::Query | Protocol::RestJson => 1024 * 1024,
+        Protocol::Query(_) | Protocol::RestJson => 1024 * 1024,
         Protocol::RestXml => 5 * 1024 * 1024 * 1024,
     }
 }
@@ -89,7 +89,7 @@ impl BodyFault {
                 ],
                 request_id,
             ),
-            (BodyFault::TooLarge { limit, .. }, Protocol::Query) => protocol.error(
+            (BodyFault::TooLarge { limit, .. }, Protocol::Query(_)) => protocol.error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "RequestEntityTooLarge",
                 &format!("Request size exceeds the maximum allowed size of {limit} bytes."),

@@ -14,6 +14,9 @@
 //! wall clock after an advance) the emulator compares with the wall clock
 //! instead, so that a correctly signing client is never refused because a
 //! scenario moved the emulator's time.
+//!
+//! [`presigned`] verifies the query-string form (presigned URLs), with its
+//! own validity window instead of the 15-minute skew.
 
 use crate::protocol::Protocol;
 use crate::service::Body;
@@ -23,6 +26,8 @@ use http::{HeaderMap, Method};
 use http::{Response, StatusCode};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::{Digest, Sha256};
+
+pub mod presigned;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -76,6 +81,32 @@ pub enum SignatureError {
         /// Now.
         now: String,
     },
+    /// A presigned URL's query parameters are missing or malformed.
+    #[error("{0}")]
+    QueryParameters(String),
+    /// A presigned URL used after `X-Amz-Date` + `X-Amz-Expires`.
+    #[error("Request has expired")]
+    RequestExpired {
+        /// The URL's `X-Amz-Expires`, in seconds.
+        expires_in: i64,
+        /// When it expired, ISO 8601.
+        expires: String,
+        /// Now, ISO 8601.
+        server_time: String,
+    },
+    /// A presigned URL used more than [`MAX_SKEW`] before its `X-Amz-Date`.
+    #[error("Request is not yet valid")]
+    NotYetValid {
+        /// The URL's time, ISO 8601.
+        signed: String,
+        /// Now, ISO 8601.
+        server_time: String,
+    },
+    /// The request authenticates by header and by query string at once.
+    #[error(
+        "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified"
+    )]
+    TwoMechanisms,
 }
 
 impl SignatureError {
@@ -88,6 +119,11 @@ impl SignatureError {
     /// with `RequestTimeTooSkewed` (and the request and server times); the
     /// JSON services say `InvalidSignatureException` "Signature expired",
     /// the Query services `SignatureDoesNotMatch` with the same message.
+    /// A presigned URL's own refusals on S3: `AuthorizationQueryParametersError`
+    /// (400) for its parameters, `AccessDenied` (403) "Request has expired"
+    /// with `X-Amz-Expires`, `Expires` and `ServerTime`, `InvalidArgument`
+    /// (400) when a header signature comes with it; the Query services
+    /// answer a URL out of its window with `RequestExpired` (400).
     pub fn answer(&self, protocol: Protocol, request_id: &str) -> Response<Body> {
         use Protocol as P;
         let message = self.to_string();
@@ -108,17 +144,59 @@ impl SignatureError {
                     request_id,
                 );
             }
+            (P::RestXml, Self::QueryParameters(_)) => {
+                (StatusCode::BAD_REQUEST, "AuthorizationQueryParametersError")
+            }
+            (P::RestXml, Self::NotYetValid { .. }) => (StatusCode::FORBIDDEN, "AccessDenied"),
+            (
+                P::RestXml,
+                Self::RequestExpired {
+                    expires_in,
+                    expires,
+                    server_time,
+                },
+            ) => {
+                return crate::error::s3_xml_with(
+                    StatusCode::FORBIDDEN,
+                    "AccessDenied",
+                    &message,
+                    &[
+                        ("X-Amz-Expires", &expires_in.to_string()),
+                        ("Expires", expires),
+                        ("ServerTime", server_time),
+                    ],
+                    request_id,
+                );
+            }
+            (P::RestXml, Self::TwoMechanisms) => {
+                return crate::error::s3_xml_with(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidArgument",
+                    &message,
+                    &[("ArgumentName", "Authorization")],
+                    request_id,
+                );
+            }
             (P::Json, Self::UnknownAccessKey) => (StatusCode::BAD_REQUEST, "UnrecognizedClientException"),
             (P::Json, Self::Missing) => (StatusCode::BAD_REQUEST, "MissingAuthenticationTokenException"),
-            (P::Json, Self::Incomplete(_)) => (StatusCode::BAD_REQUEST, "IncompleteSignatureException"),
+            (P::Json, Self::Incomplete(_) | Self::QueryParameters(_) | Self::TwoMechanisms) => {
+                (StatusCode::BAD_REQUEST, "IncompleteSignatureException")
+            }
             (P::Json, _) => (StatusCode::BAD_REQUEST, "InvalidSignatureException"),
-            (P::Query, Self::UnknownAccessKey) => (StatusCode::FORBIDDEN, "InvalidClientTokenId"),
-            (P::Query, Self::Missing) => (StatusCode::FORBIDDEN, "MissingAuthenticationToken"),
-            (P::Query, Self::Incomplete(_)) => (StatusCode::BAD_REQUEST, "IncompleteSignature"),
-            (P::Query, _) => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
+            (P::Query(_), Self::UnknownAccessKey) => (StatusCode::FORBIDDEN, "InvalidClientTokenId"),
+            (P::Query(_), Self::Missing) => (StatusCode::FORBIDDEN, "MissingAuthenticationToken"),
+            (P::Query(_), Self::Incomplete(_) | Self::QueryParameters(_) | Self::TwoMechanisms) => {
+                (StatusCode::BAD_REQUEST, "IncompleteSignature")
+            }
+            (P::Query(_), Self::RequestExpired { .. } | Self::NotYetValid { .. }) => {
+                (StatusCode::BAD_REQUEST, "RequestExpired")
+            }
+            (P::Query(_), _) => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
             (P::RestJson, Self::UnknownAccessKey) => (StatusCode::FORBIDDEN, "UnrecognizedClientException"),
             (P::RestJson, Self::Missing) => (StatusCode::FORBIDDEN, "MissingAuthenticationTokenException"),
-            (P::RestJson, Self::Incomplete(_)) => (StatusCode::FORBIDDEN, "IncompleteSignatureException"),
+            (P::RestJson, Self::Incomplete(_) | Self::QueryParameters(_) | Self::TwoMechanisms) => {
+                (StatusCode::FORBIDDEN, "IncompleteSignatureException")
+            }
             (P::RestJson, _) => (StatusCode::FORBIDDEN, "InvalidSignatureException"),
         };
         protocol.error(status, code, &message, request_id)
@@ -255,6 +333,10 @@ fn canonical_header_value(headers: &HeaderMap, name: &str) -> String {
         .join(",")
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "HMAC takes a key of any length: new_from_slice cannot fail for it"
+)]
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(data);
