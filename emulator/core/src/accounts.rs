@@ -113,7 +113,7 @@ pub fn parse_accounts(list: &str) -> Result<Vec<AccountConfig>, AccountsError> {
 /// Refuses a name or an access key id that appears twice.
 pub fn check_unique(accounts: &[AccountConfig]) -> Result<(), AccountsError> {
     for (i, a) in accounts.iter().enumerate() {
-        for b in &accounts[..i] {
+        for b in accounts.iter().take(i) {
             if a.name == b.name {
                 return Err(AccountsError::Duplicate(a.name.clone()));
             }

@@ -77,8 +77,10 @@ impl AccountServices {
 /// Routes requests to services and owns the operations that touch them all.
 pub struct Dispatcher {
     env: Environment,
-    /// Every account's services, the default account's first.
-    accounts: Vec<AccountServices>,
+    /// The default account's services.
+    default_account: AccountServices,
+    /// The other accounts' services.
+    other_accounts: Vec<AccountServices>,
     tick_lock: Mutex<()>,
     /// Per-region listeners (when opened), closed during that region's outage
     /// in `OutageMode::ConnectionRefused`.
@@ -110,11 +112,10 @@ impl Dispatcher {
     /// (one set per account, each built over its own environment).
     pub fn with_accounts(default: AccountServices, others: Vec<AccountServices>) -> Arc<Self> {
         let env = default.env.clone();
-        let mut accounts = vec![default];
-        accounts.extend(others);
         Arc::new(Self {
             env,
-            accounts,
+            default_account: default,
+            other_accounts: others,
             tick_lock: Mutex::new(()),
             region_listeners: Mutex::new(BTreeMap::new()),
         })
@@ -128,23 +129,19 @@ impl Dispatcher {
 
     /// The accounts served, the default first.
     pub fn account_ids(&self) -> Vec<String> {
-        self.accounts
-            .iter()
-            .map(|a| a.env.account_id().to_owned())
-            .collect()
+        self.accounts().map(|a| a.env.account_id().to_owned()).collect()
     }
 
     /// The environment of `account_id`, if it is served.
     pub fn account_env(&self, account_id: &str) -> Option<&Environment> {
-        self.accounts
-            .iter()
+        self.accounts()
             .find(|a| a.env.account_id() == account_id)
             .map(|a| &a.env)
     }
 
     /// The signing names of every service served.
     pub fn service_names(&self) -> Vec<&'static str> {
-        self.accounts[0]
+        self.default_account
             .services
             .iter()
             .flat_map(|s| s.signing_names().iter().copied())
@@ -154,15 +151,19 @@ impl Dispatcher {
     /// The services of `account_id`, or the default account's when it is
     /// not served.
     fn account(&self, account_id: &str) -> &AccountServices {
-        self.accounts
-            .iter()
+        self.accounts()
             .find(|a| a.env.account_id() == account_id)
-            .unwrap_or(&self.accounts[0])
+            .unwrap_or(&self.default_account)
+    }
+
+    /// Every account's services, the default account's first.
+    fn accounts(&self) -> impl Iterator<Item = &AccountServices> {
+        std::iter::once(&self.default_account).chain(self.other_accounts.iter())
     }
 
     /// Every service of every account.
     fn all_services(&self) -> impl Iterator<Item = &Arc<dyn AwsService>> {
-        self.accounts.iter().flat_map(|a| a.services.iter())
+        self.accounts().flat_map(|a| a.services.iter())
     }
 
     /// Lets every service act on the current time. Ticks never overlap.
