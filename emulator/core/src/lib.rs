@@ -62,6 +62,7 @@ pub mod ids;
 pub mod janitor;
 pub mod methods;
 pub mod protocol;
+pub mod query;
 pub mod routing;
 #[cfg(feature = "sdk")]
 pub mod sdk;

@@ -143,3 +143,14 @@ impl From<crate::node::NodeError> for ElastiCacheError {
         }
     }
 }
+
+impl From<firedrill_emu_core::query::ParamError> for ElastiCacheError {
+    fn from(e: firedrill_emu_core::query::ParamError) -> Self {
+        match e {
+            firedrill_emu_core::query::ParamError::Missing(name) => {
+                Self::MissingParameter(format!("The request must contain the parameter {name}."))
+            }
+            bad => Self::InvalidParameterValue(bad.to_string()),
+        }
+    }
+}

@@ -195,15 +195,7 @@ impl AwsService for ElastiCache {
             match result {
                 Ok(body) => {
                     let xml = protocol::envelope(&action, &body, &ctx.request_id);
-                    http::Response::builder()
-                        .status(200)
-                        .header("content-type", "text/xml")
-                        .header("x-amzn-requestid", ctx.request_id.as_str())
-                        .body(Body::from(xml))
-                        .unwrap_or_else(|_| {
-                            ElastiCacheError::InternalFailure("could not build the response".to_owned())
-                                .into_response(&ctx.request_id)
-                        })
+                    firedrill_emu_core::query::xml_response(xml, &ctx.request_id)
                 }
                 Err(e) => {
                     tracing::debug!(action, code = e.code(), message = %e, "ElastiCache error");

@@ -11,8 +11,8 @@ use crate::catalog;
 use crate::engine::{CreateCluster, CreateGroup, Engine, Modify, Seed, SnapshotFilter, SnapshotSourceRef};
 use crate::errors::ElastiCacheError;
 use crate::validate;
+use firedrill_emu_core::query::QueryParams;
 use render::Xml;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The XML namespace of every ElastiCache response.
@@ -21,90 +21,33 @@ pub const XMLNS: &str = "http://elasticache.amazonaws.com/doc/2015-02-02/";
 /// The API version served.
 pub const API_VERSION: &str = "2015-02-02";
 
-/// A decoded form body.
+/// A decoded form body: the core's Query-protocol form with ElastiCache's
+/// own readers (tags, the settings clusters and groups share).
 #[derive(Debug, Default)]
-pub struct Params {
-    map: HashMap<String, String>,
+pub struct Params(QueryParams);
+
+impl std::ops::Deref for Params {
+    type Target = QueryParams;
+
+    fn deref(&self) -> &QueryParams {
+        &self.0
+    }
 }
 
 impl Params {
     /// Decodes `application/x-www-form-urlencoded` bytes (the query string
     /// is merged in too, as AWS accepts both).
     pub fn decode(body: &[u8], query: Option<&str>) -> Self {
-        let mut map = HashMap::new();
-        for source in [query.map(str::as_bytes).unwrap_or_default(), body] {
-            for (k, v) in form_urlencoded::parse(source) {
-                map.insert(k.into_owned(), v.into_owned());
-            }
-        }
-        Self { map }
-    }
-
-    /// A parameter's value.
-    pub fn str(&self, name: &str) -> Option<&str> {
-        self.map.get(name).map(String::as_str)
-    }
-
-    fn string(&self, name: &str) -> Option<String> {
-        self.str(name).map(str::to_owned)
-    }
-
-    fn required(&self, name: &str) -> Result<String, ElastiCacheError> {
-        match self.str(name) {
-            Some(v) if !v.is_empty() => Ok(v.to_owned()),
-            _ => Err(ElastiCacheError::MissingParameter(format!(
-                "The request must contain the parameter {name}."
-            ))),
-        }
-    }
-
-    fn bool(&self, name: &str) -> Result<Option<bool>, ElastiCacheError> {
-        match self.str(name) {
-            None => Ok(None),
-            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
-            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(v) => Err(ElastiCacheError::InvalidParameterValue(format!(
-                "Invalid boolean value {v:?} for parameter {name}."
-            ))),
-        }
-    }
-
-    fn int(&self, name: &str) -> Result<Option<i32>, ElastiCacheError> {
-        match self.str(name) {
-            None => Ok(None),
-            Some(v) => v.trim().parse().map(Some).map_err(|_| {
-                ElastiCacheError::InvalidParameterValue(format!(
-                    "Invalid value {v:?} for parameter {name}: expected an integer."
-                ))
-            }),
-        }
-    }
-
-    fn list(&self, name: &str, member: &str) -> Vec<String> {
-        (1..=1000)
-            .map_while(|n| {
-                self.str(&format!("{name}.{member}.{n}"))
-                    .or_else(|| self.str(&format!("{name}.member.{n}")))
-                    .map(str::to_owned)
-            })
-            .collect()
+        Self(QueryParams::decode(body, query))
     }
 
     fn tags(&self) -> Result<Vec<(String, String)>, ElastiCacheError> {
         let mut out: Vec<(String, String)> = Vec::new();
-        for n in 1..=1000 {
-            let prefix = [format!("Tags.Tag.{n}"), format!("Tags.member.{n}")]
-                .into_iter()
-                .find(|p| {
-                    self.str(&format!("{p}.Key")).is_some() || self.str(&format!("{p}.Value")).is_some()
-                });
-            let Some(prefix) = prefix else { break };
-            let key = self.str(&format!("{prefix}.Key")).unwrap_or_default();
-            let value = self.str(&format!("{prefix}.Value")).unwrap_or_default();
-            validate::tag(key, value)?;
-            match out.iter_mut().find(|(k, _)| k == key) {
-                Some(slot) => slot.1 = value.to_owned(),
-                None => out.push((key.to_owned(), value.to_owned())),
+        for (key, value) in self.tag_pairs("Tags") {
+            validate::tag(&key, &value)?;
+            match out.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = value,
+                None => out.push((key, value)),
             }
         }
         if out.len() > validate::MAX_TAGS {
@@ -242,10 +185,7 @@ fn page<T>(
 
 /// The `<Action>Response` envelope around a result.
 pub fn envelope(action: &str, result: &str, request_id: &str) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"{XMLNS}\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
-        firedrill_emu_core::error::xml_escape(request_id)
-    )
+    firedrill_emu_core::query::envelope(XMLNS, action, Some(result), request_id)
 }
 
 /// Runs one action and returns its result element's content.
