@@ -81,7 +81,7 @@ impl Sts {
                 Ok(protocol::access_key_info(&account, &ctx.request_id))
             }
             "AssumeRole" => {
-                let req = params.assume_role()?;
+                let req = protocol::assume_role(params)?;
                 let result = sessions::assume_role(&req, &ctx.caller, &self.env.credentials, self.env.now());
                 self.env.audit.record(AuditEvent {
                     event_time: self.env.now(),

@@ -8,7 +8,6 @@ use crate::errors::StsError;
 use crate::sessions::{AssumeRole, AssumedRole};
 use firedrill_emu_core::accounts::Caller;
 use firedrill_emu_core::error::xml_escape;
-use std::collections::HashMap;
 
 /// The XML namespace of every STS response.
 pub const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -17,78 +16,50 @@ pub const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 pub const API_VERSION: &str = "2011-06-15";
 
 /// A decoded form (the query string merged in, as AWS accepts both).
-#[derive(Debug, Default)]
-pub struct Params {
-    map: HashMap<String, String>,
+pub use firedrill_emu_core::query::QueryParams as Params;
+
+/// `Name.member.1<suffix>`, `Name.member.2<suffix>`, … up to the first gap.
+fn members(p: &Params, name: &str, suffix: &str) -> Vec<String> {
+    (1..)
+        .map_while(|n| p.string(&format!("{name}.member.{n}{suffix}")))
+        .collect()
 }
 
-impl Params {
-    /// Decodes `application/x-www-form-urlencoded` bytes and the query.
-    pub fn decode(body: &[u8], query: Option<&str>) -> Self {
-        let mut map = HashMap::new();
-        for source in [query.map(str::as_bytes).unwrap_or_default(), body] {
-            for (k, v) in form_urlencoded::parse(source) {
-                map.insert(k.into_owned(), v.into_owned());
-            }
-        }
-        Self { map }
-    }
-
-    /// A parameter's value.
-    pub fn str(&self, name: &str) -> Option<&str> {
-        self.map.get(name).map(String::as_str)
-    }
-
-    fn string(&self, name: &str) -> Option<String> {
-        self.str(name).map(str::to_owned)
-    }
-
-    fn members(&self, name: &str, suffix: &str) -> Vec<String> {
-        (1..)
-            .map_while(|n| self.string(&format!("{name}.member.{n}{suffix}")))
-            .collect()
-    }
-
-    /// The AssumeRole input.
-    pub fn assume_role(&self) -> Result<AssumeRole, StsError> {
-        let duration_seconds = match self.str("DurationSeconds") {
-            None => None,
-            Some(v) => Some(v.trim().parse::<i64>().map_err(|_| {
-                StsError::Validation(format!(
-                    "1 validation error detected: Value '{v}' at 'durationSeconds' failed to satisfy constraint: Member must be a number"
-                ))
-            })?),
-        };
-        let tags = (1..)
-            .map_while(|n| {
-                let key = self.string(&format!("Tags.member.{n}.Key"));
-                let value = self.string(&format!("Tags.member.{n}.Value"));
-                (key.is_some() || value.is_some())
-                    .then(|| (key.unwrap_or_default(), value.unwrap_or_default()))
-            })
-            .collect();
-        Ok(AssumeRole {
-            role_arn: self.string("RoleArn"),
-            session_name: self.string("RoleSessionName"),
-            duration_seconds,
-            policy: self.string("Policy"),
-            policy_arns: self.members("PolicyArns", ".arn"),
-            tags,
-            transitive_tag_keys: self.members("TransitiveTagKeys", ""),
-            external_id: self.string("ExternalId"),
-            serial_number: self.string("SerialNumber"),
-            token_code: self.string("TokenCode"),
-            source_identity: self.string("SourceIdentity"),
+/// The AssumeRole input of a form.
+pub fn assume_role(p: &Params) -> Result<AssumeRole, StsError> {
+    let duration_seconds = match p.str("DurationSeconds") {
+        None => None,
+        Some(v) => Some(v.trim().parse::<i64>().map_err(|_| {
+            StsError::Validation(format!(
+                "1 validation error detected: Value '{v}' at 'durationSeconds' failed to satisfy constraint: Member must be a number"
+            ))
+        })?),
+    };
+    let tags = (1..)
+        .map_while(|n| {
+            let key = p.string(&format!("Tags.member.{n}.Key"));
+            let value = p.string(&format!("Tags.member.{n}.Value"));
+            (key.is_some() || value.is_some()).then(|| (key.unwrap_or_default(), value.unwrap_or_default()))
         })
-    }
+        .collect();
+    Ok(AssumeRole {
+        role_arn: p.string("RoleArn"),
+        session_name: p.string("RoleSessionName"),
+        duration_seconds,
+        policy: p.string("Policy"),
+        policy_arns: members(p, "PolicyArns", ".arn"),
+        tags,
+        transitive_tag_keys: members(p, "TransitiveTagKeys", ""),
+        external_id: p.string("ExternalId"),
+        serial_number: p.string("SerialNumber"),
+        token_code: p.string("TokenCode"),
+        source_identity: p.string("SourceIdentity"),
+    })
 }
 
 /// Wraps a result in `<{action}Response>` with the request id.
 fn envelope(action: &str, result: &str, request_id: &str) -> String {
-    format!(
-        "<{action}Response xmlns=\"{XMLNS}\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
-        xml_escape(request_id)
-    )
+    firedrill_emu_core::query::envelope(XMLNS, action, Some(result), request_id)
 }
 
 /// GetCallerIdentity's answer for `caller`.
