@@ -149,8 +149,16 @@ pub fn impact(
         }
     };
     let orders = lost(Collection::Orders);
-    let carts = lost(Collection::Carts);
-    let sessions = lost(Collection::Sessions);
+    let mut carts = lost(Collection::Carts);
+    let mut sessions = lost(Collection::Sessions);
+    // Sessions and carts the shop keeps in ElastiCache count the same.
+    let kept = |c: Collection| snapshot.read.contains(&c) || snapshot.unreadable.contains_key(&c);
+    if kept(Collection::CacheCarts) {
+        carts.extend(lost(Collection::CacheCarts));
+    }
+    if kept(Collection::CacheSessions) {
+        sessions.extend(lost(Collection::CacheSessions));
+    }
     let revenue_lost_cents: i64 = orders
         .iter()
         .filter_map(|v| v.field("total_cents")?.parse::<i64>().ok())

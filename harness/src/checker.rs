@@ -104,6 +104,9 @@ pub enum AnomalyKind {
     OrderWithoutInvoice,
     /// A product whose image vanished.
     ProductWithoutImage,
+    /// An ElastiCache key holding the right value but no expiry: the
+    /// shop writes every session and cart with a TTL.
+    TtlLost,
 }
 
 impl AnomalyKind {
@@ -119,6 +122,7 @@ impl AnomalyKind {
             AnomalyKind::OrderWithoutSession => "order without session",
             AnomalyKind::OrderWithoutInvoice => "order without invoice",
             AnomalyKind::ProductWithoutImage => "product without image",
+            AnomalyKind::TtlLost => "ttl lost",
         }
     }
 
@@ -297,6 +301,10 @@ pub struct CheckResult {
     /// Why the verdict is unknown, when it is.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
+    /// The loss each layer with an accepted window shows against it
+    /// ([`crate::accepted`]); the verdict itself does not change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted_loss: Vec<crate::accepted::AcceptedLoss>,
 }
 
 impl CheckResult {
@@ -320,6 +328,7 @@ impl CheckResult {
             rto_met: false,
             rto_band: None,
             unknown: vec![why.into()],
+            accepted_loss: Vec::new(),
         }
     }
 }
@@ -385,8 +394,16 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
         .map(|(k, w)| (k.clone(), expected_from(w, fault_at)))
         .collect();
 
+    // The ElastiCache layer is judged only when the shop keeps something
+    // there: it was read, could not be, or the history wrote to it.
+    let in_use = |layer: Layer| {
+        layer != Layer::Elasticache
+            || Collection::of_layer(layer).any(|c| snap.read.contains(&c) || snap.unreadable.contains_key(&c))
+            || state.keys().any(|k| k.collection.layer() == layer)
+    };
     let mut tallies: BTreeMap<Layer, Tally> = Layer::ALL
         .into_iter()
+        .filter(|l| in_use(*l))
         .map(|layer| {
             let mut unknown = Vec::new();
             for c in Collection::of_layer(layer) {
@@ -452,7 +469,8 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
         {
             observed_point = observed_point.max(Some(w.complete));
         }
-        let judged = judge_record(key, writes, &acked, &expected, &found, fault_at);
+        let judged = judge_record(key, writes, &acked, &expected, &found, fault_at)
+            .or_else(|| ttl_lost(key, &found, snap));
         tally.result.census.count(
             expected.may_exist(),
             found.is_some(),
@@ -540,6 +558,7 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
         rto_met,
         rto_band: None,
         unknown,
+        accepted_loss: Vec::new(),
     })
 }
 
@@ -561,7 +580,7 @@ fn record(tally: &mut Tally, a: Anomaly) {
             r.lost_writes += a.lost_writes;
         }
         AnomalyKind::CorruptionSurvived => r.corrupted += 1,
-        AnomalyKind::UnexpectedValue => r.unexpected += 1,
+        AnomalyKind::UnexpectedValue | AnomalyKind::TtlLost => r.unexpected += 1,
         AnomalyKind::LostVersion => r.lost_versions += 1,
         _ => {}
     }
@@ -634,6 +653,33 @@ fn judge_record(
     Some(anomaly)
 }
 
+/// An ElastiCache record whose value is admissible but which has no expiry
+/// any more (a restore or a copy that dropped the TTLs): the value is
+/// right, the key is not what was written. TTLs are compared for their
+/// presence only: their exact value moves with Redis's own clock.
+fn ttl_lost(key: &Key, found: &Option<Value>, snap: &StoreSnapshot) -> Option<Anomaly> {
+    let v = found.as_ref()?;
+    snap.no_ttl.contains(key).then(|| Anomaly {
+        kind: AnomalyKind::TtlLost,
+        key: key.clone(),
+        found: Some(format!("{} (no TTL)", v.summary())),
+        expected: vec![Some(format!("{} with a TTL", v.summary()))],
+        lost_writes: 0,
+        earliest_lost: None,
+        related: None,
+    })
+}
+
+/// The record an order points at: the shop's collection, or its cache
+/// twin when the history wrote the record there.
+fn referenced(state: &State, collection: Collection, id: &str) -> Key {
+    let key = Key::new(collection, id);
+    match collection.in_cache() {
+        Some(cache) if !state.contains_key(&key) => Key::new(cache, id),
+        _ => key,
+    }
+}
+
 /// Cross-layer orphans among the records found after recovery.
 fn orphans(
     state: &State,
@@ -673,14 +719,14 @@ fn orphans(
                     check(
                         key,
                         AnomalyKind::OrderWithoutCart,
-                        Key::new(Collection::Carts, cart),
+                        referenced(state, Collection::Carts, cart),
                     );
                 }
                 if let Some(session) = value.field("session_id") {
                     check(
                         key,
                         AnomalyKind::OrderWithoutSession,
-                        Key::new(Collection::Sessions, session),
+                        referenced(state, Collection::Sessions, session),
                     );
                 }
                 check(
@@ -1188,5 +1234,125 @@ mod tests {
         assert!(check(input).rto_met);
         input.rto = None;
         assert!(!check(input).rto_met);
+    }
+
+    /// A shop keeping sessions in ElastiCache: three sessions written, one
+    /// touched twice, an order pointing at the third, then the fault.
+    fn cache_story() -> History {
+        let mut h = History::new();
+        let sess = |id: &str, views: &str| {
+            Write::put(
+                Key::new(Collection::CacheSessions, id),
+                Value::row([("session_id", id), ("views", views)]),
+            )
+        };
+        for (i, id) in ["s1", "s2", "s3"].iter().enumerate() {
+            put(
+                &mut h,
+                Process::Client(0),
+                vec![sess(id, "1")],
+                100 + i as i64 * 100,
+                Outcome::Ok,
+            );
+        }
+        put(
+            &mut h,
+            Process::Client(0),
+            vec![sess("s1", "2")],
+            5000,
+            Outcome::Ok,
+        );
+        let o = order("o1", "c1", "s3", 5100);
+        put(
+            &mut h,
+            Process::Client(0),
+            vec![Write::put(o.key(), o.value())],
+            5100,
+            Outcome::Ok,
+        );
+        h.event(
+            t(FAULT),
+            EventKind::FaultStruck {
+                fault: "flush_sessions".into(),
+                detail: "FLUSHALL".into(),
+            },
+        );
+        h
+    }
+
+    fn cache_snapshot(h: &History) -> StoreSnapshot {
+        let mut s = perfect(h);
+        s.read.clear();
+        s.read.extend(Collection::ALL);
+        s
+    }
+
+    #[test]
+    fn cache_keys_are_compared_per_key_with_the_ttl_present_but_not_measured() {
+        let h = cache_story();
+        let s = cache_snapshot(&h);
+        let r = run(&h, &s);
+        assert_eq!(r.verdict, Verdict::Valid, "{r:?}");
+        let ec = layer(&r, Layer::Elasticache);
+        assert_eq!(ec.census.correct, 3);
+
+        // s1 back at its first value (restored from an older snapshot), s2
+        // gone, s3 right but without its TTL.
+        let mut s = cache_snapshot(&h);
+        s.records.insert(
+            Key::new(Collection::CacheSessions, "s1"),
+            Value::row([("session_id", "s1"), ("views", "1")]),
+        );
+        s.records.remove(&Key::new(Collection::CacheSessions, "s2"));
+        s.no_ttl.insert(Key::new(Collection::CacheSessions, "s3"));
+        let r = run(&h, &s);
+        let ec = layer(&r, Layer::Elasticache);
+        assert_eq!(ec.verdict, Verdict::Invalid);
+        assert_eq!(ec.census.correct, 0);
+        assert_eq!(ec.census.wrong_value, 2, "s1 stale and s3 without a TTL");
+        assert_eq!(ec.census.missing, 1);
+        assert_eq!(ec.lost_records, 2);
+        assert_eq!(ec.lost_writes, 2, "s1's second touch and s2's only write");
+        assert_eq!(ec.unexpected, 1);
+        let kinds: Vec<AnomalyKind> = ec.anomalies.iter().map(|a| a.kind).collect();
+        assert!(kinds.contains(&AnomalyKind::TtlLost), "{kinds:?}");
+        // The window opens at s2's write (t=200), the earliest lost.
+        assert_eq!(ec.rpo.seconds, (FAULT - 200) as f64);
+        // The other layers are untouched.
+        assert_eq!(layer(&r, Layer::Rds).verdict, Verdict::Valid);
+    }
+
+    #[test]
+    fn orders_pointing_at_flushed_cache_sessions_are_orphans() {
+        let h = cache_story();
+        let mut s = cache_snapshot(&h);
+        s.records.retain(|k, _| k.collection != Collection::CacheSessions);
+        let r = run(&h, &s);
+        let orphan = r
+            .cross_layer
+            .iter()
+            .find(|a| a.kind == AnomalyKind::OrderWithoutSession)
+            .expect("an orphan");
+        assert_eq!(orphan.related, Some(Key::new(Collection::CacheSessions, "s3")));
+        assert_eq!(layer(&r, Layer::Elasticache).census.missing, 3);
+    }
+
+    #[test]
+    fn a_cache_that_cannot_be_read_is_unknown_and_an_unused_one_is_not_judged() {
+        let h = cache_story();
+        let mut s = cache_snapshot(&h);
+        s.mark_unreadable(Collection::CacheSessions, "us-east-1 is dark");
+        let r = run(&h, &s);
+        assert_eq!(layer(&r, Layer::Elasticache).verdict, Verdict::Unknown);
+        assert_eq!(r.verdict, Verdict::Unknown);
+
+        // A shop without a cache: no ElastiCache row at all.
+        let h = story();
+        let mut s = perfect(&h);
+        s.read.remove(&Collection::CacheSessions);
+        s.read.remove(&Collection::CacheCarts);
+        let r = run(&h, &s);
+        assert!(r.layers.iter().all(|l| l.layer != Layer::Elasticache));
+        assert_eq!(r.verdict, Verdict::Valid);
     }
 }

@@ -116,7 +116,7 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         .clone()
         .or(scenario.prefix.clone())
         .unwrap_or_else(|| default_prefix(&scenario.name));
-    let names = StoreNames::new(&prefix)?;
+    let names = StoreNames::new(&prefix)?.with_cache(scenario.store.cached());
     let mut report = Report {
         scenario: scenario.name.clone(),
         description: scenario.description.clone(),
@@ -352,6 +352,7 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         }),
         Err(e) => CheckResult::unknown(format!("reading the store back failed: {e:#}"), targets, rto),
     };
+    report.check.accepted_loss = crate::accepted::assess(&report.check, &scenario.expect.accepted_seconds());
     if let Some(r) = rto {
         report.check.rto_band = match target.timings().await {
             Ok(Some(timings)) => Some(crate::restore_time::band(
@@ -404,13 +405,30 @@ async fn advance_to(target: &dyn Target, at: DateTime<Utc>) -> anyhow::Result<()
     Ok(())
 }
 
+/// Whether the only loss is the loss the scenario accepts: some layer's
+/// loss within its accepted window and everything else recovered.
+fn expected_loss_only(expect: &Expectation, check: &CheckResult) -> bool {
+    check.verdict == Verdict::Invalid
+        && !expect.accepted_rpo.is_empty()
+        && crate::accepted::residual_ok(check, &check.accepted_loss, check.targets.rpo_seconds)
+}
+
 fn expected_words(e: &Expectation) -> String {
     match e.outcome {
-        Outcome::Recovered => format!(
-            "recovered within RPO {} and RTO {}",
-            format_duration(e.rpo.0),
-            format_duration(e.rto.0)
-        ),
+        Outcome::Recovered => {
+            let mut s = format!(
+                "recovered within RPO {} and RTO {}",
+                format_duration(e.rpo.0),
+                format_duration(e.rto.0)
+            );
+            for (layer, span) in &e.accepted_rpo {
+                s.push_str(&format!(
+                    ", accepting {layer} loss up to {}",
+                    format_duration(span.0)
+                ));
+            }
+            s
+        }
         Outcome::DataLoss => {
             let mut s = format!(
                 "data loss of at least {} records",
@@ -438,9 +456,34 @@ pub fn evaluate(
     let mut reasons = Vec::new();
     let rpo = check.rpo.seconds;
     let met = match expect.outcome {
+        Outcome::Recovered if expected_loss_only(expect, check) => {
+            if let Some(e) = recovery_error {
+                reasons.push(format!("the recovery failed: {e}"));
+            }
+            for a in &check.accepted_loss {
+                reasons.push(crate::accepted::sentence(a));
+            }
+            reasons.push("every other layer is back, nothing else is".into());
+            if !check.rto_met {
+                reasons.push(match check.rto {
+                    Some(r) => format!(
+                        "RTO {:.0} s exceeds the objective {:.0} s",
+                        r.simulated_seconds, check.targets.rto_seconds
+                    ),
+                    None => "RTO not measured: the recovery did not complete".into(),
+                });
+            }
+            for p in protection_lost {
+                reasons.push(format!("protection lost: {}", p.finding));
+            }
+            recovery_error.is_none() && check.rto_met && protection_lost.is_empty()
+        }
         Outcome::Recovered => {
             if let Some(e) = recovery_error {
                 reasons.push(format!("the recovery failed: {e}"));
+            }
+            for a in &check.accepted_loss {
+                reasons.push(crate::accepted::sentence(a));
             }
             match check.verdict {
                 Verdict::Valid => reasons.push("every acknowledged write is back, nothing else is".into()),
@@ -564,6 +607,7 @@ mod tests {
             min_lost_records: None,
             rpo_at_least: None,
             rpo_at_most: None,
+            accepted_rpo: Default::default(),
         }
     }
 

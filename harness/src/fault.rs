@@ -71,6 +71,9 @@ pub enum Fault {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         region: Option<String>,
     },
+    /// A bad deploy runs `FLUSHALL` on the ElastiCache session store: every
+    /// session (and cart) kept there is gone.
+    FlushSessions,
     /// Backups weakened by a configuration change.
     ConfigDrift {
         /// The change.
@@ -90,6 +93,7 @@ impl Fault {
             Fault::RegionOutage { region } => {
                 format!("region_outage({})", region.as_deref().unwrap_or("primary"))
             }
+            Fault::FlushSessions => "flush_sessions".into(),
             Fault::ConfigDrift { drift } => format!("config_drift({drift:?})"),
         }
     }
@@ -385,6 +389,29 @@ pub async fn strike(
                 format!("overwrote all {} objects of {name} with garbage", keys.len()),
             )
         }
+        Fault::FlushSessions => {
+            let keys = crate::store::elasticache::records(target, store).await?;
+            let group = store
+                .names
+                .cache
+                .as_ref()
+                .map(|c| c.replication_group.clone())
+                .unwrap_or_default();
+            nemesis.strike_now(format!("FLUSHALL on {group} ({} keys)", keys.len()));
+            let n = keys.len() as u64;
+            let writes = keys.into_iter().map(Write::delete).collect();
+            nemesis
+                .write(writes, async {
+                    crate::store::elasticache::flush_all(target, store)
+                        .await
+                        .map_err(anyhow::Error::new)
+                })
+                .await?;
+            (
+                n,
+                format!("FLUSHALL emptied {group}: {n} sessions and carts gone"),
+            )
+        }
         Fault::RegionOutage { region } => {
             let region = region.clone().unwrap_or_else(|| store.region.clone());
             if !target.capabilities().regions {
@@ -397,7 +424,7 @@ pub async fn strike(
         Fault::ConfigDrift { drift } => {
             let detail = match drift {
                 Drift::DynamodbPitrOff => {
-                    for (_, table) in store.names.tables() {
+                    for (_, table) in store.names.dynamodb_tables() {
                         set_table_pitr(&clients.dynamodb, table, false, None).await?;
                     }
                     "PITR switched off on the carts and sessions tables".to_owned()

@@ -28,11 +28,14 @@ pub enum Layer {
     Dynamodb,
     /// S3: product images, invoice PDFs, confirmation templates.
     S3,
+    /// ElastiCache for Redis: sessions (and carts) kept as keys with TTLs,
+    /// when the shop keeps them there (`[store]` in a scenario).
+    Elasticache,
 }
 
 impl Layer {
     /// Every layer, in report order.
-    pub const ALL: [Layer; 3] = [Layer::Rds, Layer::Dynamodb, Layer::S3];
+    pub const ALL: [Layer; 4] = [Layer::Rds, Layer::Dynamodb, Layer::S3, Layer::Elasticache];
 
     /// The name used in reports.
     pub fn name(self) -> &'static str {
@@ -40,6 +43,7 @@ impl Layer {
             Layer::Rds => "rds",
             Layer::Dynamodb => "dynamodb",
             Layer::S3 => "s3",
+            Layer::Elasticache => "elasticache",
         }
     }
 }
@@ -72,11 +76,15 @@ pub enum Collection {
     Invoices,
     /// S3 confirmation templates bucket.
     Templates,
+    /// Sessions as Redis keys in ElastiCache.
+    CacheSessions,
+    /// Carts as Redis keys in ElastiCache.
+    CacheCarts,
 }
 
 impl Collection {
     /// Every collection, in report order.
-    pub const ALL: [Collection; 9] = [
+    pub const ALL: [Collection; 11] = [
         Collection::Orders,
         Collection::OrderItems,
         Collection::Inventory,
@@ -86,6 +94,8 @@ impl Collection {
         Collection::Images,
         Collection::Invoices,
         Collection::Templates,
+        Collection::CacheSessions,
+        Collection::CacheCarts,
     ];
 
     /// The layer the collection lives in.
@@ -96,6 +106,7 @@ impl Collection {
             }
             Collection::Carts | Collection::Sessions => Layer::Dynamodb,
             Collection::Images | Collection::Invoices | Collection::Templates => Layer::S3,
+            Collection::CacheSessions | Collection::CacheCarts => Layer::Elasticache,
         }
     }
 
@@ -111,6 +122,28 @@ impl Collection {
             Collection::Images => "images",
             Collection::Invoices => "invoices",
             Collection::Templates => "templates",
+            Collection::CacheSessions => "cache_sessions",
+            Collection::CacheCarts => "cache_carts",
+        }
+    }
+
+    /// The collection holding this one's records in ElastiCache (sessions
+    /// and carts only).
+    pub fn in_cache(self) -> Option<Collection> {
+        match self {
+            Collection::Sessions => Some(Collection::CacheSessions),
+            Collection::Carts => Some(Collection::CacheCarts),
+            _ => None,
+        }
+    }
+
+    /// What the shop calls this collection wherever it is kept: the cache's
+    /// sessions are sessions.
+    pub fn logical(self) -> Collection {
+        match self {
+            Collection::CacheSessions => Collection::Sessions,
+            Collection::CacheCarts => Collection::Carts,
+            c => c,
         }
     }
 

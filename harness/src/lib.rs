@@ -18,6 +18,7 @@
 //! [`audit`] reads a target's backup configuration, read-only, and reports
 //! its gaps and the worst-case RPO of each layer.
 
+pub mod accepted;
 pub mod audit;
 pub mod business;
 pub mod calibrate;
@@ -37,6 +38,7 @@ pub mod report;
 pub mod restore_time;
 pub mod scenario;
 pub mod stack;
+pub mod store;
 pub mod target;
 pub mod team;
 pub mod timings;

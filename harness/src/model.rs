@@ -2,7 +2,9 @@
 //!
 //! Orders, order items, inventory and payments live in PostgreSQL on an RDS
 //! instance ([`SCHEMA`]); carts and sessions in DynamoDB, each with a global
-//! secondary index by customer; product images, invoice PDFs and confirmation
+//! secondary index by customer, or as Redis keys with TTLs in an ElastiCache
+//! replication group when the shop keeps them there ([`CacheNames`],
+//! [`crate::store`]); product images, invoice PDFs and confirmation
 //! templates in three S3 buckets. Every name derives from a stack prefix
 //! ([`StoreNames`]) so several stores coexist on one target. [`Store`] is the
 //! store as it currently is: recovery re-points it at restored tables,
@@ -90,6 +92,21 @@ pub struct StoreNames {
     pub backup_vault: String,
     /// The AWS Backup plan.
     pub backup_plan: String,
+    /// The ElastiCache replication group, when the shop keeps sessions (or
+    /// carts) there instead of DynamoDB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheNames>,
+}
+
+/// Where the shop's ElastiCache keys live: the replication group and which
+/// of the shop's collections (sessions, carts) it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheNames {
+    /// The replication group id (re-pointed by a restore).
+    pub replication_group: String,
+    /// The shop's collections kept in it ([`Collection::Sessions`],
+    /// [`Collection::Carts`]), by their DynamoDB names.
+    pub collections: BTreeSet<Collection>,
 }
 
 impl StoreNames {
@@ -121,7 +138,38 @@ impl StoreNames {
             templates_bucket: format!("{prefix}-templates"),
             backup_vault: format!("{prefix}-vault"),
             backup_plan: format!("{prefix}-plan"),
+            cache: None,
         })
+    }
+
+    /// These names with `collections` (sessions, carts) kept in an
+    /// ElastiCache replication group named after the prefix; an empty set
+    /// keeps everything in DynamoDB.
+    pub fn with_cache(mut self, collections: BTreeSet<Collection>) -> Self {
+        self.cache = (!collections.is_empty()).then(|| CacheNames {
+            replication_group: crate::store::elasticache::group_id(&self.prefix),
+            collections,
+        });
+        self
+    }
+
+    /// Whether `collection` (sessions or carts) is kept in ElastiCache.
+    pub fn cached(&self, collection: Collection) -> bool {
+        self.cache
+            .as_ref()
+            .is_some_and(|c| c.collections.contains(&collection))
+    }
+
+    /// The key a record of the shop is stored under: a session or cart kept
+    /// in ElastiCache lives in the cache's collection.
+    pub fn placed(&self, key: Key) -> Key {
+        match key.collection.in_cache() {
+            Some(cache) if self.cached(key.collection) => Key {
+                collection: cache,
+                id: key.id,
+            },
+            _ => key,
+        }
     }
 
     /// The bucket holding `collection` (S3 collections only).
@@ -159,6 +207,15 @@ impl StoreNames {
             (Collection::Sessions, &self.sessions_table),
         ]
     }
+
+    /// The DynamoDB tables the shop uses: those of the collections not kept
+    /// in ElastiCache.
+    pub fn dynamodb_tables(&self) -> Vec<(Collection, &str)> {
+        self.tables()
+            .into_iter()
+            .filter(|(c, _)| !self.cached(*c))
+            .collect()
+    }
 }
 
 /// Where the orders database answers.
@@ -182,6 +239,10 @@ pub struct Store {
     pub db: DbEndpoint,
     /// Collections whose buckets keep versions.
     pub versioned: BTreeSet<Collection>,
+    /// Where the ElastiCache replication group's primary answers, when the
+    /// shop keeps sessions (or carts) there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<DbEndpoint>,
 }
 
 impl Store {
@@ -618,6 +679,10 @@ pub struct StoreSnapshot {
     pub unreadable: BTreeMap<Collection, String>,
     /// Collections whose table or bucket no longer exists (read as empty).
     pub missing: BTreeSet<Collection>,
+    /// ElastiCache keys found without an expiry: sessions and carts are
+    /// written with a TTL, so a key without one was not restored as written.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub no_ttl: BTreeSet<Key>,
 }
 
 impl StoreSnapshot {
@@ -653,7 +718,13 @@ pub async fn read_store(target: &dyn Target, store: &Store) -> anyhow::Result<St
     };
     let clients = store.clients(target);
     read_rds(target, store, &mut snap).await;
+    crate::store::elasticache::read_into(target, store, &mut snap).await;
     for (collection, table) in store.names.tables() {
+        if store.names.cached(collection) {
+            // Kept in ElastiCache: the shop has no such table.
+            snap.read.insert(collection);
+            continue;
+        }
         match scan_table(&clients.dynamodb, table).await {
             Ok(Some(items)) => {
                 let id_attr = if collection == Collection::Carts {

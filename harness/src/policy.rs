@@ -5,7 +5,10 @@
 //! retention is above zero), DynamoDB point-in-time recovery, S3 versioning
 //! and a lifecycle transition to Glacier Instant Retrieval, an AWS Backup plan
 //! (hourly/daily/weekly rules, copies to another region, a KMS-encrypted
-//! vault), or just a nightly snapshot job. Two seed policies ship:
+//! vault), or just a nightly snapshot job; ElastiCache automatic snapshots
+//! (`SnapshotRetentionLimit`, `SnapshotWindow`) of the session store when
+//! the shop keeps sessions there (no PITR exists for ElastiCache). Two seed
+//! policies ship:
 //! [`backup_hope`] (one daily snapshot, 7 days, nothing else: the policy that
 //! fails) and [`four_layer`] (every layer protected, copies in us-west-2).
 //!
@@ -15,6 +18,7 @@
 //! in as a [`Provisioner`]; [`provisioner_fn`] wraps a closure.
 
 use crate::model::{BY_CUSTOMER_INDEX, DbEndpoint, SCHEMA, Store, StoreNames};
+pub use crate::store::elasticache::SnapshotSettings;
 use crate::target::{BoxFuture, Clients, Target};
 use crate::wait::{Poll, WaitOptions, wait_for};
 use anyhow::{Context, anyhow, bail};
@@ -150,6 +154,15 @@ pub struct BackupPolicy {
     /// A nightly snapshot job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_job: Option<SnapshotJob>,
+    /// ElastiCache automatic snapshots of the session store (when the shop
+    /// keeps sessions there): retention 0, the default, takes none. There is
+    /// no point-in-time recovery on ElastiCache.
+    #[serde(default, skip_serializing_if = "is_default_cache")]
+    pub elasticache: SnapshotSettings,
+}
+
+fn is_default_cache(s: &SnapshotSettings) -> bool {
+    *s == SnapshotSettings::default()
 }
 
 /// One daily snapshot at 03:00 kept 7 days; no PITR, no versioning, no copy.
@@ -197,6 +210,10 @@ pub fn four_layer() -> BackupPolicy {
             vault_kms_key: Some("arn:aws:kms:{region}:{account}:alias/firedrill-backup".into()),
         }),
         snapshot_job: None,
+        elasticache: SnapshotSettings {
+            snapshot_retention_limit: 7,
+            snapshot_window: Some("05:00-06:00".into()),
+        },
     }
 }
 
@@ -220,6 +237,7 @@ pub fn none() -> BackupPolicy {
         },
         backup_plan: None,
         snapshot_job: None,
+        elasticache: SnapshotSettings::default(),
     }
 }
 
@@ -271,6 +289,22 @@ impl BackupPolicy {
             && job.retention_days == 0
         {
             bail!("snapshot_job.retention_days must be at least 1");
+        }
+        if self.elasticache.snapshot_retention_limit > 35 {
+            bail!(
+                "elasticache.snapshot_retention_limit must be 0-35, got {}",
+                self.elasticache.snapshot_retention_limit
+            );
+        }
+        if let Some(w) = &self.elasticache.snapshot_window {
+            let (a, b) = parse_window(w).with_context(|| format!("elasticache.snapshot_window {w:?}"))?;
+            let mut len = b - a;
+            if len < Duration::zero() {
+                len += Duration::days(1);
+            }
+            if len < Duration::minutes(60) {
+                bail!("elasticache.snapshot_window {w:?} must be at least 60 minutes");
+            }
         }
         Ok(())
     }
@@ -401,7 +435,7 @@ pub async fn provision_with(
 
     // RDS first: its ARN carries the account id the vault key and plan need.
     create_db_instance(&clients.rds, policy, names).await?;
-    for (_, table) in names.tables() {
+    for (_, table) in names.dynamodb_tables() {
         create_table(
             &clients.dynamodb,
             table,
@@ -417,7 +451,20 @@ pub async fn provision_with(
         create_bucket(&clients.s3, bucket, &region).await?;
         apply_s3_policy(&clients.s3, bucket, &policy.s3).await?;
     }
-    for (_, table) in names.tables() {
+    let cache = match &names.cache {
+        Some(c) => Some(
+            crate::store::elasticache::provision(
+                target,
+                &clients,
+                &c.replication_group,
+                &policy.elasticache,
+                wait,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    for (_, table) in names.dynamodb_tables() {
         wait_table_active(target, &clients.dynamodb, table, wait).await?;
         if policy.dynamodb.pitr {
             set_table_pitr(
@@ -439,6 +486,7 @@ pub async fn provision_with(
         } else {
             BTreeSet::new()
         },
+        cache,
     };
     let db = store.connect(target).await?;
     db.batch_execute(SCHEMA)
@@ -818,7 +866,7 @@ async fn create_backup_plan(
         .ok_or_else(|| anyhow!("CreateBackupPlan returned no id"))?;
 
     let mut resources = vec![db_arn.to_owned()];
-    for (_, table) in names.tables() {
+    for (_, table) in names.dynamodb_tables() {
         let d = clients
             .dynamodb
             .describe_table()
@@ -875,7 +923,7 @@ pub async fn run_snapshot_job(
         .await
         .map_err(|e| anyhow::Error::new(e.into_service_error()))
         .with_context(|| format!("CreateDBSnapshot {id}"))?;
-    for (_, table) in store.names.tables() {
+    for (_, table) in store.names.dynamodb_tables() {
         clients
             .dynamodb
             .create_backup()

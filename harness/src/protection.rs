@@ -40,7 +40,7 @@ pub struct ProtectionLost {
 pub async fn read(target: &dyn Target, store: &Store) -> Protection {
     let clients = store.clients(target);
     let mut p = Protection::default();
-    for (collection, table) in store.names.tables() {
+    for (collection, table) in store.names.dynamodb_tables() {
         let pitr = clients
             .dynamodb
             .describe_continuous_backups()

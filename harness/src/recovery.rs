@@ -16,6 +16,10 @@
 //!   for the jobs, re-point the store at that region.
 //! - [`Runbook::Baseline`]: restore from the newest nightly snapshot and
 //!   DynamoDB backup (what a "backup hope" shop has).
+//! - [`Runbook::ElasticacheRestore`]: a new replication group from the
+//!   session store's newest snapshot before T, wait `available`, re-point
+//!   ([`crate::store::restore`]); ElastiCache has no PITR, so the writes
+//!   since that snapshot stay lost.
 //!
 //! Users test their own recovery code by implementing [`Recovery`]; the
 //! runbooks here are firedrill's. Every wait is bounded and its error says
@@ -78,6 +82,9 @@ pub enum Runbook {
     },
     /// Restore from the newest nightly snapshot and DynamoDB backups.
     Baseline,
+    /// ElastiCache: a new replication group from the newest snapshot before
+    /// T, then re-point (no PITR exists on ElastiCache).
+    ElasticacheRestore,
 }
 
 impl Runbook {
@@ -89,6 +96,7 @@ impl Runbook {
             Runbook::S3Rollback { .. } => "s3_rollback",
             Runbook::RegionFailover { .. } => "region_failover",
             Runbook::Baseline => "baseline_snapshot",
+            Runbook::ElasticacheRestore => "elasticache_restore",
         }
     }
 
@@ -444,6 +452,7 @@ pub async fn run_runbook(ctx: &mut RecoveryContext<'_>, runbook: &Runbook) -> an
         }
         Runbook::RegionFailover { region } => region_failover(ctx, region.clone()).await,
         Runbook::Baseline => baseline(ctx).await,
+        Runbook::ElasticacheRestore => crate::store::restore::elasticache_restore(ctx).await,
     }
 }
 
@@ -1118,7 +1127,7 @@ pub async fn region_failover(ctx: &mut RecoveryContext<'_>, region: Option<Strin
         ctx.skip(step, "no RDS copy was found in the other region");
         ctx.store.db = previous.db;
     }
-    for (_, table) in new_names.tables() {
+    for (_, table) in new_names.dynamodb_tables() {
         if !table.ends_with("-dr") {
             let step = ctx.begin(RB, format!("table {table}"));
             ctx.skip(step, "no copy of this table was found in the other region");
@@ -1195,7 +1204,7 @@ pub async fn baseline(ctx: &mut RecoveryContext<'_>) -> anyhow::Result<()> {
     ctx.finish(step, r)?;
     repoint_db(ctx, RB, &clients.rds, &restored).await?;
 
-    for (collection, table) in ctx.store.names.clone().tables() {
+    for (collection, table) in ctx.store.names.clone().dynamodb_tables() {
         let step = ctx.begin(RB, format!("restore {table} from its newest backup before T"));
         let restored = format!("{table}-b{}", suffix(t));
         let ddb = clients.dynamodb.clone();

@@ -189,6 +189,14 @@ impl Report {
             )
         } else if self.check.recovered() {
             "recovered".to_owned()
+        } else if let Some(a) = self.expected_loss() {
+            format!(
+                "recovered, with the expected loss on {}: {} writes, window {} (accepted {})",
+                a.layer,
+                a.writes_lost,
+                secs(a.window_seconds),
+                secs(a.accepted_seconds)
+            )
         } else {
             match self.check.verdict {
                 Verdict::Invalid => format!(
@@ -204,6 +212,16 @@ impl Report {
             "{status} {}: {what} (expected {})",
             self.scenario, self.expectation.expected
         )
+    }
+
+    /// The accepted loss the drill showed, when every other layer is back
+    /// ([`crate::accepted`]).
+    pub fn expected_loss(&self) -> Option<&crate::accepted::AcceptedLoss> {
+        let c = &self.check;
+        (c.verdict == Verdict::Invalid
+            && crate::accepted::residual_ok(c, &c.accepted_loss, c.targets.rpo_seconds))
+        .then(|| c.accepted_loss.iter().find(|a| a.within))
+        .flatten()
     }
 
     /// Pretty JSON.
@@ -265,6 +283,9 @@ impl Report {
             );
         }
         let _ = writeln!(s, "  verdict: {}", c.verdict);
+        for a in &c.accepted_loss {
+            let _ = writeln!(s, "  {}", crate::accepted::sentence(a));
+        }
         let _ = writeln!(
             s,
             "  RPO: {} ({} records, {} writes lost; objective {}) {}",
@@ -331,6 +352,9 @@ impl Report {
         let _ = writeln!(s, "| Policy | {} |", self.policy);
         let _ = writeln!(s, "| Seed | {} |", self.seed);
         let _ = writeln!(s, "| Verdict | {} |", c.verdict);
+        for a in &c.accepted_loss {
+            let _ = writeln!(s, "| Expected loss | {} |", crate::accepted::sentence(a));
+        }
         let _ = writeln!(
             s,
             "| RPO | {} ({} records, {} writes lost; objective {}) |",
@@ -857,6 +881,9 @@ pub fn layer_line(l: &crate::checker::LayerResult) -> String {
     }
     if l.lost_versions > 0 {
         line.push_str(&format!("; {} object versions lost", l.lost_versions));
+    }
+    if l.layer == Layer::Elasticache && l.lost_writes > 0 {
+        line.push_str(" (no PITR on ElastiCache: lost since the last snapshot)");
     }
     line
 }

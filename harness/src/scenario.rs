@@ -16,6 +16,10 @@
 //! prefix = "flash"                          # optional stack prefix (default: from the name)
 //! day = "2026-03-16"                        # optional drill day (default: the day after the target's today)
 //!
+//! [store]                                   # optional: where sessions and carts live
+//! sessions = "elasticache"                  # "dynamodb" (default) or "elasticache" (Redis keys
+//! carts = "dynamodb"                        # with TTLs; see the store module)
+//!
 //! [workload]                                # a workload::WorkloadSpec plus `start`
 //! seed = 42                                 # required
 //! start = "15:17"                           # time of day (UTC) traffic starts
@@ -32,7 +36,8 @@
 //! [[fault]]                                 # one or more; traffic stops at the first destructive one
 //! at = "15:47"                              # time of day, or an offset from `start` such as "+32m"
 //! kind = "corrupt_orders"                   # batch_delete_carts | corrupt_orders | drop_table |
-//! window_minutes = 60                       # mass_delete_bucket | ransomware | region_outage | config_drift
+//! window_minutes = 60                       # mass_delete_bucket | ransomware | region_outage |
+//!                                           # flush_sessions | config_drift
 //!
 //! [recovery]
 //! detect_after = "10m"                      # the fault is noticed this long after it struck
@@ -57,6 +62,8 @@
 //! min_lost_records = 1                      # data-loss only: lower bound on records lost
 //! rpo_at_least = "12h"                      # data-loss only: bounds on the measured RPO
 //! rpo_at_most = "13h"
+//! [expect.accepted_rpo]                     # optional: loss a layer without PITR may show
+//! elasticache = "1d"                        # (writes since its daily snapshot), not a failure
 //! ```
 //!
 //! Durations are written `1h47m`, `30m`, `90s`, `2d` (units d, h, m, s).
@@ -65,12 +72,15 @@
 
 use crate::checker::Targets;
 use crate::fault::Fault;
+use crate::history::{Collection, Layer};
 use crate::policy::BackupPolicy;
 use crate::recovery::{RecoveryStep, Runbook};
+use crate::store::StoreSection;
 use crate::team::CommandSpec;
 use crate::workload::WorkloadSpec;
 use chrono::{Duration, NaiveDate, NaiveTime};
 use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -422,6 +432,13 @@ pub struct Expectation {
     /// Data loss: the measured RPO is at most this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rpo_at_most: Option<Span>,
+    /// The loss the business accepts per layer (`[expect.accepted_rpo]`,
+    /// e.g. `elasticache = "1d"` for a session store restored from its
+    /// daily snapshot): acknowledged writes of that layer lost within this
+    /// window before the fault are expected loss, reported as such, not a
+    /// failure of a "recovered" expectation.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub accepted_rpo: BTreeMap<Layer, Span>,
 }
 
 fn default_rpo() -> Span {
@@ -432,6 +449,14 @@ fn default_rto() -> Span {
 }
 
 impl Expectation {
+    /// The accepted loss windows in seconds, per layer.
+    pub fn accepted_seconds(&self) -> BTreeMap<Layer, f64> {
+        self.accepted_rpo
+            .iter()
+            .map(|(l, s)| (*l, s.0.num_seconds() as f64))
+            .collect()
+    }
+
     /// The objectives for the checker.
     pub fn targets(&self) -> Targets {
         Targets {
@@ -462,6 +487,9 @@ pub struct Scenario {
     /// The drill day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day: Option<NaiveDate>,
+    /// Where sessions and carts live (DynamoDB unless said otherwise).
+    #[serde(default, skip_serializing_if = "StoreSection::is_default")]
+    pub store: StoreSection,
     /// The traffic.
     pub workload: WorkloadSection,
     /// The faults.
@@ -685,6 +713,7 @@ impl Scenario {
             r.validate()
                 .map_err(|e| (format!("recovery.step[{i}]"), e.to_string()))?;
         }
+        self.validate_store()?;
         let e = &self.expect;
         if e.outcome != Outcome::DataLoss
             && (e.min_lost_records.is_some() || e.rpo_at_least.is_some() || e.rpo_at_most.is_some())
@@ -700,6 +729,57 @@ impl Scenario {
             return Err((
                 "expect.rpo_at_most".into(),
                 "must not be less than rpo_at_least".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `[store]` layout against the faults and runbooks that touch it.
+    fn validate_store(&self) -> Result<(), (String, String)> {
+        let cached = self.store.cached();
+        let no_cache = cached.is_empty();
+        for (i, f) in self.fault.iter().enumerate() {
+            let clash = match &f.fault {
+                Fault::FlushSessions if no_cache => Some(
+                    "flush_sessions needs sessions or carts in ElastiCache ([store] sessions = \"elasticache\")"
+                        .to_owned(),
+                ),
+                Fault::BatchDeleteCarts if cached.contains(&Collection::Carts) => Some(
+                    "batch_delete_carts deletes DynamoDB items, but [store] keeps carts in ElastiCache (use flush_sessions)"
+                        .to_owned(),
+                ),
+                Fault::DropTable { table } if cached.contains(table) => Some(format!(
+                    "[store] keeps {table} in ElastiCache: there is no {table} table to drop"
+                )),
+                _ => None,
+            };
+            if let Some(why) = clash {
+                return Err((format!("fault[{i}].kind"), why));
+            }
+        }
+        for (i, r) in self.recovery.step.iter().enumerate() {
+            let RecoveryStep::Runbook(r) = r else {
+                continue;
+            };
+            let clash = match r {
+                Runbook::ElasticacheRestore if no_cache => Some(
+                    "elasticache_restore needs sessions or carts in ElastiCache ([store] sessions = \"elasticache\")"
+                        .to_owned(),
+                ),
+                Runbook::DynamodbPitr { tables, .. } => tables
+                    .iter()
+                    .find(|t| cached.contains(t))
+                    .map(|t| format!("[store] keeps {t} in ElastiCache, not in a DynamoDB table")),
+                _ => None,
+            };
+            if let Some(why) = clash {
+                return Err((format!("recovery.step[{i}].runbook"), why));
+            }
+        }
+        if self.expect.accepted_rpo.contains_key(&Layer::Elasticache) && no_cache {
+            return Err((
+                "expect.accepted_rpo".into(),
+                "accepts loss on elasticache, but [store] keeps nothing there".into(),
             ));
         }
         Ok(())
@@ -781,8 +861,10 @@ impl Scenario {
                     c.aws_backup = true;
                 }
                 Runbook::Baseline => {}
+                Runbook::ElasticacheRestore => c.elasticache = true,
             }
         }
+        c.elasticache |= !self.store.cached().is_empty();
         c
     }
 }
@@ -1106,6 +1188,49 @@ s3 = { versioning = true }
             14,
             "the seed policy stays the base"
         );
+    }
+
+    #[test]
+    fn the_store_section_and_accepted_loss_are_checked_against_faults_and_runbooks() {
+        let cached = GOOD
+            .replace("[workload]", "[store]\nsessions = \"elasticache\"\n\n[workload]")
+            .replace(
+                "kind = \"corrupt_orders\"\nwindow_minutes = 60",
+                "kind = \"flush_sessions\"",
+            )
+            .replace("runbook = \"rds_pitr\"", "runbook = \"elasticache_restore\"")
+            .replace(
+                "outcome = \"recovered\"",
+                "outcome = \"recovered\"\n[expect.accepted_rpo]\nelasticache = \"1d\"",
+            );
+        let s = parse(&cached, "cached.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            s.store.cached(),
+            std::collections::BTreeSet::from([Collection::Sessions])
+        );
+        assert!(s.requires().elasticache);
+        assert_eq!(s.expect.accepted_seconds()[&Layer::Elasticache], 86_400.0);
+        assert!(!parse(GOOD, "flash.toml").unwrap().requires().elasticache);
+
+        // Flushing or restoring a cache the shop does not have.
+        let e = err(&cached.replace("[store]\nsessions = \"elasticache\"\n", ""));
+        assert_eq!(e.field.as_deref(), Some("fault[0].kind"), "{e}");
+        assert!(e.message.contains("flush_sessions needs"), "{e}");
+        let e = err(&GOOD.replace("runbook = \"rds_pitr\"", "runbook = \"elasticache_restore\""));
+        assert_eq!(e.field.as_deref(), Some("recovery.step[0].runbook"), "{e}");
+        // DynamoDB operations on a collection kept in ElastiCache.
+        let e = err(&cached.replace(
+            "kind = \"flush_sessions\"",
+            "kind = \"drop_table\"\ntable = \"sessions\"",
+        ));
+        assert!(e.message.contains("no sessions table"), "{e}");
+        let e = err(&cached.replace(
+            "runbook = \"elasticache_restore\"",
+            "runbook = \"dynamodb_pitr\"\ntables = [\"sessions\"]",
+        ));
+        assert!(e.message.contains("not in a DynamoDB table"), "{e}");
+        let e = err(&cached.replace("sessions = \"elasticache\"", "sessions = \"redis\""));
+        assert!(e.message.contains("redis"), "{e}");
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct Capabilities {
     pub regions: bool,
     /// The clock can be advanced, so hours of traffic pass in seconds.
     pub simulated_clock: bool,
+    /// ElastiCache replication groups whose Redis endpoint this machine
+    /// reaches, with snapshots and restores from them.
+    pub elasticache: bool,
 }
 
 impl Capabilities {
@@ -45,6 +48,7 @@ impl Capabilities {
             aws_backup: true,
             regions: true,
             simulated_clock: true,
+            elasticache: true,
         }
     }
 
@@ -58,6 +62,7 @@ impl Capabilities {
             ("aws_backup", needed.aws_backup, self.aws_backup),
             ("regions", needed.regions, self.regions),
             ("simulated_clock", needed.simulated_clock, self.simulated_clock),
+            ("elasticache", needed.elasticache, self.elasticache),
         ];
         for (name, need, have) in pairs {
             if need && !have {
@@ -124,6 +129,8 @@ pub struct Clients {
     pub rds: aws_sdk_rds::Client,
     /// AWS Backup.
     pub backup: aws_sdk_backup::Client,
+    /// ElastiCache.
+    pub elasticache: aws_sdk_elasticache::Client,
 }
 
 impl Clients {
@@ -139,6 +146,7 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             rds: aws_sdk_rds::Client::new(&config),
             backup: aws_sdk_backup::Client::new(&config),
+            elasticache: aws_sdk_elasticache::Client::new(&config),
         }
     }
 

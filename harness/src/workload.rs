@@ -17,9 +17,12 @@
 //! operations run back to back). Each operation is recorded with its invoke
 //! and completion instants on the target's clock; a refusal from the service
 //! is `fail`, a timeout or a transport error is `info` (indeterminate).
+//! Sessions and carts the store keeps in ElastiCache are written as Redis
+//! keys with TTLs ([`crate::store::elasticache`]) and recorded under the
+//! cache's collections ([`crate::model::StoreNames::placed`]).
 //! Scheduled jobs (a nightly snapshot) run when the clock reaches them.
 
-use crate::history::{EventKind, History, Key, OpKind, Outcome, Process, Value, Write};
+use crate::history::{Collection, EventKind, History, Key, OpKind, Outcome, Process, Value, Write};
 use crate::model::{
     Cart, Order, OrderItem, Payment, Product, Session, Store, canonical_instant, image_object_key,
     invoice_object_key, template_object_key, to_micros,
@@ -814,12 +817,16 @@ impl<'a> Executor<'a> {
 
     /// Applies one operation and records it; returns its outcome.
     pub async fn apply(&mut self, op: &PlannedOp, history: &mut History) -> anyhow::Result<Outcome> {
-        let pending = history.invoke(
-            op.process,
-            op.action.kind(),
-            op.action.writes(),
-            self.target.now(),
-        );
+        let writes = op
+            .action
+            .writes()
+            .into_iter()
+            .map(|w| Write {
+                key: self.store.names.placed(w.key),
+                value: w.value,
+            })
+            .collect();
+        let pending = history.invoke(op.process, op.action.kind(), writes, self.target.now());
         let timeout = self.opts.op_timeout;
         let result = tokio::time::timeout(timeout, self.perform(&op.action)).await;
         let (outcome, error) = match result {
@@ -905,6 +912,18 @@ impl<'a> Executor<'a> {
                 }
                 tx.commit().await.map_err(OpError::sql_commit)
             }
+            Action::TouchSession { session } if self.store.names.cached(Collection::Sessions) => {
+                self.put_cached(session.key(), session.value()).await
+            }
+            Action::PutCart { cart, .. } if self.store.names.cached(Collection::Carts) => {
+                self.put_cached(cart.key(), cart.value()).await
+            }
+            Action::DeleteCart { cart_id } if self.store.names.cached(Collection::Carts) => {
+                let key = self.store.names.placed(Key::new(Collection::Carts, cart_id));
+                crate::store::elasticache::delete(self.target, &self.store, &key)
+                    .await
+                    .map_err(OpError::cache)
+            }
             Action::TouchSession { session } => {
                 let table = self.store.names.sessions_table.clone();
                 self.clients
@@ -979,6 +998,16 @@ impl<'a> Executor<'a> {
     }
 }
 
+impl Executor<'_> {
+    /// Writes a session or cart kept in ElastiCache, with its TTL.
+    async fn put_cached(&self, key: Key, value: Value) -> Result<(), OpError> {
+        let key = self.store.names.placed(key);
+        crate::store::elasticache::put(self.target, &self.store, &key, &value)
+            .await
+            .map_err(OpError::cache)
+    }
+}
+
 /// Why an operation did not succeed: certainly not applied, or unknown.
 #[derive(Debug)]
 pub enum OpError {
@@ -991,6 +1020,15 @@ pub enum OpError {
 impl OpError {
     fn unknown(e: anyhow::Error) -> Self {
         OpError::Unknown(format!("{e:#}"))
+    }
+
+    /// A Redis error: refused when the command certainly did not apply.
+    fn cache(e: crate::store::elasticache::CacheError) -> Self {
+        if e.certainly_not_applied() {
+            OpError::Refused(e.to_string())
+        } else {
+            OpError::Unknown(e.to_string())
+        }
     }
 
     /// An SDK error: a service error is a refusal, anything else

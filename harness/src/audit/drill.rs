@@ -213,6 +213,7 @@ pub fn mirror_policy(report: &AuditReport, names: &StoreNames) -> anyhow::Result
         s3,
         backup_plan,
         snapshot_job: None,
+        elasticache: Default::default(),
     };
     policy.validate().context("the mirrored policy")?;
     Ok(Mirror {

@@ -281,6 +281,7 @@ fn expectation(targets: Targets) -> Expectation {
         min_lost_records: None,
         rpo_at_least: None,
         rpo_at_most: None,
+        accepted_rpo: Default::default(),
     }
 }
 

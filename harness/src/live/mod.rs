@@ -138,6 +138,8 @@ impl LiveRecord {
                 port: f.db_port,
             },
             versioned: self.versioned.clone(),
+            // `firedrill up` keeps sessions and carts in DynamoDB.
+            cache: None,
         })
     }
 

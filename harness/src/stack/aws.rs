@@ -326,6 +326,8 @@ impl Target for AwsTarget {
             aws_backup: true,
             regions: self.secondary.is_some(),
             simulated_clock: false,
+            // Cache endpoints answer inside their VPC, not on this machine.
+            elasticache: false,
         }
     }
 

@@ -505,6 +505,7 @@ impl Target for ContainersTarget {
             aws_backup: false,
             regions: false,
             simulated_clock: false,
+            elasticache: false,
         }
     }
 

@@ -81,6 +81,8 @@ impl Target for EndpointTarget {
             aws_backup: firedrill,
             regions: firedrill && self.secondary.is_some(),
             simulated_clock: self.simulated,
+            // A firedrill endpoint runs its clusters on this machine.
+            elasticache: firedrill,
         }
     }
 

@@ -1,0 +1,134 @@
+//! The session store in ElastiCache, end to end on the embedded emulator
+//! (real `redis-server` processes): the two shipped stories.
+//!
+//! A bad deploy's `FLUSHALL` restored from the morning's automatic
+//! snapshot: the writes since that snapshot are lost, reported as the loss
+//! the scenario accepts, and nothing else is. An RDS-only backup plan: the
+//! orders come back, every session and cart stays gone, and the report says
+//! the ElastiCache layer is the one lost.
+
+#[path = "support/drills.rs"]
+#[allow(dead_code, reason = "shared with the CLI tests, which use all of it")]
+mod drills;
+
+use firedrill::checker::{AnomalyKind, Verdict};
+use firedrill::drill::DrillOptions;
+use firedrill::history::{Collection, EventKind, Layer};
+use firedrill::report::{Report, count, layer};
+use firedrill::scenario;
+use firedrill::stack::EmbeddedTarget;
+
+/// Whether this machine can play the stories: PostgreSQL for the orders,
+/// `redis-server` for the session store.
+fn prerequisites() -> bool {
+    if !drills::postgres_installed() {
+        eprintln!("SKIPPED: PostgreSQL server binaries are not installed (the store has an RDS layer)");
+        return false;
+    }
+    let redis = std::env::var_os("FIREDRILL_REDIS_BIN").is_some()
+        || std::process::Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !redis {
+        eprintln!("SKIPPED: redis-server is not installed (the session store is ElastiCache)");
+    }
+    redis
+}
+
+async fn play(file: &str) -> Report {
+    let path = format!("{}/../scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+    let s = scenario::load(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+    EmbeddedTarget::play(&s, &DrillOptions::default())
+        .await
+        .expect("the drill runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flushed_session_store_comes_back_from_its_snapshot_with_the_expected_loss() {
+    if !prerequisites() {
+        return;
+    }
+    let r = play("session-store-flushed-by-bad-deploy.toml").await;
+    let text = r.to_text();
+    assert!(r.passed(), "{text}");
+    // Acknowledged writes are gone, so the verdict stays invalid...
+    assert_eq!(r.check.verdict, Verdict::Invalid, "{text}");
+    assert!(!r.check.recovered(), "{text}");
+    // ...but only on the session store, as the accepted loss.
+    for l in [Layer::Rds, Layer::S3] {
+        assert_eq!(
+            layer(&r, l).expect("judged").verdict,
+            Verdict::Valid,
+            "{l}: {text}"
+        );
+    }
+    let ec = layer(&r, Layer::Elasticache).expect("the ElastiCache layer is judged");
+    assert!(ec.lost_writes > 0, "{text}");
+    assert!(ec.census.correct > 0, "the snapshot brought keys back: {text}");
+    let loss = r.expected_loss().expect("an expected loss");
+    assert_eq!(loss.layer, Layer::Elasticache);
+    assert!(loss.within);
+    assert_eq!(loss.writes_lost, ec.lost_writes);
+    // The loss window is the writes since the snapshot: the automatic one
+    // of the 05:00-06:00 window, taken shortly after 05:00, forty minutes
+    // before the 05:40 flush.
+    assert!(
+        (30.0 * 60.0..=40.0 * 60.0).contains(&loss.window_seconds),
+        "window {} s: {text}",
+        loss.window_seconds
+    );
+    let earliest = ec.rpo.earliest_lost.expect("a lost write");
+    assert!(
+        earliest.format("%H:%M").to_string().as_str() >= "05:00",
+        "nothing before the snapshot is lost: {earliest} {text}"
+    );
+    assert!(text.contains("no PITR on ElastiCache"), "{text}");
+    assert!(r.headline().contains("expected loss on elasticache"), "{text}");
+    // The runbook restored the newest snapshot into a new group.
+    let run = r.recovery.as_ref().expect("a recovery");
+    let found = &run.checklist[0];
+    assert!(found.detail.starts_with("automatic."), "{found:?}");
+    assert!(
+        run.checklist
+            .iter()
+            .any(|s| s.detail.contains("CreateReplicationGroup") && s.detail.contains("SnapshotName")),
+        "{text}"
+    );
+    // Orders placed after the snapshot point at carts and sessions that are
+    // gone: orphans, excused because they point into the accepted loss.
+    assert!(count(&r, AnomalyKind::OrderWithoutCart) > 0, "{text}");
+    // No key came back without its TTL.
+    assert_eq!(count(&r, AnomalyKind::TtlLost), 0, "{text}");
+    assert!(
+        r.events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::FaultStruck { fault, .. } if fault == "flush_sessions")),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rds_only_plan_brings_the_orders_back_and_loses_every_session_and_cart() {
+    if !prerequisites() {
+        return;
+    }
+    let r = play("rds-only-plan-skips-session-store.toml").await;
+    let text = r.to_text();
+    assert!(r.passed(), "{text}");
+    assert_eq!(r.check.verdict, Verdict::Invalid, "{text}");
+    let rds = layer(&r, Layer::Rds).expect("judged");
+    assert_eq!(rds.verdict, Verdict::Valid, "the orders are back: {text}");
+    assert!(rds.census.correct > 0, "{text}");
+    let ec = layer(&r, Layer::Elasticache).expect("the ElastiCache layer is judged");
+    assert_eq!(ec.verdict, Verdict::Invalid, "{text}");
+    assert!(ec.records_expected > 0, "{text}");
+    assert_eq!(ec.census.correct, 0, "every session and cart is gone: {text}");
+    assert_eq!(ec.census.missing, ec.records_expected, "{text}");
+    let lost: Vec<Collection> = ec.anomalies.iter().map(|a| a.key.collection).collect();
+    assert!(lost.contains(&Collection::CacheSessions) && lost.contains(&Collection::CacheCarts));
+    // All the loss is the session layer's.
+    assert_eq!(r.check.rpo.records_lost, ec.rpo.records_lost, "{text}");
+    assert!(count(&r, AnomalyKind::OrderWithoutSession) > 0, "{text}");
+    assert!(r.expected_loss().is_none(), "nothing accepts this loss: {text}");
+}
