@@ -1133,6 +1133,13 @@ pub async fn region_failover(ctx: &mut RecoveryContext<'_>, region: Option<Strin
             ctx.skip(step, "no copy of this table was found in the other region");
         }
     }
+    if let Some(cache) = &new_names.cache {
+        let step = ctx.begin(RB, format!("session store {}", cache.replication_group));
+        ctx.skip(
+            step,
+            "AWS Backup does not copy ElastiCache: the session store stays in the dark region (export its snapshots to S3 and replicate the bucket to restore it elsewhere)",
+        );
+    }
     Ok(())
 }
 

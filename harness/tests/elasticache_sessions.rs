@@ -10,6 +10,8 @@
 #[path = "support/drills.rs"]
 #[allow(dead_code, reason = "shared with the CLI tests, which use all of it")]
 mod drills;
+#[path = "support/redis.rs"]
+mod redis_support;
 
 use firedrill::checker::{AnomalyKind, Verdict};
 use firedrill::drill::DrillOptions;
@@ -25,11 +27,7 @@ fn prerequisites() -> bool {
         eprintln!("SKIPPED: PostgreSQL server binaries are not installed (the store has an RDS layer)");
         return false;
     }
-    let redis = std::env::var_os("FIREDRILL_REDIS_BIN").is_some()
-        || std::process::Command::new("redis-server")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success());
+    let redis = redis_support::redis_installed();
     if !redis {
         eprintln!("SKIPPED: redis-server is not installed (the session store is ElastiCache)");
     }

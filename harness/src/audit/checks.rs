@@ -222,8 +222,25 @@ check!(
     "Move PreferredBackupWindow or the rule's schedule outside peak hours."
 );
 
+check!(
+    ELASTICACHE_BACKUP,
+    "elasticache_redis_cluster_backup_enabled",
+    Prowler,
+    High,
+    "ElastiCache clusters take automatic snapshots (SnapshotRetentionLimit above 0); ElastiCache has no point-in-time recovery, so snapshots are its only recovery points.",
+    "Set SnapshotRetentionLimit (ModifyReplicationGroup --snapshot-retention-limit 7) and a SnapshotWindow outside peak hours."
+);
+check!(
+    SESSIONS_NOT_COVERED,
+    "sessions_layer_not_covered",
+    Firedrill,
+    High,
+    "The session store is backed up along with the rest: restoring only RDS brings orders back that point at carts and sessions that are gone.",
+    "Give the session store automatic snapshots (SnapshotRetentionLimit) and restore it in the same runbook as the database (firedrill's elasticache_restore)."
+);
+
 /// Every check, in the order reports list them.
-pub const CHECKS: [Check; 18] = [
+pub const CHECKS: [Check; 20] = [
     RDS_BACKUP_ENABLED,
     RDS_RETENTION_14,
     ORDER_RPO,
@@ -242,6 +259,8 @@ pub const CHECKS: [Check; 18] = [
     NO_CROSS_ACCOUNT,
     NO_RESTORE_TEST,
     PEAK_WINDOW,
+    ELASTICACHE_BACKUP,
+    SESSIONS_NOT_COVERED,
 ];
 
 /// One finding.
@@ -355,6 +374,9 @@ pub fn run(inventory: &Inventory, options: &CheckOptions) -> Vec<Finding> {
 fn region_checks(inv: &RegionInventory, inventory: &Inventory, estimates: &[RpoEstimate], out: &mut Out<'_>) {
     let resources = inv.data_resources();
     let account = inv.account();
+    for (check, resource, arn, evidence) in super::elasticache::findings(inv) {
+        out.push(check, resource, Some(arn), evidence);
+    }
     for i in inv.db_instances.iter().filter(|i| i.cluster.is_none()) {
         if i.retention_days == 0 {
             let mut evidence = format!("{}: BackupRetentionPeriod is 0", i.id);

@@ -8,7 +8,9 @@
 //! the region (versioning, replication, Object Lock, lifecycle, tags), and
 //! AWS Backup vaults (lock, key type), plans (rules, copy actions),
 //! selections resolved to the resources they cover ([`crate::audit::coverage`]),
-//! restore jobs of the last 90 days and restore testing plans. Everything
+//! restore jobs of the last 90 days and restore testing plans, and
+//! ElastiCache groups and clusters with their snapshots
+//! ([`crate::audit::elasticache`]). Everything
 //! here is configuration: no object, item or row is ever read.
 
 use super::coverage;
@@ -270,6 +272,9 @@ pub struct RegionInventory {
     pub restore_jobs: Vec<RestoreJob>,
     /// Restore testing plans (none when the endpoint could not answer).
     pub restore_testing_plans: Option<usize>,
+    /// ElastiCache replication groups and standalone cache clusters.
+    #[serde(default)]
+    pub cache_groups: Vec<super::elasticache::CacheGroup>,
     /// What could not be read, in sentences.
     pub notes: Vec<String>,
 }
@@ -402,6 +407,7 @@ pub async fn collect(
         }
     }
     collect_backup(clients, &mut inv, now).await?;
+    super::elasticache::collect(clients, &mut inv).await?;
     Ok(inv)
 }
 

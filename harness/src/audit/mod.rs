@@ -20,6 +20,7 @@ pub mod checks;
 pub mod command;
 pub mod coverage;
 pub mod drill;
+pub mod elasticache;
 pub mod inventory;
 pub mod output;
 pub mod readonly;
@@ -65,7 +66,8 @@ impl AuditReport {
     }
 }
 
-/// The shop layers of a stack prefix: resource name → layer.
+/// The shop layers of a stack prefix: resource name → layer (the
+/// ElastiCache replication group too, when the names keep sessions there).
 pub fn shop_layers(names: &StoreNames) -> Vec<(String, String)> {
     let mut out = vec![(names.db_instance.clone(), "orders".to_owned())];
     out.push((names.carts_table.clone(), "carts".to_owned()));
@@ -73,6 +75,9 @@ pub fn shop_layers(names: &StoreNames) -> Vec<(String, String)> {
     out.push((names.images_bucket.clone(), "images".to_owned()));
     out.push((names.invoices_bucket.clone(), "invoices".to_owned()));
     out.push((names.templates_bucket.clone(), "templates".to_owned()));
+    if let Some(cache) = &names.cache {
+        out.push((cache.replication_group.clone(), "sessions".to_owned()));
+    }
     out
 }
 

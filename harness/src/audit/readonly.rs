@@ -98,6 +98,8 @@ pub struct GuardedClients {
     pub rds: aws_sdk_rds::Client,
     /// AWS Backup.
     pub backup: aws_sdk_backup::Client,
+    /// ElastiCache.
+    pub elasticache: aws_sdk_elasticache::Client,
 }
 
 impl GuardedClients {
@@ -124,6 +126,11 @@ impl GuardedClients {
             ),
             backup: aws_sdk_backup::Client::from_conf(
                 aws_sdk_backup::config::Builder::from(&config)
+                    .interceptor(guard.clone())
+                    .build(),
+            ),
+            elasticache: aws_sdk_elasticache::Client::from_conf(
+                aws_sdk_elasticache::config::Builder::from(&config)
                     .interceptor(guard.clone())
                     .build(),
             ),

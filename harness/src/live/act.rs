@@ -270,6 +270,7 @@ mod tests {
                 templates_bucket: names.templates_bucket.clone(),
                 backup_vault: names.backup_vault.clone(),
                 backup_plan: names.backup_plan.clone(),
+                cache_replication_group: None,
                 prefix: names.prefix.clone(),
             },
             versioned: Default::default(),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The keys of `FIREDRILL_STORE`, in the order they are written.
-pub const STORE_KEYS: [&str; 14] = [
+pub const STORE_KEYS: [&str; 15] = [
     "region",
     "db_instance",
     "db_name",
@@ -23,6 +23,7 @@ pub const STORE_KEYS: [&str; 14] = [
     "templates_bucket",
     "backup_vault",
     "backup_plan",
+    "cache_replication_group",
 ];
 
 /// `FIREDRILL_STORE`: the store's current names and database endpoint.
@@ -56,6 +57,10 @@ pub struct StoreFile {
     pub backup_vault: String,
     /// The AWS Backup plan.
     pub backup_plan: String,
+    /// The ElastiCache replication group holding sessions (and carts), when
+    /// the shop keeps them there (`null` otherwise).
+    #[serde(default)]
+    pub cache_replication_group: Option<String>,
     /// The stack prefix every name started from.
     pub prefix: String,
 }
@@ -80,6 +85,7 @@ impl StoreFile {
             templates_bucket: n.templates_bucket.clone(),
             backup_vault: n.backup_vault.clone(),
             backup_plan: n.backup_plan.clone(),
+            cache_replication_group: n.cache.as_ref().map(|c| c.replication_group.clone()),
             prefix: n.prefix.clone(),
         }
     }
@@ -215,6 +221,7 @@ mod tests {
             templates_bucket: names.templates_bucket.clone(),
             backup_vault: names.backup_vault.clone(),
             backup_plan: names.backup_plan.clone(),
+            cache_replication_group: None,
             prefix: names.prefix.clone(),
         };
         let value = serde_json::to_value(&file).expect("serialises");

@@ -110,6 +110,30 @@ pub async fn apply(ctx: &mut RecoveryContext<'_>, recovered: &Recovered) -> anyh
     if let Some(port) = recovered.get("db_port") {
         store.db.port = port.parse().context("db_port")?;
     }
+    if let Some(group) = recovered.get("cache_replication_group") {
+        let info = crate::store::elasticache::describe_group(&clients.elasticache, group)
+            .await?
+            .ok_or_else(|| {
+                anyhow!(
+                    "cache_replication_group re-pointed at {group}, which does not exist in {}",
+                    store.region
+                )
+            })?;
+        let endpoint = match (info.status.as_str(), info.primary) {
+            ("available", Some(e)) => e,
+            (status, _) => bail!(
+                "cache_replication_group re-pointed at {group} while its status is {status:?}, not \"available\": the application would fail to connect; wait for it (aws elasticache wait replication-group-available) before re-pointing"
+            ),
+        };
+        let cache = store.names.cache.as_mut().ok_or_else(|| {
+            anyhow!("cache_replication_group re-pointed, but the store keeps nothing in ElastiCache")
+        })?;
+        cache.replication_group = group.to_owned();
+        store.cache = Some(endpoint);
+        crate::store::elasticache::records(ctx.target, &store)
+            .await
+            .with_context(|| format!("the re-pointed replication group {group} does not answer"))?;
+    }
     if db_moved {
         let db = store
             .connect(ctx.target)
