@@ -12,6 +12,9 @@
 //! | `POST` / `DELETE /_firedrill/regions/{region}/outage` | starts / ends an outage |
 //! | `GET /_firedrill/audit` | the audit trail of backup, restore and destructive operations |
 //! | `GET /_firedrill/timings` | the restore-time model in force and every long-running operation it timed (`crate::timing::TimingReport`) |
+//!
+//! Any other path is offered to the services in turn
+//! ([`crate::AwsService::admin`]): SNS answers `/_firedrill/sns/...`.
 
 use crate::body::collect;
 use crate::server::{AdminError, Dispatcher};
@@ -235,11 +238,14 @@ pub async fn handle(d: &Arc<Dispatcher>, req: Request<Body>) -> Response<Body> {
                 },
             )
         }
-        (_, _) => problem(
-            StatusCode::NOT_FOUND,
-            format!(
-                "no admin endpoint {path}; see /_firedrill/health, /clock, /clock/advance, /clock/map, /reset, /regions, /audit, /timings"
+        (method, segments) => match d.service_admin(&method, segments, req.uri().query()) {
+            Some(resp) => resp,
+            None => problem(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "no admin endpoint {path}; see /_firedrill/health, /clock, /clock/advance, /clock/map, /reset, /regions, /audit, /timings"
+                ),
             ),
-        ),
+        },
     }
 }

@@ -166,6 +166,17 @@ impl Dispatcher {
         self.accounts().flat_map(|a| a.services.iter())
     }
 
+    /// The first service's answer to an admin request the core does not
+    /// answer itself (see [`AwsService::admin`]).
+    pub fn service_admin(
+        &self,
+        method: &http::Method,
+        path: &[&str],
+        query: Option<&str>,
+    ) -> Option<Response<Body>> {
+        self.all_services().find_map(|s| s.admin(method, path, query))
+    }
+
     /// Lets every service act on the current time. Ticks never overlap.
     pub async fn tick(&self) {
         let _guard = self.tick_lock.lock().await;

@@ -244,6 +244,19 @@ pub trait AwsService: Send + Sync + 'static {
         Box::pin(async {})
     }
 
+    /// Answers an admin request under `/_firedrill/` that the core does not
+    /// answer itself: `path` is the segments after the prefix. `None` (the
+    /// default) when the path is not this service's.
+    fn admin(
+        &self,
+        method: &http::Method,
+        path: &[&str],
+        query: Option<&str>,
+    ) -> Option<http::Response<Body>> {
+        let _ = (method, path, query);
+        None
+    }
+
     /// Forgets all state, as after a fresh start.
     fn reset(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
