@@ -184,4 +184,16 @@ impl AdminClient {
     pub async fn timings(&self) -> Result<firedrill_emu_core::timing::TimingReport, AdminClientError> {
         self.call(http::Method::GET, "timings", None).await
     }
+
+    /// `GET /_firedrill/sns/<topic>/messages`: every message published to
+    /// the SNS topic (a name or an ARN), oldest first.
+    pub async fn sns_messages(
+        &self,
+        topic: &str,
+    ) -> Result<Vec<firedrill_emu_sns::InboxMessage>, AdminClientError> {
+        let topic: String =
+            percent_encoding::utf8_percent_encode(topic, percent_encoding::NON_ALPHANUMERIC).collect();
+        self.call(http::Method::GET, &format!("sns/{topic}/messages"), None)
+            .await
+    }
 }

@@ -44,6 +44,7 @@
 
 mod admin_client;
 mod buckets;
+mod alarms;
 mod objects;
 mod providers;
 mod services;

@@ -3,15 +3,18 @@
 //! emulator has one [`Services`], built over its own environment.
 
 use crate::buckets::{AccountS3, BucketNamespace};
+use crate::alarms::{BackupMetrics, SnsNotifier};
 use crate::objects::S3Objects;
 use crate::providers::{DynamoDbProvider, RdsProvider, S3Provider};
 use firedrill_emu_backup::{Backup, ResourceProvider};
+use firedrill_emu_cloudwatch::CloudWatch;
 use firedrill_emu_core::{AwsService, Environment};
 use firedrill_emu_dynamodb::DynamoDb;
 use firedrill_emu_elasticache::ElastiCache;
 use firedrill_emu_rds::Rds;
 use firedrill_emu_s3::S3;
 use firedrill_emu_sts::Sts;
+use firedrill_emu_sns::Sns;
 use std::sync::Arc;
 
 /// Every engine, typed, for the AWS Backup providers that span them.
@@ -24,6 +27,8 @@ pub(crate) struct Services {
     /// S3 as requests reach it: inside the emulator's one bucket namespace.
     s3_in_namespace: Arc<AccountS3>,
     pub(crate) kms: Arc<firedrill_emu_kms::Kms>,
+    pub(crate) sns: Arc<Sns>,
+    pub(crate) cloudwatch: Arc<CloudWatch>,
 }
 
 impl Services {
@@ -43,6 +48,15 @@ impl Services {
         let backup = Backup::new(env, providers);
         let elasticache = ElastiCache::new(env);
         elasticache.set_object_store(Arc::new(S3Objects(s3.clone())));
+        let sns = Sns::new(env);
+        let cloudwatch = CloudWatch::new(env);
+        cloudwatch.engine().add_source(Arc::new(BackupMetrics::new(
+            backup.clone(),
+            env.config.regions.clone(),
+        )));
+        cloudwatch
+            .engine()
+            .set_notifier(Arc::new(SnsNotifier(sns.clone())));
         Self {
             dynamodb,
             rds,
@@ -51,6 +65,8 @@ impl Services {
             sts: Sts::new(env),
             s3_in_namespace,
             kms: firedrill_emu_kms::Kms::new(env),
+            sns,
+            cloudwatch,
         }
     }
 
@@ -64,6 +80,10 @@ impl Services {
             self.elasticache.clone(),
             self.sts.clone(),
             self.kms.clone(),
+            // After AWS Backup, so that each tick's job outcomes are in the
+            // alarms' evaluation of the same tick.
+            self.sns.clone(),
+            self.cloudwatch.clone(),
         ]
     }
 }
