@@ -43,8 +43,8 @@
 //! API in `firedrill-emu-core`.
 
 mod admin_client;
-mod buckets;
 mod alarms;
+mod buckets;
 mod objects;
 mod providers;
 mod services;

@@ -2,8 +2,8 @@
 //! environment. Adding a service means adding it here. Each account of the
 //! emulator has one [`Services`], built over its own environment.
 
-use crate::buckets::{AccountS3, BucketNamespace};
 use crate::alarms::{BackupMetrics, SnsNotifier};
+use crate::buckets::{AccountS3, BucketNamespace};
 use crate::objects::S3Objects;
 use crate::providers::{DynamoDbProvider, RdsProvider, S3Provider};
 use firedrill_emu_backup::{Backup, ResourceProvider};
@@ -13,8 +13,8 @@ use firedrill_emu_dynamodb::DynamoDb;
 use firedrill_emu_elasticache::ElastiCache;
 use firedrill_emu_rds::Rds;
 use firedrill_emu_s3::S3;
-use firedrill_emu_sts::Sts;
 use firedrill_emu_sns::Sns;
+use firedrill_emu_sts::Sts;
 use std::sync::Arc;
 
 /// Every engine, typed, for the AWS Backup providers that span them.

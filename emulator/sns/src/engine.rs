@@ -213,7 +213,7 @@ impl Engine {
         let (subscription, confirmation) = {
             let mut st = self.state.lock();
             let rs = st.entry(region.to_owned()).or_default();
-            if !rs.topics.get(&name).is_some_and(|t| t.arn == topic_arn) {
+            if rs.topics.get(&name).is_none_or(|t| t.arn != topic_arn) {
                 return Err(SnsError::no_topic());
             }
             if let Some(existing) = rs
@@ -272,8 +272,8 @@ impl Engine {
     pub fn confirm(&self, region: &str, topic_arn: &str, token: &str) -> SnsResult<String> {
         let mut st = self.state.lock();
         let rs = st.entry(region.to_owned()).or_default();
-        if !parse_topic_arn(topic_arn)
-            .is_some_and(|(_, name)| rs.topics.get(&name).is_some_and(|t| t.arn == topic_arn))
+        if parse_topic_arn(topic_arn)
+            .is_none_or(|(_, name)| rs.topics.get(&name).is_none_or(|t| t.arn != topic_arn))
         {
             return Err(SnsError::no_topic());
         }
@@ -284,6 +284,13 @@ impl Engine {
             .ok_or_else(|| SnsError::invalid("Token"))?;
         sub.confirmed = true;
         Ok(sub.arn.clone())
+    }
+
+    /// The region of a topic ARN of this engine's account, for a
+    /// confirmation that arrives unsigned (the `SubscribeURL`).
+    pub fn region_of_own(&self, topic_arn: &str) -> Option<String> {
+        let arn = Arn::parse(topic_arn).ok()?;
+        (arn.service == "sns" && arn.account == self.env.account_id()).then_some(arn.region)
     }
 
     /// The region of a topic ARN whose topic exists, for a confirmation
@@ -297,9 +304,9 @@ impl Engine {
         let st = self.state.lock();
         if let Some(arn) = topic_arn {
             let (_, name) = parse_topic_arn(arn).ok_or_else(|| SnsError::invalid("TopicArn"))?;
-            if !st
+            if st
                 .get(region)
-                .is_some_and(|rs| rs.topics.get(&name).is_some_and(|t| t.arn == arn))
+                .is_none_or(|rs| rs.topics.get(&name).is_none_or(|t| t.arn != arn))
             {
                 return Err(SnsError::no_topic());
             }
@@ -340,7 +347,7 @@ impl Engine {
         let deliveries = {
             let mut st = self.state.lock();
             let rs = st.entry(region.to_owned()).or_default();
-            if !rs.topics.get(&name).is_some_and(|t| t.arn == topic_arn) {
+            if rs.topics.get(&name).is_none_or(|t| t.arn != topic_arn) {
                 return Err(SnsError::NotFound("Topic does not exist".into()));
             }
             let targets: Vec<Subscription> = rs

@@ -333,10 +333,7 @@ pub fn evaluation_instants(after: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Date
     let horizon = now.checked_sub_signed(Duration::days(14)).unwrap_or(now);
     let mut t = super::metrics::floor_to(after.max(horizon), 60);
     let mut out = Vec::new();
-    loop {
-        let Some(next) = t.checked_add_signed(Duration::minutes(1)) else {
-            break;
-        };
+    while let Some(next) = t.checked_add_signed(Duration::minutes(1)) {
         if next > now {
             break;
         }
