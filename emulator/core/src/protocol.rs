@@ -48,6 +48,8 @@ pub enum QueryApi {
     ElastiCache,
     /// AWS STS, API version 2011-06-15.
     Sts,
+    /// Amazon SNS, API version 2010-03-31.
+    Sns,
 }
 
 impl QueryApi {
@@ -57,6 +59,7 @@ impl QueryApi {
             Self::Rds => "http://rds.amazonaws.com/doc/2014-10-31/",
             Self::ElastiCache => "http://elasticache.amazonaws.com/doc/2015-02-02/",
             Self::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
+            Self::Sns => "http://sns.amazonaws.com/doc/2010-03-31/",
         }
     }
 
@@ -66,6 +69,7 @@ impl QueryApi {
             Self::Rds => "rds",
             Self::ElastiCache => "elasticache",
             Self::Sts => "sts",
+            Self::Sns => "sns",
         }
     }
 }
@@ -91,6 +95,7 @@ impl Protocol {
             "rds" => Some(Self::Query(QueryApi::Rds)),
             "elasticache" => Some(Self::Query(QueryApi::ElastiCache)),
             "sts" => Some(Self::Query(QueryApi::Sts)),
+            "sns" => Some(Self::Query(QueryApi::Sns)),
             "backup" => Some(Self::RestJson),
             "s3" => Some(Self::RestXml),
             _ => None,

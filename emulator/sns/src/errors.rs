@@ -43,7 +43,13 @@ impl SnsError {
 
     /// The Query XML error answer.
     pub fn into_response(self, request_id: &str) -> http::Response<Body> {
-        firedrill_emu_core::error::query_xml(self.status(), self.code(), &self.to_string(), request_id)
+        firedrill_emu_core::error::query_xml(
+            firedrill_emu_core::protocol::QueryApi::Sns.xmlns(),
+            self.status(),
+            self.code(),
+            &self.to_string(),
+            request_id,
+        )
     }
 
     /// `ValidationError` for a required member, in AWS's words.

@@ -9,7 +9,7 @@ use crate::delivery::loopback_url;
 use crate::engine::{Engine, Subscription};
 use crate::errors::{SnsError, SnsResult};
 use firedrill_emu_core::error::xml_escape;
-use firedrill_emu_core::query::FormParams;
+use firedrill_emu_core::query::QueryParams;
 use std::collections::BTreeMap;
 
 /// The XML namespace of every SNS response.
@@ -34,12 +34,12 @@ const MAX_MESSAGE: usize = 262_144;
 
 /// A decoded form body: the core's form with SNS's member forms.
 #[derive(Debug, Default)]
-pub struct Params(FormParams);
+pub struct Params(QueryParams);
 
 impl Params {
     /// Decodes `application/x-www-form-urlencoded` bytes and the query string.
     pub fn decode(body: &[u8], query: Option<&str>) -> Self {
-        Self(FormParams::decode(body, query))
+        Self(QueryParams::decode(body, query))
     }
 
     /// A parameter.
@@ -66,15 +66,7 @@ impl Params {
 
     /// Tags in the `Tags.member.N.Key` / `.Value` form.
     fn tags(&self) -> BTreeMap<String, String> {
-        let mut out = BTreeMap::new();
-        for i in 1.. {
-            let Some(k) = self.str(&format!("Tags.member.{i}.Key")) else {
-                break;
-            };
-            let v = self.str(&format!("Tags.member.{i}.Value")).unwrap_or_default();
-            out.insert(k.to_owned(), v.to_owned());
-        }
-        out
+        self.0.tag_pairs("Tags").into_iter().collect()
     }
 }
 
