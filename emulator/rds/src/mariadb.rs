@@ -177,9 +177,13 @@ fn build_template(bins: &MariaBinaries, run_as: Option<RunAs>) -> Result<Arc<Tem
         chown(&base, run_as).map_err(fail)?;
     }
     let data = base.join("data");
+    // Temporary tables go under the template's own directory: in a shared
+    // /tmp, servers of other process namespaces can take the same names.
+    let tmpdir = format!("--tmpdir={}", base.display());
     let out = command(&bins.install_db, run_as)
         .arg("--no-defaults")
         .arg(format!("--datadir={}", data.display()))
+        .arg(&tmpdir)
         .args([
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
@@ -207,6 +211,7 @@ fn build_template(bins: &MariaBinaries, run_as: Option<RunAs>) -> Result<Arc<Tem
         .arg("--bootstrap")
         .arg(format!("--datadir={}", data.display()))
         .arg("--skip-log-bin")
+        .arg(&tmpdir)
         .args(INNODB)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -794,6 +799,11 @@ impl MariaRuntime {
         cmd.current_dir(&spec.data_dir)
             .arg("--no-defaults")
             .arg(format!("--datadir={}", spec.data_dir.display()))
+            // Temporary tables beside the data directory, not in a shared /tmp.
+            .arg(format!(
+                "--tmpdir={}",
+                spec.log_path.parent().unwrap_or(&spec.data_dir).display()
+            ))
             .arg(format!("--port={port}"))
             .arg(format!("--log-error={}", spec.log_path.display()))
             .args([
