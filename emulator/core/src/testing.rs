@@ -113,3 +113,38 @@ impl TestServer {
         self.dispatcher.shutdown_services().await;
     }
 }
+
+/// Whether `program --version` runs and succeeds here (tests that drive a
+/// command-line client skip, saying why, when it is absent).
+pub fn have(program: &str) -> bool {
+    std::process::Command::new(program)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs `aws --endpoint-url <endpoint> --region us-east-1 --output json
+/// <service> <args>` with test credentials and no profile, fails the test
+/// when it fails, and returns its JSON output (`Null` when it printed none).
+pub async fn aws_cli(endpoint: &str, service: &str, args: &[&str]) -> serde_json::Value {
+    let out = tokio::process::Command::new("aws")
+        .arg("--endpoint-url")
+        .arg(endpoint)
+        .args(["--region", "us-east-1", "--output", "json", service])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "AKIAFIREDRILLTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "firedrill-test-secret")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .await
+        .expect("run aws");
+    assert!(
+        out.status.success(),
+        "aws {service} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}

@@ -7,37 +7,11 @@
 mod common;
 
 use common::*;
+use firedrill_emu_core::testing::{aws_cli, have};
 use std::time::{Duration, Instant};
 
-fn have(program: &str) -> bool {
-    std::process::Command::new(program)
-        .arg("--version")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
 async fn aws(endpoint: &str, args: &[&str]) -> serde_json::Value {
-    let out = tokio::process::Command::new("aws")
-        .arg("--endpoint-url")
-        .arg(endpoint)
-        .args(["--region", "us-east-1", "--output", "json", "rds"])
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "AKIAFIREDRILLTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "firedrill-test-secret")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .await
-        .expect("run aws");
-    assert!(
-        out.status.success(),
-        "aws rds {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+    aws_cli(endpoint, "rds", args).await
 }
 
 async fn psql(port: u16, sql: &str) -> String {
