@@ -255,12 +255,12 @@ impl CredentialError {
                 "ExpiredToken",
                 "The provided token has expired.".to_owned(),
             ),
-            (P::Json, Self::InvalidToken) => (
+            (P::Json(_) | P::Cbor, Self::InvalidToken) => (
                 StatusCode::BAD_REQUEST,
                 "UnrecognizedClientException",
                 self.to_string(),
             ),
-            (P::Json, Self::ExpiredToken) => {
+            (P::Json(_) | P::Cbor, Self::ExpiredToken) => {
                 (StatusCode::BAD_REQUEST, "ExpiredTokenException", self.to_string())
             }
             (P::Query(_), Self::InvalidToken) => {
@@ -340,7 +340,10 @@ impl Credentials {
             || self.inner.long_term.iter().any(|a| a.account_id == account_id)
     }
 
-    /// Remembers credentials STS issued.
+    /// Remembers credentials STS issued. Expired ones are kept, not
+    /// pruned: forgotten, their key would be an unknown key, which acts in
+    /// the default account, where AWS answers `ExpiredToken`. Each entry is
+    /// a few hundred bytes, one per AssumeRole call.
     pub fn issue(&self, credentials: TemporaryCredentials) {
         self.inner
             .temporary

@@ -1,6 +1,9 @@
 //! AWS's error shapes, per protocol.
 //!
 //! - JSON 1.0 (DynamoDB): `{"__type": "com.amazonaws.dynamodb.v20120810#Code", "message": "..."}`
+//! - JSON 1.1 (KMS): `{"__type": "Code", "message": "..."}`
+//! - Smithy RPC v2 CBOR (CloudWatch): a CBOR map `{"__type": "ns#Code", "message": "..."}`
+//!   with `smithy-protocol: rpc-v2-cbor`
 //! - REST-JSON (AWS Backup): `x-amzn-ErrorType: Code` and `{"Code": ..., "Message": ...}`
 //! - Query (RDS, ElastiCache): `<ErrorResponse xmlns="..."><Error><Type>Sender</Type><Code/><Message/></Error><RequestId/></ErrorResponse>`,
 //!   in the service's own namespace ([`crate::protocol::QueryApi::xmlns`])
@@ -10,7 +13,7 @@
 //! these functions, so the shapes live in one place.
 
 use crate::body::response;
-use crate::protocol::Protocol;
+use crate::protocol::{JsonApi, Protocol};
 use crate::service::Body;
 use http::{HeaderValue, Response, StatusCode};
 
@@ -39,6 +42,39 @@ pub fn json_1_0(
     let crc = crate::checksum::crc32(body.as_bytes());
     let mut resp = response(status, "application/x-amz-json-1.0", body);
     resp.headers_mut().insert("x-amz-crc32", HeaderValue::from(crc));
+    with_request_id(resp, "x-amzn-requestid", request_id)
+}
+
+/// A JSON 1.1 error, as KMS sends it: `type_name` is the `__type`, bare
+/// (`NotFoundException`) or namespaced (`ns#Code`).
+pub fn json_1_1(status: StatusCode, type_name: &str, message: &str, request_id: &str) -> Response<Body> {
+    let body = serde_json::json!({ "__type": type_name, "message": message }).to_string();
+    let resp = response(status, JsonApi::Kms.content_type(), body);
+    with_request_id(resp, "x-amzn-requestid", request_id)
+}
+
+/// A Smithy RPC v2 CBOR error, as CloudWatch sends it: a CBOR map with the
+/// shape's `__type` and the message.
+pub fn rpc_v2_cbor(status: StatusCode, type_name: &str, message: &str, request_id: &str) -> Response<Body> {
+    let value = ciborium::Value::Map(vec![
+        (
+            ciborium::Value::Text("__type".to_owned()),
+            ciborium::Value::Text(type_name.to_owned()),
+        ),
+        (
+            ciborium::Value::Text("message".to_owned()),
+            ciborium::Value::Text(message.to_owned()),
+        ),
+    ]);
+    let mut body = Vec::new();
+    if let Err(e) = ciborium::into_writer(&value, &mut body) {
+        // Writing a two-entry map of strings into a Vec cannot fail; an
+        // empty body still carries the status.
+        tracing::error!(error = %e, "could not encode a CBOR error");
+    }
+    let mut resp = response(status, "application/cbor", body);
+    resp.headers_mut()
+        .insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
     with_request_id(resp, "x-amzn-requestid", request_id)
 }
 
@@ -146,14 +182,14 @@ pub fn service_unavailable(
     let message = format!("Service {service} is unavailable in {region} (the region is in an outage)");
     let status = StatusCode::SERVICE_UNAVAILABLE;
     match protocol {
-        Protocol::Json => json_1_0(
+        Protocol::Json(JsonApi::DynamoDb) => json_1_0(
             status,
             "com.amazonaws.dynamodb.v20120810",
             "ServiceUnavailable",
             &message,
             request_id,
         ),
-        Protocol::Query(_) | Protocol::RestXml => {
+        Protocol::Json(JsonApi::Kms) | Protocol::Cbor | Protocol::Query(_) | Protocol::RestXml => {
             protocol.error(status, "ServiceUnavailable", &message, request_id)
         }
         Protocol::RestJson => protocol.error(status, "ServiceUnavailableException", &message, request_id),
@@ -165,10 +201,17 @@ pub fn internal(protocol: Protocol, request_id: &str) -> Response<Body> {
     let message = "We encountered an internal error. Please try again.";
     let status = StatusCode::INTERNAL_SERVER_ERROR;
     match protocol {
-        Protocol::Json => json_1_0(
+        Protocol::Json(JsonApi::DynamoDb) => json_1_0(
             status,
             "com.amazonaws.dynamodb.v20120810",
             "InternalServerError",
+            message,
+            request_id,
+        ),
+        Protocol::Json(JsonApi::Kms) => json_1_1(status, "KMSInternalException", message, request_id),
+        Protocol::Cbor => rpc_v2_cbor(
+            status,
+            "com.amazonaws.cloudwatch#InternalServiceFault",
             message,
             request_id,
         ),
@@ -194,7 +237,7 @@ pub fn unknown_service(
     );
     let status = StatusCode::BAD_REQUEST;
     let code = match protocol {
-        Protocol::Json => "UnrecognizedClientException",
+        Protocol::Json(_) | Protocol::Cbor => "UnrecognizedClientException",
         Protocol::Query(_) => "InvalidClientTokenId",
         Protocol::RestXml => "InvalidRequest",
         Protocol::RestJson => "UnknownOperationException",
@@ -273,9 +316,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn kms_and_cloudwatch_answer_in_their_own_protocols() {
+        let kms = internal(Protocol::Json(JsonApi::Kms), "r");
+        assert_eq!(kms.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(kms.headers()["content-type"], "application/x-amz-json-1.1");
+        let v: serde_json::Value = serde_json::from_str(&text(kms).await).unwrap();
+        assert_eq!(v["__type"], "KMSInternalException");
+
+        let outage = service_unavailable(Protocol::Cbor, "monitoring", "us-east-1", "r");
+        assert_eq!(outage.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(outage.headers()["content-type"], "application/cbor");
+        assert_eq!(outage.headers()["smithy-protocol"], "rpc-v2-cbor");
+        let bytes = crate::body::collect(outage.into_body(), 1 << 20).await.unwrap();
+        let value: ciborium::Value = ciborium::from_reader(bytes.as_ref()).unwrap();
+        let map = value.into_map().unwrap();
+        let field = |name: &str| {
+            map.iter()
+                .find(|(k, _)| k.as_text() == Some(name))
+                .and_then(|(_, v)| v.as_text().map(str::to_owned))
+        };
+        assert_eq!(
+            field("__type").as_deref(),
+            Some("com.amazon.coral.service#ServiceUnavailable")
+        );
+        assert!(field("message").unwrap().contains("outage"));
+    }
+
+    #[tokio::test]
     async fn the_unknown_service_answer_lists_what_is_served() {
         let resp = unknown_service(
-            Protocol::Json,
+            Protocol::Json(JsonApi::DynamoDb),
             "sqs",
             "us-east-1",
             &["dynamodb", "s3", "elasticache"],

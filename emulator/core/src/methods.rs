@@ -19,7 +19,7 @@
 //!   router answers a method no resource takes (`UnknownOperationException`),
 //!   so the front end lets every method through.
 
-use crate::protocol::Protocol;
+use crate::protocol::{JsonApi, Protocol};
 use crate::service::Body;
 use http::{HeaderMap, Method, Response, StatusCode};
 
@@ -72,11 +72,19 @@ pub fn answer(
             "A header you provided implies functionality that is not implemented.",
             request_id,
         )),
-        Protocol::Json if method == Method::POST => None,
-        Protocol::Json if method == Method::GET && path == "/" && !headers.contains_key("x-amz-target") => {
+        Protocol::Json(_) | Protocol::Cbor if method == Method::POST => None,
+        Protocol::Json(JsonApi::DynamoDb)
+            if method == Method::GET && path == "/" && !headers.contains_key("x-amz-target") =>
+        {
             Some(health(region))
         }
-        Protocol::Json => Some(protocol.error(
+        Protocol::Cbor => Some(protocol.error(
+            StatusCode::BAD_REQUEST,
+            "UnknownOperationException",
+            &format!("The HTTP method {method} is not supported; RPC v2 requests are POSTs."),
+            request_id,
+        )),
+        Protocol::Json(_) => Some(protocol.error(
             StatusCode::BAD_REQUEST,
             "UnknownOperationException",
             &format!("The HTTP method {method} is not supported; JSON API requests are POSTs."),
@@ -152,13 +160,13 @@ mod tests {
 
     #[tokio::test]
     async fn json_and_query_services_take_only_their_methods() {
-        assert!(ask(Protocol::Json, "POST", "/").is_none());
-        let (status, body) = text(ask(Protocol::Json, "GET", "/").unwrap()).await;
+        assert!(ask(Protocol::Json(JsonApi::DynamoDb), "POST", "/").is_none());
+        let (status, body) = text(ask(Protocol::Json(JsonApi::DynamoDb), "GET", "/").unwrap()).await;
         assert_eq!(
             (status, body.as_str()),
             (StatusCode::OK, "healthy: dynamodb.eu-west-1.amazonaws.com ")
         );
-        let (status, body) = text(ask(Protocol::Json, "PUT", "/").unwrap()).await;
+        let (status, body) = text(ask(Protocol::Json(JsonApi::DynamoDb), "PUT", "/").unwrap()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(
             body.contains("com.amazon.coral.service#UnknownOperationException"),

@@ -7,8 +7,10 @@
 //! names no service (unsigned, or with a scope the core cannot read) is
 //! judged by its form:
 //!
-//! - an `X-Amz-Target` header: a JSON 1.0 service (DynamoDB for
-//!   `DynamoDB_*` targets);
+//! - an `X-Amz-Target` header: a JSON service, told by the target's prefix
+//!   (`TrentService.*` is KMS, JSON 1.1; anything else DynamoDB, JSON 1.0);
+//! - a path `/service/<name>/operation/<op>`: Smithy RPC v2 CBOR
+//!   (CloudWatch);
 //! - an `Action=` query parameter, or a form-encoded POST: the Query protocol
 //!   (RDS; ElastiCache requests are told by their signing name);
 //! - a path under one of AWS Backup's REST resources: REST-JSON (Backup);
@@ -74,13 +76,52 @@ impl QueryApi {
     }
 }
 
+/// A service that speaks AWS's JSON protocol, 1.0 or 1.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonApi {
+    /// Amazon DynamoDB (and DynamoDB Streams), JSON 1.0.
+    DynamoDb,
+    /// AWS KMS, JSON 1.1.
+    Kms,
+}
+
+impl JsonApi {
+    /// The SigV4 signing name of this service.
+    pub const fn service(self) -> &'static str {
+        match self {
+            Self::DynamoDb => "dynamodb",
+            Self::Kms => "kms",
+        }
+    }
+
+    /// The content type of this service's answers.
+    pub const fn content_type(self) -> &'static str {
+        match self {
+            Self::DynamoDb => "application/x-amz-json-1.0",
+            Self::Kms => "application/x-amz-json-1.1",
+        }
+    }
+
+    /// The service an `X-Amz-Target` names (`TrentService.Decrypt` is KMS);
+    /// a target no served service uses is taken for DynamoDB's.
+    pub fn of_target(target: &str) -> Self {
+        if target.trim_start().starts_with("TrentService.") {
+            Self::Kms
+        } else {
+            Self::DynamoDb
+        }
+    }
+}
+
 /// An AWS wire protocol, with the service that speaks it here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
-    /// JSON 1.0 (DynamoDB).
-    Json,
-    /// Query, form-encoded in and XML out (RDS, ElastiCache, STS).
+    /// JSON 1.0 or 1.1 (DynamoDB, KMS).
+    Json(JsonApi),
+    /// Query, form-encoded in and XML out (RDS, ElastiCache, STS, SNS).
     Query(QueryApi),
+    /// Smithy RPC v2 CBOR (CloudWatch).
+    Cbor,
     /// REST-JSON (AWS Backup).
     RestJson,
     /// REST-XML (S3).
@@ -91,7 +132,9 @@ impl Protocol {
     /// The protocol of the service with this SigV4 signing name, if served.
     pub fn of_service(service: &str) -> Option<Self> {
         match service {
-            "dynamodb" => Some(Self::Json),
+            "dynamodb" => Some(Self::Json(JsonApi::DynamoDb)),
+            "kms" => Some(Self::Json(JsonApi::Kms)),
+            "monitoring" => Some(Self::Cbor),
             "rds" => Some(Self::Query(QueryApi::Rds)),
             "elasticache" => Some(Self::Query(QueryApi::ElastiCache)),
             "sts" => Some(Self::Query(QueryApi::Sts)),
@@ -105,8 +148,9 @@ impl Protocol {
     /// The signing name of the service that speaks this protocol here.
     pub fn service(self) -> &'static str {
         match self {
-            Self::Json => "dynamodb",
+            Self::Json(api) => api.service(),
             Self::Query(api) => api.service(),
+            Self::Cbor => "monitoring",
             Self::RestJson => "backup",
             Self::RestXml => "s3",
         }
@@ -132,8 +176,11 @@ impl Protocol {
         target: Option<&str>,
         content_type: Option<&str>,
     ) -> Self {
-        if target.is_some_and(|t| !t.trim().is_empty()) {
-            return Self::Json;
+        if let Some(target) = target.filter(|t| !t.trim().is_empty()) {
+            return Self::Json(JsonApi::of_target(target));
+        }
+        if path.starts_with("/service/") && path.contains("/operation/") {
+            return Self::Cbor;
         }
         let names_action = query.is_some_and(|q| {
             q.split('&')
@@ -155,11 +202,25 @@ impl Protocol {
         Self::RestXml
     }
 
-    /// An error in this protocol's shape. JSON 1.0 errors raised by the
+    /// An error in this protocol's shape. JSON and CBOR errors raised by the
     /// core carry AWS's front-end namespace, [`COMMON_JSON_PREFIX`].
     pub fn error(self, status: StatusCode, code: &str, message: &str, request_id: &str) -> Response<Body> {
         match self {
-            Self::Json => error::json_1_0(status, COMMON_JSON_PREFIX, code, message, request_id),
+            Self::Json(JsonApi::DynamoDb) => {
+                error::json_1_0(status, COMMON_JSON_PREFIX, code, message, request_id)
+            }
+            Self::Json(JsonApi::Kms) => error::json_1_1(
+                status,
+                &format!("{COMMON_JSON_PREFIX}#{code}"),
+                message,
+                request_id,
+            ),
+            Self::Cbor => error::rpc_v2_cbor(
+                status,
+                &format!("{COMMON_JSON_PREFIX}#{code}"),
+                message,
+                request_id,
+            ),
             Self::Query(api) => error::query_xml(api.xmlns(), status, code, message, request_id),
             Self::RestJson => error::rest_json(status, code, message, request_id),
             Self::RestXml => error::s3_xml(status, code, message, request_id),
@@ -179,7 +240,25 @@ mod tests {
             "x-amz-target",
             HeaderValue::from_static("DynamoDB_20120810.ListTables"),
         );
-        assert_eq!(Protocol::from_form("POST", "/", None, &target), Protocol::Json);
+        assert_eq!(
+            Protocol::from_form("POST", "/", None, &target),
+            Protocol::Json(JsonApi::DynamoDb)
+        );
+        let mut kms = HeaderMap::new();
+        kms.insert("x-amz-target", HeaderValue::from_static("TrentService.Decrypt"));
+        assert_eq!(
+            Protocol::from_form("POST", "/", None, &kms),
+            Protocol::Json(JsonApi::Kms)
+        );
+        assert_eq!(
+            Protocol::from_form(
+                "POST",
+                "/service/GraniteServiceVersion20100801/operation/DescribeAlarms",
+                None,
+                &HeaderMap::new()
+            ),
+            Protocol::Cbor
+        );
         let mut form = HeaderMap::new();
         form.insert(
             "content-type",

@@ -193,7 +193,10 @@ mod tests {
             HeaderValue::from_static("DynamoDB_20120810.PutItem"),
         );
         let r = route("POST", &headers, "/", None, "us-east-1");
-        assert_eq!((r.service.as_str(), r.protocol), ("dynamodb", Protocol::Json));
+        assert_eq!(
+            (r.service.as_str(), r.protocol),
+            ("dynamodb", Protocol::Json(crate::protocol::JsonApi::DynamoDb))
+        );
         headers.insert(
             "authorization",
             HeaderValue::from_static(
@@ -201,7 +204,10 @@ mod tests {
             ),
         );
         let r = route("POST", &headers, "/", None, "us-east-1");
-        assert_eq!((r.service.as_str(), r.protocol), ("sqs", Protocol::Json));
+        assert_eq!(
+            (r.service.as_str(), r.protocol),
+            ("sqs", Protocol::Json(crate::protocol::JsonApi::DynamoDb))
+        );
     }
 
     #[test]

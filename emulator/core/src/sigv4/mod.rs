@@ -177,12 +177,16 @@ impl SignatureError {
                     request_id,
                 );
             }
-            (P::Json, Self::UnknownAccessKey) => (StatusCode::BAD_REQUEST, "UnrecognizedClientException"),
-            (P::Json, Self::Missing) => (StatusCode::BAD_REQUEST, "MissingAuthenticationTokenException"),
-            (P::Json, Self::Incomplete(_) | Self::QueryParameters(_) | Self::TwoMechanisms) => {
+            (P::Json(_) | P::Cbor, Self::UnknownAccessKey) => {
+                (StatusCode::BAD_REQUEST, "UnrecognizedClientException")
+            }
+            (P::Json(_) | P::Cbor, Self::Missing) => {
+                (StatusCode::BAD_REQUEST, "MissingAuthenticationTokenException")
+            }
+            (P::Json(_) | P::Cbor, Self::Incomplete(_) | Self::QueryParameters(_) | Self::TwoMechanisms) => {
                 (StatusCode::BAD_REQUEST, "IncompleteSignatureException")
             }
-            (P::Json, _) => (StatusCode::BAD_REQUEST, "InvalidSignatureException"),
+            (P::Json(_) | P::Cbor, _) => (StatusCode::BAD_REQUEST, "InvalidSignatureException"),
             (P::Query(_), Self::UnknownAccessKey) => (StatusCode::FORBIDDEN, "InvalidClientTokenId"),
             (P::Query(_), Self::Missing) => (StatusCode::FORBIDDEN, "MissingAuthenticationToken"),
             (P::Query(_), Self::Incomplete(_) | Self::QueryParameters(_) | Self::TwoMechanisms) => {

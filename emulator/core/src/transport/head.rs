@@ -342,7 +342,10 @@ mod tests {
             Protocol::Query(crate::protocol::QueryApi::Rds)
         );
         let target = b"POST / HTTP/1.1\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\n";
-        assert_eq!(sniff(target).protocol, Protocol::Json);
+        assert_eq!(
+            sniff(target).protocol,
+            Protocol::Json(crate::protocol::JsonApi::DynamoDb)
+        );
         assert_eq!(
             sniff(b"GET /?Action=DescribeDBInstances HTTP/1.1\r\n").protocol,
             Protocol::Query(crate::protocol::QueryApi::Rds)

@@ -126,7 +126,7 @@ pub fn busy(protocol: Protocol, max_connections: usize, request_id: &str) -> Res
     let code = match protocol {
         Protocol::RestXml => "SlowDown",
         Protocol::RestJson => "ServiceUnavailableException",
-        Protocol::Json | Protocol::Query(_) => "ServiceUnavailable",
+        Protocol::Json(_) | Protocol::Query(_) | Protocol::Cbor => "ServiceUnavailable",
     };
     protocol.error(StatusCode::SERVICE_UNAVAILABLE, code, &message, request_id)
 }

@@ -28,12 +28,14 @@ use std::time::Duration;
 use tokio::time::{Instant, Sleep};
 
 /// The largest request body each protocol takes: DynamoDB's 16 MB request
-/// limit; 1 MiB for the Query and REST-JSON APIs (RDS and Backup requests are
-/// small parameter sets); S3's 5 GiB single-PUT limit.
+/// limit (KMS's requests, at most 4 KiB of plaintext, are far below it);
+/// 1 MiB for the Query, CBOR and REST-JSON APIs (RDS, CloudWatch and Backup
+/// requests are small parameter sets; CloudWatch's PutMetricData takes at
+/// most 1 MB); S3's 5 GiB single-PUT limit.
 pub fn max_body(protocol: Protocol) -> u64 {
     match protocol {
-        Protocol::Json => 16 * 1024 * 1024,
-        Protocol::Query(_) | Protocol::RestJson => 1024 * 1024,
+        Protocol::Json(_) => 16 * 1024 * 1024,
+        Protocol::Query(_) | Protocol::Cbor | Protocol::RestJson => 1024 * 1024,
         Protocol::RestXml => 5 * 1024 * 1024 * 1024,
     }
 }
