@@ -119,7 +119,7 @@ pub enum S3EngineError {
     },
     /// The bucket has no tags.
     #[error("The TagSet does not exist")]
-    NoSuchTagSet,
+    NoSuchTagSet(String),
     /// The bucket has no policy.
     #[error("The bucket policy does not exist")]
     NoSuchBucketPolicy(String),
@@ -134,13 +134,13 @@ pub enum S3EngineError {
     MalformedPolicy(String),
     /// The bucket has no lifecycle configuration.
     #[error("The lifecycle configuration does not exist")]
-    NoSuchLifecycleConfiguration,
+    NoSuchLifecycleConfiguration(String),
     /// The bucket has no replication configuration.
     #[error("The replication configuration was not found")]
-    ReplicationConfigurationNotFound,
+    ReplicationConfigurationNotFound(String),
     /// The bucket has no Object Lock configuration.
     #[error("Object Lock configuration does not exist for this bucket")]
-    ObjectLockConfigurationNotFound,
+    ObjectLockConfigurationNotFound(String),
     /// The version has no retention.
     #[error("The specified object does not have a ObjectLock configuration")]
     NoSuchObjectLockConfiguration,
@@ -208,6 +208,52 @@ pub enum S3EngineError {
     /// The emulator failed (a disk error).
     #[error("We encountered an internal error. Please try again. ({0})")]
     Internal(String),
+    /// The bucket has no CORS configuration.
+    #[error("The CORS configuration does not exist")]
+    NoSuchCorsConfiguration(String),
+    /// The bucket has no website configuration.
+    #[error("The specified bucket does not have a website configuration")]
+    NoSuchWebsiteConfiguration(String),
+    /// A logging target bucket that does not exist in the account.
+    #[error("The target bucket for logging does not exist")]
+    InvalidTargetBucketForLogging(String),
+    /// A logging target bucket in another region than the source.
+    #[error("Cross S3 location logging not allowed. ")]
+    CrossLocationLoggingProhibited {
+        /// The source bucket's region (AWS leaves it out for us-east-1).
+        source_region: Option<String>,
+        /// The target bucket's region.
+        target_region: String,
+    },
+    /// An invalid argument S3 names (`ArgumentName`, `ArgumentValue`).
+    #[error("{message}")]
+    InvalidArgumentNamed {
+        /// The message.
+        message: String,
+        /// The argument.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+    /// An ACL other than the bucket owner's full control on a bucket whose
+    /// Object Ownership is `BucketOwnerEnforced` (ACLs disabled).
+    #[error("{0}")]
+    AccessControlListNotSupported(String),
+    /// A bucket ACL granting others access together with
+    /// `BucketOwnerEnforced`.
+    #[error("Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")]
+    InvalidBucketAclWithObjectOwnership,
+    /// A public bucket ACL on CreateBucket while Block Public Access (on
+    /// for every new bucket) blocks public ACLs.
+    #[error("Bucket cannot have public ACLs set with BlockPublicAccess enabled")]
+    InvalidBucketAclWithBlockPublicAccess,
+    /// A body on a request that takes its content from headers.
+    #[error("This request does not support content")]
+    UnexpectedContent,
+    /// A request the emulator does not serve (501 NotImplemented, saying
+    /// what).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl S3EngineError {
@@ -237,14 +283,14 @@ impl S3EngineError {
             E::InvalidPartNumber { .. } => "InvalidPartNumber",
             E::EntityTooSmall => "EntityTooSmall",
             E::EntityTooLarge => "EntityTooLarge",
-            E::NoSuchTagSet => "NoSuchTagSet",
+            E::NoSuchTagSet(_) => "NoSuchTagSet",
             E::NoSuchBucketPolicy(_) => "NoSuchBucketPolicy",
             E::MalformedPolicy(_) => "MalformedPolicy",
             E::NoSuchPublicAccessBlockConfiguration(_) => "NoSuchPublicAccessBlockConfiguration",
             E::OwnershipControlsNotFound(_) => "OwnershipControlsNotFoundError",
-            E::NoSuchLifecycleConfiguration => "NoSuchLifecycleConfiguration",
-            E::ReplicationConfigurationNotFound => "ReplicationConfigurationNotFoundError",
-            E::ObjectLockConfigurationNotFound => "ObjectLockConfigurationNotFoundError",
+            E::NoSuchLifecycleConfiguration(_) => "NoSuchLifecycleConfiguration",
+            E::ReplicationConfigurationNotFound(_) => "ReplicationConfigurationNotFoundError",
+            E::ObjectLockConfigurationNotFound(_) => "ObjectLockConfigurationNotFoundError",
             E::NoSuchObjectLockConfiguration => "NoSuchObjectLockConfiguration",
             E::InvalidBucketState(_) => "InvalidBucketState",
             E::InvalidObjectState { .. } => "InvalidObjectState",
@@ -262,6 +308,17 @@ impl S3EngineError {
             E::ServiceUnavailable(_) => "ServiceUnavailable",
             E::IncompleteBody(_) => "IncompleteBody",
             E::Internal(_) => "InternalError",
+            E::NoSuchCorsConfiguration(_) => "NoSuchCORSConfiguration",
+            E::NoSuchWebsiteConfiguration(_) => "NoSuchWebsiteConfiguration",
+            E::InvalidTargetBucketForLogging(_) => "InvalidTargetBucketForLogging",
+            // AWS's own spelling.
+            E::CrossLocationLoggingProhibited { .. } => "CrossLocationLoggingProhibitted",
+            E::InvalidArgumentNamed { .. } => "InvalidArgument",
+            E::AccessControlListNotSupported(_) => "AccessControlListNotSupported",
+            E::InvalidBucketAclWithObjectOwnership => "InvalidBucketAclWithObjectOwnership",
+            E::InvalidBucketAclWithBlockPublicAccess => "InvalidBucketAclWithBlockPublicAccessError",
+            E::UnexpectedContent => "UnexpectedContent",
+            E::Unsupported(_) => "NotImplemented",
         }
     }
 
@@ -273,23 +330,27 @@ impl S3EngineError {
             | E::NoSuchKey { .. }
             | E::NoSuchVersion { .. }
             | E::NoSuchUpload(_)
-            | E::NoSuchTagSet
+            | E::NoSuchTagSet(_)
             | E::NoSuchBucketPolicy(_)
             | E::NoSuchPublicAccessBlockConfiguration(_)
             | E::OwnershipControlsNotFound(_)
-            | E::NoSuchLifecycleConfiguration
-            | E::ReplicationConfigurationNotFound
-            | E::ObjectLockConfigurationNotFound
-            | E::NoSuchObjectLockConfiguration => 404,
+            | E::NoSuchLifecycleConfiguration(_)
+            | E::ReplicationConfigurationNotFound(_)
+            | E::ObjectLockConfigurationNotFound(_)
+            | E::NoSuchObjectLockConfiguration
+            | E::NoSuchCorsConfiguration(_)
+            | E::NoSuchWebsiteConfiguration(_) => 404,
             E::MethodNotAllowed { .. } => 405,
             E::BucketNotEmpty(_)
             | E::BucketAlreadyOwnedByYou(_)
             | E::InvalidBucketState(_)
             | E::ConditionalRequestConflict { .. } => 409,
-            E::HeaderNotImplemented(_) => 501,
+            E::HeaderNotImplemented(_) | E::Unsupported(_) => 501,
             E::PermanentRedirect { .. } => 301,
             E::InvalidRange { .. } | E::InvalidPartNumber { .. } => 416,
-            E::AccessDenied(_) | E::InvalidObjectState { .. } => 403,
+            E::AccessDenied(_) | E::InvalidObjectState { .. } | E::CrossLocationLoggingProhibited { .. } => {
+                403
+            }
             E::PreconditionFailed(_) => 412,
             E::NotModified => 304,
             E::ServiceUnavailable(_) => 503,
@@ -316,7 +377,13 @@ impl S3EngineError {
             | E::MaxMessageLengthExceeded
             | E::InvalidStorageClass
             | E::MetadataTooLarge
-            | E::IncompleteBody(_) => 400,
+            | E::IncompleteBody(_)
+            | E::InvalidTargetBucketForLogging(_)
+            | E::InvalidArgumentNamed { .. }
+            | E::AccessControlListNotSupported(_)
+            | E::InvalidBucketAclWithObjectOwnership
+            | E::InvalidBucketAclWithBlockPublicAccess
+            | E::UnexpectedContent => 400,
         }
     }
 }
@@ -333,6 +400,12 @@ impl S3EngineError {
             | E::NoSuchBucketPolicy(b)
             | E::NoSuchPublicAccessBlockConfiguration(b)
             | E::OwnershipControlsNotFound(b)
+            | E::NoSuchCorsConfiguration(b)
+            | E::NoSuchWebsiteConfiguration(b)
+            | E::NoSuchTagSet(b)
+            | E::NoSuchLifecycleConfiguration(b)
+            | E::ReplicationConfigurationNotFound(b)
+            | E::ObjectLockConfigurationNotFound(b)
             | E::BucketNotEmpty(b)
             | E::BucketAlreadyOwnedByYou(b)
             | E::InvalidBucketName(b) => {
@@ -359,6 +432,18 @@ impl S3EngineError {
             E::HeaderNotImplemented(h) => vec![("Header", h.clone())],
             E::BypassWithoutObjectLock => {
                 vec![("ArgumentName", "x-amz-bypass-governance-retention".to_owned())]
+            }
+            E::InvalidTargetBucketForLogging(b) => vec![("TargetBucket", b.clone())],
+            E::CrossLocationLoggingProhibited {
+                source_region,
+                target_region,
+            } => source_region
+                .iter()
+                .map(|s| ("SourceBucketLocation", s.clone()))
+                .chain([("TargetBucketLocation", target_region.clone())])
+                .collect(),
+            E::InvalidArgumentNamed { name, value, .. } => {
+                vec![("ArgumentName", name.clone()), ("ArgumentValue", value.clone())]
             }
             _ => Vec::new(),
         }

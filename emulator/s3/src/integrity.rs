@@ -5,7 +5,8 @@
 //! CompleteMultipartUpload, and the bucket and object configuration PUTs:
 //! tagging, lifecycle, versioning, replication, Object Lock, retention,
 //! legal hold, encryption, policy, public access block, ownership
-//! controls) is buffered here: a `Content-MD5` that is not a base64 MD5
+//! controls, CORS, website, logging, acceleration, request payment,
+//! notifications and ACLs) is buffered here: a `Content-MD5` that is not a base64 MD5
 //! answers `InvalidDigest`, one that does not match the body `BadDigest`.
 //! A DeleteObjects body must also follow S3's schema (`Delete` holding
 //! `Quiet` and `Object` elements, each with `Key`, `VersionId`, `ETag`,
@@ -27,7 +28,7 @@ pub(crate) const MAX_XML_BODY: usize = 16 * 1024 * 1024;
 
 /// Query keys of the configuration subresources whose PUT carries an XML
 /// body s3s reads whole.
-const XML_SUBRESOURCES: [&str; 11] = [
+const XML_SUBRESOURCES: [&str; 18] = [
     "tagging",
     "encryption",
     "policy",
@@ -39,6 +40,13 @@ const XML_SUBRESOURCES: [&str; 11] = [
     "object-lock",
     "retention",
     "legal-hold",
+    "cors",
+    "website",
+    "logging",
+    "accelerate",
+    "requestPayment",
+    "notification",
+    "acl",
 ];
 
 /// A base64 Content-MD5 header as raw bytes.

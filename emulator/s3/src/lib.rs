@@ -50,7 +50,11 @@
 //! written, not evaluated; a document that is not a JSON object with a
 //! `Statement` is `MalformedPolicy`, a missing one `NoSuchBucketPolicy`),
 //! Put/Get/DeletePublicAccessBlock and Put/Get/DeleteBucketOwnershipControls
-//! (stored, not enforced; see below), GetBucketAcl.
+//! (stored; see below), Get/PutBucketAcl, Put/Get/DeleteBucketCors,
+//! Put/Get/DeleteBucketWebsite, Put/GetBucketLogging,
+//! Put/GetBucketAccelerateConfiguration, Put/GetBucketRequestPayment and
+//! Put/GetBucketNotificationConfiguration (stored and returned, not acted
+//! on: see `engine::configs`).
 //!
 //! Objects: PutObject (conditional), GetObject and HeadObject (Range,
 //! `partNumber`, versionId, conditional headers, checksum mode),
@@ -62,13 +66,12 @@
 //! copy-source conditions), CompleteMultipartUpload,
 //! AbortMultipartUpload, ListParts, ListMultipartUploads,
 //! Put/Get/DeleteObjectTagging, Put/GetObjectRetention, Put/GetObjectLegalHold,
-//! GetObjectAcl.
+//! Get/PutObjectAcl.
 //!
 //! Every other operation answers `501 NotImplemented` in S3's XML error
-//! shape, saying that firedrill does not support it: PutBucketAcl and
-//! PutObjectAcl; CORS, website, logging, notification, accelerate, request
-//! payment, analytics, inventory, metrics, intelligent-tiering and metadata
-//! table configurations; GetBucketPolicyStatus; RestoreObject,
+//! shape, saying that firedrill does not support it: analytics, inventory,
+//! metrics, intelligent-tiering and metadata table configurations;
+//! GetBucketPolicyStatus; RestoreObject,
 //! SelectObjectContent, GetObjectTorrent, WriteGetObjectResponse, PostObject;
 //! CreateSession and ListDirectoryBuckets (directory buckets).
 //!
@@ -90,8 +93,27 @@
 //!   (both with `BucketName`). An ownership outside the model's enum, or
 //!   other than one rule, is `MalformedXML`. GetBucketAcl and GetObjectAcl
 //!   answer the owner with one `FULL_CONTROL` grant to its canonical id,
-//!   what S3 answers with ACLs disabled. None of these settings changes
-//!   what a request may do.
+//!   what S3 answers with ACLs disabled. CreateBucket takes
+//!   `x-amz-object-ownership`. No ACL is kept: an ACL on PutBucketAcl,
+//!   PutObjectAcl, PutObject, CopyObject, CreateMultipartUpload or
+//!   CreateBucket is accepted when it grants only the owner's full
+//!   control, and otherwise refused as S3 refuses it (`400
+//!   AccessControlListNotSupported` with ACLs disabled,
+//!   `InvalidBucketAclWithObjectOwnership` or
+//!   `InvalidBucketAclWithBlockPublicAccessError` on CreateBucket, `403
+//!   AccessDenied` for a public ACL while Block Public Access blocks public
+//!   ACLs, `501` for grants to others the emulator would not keep; see
+//!   `protocol::acl`). Block Public Access changes nothing else a request
+//!   may do.
+//! - CORS, website, logging, acceleration, Requester Pays and EventBridge
+//!   notification settings are checked as S3 checks them and stored, never
+//!   acted on. Before one is set the Gets answer as S3 does: `404
+//!   NoSuchCORSConfiguration`, `404 NoSuchWebsiteConfiguration`, an empty
+//!   logging status, no acceleration status, payer `BucketOwner`, an empty
+//!   notification configuration. A logging target must exist in the
+//!   account (`InvalidTargetBucketForLogging`) and region
+//!   (`403 CrossLocationLoggingProhibitted`); notifications to SNS, SQS or
+//!   Lambda answer `501` (they would never be delivered).
 //! - GetBucketLocation answers no constraint for us-east-1, `EU` for a
 //!   bucket created with the legacy `EU` constraint (it lives in
 //!   eu-west-1), and the region's name otherwise.

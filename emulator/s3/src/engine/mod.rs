@@ -15,6 +15,7 @@
 
 mod access;
 mod completed;
+pub mod configs;
 mod lifecycle;
 mod list;
 pub mod model;
@@ -481,9 +482,17 @@ impl Engine {
         region: &str,
         location_constraint: Option<&str>,
         object_lock: bool,
+        object_ownership: Option<&str>,
     ) -> Result<()> {
         if !valid_bucket_name(name) {
             return Err(S3EngineError::InvalidBucketName(name.to_owned()));
+        }
+        if let Some(o) = object_ownership.filter(|o| !OBJECT_OWNERSHIPS.contains(o)) {
+            return Err(S3EngineError::InvalidArgumentNamed {
+                message: format!("Invalid x-amz-object-ownership header: {o}"),
+                name: "x-amz-object-ownership".to_owned(),
+                value: o.to_owned(),
+            });
         }
         let illegal = |c: &str| {
             S3EngineError::IllegalLocationConstraint(format!(
@@ -530,6 +539,9 @@ impl Engine {
         if object_lock {
             b.object_lock = true;
             b.versioning = Versioning::Enabled;
+        }
+        if let Some(o) = object_ownership {
+            b.object_ownership = Some(o.to_owned());
         }
         st.buckets.insert(name.to_owned(), b);
         tracing::debug!(bucket = name, region, "bucket created");
@@ -632,7 +644,7 @@ impl Engine {
         st.bucket(name, region)?
             .tags
             .clone()
-            .ok_or(S3EngineError::NoSuchTagSet)
+            .ok_or_else(|| S3EngineError::NoSuchTagSet(name.to_owned()))
     }
 
     /// DeleteBucketTagging.
@@ -724,7 +736,7 @@ impl Engine {
         let st = self.state.lock();
         let b = st.bucket(name, region)?;
         if !b.object_lock {
-            return Err(S3EngineError::ObjectLockConfigurationNotFound);
+            return Err(S3EngineError::ObjectLockConfigurationNotFound(name.to_owned()));
         }
         Ok(b.default_retention)
     }
@@ -757,7 +769,7 @@ impl Engine {
         let rules = b
             .lifecycle
             .clone()
-            .ok_or(S3EngineError::NoSuchLifecycleConfiguration)?;
+            .ok_or_else(|| S3EngineError::NoSuchLifecycleConfiguration(name.to_owned()))?;
         Ok((rules, b.transition_min_size.clone()))
     }
 
@@ -821,7 +833,7 @@ impl Engine {
         st.bucket(name, region)?
             .replication
             .clone()
-            .ok_or(S3EngineError::ReplicationConfigurationNotFound)
+            .ok_or_else(|| S3EngineError::ReplicationConfigurationNotFound(name.to_owned()))
     }
 
     /// PutBucketPolicy: the document must be a JSON object with a

@@ -459,6 +459,9 @@ pub struct Bucket {
     /// (`all_storage_classes_128K` unless PutBucketLifecycleConfiguration
     /// said otherwise).
     pub transition_min_size: String,
+    /// CORS, website, logging, acceleration, Requester Pays and
+    /// EventBridge notifications (stored, not acted on).
+    pub configs: super::configs::BucketConfigs,
     /// Versions of every key, oldest first (the last is current).
     pub objects: BTreeMap<String, Vec<Version>>,
     /// The UTC day lifecycle rules were last applied for (`None`: apply at
@@ -485,6 +488,7 @@ impl Bucket {
             public_access_block: Some(PublicAccessBlock::ALL),
             object_ownership: Some(DEFAULT_OBJECT_OWNERSHIP.to_owned()),
             transition_min_size: DEFAULT_TRANSITION_MIN_SIZE.to_owned(),
+            configs: super::configs::BucketConfigs::default(),
             objects: BTreeMap::new(),
             lifecycle_applied_on: None,
         }

@@ -12,9 +12,11 @@
 //! rewrites into a `NotImplemented` error naming firedrill.
 
 mod access;
+mod acl;
 mod attributes;
 mod checksums;
 mod conditions;
+mod configs;
 mod convert;
 mod multipart;
 mod ops;

@@ -70,6 +70,7 @@ impl Handler {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let i = info(&req);
+        self.check_acl(&req.input.bucket, &i, &super::acl::from_headers(&req.headers))?;
         let input = req.input;
         let checksum = upload_checksum(
             input.checksum_algorithm.as_ref().map(|a| a.as_str()),

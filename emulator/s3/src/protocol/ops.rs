@@ -256,7 +256,12 @@ impl S3 for Handler {
         req: S3Request<CreateBucketInput>,
     ) -> S3Result<S3Response<CreateBucketOutput>> {
         let i = info(&req);
+        let acl = super::acl::from_headers(&req.headers);
         let input = req.input;
+        let ownership = input.object_ownership.as_ref().map(|o| o.as_str().to_owned());
+        if let Some(e) = super::acl::create_bucket_refusal(&acl, ownership.as_deref()) {
+            return Err(err(e, &i));
+        }
         let constraint = input
             .create_bucket_configuration
             .as_ref()
@@ -268,6 +273,7 @@ impl S3 for Handler {
                 &i.region,
                 constraint.as_deref(),
                 input.object_lock_enabled_for_bucket.unwrap_or(false),
+                ownership.as_deref(),
             )
             .or_s3(&i)?;
         Ok(S3Response::new(CreateBucketOutput {
@@ -428,6 +434,120 @@ impl S3 for Handler {
         req: S3Request<GetObjectAclInput>,
     ) -> S3Result<S3Response<GetObjectAclOutput>> {
         self.object_acl(req)
+    }
+
+    async fn put_bucket_acl(
+        &self,
+        req: S3Request<PutBucketAclInput>,
+    ) -> S3Result<S3Response<PutBucketAclOutput>> {
+        self.put_bucket_acl_checked(req)
+    }
+
+    async fn put_object_acl(
+        &self,
+        req: S3Request<PutObjectAclInput>,
+    ) -> S3Result<S3Response<PutObjectAclOutput>> {
+        self.put_object_acl_checked(req)
+    }
+
+    // ----- Serving configurations (protocol::configs) -----
+
+    async fn put_bucket_cors(
+        &self,
+        req: S3Request<PutBucketCorsInput>,
+    ) -> S3Result<S3Response<PutBucketCorsOutput>> {
+        self.put_cors(req)
+    }
+
+    async fn get_bucket_cors(
+        &self,
+        req: S3Request<GetBucketCorsInput>,
+    ) -> S3Result<S3Response<GetBucketCorsOutput>> {
+        self.get_cors(req)
+    }
+
+    async fn delete_bucket_cors(
+        &self,
+        req: S3Request<DeleteBucketCorsInput>,
+    ) -> S3Result<S3Response<DeleteBucketCorsOutput>> {
+        self.delete_cors(req)
+    }
+
+    async fn put_bucket_website(
+        &self,
+        req: S3Request<PutBucketWebsiteInput>,
+    ) -> S3Result<S3Response<PutBucketWebsiteOutput>> {
+        self.put_website(req)
+    }
+
+    async fn get_bucket_website(
+        &self,
+        req: S3Request<GetBucketWebsiteInput>,
+    ) -> S3Result<S3Response<GetBucketWebsiteOutput>> {
+        self.get_website(req)
+    }
+
+    async fn delete_bucket_website(
+        &self,
+        req: S3Request<DeleteBucketWebsiteInput>,
+    ) -> S3Result<S3Response<DeleteBucketWebsiteOutput>> {
+        self.delete_website(req)
+    }
+
+    async fn put_bucket_logging(
+        &self,
+        req: S3Request<PutBucketLoggingInput>,
+    ) -> S3Result<S3Response<PutBucketLoggingOutput>> {
+        self.put_logging(req)
+    }
+
+    async fn get_bucket_logging(
+        &self,
+        req: S3Request<GetBucketLoggingInput>,
+    ) -> S3Result<S3Response<GetBucketLoggingOutput>> {
+        self.get_logging(req)
+    }
+
+    async fn put_bucket_accelerate_configuration(
+        &self,
+        req: S3Request<PutBucketAccelerateConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketAccelerateConfigurationOutput>> {
+        self.put_accelerate(req)
+    }
+
+    async fn get_bucket_accelerate_configuration(
+        &self,
+        req: S3Request<GetBucketAccelerateConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketAccelerateConfigurationOutput>> {
+        self.get_accelerate(req)
+    }
+
+    async fn put_bucket_request_payment(
+        &self,
+        req: S3Request<PutBucketRequestPaymentInput>,
+    ) -> S3Result<S3Response<PutBucketRequestPaymentOutput>> {
+        self.put_payer(req)
+    }
+
+    async fn get_bucket_request_payment(
+        &self,
+        req: S3Request<GetBucketRequestPaymentInput>,
+    ) -> S3Result<S3Response<GetBucketRequestPaymentOutput>> {
+        self.get_payer(req)
+    }
+
+    async fn put_bucket_notification_configuration(
+        &self,
+        req: S3Request<PutBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketNotificationConfigurationOutput>> {
+        self.put_notification(req)
+    }
+
+    async fn get_bucket_notification_configuration(
+        &self,
+        req: S3Request<GetBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
+        self.get_notification(req)
     }
 
     async fn put_bucket_versioning(
@@ -750,6 +870,7 @@ impl S3 for Handler {
         .or_s3(&i)?;
         let algorithm = requested.as_ref().map(|r| r.algorithm);
         let precondition = write_precondition(&req.headers).or_s3(&i)?;
+        self.check_acl(&req.input.bucket, &i, &super::acl::from_headers(&req.headers))?;
         let input = req.input;
         // Refused before the body is read when it already fails; the
         // engine checks again as it commits.
@@ -1276,6 +1397,7 @@ impl S3 for Handler {
 
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
         let i = info(&req);
+        self.check_acl(&req.input.bucket, &i, &super::acl::from_headers(&req.headers))?;
         let input = req.input;
         let replace = match input.metadata_directive.as_ref().map(|d| d.as_str()) {
             None | Some("COPY") => false,

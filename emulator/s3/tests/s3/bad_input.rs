@@ -186,7 +186,7 @@ async fn malformed_and_invalid_requests_answer_aws_errors() {
     assert!(r.0 == 400 || r.0 == 404, "{r:?}");
 
     // Unsupported operations say so in AWS's shape.
-    let r = raw(&server, "GET", "/target?cors", &[], b"").await;
+    let r = raw(&server, "GET", "/target?metrics", &[], b"").await;
     assert_error(&r, 501, "NotImplemented");
     assert!(r.2.contains("not supported by firedrill"), "{r:?}");
 

@@ -7,6 +7,7 @@
 )]
 
 mod access;
+mod acl;
 mod backup_api;
 mod bad_input;
 mod basics;
@@ -14,6 +15,7 @@ mod boto3;
 mod checksums;
 mod cli;
 mod conditional;
+mod configs;
 mod fidelity;
 mod hostile;
 mod lifecycle;
