@@ -125,7 +125,18 @@
 //! template doubles as the instance's first base backup. Statuses move on
 //! the emulator clock: `creating` → `backing-up` → `available` once the
 //! server runs and `resource_create_delay` has passed. `LatestRestorableTime`
-//! trails the archived log by `rds_restorable_lag`.
+//! trails the archived log by `rds_restorable_lag`. Under a restore-time
+//! model (the `aws` preset) every long-running operation takes the model's
+//! time on the emulator clock, whatever the servers do, and is logged
+//! (`GET /_firedrill/timings`) once the request is accepted (a refused one
+//! is not timed): restores from snapshots and to a point in time (instances
+//! and clusters) stay `creating`; CopyDBSnapshot stays `creating` and
+//! CopyDBClusterSnapshot `copying`, `PercentProgress` following the model
+//! (within a region `rds-snapshot-copy`, across `rds-cross-region-snapshot-copy`,
+//! with DescribeEvents' RDS-EVENT-0196/0197 or 0059/0060 "Started" and
+//! "Finished copy of snapshot"); a replicated automated backup has nothing
+//! to restore until its first cross-region copy's modelled end;
+//! PromoteReadReplica stays `modifying`.
 //!
 //! Cleanup: see [`host`], [`postgres`] and [`mariadb`] (per-server drop guards, a
 //! registry of live servers, and a janitor process per run directory that

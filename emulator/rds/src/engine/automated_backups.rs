@@ -103,6 +103,7 @@ impl Engine {
             coverage_wall: None,
             replicated_from: None,
             replications: Vec::new(),
+            modelled_ready: None,
             tags: Vec::new(),
             earliest: None,
             latest: None,

@@ -1,14 +1,19 @@
 //! Cross-region replication of automated backups
 //! (StartDBInstanceAutomatedBackupsReplication and its Stop): the copy
 //! record in the destination region, and the tick's copying of new base
-//! backups and archived log from the source.
+//! backups and archived log from the source. The first copy takes the
+//! restore-time model's `rds-cross-region-snapshot-copy` time for the
+//! instance's storage: until it ends the destination holds nothing to
+//! restore (no restorable window), as on AWS.
 
 use super::Engine;
 use super::automated_backups::apply_marker;
 use super::records::*;
+use super::restore::allocated_bytes;
 use crate::errors::RdsError;
 use crate::validate;
 use firedrill_emu_core::arn::Arn;
+use firedrill_emu_core::timing::{Operation, Workload};
 
 impl Engine {
     /// StartDBInstanceAutomatedBackupsReplication, called in `dest_region`.
@@ -71,6 +76,19 @@ impl Engine {
         copy.dir = self.backup_dir(dest_region, &format!("{}-replica", i.resource_id));
         copy.replicated_from = Some((arn.region.clone(), i.resource_id.clone()));
         copy.replications = Vec::new();
+        // The first copy (the latest base backup and the log since) takes
+        // the model's time for a cross-region snapshot copy of the
+        // instance's storage; the tick copies nothing in before it ends.
+        let first_copy = self.plan(
+            Operation::RdsCrossRegionSnapshotCopy,
+            &copy.arn,
+            dest_region,
+            Workload {
+                bytes: allocated_bytes(i.storage.allocated),
+                ..Workload::default()
+            },
+        );
+        copy.modelled_ready = Some(first_copy.completes_at);
         if let Some(r) = src.backups.get_mut(&i.resource_id) {
             r.replications.push((dest_region.to_owned(), copy.arn.clone()));
         }
@@ -81,6 +99,7 @@ impl Engine {
             .region(dest_region)
             .backups
             .insert(i.resource_id.clone(), copy.clone());
+        self.env.timings.record(first_copy);
         Ok(copy)
     }
 
@@ -121,8 +140,10 @@ impl Engine {
     }
 
     /// Copies new base backups and archived WAL of replicated records from
-    /// their source regions (skipped while either region is down).
+    /// their source regions (skipped while either region is down, and until
+    /// the modelled first copy has ended).
     pub(super) async fn replicate(&self) {
+        let now = self.now();
         let jobs: Vec<(String, String, AutomatedBackup, AutomatedBackup)> = {
             let mut state = self.state.lock();
             let mut jobs = Vec::new();
@@ -133,7 +154,9 @@ impl Engine {
                 .flat_map(|(name, r)| {
                     r.backups
                         .iter()
-                        .filter(|(_, b)| b.status == "replicating")
+                        .filter(|(_, b)| {
+                            b.status == "replicating" && b.modelled_ready.is_none_or(|r| now >= r)
+                        })
                         .map(move |(k, b)| (name.clone(), k.clone(), b.clone()))
                 })
                 .collect();

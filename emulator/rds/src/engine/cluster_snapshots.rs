@@ -6,15 +6,23 @@
 //!
 //! Statuses as AWS shows them: `creating` (or `copying` for a copy) until
 //! the data is in place and the creation delay passed, then `available`;
-//! a deleted snapshot is answered once with `deleted`.
+//! a deleted snapshot is answered once with `deleted`. Copies and restores
+//! take the restore-time model's time (`rds-snapshot-copy`,
+//! `rds-cross-region-snapshot-copy`, `rds-cluster-restore`, sized by the
+//! snapshot's bytes): a copy stays `copying` (its `PercentProgress`
+//! following the model) and a restored cluster `creating` until the model's
+//! end, whatever the files do; a refused request is not timed.
 
 use super::provision::Origin;
 use super::records::*;
+use super::restore::dir_bytes;
+use super::snapshots::modelled_percent;
 use super::{Engine, Region, Work, resource_suffix};
 use crate::errors::RdsError;
 use crate::validate;
 use chrono::{DateTime, Utc};
 use firedrill_emu_core::arn::Arn;
+use firedrill_emu_core::timing::{Operation, Workload};
 
 /// Input of RestoreDBClusterFromSnapshot.
 #[derive(Debug, Clone, Default)]
@@ -118,6 +126,7 @@ impl Engine {
             dir: self.cluster_snapshot_dir(region, snapshot_id),
             work: Work::Running,
             status_since: now,
+            modelled_ready: None,
         };
         reg.cluster_snapshots.insert(snapshot_id.to_owned(), snap.clone());
         Ok(snap)
@@ -251,6 +260,16 @@ impl Engine {
                 "Invalid source region {src_region}."
             )));
         }
+        // The copy's size is what the source snapshot holds, read before
+        // the state is locked (no lock is held across I/O).
+        let src_dir = self
+            .state
+            .lock()
+            .region(&src_region)
+            .cluster_snapshots
+            .get(&src_id)
+            .map(|s| s.dir.clone());
+        let bytes = src_dir.as_deref().map_or(0, dir_bytes);
         let now = self.now();
         let (copy, src_dir) = {
             let mut state = self.state.lock();
@@ -284,7 +303,7 @@ impl Engine {
                 tags.retain(|(ek, _)| *ek != k);
                 tags.push((k, v));
             }
-            let copy = ClusterSnapshot {
+            let mut copy = ClusterSnapshot {
                 id: target_id.clone(),
                 arn: format!(
                     "arn:aws:rds:{dest_region}:{}:cluster-snapshot:{target_id}",
@@ -299,9 +318,22 @@ impl Engine {
                 dir: self.cluster_snapshot_dir(dest_region, &target_id),
                 work: Work::Running,
                 status_since: now,
+                modelled_ready: None,
                 ..src.clone()
             };
+            let operation = if src_region == dest_region {
+                Operation::RdsSnapshotCopy
+            } else {
+                Operation::RdsCrossRegionSnapshotCopy
+            };
+            let workload = Workload {
+                bytes,
+                ..Workload::default()
+            };
+            let copying = self.plan(operation, &target_id, dest_region, workload);
+            copy.modelled_ready = Some(copying.completes_at);
             dest.cluster_snapshots.insert(target_id.clone(), copy.clone());
+            self.env.timings.record(copying);
             (copy, src.dir)
         };
         let me = self.arc();
@@ -354,6 +386,7 @@ impl Engine {
         let parameter_group =
             self.cluster_parameter_group(region, req.parameter_group.as_deref(), &version)?;
         self.db(&snap.engine)?.available()?;
+        let bytes = dir_bytes(&snap.dir);
         let now = self.now();
         let cluster = {
             let mut state = self.state.lock();
@@ -375,7 +408,7 @@ impl Engine {
                 ));
             }
             let rid = format!("cluster-{}", resource_suffix());
-            let cluster = Cluster {
+            let mut cluster = Cluster {
                 id: target.clone(),
                 arn: format!("arn:aws:rds:{region}:{}:cluster:{target}", self.account()),
                 resource_id: rid.clone(),
@@ -399,8 +432,16 @@ impl Engine {
                 work: Work::Running,
                 status_since: now,
                 next_status: "available".to_owned(),
+                modelled_ready: None,
             };
+            let workload = Workload {
+                bytes,
+                ..Workload::default()
+            };
+            let restoring = self.plan(Operation::RdsClusterRestore, &target, region, workload);
+            cluster.modelled_ready = Some(restoring.completes_at);
             self.insert_cluster(reg, region, &cluster);
+            self.env.timings.record(restoring);
             cluster
         };
         tracing::info!(region, cluster = %cluster.id, snapshot = %snap_id, "cluster restore from snapshot");
@@ -414,8 +455,13 @@ impl Engine {
         let delay = self.delay();
         let mut gone = Vec::new();
         for s in reg.cluster_snapshots.values_mut() {
+            if s.work != Work::Idle
+                && let Some(p) = modelled_percent(s.status_since, s.modelled_ready, now)
+            {
+                s.percent = p;
+            }
             match &s.work {
-                Work::Done if now >= s.status_since + delay => {
+                Work::Done if now >= s.status_since + delay && s.modelled_ready.is_none_or(|r| now >= r) => {
                     s.status = "available".to_owned();
                     s.percent = 100;
                     s.work = Work::Idle;

@@ -1,18 +1,22 @@
 //! Aurora clusters (aurora-postgresql and aurora-mysql): CreateDBCluster,
 //! DescribeDBClusters, ModifyDBCluster, DeleteDBCluster (refused while
 //! deletion protection is on; with a final cluster snapshot unless
-//! skipped), RestoreDBClusterToPointInTime, and the member
-//! instances CreateDBInstance adds to a cluster.
+//! skipped), RestoreDBClusterToPointInTime (on the restore-time model:
+//! `creating` until the model's end for the base backup's bytes and the log
+//! it replays), and the member instances CreateDBInstance adds to a
+//! cluster.
 
 use super::instances::{CreateInstance, DEFAULT_MAINTENANCE_WINDOW};
 use super::provision::Origin;
 use super::records::*;
+use super::restore::{dir_bytes, log_bytes_since};
 use super::{DEFAULT_AZ_SUFFIX, Engine, Owner, Region, Work, describe_selection, resource_suffix};
 use crate::catalog;
 use crate::errors::RdsError;
 use crate::process::StopMode;
 use crate::validate::{self, Storage};
 use chrono::{DateTime, Utc};
+use firedrill_emu_core::timing::{Operation, Workload};
 
 /// Input of CreateDBCluster.
 #[derive(Debug, Clone, Default)]
@@ -207,6 +211,7 @@ impl Engine {
             work: Work::Running,
             status_since: now,
             next_status: "available".to_owned(),
+            modelled_ready: None,
         };
         {
             let mut state = self.state.lock();
@@ -465,6 +470,24 @@ impl Engine {
                 .ok_or_else(|| RdsError::cluster_not_found(&source_id))?
         };
         self.db(&source_engine)?.available()?;
+        // What the restore reads (the base backup and the log replayed on
+        // top of it), measured before the state is locked.
+        let record = {
+            let mut state = self.state.lock();
+            let reg = state.region(region);
+            reg.clusters
+                .get(&source_id)
+                .and_then(|c| reg.backups.get(&c.resource_id))
+                .cloned()
+        };
+        let workload = record
+            .and_then(|r| self.plan_pitr(&r, req.restore_time, &source_id).ok())
+            .map(|(base, archive, _, _)| Workload {
+                bytes: dir_bytes(&base),
+                log_bytes: log_bytes_since(&archive, &base),
+                ..Workload::default()
+            })
+            .unwrap_or_default();
         let now = self.now();
         let (cluster, origin) = {
             let mut state = self.state.lock();
@@ -485,7 +508,7 @@ impl Engine {
             let (base, archive, target_rec, _) =
                 self.plan_pitr(&record, req.restore_time, &format!("DB cluster {source_id}"))?;
             let rid = format!("cluster-{}", resource_suffix());
-            let cluster = Cluster {
+            let mut cluster = Cluster {
                 id: target.clone(),
                 arn: format!("arn:aws:rds:{region}:{}:cluster:{target}", self.account()),
                 resource_id: rid.clone(),
@@ -499,9 +522,13 @@ impl Engine {
                 work: Work::Running,
                 status_since: now,
                 next_status: "available".to_owned(),
+                modelled_ready: None,
                 ..src.clone()
             };
+            let restoring = self.plan(Operation::RdsClusterRestore, &target, region, workload);
+            cluster.modelled_ready = Some(restoring.completes_at);
             self.insert_cluster(reg, region, &cluster);
+            self.env.timings.record(restoring);
             (
                 cluster,
                 Origin::Pitr {

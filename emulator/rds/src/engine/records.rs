@@ -96,6 +96,9 @@ pub struct Cluster {
     pub work: Work,
     pub status_since: DateTime<Utc>,
     pub next_status: String,
+    /// When the restore-time model says a restore into this cluster is done
+    /// (it stays `creating` until then, whatever the server does).
+    pub modelled_ready: Option<DateTime<Utc>>,
 }
 
 /// A DB snapshot.
@@ -130,6 +133,9 @@ pub struct Snapshot {
     pub dir: PathBuf,
     pub work: Work,
     pub status_since: DateTime<Utc>,
+    /// For a copy: when the restore-time model says it is done (it stays
+    /// `creating` until then, whatever the file copy does).
+    pub modelled_ready: Option<DateTime<Utc>>,
 }
 
 /// A DB cluster snapshot: a base backup of an Aurora cluster's server.
@@ -159,6 +165,9 @@ pub struct ClusterSnapshot {
     pub dir: PathBuf,
     pub work: Work,
     pub status_since: DateTime<Utc>,
+    /// For a copy: when the restore-time model says it is done (it stays
+    /// `copying` until then, whatever the file copy does).
+    pub modelled_ready: Option<DateTime<Utc>>,
 }
 
 /// One base backup of an automated backup.
@@ -209,6 +218,10 @@ pub struct AutomatedBackup {
     pub replicated_from: Option<(String, String)>,
     /// For a source: the ARNs of its copies in other regions.
     pub replications: Vec<(String, String)>,
+    /// For a replicated copy: when the restore-time model says the first
+    /// cross-region copy is done; nothing is copied in (so nothing is
+    /// restorable) before.
+    pub modelled_ready: Option<DateTime<Utc>>,
     pub tags: Vec<(String, String)>,
     /// Filled when described.
     pub earliest: Option<DateTime<Utc>>,

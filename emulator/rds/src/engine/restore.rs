@@ -58,7 +58,6 @@ pub(super) struct RestoreBase {
     pub(super) deletion_protection: bool,
 }
 
-/// A restore time as RDS events write it.
 /// An allocated storage size in GiB, in bytes.
 pub(super) fn allocated_bytes(gib: i32) -> u64 {
     u64::try_from(gib).unwrap_or(0) * 1024 * 1024 * 1024
@@ -67,7 +66,7 @@ pub(super) fn allocated_bytes(gib: i32) -> u64 {
 /// The bytes of archived log a point-in-time restore from `base` replays:
 /// every file in `archive` written since the base backup's files were (the
 /// whole archive when that cannot be told).
-fn log_bytes_since(archive: &std::path::Path, base: &std::path::Path) -> u64 {
+pub(super) fn log_bytes_since(archive: &std::path::Path, base: &std::path::Path) -> u64 {
     let since = std::fs::metadata(base).and_then(|m| m.modified()).ok();
     let Ok(entries) = std::fs::read_dir(archive) else {
         return 0;
@@ -80,6 +79,29 @@ fn log_bytes_since(archive: &std::path::Path, base: &std::path::Path) -> u64 {
         .sum()
 }
 
+/// The bytes of every file under `dir` (a snapshot's or base backup's
+/// copy: what an Aurora volume holds, as it has no allocated storage), or
+/// of `dir` itself when it is a file.
+pub(super) fn dir_bytes(dir: &std::path::Path) -> u64 {
+    if let Ok(m) = std::fs::metadata(dir)
+        && m.is_file()
+    {
+        return m.len();
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// A restore time as RDS events write it.
 pub(super) fn recovery_time_text(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
@@ -156,6 +178,27 @@ impl Engine {
         reg.instances.insert(instance.id.clone(), instance.clone());
     }
 
+    /// The restore-time model's plan for `operation` on `resource`, starting
+    /// now; the caller records it (`env.timings.record`) once the request is
+    /// accepted, so a refused request is never timed.
+    pub(super) fn plan(
+        &self,
+        operation: Operation,
+        resource: &str,
+        region: &str,
+        workload: Workload,
+    ) -> ModelledOperation {
+        self.env.plan_long_operation(
+            LongOperation {
+                operation,
+                resource,
+                region,
+                workload,
+            },
+            self.delay(),
+        )
+    }
+
     /// The restore-time model's plan for restoring into `instance`, which
     /// stays `creating` until the plan's end; the caller records it once the
     /// restore is accepted.
@@ -166,15 +209,7 @@ impl Engine {
         instance: &mut Instance,
         workload: Workload,
     ) -> ModelledOperation {
-        let plan = self.env.plan_long_operation(
-            LongOperation {
-                operation,
-                resource: &instance.id,
-                region,
-                workload,
-            },
-            self.delay(),
-        );
+        let plan = self.plan(operation, &instance.id, region, workload);
         instance.modelled_ready = Some(plan.completes_at);
         plan
     }

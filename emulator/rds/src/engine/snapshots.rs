@@ -28,14 +28,64 @@ pub struct RestoreSnapshot {
     pub deletion_protection: bool,
 }
 
-/// The event of a snapshot that is complete.
-pub(super) fn snapshot_done_event(s: &Snapshot, now: DateTime<Utc>) -> Event {
-    let message = match (&s.source_snapshot, s.snapshot_type.as_str()) {
-        (Some(src), _) => format!("Finished copy of snapshot {src}"),
-        (None, "automated") => "Automated snapshot created".to_owned(),
-        (None, _) => "Manual snapshot created".to_owned(),
+/// The region and identifier of the snapshot a copy was made from (RDS
+/// events name both).
+fn copy_source(s: &Snapshot, source_arn: &str) -> (String, String) {
+    let region = match Arn::parse(source_arn) {
+        Ok(arn) => arn.region,
+        Err(_) => s.source_region.clone().unwrap_or_default(),
     };
-    Event::of(events::DB_SNAPSHOT, &s.id, &s.arn, "creation", message, now)
+    (region, snapshot_key(source_arn))
+}
+
+/// The event of a copy that has started: RDS-EVENT-0059 across regions,
+/// RDS-EVENT-0196 within one.
+fn copy_started_event(s: &Snapshot, now: DateTime<Utc>) -> Event {
+    let (region, id) = copy_source(s, s.source_snapshot.as_deref().unwrap_or_default());
+    let message = if s.source_region.is_some() {
+        format!("Started copy of snapshot {id} from region {region}")
+    } else {
+        format!("Started copy of snapshot {id} in region {region}")
+    };
+    Event::of(events::DB_SNAPSHOT, &s.id, &s.arn, "notification", message, now)
+}
+
+/// The event of a snapshot that is complete: RDS-EVENT-0042 (manual),
+/// RDS-EVENT-0091 (automated), and for a copy RDS-EVENT-0060 across
+/// regions (with its length in minutes) or RDS-EVENT-0197 within one.
+pub(super) fn snapshot_done_event(s: &Snapshot, now: DateTime<Utc>) -> Event {
+    let (category, message) = match (&s.source_snapshot, s.snapshot_type.as_str()) {
+        (Some(src), _) => {
+            let (region, id) = copy_source(s, src);
+            let message = if s.source_region.is_some() {
+                let minutes = (now - s.create_time).num_minutes().max(0);
+                format!("Finished copy of snapshot {id} from region {region} in {minutes} minutes")
+            } else {
+                format!("Finished copy of snapshot {id} in region {region}")
+            };
+            ("notification", message)
+        }
+        (None, "automated") => ("creation", "Automated snapshot created".to_owned()),
+        (None, _) => ("creation", "Manual snapshot created".to_owned()),
+    };
+    Event::of(events::DB_SNAPSHOT, &s.id, &s.arn, category, message, now)
+}
+
+/// The percentage of a modelled copy done at `now` (at most 99 until the
+/// copy is complete).
+pub(super) fn modelled_percent(
+    since: DateTime<Utc>,
+    ready: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<i32> {
+    let total = (ready? - since).num_milliseconds();
+    if total <= 0 {
+        return None;
+    }
+    let done = (now - since).num_milliseconds().clamp(0, total);
+    i32::try_from(done.saturating_mul(100) / total)
+        .ok()
+        .map(|p| p.min(99))
 }
 
 pub(super) fn snapshot_key(id: &str) -> String {
@@ -163,6 +213,7 @@ impl Engine {
             )),
             work: Work::Running,
             status_since: now,
+            modelled_ready: None,
         };
         reg.snapshots.insert(snapshot_id, snap.clone());
         let message = if snapshot_type == "automated" {
@@ -363,7 +414,7 @@ impl Engine {
                 all_tags.retain(|(ek, _)| ek != &k);
                 all_tags.push((k, v));
             }
-            let copy = Snapshot {
+            let mut copy = Snapshot {
                 id: target_id.clone(),
                 arn: format!(
                     "arn:aws:rds:{dest_region}:{}:snapshot:{target_id}",
@@ -385,12 +436,33 @@ impl Engine {
                 work: Work::Running,
                 status_since: now,
                 availability_zone: format!("{dest_region}{DEFAULT_AZ_SUFFIX}"),
+                modelled_ready: None,
                 ..src.clone()
             };
+            // AWS Backup's copies (`wait`) are timed by its copy job; a
+            // CopyDBSnapshot call stays `creating` for the model's time.
+            let copying = (!wait).then(|| {
+                let operation = if copy.source_region.is_some() {
+                    Operation::RdsCrossRegionSnapshotCopy
+                } else {
+                    Operation::RdsSnapshotCopy
+                };
+                let workload = Workload {
+                    bytes: super::restore::allocated_bytes(src.storage.allocated),
+                    ..Workload::default()
+                };
+                let plan = self.plan(operation, &target_id, dest_region, workload);
+                copy.modelled_ready = Some(plan.completes_at);
+                plan
+            });
             dest.snapshots.insert(target_id.clone(), copy.clone());
+            if let Some(plan) = copying {
+                self.env.timings.record(plan);
+            }
             (copy, src.dir)
         };
         let (copy, src_dir) = copy;
+        self.events.record(dest_region, [copy_started_event(&copy, now)]);
         let me = self.arc();
         let region = dest_region.to_owned();
         let c = copy.clone();

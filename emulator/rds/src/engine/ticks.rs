@@ -5,7 +5,7 @@
 
 use super::automated_backups::Cycle;
 use super::records::*;
-use super::snapshots::snapshot_done_event;
+use super::snapshots::{modelled_percent, snapshot_done_event};
 use super::{Engine, State, Work};
 use crate::events::{self, Event};
 use crate::validate;
@@ -203,7 +203,10 @@ impl Engine {
             }
             let mut gone = Vec::new();
             for c in reg.clusters.values_mut() {
-                if c.work == Work::Done && now >= c.status_since + delay {
+                if c.work == Work::Done
+                    && now >= c.status_since + delay
+                    && c.modelled_ready.is_none_or(|ready| now >= ready)
+                {
                     if c.next_status == "deleted" {
                         note(Event::of(
                             events::DB_CLUSTER,
@@ -247,8 +250,15 @@ impl Engine {
             self.cluster_snapshot_transitions(reg, now);
             let mut gone = Vec::new();
             for s in reg.snapshots.values_mut() {
+                if s.work != Work::Idle
+                    && let Some(p) = modelled_percent(s.status_since, s.modelled_ready, now)
+                {
+                    s.percent = p;
+                }
                 match &s.work {
-                    Work::Done if now >= s.status_since + delay => {
+                    Work::Done
+                        if now >= s.status_since + delay && s.modelled_ready.is_none_or(|r| now >= r) =>
+                    {
                         note(snapshot_done_event(s, now));
                         s.status = "available".to_owned();
                         s.percent = 100;
