@@ -33,6 +33,16 @@
 //! - [`engine`]: metrics, alarms and history per region, no HTTP;
 //! - [`errors`]: AWS's error codes and statuses.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 pub mod engine;
 pub mod errors;
 pub mod protocol;

@@ -238,7 +238,10 @@ fn function(r: &mut Resolver, name: &str, raw_args: &[RawOperand]) -> Cond {
             if !arity(r, name, &args, 1) {
                 return placeholder;
             }
-            match &args[0] {
+            let [arg] = args.as_slice() else {
+                return placeholder;
+            };
+            match arg {
                 Operand::Path(p) if name == "attribute_exists" => Cond::Exists(p.clone()),
                 Operand::Path(p) => Cond::NotExists(p.clone()),
                 _ => {
@@ -256,7 +259,10 @@ fn function(r: &mut Resolver, name: &str, raw_args: &[RawOperand]) -> Cond {
             if !arity(r, name, &args, 2) {
                 return placeholder;
             }
-            match &args[1] {
+            let [subject, type_name] = args.as_slice() else {
+                return placeholder;
+            };
+            match type_name {
                 Operand::Value(AttributeValue::S(t)) => {
                     if !TYPE_NAMES.contains(&t.as_str()) {
                         r.report(
@@ -264,7 +270,7 @@ fn function(r: &mut Resolver, name: &str, raw_args: &[RawOperand]) -> Cond {
                             format!("Invalid attribute type name found; type: {t}, valid types: {{B,NULL,SS,BOOL,L,BS,N,NS,S,M}}"),
                         );
                     }
-                    Cond::AttrType(args[0].clone(), t.clone())
+                    Cond::AttrType(subject.clone(), t.clone())
                 }
                 other => {
                     let ty = literal_type(other).unwrap_or("{NS,SS,L,BS,N,M,B,BOOL,NULL,S}");
@@ -277,8 +283,11 @@ fn function(r: &mut Resolver, name: &str, raw_args: &[RawOperand]) -> Cond {
             if !arity(r, name, &args, 2) {
                 return placeholder;
             }
-            check_distinct(r, name, &args[0], &args[1]);
-            let (a, b) = (args[0].clone(), args[1].clone());
+            let [a, b] = args.as_slice() else {
+                return placeholder;
+            };
+            check_distinct(r, name, a, b);
+            let (a, b) = (a.clone(), b.clone());
             if name == "begins_with" {
                 for x in [&a, &b] {
                     if let Some(ty) = literal_type(x).filter(|t| *t != "S" && *t != "B") {
@@ -306,10 +315,13 @@ fn operand(r: &mut Resolver, raw: &RawOperand) -> Operand {
                     if !arity(r, name, &args, 1) {
                         return placeholder;
                     }
-                    if let Some(ty) = literal_type(&args[0]).filter(|t| ["N", "BOOL", "NULL"].contains(t)) {
+                    let [arg] = args.as_slice() else {
+                        return placeholder;
+                    };
+                    if let Some(ty) = literal_type(arg).filter(|t| ["N", "BOOL", "NULL"].contains(t)) {
                         operand_type_error(r, name, ty);
                     }
-                    Operand::Size(Box::new(args[0].clone()))
+                    Operand::Size(Box::new(arg.clone()))
                 }
                 "attribute_exists"
                 | "attribute_not_exists"

@@ -31,6 +31,16 @@
 //! assert_eq!(new["qty"], AttributeValue::N("2".into()));
 //! ```
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 pub mod condition;
 mod error;
 pub mod key;

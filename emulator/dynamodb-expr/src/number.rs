@@ -54,18 +54,19 @@ impl Decimal {
             ))
         };
         let b = text.as_bytes();
+        let at = |i: usize| b.get(i).copied();
         let mut i = 0;
         let mut neg = false;
-        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-            neg = b[i] == b'-';
+        if let Some(sign @ (b'+' | b'-')) = at(i) {
+            neg = sign == b'-';
             i += 1;
         }
         let mut digits = Vec::new();
         let mut frac: i64 = 0;
         let mut seen_point = false;
         let mut any = false;
-        while i < b.len() {
-            match b[i] {
+        while let Some(c) = at(i) {
+            match c {
                 d @ b'0'..=b'9' => {
                     digits.push(d - b'0');
                     any = true;
@@ -82,16 +83,16 @@ impl Decimal {
             return Err(bad());
         }
         let mut exp: i64 = 0;
-        if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        if let Some(b'e' | b'E') = at(i) {
             i += 1;
             let mut eneg = false;
-            if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-                eneg = b[i] == b'-';
+            if let Some(sign @ (b'+' | b'-')) = at(i) {
+                eneg = sign == b'-';
                 i += 1;
             }
             let mut edigits = false;
-            while i < b.len() && b[i].is_ascii_digit() {
-                exp = (exp * 10 + i64::from(b[i] - b'0')).min(EXP_CLAMP);
+            while let Some(d @ b'0'..=b'9') = at(i) {
+                exp = (exp * 10 + i64::from(d - b'0')).min(EXP_CLAMP);
                 edigits = true;
                 i += 1;
             }

@@ -89,7 +89,7 @@ fn validate_at(v: &AttributeValue, depth: usize) -> Result<(), ExprError> {
                 return Err(set_empty("string"));
             }
             for (i, s) in set.iter().enumerate() {
-                if set[..i].contains(s) {
+                if set.iter().take(i).any(|earlier| earlier == s) {
                     return Err(duplicates(set));
                 }
             }
@@ -114,7 +114,7 @@ fn validate_at(v: &AttributeValue, depth: usize) -> Result<(), ExprError> {
                 return Err(set_empty("binary"));
             }
             for (i, b) in set.iter().enumerate() {
-                if set[..i].contains(b) {
+                if set.iter().take(i).any(|earlier| earlier == b) {
                     let shown: Vec<String> = set.iter().map(|b| STANDARD.encode(b)).collect();
                     return Err(duplicates(&shown));
                 }

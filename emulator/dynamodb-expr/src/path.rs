@@ -181,7 +181,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
     /// Reports AWS's overlap / conflict errors among paths that are written together.
     pub(crate) fn check_overlaps(&mut self, paths: &[&DocPath]) {
         for (j, b) in paths.iter().enumerate() {
-            for a in &paths[..j] {
+            for a in paths.iter().take(j) {
                 match relation(a, b) {
                     Relation::Disjoint => {}
                     Relation::Overlap => {

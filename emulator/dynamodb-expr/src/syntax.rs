@@ -276,12 +276,22 @@ impl<'s> Parser<'s> {
         })
     }
 
+    /// The token at `i`, or the last one (the lexer always ends the list
+    /// with `Eof`) past the end.
+    fn token(&self, i: usize) -> Token {
+        self.toks.get(i).or(self.toks.last()).copied().unwrap_or(Token {
+            kind: Kind::Eof,
+            start: self.src.len(),
+            end: self.src.len(),
+        })
+    }
+
     fn peek(&self) -> Token {
-        self.toks[self.pos.min(self.toks.len() - 1)]
+        self.token(self.pos)
     }
 
     fn peek_at(&self, ahead: usize) -> Token {
-        self.toks[(self.pos + ahead).min(self.toks.len() - 1)]
+        self.token(self.pos.saturating_add(ahead))
     }
 
     fn text(&self, t: Token) -> &'s str {
@@ -290,7 +300,7 @@ impl<'s> Parser<'s> {
 
     fn advance(&mut self) -> Token {
         let t = self.peek();
-        if self.pos < self.toks.len() - 1 {
+        if self.pos + 1 < self.toks.len() {
             self.pos += 1;
         }
         t
@@ -313,14 +323,17 @@ impl<'s> Parser<'s> {
     /// AWS's syntax error at the current token: `token` is the token, `near`
     /// runs from the previous token to the next one.
     fn error(&self) -> ExprError {
-        let i = self.pos.min(self.toks.len() - 1);
-        let t = self.toks[i];
+        let i = self.pos.min(self.toks.len().saturating_sub(1));
+        let t = self.token(i);
         let token = if t.kind == Kind::Eof {
             "<EOF>".to_string()
         } else {
             self.text(t).to_string()
         };
-        let start = if i > 0 { self.toks[i - 1].start } else { t.start };
+        let start = match i.checked_sub(1) {
+            Some(previous) => self.token(previous).start,
+            None => t.start,
+        };
         let end = if t.kind == Kind::Eof {
             self.src.len()
         } else {

@@ -418,10 +418,9 @@ fn set_at(item: &mut Item, path: &DocPath, v: AttributeValue) -> Result<(), Expr
             Ok(())
         }
         (AttributeValue::L(l), PathElem::Index(i)) => {
-            if *i < l.len() {
-                l[*i] = v;
-            } else {
-                l.push(v);
+            match l.get_mut(*i) {
+                Some(slot) => *slot = v,
+                None => l.push(v),
             }
             Ok(())
         }

@@ -29,6 +29,16 @@
 //! - [`delivery`]: the HTTP POSTs to subscribers;
 //! - [`errors`]: AWS's error codes.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 pub mod delivery;
 pub mod engine;
 pub mod errors;

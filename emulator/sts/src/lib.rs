@@ -30,6 +30,16 @@
 //! `GetFederationToken`, `DecodeAuthorizationMessage`, …) is answered
 //! `InvalidAction`.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 pub mod errors;
 pub mod protocol;
 pub mod sessions;
@@ -127,12 +137,7 @@ impl AwsService for Sts {
                     .into_response(&ctx.request_id);
             }
             match self.answer(&ctx, &action, &params) {
-                Ok(xml) => http::Response::builder()
-                    .status(http::StatusCode::OK)
-                    .header("content-type", "text/xml")
-                    .header("x-amzn-requestid", &ctx.request_id)
-                    .body(firedrill_emu_core::body::full(xml))
-                    .expect("static headers are valid"),
+                Ok(xml) => firedrill_emu_core::query::xml_response(xml, &ctx.request_id),
                 Err(e) => e.into_response(&ctx.request_id),
             }
         })

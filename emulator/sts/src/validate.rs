@@ -65,15 +65,15 @@ impl Violations {
 
     /// `Ok` when nothing broke, else the one `ValidationError`.
     pub fn finish(self) -> Result<(), StsError> {
-        match self.0.len() {
-            0 => Ok(()),
-            1 => Err(StsError::Validation(format!(
-                "1 validation error detected: {}",
-                self.0[0]
+        match self.0.as_slice() {
+            [] => Ok(()),
+            [one] => Err(StsError::Validation(format!(
+                "1 validation error detected: {one}"
             ))),
-            n => Err(StsError::Validation(format!(
-                "{n} validation errors detected: {}",
-                self.0.join("; ")
+            all => Err(StsError::Validation(format!(
+                "{} validation errors detected: {}",
+                all.len(),
+                all.join("; ")
             ))),
         }
     }
