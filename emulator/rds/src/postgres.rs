@@ -40,7 +40,7 @@ use crate::process::{
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use std::io::BufRead;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -55,6 +55,23 @@ impl From<tokio_postgres::Error> for ServerError {
 
 /// The superuser every emulated server has; the emulator's own connections use it.
 pub const ADMIN_USER: &str = "firedrill_admin";
+
+/// The libpq password file a replica's WAL receiver reads, in its data
+/// directory.
+const REPLICA_PASSFILE: &str = "firedrill_replica.pgpass";
+
+/// Writes a libpq password file (`host:port:database:user:password`, mode
+/// 0600, as libpq requires) for the admin user at `port` on loopback.
+fn write_passfile(path: &Path, port: u16, password: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    writeln!(file, "127.0.0.1:{port}:*:{ADMIN_USER}:{password}")
+}
 
 /// A database the template holds so that a new instance renames it to its
 /// DBName (instant) instead of creating one.
@@ -621,11 +638,19 @@ impl PgRuntime {
             // comes from its archive.
             let archive = upstream.archive.display().to_string();
             settings.push(("hot_standby".into(), "on".into()));
+            // The password goes in a libpq password file inside the
+            // replica's own data directory (0600, the server's user), not
+            // on the command line, where `ps` would show it to every user.
+            let passfile = spec.data_dir.join(REPLICA_PASSFILE);
+            write_passfile(&passfile, upstream.port, &template.admin_password)
+                .map_err(|e| (false, io("write the replica's password file")(e)))?;
+            self.run.own(&passfile).map_err(|e| (false, e))?;
             settings.push((
                 "primary_conninfo".into(),
                 format!(
-                    "host=127.0.0.1 port={} user={ADMIN_USER} password={} application_name=firedrill_replica",
-                    upstream.port, template.admin_password
+                    "host=127.0.0.1 port={} user={ADMIN_USER} passfile='{}' application_name=firedrill_replica",
+                    upstream.port,
+                    passfile.display()
                 ),
             ));
             settings.push(("restore_command".into(), format!("cp '{archive}/%f' '%p'")));

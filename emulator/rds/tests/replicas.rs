@@ -44,6 +44,21 @@ async fn stop_clean(server: TestServer, rds: Arc<Rds>) {
     assert!(!run_dir.exists(), "run dir left behind");
 }
 
+/// The command lines of the processes whose arguments name `dir`.
+fn processes_under(dir: &std::path::Path) -> Vec<String> {
+    let needle = dir.display().to_string();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains(&needle) {
+                found.push(cmd);
+            }
+        }
+    }
+    found
+}
+
 async fn create_replica(client: &Client, id: &str, source: &str) -> aws_sdk_rds::types::DbInstance {
     let created = client
         .create_db_instance_read_replica()
@@ -101,6 +116,15 @@ async fn postgres_replica_follows_refuses_writes_and_promotes() {
         replica.endpoint().unwrap().port(),
         source.endpoint().unwrap().port()
     );
+    // The replica's server reaches its source with a password file, not a
+    // password on its command line, where `ps` shows it to every user.
+    let servers = processes_under(&rds.run_dir());
+    assert!(servers.len() >= 2, "{servers:?}");
+    assert!(
+        servers.iter().all(|cmd| !cmd.contains("password=")),
+        "{servers:?}"
+    );
+    assert!(servers.iter().any(|cmd| cmd.contains("passfile=")), "{servers:?}");
 
     // What the source commits appears on the replica.
     let rdb = connect(&replica, "shop", "store").await;
