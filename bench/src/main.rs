@@ -6,6 +6,7 @@
 //! `--only` picks some by name prefix.
 
 mod dynamodb;
+mod elasticache;
 mod harness;
 mod measure;
 mod rds;
@@ -67,6 +68,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if selected(&args, "rds") {
         results.extend(rds::create_and_restore(scale).await?);
+    }
+    if selected(&args, "elasticache") {
+        results.extend(elasticache::create_and_restore(scale).await?);
     }
     if selected(&args, "harness") {
         results.push(harness::seeding(scale).await?);
