@@ -46,6 +46,17 @@
 //! above 0 (the default is 0: none), and kept that many days; deleting a
 //! cluster or group deletes its automatic snapshots, never its manual ones.
 //!
+//! Cross-region recovery is what ElastiCache offers: snapshots are
+//! regional (CopySnapshot copies within the region; `TargetBucket` must be
+//! a bucket of the snapshot's region, and `SnapshotArns` must name objects
+//! in a bucket of the new cluster's region), so a snapshot reaches another
+//! region only as an exported RDB file copied into a bucket there, which
+//! then seeds a cluster in that region. Global Datastore (cross-region
+//! replication groups) is not served: its actions
+//! (CreateGlobalReplicationGroup, FailoverGlobalReplicationGroup, ...)
+//! answer `InvalidAction`, and `GlobalReplicationGroupId` on a create
+//! answers `InvalidParameterValue`.
+//!
 //! No point-in-time recovery: ElastiCache has none, so neither does
 //! firedrill. What a restore brings back is the newest snapshot; every write
 //! after it is lost, and the loss window is the snapshot interval.

@@ -5,7 +5,7 @@
 //! ElastiCache, or exported as `<TargetSnapshotName>-0001.rdb` into an S3
 //! bucket of the same region), DeleteSnapshot, DescribeSnapshots, and the
 //! seeds a new cluster starts from (`SnapshotName`, or `SnapshotArns`
-//! naming an RDB file in S3).
+//! naming an RDB file in a bucket of the cluster's own region).
 //!
 //! There is no point-in-time recovery: ElastiCache has none. What a restore
 //! can bring back is the newest snapshot, so the loss window is the
@@ -47,6 +47,24 @@ impl RdbFile {
 impl Drop for RdbFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Refuses, as ElastiCache does, a bucket that does not exist or is
+/// outside `region` (exports and `SnapshotArns` alike).
+fn bucket_in_region(
+    store: &dyn crate::objects::ObjectStore,
+    bucket: &str,
+    region: &str,
+) -> Result<(), ElastiCacheError> {
+    match store.bucket_region(bucket) {
+        None => Err(ElastiCacheError::InvalidParameterValue(format!(
+            "The S3 bucket {bucket} does not exist."
+        ))),
+        Some(r) if r != region => Err(ElastiCacheError::InvalidParameterValue(format!(
+            "The S3 bucket {bucket} is outside of the region."
+        ))),
+        Some(_) => Ok(()),
     }
 }
 
@@ -359,6 +377,10 @@ impl Engine {
                         "This emulator has no S3 to read SnapshotArns from.".to_owned(),
                     )
                 })?;
+                // As for exports, the bucket must be in the cluster's own
+                // region: an RDB file reaches another region only by being
+                // copied into a bucket there.
+                bucket_in_region(store.as_ref(), bucket, region)?;
                 let bytes = store.get(bucket, key).await.map_err(|e| {
                     ElastiCacheError::InvalidParameterValue(format!("Cannot read the RDB file {arn}: {e}"))
                 })?;
@@ -431,19 +453,7 @@ impl Engine {
                 "This emulator has no S3 to export snapshots to.".to_owned(),
             )
         })?;
-        match store.bucket_region(bucket) {
-            None => {
-                return Err(ElastiCacheError::InvalidParameterValue(format!(
-                    "The S3 bucket {bucket} does not exist."
-                )));
-            }
-            Some(r) if r != region => {
-                return Err(ElastiCacheError::InvalidParameterValue(format!(
-                    "The S3 bucket {bucket} is outside of the region."
-                )));
-            }
-            Some(_) => {}
-        }
+        bucket_in_region(store.as_ref(), bucket, region)?;
         let key = format!("{target}-0001.rdb");
         match store.get(bucket, &key).await {
             Ok(_) => return Err(ElastiCacheError::snapshot_exists(target)),
