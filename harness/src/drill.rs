@@ -2,7 +2,8 @@
 //!
 //! [`run`] provisions the store under the scenario's policy, seeds it, drives
 //! the workload on the target's clock (running the policy's nightly snapshot
-//! job when it is due, and any config drift when it is scheduled), stops
+//! job and the team's cron when they are due, and any config drift when it
+//! is scheduled), stops
 //! traffic a few seconds before the first destructive fault so that the
 //! recovery point is unambiguous, strikes the faults, waits until the fault
 //! is "noticed", runs the recovery (firedrill's runbooks or the user's code),
@@ -24,7 +25,9 @@ use crate::report::{ExpectationResult, Report, Traffic};
 use crate::scenario::{Expectation, Outcome, Scenario, When, format_duration};
 use crate::target::Target;
 use crate::wait::WaitOptions;
-use crate::workload::{ExecOptions, ExecStats, Executor, ScheduledJob, generate, schedule_snapshots};
+use crate::workload::{
+    ExecOptions, ExecStats, Executor, ScheduledJob, generate, schedule_cron, schedule_snapshots,
+};
 use anyhow::{Context, bail};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use std::sync::Arc;
@@ -243,11 +246,18 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
     }
 
     // Traffic, with scheduled jobs and non-destructive faults in between.
-    let jobs: Vec<ScheduledJob> = policy
+    let mut jobs: Vec<ScheduledJob> = policy
         .snapshot_job
         .as_ref()
         .map(|j| schedule_snapshots(j, start, traffic_end))
         .unwrap_or_default();
+    jobs.extend(schedule_cron(
+        scenario.policy.cron(),
+        scenario.dir().as_deref(),
+        start,
+        traffic_end,
+    ));
+    jobs.sort_by_key(|j| j.at);
     history.event(target.now().max(start), EventKind::TrafficStart);
     let mut next = 0usize;
     let mut seg_start = start;

@@ -13,6 +13,9 @@
 //! # base = "none"                            # firedrill creates the resources bare (or a seed policy)
 //! # command = ["bash", "backup/apply.sh"]    # then runs this (argv, no shell, in this file's directory)
 //! # timeout = "5m"                           # default 15m
+//! # [[policy.cron]]                          # the team's own cron (see team::cron): run on the
+//! # every = "1h"                             # target's clock at every whole hour of the traffic
+//! # command = ["python3", "team/snapshot_sessions.py"]
 //! prefix = "flash"                          # optional stack prefix (default: from the name)
 //! day = "2026-03-16"                        # optional drill day (default: the day after the target's today)
 //!
@@ -77,6 +80,7 @@ use crate::policy::BackupPolicy;
 use crate::recovery::{RecoveryStep, Runbook};
 use crate::store::StoreSection;
 use crate::team::CommandSpec;
+use crate::team::cron::CronJob;
 use crate::workload::WorkloadSpec;
 use chrono::{Duration, NaiveDate, NaiveTime};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -112,6 +116,9 @@ pub struct TeamPolicy {
     /// Its timeout (default 15m).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Span>,
+    /// The team's own scheduled backup commands, run while the traffic runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cron: Vec<CronJob>,
 }
 
 fn default_base() -> String {
@@ -143,7 +150,7 @@ impl<'de> Deserialize<'de> for PolicyRef {
             Raw::Inline(v) => {
                 let team = v
                     .as_table()
-                    .is_some_and(|t| t.contains_key("base") || t.contains_key("command"));
+                    .is_some_and(|t| ["base", "command", "cron"].iter().any(|k| t.contains_key(*k)));
                 if team {
                     TeamPolicy::deserialize(v)
                         .map(|p| PolicyRef::Team(Box::new(p)))
@@ -176,6 +183,14 @@ impl PolicyRef {
                 if let Some(cmd) = t.command_spec() {
                     p.name = format!("{} + `{}`", p.name, cmd.command_line());
                 }
+                for job in &t.cron {
+                    p.name = format!(
+                        "{} + every {} `{}`",
+                        p.name,
+                        String::from(job.every),
+                        job.spec().command_line()
+                    );
+                }
                 Ok(p)
             }
             PolicyRef::Inline(p) => Ok((**p).clone()),
@@ -187,6 +202,14 @@ impl PolicyRef {
         match self {
             PolicyRef::Team(t) => t.command_spec(),
             _ => None,
+        }
+    }
+
+    /// The team's own cron jobs, when the policy has any.
+    pub fn cron(&self) -> &[CronJob] {
+        match self {
+            PolicyRef::Team(t) => &t.cron,
+            _ => &[],
         }
     }
 
@@ -202,6 +225,7 @@ impl PolicyRef {
             base,
             command: Some(command.command),
             timeout: command.timeout,
+            cron: self.cron().to_vec(),
         }))
     }
 }
@@ -643,11 +667,15 @@ impl Scenario {
             .resolve()
             .map_err(|e| ("policy".to_owned(), e.to_string()))?;
         if let PolicyRef::Team(t) = &self.policy {
-            if t.base == "none" && t.command.is_none() {
+            if t.base == "none" && t.command.is_none() && t.cron.is_empty() {
                 return Err((
                     "policy.command".into(),
-                    "a team policy on base \"none\" needs a command (or write policy = \"none\" for no backups at all)".into(),
+                    "a team policy on base \"none\" needs a command or a cron (or write policy = \"none\" for no backups at all)".into(),
                 ));
+            }
+            for (i, job) in t.cron.iter().enumerate() {
+                job.validate()
+                    .map_err(|e| (format!("policy.cron[{i}]"), e.to_string()))?;
             }
             if let Some(c) = t.command_spec() {
                 c.validate()
@@ -800,6 +828,7 @@ impl Scenario {
     /// Whether the team's own commands run in this scenario.
     pub fn runs_team_commands(&self) -> bool {
         self.policy.command().is_some()
+            || !self.policy.cron().is_empty()
             || self
                 .recovery
                 .step
@@ -1144,6 +1173,43 @@ s3 = { versioning = true }
             s.requires().rds_pitr,
             "built-in runbooks still need their capability"
         );
+    }
+
+    #[test]
+    fn the_teams_cron_parses_and_is_checked() {
+        let with = |policy: &str| GOOD.replace("policy = \"four_layer\"\n", "") + policy;
+        let s = parse(
+            &with("\n[policy]\nbase = \"backup_hope\"\n[[policy.cron]]\nevery = \"1h\"\ncommand = [\"python3\", \"team/snapshot_sessions.py\"]\nname = \"hourly snapshot\"\n"),
+            "x.toml",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cron = s.policy.cron();
+        assert_eq!(cron.len(), 1);
+        assert_eq!(cron[0].spec().title(), "hourly snapshot");
+        assert!(s.policy.command().is_none());
+        assert!(s.runs_team_commands());
+        let policy = s.policy().unwrap();
+        assert!(
+            policy.name.starts_with("backup_hope + every 1h"),
+            "{}",
+            policy.name
+        );
+        // A cron alone is a team's backup configuration, even on base none.
+        let s = parse(
+            &with("\n[policy]\n[[policy.cron]]\nevery = \"1h\"\ncommand = [\"snap\"]\n"),
+            "x.toml",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.policy.cron().len(), 1);
+        let e = err(&with(
+            "\n[policy]\nbase = \"none\"\n[[policy.cron]]\nevery = \"7m\"\ncommand = [\"snap\"]\n",
+        ));
+        assert_eq!(e.field.as_deref(), Some("policy.cron[0]"), "{e}");
+        assert!(e.message.contains("divide a day"), "{e}");
+        let e = err(&with(
+            "\n[policy]\nbase = \"none\"\n[[policy.cron]]\nevery = \"1h\"\ncommand = [\"snap\"]\nat = \"15:00\"\n",
+        ));
+        assert!(e.message.contains("unknown field"), "{e}");
     }
 
     #[test]

@@ -29,6 +29,8 @@ use crate::model::{
 };
 use crate::policy::{SnapshotJob, run_snapshot_job};
 use crate::target::{Clients, Target};
+use crate::team::CommandSpec;
+use crate::team::cron::CronJob;
 use crate::wait::WaitOptions;
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
@@ -669,13 +671,46 @@ impl Default for ExecOptions {
     }
 }
 
-/// A job that runs at a target instant (the nightly snapshot).
+/// A job that runs at a target instant (the nightly snapshot, a run of the
+/// team's cron).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduledJob {
     /// When, on the target's clock.
     pub at: DateTime<Utc>,
     /// What.
-    pub job: SnapshotJob,
+    pub job: Job,
+}
+
+/// What a scheduled job does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Job {
+    /// The policy's nightly snapshot job.
+    Snapshot(SnapshotJob),
+    /// The team's cron command ([`crate::team::cron`]).
+    Command(CommandSpec),
+}
+
+/// Every run of the team's cron `jobs` in `[from, to)`, each command run in
+/// `dir` (the scenario's directory).
+pub fn schedule_cron(
+    jobs: &[CronJob],
+    dir: Option<&std::path::Path>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<ScheduledJob> {
+    let mut out: Vec<ScheduledJob> = jobs
+        .iter()
+        .flat_map(|j| {
+            let mut spec = j.spec();
+            spec.dir = dir.map(std::path::Path::to_path_buf);
+            j.runs(from, to).into_iter().map(move |at| ScheduledJob {
+                at,
+                job: Job::Command(spec.clone()),
+            })
+        })
+        .collect();
+    out.sort_by_key(|j| j.at);
+    out
 }
 
 /// Every run of `job` in `[from, to)`.
@@ -688,7 +723,10 @@ pub fn schedule_snapshots(job: &SnapshotJob, from: DateTime<Utc>, to: DateTime<U
             break;
         }
         if at >= from {
-            out.push(ScheduledJob { at, job: job.clone() });
+            out.push(ScheduledJob {
+                at,
+                job: Job::Snapshot(job.clone()),
+            });
         }
         day = day.succ_opt().unwrap_or(day);
     }
@@ -789,7 +827,12 @@ impl<'a> Executor<'a> {
 
     async fn run_job(&mut self, job: &ScheduledJob, history: &mut History) -> anyhow::Result<()> {
         self.advance_to(job.at).await?;
-        let detail = run_snapshot_job(self.target, &self.store, &job.job, &self.opts.wait).await?;
+        let detail = match &job.job {
+            Job::Snapshot(snapshot) => {
+                run_snapshot_job(self.target, &self.store, snapshot, &self.opts.wait).await?
+            }
+            Job::Command(spec) => crate::team::cron::run(self.target, &self.store, spec, job.at).await,
+        };
         history.event(self.target.now(), EventKind::Backup { detail });
         Ok(())
     }

@@ -15,6 +15,9 @@
 //! checker then reads the store from there. It never knows whether a built-in
 //! runbook or the team's command did the work.
 //!
+//! The team's own cron ([`cron`], `[[policy.cron]]`) runs commands on the
+//! target's clock while the traffic runs, with `FIREDRILL_SCHEDULED_AT`.
+//!
 //! A command that cannot start, exits non-zero, times out or writes an invalid
 //! `FIREDRILL_RECOVERED` fails its step, with its exit status and the last
 //! lines of its standard error; nothing after it runs.
@@ -27,6 +30,7 @@
 //! destructive-action interlock there).
 
 pub mod contract;
+pub mod cron;
 pub mod process;
 pub mod repoint;
 
@@ -47,12 +51,13 @@ use std::time::{Duration as StdDuration, Instant};
 pub const DEFAULT_TIMEOUT: StdDuration = StdDuration::from_secs(15 * 60);
 
 /// The services whose `AWS_ENDPOINT_URL_<SERVICE>` variables are set.
-const SERVICE_ENDPOINT_VARS: [&str; 5] = [
+const SERVICE_ENDPOINT_VARS: [&str; 6] = [
     "AWS_ENDPOINT_URL_DYNAMODB",
     "AWS_ENDPOINT_URL_S3",
     "AWS_ENDPOINT_URL_RDS",
     "AWS_ENDPOINT_URL_BACKUP",
     "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_ELASTICACHE",
 ];
 
 /// A command in a scenario: `command = ["python3", "restore.py"]`, with an
@@ -172,6 +177,11 @@ impl Access {
 pub enum Phase {
     /// The team's backup configuration, after the resources exist.
     Policy,
+    /// A run of the team's cron ([`cron`]): told the instant it fired.
+    Scheduled {
+        /// When cron fired, on the target's clock.
+        at: DateTime<Utc>,
+    },
     /// A recovery step: told the fault and restore instants, may re-point.
     Recovery {
         /// The first fault's instant.
@@ -254,6 +264,9 @@ impl CommandEnv {
         }
         set("FIREDRILL_TARGET", target.name().to_owned());
         set("FIREDRILL_STORE", store_path.display().to_string());
+        if let Phase::Scheduled { at } = phase {
+            set("FIREDRILL_SCHEDULED_AT", rfc3339(at));
+        }
         if let Phase::Recovery { fault_at, restore_to } = phase {
             set("FIREDRILL_FAULT_AT", rfc3339(fault_at));
             set("FIREDRILL_RESTORE_TO", rfc3339(restore_to));
