@@ -192,6 +192,10 @@ struct SeedArgs {
     /// Workload seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Where sessions and carts live: `sessions=elasticache[,carts=elasticache]`
+    /// (default: DynamoDB).
+    #[arg(long, value_name = "KEY=VALUE,...")]
+    store: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -742,7 +746,11 @@ async fn seed(args: SeedArgs) -> Result<ExitCode> {
     use firedrill::workload::{ExecOptions, ExecStats, Executor, generate};
 
     let target = EndpointTarget::connect(&args.endpoint, "us-east-1", Some("us-west-2")).await?;
-    let names = StoreNames::new(&args.prefix)?;
+    let layout = match &args.store {
+        Some(pairs) => firedrill::store::StoreSection::parse_pairs(pairs).context("--store")?,
+        None => Default::default(),
+    };
+    let names = StoreNames::new(&args.prefix)?.with_cache(layout.cached());
     let policy = four_layer();
     let store = SdkProvisioner {
         wait: WaitOptions::default(),
@@ -766,10 +774,29 @@ async fn seed(args: SeedArgs) -> Result<ExitCode> {
         "seeded store {:?} under policy {}: {} operations acknowledged, {} refused, {} indeterminate",
         names.prefix, policy.name, stats.ok, stats.fail, stats.info
     );
+    let tables: Vec<String> = names
+        .dynamodb_tables()
+        .iter()
+        .map(|(c, t)| format!(", {c} table {t}"))
+        .collect();
     println!(
-        "orders database: instance {} (database {}), carts table {}, sessions table {}",
-        names.db_instance, names.db_name, names.carts_table, names.sessions_table
+        "orders database: instance {} (database {}){}",
+        names.db_instance,
+        names.db_name,
+        tables.concat()
     );
+    if let (Some(cache), Some(endpoint)) = (&names.cache, &store.cache) {
+        let held: Vec<String> = cache.collections.iter().map(|c| c.to_string()).collect();
+        println!(
+            "session store: ElastiCache replication group {} at {}:{} ({}): redis-cli -h {} -p {} FLUSHALL empties it",
+            cache.replication_group,
+            endpoint.address,
+            endpoint.port,
+            held.join(" and "),
+            endpoint.address,
+            endpoint.port
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

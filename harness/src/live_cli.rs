@@ -35,9 +35,13 @@ pub struct UpArgs {
     /// Workload seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Take the traffic's rates from this scenario (a file or a name in ./scenarios).
+    /// Take the traffic's rates (and its `[store]`) from this scenario (a file or a name in ./scenarios).
     #[arg(long)]
     scenario: Option<String>,
+    /// Where sessions and carts live: `sessions=elasticache[,carts=elasticache]`
+    /// (default: the scenario's `[store]`, else DynamoDB).
+    #[arg(long, value_name = "KEY=VALUE,...")]
+    store: Option<String>,
     /// Multiply every rate (a demonstration that cannot wait an hour).
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
@@ -107,15 +111,21 @@ pub async fn up(args: UpArgs, stop: impl std::future::Future<Output = ()>) -> Re
     if args.detach {
         return detach(&args);
     }
-    let spec = match &args.scenario {
+    let (spec, scenario_store) = match &args.scenario {
         Some(name) => {
-            let mut s = firedrill::scenario::load(&crate::cli::scenario_path(name))?
-                .workload
-                .spec();
+            let scenario = firedrill::scenario::load(&crate::cli::scenario_path(name))?;
+            let mut s = scenario.workload.spec();
             s.seed = args.seed;
-            s
+            (s, scenario.store)
         }
-        None => firedrill::live::traffic::shop_traffic(args.seed),
+        None => (
+            firedrill::live::traffic::shop_traffic(args.seed),
+            Default::default(),
+        ),
+    };
+    let store = match &args.store {
+        Some(pairs) => firedrill::store::StoreSection::parse_pairs(pairs).context("--store")?,
+        None => scenario_store,
     };
     let dir = std::path::absolute(&args.dir).unwrap_or(args.dir.clone());
     run_up(
@@ -125,6 +135,7 @@ pub async fn up(args: UpArgs, stop: impl std::future::Future<Output = ()>) -> Re
             dir,
             prefix: args.prefix.clone(),
             spec,
+            store,
             speed: args.speed,
             traffic: args.traffic,
             firedrill: this_binary(),

@@ -1,6 +1,8 @@
 //! A person breaks the live shop by hand and recovers it: `firedrill up
 //! --traffic`, a printed destructive one-liner, a restore typed with the AWS
 //! CLI, `firedrill check`. Each test is one person's sequence of commands.
+//! With `--store sessions=elasticache` the session store is a real
+//! `redis-server`: its FLUSHALL one-liner and its restore work as printed.
 
 mod live_support;
 
@@ -293,4 +295,90 @@ fn an_outage_alone_is_the_act_found() {
         stdout.contains("destructive act: firedrill StartRegionOutage us-east-1"),
         "{stdout}"
     );
+}
+
+/// Whether `redis-cli` and `redis-server` are installed (the session store).
+fn redis_installed() -> bool {
+    ["redis-cli", "redis-server"].iter().all(|t| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {t}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+#[test]
+fn a_flushed_session_store_comes_back_from_its_snapshot_as_printed() {
+    if !tools_installed() || !redis_installed() {
+        println!("SKIPPED: the AWS CLI, psql or redis-cli is not installed (cargo xtask test installs them)");
+        return;
+    }
+    let s = Session::up_with("30", &["--store", "sessions=elasticache,carts=elasticache"]);
+    assert!(
+        s.banner
+            .contains("session store: ElastiCache replication group shop-sess at 127.0.0.1:"),
+        "{}",
+        s.banner
+    );
+    assert!(
+        !s.banner.contains("batch-delete"),
+        "carts are no table: {}",
+        s.banner
+    );
+    assert_eq!(s.record()["store"]["cache_replication_group"], "shop-sess");
+    s.wait_for_ops("session_touch", 5);
+
+    // The team's manual snapshot, then the flush as printed.
+    let ec = "aws elasticache --endpoint-url \"$AWS_ENDPOINT_URL\"";
+    s.shell_ok(&format!(
+        "{ec} create-snapshot --replication-group-id shop-sess --snapshot-name before-flush"
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while s
+        .shell_ok(&format!(
+            "{ec} describe-snapshots --snapshot-name before-flush --query 'Snapshots[0].SnapshotStatus' --output text"
+        ))
+        .trim()
+        != "available"
+    {
+        assert!(std::time::Instant::now() < deadline, "the snapshot never completed");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let clock = Command::new(live_support::FIREDRILL)
+        .args(["admin", "--endpoint"])
+        .arg(s.record()["endpoint"].as_str().expect("endpoint"))
+        .arg("clock")
+        .output()
+        .expect("admin clock");
+    let clock: serde_json::Value = serde_json::from_slice(&clock.stdout).expect("the clock is JSON");
+    let flushed_at = clock["now"].as_str().expect("now").to_owned();
+    s.shell_ok(&s.one_liner("FLUSHALL"));
+    let out = s.check(&["--restore-to", &flushed_at]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = s.report();
+    assert_eq!(layer(&report, "elasticache")["verdict"], "invalid", "{stdout}");
+    assert!(
+        layer(&report, "elasticache")["census"]["missing"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+
+    // The printed restore: a new group from the newest snapshot.
+    let restore = suggestions(&stdout);
+    let cache = restore
+        .iter()
+        .find(|l| l.starts_with("aws elasticache create-replication-group"))
+        .unwrap_or_else(|| panic!("an ElastiCache restore: {stdout}"));
+    s.shell_ok(cache);
+    let out = s.check(&[
+        "--restore-to",
+        &flushed_at,
+        "--recovered",
+        "cache_replication_group=shop-sess-restored",
+    ]);
+    let report = s.report();
+    let census = &layer(&report, "elasticache")["census"];
+    assert!(census["correct"].as_u64().unwrap() >= 1, "{}", text(&out));
 }

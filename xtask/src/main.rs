@@ -9,8 +9,8 @@
 //! | `test [--deep] [ARGS]` | the whole workspace's tests through cargo-nextest (or `cargo test`) |
 //! | `deps [drill\|test]` | only checks and installs what `drill` or `test` needs |
 //! | `bench [ARGS]` | benchmarks in release mode, JSON out (`firedrill-bench --help`) |
-//! | `up [--port N] [--traffic [--speed X]] [--target containers]` | a seeded store in the background: the emulator, or LocalStack and PostgreSQL through compose; `--traffic` keeps the shop's traffic running and prints destructive one-liners to try (`firedrill check` judges the recovery) |
-//! | `seed [--endpoint URL]` | seeds the store into a running emulator |
+//! | `up [--port N] [--store sessions=elasticache] [--traffic [--speed X]] [--target containers]` | a seeded store in the background: the emulator, or LocalStack and PostgreSQL through compose; `--store` keeps sessions (and carts) in ElastiCache; `--traffic` keeps the shop's traffic running and prints destructive one-liners to try (`firedrill check` judges the recovery) |
+//! | `seed [--endpoint URL] [--store sessions=elasticache]` | seeds the store into a running emulator |
 //! | `down [--target containers]` | stops what `up` started |
 //! | `ci` | what CI runs: format check, clippy, tests |
 //! | `moto` | the fidelity matrix against moto's server, when installed |
@@ -71,6 +71,9 @@ cargo xtask <task>
   bench [ARGS]        run the benchmarks in release mode and print JSON
                       (e.g. --out bench.json, --vs http://127.0.0.1:5000)
   up [--port N]       start `firedrill serve` in the background and seed the store
+  up --store sessions=elasticache[,carts=elasticache]
+                      the same, with sessions (and carts) in an ElastiCache
+                      replication group (a real redis-server) instead of DynamoDB
   up --traffic [--speed X]
                       the same, with the shop's traffic kept running and recorded
                       (target/firedrill-up/live); prints destructive one-liners to
@@ -78,7 +81,7 @@ cargo xtask <task>
   up --target containers
                       start LocalStack and PostgreSQL (compose/docker-compose.yml)
                       and seed the store (needs a Docker engine)
-  seed [--endpoint URL]
+  seed [--endpoint URL] [--store sessions=elasticache]
                       seed the store into a running emulator
   down [--target containers]
                       stop what `up` started
@@ -266,10 +269,11 @@ fn up(args: &[String]) -> Result {
         let _ = std::fs::remove_file(&pid_file);
         return Err(e);
     }
+    let store = flag_value(args, "--store");
     if args.iter().any(|a| a == "--traffic") {
         live_up(&firedrill, &endpoint, args)?;
     } else {
-        seed_into(&firedrill, &endpoint)?;
+        seed_into(&firedrill, &endpoint, store.as_deref())?;
     }
     println!(
         "firedrill is up (pid {}, log {}).",
@@ -326,19 +330,26 @@ fn live_up(firedrill: &Path, endpoint: &str, args: &[String]) -> Result {
     if let Some(speed) = flag_value(args, "--speed") {
         cmd.args(["--speed", &speed]);
     }
+    if let Some(store) = flag_value(args, "--store") {
+        cmd.args(["--store", &store]);
+    }
     run(cmd)
 }
 
-fn seed_into(firedrill: &Path, endpoint: &str) -> Result {
+/// `firedrill seed`; `store` is `--store` (`sessions=elasticache`).
+fn seed_into(firedrill: &Path, endpoint: &str, store: Option<&str>) -> Result {
     let mut cmd = Command::new(firedrill);
     cmd.args(["seed", "--endpoint", endpoint]);
+    if let Some(store) = store {
+        cmd.args(["--store", store]);
+    }
     run(cmd)
 }
 
 fn seed(args: &[String]) -> Result {
     let endpoint = flag_value(args, "--endpoint").unwrap_or_else(|| "http://127.0.0.1:4566".to_owned());
     let firedrill = build_firedrill()?;
-    seed_into(&firedrill, &endpoint)
+    seed_into(&firedrill, &endpoint, flag_value(args, "--store").as_deref())
 }
 
 fn down(args: &[String]) -> Result {

@@ -248,41 +248,7 @@ pub async fn find(target: &dyn Target, record: &LiveRecord, admin: &AdminClient)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::TrafficState;
-    use crate::team::contract::StoreFile;
-
-    fn record() -> LiveRecord {
-        let names = crate::model::StoreNames::new("shop").expect("valid prefix");
-        LiveRecord {
-            endpoint: "http://127.0.0.1:4566".into(),
-            store: StoreFile {
-                region: "us-east-1".into(),
-                db_instance: names.db_instance.clone(),
-                db_name: names.db_name.clone(),
-                db_user: names.db_user.clone(),
-                db_password: names.db_password.clone(),
-                db_host: "127.0.0.1".into(),
-                db_port: 5432,
-                carts_table: names.carts_table.clone(),
-                sessions_table: names.sessions_table.clone(),
-                images_bucket: names.images_bucket.clone(),
-                invoices_bucket: names.invoices_bucket.clone(),
-                templates_bucket: names.templates_bucket.clone(),
-                backup_vault: names.backup_vault.clone(),
-                backup_plan: names.backup_plan.clone(),
-                cache_replication_group: None,
-                prefix: names.prefix.clone(),
-            },
-            versioned: Default::default(),
-            secondary_region: Some("us-west-2".into()),
-            policy: "four_layer".into(),
-            seed: 42,
-            started_at: at(0),
-            written_at: at(100),
-            traffic: TrafficState::Running,
-            history: Default::default(),
-        }
-    }
+    use crate::live::fixtures::record;
 
     fn at(s: i64) -> DateTime<Utc> {
         "2026-03-14T03:00:00Z".parse::<DateTime<Utc>>().expect("instant") + chrono::Duration::seconds(s)

@@ -2,7 +2,9 @@
 //! the recovery they typed.
 //!
 //! `firedrill up` provisions the shop on an emulator (its own, or one at
-//! `--endpoint`), seeds it and, with `--traffic`, keeps the scenario's
+//! `--endpoint`), with sessions and carts in DynamoDB or, with `--store
+//! sessions=elasticache` (or a `--scenario` whose `[store]` says so), in an
+//! ElastiCache replication group, seeds it and, with `--traffic`, keeps the scenario's
 //! traffic running at its rates on the emulator's clock ([`traffic`]). Into
 //! a directory it writes `store.json` (the `FIREDRILL_STORE` file of
 //! [`crate::team::contract`], the same keys) and `history.json` (a
@@ -29,7 +31,7 @@ pub mod traffic;
 pub mod watch;
 
 use crate::history::{Collection, History};
-use crate::model::{DbEndpoint, Store, StoreNames};
+use crate::model::{CacheNames, DbEndpoint, Store, StoreNames};
 use crate::team::contract::StoreFile;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -98,6 +100,13 @@ pub struct LiveRecord {
     pub store: StoreFile,
     /// The buckets that keep versions (read after provisioning).
     pub versioned: BTreeSet<Collection>,
+    /// The shop's collections kept in ElastiCache (`up --store
+    /// sessions=elasticache`); empty when everything is in DynamoDB.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub cached: BTreeSet<Collection>,
+    /// Where the cache's primary answers, when there is a cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<DbEndpoint>,
     /// The secondary region, when the target has one.
     pub secondary_region: Option<String>,
     /// The backup policy the store was provisioned under.
@@ -130,6 +139,10 @@ impl LiveRecord {
         names.templates_bucket = f.templates_bucket.clone();
         names.backup_vault = f.backup_vault.clone();
         names.backup_plan = f.backup_plan.clone();
+        names.cache = f.cache_replication_group.clone().map(|group| CacheNames {
+            replication_group: group,
+            collections: self.cached.clone(),
+        });
         Ok(Store {
             names,
             region: f.region.clone(),
@@ -138,8 +151,7 @@ impl LiveRecord {
                 port: f.db_port,
             },
             versioned: self.versioned.clone(),
-            // `firedrill up` keeps sessions and carts in DynamoDB.
-            cache: None,
+            cache: self.cache.clone(),
         })
     }
 
@@ -168,4 +180,50 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
+}
+
+/// A live record of the shop `shop` for unit tests: everything in DynamoDB,
+/// traffic running since 2026-03-14T03:00:00Z.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::{LiveRecord, TrafficState};
+    use crate::team::contract::StoreFile;
+    use chrono::{DateTime, Utc};
+
+    /// The record.
+    pub fn record() -> LiveRecord {
+        let names = crate::model::StoreNames::new("shop").expect("valid prefix");
+        let started: DateTime<Utc> = "2026-03-14T03:00:00Z".parse().expect("instant");
+        LiveRecord {
+            endpoint: "http://127.0.0.1:4566".into(),
+            store: StoreFile {
+                region: "us-east-1".into(),
+                db_instance: names.db_instance.clone(),
+                db_name: names.db_name.clone(),
+                db_user: names.db_user.clone(),
+                db_password: names.db_password.clone(),
+                db_host: "127.0.0.1".into(),
+                db_port: 5432,
+                carts_table: names.carts_table.clone(),
+                sessions_table: names.sessions_table.clone(),
+                images_bucket: names.images_bucket.clone(),
+                invoices_bucket: names.invoices_bucket.clone(),
+                templates_bucket: names.templates_bucket.clone(),
+                backup_vault: names.backup_vault.clone(),
+                backup_plan: names.backup_plan.clone(),
+                cache_replication_group: None,
+                prefix: names.prefix.clone(),
+            },
+            versioned: Default::default(),
+            cached: Default::default(),
+            cache: None,
+            secondary_region: Some("us-west-2".into()),
+            policy: "four_layer".into(),
+            seed: 42,
+            started_at: started,
+            written_at: started + chrono::Duration::seconds(100),
+            traffic: TrafficState::Running,
+            history: Default::default(),
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! The destructive one-liners `up` prints, and the restore commands `check`
-//! suggests: shell commands for the AWS CLI, `psql` and `firedrill admin`,
+//! suggests: shell commands for the AWS CLI, `psql`, `redis-cli` (when the
+//! session store is ElastiCache) and `firedrill admin`,
 //! each written against the live store's own names so it works as printed.
 
 use super::LiveRecord;
@@ -50,6 +51,28 @@ fn psql(record: &LiveRecord) -> String {
     )
 }
 
+/// The `redis-cli` connection words for the session store, when there is one.
+fn redis_cli(record: &LiveRecord) -> Option<String> {
+    record
+        .cache
+        .as_ref()
+        .map(|c| format!("redis-cli -h {} -p {}", sh(&c.address), c.port))
+}
+
+/// The session store's line of the banner: its replication group, endpoint
+/// and what it holds.
+fn cache_line(record: &LiveRecord) -> Option<String> {
+    let group = record.store.cache_replication_group.as_ref()?;
+    let endpoint = record.cache.as_ref()?;
+    let held: Vec<String> = record.cached.iter().map(|c| c.to_string()).collect();
+    Some(format!(
+        "session store: ElastiCache replication group {group} at {}:{} ({}; no PITR on ElastiCache: a restore is its newest snapshot)",
+        endpoint.address,
+        endpoint.port,
+        held.join(" and ")
+    ))
+}
+
 /// The destructive acts to try; `firedrill` is how to call this binary.
 pub fn destructive(record: &LiveRecord, firedrill: &str) -> Vec<OneLiner> {
     let s = &record.store;
@@ -57,7 +80,19 @@ pub fn destructive(record: &LiveRecord, firedrill: &str) -> Vec<OneLiner> {
         "{{\"{}\": Items[:25].{{DeleteRequest: {{Key: @}}}}}}",
         s.carts_table
     );
-    vec![
+    let mut out = Vec::new();
+    if let Some(cli) = redis_cli(record) {
+        out.push(OneLiner {
+            name: "flush",
+            what: format!(
+                "a bad deploy's FLUSHALL on the session store {} (Redis commands bypass the emulator's audit trail: note the time and give check --restore-to)",
+                s.cache_replication_group.as_deref().unwrap_or_default()
+            ),
+            command: format!("{cli} FLUSHALL"),
+        });
+    }
+    let dynamodb_carts = !record.cached.contains(&crate::history::Collection::Carts);
+    out.extend([
         OneLiner {
             name: "carts",
             what: format!("batch-delete up to 25 carts from {}", s.carts_table),
@@ -87,7 +122,10 @@ pub fn destructive(record: &LiveRecord, firedrill: &str) -> Vec<OneLiner> {
                 sh(&s.region)
             ),
         },
-    ]
+    ]);
+    // Carts kept in ElastiCache have no table to batch-delete from.
+    out.retain(|o| o.name != "carts" || dynamodb_carts);
+    out
 }
 
 /// What `up` prints once the shop is ready.
@@ -105,10 +143,15 @@ pub fn banner(record: &LiveRecord, firedrill: &str, dir: &std::path::Path) -> St
         }
     ));
     out.push_str(&format!(
-        "store: {} · history: {}\n\n",
+        "store: {} · history: {}\n",
         dir.join("store.json").display(),
         dir.join("history.json").display()
     ));
+    if let Some(line) = cache_line(record) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push('\n');
     out.push_str("Point the AWS CLI at it:\n");
     out.push_str(&format!("  {}\n\n", exports(record)));
     out.push_str("Then break something (one is enough):\n");
@@ -116,9 +159,14 @@ pub fn banner(record: &LiveRecord, firedrill: &str, dir: &std::path::Path) -> St
         out.push_str(&format!("  # {}\n  {}\n", o.what, o.command));
     }
     out.push_str(&format!(
-        "\nRecover it, then judge the recovery:\n  {} check --dir {} [--recovered carts_table=NAME,db_instance=NAME] [--watch]\n",
+        "\nRecover it, then judge the recovery:\n  {} check --dir {} [--recovered carts_table=NAME,db_instance=NAME{}] [--watch]\n",
         sh(firedrill),
-        sh(&dir.display().to_string())
+        sh(&dir.display().to_string()),
+        if record.cache.is_some() {
+            ",cache_replication_group=NAME"
+        } else {
+            ""
+        }
     ));
     out
 }
@@ -137,6 +185,14 @@ pub fn restores(record: &LiveRecord, restore_to: &str, layers: &[crate::history:
             at = sh(restore_to)
         ));
     }
+    if layers.contains(&Layer::Elasticache)
+        && let Some(group) = &s.cache_replication_group
+    {
+        out.push(format!(
+            "aws elasticache create-replication-group --endpoint-url \"$AWS_ENDPOINT_URL\" --replication-group-id {g}-restored --replication-group-description 'sessions restored from a snapshot' --engine redis --cache-node-type cache.t3.micro --num-cache-clusters 1 --snapshot-name \"$(aws elasticache describe-snapshots --endpoint-url \"$AWS_ENDPOINT_URL\" --replication-group-id {g} --query 'sort_by(Snapshots, &NodeSnapshots[0].SnapshotCreateTime)[-1].SnapshotName' --output text)\" && aws elasticache wait replication-group-available --endpoint-url \"$AWS_ENDPOINT_URL\" --replication-group-id {g}-restored   # the newest snapshot (no PITR on ElastiCache); then --recovered cache_replication_group={g}-restored",
+            g = sh(group)
+        ));
+    }
     if layers.contains(&Layer::Rds) {
         out.push(format!(
             "aws rds restore-db-instance-to-point-in-time --endpoint-url \"$AWS_ENDPOINT_URL\" --source-db-instance-identifier {i} --target-db-instance-identifier {i}-restored --restore-time {at} && aws rds wait db-instance-available --endpoint-url \"$AWS_ENDPOINT_URL\" --db-instance-identifier {i}-restored   # then --recovered db_instance={i}-restored",
@@ -149,7 +205,9 @@ pub fn restores(record: &LiveRecord, restore_to: &str, layers: &[crate::history:
 
 #[cfg(test)]
 mod tests {
-    use super::sh;
+    use super::*;
+    use crate::history::{Collection, Layer};
+    use crate::model::DbEndpoint;
 
     #[test]
     fn words_are_quoted_only_when_a_shell_would_split_them() {
@@ -158,5 +216,45 @@ mod tests {
         assert_eq!(sh("a b"), "'a b'");
         assert_eq!(sh("it's"), r"'it'\''s'");
         assert_eq!(sh(""), "''");
+    }
+
+    #[test]
+    fn a_session_store_in_elasticache_is_named_and_flushable() {
+        let plain = crate::live::fixtures::record();
+        let shown = banner(&plain, "firedrill", std::path::Path::new("/tmp/live"));
+        assert!(!shown.contains("redis-cli"), "{shown}");
+        assert!(!shown.contains("session store"), "{shown}");
+        let mut cached = plain.clone();
+        cached.store.cache_replication_group = Some("shop-sess".into());
+        cached.cached = [Collection::Sessions, Collection::Carts].into();
+        cached.cache = Some(DbEndpoint {
+            address: "127.0.0.1".into(),
+            port: 6400,
+        });
+        let shown = banner(&cached, "firedrill", std::path::Path::new("/tmp/live"));
+        assert!(
+            shown.contains("session store: ElastiCache replication group shop-sess at 127.0.0.1:6400"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("redis-cli -h 127.0.0.1 -p 6400 FLUSHALL"),
+            "{shown}"
+        );
+        assert!(shown.contains("cache_replication_group=NAME"), "{shown}");
+        let names: Vec<&str> = destructive(&cached, "firedrill").iter().map(|o| o.name).collect();
+        assert_eq!(
+            names,
+            ["flush", "invoices", "orders", "outage"],
+            "carts are not a table here"
+        );
+        let restores = restores(&cached, "2026-03-14T03:01:00Z", &[Layer::Elasticache]);
+        assert_eq!(restores.len(), 1);
+        assert!(
+            restores[0].contains("--replication-group-id shop-sess-restored"),
+            "{}",
+            restores[0]
+        );
+        assert!(restores[0].contains("--recovered cache_replication_group=shop-sess-restored"));
+        assert!(super::restores(&plain, "2026-03-14T03:01:00Z", &[Layer::Elasticache]).is_empty());
     }
 }

@@ -15,6 +15,7 @@ use crate::history::{EventKind, History, Outcome};
 use crate::model::StoreNames;
 use crate::policy::{Provisioner, SdkProvisioner, four_layer};
 use crate::stack::EndpointTarget;
+use crate::store::StoreSection;
 use crate::target::Target;
 use crate::team::contract::StoreFile;
 use crate::wait::WaitOptions;
@@ -39,6 +40,8 @@ pub struct UpOptions {
     pub prefix: String,
     /// The traffic's rates and seed.
     pub spec: WorkloadSpec,
+    /// Where sessions and carts live (`[store]`).
+    pub store: StoreSection,
     /// Rates multiplied by this.
     pub speed: f64,
     /// Keep the traffic running (else seed and stop).
@@ -108,7 +111,7 @@ async fn play(
     if !target.capabilities().aws_backup {
         bail!("{endpoint} is not a firedrill emulator: `up` reads its audit trail");
     }
-    let names = StoreNames::new(&options.prefix)?;
+    let names = StoreNames::new(&options.prefix)?.with_cache(options.store.cached());
     let policy = four_layer();
     let store = SdkProvisioner {
         wait: WaitOptions::default(),
@@ -153,6 +156,8 @@ async fn play(
         endpoint: endpoint.to_owned(),
         store: StoreFile::of(&store, &target),
         versioned,
+        cached: options.store.cached(),
+        cache: store.cache.clone(),
         secondary_region: target.secondary_region().map(str::to_owned),
         policy: policy.name.clone(),
         seed: spec.seed,

@@ -60,6 +60,30 @@ impl StoreSection {
     pub fn is_default(&self) -> bool {
         *self == Self::default()
     }
+
+    /// The layout a command line gives: `sessions=elasticache,carts=dynamodb`
+    /// (the keys and values of `[store]`; a key left out stays in DynamoDB).
+    pub fn parse_pairs(text: &str) -> anyhow::Result<Self> {
+        let mut section = Self::default();
+        for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = pair
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("{pair:?} is not KEY=VALUE (sessions=elasticache)"))?;
+            let backend = match value.trim() {
+                "elasticache" => Backend::Elasticache,
+                "dynamodb" => Backend::Dynamodb,
+                other => anyhow::bail!("{key}={other}: the store is \"dynamodb\" or \"elasticache\""),
+            };
+            match key.trim() {
+                "sessions" => section.sessions = backend,
+                "carts" => section.carts = backend,
+                other => {
+                    anyhow::bail!("{other}={value}: only sessions and carts can move (sessions=elasticache)")
+                }
+            }
+        }
+        Ok(section)
+    }
 }
 
 #[cfg(test)]
@@ -77,5 +101,20 @@ mod tests {
         assert_eq!(both.cached().len(), 2);
         assert!(toml::from_str::<StoreSection>("sessions = \"memcached\"").is_err());
         assert!(toml::from_str::<StoreSection>("orders = \"elasticache\"").is_err());
+    }
+
+    #[test]
+    fn the_command_line_names_the_same_layout() {
+        let s = StoreSection::parse_pairs("sessions=elasticache").expect("parses");
+        assert_eq!(s.cached(), BTreeSet::from([Collection::Sessions]));
+        let both = StoreSection::parse_pairs("sessions=elasticache, carts=elasticache").expect("parses");
+        assert_eq!(both.cached().len(), 2);
+        assert!(StoreSection::parse_pairs("").expect("parses").is_default());
+        let e = StoreSection::parse_pairs("sessions=memcached")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"dynamodb\" or \"elasticache\""), "{e}");
+        assert!(StoreSection::parse_pairs("orders=elasticache").is_err());
+        assert!(StoreSection::parse_pairs("sessions").is_err());
     }
 }

@@ -205,25 +205,7 @@ mod tests {
 
     #[test]
     fn the_store_file_has_exactly_the_contract_keys() {
-        let names = crate::model::StoreNames::new("shop").expect("valid prefix");
-        let file = StoreFile {
-            region: "us-east-1".into(),
-            db_instance: names.db_instance.clone(),
-            db_name: names.db_name.clone(),
-            db_user: names.db_user.clone(),
-            db_password: names.db_password.clone(),
-            db_host: "127.0.0.1".into(),
-            db_port: 5432,
-            carts_table: names.carts_table.clone(),
-            sessions_table: names.sessions_table.clone(),
-            images_bucket: names.images_bucket.clone(),
-            invoices_bucket: names.invoices_bucket.clone(),
-            templates_bucket: names.templates_bucket.clone(),
-            backup_vault: names.backup_vault.clone(),
-            backup_plan: names.backup_plan.clone(),
-            cache_replication_group: None,
-            prefix: names.prefix.clone(),
-        };
+        let file = crate::live::fixtures::record().store;
         let value = serde_json::to_value(&file).expect("serialises");
         let keys: Vec<&String> = value.as_object().expect("an object").keys().collect();
         for k in STORE_KEYS {

@@ -29,18 +29,16 @@ pub struct Session {
 impl Session {
     /// `firedrill up --traffic --detach --port 0 --speed SPEED`.
     pub fn up(speed: &str) -> Self {
+        Self::up_with(speed, &[])
+    }
+
+    /// The same with `extra` arguments (`--store sessions=elasticache`).
+    pub fn up_with(speed: &str, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let out = Command::new(FIREDRILL)
-            .args([
-                "up",
-                "--traffic",
-                "--detach",
-                "--port",
-                "0",
-                "--speed",
-                speed,
-                "--dir",
-            ])
+            .args(["up", "--traffic", "--detach", "--port", "0", "--speed", speed])
+            .args(extra)
+            .arg("--dir")
             .arg(dir.path())
             .env("FIREDRILL_LOG", "warn")
             .output()
