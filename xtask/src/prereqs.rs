@@ -177,6 +177,8 @@ pub struct Present {
     pub mariadb: bool,
     /// `aws` on PATH.
     pub aws: bool,
+    /// The AWS CLI v2, which the v2 test looks for by path.
+    pub aws_v2: AwsCliV2,
     /// `python3 -c 'import boto3'` succeeds.
     pub boto3: bool,
     /// `node` and `npm` on PATH.
@@ -191,6 +193,21 @@ pub struct Present {
     pub jq: bool,
     /// `redis-server` on PATH or at `FIREDRILL_REDIS_BIN`.
     pub redis: bool,
+}
+
+/// Where the AWS CLI v2 stands. It is optional: `tests/aws_cli_v2.rs` says
+/// SKIPPED without it, so only an install the package manager can make is
+/// planned, and its absence never stops a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsCliV2 {
+    /// Found where the v2 test looks: `FIREDRILL_AWS_V2`, /usr/bin/aws,
+    /// /usr/local/bin/aws, then `aws` on PATH.
+    Found,
+    /// Missing, and the distribution's `awscli` package is the v2 (Debian
+    /// 12's 2.9): apt installs it at /usr/bin/aws.
+    Packaged,
+    /// Missing, and no package here provides it.
+    Unavailable,
 }
 
 /// What the host lets xtask do.
@@ -309,6 +326,17 @@ pub fn plan(task: Task, present: &Present, host: &Host, node_dir: &Path) -> Vec<
         "awscli",
         present.aws,
     ));
+    // Debian 12's awscli is the CLI v2, at /usr/bin/aws: it never replaces
+    // a v1 from PyPI that comes first on PATH. When the v1 step already
+    // installs it, one install serves both.
+    if present.aws_v2 == AwsCliV2::Packaged && apt && !steps.iter().any(|s| s.how == How::Apt(vec!["awscli"]))
+    {
+        steps.push(Step {
+            what: "the AWS CLI v2",
+            why: "the AWS CLI v2 test (tests/cli/aws-cli-v2.sh)",
+            how: How::Apt(vec!["awscli"]),
+        });
+    }
     steps.extend(python(
         "boto3",
         "the Python examples",
@@ -401,6 +429,48 @@ fn succeeds(program: &str, args: &[&str]) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// The AWS CLI v2's standing: found, else whether apt's
+/// `awscli` candidate is a 2.x version.
+fn aws_v2() -> AwsCliV2 {
+    if aws_v2_found() {
+        return AwsCliV2::Found;
+    }
+    let packaged = Command::new("apt-cache")
+        .args(["policy", "awscli"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout).lines().any(|l| {
+                l.trim()
+                    .strip_prefix("Candidate: ")
+                    .is_some_and(|v| v.starts_with("2."))
+            })
+        });
+    if packaged {
+        AwsCliV2::Packaged
+    } else {
+        AwsCliV2::Unavailable
+    }
+}
+
+/// Whether an AWS CLI v2 is where `tests/aws_cli_v2.rs` looks for one:
+/// `FIREDRILL_AWS_V2`, `/usr/bin/aws`, `/usr/local/bin/aws`, then `aws` on
+/// PATH, whichever first answers `aws-cli/2` to `--version`.
+fn aws_v2_found() -> bool {
+    std::env::var_os("FIREDRILL_AWS_V2")
+        .into_iter()
+        .chain(["/usr/bin/aws", "/usr/local/bin/aws", "aws"].map(Into::into))
+        .any(|cli| {
+            Command::new(cli)
+                .arg("--version")
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .output()
+                .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"aws-cli/2"))
+        })
+}
+
 fn boto3_importable() -> bool {
     succeeds("python3", &["-c", "import boto3"])
 }
@@ -446,6 +516,7 @@ pub fn probe(task: Task, node_dir: &Path) -> Present {
             postgres,
             mariadb,
             aws: true,
+            aws_v2: AwsCliV2::Found,
             boto3: true,
             npm: true,
             node_packages: NodePackages::NotUsed,
@@ -459,6 +530,7 @@ pub fn probe(task: Task, node_dir: &Path) -> Present {
         postgres,
         mariadb,
         aws: on_path("aws"),
+        aws_v2: aws_v2(),
         boto3: boto3_importable(),
         npm: on_path("node") && on_path("npm"),
         node_packages: node_packages(node_dir),
@@ -524,6 +596,9 @@ fn summary(task: Task, present: &Present) -> String {
     }
     if task == Task::Test {
         have.extend(["the AWS CLI", "boto3"].map(String::from));
+        if present.aws_v2 == AwsCliV2::Found {
+            have.push("the AWS CLI v2".to_owned());
+        }
         if present.node_packages == NodePackages::Installed {
             have.push("the Node examples' packages".to_owned());
         }
@@ -741,6 +816,7 @@ mod tests {
             postgres: Postgres::Found(PathBuf::from("/usr/lib/postgresql/15/bin")),
             mariadb: true,
             aws: true,
+            aws_v2: AwsCliV2::Found,
             boto3: true,
             npm: true,
             node_packages: NodePackages::Installed,
@@ -756,6 +832,7 @@ mod tests {
             postgres: Postgres::Missing,
             mariadb: false,
             aws: false,
+            aws_v2: AwsCliV2::Packaged,
             boto3: false,
             npm: false,
             node_packages: NodePackages::Missing,
@@ -802,6 +879,7 @@ mod tests {
                 How::Apt(vec!["postgresql"]),
                 How::Apt(vec!["mariadb-server", "mariadb-backup", "mariadb-client"]),
                 How::Pip("awscli"),
+                How::Apt(vec!["awscli"]),
                 How::Pip("boto3"),
                 How::Apt(vec!["nodejs", "npm"]),
                 How::NpmCi(PathBuf::from(NODE)),
@@ -846,6 +924,44 @@ mod tests {
         assert_eq!(
             hows(&steps),
             vec![How::Apt(vec!["awscli"]), How::Apt(vec!["python3-boto3"])]
+        );
+    }
+
+    #[test]
+    fn the_cli_v2_comes_from_debian_beside_a_cli_v1_from_pypi() {
+        let v1_only = Present {
+            aws_v2: AwsCliV2::Packaged,
+            ..everything()
+        };
+        let steps = plan(Task::Test, &v1_only, &root_host(), Path::new(NODE));
+        assert_eq!(hows(&steps), vec![How::Apt(vec!["awscli"])]);
+        let debian_python = Host {
+            apt: Some(Vec::new()),
+            pip: false,
+        };
+        let neither = Present {
+            aws: false,
+            aws_v2: AwsCliV2::Packaged,
+            ..everything()
+        };
+        let steps = plan(Task::Test, &neither, &debian_python, Path::new(NODE));
+        assert_eq!(
+            hows(&steps),
+            vec![How::Apt(vec!["awscli"])],
+            "Debian's awscli is the v2 and serves both"
+        );
+        let elsewhere = Present {
+            aws_v2: AwsCliV2::Unavailable,
+            ..everything()
+        };
+        assert!(
+            plan(Task::Test, &elsewhere, &root_host(), Path::new(NODE)).is_empty(),
+            "no package provides the v2: the test skips, the task goes on"
+        );
+        let no_root = Host { apt: None, pip: true };
+        assert!(
+            plan(Task::Test, &v1_only, &no_root, Path::new(NODE)).is_empty(),
+            "without apt the v2 is never asked for"
         );
     }
 
