@@ -877,8 +877,10 @@ pub async fn s3_rollback(ctx: &mut RecoveryContext<'_>, bucket: Collection) -> a
     for v in versions {
         by_key.entry(v.key.clone()).or_default().push(v);
     }
-    let r: anyhow::Result<((), String)> = async {
+    let r: anyhow::Result<((u64, u64), String)> = async {
         let (mut copied, mut unmarked, mut deleted, mut kept) = (0, 0, 0, 0);
+        // Every copy and delete is one request; copies carry their bytes.
+        let (mut requests, mut bytes) = (0_u64, 0_u64);
         for (key, versions) in &by_key {
             match plan_key_rollback(versions, t) {
                 KeyAction::Keep => kept += 1,
@@ -892,6 +894,8 @@ pub async fn s3_rollback(ctx: &mut RecoveryContext<'_>, bucket: Collection) -> a
                         .map_err(|e| anyhow::Error::new(e.into_service_error()))
                         .with_context(|| format!("CopyObject {key} from version {id}"))?;
                     copied += 1;
+                    requests += 1;
+                    bytes += versions.iter().find(|v| v.version_id == id).map_or(0, |v| v.size);
                 }
                 KeyAction::RemoveMarkers(ids) => {
                     for id in ids {
@@ -903,6 +907,7 @@ pub async fn s3_rollback(ctx: &mut RecoveryContext<'_>, bucket: Collection) -> a
                             .await
                             .map_err(|e| anyhow::Error::new(e.into_service_error()))
                             .with_context(|| format!("DeleteObject {key} marker {id}"))?;
+                        requests += 1;
                     }
                     unmarked += 1;
                 }
@@ -915,18 +920,56 @@ pub async fn s3_rollback(ctx: &mut RecoveryContext<'_>, bucket: Collection) -> a
                         .map_err(|e| anyhow::Error::new(e.into_service_error()))
                         .with_context(|| format!("DeleteObject {key}"))?;
                     deleted += 1;
+                    requests += 1;
                 }
             }
         }
         Ok((
-            (),
+            (requests, bytes),
             format!(
                 "{copied} keys restored from an old version, {unmarked} undeleted (markers removed), {deleted} created after T deleted, {kept} unchanged"
             ),
         ))
     }
     .await;
-    ctx.finish(step, r)
+    let (requests, bytes) = ctx.finish(step, r)?;
+
+    // The emulator answered those requests in milliseconds; AWS takes its
+    // request rates' time for them, which the target's model says.
+    let target = ctx.target;
+    if requests > 0 && crate::restore_time::models_client_operations(target).await {
+        let step = ctx.begin(
+            RB,
+            format!("wait what AWS takes for {requests} requests ({bytes} bytes copied) on {name}"),
+        );
+        let op = firedrill_emulator::timing::ClientOperation {
+            operation: firedrill_emulator::timing::Operation::S3ObjectRollback,
+            resource: name.clone(),
+            region: ctx.clients().region,
+            workload: firedrill_emulator::timing::Workload {
+                objects: requests,
+                bytes,
+                ..Default::default()
+            },
+        };
+        let r = crate::restore_time::wait_client_operation(target, op)
+            .await
+            .map(|timed| match timed {
+                Some(t) => (
+                    (),
+                    format!(
+                        "{:.0} s on the {} model (band {:.0} to {:.0} s)",
+                        t.band.typical.as_secs_f64(),
+                        t.model,
+                        t.band.low.as_secs_f64(),
+                        t.band.high.as_secs_f64()
+                    ),
+                ),
+                None => ((), "the target does not model it".to_owned()),
+            });
+        ctx.finish(step, r)?;
+    }
+    Ok(())
 }
 
 /// A recovery point in a vault.

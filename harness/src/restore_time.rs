@@ -18,11 +18,17 @@
 //!   durations, and [`band`] gives its low and high ends from the model's
 //!   bands, together with the model's name for the report;
 //! - background work a recovery does not wait for (AWS Backup's scheduled
-//!   copy jobs) is left out of both.
+//!   copy jobs) is left out of both;
+//! - a rollback the harness performs as many requests (S3's per-key copies
+//!   and deletes) is served by the emulator in milliseconds, which no AWS
+//!   account matches: [`wait_client_operation`] has the target's model time
+//!   it for its request count and bytes (`s3-object-rollback`, at S3's
+//!   documented request rates) and moves the simulated clock over it, so
+//!   the RTO and its band contain what AWS would take.
 
 use crate::target::Target;
 use chrono::{DateTime, Utc};
-use firedrill_emulator::timing::{ModelledOperation, Operation, TimingReport};
+use firedrill_emulator::timing::{ClientOperation, ModelledOperation, Operation, TimingReport};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 
@@ -98,6 +104,40 @@ pub async fn while_running<F: Future>(target: &dyn Target, work: F) -> F::Output
             }
         }
     }
+}
+
+/// Whether the target's restore-time model times the harness's own
+/// requests: a firedrill emulator on a simulated clock under a model (not
+/// `fast`, whose requests take the time they take).
+pub async fn models_client_operations(target: &dyn Target) -> bool {
+    if !target.capabilities().simulated_clock {
+        return false;
+    }
+    match target.timings().await {
+        Ok(Some(report)) => report.model != "fast",
+        _ => false,
+    }
+}
+
+/// Has the target's model time `op` (a rollback of many requests the
+/// harness just made), then moves the simulated clock to its modelled end:
+/// the requests took milliseconds here and take that long on AWS. `None`
+/// when the target does not model it (see [`models_client_operations`]).
+pub async fn wait_client_operation(
+    target: &dyn Target,
+    op: ClientOperation,
+) -> anyhow::Result<Option<ModelledOperation>> {
+    if !models_client_operations(target).await {
+        return Ok(None);
+    }
+    let Some(timed) = target.time_client_operation(op).await? else {
+        return Ok(None);
+    };
+    let by = timed.completes_at - target.now();
+    if by > chrono::Duration::zero() {
+        target.advance(by).await?;
+    }
+    Ok(Some(timed))
 }
 
 /// The band of a drill's RTO, from the model that timed its restores.

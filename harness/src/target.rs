@@ -10,7 +10,7 @@
 //! target cannot restore to a point in time" instead of failing obscurely.
 
 use chrono::{DateTime, Duration, Utc};
-use firedrill_emulator::timing::TimingReport;
+use firedrill_emulator::timing::{ClientOperation, ModelledOperation, TimingReport};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
@@ -104,6 +104,17 @@ pub trait Target: Send + Sync {
     /// timed, when the target is a firedrill emulator (`None` elsewhere:
     /// AWS and other emulators take the time they take).
     fn timings(&self) -> BoxFuture<'_, anyhow::Result<Option<TimingReport>>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Times an operation the harness performs as many requests (an S3
+    /// rollback) with the target's restore-time model, when the target is a
+    /// firedrill emulator (`None` elsewhere: there the requests take the
+    /// time they take).
+    fn time_client_operation(
+        &self,
+        _op: ClientOperation,
+    ) -> BoxFuture<'_, anyhow::Result<Option<ModelledOperation>>> {
         Box::pin(async { Ok(None) })
     }
 

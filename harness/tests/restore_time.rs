@@ -3,7 +3,9 @@
 //! clock (in seconds of wall time), the report carries the model's band and
 //! name, and an objective the `fast` preset "meets" is missed. A team's own
 //! command that polls for ACTIVE is carried over the wait the same way,
-//! while one that does not wait still finds the table CREATING.
+//! while one that does not wait still finds the table CREATING. An S3
+//! rollback, which the emulator serves request by request in milliseconds,
+//! takes the time the model gives AWS for its request count.
 
 #[path = "support/drills.rs"]
 #[allow(dead_code, reason = "shared with the CLI tests, which use all of it")]
@@ -214,4 +216,104 @@ async fn the_report_prices_the_loss_and_the_downtime_from_the_drills_own_data() 
             "{text}"
         );
     }
+}
+
+/// The shipped S3 story (invoices mass-deleted, images overwritten by
+/// ransomware, both rolled back from versions) with `timings`.
+fn s3_story(timings: TimingsSection) -> Scenario {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/invoice-bucket-mass-delete-and-ransomware.toml"
+    );
+    let mut s = scenario::load(Path::new(path)).unwrap_or_else(|e| panic!("{e}"));
+    s.timings = timings;
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_s3_rollback_takes_the_time_aws_takes_for_its_requests() {
+    if !drills::postgres_installed() {
+        eprintln!(
+            "SKIPPED: PostgreSQL server binaries are not installed (the drill's store has an RDS layer)"
+        );
+        return;
+    }
+    use firedrill_emulator::timing::{Band, Operation, OperationModel};
+    let fast = EmbeddedTarget::play(&s3_story(TimingsSection::default()), &DrillOptions::default())
+        .await
+        .unwrap();
+    assert!(fast.check.recovered(), "{}", fast.to_text());
+    let fast_steps = &fast.recovery.as_ref().unwrap().checklist;
+    assert!(
+        fast_steps
+            .iter()
+            .all(|s| !s.title.starts_with("wait what AWS takes")),
+        "the fast preset times nothing: {fast_steps:?}"
+    );
+
+    // Ten seconds a request, so that a few dozen requests weigh minutes.
+    let mut overrides = std::collections::BTreeMap::new();
+    overrides.insert(
+        Operation::S3ObjectRollback,
+        OperationModel {
+            per_thousand_objects: Band::secs(5_000, 10_000, 20_000),
+            source: "this test: slow enough to see".to_owned(),
+            ..OperationModel::default()
+        },
+    );
+    let modelled = EmbeddedTarget::play(
+        &s3_story(TimingsSection {
+            model: TimingPreset::Aws,
+            overrides,
+            ..TimingsSection::default()
+        }),
+        &DrillOptions::default(),
+    )
+    .await
+    .unwrap();
+    let text = modelled.to_text();
+    assert!(modelled.check.recovered(), "{text}");
+    let steps = &modelled.recovery.as_ref().unwrap().checklist;
+    let waits: Vec<_> = steps
+        .iter()
+        .filter(|s| s.title.starts_with("wait what AWS takes for "))
+        .collect();
+    assert_eq!(waits.len(), 2, "one per bucket: {steps:?}");
+    let band = modelled.check.rto_band.as_ref().expect("a band");
+    let rollbacks: Vec<_> = band
+        .operations
+        .iter()
+        .filter(|o| o.operation == "s3-object-rollback")
+        .collect();
+    assert_eq!(rollbacks.len(), 2, "{band:?}");
+    let mut typical = 0.0;
+    for (wait, op) in waits.iter().zip(&rollbacks) {
+        // The step's request count, at ten seconds each, is the model's
+        // typical time, and the step lasted that long on the target clock.
+        let requests: f64 = wait
+            .title
+            .trim_start_matches("wait what AWS takes for ")
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{}", wait.title));
+        assert!(requests >= 1.0, "{}", wait.title);
+        assert!(
+            (op.typical_seconds - 10.0 * requests).abs() < 1e-6,
+            "{op:?} for {}",
+            wait.title
+        );
+        let lasted = (wait.target_end - wait.target_start).num_milliseconds() as f64 / 1000.0;
+        assert!(lasted >= op.typical_seconds, "{lasted} vs {op:?}");
+        typical += op.typical_seconds;
+    }
+    let (fast_rto, rto) = (
+        fast.check.rto.unwrap().simulated_seconds,
+        modelled.check.rto.unwrap().simulated_seconds,
+    );
+    assert!(
+        rto >= fast_rto + typical - 5.0,
+        "{rto} vs {fast_rto} + {typical}: {text}"
+    );
+    assert!(band.low_seconds < rto && rto < band.high_seconds, "{band:?}");
 }

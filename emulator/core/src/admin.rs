@@ -12,6 +12,7 @@
 //! | `POST` / `DELETE /_firedrill/regions/{region}/outage` | starts / ends an outage |
 //! | `GET /_firedrill/audit` | the audit trail of backup, restore and destructive operations |
 //! | `GET /_firedrill/timings` | the restore-time model in force and every long-running operation it timed (`crate::timing::TimingReport`) |
+//! | `POST /_firedrill/timings` | times and records an operation a client performs as many requests (`crate::timing::ClientOperation`, an S3 rollback); answers the `ModelledOperation` |
 //!
 //! Any other path is offered to the services in turn
 //! ([`crate::AwsService::admin`]): SNS answers `/_firedrill/sns/...`.
@@ -237,6 +238,28 @@ pub async fn handle(d: &Arc<Dispatcher>, req: Request<Body>) -> Response<Body> {
                     operations: env.timings.operations(),
                 },
             )
+        }
+        (Method::POST, ["timings"]) => {
+            let body = match collect(req.into_body(), 1 << 16).await {
+                Ok(b) => b,
+                Err(e) => return problem(StatusCode::BAD_REQUEST, e.to_string()),
+            };
+            let op: crate::timing::ClientOperation = match serde_json::from_slice(&body) {
+                Ok(op) => op,
+                Err(e) => {
+                    return problem(
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "expected {{\"operation\": \"s3-object-rollback\", \"resource\": ..., \"region\": ..., \"workload\": {{...}}}}: {e}"
+                        ),
+                    );
+                }
+            };
+            let env = d.env();
+            if !env.config.serves_region(&op.region) {
+                return problem(StatusCode::NOT_FOUND, format!("no region {}", op.region));
+            }
+            json(StatusCode::OK, &env.client_operation(&op))
         }
         (method, segments) => match d.service_admin(&method, segments, req.uri().query()) {
             Some(resp) => resp,

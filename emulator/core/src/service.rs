@@ -167,6 +167,23 @@ impl Environment {
         }
     }
 
+    /// Times and records an operation a client performs as many requests
+    /// (`POST /_firedrill/timings`): the model's band for its workload, or
+    /// nothing on `fast` (each request already took its own time there).
+    pub fn client_operation(&self, op: &crate::timing::ClientOperation) -> ModelledOperation {
+        let planned = self.plan_long_operation(
+            LongOperation {
+                operation: op.operation,
+                resource: &op.resource,
+                region: &op.region,
+                workload: op.workload,
+            },
+            chrono::Duration::zero(),
+        );
+        self.timings.record(planned.clone());
+        planned
+    }
+
     /// The name of the restore-time model in force (`fast` for none).
     pub fn timing_model_name(&self) -> String {
         self.config

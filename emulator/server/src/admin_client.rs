@@ -185,6 +185,20 @@ impl AdminClient {
         self.call(http::Method::GET, "timings", None).await
     }
 
+    /// `POST /_firedrill/timings`: times and records an operation the
+    /// client performs as many requests (an S3 rollback), answering how
+    /// long the model says AWS takes for it.
+    pub async fn time_client_operation(
+        &self,
+        op: &firedrill_emu_core::timing::ClientOperation,
+    ) -> Result<firedrill_emu_core::timing::ModelledOperation, AdminClientError> {
+        let body = serde_json::to_value(op).map_err(|e| AdminClientError::Decode {
+            url: format!("{}/_firedrill/timings", self.base),
+            message: e.to_string(),
+        })?;
+        self.call(http::Method::POST, "timings", Some(body)).await
+    }
+
     /// `GET /_firedrill/sns/<topic>/messages`: every message published to
     /// the SNS topic (a name or an ARN), oldest first.
     pub async fn sns_messages(

@@ -5,7 +5,7 @@ use crate::target::{BoxFuture, Capabilities, Target};
 use crate::timings::TimingPreset;
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
-use firedrill_emulator::timing::TimingReport;
+use firedrill_emulator::timing::{ClientOperation, ModelledOperation, TimingReport};
 use firedrill_emulator::{Emulator, EmulatorHandle, Fidelity};
 use std::collections::HashMap;
 
@@ -206,5 +206,12 @@ impl Target for EmbeddedTarget {
                 operations: env.timings.operations(),
             }))
         })
+    }
+
+    fn time_client_operation(
+        &self,
+        op: ClientOperation,
+    ) -> BoxFuture<'_, anyhow::Result<Option<ModelledOperation>>> {
+        Box::pin(async move { Ok(Some(self.emulator.env().client_operation(&op))) })
     }
 }

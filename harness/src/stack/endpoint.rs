@@ -7,7 +7,7 @@
 
 use crate::target::{BoxFuture, Capabilities, Target};
 use chrono::{DateTime, Duration, Utc};
-use firedrill_emulator::timing::TimingReport;
+use firedrill_emulator::timing::{ClientOperation, ModelledOperation, TimingReport};
 use firedrill_emulator::{AdminClient, ClockMode};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -138,6 +138,18 @@ impl Target for EndpointTarget {
         Box::pin(async move {
             match &self.admin {
                 Some(admin) => Ok(Some(admin.timings().await?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn time_client_operation(
+        &self,
+        op: ClientOperation,
+    ) -> BoxFuture<'_, anyhow::Result<Option<ModelledOperation>>> {
+        Box::pin(async move {
+            match &self.admin {
+                Some(admin) => Ok(Some(admin.time_client_operation(&op).await?)),
                 None => Ok(None),
             }
         })

@@ -31,6 +31,25 @@ pub struct ModelledOperation {
     pub model: String,
 }
 
+/// `POST /_firedrill/timings`: an operation a client performs as many
+/// requests (an S3 rollback's copies and deletes), which the emulator serves
+/// in milliseconds but AWS at its documented rates. The emulator times it
+/// with the model in force (nothing on `fast`), records it and answers the
+/// [`ModelledOperation`]; the client waits until its `completesAt`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientOperation {
+    /// What the client did.
+    pub operation: Operation,
+    /// What it acted on (a bucket).
+    pub resource: String,
+    /// The region it ran in.
+    pub region: String,
+    /// Its size: objects touched, bytes copied.
+    #[serde(default)]
+    pub workload: Workload,
+}
+
 /// `GET /_firedrill/timings`: the model in force and what it timed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -23,14 +23,19 @@
 //!   test suites quick); the `aws` preset uses the defaults;
 //! - every modelled operation is recorded in the [`TimingLog`]
 //!   (`GET /_firedrill/timings`), so a drill can report the band of its RTO
-//!   and the model that produced it.
+//!   and the model that produced it;
+//! - an operation a client performs as many requests (an S3 rollback's
+//!   copies and deletes, `s3-object-rollback`) is timed on the client's
+//!   word ([`ClientOperation`], `POST /_firedrill/timings`): the emulator
+//!   serves each request in milliseconds, the model says how long AWS takes
+//!   for that many at S3's documented rates, and the client waits for it.
 //!
 //! Services apply the *typical* duration; the band is what the report shows.
 
 pub mod defaults;
 mod log;
 
-pub use log::{ModelledOperation, TimingLog, TimingReport};
+pub use log::{ClientOperation, ModelledOperation, TimingLog, TimingReport};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -550,6 +555,49 @@ mod tests {
         let log = env.timings.operations();
         assert_eq!(log[0].model, "fast");
         assert_eq!(log[0].band, Band::exactly(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn a_client_side_rollback_takes_s3s_rates_for_its_requests_and_nothing_on_fast() {
+        let op = ClientOperation {
+            operation: Operation::S3ObjectRollback,
+            resource: "shop-images".to_owned(),
+            region: "us-east-1".to_owned(),
+            workload: Workload {
+                objects: 12_000,
+                bytes: gib(3),
+                ..Workload::default()
+            },
+        };
+        let aws = env(crate::Fidelity::Aws);
+        let timed = aws.client_operation(&op);
+        let defaults = &TimingModel::aws_defaults().operations[&Operation::S3ObjectRollback];
+        assert_eq!(
+            timed.band,
+            defaults
+                .per_thousand_objects
+                .times(12.0)
+                .plus(&defaults.per_gib.times(3.0))
+        );
+        // 12,000 requests at S3's 3,500 a second per prefix: a few seconds at best.
+        assert!(timed.band.low >= Duration::from_secs(3), "{:?}", timed.band);
+        assert!(timed.band.typical >= Duration::from_secs(120), "{:?}", timed.band);
+        assert_eq!(aws.timings.operations(), vec![timed.clone()]);
+        assert_eq!(
+            (timed.completes_at - timed.started_at).to_std().unwrap(),
+            timed.band.typical
+        );
+        let json = r#"{"operation": "s3-object-rollback", "resource": "b", "region": "us-east-1",
+                       "workload": {"objects": 5, "bytes": 10}}"#;
+        let parsed: ClientOperation = serde_json::from_str(json).unwrap();
+        assert_eq!(parsed.workload.objects, 5);
+        assert!(serde_json::from_str::<ClientOperation>(r#"{"operation": "s3-object-rollback"}"#).is_err());
+
+        let fast = env(crate::Fidelity::Fast);
+        let timed = fast.client_operation(&op);
+        assert_eq!(timed.model, "fast");
+        assert_eq!(timed.band, Band::default());
+        assert_eq!(timed.completes_at, timed.started_at);
     }
 
     #[test]
