@@ -63,8 +63,15 @@
 //!   their UTC `cron(...)` schedule (a `rate(...)` expression is refused with
 //!   `InvalidParameterValueException`), `StartWindowHours` (1 to 168) and
 //!   `RecoveryPointSelection` (algorithm, vault ARNs or `*`, point types,
-//!   `SelectionWindowDays` 1 to 365) checked before anything is stored. The
-//!   plans do not run yet.
+//!   `SelectionWindowDays` 1 to 365) checked before anything is stored; a
+//!   plan with selections is not deleted (`InvalidRequestException`);
+//! - restore testing selections: `CreateRestoreTestingSelection`,
+//!   `GetRestoreTestingSelection`, `ListRestoreTestingSelections`,
+//!   `UpdateRestoreTestingSelection`, `DeleteRestoreTestingSelection`, with
+//!   the role, the resource type (AWS's list), specific ARNs (at most 30) or
+//!   `*` with optional tag conditions, metadata overrides and
+//!   `ValidationWindowHours` (0 to 168) checked before anything is stored.
+//!   The plans do not run yet.
 //!
 //! Tags (on vaults, plans, recovery points and `RecoveryPointTags`) follow
 //! AWS's limits: at most 50, keys of 1 to 128 characters outside the
@@ -73,7 +80,7 @@
 //! kept; `Index` must be `ENABLED` or `DISABLED` (no index is built).
 //!
 //! Every other operation of the model (legal holds, frameworks and report
-//! plans, restore testing selections and validation results, logically air-gapped and
+//! plans, restore validation results, logically air-gapped and
 //! restore access vaults, MPA approval teams, scans,
 //! indexes, tiering, region and global settings, job summaries) answers
 //! `UnknownOperationException` (HTTP 400) naming the method and path, as

@@ -1,5 +1,6 @@
-//! Restore testing plans through aws-sdk-backup: created, read, listed,
-//! updated and deleted, with AWS's errors before any state changes.
+//! Restore testing plans and their selections through aws-sdk-backup:
+//! created, read, listed, updated and deleted, with AWS's errors before any
+//! state changes.
 
 mod common;
 
@@ -190,4 +191,251 @@ async fn restore_testing_plans_round_trip_and_bad_plans_are_refused() {
             .unwrap_err();
         assert_eq!(code(&gone), "ResourceNotFoundException");
     }
+}
+
+fn selection_for(
+    name: &str,
+    kind: &str,
+) -> aws_sdk_backup::types::builders::RestoreTestingSelectionForCreateBuilder {
+    aws_sdk_backup::types::RestoreTestingSelectionForCreate::builder()
+        .restore_testing_selection_name(name)
+        .iam_role_arn("arn:aws:iam::000000000000:role/service-role/AWSBackupDefaultServiceRole")
+        .protected_resource_type(kind)
+}
+
+#[tokio::test]
+async fn restore_testing_selections_round_trip_and_bad_selections_are_refused() {
+    use aws_sdk_backup::types::{KeyValue, ProtectedResourceConditions, RestoreTestingSelectionForUpdate};
+    let h = Harness::start().await;
+    let c = h.client("us-east-1").await;
+    c.create_restore_testing_plan()
+        .restore_testing_plan(plan("nightly", "cron(0 5 ? * * *)", "*"))
+        .send()
+        .await
+        .expect("a plan");
+    let tagged = ProtectedResourceConditions::builder()
+        .string_equals(KeyValue::builder().key("tier").value("gold").build().unwrap())
+        .build();
+    let table = "arn:aws:dynamodb:us-east-1:000000000000:table/carts";
+    let refusals = [
+        (
+            selection_for("bad-name", "DynamoDB").protected_resource_arns("*"),
+            "InvalidParameterValueException",
+        ),
+        (
+            selection_for("carts", "Redshift").protected_resource_arns("*"),
+            "InvalidParameterValueException",
+        ),
+        (
+            selection_for("carts", "DynamoDB"),
+            "MissingParameterValueException",
+        ),
+        (
+            selection_for("carts", "DynamoDB")
+                .protected_resource_arns("*")
+                .protected_resource_arns(table),
+            "InvalidParameterValueException",
+        ),
+        (
+            selection_for("carts", "DynamoDB")
+                .protected_resource_arns(table)
+                .protected_resource_conditions(tagged.clone()),
+            "InvalidParameterValueException",
+        ),
+        (
+            selection_for("carts", "DynamoDB")
+                .protected_resource_arns("*")
+                .validation_window_hours(169),
+            "InvalidParameterValueException",
+        ),
+        (
+            selection_for("carts", "DynamoDB")
+                .iam_role_arn("not-a-role")
+                .protected_resource_arns("*"),
+            "InvalidParameterValueException",
+        ),
+    ];
+    for (bad, expected) in refusals {
+        let err = c
+            .create_restore_testing_selection()
+            .restore_testing_plan_name("nightly")
+            .restore_testing_selection(bad.build().expect("complete"))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), expected);
+    }
+    let none = c
+        .list_restore_testing_selections()
+        .restore_testing_plan_name("nightly")
+        .send()
+        .await
+        .expect("list");
+    assert!(
+        none.restore_testing_selections().is_empty(),
+        "refusals stored nothing"
+    );
+    let unknown_plan = c
+        .create_restore_testing_selection()
+        .restore_testing_plan_name("never_made")
+        .restore_testing_selection(
+            selection_for("carts", "DynamoDB")
+                .protected_resource_arns("*")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&unknown_plan), "ResourceNotFoundException");
+
+    let created = c
+        .create_restore_testing_selection()
+        .restore_testing_plan_name("nightly")
+        .restore_testing_selection(
+            selection_for("gold_tables", "DynamoDB")
+                .protected_resource_arns("*")
+                .protected_resource_conditions(tagged)
+                .restore_metadata_overrides("targetTableName", "checked")
+                .validation_window_hours(6)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.restore_testing_selection_name(), "gold_tables");
+    assert!(
+        created
+            .restore_testing_plan_arn()
+            .contains(":restore-testing-plan:nightly-")
+    );
+    let again = c
+        .create_restore_testing_selection()
+        .restore_testing_plan_name("nightly")
+        .restore_testing_selection(
+            selection_for("gold_tables", "RDS")
+                .protected_resource_arns("*")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&again), "AlreadyExistsException");
+    c.create_restore_testing_selection()
+        .restore_testing_plan_name("nightly")
+        .restore_testing_selection(
+            selection_for("orders", "RDS")
+                .protected_resource_arns(table)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("a second selection");
+
+    let got = c
+        .get_restore_testing_selection()
+        .restore_testing_plan_name("nightly")
+        .restore_testing_selection_name("gold_tables")
+        .send()
+        .await
+        .expect("get");
+    let got = got.restore_testing_selection().expect("a selection");
+    assert_eq!(got.protected_resource_type(), "DynamoDB");
+    assert_eq!(got.protected_resource_arns(), ["*"]);
+    assert_eq!(
+        got.protected_resource_conditions().unwrap().string_equals()[0].value(),
+        "gold"
+    );
+    assert_eq!(got.validation_window_hours(), 6);
+    assert_eq!(
+        got.restore_metadata_overrides()
+            .unwrap()
+            .get("targetTableName")
+            .map(String::as_str),
+        Some("checked")
+    );
+
+    let bad_update = c
+        .update_restore_testing_selection()
+        .restore_testing_plan_name("nightly")
+        .restore_testing_selection_name("orders")
+        .restore_testing_selection(
+            RestoreTestingSelectionForUpdate::builder()
+                .protected_resource_conditions(ProtectedResourceConditions::builder().build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code(&bad_update),
+        "InvalidParameterValueException",
+        "conditions with specific ARNs"
+    );
+    let updated = c
+        .update_restore_testing_selection()
+        .restore_testing_plan_name("nightly")
+        .restore_testing_selection_name("orders")
+        .restore_testing_selection(
+            RestoreTestingSelectionForUpdate::builder()
+                .validation_window_hours(0)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("update");
+    assert!(updated.update_time().secs() >= updated.creation_time().secs());
+
+    let page = c
+        .list_restore_testing_selections()
+        .restore_testing_plan_name("nightly")
+        .max_results(1)
+        .send()
+        .await
+        .expect("page 1");
+    assert_eq!(
+        page.restore_testing_selections()[0].restore_testing_selection_name(),
+        "gold_tables"
+    );
+    let rest = c
+        .list_restore_testing_selections()
+        .restore_testing_plan_name("nightly")
+        .next_token(page.next_token().expect("a second page"))
+        .send()
+        .await
+        .expect("page 2");
+    assert_eq!(rest.restore_testing_selections()[0].validation_window_hours(), 0);
+
+    // A plan with selections stays until they are gone.
+    let busy = c
+        .delete_restore_testing_plan()
+        .restore_testing_plan_name("nightly")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&busy), "InvalidRequestException");
+    for name in ["gold_tables", "orders"] {
+        c.delete_restore_testing_selection()
+            .restore_testing_plan_name("nightly")
+            .restore_testing_selection_name(name)
+            .send()
+            .await
+            .expect("delete selection");
+    }
+    let gone = c
+        .get_restore_testing_selection()
+        .restore_testing_plan_name("nightly")
+        .restore_testing_selection_name("orders")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&gone), "ResourceNotFoundException");
+    c.delete_restore_testing_plan()
+        .restore_testing_plan_name("nightly")
+        .send()
+        .await
+        .expect("delete the plan");
 }

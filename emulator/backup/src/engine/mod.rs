@@ -1,7 +1,7 @@
 //! The AWS Backup engine: per-region state (vaults, plans, selections,
 //! jobs, recovery points) and the operations on it, with no HTTP, one
 //! concern a module: [`vaults`], [`plans`] (and selections), [`backup_jobs`],
-//! [`copies`], [`notifications`], [`recovery_points`], [`restores`], [`restore_testing`] (plans),
+//! [`copies`], [`notifications`], [`recovery_points`], [`restores`], [`restore_testing`] (plans and selections),
 //! [`protected`] (and tags),
 //! [`validate`] (the values the model constrains). Vault Lock and access
 //! policies are [`crate::vault_lock`] and [`crate::access_policy`].
@@ -70,6 +70,8 @@ pub struct RegionState {
     pub plans: BTreeMap<String, Plan>,
     /// Restore testing plans by name.
     pub restore_testing_plans: BTreeMap<String, restore_testing::RestoreTestingPlan>,
+    /// Restore testing selections by plan and selection name.
+    pub restore_testing_selections: BTreeMap<(String, String), restore_testing::RestoreTestingSelection>,
     /// Recovery points by ARN.
     pub recovery_points: BTreeMap<String, RecoveryPoint>,
     /// Backup jobs, oldest first.

@@ -160,6 +160,17 @@ pub fn router(engine: Arc<Engine>) -> Router {
                 .put(restore_testing::update_restore_testing_plan)
                 .delete(restore_testing::delete_restore_testing_plan),
         )
+        .route(
+            "/restore-testing/plans/{name}/selections",
+            put(restore_testing::create_restore_testing_selection)
+                .get(restore_testing::list_restore_testing_selections),
+        )
+        .route(
+            "/restore-testing/plans/{name}/selections/{selection}",
+            get(restore_testing::get_restore_testing_selection)
+                .put(restore_testing::update_restore_testing_selection)
+                .delete(restore_testing::delete_restore_testing_selection),
+        )
         .route("/tags/{arn}", post(tag_resource).get(list_tags))
         .route("/tags/{arn}/", get(list_tags))
         .route("/untag/{arn}", post(untag_resource))

@@ -1,9 +1,13 @@
 //! Restore testing plans on the wire: `CreateRestoreTestingPlan`,
 //! `GetRestoreTestingPlan`, `ListRestoreTestingPlans`,
-//! `UpdateRestoreTestingPlan`, `DeleteRestoreTestingPlan`.
+//! `UpdateRestoreTestingPlan`, `DeleteRestoreTestingPlan`, and their
+//! selections' five twins.
 
 use super::*;
-use crate::engine::restore_testing::{RecoveryPointSelection, RestoreTestingPlan, RestoreTestingPlanUpdate};
+use crate::engine::restore_testing::{
+    RecoveryPointSelection, ResourceConditions, RestoreTestingPlan, RestoreTestingPlanUpdate,
+    RestoreTestingSelection, RestoreTestingSelectionUpdate, SelectionSpec,
+};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -160,6 +164,180 @@ pub(super) async fn delete_restore_testing_plan(
 ) -> Response<Body> {
     let result = e
         .delete_restore_testing_plan(&ctx.principal(), &ctx.region, p.at(0))
+        .map(|_| json!({}));
+    reply(&ctx, result)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SelectionFields {
+    restore_testing_selection_name: Option<String>,
+    iam_role_arn: Option<String>,
+    protected_resource_type: Option<String>,
+    protected_resource_arns: Option<Vec<String>>,
+    protected_resource_conditions: Option<ResourceConditions>,
+    restore_metadata_overrides: Option<BTreeMap<String, String>>,
+    validation_window_hours: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SelectionBody {
+    restore_testing_selection: Option<SelectionFields>,
+    creator_request_id: Option<String>,
+}
+
+fn testing_selection_json(s: &RestoreTestingSelection, full: bool) -> Value {
+    let spec = &s.spec;
+    let mut m = Map::new();
+    m.insert("CreationTime".into(), ts(s.creation_time));
+    m.insert("IamRoleArn".into(), json!(spec.iam_role_arn));
+    m.insert(
+        "ProtectedResourceType".into(),
+        json!(spec.protected_resource_type),
+    );
+    m.insert("RestoreTestingPlanName".into(), json!(s.plan_name));
+    m.insert("RestoreTestingSelectionName".into(), json!(spec.name));
+    put_opt(
+        &mut m,
+        "ValidationWindowHours",
+        json!(spec.validation_window_hours),
+    );
+    if full {
+        put_opt(&mut m, "CreatorRequestId", opt_str(&spec.creator_request_id));
+        if !spec.protected_resource_arns.is_empty() {
+            m.insert(
+                "ProtectedResourceArns".into(),
+                json!(spec.protected_resource_arns),
+            );
+        }
+        put_opt(
+            &mut m,
+            "ProtectedResourceConditions",
+            json!(spec.protected_resource_conditions),
+        );
+        if !spec.restore_metadata_overrides.is_empty() {
+            m.insert(
+                "RestoreMetadataOverrides".into(),
+                json!(spec.restore_metadata_overrides),
+            );
+        }
+    }
+    Value::Object(m)
+}
+
+pub(super) async fn create_restore_testing_selection(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    p: Params,
+    JsonBody(body): JsonBody,
+) -> Response<Body> {
+    let result = (|| {
+        let b: SelectionBody = parse_body(&body)?;
+        let sel = b
+            .restore_testing_selection
+            .ok_or_else(|| BackupError::missing("RestoreTestingSelection"))?;
+        let created = e.create_restore_testing_selection(
+            &ctx.principal(),
+            &ctx.region,
+            p.at(0),
+            SelectionSpec {
+                name: sel
+                    .restore_testing_selection_name
+                    .ok_or_else(|| BackupError::missing("RestoreTestingSelectionName"))?,
+                iam_role_arn: sel
+                    .iam_role_arn
+                    .ok_or_else(|| BackupError::missing("IamRoleArn"))?,
+                protected_resource_type: sel
+                    .protected_resource_type
+                    .ok_or_else(|| BackupError::missing("ProtectedResourceType"))?,
+                protected_resource_arns: sel.protected_resource_arns.unwrap_or_default(),
+                protected_resource_conditions: sel.protected_resource_conditions,
+                restore_metadata_overrides: sel.restore_metadata_overrides.unwrap_or_default(),
+                validation_window_hours: sel.validation_window_hours,
+                creator_request_id: b.creator_request_id,
+            },
+        )?;
+        let plan = e.get_restore_testing_plan(&ctx.region, p.at(0))?;
+        Ok(json!({
+            "CreationTime": ts(created.creation_time),
+            "RestoreTestingPlanArn": plan.arn,
+            "RestoreTestingPlanName": created.plan_name,
+            "RestoreTestingSelectionName": created.spec.name,
+        }))
+    })();
+    reply(&ctx, result)
+}
+
+pub(super) async fn get_restore_testing_selection(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    p: Params,
+) -> Response<Body> {
+    let result = e
+        .get_restore_testing_selection(&ctx.region, p.at(0), p.at(1))
+        .map(|s| json!({ "RestoreTestingSelection": testing_selection_json(&s, true) }));
+    reply(&ctx, result)
+}
+
+pub(super) async fn list_restore_testing_selections(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    p: Params,
+    q: Query,
+) -> Response<Body> {
+    let result = (|| {
+        let selections = e.list_restore_testing_selections(&ctx.region, p.at(0))?;
+        let (items, next) = page_by(selections, &q, "NextToken", "MaxResults")?;
+        let list: Vec<Value> = items.iter().map(|s| testing_selection_json(s, false)).collect();
+        Ok(with_next(json!({ "RestoreTestingSelections": list }), next))
+    })();
+    reply(&ctx, result)
+}
+
+pub(super) async fn update_restore_testing_selection(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    p: Params,
+    JsonBody(body): JsonBody,
+) -> Response<Body> {
+    let result = (|| {
+        let b: SelectionBody = parse_body(&body)?;
+        let sel = b
+            .restore_testing_selection
+            .ok_or_else(|| BackupError::missing("RestoreTestingSelection"))?;
+        let updated = e.update_restore_testing_selection(
+            &ctx.principal(),
+            &ctx.region,
+            p.at(0),
+            p.at(1),
+            RestoreTestingSelectionUpdate {
+                iam_role_arn: sel.iam_role_arn,
+                protected_resource_arns: sel.protected_resource_arns,
+                protected_resource_conditions: sel.protected_resource_conditions,
+                restore_metadata_overrides: sel.restore_metadata_overrides,
+                validation_window_hours: sel.validation_window_hours,
+            },
+        )?;
+        let plan = e.get_restore_testing_plan(&ctx.region, p.at(0))?;
+        Ok(json!({
+            "CreationTime": ts(updated.creation_time),
+            "RestoreTestingPlanArn": plan.arn,
+            "RestoreTestingPlanName": updated.plan_name,
+            "RestoreTestingSelectionName": updated.spec.name,
+            "UpdateTime": opt_ts(updated.update_time),
+        }))
+    })();
+    reply(&ctx, result)
+}
+
+pub(super) async fn delete_restore_testing_selection(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    p: Params,
+) -> Response<Body> {
+    let result = e
+        .delete_restore_testing_selection(&ctx.principal(), &ctx.region, p.at(0), p.at(1))
         .map(|_| json!({}));
     reply(&ctx, result)
 }
