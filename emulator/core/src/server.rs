@@ -18,6 +18,7 @@
 
 use crate::accounts;
 use crate::admin;
+use crate::audit;
 use crate::config::OutageMode;
 use crate::error;
 use crate::ids;
@@ -392,6 +393,16 @@ impl Dispatcher {
             Ok(req) => req,
             Err(resp) => return resp,
         };
+        let identity = audit::RequestIdentity {
+            caller: caller.clone(),
+            request_id: request_id.clone(),
+            source_ip: req.extensions().get::<audit::SourceIp>().map(|ip| ip.0),
+            user_agent: req
+                .headers()
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        };
         let ctx = RequestContext {
             service: route.service.clone(),
             region: route.region.clone(),
@@ -400,7 +411,8 @@ impl Dispatcher {
             request_id: request_id.clone(),
             env: account.env.clone(),
         };
-        let resp = match AssertUnwindSafe(service.handle(ctx, req)).catch_unwind().await {
+        let handled = audit::scope(identity, service.handle(ctx, req));
+        let resp = match AssertUnwindSafe(handled).catch_unwind().await {
             Ok(resp) => resp,
             Err(panic) => {
                 tracing::error!(service = %route.service, panic = ?panic_message(&panic), "request handler panicked");
@@ -728,11 +740,15 @@ impl Connection {
         let activity = slot.activity().clone();
         let dispatcher = self.dispatcher.clone();
         let requests = activity.clone();
+        let peer = stream.peer_addr().ok().map(|a| audit::SourceIp(a.ip()));
         let service = hyper::service::service_fn(move |req: Request<Incoming>| {
             let dispatcher = dispatcher.clone();
             let in_flight = requests.begin();
             async move {
-                let req = req.map(Body::new);
+                let mut req = req.map(Body::new);
+                if let Some(peer) = peer {
+                    req.extensions_mut().insert(peer);
+                }
                 let resp = dispatcher.dispatch(req).await;
                 let resp = resp.map(|body| Body::new(transport::Guarded::new(body, in_flight)));
                 Ok::<_, std::convert::Infallible>(resp)

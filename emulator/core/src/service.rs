@@ -87,11 +87,11 @@ impl Environment {
         Self {
             account_id: config.account_id.clone(),
             credentials: Credentials::new(&config.account_id, &config.accounts),
+            audit: AuditLog::default().for_account(&config.account_id),
             config: Arc::new(config),
             clock,
             root_dir: data_dir.clone(),
             data_dir,
-            audit: AuditLog::default(),
             outages: Outages::default(),
             timings: TimingLog::default(),
         }
@@ -116,6 +116,7 @@ impl Environment {
         Self {
             account_id: account_id.to_owned(),
             data_dir,
+            audit: self.audit.for_account(account_id),
             ..self.clone()
         }
     }

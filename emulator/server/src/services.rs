@@ -29,6 +29,7 @@ pub(crate) struct Services {
     pub(crate) kms: Arc<firedrill_emu_kms::Kms>,
     pub(crate) sns: Arc<Sns>,
     pub(crate) cloudwatch: Arc<CloudWatch>,
+    pub(crate) cloudtrail: Arc<firedrill_emu_cloudtrail::CloudTrail>,
 }
 
 impl Services {
@@ -67,6 +68,7 @@ impl Services {
             kms: firedrill_emu_kms::Kms::new(env),
             sns,
             cloudwatch,
+            cloudtrail: firedrill_emu_cloudtrail::CloudTrail::new(env),
         }
     }
 
@@ -84,6 +86,7 @@ impl Services {
             // alarms' evaluation of the same tick.
             self.sns.clone(),
             self.cloudwatch.clone(),
+            self.cloudtrail.clone(),
         ]
     }
 }
