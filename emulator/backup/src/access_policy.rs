@@ -29,9 +29,18 @@
 //!   `aws:PrincipalArn` and `aws:PrincipalAccount`; a statement with any
 //!   other operator or key does not match (it is never applied).
 //!
-//! `Allow` statements grant nothing here: the emulator has no permissions to
-//! grant, so every call that no `Deny` matches goes on. Cross-account
-//! access through the policy needs accounts the emulator does not have yet.
+//! `Allow` statements grant one thing: a copy into the vault from another
+//! account of the emulator (AWS Backup's cross-account copy, see
+//! [`crate::engine::cross_account`]) goes on only when an `Allow` statement
+//! matches `backup:CopyIntoBackupVault` by the source account (its root,
+//! its id, or the copy job's role ARN) on the vault's ARN and no `Deny`
+//! does. Anything else a caller of the vault's own account does needs no
+//! `Allow`, since the emulator has no identity policies to grant it; and
+//! as on AWS, another account reaches the vault only through that copy.
+//! Conditions on AWS Organizations keys (`aws:PrincipalOrgID`,
+//! `aws:PrincipalOrgPaths`) never hold: there are no organizations here,
+//! and none are needed for a cross-account copy, so grant the source
+//! account by id instead.
 
 use crate::engine::Engine;
 use crate::error::{BackupError, BackupResult};
@@ -161,8 +170,20 @@ impl AccessPolicy {
 
     /// Whether a `Deny` statement matches `action` by `caller` on `resource`.
     pub fn denies(&self, action: &str, caller: Caller<'_>, resource: &str) -> bool {
+        self.has_matching("Deny", action, caller, resource)
+    }
+
+    /// Whether the policy lets `caller` do `action` on `resource`: an
+    /// `Allow` statement matches and no `Deny` does. This is what a
+    /// cross-account copy into the vault needs for
+    /// `backup:CopyIntoBackupVault`.
+    pub fn allows(&self, action: &str, caller: Caller<'_>, resource: &str) -> bool {
+        self.has_matching("Allow", action, caller, resource) && !self.denies(action, caller, resource)
+    }
+
+    fn has_matching(&self, effect: &str, action: &str, caller: Caller<'_>, resource: &str) -> bool {
         self.statements.iter().any(|s| {
-            s.get("Effect").and_then(Value::as_str) == Some("Deny")
+            s.get("Effect").and_then(Value::as_str) == Some(effect)
                 && element_matches(s, "Action", "NotAction", |p| {
                     glob_match(&p.to_ascii_lowercase(), &action.to_ascii_lowercase())
                 })
@@ -376,6 +397,44 @@ mod tests {
             .unwrap();
         assert!(!allow.denies("backup:DeleteRecoveryPoint", CALLER, "x"));
     }
+
+    #[test]
+    fn a_copy_from_another_account_needs_an_allow_and_no_deny() {
+        let source = Caller {
+            arn: "arn:aws:iam::111111111111:role/service-role/AWSBackupDefaultServiceRole",
+            account: "111111111111",
+        };
+        let vault = "arn:aws:backup:us-east-1:222222222222:backup-vault:copies";
+        let allow = |principal: &str| {
+            AccessPolicy::parse(&format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"backup:CopyIntoBackupVault","Resource":"*"}}]}}"#
+            ))
+            .unwrap()
+        };
+        for granted in ["arn:aws:iam::111111111111:root", "111111111111", source.arn, "*"] {
+            assert!(allow(granted).allows(COPY, source, vault), "{granted}");
+        }
+        assert!(!allow("arn:aws:iam::333333333333:root").allows(COPY, source, vault));
+        assert!(
+            !allow("111111111111").allows("backup:DeleteRecoveryPoint", source, vault),
+            "the grant is for the one action"
+        );
+        let denied_too = AccessPolicy::parse(
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"backup:CopyIntoBackupVault"},{"Effect":"Deny","Principal":{"AWS":"111111111111"},"Action":"backup:CopyIntoBackupVault"}]}"#,
+        )
+        .unwrap();
+        assert!(!denied_too.allows(COPY, source, vault));
+        let by_organization = AccessPolicy::parse(
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"backup:CopyIntoBackupVault","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":["o-xxxxxxxx11"]}}}}"#,
+        )
+        .unwrap();
+        assert!(
+            !by_organization.allows(COPY, source, vault),
+            "there are no organizations to match"
+        );
+    }
+
+    const COPY: &str = "backup:CopyIntoBackupVault";
 
     #[test]
     fn malformed_policies_are_refused() {

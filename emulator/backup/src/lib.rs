@@ -1,7 +1,7 @@
 //! AWS Backup for the firedrill emulator: vaults, plans and rules on the
 //! emulator clock, selections by ARN and by tag, backup / copy / restore
 //! jobs with AWS's states, recovery points with lifecycles, cross-region
-//! copies, and an audit trail of every backup operation.
+//! and cross-account copies, and an audit trail of every backup operation.
 //!
 //! # Shape
 //!
@@ -85,10 +85,26 @@
 //! indexes, tiering, region and global settings, job summaries) answers
 //! `UnknownOperationException` (HTTP 400) naming the method and path, as
 //! does any path or method no operation has. Filters that name another
-//! account (`accountId`, `backupVaultAccountId`) or shared or other vault
-//! types match nothing: the emulator has one account and only backup
-//! vaults, so cross-account copies and policies that grant another account
-//! access are not emulated yet.
+//! account (`backupVaultAccountId`) or shared or other vault types match
+//! nothing: an account sees only its own vaults, and there are only backup
+//! vaults. `ListCopyJobs`' `accountId` matches the account that owns the
+//! job.
+//!
+//! # Cross-account copies
+//!
+//! A copy action or `StartCopyJob` whose `DestinationBackupVaultArn` names
+//! a vault of another account the emulator serves copies into that
+//! account, as AWS does ([`engine::cross_account`]): only when the
+//! destination vault's access policy allows the source account
+//! `backup:CopyIntoBackupVault` (the job FAILS otherwise with AWS's "Access
+//! Denied trying to call AWS Backup service"), within the destination's
+//! Vault Lock retention range, the data imported into the destination
+//! account's engines, the recovery point owned by the destination account
+//! (the source cannot delete it) and the job listed in both accounts.
+//! AWS Organizations is not needed: there are no organizations in the
+//! emulator, so a policy must grant the source account by id or root ARN
+//! (a condition on `aws:PrincipalOrgID` grants nothing). The assembly
+//! connects the accounts' engines with [`Engine::set_peer_accounts`].
 //!
 //! # The provider seam
 //!
@@ -101,7 +117,7 @@
 //!     fn owns(&self, resource_arn: &str) -> bool;
 //!     fn list_resources(&self, region: &str) -> Vec<ProtectedResource>;   // {arn, name, tags}
 //!     fn backup(&self, request: BackupRequest) -> BoxFuture<'_, Result<RecoveryPointData, ProviderError>>;
-//!     fn copy_to_region(&self, request: CopyRequest) -> BoxFuture<'_, Result<RecoveryPointData, ProviderError>>;
+//!     fn copy_to_region(&self, request: CopyRequest) -> BoxFuture<'_, Result<RecoveryPointData, ProviderError>>; // also into `dest_account`
 //!     fn restore(&self, request: RestoreRequest) -> BoxFuture<'_, Result<String, ProviderError>>;
 //!     fn delete(&self, data: RecoveryPointData) -> BoxFuture<'_, Result<(), ProviderError>>;
 //!     // With defaults:
@@ -184,6 +200,7 @@ pub mod time;
 pub mod vault_lock;
 
 pub use engine::Engine;
+pub use engine::cross_account::PeerAccounts;
 pub use error::BackupError;
 pub use provider::{
     BackupRequest, CopyRequest, ProtectedResource, ProviderError, RecoveryPointData, ResourceProvider,

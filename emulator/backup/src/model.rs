@@ -585,6 +585,10 @@ pub struct BackupJob {
 pub struct CopyJob {
     /// Its id.
     pub id: String,
+    /// The account that owns it (`AccountId`): the source recovery
+    /// point's, also in the destination account's list of a cross-account
+    /// copy.
+    pub account_id: String,
     /// The source region.
     pub source_region: String,
     /// The source vault's ARN.

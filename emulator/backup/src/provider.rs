@@ -5,7 +5,8 @@
 //! [`ResourceProvider`]: the integrator implements it over the real engines
 //! (the DynamoDB, RDS and S3 crates), tests implement it in memory. A
 //! provider lists its resources with their tags (for tag-based selections),
-//! takes a backup holding real data, copies it into another region,
+//! takes a backup holding real data, copies it into another region or
+//! another account's engine,
 //! restores it into a new resource and frees it when the recovery point is
 //! deleted or expires.
 //!
@@ -79,7 +80,7 @@ pub struct BackupRequest {
     pub scheduled_at: DateTime<Utc>,
 }
 
-/// A recovery point to copy into another region.
+/// A recovery point to copy into another region, or into another account.
 #[derive(Debug, Clone)]
 pub struct CopyRequest {
     /// The source recovery point's data.
@@ -88,6 +89,11 @@ pub struct CopyRequest {
     pub source_region: String,
     /// The region to copy into.
     pub dest_region: String,
+    /// The account to copy into when it is not the source's own (AWS
+    /// Backup's cross-account copy): the provider then imports the data
+    /// into that account's engine, so the copy is the destination
+    /// account's (its ARNs carry that account) and outlives the source.
+    pub dest_account: Option<String>,
     /// The copy job's id (`CopyJobId`).
     pub job_id: String,
     /// The ARN of the resource the recovery point was taken from.
@@ -145,7 +151,8 @@ pub trait ResourceProvider: Send + Sync + 'static {
     /// Takes a backup holding real data and returns what the recovery point keeps.
     fn backup(&self, request: BackupRequest) -> BoxFuture<'_, Result<RecoveryPointData, ProviderError>>;
 
-    /// Copies a recovery point's data into another region.
+    /// Copies a recovery point's data into another region, and into
+    /// another account's engine when [`CopyRequest::dest_account`] is set.
     fn copy_to_region(&self, request: CopyRequest)
     -> BoxFuture<'_, Result<RecoveryPointData, ProviderError>>;
 

@@ -602,6 +602,7 @@ impl Engine {
                     .filter(|j| j.state == JobState::Running && j.data.is_some())
                     .filter(|j| j.completion_date.is_some_and(|t| t <= now))
                     .filter(|j| regions.contains(&j.destination_region))
+                    .filter(|j| !self.is_cross_account(j))
                     .cloned()
                     .collect();
                 for job in due {
@@ -610,34 +611,9 @@ impl Engine {
                     let vault = dest.vaults.get(&job.destination_vault_name).cloned();
                     let (state, message) = match (&vault, &job.destination_recovery_point_arn) {
                         (Some(vault), Some(arn)) => {
-                            let source_rp_created_by = job.created_by.clone();
                             dest.recovery_points.insert(
                                 arn.clone(),
-                                RecoveryPoint {
-                                    arn: arn.clone(),
-                                    region: job.destination_region.clone(),
-                                    vault_name: vault.name.clone(),
-                                    vault_arn: vault.arn.clone(),
-                                    source_vault_arn: Some(job.source_vault_arn.clone()),
-                                    resource_arn: job.resource_arn.clone(),
-                                    resource_type: job.resource_type.clone(),
-                                    resource_name: job.resource_name.clone(),
-                                    created_by: source_rp_created_by,
-                                    iam_role_arn: job.iam_role_arn.clone(),
-                                    status: RecoveryPointStatus::Completed,
-                                    status_message: None,
-                                    creation_date: job.creation_date,
-                                    completion_date: job.completion_date.unwrap_or(now),
-                                    size_bytes: job.size_bytes,
-                                    lifecycle: job.destination_lifecycle.clone(),
-                                    encryption_key_arn: vault.encryption_key_arn.clone(),
-                                    customer_managed_key: vault.customer_managed_key,
-                                    last_restore_time: None,
-                                    continuous: job.continuous,
-                                    provider: job.provider,
-                                    data,
-                                    tags: BTreeMap::new(),
-                                },
+                                Self::copied_recovery_point(&job, arn, vault, job.provider, data, now),
                             );
                             (JobState::Completed, None)
                         }
@@ -675,6 +651,7 @@ impl Engine {
         for (region, id) in ended_copies {
             self.audit_copy_end(&region, &id);
         }
+        self.complete_cross_account_copies(now, regions).await;
         for job in ended_restores {
             self.audit_restore_end(&job);
         }

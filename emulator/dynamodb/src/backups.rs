@@ -710,6 +710,14 @@ impl Engine {
     /// returns the new backup's ARN there. The copy keeps the source
     /// table's name and settings, under an ARN of the destination region.
     pub fn copy_backup_to_region(&self, backup_arn_in: &str, dest_region: &str) -> Result<String> {
+        self.copy_backup_into(backup_arn_in, self, dest_region)
+    }
+
+    /// Copies a backup into `dest`'s `dest_region`, where `dest` may be the
+    /// engine of another account (AWS Backup's cross-account copy): the
+    /// copy is the destination account's, under its ARNs, and lives on
+    /// whatever later happens to the source account's backup.
+    pub fn copy_backup_into(&self, backup_arn_in: &str, dest: &Engine, dest_region: &str) -> Result<String> {
         let source_region = backup_region(backup_arn_in)?;
         let b = {
             let region_state = self.region(&source_region);
@@ -719,9 +727,9 @@ impl Engine {
                 .ok_or_else(|| backup_not_found(backup_arn_in))?
                 .clone()
         };
-        let now = self.now();
+        let now = dest.now();
         let mut meta = b.meta.clone();
-        meta.arn = self.table_arn(dest_region, &meta.name);
+        meta.arn = dest.table_arn(dest_region, &meta.name);
         let copy = Backup {
             arn: backup_arn(&meta.arn, now),
             name: b.name.clone(),
@@ -732,7 +740,7 @@ impl Engine {
             items: b.items.clone(),
         };
         let arn = copy.arn.clone();
-        self.region(dest_region).write().backups.insert(arn.clone(), copy);
+        dest.region(dest_region).write().backups.insert(arn.clone(), copy);
         Ok(arn)
     }
 }

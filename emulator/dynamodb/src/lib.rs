@@ -166,6 +166,23 @@ impl DynamoDb {
         result
     }
 
+    /// Copies a backup into `dest_region` of another account's DynamoDB
+    /// (`dest`), as AWS Backup's cross-account copy does; returns the
+    /// copy's ARN, which carries the destination account.
+    pub fn copy_backup_to_account(
+        &self,
+        backup_arn: &str,
+        dest: &DynamoDb,
+        dest_region: &str,
+    ) -> Result<String, DynamoDbError> {
+        let result = self
+            .engine
+            .copy_backup_into(backup_arn, &dest.engine, dest_region);
+        dest.engine
+            .audit(dest_region, "CopyBackup", backup_arn, IN_PROCESS, &result);
+        result
+    }
+
     /// Deletes a backup; returns its description with status `DELETED`.
     pub fn delete_backup(&self, backup_arn: &str) -> Result<BackupDescriptionOut, DynamoDbError> {
         let result = self.engine.delete_backup(backup_arn);

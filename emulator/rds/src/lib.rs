@@ -332,6 +332,42 @@ impl Rds {
         result
     }
 
+    /// Copies snapshot `snapshot_id` of `src_region` into another
+    /// account's RDS (`dest`) as `dest_snapshot_id` in `dest_region` (AWS
+    /// Backup's cross-account copy) and returns the copy's ARN, which
+    /// carries the destination account, once it is complete.
+    pub async fn copy_snapshot_to_account(
+        &self,
+        src_region: &str,
+        snapshot_id: &str,
+        dest: &Rds,
+        dest_region: &str,
+        dest_snapshot_id: &str,
+    ) -> Result<String, RdsError> {
+        let source = format!(
+            "arn:aws:rds:{src_region}:{}:snapshot:{snapshot_id}",
+            self.engine_account()
+        );
+        let result = self
+            .engine
+            .copy_snapshot_into(
+                src_region,
+                snapshot_id,
+                &dest.engine,
+                dest_region,
+                dest_snapshot_id,
+            )
+            .await
+            .map(|s| s.arn);
+        dest.engine.record_audit(
+            dest_region,
+            "CopyDBSnapshot",
+            &source,
+            &result.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
+        result
+    }
+
     fn engine_account(&self) -> String {
         self.engine.account_id()
     }

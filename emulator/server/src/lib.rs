@@ -34,14 +34,18 @@
 //! unmapped key in the default account). STS's AssumeRole into a role of
 //! another account returns temporary credentials every service accepts in
 //! that account. S3 bucket names are one namespace across the accounts
-//! (`buckets`). Admin operations (reset, outages, clock ticks, shutdown)
-//! act on every account.
+//! (`buckets`). AWS Backup copies into another account's vault as AWS does
+//! (`accounts` connects the accounts' engines: the destination vault's
+//! access policy must allow `backup:CopyIntoBackupVault`, the copied data
+//! lands in the destination account's DynamoDB, RDS or S3). Admin
+//! operations (reset, outages, clock ticks, shutdown) act on every account.
 //!
 //! `firedrill serve` runs the same thing standalone on 127.0.0.1:4566 for any
 //! client. This crate only assembles: the protocol and engine of each service
 //! live in its own crate (`firedrill-emu-*`), the listener, clock and admin
 //! API in `firedrill-emu-core`.
 
+mod accounts;
 mod admin_client;
 mod alarms;
 mod buckets;
@@ -299,7 +303,8 @@ impl EmulatorBuilder {
         let clock = self.clock.unwrap_or_else(Clock::real);
         let env = Environment::new(self.config, clock, data_dir);
         let buckets = Arc::new(buckets::BucketNamespace::default());
-        let services = services::Services::new(&env, &buckets);
+        let accounts = Arc::new(accounts::Accounts::default());
+        let services = services::Services::new(&env, &buckets, &accounts);
         let others: Vec<AccountServices> = env
             .credentials
             .account_ids()
@@ -307,7 +312,7 @@ impl EmulatorBuilder {
             .skip(1)
             .map(|account| {
                 let env = env.for_account(account);
-                let services = services::Services::new(&env, &buckets);
+                let services = services::Services::new(&env, &buckets, &accounts);
                 AccountServices {
                     services: services.dispatch_list(),
                     env,

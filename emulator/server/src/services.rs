@@ -2,6 +2,7 @@
 //! environment. Adding a service means adding it here. Each account of the
 //! emulator has one [`Services`], built over its own environment.
 
+use crate::accounts::Accounts;
 use crate::alarms::{BackupMetrics, SnsNotifier};
 use crate::buckets::{AccountS3, BucketNamespace};
 use crate::objects::S3Objects;
@@ -33,8 +34,9 @@ pub(crate) struct Services {
 }
 
 impl Services {
-    /// Builds every service over `env`, its S3 buckets in `buckets`.
-    pub(crate) fn new(env: &Environment, buckets: &Arc<BucketNamespace>) -> Self {
+    /// Builds every service over `env`, its S3 buckets in `buckets`, and
+    /// registers its engines in `accounts` for cross-account copies.
+    pub(crate) fn new(env: &Environment, buckets: &Arc<BucketNamespace>, accounts: &Arc<Accounts>) -> Self {
         let dynamodb = DynamoDb::new(env);
         let s3 = S3::new(env);
         buckets.register(env.account_id(), s3.clone());
@@ -42,11 +44,13 @@ impl Services {
         dynamodb.set_export_store(Arc::new(S3Objects(s3.clone())));
         let rds = Rds::new(env);
         let providers: Vec<Arc<dyn ResourceProvider>> = vec![
-            Arc::new(DynamoDbProvider(dynamodb.clone())),
-            Arc::new(S3Provider(s3.clone())),
-            Arc::new(RdsProvider(rds.clone())),
+            Arc::new(DynamoDbProvider(dynamodb.clone(), accounts.clone())),
+            Arc::new(S3Provider(s3.clone(), accounts.clone())),
+            Arc::new(RdsProvider(rds.clone(), accounts.clone())),
         ];
         let backup = Backup::new(env, providers);
+        backup.engine().set_peer_accounts(accounts.clone());
+        accounts.register(env.account_id(), &dynamodb, &rds, &s3, &backup);
         let elasticache = ElastiCache::new(env);
         elasticache.set_object_store(Arc::new(S3Objects(s3.clone())));
         let sns = Sns::new(env);

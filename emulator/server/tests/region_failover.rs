@@ -4,25 +4,19 @@
 //! dark; every layer is restored in us-west-2 from the copies and holds the
 //! data of the last copy; the outage ends and us-east-1 is intact.
 
+mod common;
+
 use aws_sdk_backup::types::{BackupSelection, Condition, ConditionType, CopyAction, Lifecycle};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use aws_sdk_s3::primitives::ByteStream;
+use common::postgres::{postgres_installed, sql, wait_rds_available};
 use firedrill_emulator::{Emulator, EmulatorHandle};
 use std::time::{Duration, Instant};
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
-
-fn postgres_installed() -> bool {
-    std::env::var_os("FIREDRILL_PG_BIN").is_some()
-        || std::process::Command::new("pg_config")
-            .arg("--bindir")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        || std::fs::read_dir("/usr/lib/postgresql").is_ok()
-}
 
 struct Clients {
     dynamodb: aws_sdk_dynamodb::Client,
@@ -43,40 +37,6 @@ async fn clients(emulator: &EmulatorHandle, region: &str) -> Clients {
         rds: aws_sdk_rds::Client::new(&sdk),
         backup: aws_sdk_backup::Client::new(&sdk),
     }
-}
-
-async fn wait_rds_available(rds: &aws_sdk_rds::Client, emulator: &EmulatorHandle, id: &str) -> (String, u16) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let out = rds
-            .describe_db_instances()
-            .db_instance_identifier(id)
-            .send()
-            .await
-            .unwrap();
-        let db = &out.db_instances()[0];
-        if db.db_instance_status() == Some("available") {
-            let ep = db.endpoint().unwrap();
-            return (ep.address().unwrap().to_owned(), ep.port().unwrap() as u16);
-        }
-        assert!(Instant::now() < deadline, "{id} never became available");
-        emulator.advance(chrono::Duration::seconds(1)).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn sql(host: &str, port: u16) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::Config::new()
-        .host(host)
-        .port(port)
-        .user("shop")
-        .password("shop-password")
-        .dbname("shop")
-        .connect(tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
 }
 
 async fn count_orders(db: &tokio_postgres::Client) -> i64 {

@@ -1,9 +1,10 @@
 //! Copy jobs: `StartCopyJob`, the run of a copy (destination checks, the
 //! provider's copy), `DescribeCopyJob`, `ListCopyJobs`. A destination vault
-//! in another account fails the job: each account's vaults live in its own
-//! engine, and cross-account copies are not served.
+//! in another account of the emulator is that account's engine's to check
+//! and to keep: see [`super::cross_account`].
 
 use super::*;
+use crate::provider::RecoveryPointData;
 /// Filters of `ListCopyJobs`.
 #[derive(Debug, Clone, Default)]
 pub struct CopyJobFilter {
@@ -131,6 +132,7 @@ impl Engine {
         let (dest_region, dest_name) = parse_vault_arn(destination_vault_arn).unwrap_or_default();
         CopyJob {
             id: upper_uuid(),
+            account_id: self.account().to_owned(),
             source_region: rp.region.clone(),
             source_vault_arn: rp.vault_arn.clone(),
             source_recovery_point_arn: rp.arn.clone(),
@@ -163,51 +165,64 @@ impl Engine {
         }
     }
 
-    /// Runs a CREATED copy job: checks the destination, calls the provider
+    /// Why a copy job into a vault of this account cannot start: the
+    /// destination region, the vault, its access policy when the job is
+    /// another account's (which needs `backup:CopyIntoBackupVault`), or its
+    /// lock's retention range. The destination account's engine answers.
+    pub(crate) fn destination_problem(&self, job: &CopyJob) -> Option<String> {
+        if !self.env.config.serves_region(&job.destination_region) {
+            return Some(format!(
+                "Destination region {} is not served by this emulator",
+                job.destination_region
+            ));
+        }
+        if self.env.outages.is_down(&job.destination_region) {
+            return Some(format!(
+                "Destination region {} is unavailable",
+                job.destination_region
+            ));
+        }
+        let st = self.state.lock();
+        let Some(vault) = st
+            .regions
+            .get(&job.destination_region)
+            .and_then(|rs| rs.vaults.get(&job.destination_vault_name))
+        else {
+            return Some(format!(
+                "Destination backup vault {} does not exist",
+                job.destination_vault_arn
+            ));
+        };
+        if job.account_id != self.account() && !cross_account::copy_allowed(vault, job) {
+            return Some(cross_account::COPY_ACCESS_DENIED.to_owned());
+        }
+        vault.lock.as_ref().and_then(|l| {
+            l.retention_problem(&job.destination_vault_name, job.destination_lifecycle.as_ref())
+        })
+    }
+
+    /// Runs a CREATED copy job: checks the destination (in this account,
+    /// or through the destination account's engine), calls the provider
     /// and marks the job RUNNING (or FAILED).
     pub(crate) async fn run_copy_job(&self, region: &str, id: &str) {
+        let job = {
+            let mut st = self.state.lock();
+            st.region(region).copy_jobs.iter().find(|j| j.id == id).cloned()
+        };
+        let Some(job) = job else { return };
+        let dest_account = cross_account::destination_account(&job);
+        let peer = (dest_account != self.account()).then(|| self.peer(&dest_account));
+        let problem = match &peer {
+            None => self.destination_problem(&job),
+            Some(Some(peer)) => peer.destination_problem(&job),
+            Some(None) => Some(format!(
+                "Destination backup vault {} belongs to account {dest_account}, which this emulator does not serve",
+                job.destination_vault_arn
+            )),
+        };
+        let peer = peer.flatten();
         let prepared = {
             let mut st = self.state.lock();
-            let dest_down = |r: &str| self.env.outages.is_down(r);
-            let job = st.region(region).copy_jobs.iter().find(|j| j.id == id).cloned();
-            let Some(job) = job else { return };
-            let dest_vault = st
-                .regions
-                .get(&job.destination_region)
-                .and_then(|rs| rs.vaults.get(&job.destination_vault_name));
-            let dest_exists = dest_vault.is_some();
-            let locked_out = dest_vault.and_then(|v| v.lock.as_ref()).and_then(|l| {
-                l.retention_problem(&job.destination_vault_name, job.destination_lifecycle.as_ref())
-            });
-            let dest_account = firedrill_emu_core::arn::Arn::parse(&job.destination_vault_arn)
-                .map(|arn| arn.account)
-                .unwrap_or_default();
-            let problem = if dest_account != self.account() {
-                // Each account's vaults live in its own engine: a copy
-                // across accounts is refused rather than delivered to a
-                // same-named vault of the source account.
-                Some(format!(
-                    "Destination backup vault {} belongs to account {dest_account}; this emulator does not copy recovery points across accounts",
-                    job.destination_vault_arn
-                ))
-            } else if !self.env.config.serves_region(&job.destination_region) {
-                Some(format!(
-                    "Destination region {} is not served by this emulator",
-                    job.destination_region
-                ))
-            } else if dest_down(&job.destination_region) {
-                Some(format!(
-                    "Destination region {} is unavailable",
-                    job.destination_region
-                ))
-            } else if !dest_exists {
-                Some(format!(
-                    "Destination backup vault {} does not exist",
-                    job.destination_vault_arn
-                ))
-            } else {
-                locked_out
-            };
             let job = st.region(region).copy_jobs.iter_mut().find(|j| j.id == id);
             let Some(job) = job else { return };
             match problem {
@@ -227,6 +242,7 @@ impl Engine {
                                 data,
                                 source_region: region.to_owned(),
                                 dest_region: job.destination_region.clone(),
+                                dest_account: peer.as_ref().map(|_| dest_account.clone()),
                                 job_id: job.id.clone(),
                                 resource_arn: job.resource_arn.clone(),
                             },
@@ -251,9 +267,8 @@ impl Engine {
             Ok(data) => {
                 job.destination_recovery_point_arn = Some(data.native_arn.clone().unwrap_or_else(|| {
                     format!(
-                        "arn:aws:backup:{}:{}:recovery-point:{}",
+                        "arn:aws:backup:{}:{dest_account}:recovery-point:{}",
                         job.destination_region,
-                        self.account(),
                         upper_uuid()
                     )
                 }));
@@ -261,8 +276,12 @@ impl Engine {
                 job.data = Some(data);
                 let plan = self.plan_copy(job);
                 job.completion_date = Some(plan.completes_at);
+                let running = job.clone();
                 drop(st);
                 self.env.timings.record(plan);
+                if let Some(peer) = &peer {
+                    peer.record_incoming_copy(&running);
+                }
             }
             Err(e) => {
                 job.state = JobState::Failed;
@@ -272,6 +291,43 @@ impl Engine {
                 drop(st);
                 self.audit_copy_end(region, id);
             }
+        }
+    }
+
+    /// The recovery point a completed copy job leaves in `vault`, its data
+    /// held by the provider at index `provider`.
+    pub(crate) fn copied_recovery_point(
+        job: &CopyJob,
+        arn: &str,
+        vault: &Vault,
+        provider: usize,
+        data: RecoveryPointData,
+        now: DateTime<Utc>,
+    ) -> RecoveryPoint {
+        RecoveryPoint {
+            arn: arn.to_owned(),
+            region: job.destination_region.clone(),
+            vault_name: vault.name.clone(),
+            vault_arn: vault.arn.clone(),
+            source_vault_arn: Some(job.source_vault_arn.clone()),
+            resource_arn: job.resource_arn.clone(),
+            resource_type: job.resource_type.clone(),
+            resource_name: job.resource_name.clone(),
+            created_by: job.created_by.clone(),
+            iam_role_arn: job.iam_role_arn.clone(),
+            status: RecoveryPointStatus::Completed,
+            status_message: None,
+            creation_date: job.creation_date,
+            completion_date: job.completion_date.unwrap_or(now),
+            size_bytes: job.size_bytes,
+            lifecycle: job.destination_lifecycle.clone(),
+            encryption_key_arn: vault.encryption_key_arn.clone(),
+            customer_managed_key: vault.customer_managed_key,
+            last_restore_time: None,
+            continuous: job.continuous,
+            provider,
+            data,
+            tags: BTreeMap::new(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The AWS Backup engine: per-region state (vaults, plans, selections,
 //! jobs, recovery points) and the operations on it, with no HTTP, one
 //! concern a module: [`vaults`], [`plans`] (and selections), [`backup_jobs`],
-//! [`copies`], [`notifications`], [`recovery_points`], [`restores`], [`restore_testing`] (plans and selections),
+//! [`copies`] (and [`cross_account`] copies), [`notifications`], [`recovery_points`], [`restores`], [`restore_testing`] (plans and selections),
 //! [`protected`] (and tags),
 //! [`validate`] (the values the model constrains). Vault Lock and access
 //! policies are [`crate::vault_lock`] and [`crate::access_policy`].
@@ -43,6 +43,7 @@ use std::sync::Arc;
 
 pub mod backup_jobs;
 pub mod copies;
+pub mod cross_account;
 pub mod notifications;
 pub mod plans;
 pub mod protected;
@@ -108,6 +109,8 @@ pub struct Engine {
     pub(crate) providers: Vec<Arc<dyn ResourceProvider>>,
     pub(crate) state: Mutex<State>,
     pub(crate) faults: crate::scheduler::TickFaults,
+    /// The other accounts' engines, for cross-account copies.
+    pub(crate) peers: parking_lot::RwLock<Option<Arc<dyn cross_account::PeerAccounts>>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -162,6 +165,7 @@ impl Engine {
             providers,
             state: Mutex::new(State::default()),
             faults: crate::scheduler::TickFaults::default(),
+            peers: parking_lot::RwLock::new(None),
         }
     }
 

@@ -173,9 +173,9 @@ struct StartCopyBody {
     idempotency_token: Option<String>,
 }
 
-pub(super) fn copy_job_json(j: &CopyJob, account: &str) -> Value {
+pub(super) fn copy_job_json(j: &CopyJob) -> Value {
     let mut m = Map::new();
-    m.insert("AccountId".into(), json!(account));
+    m.insert("AccountId".into(), json!(j.account_id));
     m.insert("CopyJobId".into(), json!(j.id));
     m.insert("SourceBackupVaultArn".into(), json!(j.source_vault_arn));
     m.insert(
@@ -253,7 +253,7 @@ pub(super) async fn start_copy_job(
 pub(super) async fn describe_copy_job(State(e): Engn, Extension(ctx): Ctx, p: Params) -> Response<Body> {
     let result = e
         .describe_copy_job(&ctx.region, p.at(0))
-        .map(|j| json!({ "CopyJob": copy_job_json(&j, e.account()) }));
+        .map(|j| json!({ "CopyJob": copy_job_json(&j) }));
     reply(&ctx, result)
 }
 
@@ -271,14 +271,15 @@ pub(super) async fn list_copy_jobs(State(e): Engn, Extension(ctx): Ctx, q: Query
             complete_before: q.time("completeBefore")?,
         };
         let mut jobs = e.list_copy_jobs(&ctx.region, &f);
-        if q.other_account("accountId", e.account())? {
-            jobs.clear();
+        // A cross-account copy is listed in both accounts, owned by the source.
+        if let Some(owner) = q.account_id("accountId")? {
+            jobs.retain(|j| j.account_id == owner);
         }
         if let Some(category) = q.get("messageCategory") {
             jobs.retain(|j| copy_message_category(j) == category);
         }
         let (items, next) = page(jobs, &q)?;
-        let list: Vec<Value> = items.iter().map(|j| copy_job_json(j, e.account())).collect();
+        let list: Vec<Value> = items.iter().map(copy_job_json).collect();
         Ok(with_next(json!({ "CopyJobs": list }), next))
     })();
     reply(&ctx, result)

@@ -303,12 +303,16 @@ impl Query {
     /// The model's `accountId` filter: 12 digits. Every resource here is in
     /// the emulator's one account, so another account matches nothing.
     fn other_account(&self, k: &str, account: &str) -> BackupResult<bool> {
-        let id = self.matching(
+        Ok(self.account_id(k)?.is_some_and(|id| id != account))
+    }
+
+    /// An account id filter, checked against the model's pattern.
+    fn account_id(&self, k: &str) -> BackupResult<Option<String>> {
+        self.matching(
             k,
             |v| v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()),
             "^[0-9]{12}$",
-        )?;
-        Ok(id.is_some_and(|id| id != account))
+        )
     }
 
     /// Refuses a `backupVaultAccountId` naming another account: no vault

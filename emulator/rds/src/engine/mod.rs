@@ -56,6 +56,7 @@
 //!   `resource_create_delay` has passed on the emulator clock (in `tick`).
 //! - No state lock is held across I/O.
 
+mod account_copy;
 mod automated_backups;
 mod backup_replication;
 mod cluster_snapshots;

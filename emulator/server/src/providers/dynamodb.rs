@@ -1,7 +1,9 @@
 //! DynamoDB tables under AWS Backup: a recovery point is a DynamoDB backup of
-//! type `AWS_BACKUP`, its ARN the recovery point ARN, as on AWS.
+//! type `AWS_BACKUP`, its ARN the recovery point ARN, as on AWS. A copy into
+//! another account is a backup of that account's DynamoDB.
 
 use super::{after, payload};
+use crate::accounts::Accounts;
 use firedrill_emu_backup::{
     BackupRequest, CopyRequest, ProtectedResource, ProviderError, RecoveryPointData, ResourceProvider,
     RestoreRequest,
@@ -18,7 +20,7 @@ struct TableBackup {
     table_name: String,
 }
 
-pub(crate) struct DynamoDbProvider(pub(crate) Arc<DynamoDb>);
+pub(crate) struct DynamoDbProvider(pub(crate) Arc<DynamoDb>, pub(crate) Arc<Accounts>);
 
 fn failed(e: DynamoDbError) -> ProviderError {
     let text = e.to_string();
@@ -85,10 +87,17 @@ impl ResourceProvider for DynamoDbProvider {
     ) -> BoxFuture<'_, Result<RecoveryPointData, ProviderError>> {
         Box::pin(async move {
             let source = payload::<TableBackup>(&request.data)?;
-            let copy_arn = self
-                .0
-                .copy_backup_to_region(&source.backup_arn, &request.dest_region)
-                .map_err(failed)?;
+            let copy_arn = match &request.dest_account {
+                None => self
+                    .0
+                    .copy_backup_to_region(&source.backup_arn, &request.dest_region),
+                Some(account) => {
+                    let dest = self.1.dynamodb(account)?;
+                    self.0
+                        .copy_backup_to_account(&source.backup_arn, &dest, &request.dest_region)
+                }
+            }
+            .map_err(failed)?;
             Ok(RecoveryPointData {
                 native_arn: Some(copy_arn.clone()),
                 size_bytes: request.data.size_bytes,

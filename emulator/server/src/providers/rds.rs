@@ -1,8 +1,11 @@
 //! RDS instances under AWS Backup: a recovery point is a DB snapshot of type
 //! `awsbackup` (a real PostgreSQL base backup), ARN
 //! `arn:aws:rds:<region>:<account>:snapshot:awsbackup:job-<id>` as on AWS.
+//! A copy into another account is a snapshot of that account's RDS, its
+//! base backup copied into that account's data directory.
 
 use super::{after, payload};
+use crate::accounts::Accounts;
 use firedrill_emu_backup::{
     BackupRequest, CopyRequest, ProtectedResource, ProviderError, RecoveryPointData, ResourceProvider,
     RestoreRequest,
@@ -20,7 +23,7 @@ struct DbSnapshot {
     instance_id: String,
 }
 
-pub(crate) struct RdsProvider(pub(crate) Arc<Rds>);
+pub(crate) struct RdsProvider(pub(crate) Arc<Rds>, pub(crate) Arc<Accounts>);
 
 fn failed(e: RdsError) -> ProviderError {
     let text = e.to_string();
@@ -95,16 +98,31 @@ impl ResourceProvider for RdsProvider {
         Box::pin(async move {
             let source = payload::<DbSnapshot>(&request.data)?;
             let dest_id = format!("awsbackup-copy-{}", request.job_id.to_lowercase());
-            let arn = self
-                .0
-                .copy_snapshot_to_region(
-                    &source.region,
-                    &source.snapshot_id,
-                    &request.dest_region,
-                    &dest_id,
-                )
-                .await
-                .map_err(failed)?;
+            let arn = match &request.dest_account {
+                None => {
+                    self.0
+                        .copy_snapshot_to_region(
+                            &source.region,
+                            &source.snapshot_id,
+                            &request.dest_region,
+                            &dest_id,
+                        )
+                        .await
+                }
+                Some(account) => {
+                    let dest = self.1.rds(account)?;
+                    self.0
+                        .copy_snapshot_to_account(
+                            &source.region,
+                            &source.snapshot_id,
+                            &dest,
+                            &request.dest_region,
+                            &dest_id,
+                        )
+                        .await
+                }
+            }
+            .map_err(failed)?;
             Ok(RecoveryPointData {
                 native_arn: Some(arn),
                 size_bytes: request.data.size_bytes,

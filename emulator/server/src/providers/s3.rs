@@ -1,8 +1,11 @@
 //! S3 buckets under AWS Backup: a recovery point is a snapshot of the
 //! version current at backup time of every key (bodies shared, immutable);
-//! a restore writes every object into the destination bucket.
+//! a restore writes every object into the destination bucket. A copy into
+//! another account is held by that account's S3 (the immutable bodies are
+//! shared, so it outlives anything the source account deletes).
 
 use super::{after, payload};
+use crate::accounts::Accounts;
 use firedrill_emu_backup::{
     BackupRequest, CopyRequest, ProtectedResource, ProviderError, RecoveryPointData, ResourceProvider,
     RestoreRequest,
@@ -12,7 +15,7 @@ use firedrill_emu_s3::{BucketSnapshot, S3, S3EngineError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub(crate) struct S3Provider(pub(crate) Arc<S3>);
+pub(crate) struct S3Provider(pub(crate) Arc<S3>, pub(crate) Arc<Accounts>);
 
 fn failed(e: S3EngineError) -> ProviderError {
     match e {
@@ -69,9 +72,12 @@ impl ResourceProvider for S3Provider {
     ) -> BoxFuture<'_, Result<RecoveryPointData, ProviderError>> {
         Box::pin(async move {
             let snapshot = payload::<BucketSnapshot>(&request.data)?;
+            let dest = match &request.dest_account {
+                None => self.0.clone(),
+                Some(account) => self.1.s3(account)?,
+            };
             Ok(data(
-                self.0
-                    .copy_snapshot_region(snapshot, &request.dest_region)
+                dest.copy_snapshot_region(snapshot, &request.dest_region)
                     .map_err(failed)?,
             ))
         })

@@ -1,8 +1,10 @@
 //! Raw HTTP for the assembled emulator's tests: one request written to a
 //! fresh connection, and the whole answer read back until the server
-//! closes it.
+//! closes it; [`postgres`] for the tests that start RDS instances.
 
 #![allow(dead_code)]
+
+pub mod postgres;
 
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
