@@ -133,6 +133,10 @@ enum TargetKind {
 struct DrillArgs {
     /// Scenario files or names in ./scenarios (default: every shipped scenario).
     scenarios: Vec<String>,
+    /// A scenario file or a name in ./scenarios, as a flag (repeatable; the
+    /// same as naming it after `drill`).
+    #[arg(long = "scenario", value_name = "NAME")]
+    scenario: Vec<String>,
     /// Where AWS is.
     #[arg(long, value_enum, default_value = "embedded")]
     target: TargetKind,
@@ -552,11 +556,12 @@ fn drill_scenarios(args: &DrillArgs) -> Result<Vec<firedrill::scenario::Scenario
     use firedrill::recovery::RecoveryStep;
     use firedrill::scenario;
     use firedrill::team::CommandSpec;
-    let mut scenarios = if args.scenarios.is_empty() {
+    let mut scenarios = if args.scenarios.is_empty() && args.scenario.is_empty() {
         scenario::load_dir(&shipped_scenarios_dir())?
     } else {
         args.scenarios
             .iter()
+            .chain(&args.scenario)
             .map(|name| scenario::load(&scenario_path(name)))
             .collect::<Result<Vec<_>, _>>()?
     };

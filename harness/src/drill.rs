@@ -18,7 +18,7 @@
 use crate::checker::{self, CheckInput, CheckResult, RecoveryTime, Verdict};
 use crate::fault::{Fault, FaultRecord, strike};
 use crate::history::{EventKind, History};
-use crate::model::{StoreNames, read_store};
+use crate::model::read_store;
 use crate::policy::{Provisioner, SdkProvisioner};
 use crate::recovery::{self, Recovery, RecoveryRun, ScenarioRecovery};
 use crate::report::{ExpectationResult, Report, Traffic};
@@ -119,7 +119,7 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         .clone()
         .or(scenario.prefix.clone())
         .unwrap_or_else(|| default_prefix(&scenario.name));
-    let names = StoreNames::new(&prefix)?.with_cache(scenario.store.cached());
+    let names = scenario.store.names(&prefix)?;
     let mut report = Report {
         scenario: scenario.name.clone(),
         description: scenario.description.clone(),
@@ -709,7 +709,7 @@ mod tests {
         let b = default_prefix("Flash Sale: corrupted orders!");
         assert_ne!(a, b);
         for p in [a, b, default_prefix("x"), default_prefix(&"y".repeat(80))] {
-            StoreNames::new(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
+            crate::model::StoreNames::new(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
         }
     }
 }

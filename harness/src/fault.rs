@@ -11,8 +11,9 @@
 //! nothing by itself, it only makes the next recovery fail.
 
 use crate::history::{Collection, EventKind, History, Key, OpKind, Outcome, Process, Value, Write};
-use crate::model::{Store, canonical_attribute, list_keys, order_value, scan_table};
+use crate::model::{Store, canonical_attribute, list_keys, scan_table};
 use crate::policy::set_table_pitr;
+use crate::store::orders::OrdersDb;
 use crate::target::Target;
 use anyhow::{Context, anyhow, bail};
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
@@ -47,6 +48,14 @@ pub enum Fault {
     /// the last `window_minutes` (every order when absent), by SQL.
     CorruptOrders {
         /// How far back the bad deploy reaches.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window_minutes: Option<u32>,
+    },
+    /// A cleanup job's DELETE gone wrong: the orders placed in the last
+    /// `window_minutes` (every order when absent) deleted with their lines
+    /// and payments, by SQL.
+    DeleteOrders {
+        /// How far back the DELETE reaches.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         window_minutes: Option<u32>,
     },
@@ -87,6 +96,7 @@ impl Fault {
         match self {
             Fault::BatchDeleteCarts => "batch_delete_carts".into(),
             Fault::CorruptOrders { .. } => "corrupt_orders".into(),
+            Fault::DeleteOrders { .. } => "delete_orders".into(),
             Fault::DropTable { table } => format!("drop_table({table})"),
             Fault::MassDeleteBucket { bucket } => format!("mass_delete({bucket})"),
             Fault::Ransomware { bucket } => format!("ransomware({bucket})"),
@@ -214,47 +224,23 @@ pub async fn strike(
             )
         }
         Fault::CorruptOrders { window_minutes } => {
-            let db = store.connect(target).await?;
+            let mut db = store.orders_db(target).await?;
             let since = window_minutes
                 .map(|m| target.now() - Duration::minutes(m as i64))
                 .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-            let count: i64 = db
-                .query_one("SELECT count(*) FROM orders WHERE placed_at >= $1", &[&since])
-                .await
-                .context("counting the orders to corrupt")?
-                .try_get(0)?;
+            let count = db.count_orders_since(since).await?;
             nemesis.strike_now(format!(
                 "UPDATE of {count} orders: totals zeroed, statuses scrambled"
             ));
             let invoke = target.now();
-            let result = db
-                .query(
-                    "UPDATE orders SET total_cents = 0, \
-                     status = (ARRAY['refunded','cancelled','pending','on_hold'])[1 + abs(hashtext(order_id)) % 4] \
-                     WHERE placed_at >= $1 \
-                     RETURNING order_id, customer_id, cart_id, session_id, status, total_cents, placed_at",
-                    &[&since],
-                )
-                .await;
+            let result = corrupt_orders(&mut db, since).await;
             let (writes, outcome, error) = match result {
-                Ok(rows) => {
-                    let mut writes = Vec::with_capacity(rows.len());
-                    for r in rows {
-                        let id: String = r.try_get(0)?;
-                        let v = order_value(
-                            &id,
-                            r.try_get(1)?,
-                            r.try_get(2)?,
-                            r.try_get(3)?,
-                            r.try_get(4)?,
-                            r.try_get(5)?,
-                            r.try_get(6)?,
-                        );
-                        writes.push(Write::put(Key::new(Collection::Orders, id), v));
-                    }
-                    (writes, Outcome::Ok, None)
-                }
-                Err(e) => (Vec::new(), Outcome::Info, Some(e.to_string())),
+                Ok(rows) => (
+                    rows.into_iter().map(|(k, v)| Write::put(k, v)).collect(),
+                    Outcome::Ok,
+                    None,
+                ),
+                Err(e) => (Vec::new(), Outcome::Info, Some(format!("{e:#}"))),
             };
             let n = writes.len() as u64;
             let p = nemesis
@@ -265,6 +251,26 @@ pub async fn strike(
                 bail!("the corrupting UPDATE failed: {e}");
             }
             (n, format!("zeroed totals and scrambled statuses of {n} orders"))
+        }
+        Fault::DeleteOrders { window_minutes } => {
+            let mut db = store.orders_db(target).await?;
+            let since = window_minutes
+                .map(|m| target.now() - Duration::minutes(m as i64))
+                .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+            let keys = db.order_keys_since(since).await?;
+            let orders = keys.iter().filter(|k| k.collection == Collection::Orders).count();
+            let n = keys.len() as u64;
+            nemesis.strike_now(format!(
+                "DELETE of {orders} orders with their lines and payments ({n} rows)"
+            ));
+            let writes = keys.into_iter().map(Write::delete).collect();
+            nemesis
+                .write(writes, async move { db.delete_orders_since(since).await })
+                .await?;
+            (
+                n,
+                format!("deleted {orders} orders with their lines and payments ({n} rows)"),
+            )
         }
         Fault::DropTable { table } => match table.layer() {
             crate::history::Layer::Dynamodb => {
@@ -299,18 +305,28 @@ pub async fn strike(
                 (n, format!("deleted table {name} with {n} items"))
             }
             _ => {
-                let db = store.connect(target).await?;
-                let snap_rows = read_ids(&db, *table).await?;
+                let mut db = store.orders_db(target).await?;
+                let snap_rows = db.read_ids(*table).await?;
                 let n = snap_rows.len() as u64;
-                nemesis.strike_now(format!("DROP TABLE {table} CASCADE ({n} rows)"));
+                let statement = match &db {
+                    OrdersDb::Postgres(_) => format!("DROP TABLE {table} CASCADE"),
+                    OrdersDb::Mysql(_) => format!("DROP TABLE {table} (foreign_key_checks off)"),
+                };
+                nemesis.strike_now(format!("{statement} ({n} rows)"));
                 let writes = snap_rows
                     .into_iter()
                     .map(|id| Write::delete(Key::new(*table, id)))
                     .collect();
-                let sql = format!("DROP TABLE {} CASCADE", table.name());
+                let table = *table;
                 nemesis
                     .write(writes, async move {
-                        db.batch_execute(&sql).await?;
+                        match &mut db {
+                            OrdersDb::Postgres(db) => {
+                                db.batch_execute(&format!("DROP TABLE {} CASCADE", table.name()))
+                                    .await?
+                            }
+                            OrdersDb::Mysql(db) => crate::store::mysql::drop_table(db, table).await?,
+                        }
                         Ok(())
                     })
                     .await?;
@@ -481,8 +497,26 @@ pub async fn strike(
     })
 }
 
+/// The bad deploy's UPDATE on either engine: the corrupted rows as written.
+async fn corrupt_orders(db: &mut OrdersDb, since: DateTime<Utc>) -> anyhow::Result<Vec<(Key, Value)>> {
+    let db = match db {
+        OrdersDb::Mysql(db) => return crate::store::mysql::corrupt_orders(db, since).await,
+        OrdersDb::Postgres(db) => db,
+    };
+    let rows = db
+        .query(
+            "UPDATE orders SET total_cents = 0, \
+             status = (ARRAY['refunded','cancelled','pending','on_hold'])[1 + abs(hashtext(order_id)) % 4] \
+             WHERE placed_at >= $1 \
+             RETURNING order_id, customer_id, cart_id, session_id, status, total_cents, placed_at",
+            &[&since],
+        )
+        .await?;
+    rows.iter().map(crate::model::order_record).collect()
+}
+
 /// Reads the ids of a PostgreSQL table.
-async fn read_ids(db: &tokio_postgres::Client, table: Collection) -> anyhow::Result<Vec<String>> {
+pub(crate) async fn read_ids(db: &tokio_postgres::Client, table: Collection) -> anyhow::Result<Vec<String>> {
     let sql = match table {
         Collection::Orders => "SELECT order_id FROM orders",
         Collection::OrderItems => "SELECT order_id || '#' || line FROM order_items",
@@ -563,10 +597,21 @@ mod tests {
             [[fault]]
             kind = "config_drift"
             drift = { change = "rds_retention", days = 1 }
+            [[fault]]
+            kind = "delete_orders"
+            window_minutes = 30
             "#,
         )
         .unwrap();
-        assert_eq!(w.fault.len(), 4);
+        assert_eq!(w.fault.len(), 5);
+        assert_eq!(
+            w.fault[4],
+            Fault::DeleteOrders {
+                window_minutes: Some(30)
+            }
+        );
+        assert_eq!(w.fault[4].name(), "delete_orders");
+        assert!(w.fault[4].destructive());
         assert!(w.fault.iter().all(|f| f.validate().is_ok()));
         assert!(!w.fault[3].destructive() && w.fault[0].destructive());
         assert_eq!(w.fault[2].name(), "ransomware(invoices)");

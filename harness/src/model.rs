@@ -1,7 +1,8 @@
 //! The shop: what lives where, how it is named, and how to read it all back.
 //!
 //! Orders, order items, inventory and payments live in PostgreSQL on an RDS
-//! instance ([`SCHEMA`]); carts and sessions in DynamoDB, each with a global
+//! instance ([`SCHEMA`]), or in MySQL or MariaDB when the scenario says so
+//! (`[store] orders_engine`, [`crate::store::orders`]); carts and sessions in DynamoDB, each with a global
 //! secondary index by customer, or as Redis keys with TTLs in an ElastiCache
 //! replication group when the shop keeps them there ([`CacheNames`],
 //! [`crate::store`]); product images, invoice PDFs and confirmation
@@ -18,6 +19,7 @@
 //! takes it without doing any I/O.
 
 use crate::history::{Collection, Key, Layer, Value};
+use crate::store::orders::{OrdersEngine, ReplicaNames};
 use crate::target::{Clients, Target};
 use anyhow::{Context, anyhow};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -96,6 +98,18 @@ pub struct StoreNames {
     /// carts) there instead of DynamoDB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<CacheNames>,
+    /// The orders instance's engine (PostgreSQL unless the scenario says
+    /// otherwise).
+    #[serde(default, skip_serializing_if = "OrdersEngine::is_default")]
+    pub orders_engine: OrdersEngine,
+    /// The orders instance's read replica, when the store has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orders_replica: Option<ReplicaNames>,
+    /// The region the orders instance lives in when it is not the store's
+    /// (a promoted cross-region replica before the rest of the store fails
+    /// over to its region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_region: Option<String>,
 }
 
 /// Where the shop's ElastiCache keys live: the replication group and which
@@ -139,7 +153,16 @@ impl StoreNames {
             backup_vault: format!("{prefix}-vault"),
             backup_plan: format!("{prefix}-plan"),
             cache: None,
+            orders_engine: OrdersEngine::default(),
+            orders_replica: None,
+            db_region: None,
         })
+    }
+
+    /// These names with the orders database on `engine`.
+    pub fn with_orders_engine(mut self, engine: OrdersEngine) -> Self {
+        self.orders_engine = engine;
+        self
     }
 
     /// These names with `collections` (sessions, carts) kept in an
@@ -251,9 +274,26 @@ impl Store {
         Clients::new(target, &self.region)
     }
 
-    /// Opens a PostgreSQL connection to the orders database.
+    /// The region the orders instance lives in.
+    pub fn db_region(&self) -> &str {
+        self.names.db_region.as_deref().unwrap_or(&self.region)
+    }
+
+    /// Opens a PostgreSQL connection to the orders database (refused when
+    /// the orders database speaks MySQL: use [`Store::orders_db`]).
     pub async fn connect(&self, target: &dyn Target) -> anyhow::Result<tokio_postgres::Client> {
+        if self.names.orders_engine.speaks_mysql() {
+            return Err(anyhow!(
+                "the orders database is {} (the MySQL protocol), not PostgreSQL",
+                self.names.orders_engine
+            ));
+        }
         connect_db(target, &self.db, &self.names).await
+    }
+
+    /// Opens a connection to the orders database, whichever engine serves it.
+    pub async fn orders_db(&self, target: &dyn Target) -> anyhow::Result<crate::store::orders::OrdersDb> {
+        crate::store::orders::connect(target, self).await
     }
 }
 
@@ -767,7 +807,7 @@ async fn read_rds(target: &dyn Target, store: &Store, snap: &mut StoreSnapshot) 
         Collection::OrderItems,
         Collection::Payments,
     ];
-    let db = match store.connect(target).await {
+    let mut db = match store.orders_db(target).await {
         Ok(db) => db,
         Err(e) => {
             for c in rds {
@@ -777,7 +817,7 @@ async fn read_rds(target: &dyn Target, store: &Store, snap: &mut StoreSnapshot) 
         }
     };
     for c in rds {
-        match read_table(&db, c).await {
+        match db.read_table(c).await {
             Ok(Some(rows)) => {
                 snap.records.extend(rows);
                 snap.read.insert(c);
@@ -791,8 +831,27 @@ async fn read_rds(target: &dyn Target, store: &Store, snap: &mut StoreSnapshot) 
     }
 }
 
+/// One PostgreSQL `orders` row (`order_id, customer_id, cart_id,
+/// session_id, status, total_cents, placed_at`) as a canonical record.
+pub(crate) fn order_record(r: &tokio_postgres::Row) -> anyhow::Result<(Key, Value)> {
+    let id: String = r.try_get(0)?;
+    let v = order_value(
+        &id,
+        r.try_get(1)?,
+        r.try_get(2)?,
+        r.try_get(3)?,
+        r.try_get(4)?,
+        r.try_get(5)?,
+        r.try_get(6)?,
+    );
+    Ok((Key::new(Collection::Orders, id), v))
+}
+
 /// Reads one PostgreSQL table; `None` when it does not exist.
-async fn read_table(db: &tokio_postgres::Client, c: Collection) -> anyhow::Result<Option<Vec<(Key, Value)>>> {
+pub(crate) async fn read_table(
+    db: &tokio_postgres::Client,
+    c: Collection,
+) -> anyhow::Result<Option<Vec<(Key, Value)>>> {
     let sql = match c {
         Collection::Inventory => "SELECT product_id, sku, name, price_cents, quantity FROM inventory",
         Collection::Orders => {
@@ -815,19 +874,7 @@ async fn read_table(db: &tokio_postgres::Client, c: Collection) -> anyhow::Resul
                 let v = inventory_value(&id, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
                 (Key::new(c, id), v)
             }
-            Collection::Orders => {
-                let id: String = r.try_get(0)?;
-                let v = order_value(
-                    &id,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                    r.try_get(5)?,
-                    r.try_get(6)?,
-                );
-                (Key::new(c, id), v)
-            }
+            Collection::Orders => order_record(&r)?,
             Collection::OrderItems => {
                 let order: String = r.try_get(0)?;
                 let line: i32 = r.try_get(1)?;

@@ -17,7 +17,7 @@
 //! way (their Terraform-in-Rust, their CDK glue: the code under test) plug it
 //! in as a [`Provisioner`]; [`provisioner_fn`] wraps a closure.
 
-use crate::model::{BY_CUSTOMER_INDEX, DbEndpoint, SCHEMA, Store, StoreNames};
+use crate::model::{BY_CUSTOMER_INDEX, DbEndpoint, Store, StoreNames};
 pub use crate::store::elasticache::SnapshotSettings;
 use crate::target::{BoxFuture, Clients, Target};
 use crate::wait::{Poll, WaitOptions, wait_for};
@@ -477,7 +477,7 @@ pub async fn provision_with(
         }
     }
     let instance = wait_db_available(target, &clients.rds, &names.db_instance, wait).await?;
-    let store = Store {
+    let mut store = Store {
         names: names.clone(),
         region: region.clone(),
         db: instance.endpoint.clone(),
@@ -488,10 +488,8 @@ pub async fn provision_with(
         },
         cache,
     };
-    let db = store.connect(target).await?;
-    db.batch_execute(SCHEMA)
-        .await
-        .context("creating the orders schema")?;
+    store.orders_db(target).await?.create_schema().await?;
+    crate::store::replica::create(target, &mut store, policy.rds.retention_days, wait).await?;
 
     if let Some(plan) = &policy.backup_plan {
         create_backup_plan(target, &clients, plan, names, &instance.arn).await?;
@@ -522,7 +520,7 @@ async fn create_db_instance(
 ) -> anyhow::Result<()> {
     rds.create_db_instance()
         .db_instance_identifier(&names.db_instance)
-        .engine("postgres")
+        .engine(names.orders_engine.rds_engine())
         .db_instance_class("db.t3.micro")
         .allocated_storage(20)
         .master_username(&names.db_user)

@@ -67,7 +67,8 @@ pub async fn read(target: &dyn Target, store: &Store) -> Protection {
             .map(|v| v.status == Some(aws_sdk_s3::types::BucketVersioningStatus::Enabled));
         p.buckets.insert(collection, (bucket.to_owned(), versioned));
     }
-    let retention = describe_db(&clients.rds, &store.names.db_instance)
+    let db_rds = crate::target::Clients::new(target, store.db_region()).rds;
+    let retention = describe_db(&db_rds, &store.names.db_instance)
         .await
         .ok()
         .flatten()

@@ -20,6 +20,11 @@
 //!   session store's newest snapshot before T, wait `available`, re-point
 //!   ([`crate::store::restore`]); ElastiCache has no PITR, so the writes
 //!   since that snapshot stay lost.
+//! - [`Runbook::PromoteReplica`]: `PromoteReadReplica` of the orders
+//!   database's read replica (kept with the source's backup retention), wait
+//!   `available`, re-point the orders database at it
+//!   ([`crate::store::replica`]); a later `region_failover` to the replica's
+//!   region restores the other layers and leaves the promoted database be.
 //!
 //! Users test their own recovery code by implementing [`Recovery`]; the
 //! runbooks here are firedrill's. Every wait is bounded and its error says
@@ -85,6 +90,8 @@ pub enum Runbook {
     /// ElastiCache: a new replication group from the newest snapshot before
     /// T, then re-point (no PITR exists on ElastiCache).
     ElasticacheRestore,
+    /// Promote the orders database's read replica and re-point at it.
+    PromoteReplica,
 }
 
 impl Runbook {
@@ -97,6 +104,7 @@ impl Runbook {
             Runbook::RegionFailover { .. } => "region_failover",
             Runbook::Baseline => "baseline_snapshot",
             Runbook::ElasticacheRestore => "elasticache_restore",
+            Runbook::PromoteReplica => "promote_replica",
         }
     }
 
@@ -453,6 +461,7 @@ pub async fn run_runbook(ctx: &mut RecoveryContext<'_>, runbook: &Runbook) -> an
         Runbook::RegionFailover { region } => region_failover(ctx, region.clone()).await,
         Runbook::Baseline => baseline(ctx).await,
         Runbook::ElasticacheRestore => crate::store::restore::elasticache_restore(ctx).await,
+        Runbook::PromoteReplica => crate::store::replica::promote_replica(ctx).await,
     }
 }
 
@@ -737,7 +746,10 @@ pub async fn rds_pitr(ctx: &mut RecoveryContext<'_>) -> anyhow::Result<()> {
     repoint_db(ctx, RB, &rds, &restored).await
 }
 
-async fn repoint_db(
+/// Waits for the instance `id` (as `rds` sees it) to be available, then
+/// re-points the orders database at it once it answers; the store is left
+/// as it was when it does not.
+pub(crate) async fn repoint_db(
     ctx: &mut RecoveryContext<'_>,
     rb: &str,
     rds: &aws_sdk_rds::Client,
@@ -757,12 +769,8 @@ async fn repoint_db(
     ctx.store.db = endpoint;
     ctx.store.names.db_instance = id.to_owned();
     let check = async {
-        let db = ctx.store.connect(ctx.target).await?;
-        let n: i64 = db
-            .query_one("SELECT count(*) FROM orders", &[])
-            .await
-            .map(|r| r.get(0))
-            .unwrap_or(-1);
+        let mut db = ctx.store.orders_db(ctx.target).await?;
+        let n = db.count_orders().await.ok().flatten().unwrap_or(-1);
         Ok::<_, anyhow::Error>(n)
     }
     .await;
@@ -1058,8 +1066,11 @@ pub async fn region_failover(ctx: &mut RecoveryContext<'_>, region: Option<Strin
         .unwrap_or_else(|| "000000000000".into());
     let mut new_names = names.clone();
     let mut jobs = Vec::new();
+    // A replica promoted in that region already serves the orders.
+    let db_already_there = names.db_region.as_deref() == Some(region.as_str());
     for p in &points {
         let (metadata, what): (HashMap<String, String>, String) = match p.resource_type.as_str() {
+            "RDS" if db_already_there => continue,
             "RDS" => {
                 let id = format!("{}-dr", names.db_instance);
                 new_names.db_instance = id.clone();
@@ -1163,7 +1174,14 @@ pub async fn region_failover(ctx: &mut RecoveryContext<'_>, region: Option<Strin
     ctx.store.names = new_names.clone();
     ctx.store.versioned.clear();
     ctx.finish(step, Ok(((), format!("store now served from {region}"))))?;
-    if new_names.db_instance != names.db_instance {
+    if db_already_there {
+        let step = ctx.begin(RB, format!("orders database {}", new_names.db_instance));
+        ctx.store.names.db_region = None;
+        ctx.skip(
+            step,
+            format!("already served from {region} (a promoted read replica): its copies are not restored"),
+        );
+    } else if new_names.db_instance != names.db_instance {
         repoint_db(ctx, RB, &remote.rds, &new_names.db_instance).await?;
     } else {
         let step = ctx.begin(RB, "orders database");
@@ -1463,10 +1481,14 @@ mod tests {
             cutover = "copy_back"
             [[step]]
             runbook = "s3_rollback"
+            [[step]]
+            runbook = "promote_replica"
             "#,
         )
         .unwrap();
-        assert_eq!(w.step.len(), 3);
+        assert_eq!(w.step.len(), 4);
+        assert_eq!(w.step[3], Runbook::PromoteReplica);
+        assert_eq!(w.step[3].name(), "promote_replica");
         assert!(w.step.iter().all(|r| r.validate().is_ok()));
         let bad = Runbook::DynamodbPitr {
             tables: vec![Collection::Orders],

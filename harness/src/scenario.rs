@@ -19,7 +19,9 @@
 //! prefix = "flash"                          # optional stack prefix (default: from the name)
 //! day = "2026-03-16"                        # optional drill day (default: the day after the target's today)
 //!
-//! [store]                                   # optional: where sessions and carts live
+//! [store]                                   # optional: the orders engine, where sessions and carts live
+//! orders_engine = "mysql"                   # "postgres" (default), "mysql" or "mariadb"
+//! orders_replica_region = "us-west-2"       # optional: a read replica of the orders database
 //! sessions = "elasticache"                  # "dynamodb" (default) or "elasticache" (Redis keys
 //! carts = "dynamodb"                        # with TTLs; see the store module)
 //!
@@ -38,9 +40,9 @@
 //!
 //! [[fault]]                                 # one or more; traffic stops at the first destructive one
 //! at = "15:47"                              # time of day, or an offset from `start` such as "+32m"
-//! kind = "corrupt_orders"                   # batch_delete_carts | corrupt_orders | drop_table |
-//! window_minutes = 60                       # mass_delete_bucket | ransomware | region_outage |
-//!                                           # flush_sessions | config_drift
+//! kind = "corrupt_orders"                   # batch_delete_carts | corrupt_orders | delete_orders |
+//! window_minutes = 60                       # drop_table | mass_delete_bucket | ransomware |
+//!                                           # region_outage | flush_sessions | config_drift
 //!
 //! [recovery]
 //! detect_after = "10m"                      # the fault is noticed this long after it struck
@@ -794,6 +796,10 @@ impl Scenario {
                     "elasticache_restore needs sessions or carts in ElastiCache ([store] sessions = \"elasticache\")"
                         .to_owned(),
                 ),
+                Runbook::PromoteReplica if self.store.orders_replica_region.is_none() => Some(
+                    "promote_replica needs a read replica of the orders database ([store] orders_replica_region = \"us-west-2\")"
+                        .to_owned(),
+                ),
                 Runbook::DynamodbPitr { tables, .. } => tables
                     .iter()
                     .find(|t| cached.contains(t))
@@ -891,9 +897,12 @@ impl Scenario {
                 }
                 Runbook::Baseline => {}
                 Runbook::ElasticacheRestore => c.elasticache = true,
+                Runbook::PromoteReplica => {}
             }
         }
         c.elasticache |= !self.store.cached().is_empty();
+        c.regions |= self.store.orders_replica_region.is_some();
+        c.rds_mysql |= self.store.orders_engine.speaks_mysql();
         c
     }
 }
@@ -1297,6 +1306,25 @@ s3 = { versioning = true }
         assert!(e.message.contains("not in a DynamoDB table"), "{e}");
         let e = err(&cached.replace("sessions = \"elasticache\"", "sessions = \"redis\""));
         assert!(e.message.contains("redis"), "{e}");
+    }
+
+    #[test]
+    fn a_mysql_store_parses_and_promote_replica_needs_a_replica() {
+        let mysql = GOOD.replace(
+            "[workload]",
+            "[store]\norders_engine = \"mysql\"\norders_replica_region = \"us-west-2\"\n\n[workload]",
+        );
+        let s = parse(&mysql, "mysql.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.store.orders_engine, crate::store::OrdersEngine::Mysql);
+        assert!(s.requires().regions, "a cross-region replica needs regions");
+        assert!(s.requires().rds_mysql && !parse(GOOD, "flash.toml").unwrap().requires().rds_mysql);
+        let promote = mysql.replace("runbook = \"rds_pitr\"", "runbook = \"promote_replica\"");
+        assert!(parse(&promote, "promote.toml").is_ok());
+        let e = err(&GOOD.replace("runbook = \"rds_pitr\"", "runbook = \"promote_replica\""));
+        assert_eq!(e.field.as_deref(), Some("recovery.step[0].runbook"), "{e}");
+        assert!(e.message.contains("orders_replica_region"), "{e}");
+        let e = err(&mysql.replace("\"mysql\"", "\"db2\""));
+        assert!(e.message.contains("db2"), "{e}");
     }
 
     #[test]

@@ -36,6 +36,10 @@ pub struct Capabilities {
     /// ElastiCache replication groups whose Redis endpoint this machine
     /// reaches, with snapshots and restores from them.
     pub elasticache: bool,
+    /// RDS instances of the `mysql` and `mariadb` engines, with their
+    /// snapshots, point-in-time restores and read replicas.
+    #[serde(default)]
+    pub rds_mysql: bool,
 }
 
 impl Capabilities {
@@ -49,6 +53,7 @@ impl Capabilities {
             regions: true,
             simulated_clock: true,
             elasticache: true,
+            rds_mysql: true,
         }
     }
 
@@ -63,6 +68,7 @@ impl Capabilities {
             ("regions", needed.regions, self.regions),
             ("simulated_clock", needed.simulated_clock, self.simulated_clock),
             ("elasticache", needed.elasticache, self.elasticache),
+            ("rds_mysql", needed.rds_mysql, self.rds_mysql),
         ];
         for (name, need, have) in pairs {
             if need && !have {

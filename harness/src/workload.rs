@@ -12,7 +12,8 @@
 //! history is known without reading the store.
 //!
 //! The executor ([`execute`]) applies planned operations through the official
-//! SDKs and tokio-postgres in time order, advancing a simulated target clock
+//! SDKs and tokio-postgres (or mysql_async when the orders database is MySQL
+//! or MariaDB, [`crate::store::mysql`]) in time order, advancing a simulated target clock
 //! to each operation's instant so hours pass in seconds (on a real clock the
 //! operations run back to back). Each operation is recorded with its invoke
 //! and completion instants on the target's clock; a refusal from the service
@@ -752,6 +753,9 @@ pub struct Executor<'a> {
     store: Store,
     clients: Clients,
     db: Option<tokio_postgres::Client>,
+    /// The MySQL-protocol connection when the orders database speaks it;
+    /// dropped after any failure the server did not answer.
+    mysql: Option<mysql_async::Conn>,
     opts: ExecOptions,
 }
 
@@ -763,6 +767,7 @@ impl<'a> Executor<'a> {
             clients: store.clients(target),
             store: store.clone(),
             db: None,
+            mysql: None,
             opts,
         }
     }
@@ -889,6 +894,14 @@ impl<'a> Executor<'a> {
     }
 
     async fn perform(&mut self, action: &Action) -> Result<(), OpError> {
+        if self.store.names.orders_engine.speaks_mysql()
+            && matches!(
+                action,
+                Action::SeedInventory { .. } | Action::UpdateInventory { .. } | Action::PlaceOrder { .. }
+            )
+        {
+            return self.perform_mysql(action).await;
+        }
         match action {
             Action::SeedInventory { products } => {
                 let db = self.db().await.map_err(OpError::unknown)?;
@@ -1042,6 +1055,52 @@ impl<'a> Executor<'a> {
 }
 
 impl Executor<'_> {
+    /// Applies an orders-database action over the MySQL protocol. The
+    /// connection is taken for the write and put back only when the server
+    /// answered, so a broken or cancelled one is never reused.
+    async fn perform_mysql(&mut self, action: &Action) -> Result<(), OpError> {
+        use crate::store::mysql;
+        let mut conn = match self.mysql.take() {
+            Some(c) => c,
+            None => {
+                let (host, port) = self
+                    .target
+                    .database_address(&self.store.db.address, self.store.db.port);
+                mysql::connect(&host, port, &self.store.names)
+                    .await
+                    .map_err(OpError::unknown)?
+            }
+        };
+        let result = match action {
+            Action::SeedInventory { products } => mysql::seed_inventory(&mut conn, products).await,
+            Action::UpdateInventory { product } => mysql::update_inventory(&mut conn, product).await,
+            Action::PlaceOrder { order, stock } => mysql::place_order(&mut conn, order, stock).await,
+            other => {
+                self.mysql = Some(conn);
+                return Err(OpError::Refused(format!(
+                    "{} is not an orders-database write",
+                    other.kind().name()
+                )));
+            }
+        };
+        match result {
+            Ok(()) => {
+                self.mysql = Some(conn);
+                Ok(())
+            }
+            Err(e) => {
+                if e.connection_usable() {
+                    self.mysql = Some(conn);
+                }
+                Err(if e.certainly_not_applied() {
+                    OpError::Refused(e.to_string())
+                } else {
+                    OpError::Unknown(e.to_string())
+                })
+            }
+        }
+    }
+
     /// Writes a session or cart kept in ElastiCache, with its TTL.
     async fn put_cached(&self, key: Key, value: Value) -> Result<(), OpError> {
         let key = self.store.names.placed(key);

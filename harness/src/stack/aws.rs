@@ -328,6 +328,7 @@ impl Target for AwsTarget {
             simulated_clock: false,
             // Cache endpoints answer inside their VPC, not on this machine.
             elasticache: false,
+            rds_mysql: true,
         }
     }
 

@@ -506,6 +506,8 @@ impl Target for ContainersTarget {
             regions: false,
             simulated_clock: false,
             elasticache: false,
+            // The containers are PostgreSQL's only.
+            rds_mysql: false,
         }
     }
 

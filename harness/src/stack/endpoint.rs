@@ -83,6 +83,8 @@ impl Target for EndpointTarget {
             simulated_clock: self.simulated,
             // A firedrill endpoint runs its clusters on this machine.
             elasticache: firedrill,
+            // A firedrill endpoint runs MariaDB behind the mysql engines.
+            rds_mysql: firedrill,
         }
     }
 

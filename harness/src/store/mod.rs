@@ -1,10 +1,20 @@
-//! Where the shop keeps its sessions and carts: a scenario's `[store]`.
+//! Where the shop keeps its orders, sessions and carts: a scenario's `[store]`.
 //!
 //! ```toml
 //! [store]
-//! sessions = "elasticache"   # or "dynamodb" (the default)
-//! carts = "elasticache"      # or "dynamodb" (the default)
+//! orders_engine = "mysql"              # or "mariadb", or "postgres" (the default)
+//! orders_replica_region = "us-west-2"  # optional: a read replica of the orders database
+//! sessions = "elasticache"             # or "dynamodb" (the default)
+//! carts = "elasticache"                # or "dynamodb" (the default)
 //! ```
+//!
+//! The orders database is an RDS instance of `orders_engine` with the same
+//! four tables whichever engine it is ([`orders`], [`mysql`]); the workload,
+//! the faults, the runbooks and the checker work on either. With
+//! `orders_replica_region` the provisioning also makes a read replica of it
+//! there (`CreateDBInstanceReadReplica`, named `<instance>-replica`), which
+//! the `promote_replica` runbook ([`replica`]) promotes when the source's
+//! region goes dark.
 //!
 //! A collection kept in ElastiCache is written as Redis keys with TTLs
 //! ([`elasticache`]) in one replication group named after the stack prefix
@@ -14,9 +24,13 @@
 //! not created.
 
 pub mod elasticache;
+pub mod mysql;
+pub mod orders;
+pub mod replica;
 pub mod restore;
 
 use crate::history::Collection;
+pub use orders::OrdersEngine;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -31,10 +45,18 @@ pub enum Backend {
     Elasticache,
 }
 
-/// A scenario's `[store]`: where sessions and carts live.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A scenario's `[store]`: the orders database's engine and replica, and
+/// where sessions and carts live.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSection {
+    /// The orders database's engine.
+    #[serde(default, skip_serializing_if = "OrdersEngine::is_default")]
+    pub orders_engine: OrdersEngine,
+    /// The region of a read replica of the orders database, made when the
+    /// store is provisioned (none when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orders_replica_region: Option<String>,
     /// Where sessions live.
     #[serde(default)]
     pub sessions: Backend,
@@ -56,7 +78,22 @@ impl StoreSection {
         .collect()
     }
 
-    /// Whether this is the default layout (everything in DynamoDB).
+    /// The store's names for `prefix` in this layout: the orders engine, its
+    /// replica (its backup retention is set when it is made) and the cached
+    /// collections.
+    pub fn names(&self, prefix: &str) -> anyhow::Result<crate::model::StoreNames> {
+        let mut names = crate::model::StoreNames::new(prefix)?
+            .with_cache(self.cached())
+            .with_orders_engine(self.orders_engine);
+        names.orders_replica = self
+            .orders_replica_region
+            .as_deref()
+            .map(|region| orders::ReplicaNames::new(&names, region, 0));
+        Ok(names)
+    }
+
+    /// Whether this is the default layout (PostgreSQL orders without a
+    /// replica, everything else in DynamoDB).
     pub fn is_default(&self) -> bool {
         *self == Self::default()
     }
@@ -116,5 +153,31 @@ mod tests {
         assert!(e.contains("\"dynamodb\" or \"elasticache\""), "{e}");
         assert!(StoreSection::parse_pairs("orders=elasticache").is_err());
         assert!(StoreSection::parse_pairs("sessions").is_err());
+    }
+
+    #[test]
+    fn the_orders_engine_defaults_to_postgres_and_names_a_replica_region() {
+        assert_eq!(StoreSection::default().orders_engine, OrdersEngine::Postgres);
+        let s: StoreSection =
+            toml::from_str("orders_engine = \"mysql\"\norders_replica_region = \"us-west-2\"")
+                .expect("parses");
+        assert_eq!(s.orders_engine, OrdersEngine::Mysql);
+        assert_eq!(s.orders_replica_region.as_deref(), Some("us-west-2"));
+        assert!(!s.is_default());
+        assert!(s.cached().is_empty());
+        assert!(toml::from_str::<StoreSection>("orders_engine = \"oracle-ee\"").is_err());
+        let round: StoreSection = toml::from_str(&toml::to_string(&s).expect("writes")).expect("reads");
+        assert_eq!(round, s);
+        let names = s.names("flash").expect("valid prefix");
+        assert_eq!(names.orders_engine, OrdersEngine::Mysql);
+        let replica = names.orders_replica.expect("a replica");
+        assert_eq!(
+            (replica.region.as_str(), replica.db_instance.as_str()),
+            ("us-west-2", "flash-orders-replica")
+        );
+        assert_eq!(
+            StoreSection::default().names("flash").expect("valid"),
+            crate::model::StoreNames::new("flash").expect("valid")
+        );
     }
 }

@@ -26,6 +26,11 @@ pub const STORE_KEYS: [&str; 15] = [
     "cache_replication_group",
 ];
 
+/// The keys of `FIREDRILL_STORE` a command reads but cannot re-point: the
+/// orders database's engine (`postgres`, `mysql` or `mariadb`: which client
+/// to connect with) and its read replica (`null` without one).
+pub const INFO_KEYS: [&str; 3] = ["db_engine", "db_replica_instance", "db_replica_region"];
+
 /// `FIREDRILL_STORE`: the store's current names and database endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreFile {
@@ -39,10 +44,20 @@ pub struct StoreFile {
     pub db_user: String,
     /// Its password.
     pub db_password: String,
-    /// Where PostgreSQL answers (reachable from this machine).
+    /// Where the orders database answers (reachable from this machine).
     pub db_host: String,
     /// Its port.
     pub db_port: u16,
+    /// Its RDS engine: `postgres`, `mysql` or `mariadb` (the last two speak
+    /// the MySQL protocol; `postgres` in files written before the key existed).
+    #[serde(default = "postgres")]
+    pub db_engine: String,
+    /// The orders database's read replica, when the store has one.
+    #[serde(default)]
+    pub db_replica_instance: Option<String>,
+    /// The region that replica lives in.
+    #[serde(default)]
+    pub db_replica_region: Option<String>,
     /// The carts table.
     pub carts_table: String,
     /// The sessions table.
@@ -78,6 +93,9 @@ impl StoreFile {
             db_password: n.db_password.clone(),
             db_host,
             db_port,
+            db_engine: n.orders_engine.rds_engine().to_owned(),
+            db_replica_instance: n.orders_replica.as_ref().map(|r| r.db_instance.clone()),
+            db_replica_region: n.orders_replica.as_ref().map(|r| r.region.clone()),
             carts_table: n.carts_table.clone(),
             sessions_table: n.sessions_table.clone(),
             images_bucket: n.images_bucket.clone(),
@@ -89,6 +107,10 @@ impl StoreFile {
             prefix: n.prefix.clone(),
         }
     }
+}
+
+fn postgres() -> String {
+    "postgres".into()
 }
 
 /// `FIREDRILL_RECOVERED`: the keys a command re-pointed, each optional.
@@ -208,12 +230,12 @@ mod tests {
         let file = crate::live::fixtures::record().store;
         let value = serde_json::to_value(&file).expect("serialises");
         let keys: Vec<&String> = value.as_object().expect("an object").keys().collect();
-        for k in STORE_KEYS {
-            assert!(keys.iter().any(|x| *x == k), "{k} missing");
+        for k in STORE_KEYS.iter().chain(&INFO_KEYS) {
+            assert!(keys.iter().any(|x| x == k), "{k} missing");
         }
         assert_eq!(
             keys.len(),
-            STORE_KEYS.len() + 1,
+            STORE_KEYS.len() + INFO_KEYS.len() + 1,
             "only the contract keys and prefix"
         );
         assert_eq!(value["db_port"], 5432);
@@ -241,6 +263,8 @@ mod tests {
         );
         let e = Recovered::parse(r#"{"carts_table": ""}"#).expect_err("empty");
         assert!(e.to_string().contains("non-empty"), "{e}");
+        let e = Recovered::parse(r#"{"db_engine": "mysql"}"#).expect_err("not re-pointable");
+        assert!(e.to_string().contains("unknown key \"db_engine\""), "{e}");
         let e = Recovered::parse(r#"{"db_port": "70000"}"#).expect_err("bad port");
         assert!(e.to_string().contains("1-65535"), "{e}");
     }

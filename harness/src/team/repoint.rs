@@ -135,11 +135,11 @@ pub async fn apply(ctx: &mut RecoveryContext<'_>, recovered: &Recovered) -> anyh
             .with_context(|| format!("the re-pointed replication group {group} does not answer"))?;
     }
     if db_moved {
-        let db = store
-            .connect(ctx.target)
+        let mut db = store
+            .orders_db(ctx.target)
             .await
             .context("the re-pointed orders database does not accept connections")?;
-        db.simple_query("SELECT 1")
+        db.ping()
             .await
             .context("the re-pointed orders database does not answer queries")?;
     }
