@@ -1168,6 +1168,17 @@ pub async fn region_failover(ctx: &mut RecoveryContext<'_>, region: Option<Strin
         ctx.finish(step, r)?;
     }
 
+    // A restored table answers only once it is ACTIVE: re-point at it then.
+    for (_, table) in new_names.dynamodb_tables() {
+        if table.ends_with("-dr") {
+            let step = ctx.begin(RB, format!("wait for table {table} to be ACTIVE"));
+            let r = wait_table_active(ctx.target, &remote.dynamodb, table, &ctx.wait)
+                .await
+                .map(|_| ((), format!("{table} is ACTIVE in {region}")));
+            ctx.finish(step, r)?;
+        }
+    }
+
     let step = ctx.begin(RB, format!("re-point the application at {region}"));
     let previous = ctx.store.clone();
     ctx.store.region = region.clone();

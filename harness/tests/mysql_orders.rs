@@ -84,6 +84,7 @@ fn the_mysql_stories_recover_or_lose_exactly_what_their_backups_allow() {
     assert_eq!(rds.census.correct, rds.records_expected, "{text}");
     assert_eq!((rds.census.missing, rds.census.wrong_value), (0, 0), "{text}");
     assert_eq!(pitr.check.rpo.records_lost, 0, "{text}");
+    assert_eq!(rds.records_expected, 256, "{text}");
     assert_eq!(pitr.faults[0].fault, "corrupt_orders");
     let run = pitr.recovery.as_ref().expect("a recovery");
     assert!(
@@ -98,9 +99,15 @@ fn the_mysql_stories_recover_or_lose_exactly_what_their_backups_allow() {
     println!("{text}");
     assert_eq!(hope.check.verdict, Verdict::Invalid, "{text}");
     let rds = layer(&hope, Layer::Rds).expect("the orders layer is judged");
-    assert!(rds.lost_records > 0 && rds.census.correct > 0, "{text}");
-    let hours = hope.check.rpo.seconds / 3600.0;
-    assert!((12.0..13.0).contains(&hours), "RPO {hours} h: {text}");
+    // The 03:00 snapshot holds the night's 44 rows; the day's are gone.
+    let n = rds.census;
+    assert_eq!(
+        (rds.records_expected, n.correct, n.wrong_value, n.missing),
+        (381, 44, 8, 329),
+        "{text}"
+    );
+    let minutes = hope.check.rpo.seconds / 60.0;
+    assert!((763.0..764.0).contains(&minutes), "RPO {minutes} min: {text}");
     assert!(hope.faults[0].detail.contains("orders"), "{:?}", hope.faults[0]);
 
     let promoted = read_report(&reports, SCENARIOS[2]);
@@ -110,7 +117,8 @@ fn the_mysql_stories_recover_or_lose_exactly_what_their_backups_allow() {
     let p_rds = layer(&promoted, Layer::Rds).expect("judged");
     let c_rds = layer(&copied, Layer::Rds).expect("judged");
     // The same traffic: the same orders were acknowledged.
-    assert_eq!(p_rds.records_expected, c_rds.records_expected, "{pt}\n{ct}");
+    assert_eq!(p_rds.records_expected, 117, "{pt}");
+    assert_eq!(c_rds.records_expected, 117, "{ct}");
     // Promotion: every acknowledged order is on the replica.
     assert_eq!(p_rds.verdict, Verdict::Valid, "{pt}");
     assert_eq!((p_rds.lost_records, p_rds.rpo.seconds), (0, 0.0), "{pt}");
@@ -125,16 +133,21 @@ fn the_mysql_stories_recover_or_lose_exactly_what_their_backups_allow() {
         "{pt}"
     );
     // The copy: every order since the newest hourly copy is gone.
+    // The copy: every order since the newest hourly copy (15:00; the first
+    // order came at 15:03) is gone, and the 8 products' stock is stale.
     assert_eq!(c_rds.verdict, Verdict::Invalid, "{ct}");
-    assert!(c_rds.lost_records > 0 && c_rds.rpo.seconds > 0.0, "{ct}");
+    let n = c_rds.census;
+    assert_eq!((n.correct, n.wrong_value, n.missing), (0, 8, 109), "{ct}");
+    let minutes = c_rds.rpo.seconds / 60.0;
+    assert!((43.0..48.0).contains(&minutes), "orders RPO {minutes} min: {ct}");
     // The other layers had no replica: both restored them from the copies
-    // and lost the same.
+    // (the restored tables read once ACTIVE), so both lost writes there.
     for l in [Layer::Dynamodb, Layer::S3] {
-        let (a, b) = (
-            layer(&promoted, l).expect("judged"),
-            layer(&copied, l).expect("judged"),
-        );
-        assert_eq!(a.lost_records, b.lost_records, "{l}: {pt}\n{ct}");
+        for r in [&promoted, &copied] {
+            let got = layer(r, l).expect("judged");
+            let restored = got.census.correct + got.census.wrong_value;
+            assert!(got.lost_writes > 0 && restored > 0, "{l}: {pt}\n{ct}");
+        }
     }
 
     let cleanup = read_report(&reports, SCENARIOS[4]);
