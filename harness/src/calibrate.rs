@@ -2,25 +2,33 @@
 //! history, read-only.
 //!
 //! AWS Backup keeps every restore and copy job with its size, creation and
-//! completion time. [`collect`] lists the completed ones in each region
-//! (`ListRestoreJobs`, `ListCopyJobs`, through the SDK's paginators; no call
-//! that changes anything), and [`fit`] turns them into per-operation models:
+//! completion time; RDS keeps 14 days of events. [`collect`] reads both in
+//! each region through the SDK's paginators (no call that changes
+//! anything), and [`fit`] turns them into per-operation models:
 //!
 //! - a restore job of an RDS instance, an Aurora cluster, a DynamoDB table
 //!   or an ElastiCache cluster times the service's restore from a backup
 //!   (`rds-restore-from-snapshot`, `rds-cluster-restore`,
 //!   `dynamodb-restore-from-backup`, `elasticache-restore-from-snapshot`);
 //!   AWS Backup's own share is inside it, so `backup-restore-job` is set to
-//!   zero whenever a restore was calibrated;
+//!   zero whenever a restore job was calibrated;
 //! - a copy job times `backup-copy-job`;
-//! - with three or more jobs of different sizes the duration is fitted as
-//!   `fixed + per_gib x size` (least squares, both parts at least zero);
+//! - RDS `DescribeEvents` (with `DescribeDBInstances` and
+//!   `DescribeDBSnapshots` for sizes and start times, see [`rds_samples`])
+//!   times the restores and snapshot copies made outside AWS Backup: a
+//!   "Restored from snapshot" (RDS-EVENT-0043) or "Restored from DB
+//!   instance" (RDS-EVENT-0019) event ends a restore that began at the
+//!   instance's `InstanceCreateTime`; "Started copy of snapshot" /
+//!   "Finished copy of snapshot" (RDS-EVENT-0196/0197 within a region,
+//!   0059/0060 across) bracket a copy;
+//! - with three or more samples of different sizes the duration is fitted
+//!   as `fixed + per_gib x size` (least squares, both parts at least zero);
 //!   otherwise size is ignored; the band is the 10th, 50th and 90th
 //!   percentile of what is left after the size part.
 //!
 //! The result is a timings file (`TimingsFile::Named`) that `firedrill
 //! drill --timings FILE` and a scenario's `[timings] file` read. Operations
-//! without jobs keep the public defaults.
+//! without samples keep the public defaults.
 
 use crate::target::{Clients, Target};
 use crate::timings::TimingsFile;
@@ -30,17 +38,130 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// One completed job: what it timed, its size and how long it took.
+/// Where a sample was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    /// An AWS Backup restore or copy job.
+    #[default]
+    BackupJob,
+    /// RDS events (DescribeEvents).
+    RdsEvents,
+}
+
+/// One completed operation: what it timed, its size and how long it took.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     /// The operation it stands for.
     pub operation: Operation,
-    /// `BackupSizeInBytes` (0 when AWS gave none).
+    /// `BackupSizeInBytes`, or the RDS allocated storage (0 when AWS gave
+    /// none).
     pub bytes: u64,
     /// Completion minus creation.
     pub seconds: f64,
     /// When it was created.
     pub created: DateTime<Utc>,
+    /// Where it was read.
+    #[serde(default)]
+    pub evidence: Evidence,
+}
+
+/// One RDS event as [`rds_samples`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RdsEvent {
+    /// `db-instance`, `db-snapshot`, ...
+    pub source_type: String,
+    /// The instance or snapshot identifier.
+    pub source_id: String,
+    /// The event's message.
+    pub message: String,
+    /// When it happened.
+    pub date: DateTime<Utc>,
+}
+
+/// What DescribeDBInstances / DescribeDBSnapshots say of one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RdsResource {
+    /// `InstanceCreateTime` (instances) or `SnapshotCreateTime`.
+    pub created: Option<DateTime<Utc>>,
+    /// `AllocatedStorage` in bytes.
+    pub bytes: u64,
+}
+
+const RESTORED_FROM_SNAPSHOT: &str = "Restored from snapshot ";
+const RESTORED_FROM_INSTANCE: &str = "Restored from DB instance ";
+const COPY_STARTED: &str = "Started copy of snapshot ";
+const COPY_FINISHED: &str = "Finished copy of snapshot ";
+
+/// The restores and snapshot copies RDS's events time, oldest first.
+///
+/// - A restoration event of an instance ends a restore that began at the
+///   instance's creation time; an instance deleted since (so with no
+///   creation time) cannot be timed and is left out. Restores from AWS
+///   Backup's snapshots (`awsbackup:`) are left out too: their restore
+///   jobs time them.
+/// - A snapshot's "Started copy" and the next "Finished copy" bracket a
+///   copy; "from region" in the message marks a cross-region copy.
+pub fn rds_samples(
+    events: &[RdsEvent],
+    instances: &BTreeMap<String, RdsResource>,
+    snapshots: &BTreeMap<String, RdsResource>,
+) -> Vec<Sample> {
+    let mut sorted: Vec<&RdsEvent> = events.iter().collect();
+    sorted.sort_by_key(|e| e.date);
+    let mut out = Vec::new();
+    let mut copies: BTreeMap<&str, &RdsEvent> = BTreeMap::new();
+    for e in sorted {
+        match e.source_type.as_str() {
+            "db-instance" => {
+                let operation = if let Some(snapshot) = e.message.strip_prefix(RESTORED_FROM_SNAPSHOT) {
+                    if snapshot.starts_with("awsbackup:") {
+                        continue;
+                    }
+                    Operation::RdsRestoreFromSnapshot
+                } else if e.message.starts_with(RESTORED_FROM_INSTANCE) {
+                    Operation::RdsRestoreToPointInTime
+                } else {
+                    continue;
+                };
+                let Some(instance) = instances.get(&e.source_id) else {
+                    continue;
+                };
+                let Some(created) = instance.created.filter(|c| *c <= e.date) else {
+                    continue;
+                };
+                out.push(Sample {
+                    operation,
+                    bytes: instance.bytes,
+                    seconds: (e.date - created).num_milliseconds() as f64 / 1000.0,
+                    created,
+                    evidence: Evidence::RdsEvents,
+                });
+            }
+            "db-snapshot" if e.message.starts_with(COPY_STARTED) => {
+                copies.insert(&e.source_id, e);
+            }
+            "db-snapshot" if e.message.starts_with(COPY_FINISHED) => {
+                let Some(started) = copies.remove(e.source_id.as_str()) else {
+                    continue;
+                };
+                let operation = if e.message.contains(" from region ") {
+                    Operation::RdsCrossRegionSnapshotCopy
+                } else {
+                    Operation::RdsSnapshotCopy
+                };
+                out.push(Sample {
+                    operation,
+                    bytes: snapshots.get(&e.source_id).map_or(0, |s| s.bytes),
+                    seconds: (e.date - started.date).num_milliseconds() as f64 / 1000.0,
+                    created: started.date,
+                    evidence: Evidence::RdsEvents,
+                });
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The operation an AWS Backup restore job of `resource_type` times.
@@ -72,10 +193,88 @@ fn sample(
         bytes: bytes.unwrap_or(0).max(0) as u64,
         seconds,
         created,
+        evidence: Evidence::BackupJob,
     })
 }
 
-/// Lists the completed restore and copy jobs of every region given.
+fn gib_bytes(gib: Option<i32>) -> u64 {
+    u64::try_from(gib.unwrap_or(0)).unwrap_or(0) * 1024 * 1024 * 1024
+}
+
+/// RDS's events of the last 14 days in `clients`' region, with the
+/// instances and snapshots they name, as samples.
+async fn collect_rds(clients: &Clients) -> anyhow::Result<Vec<Sample>> {
+    let region = &clients.region;
+    let mut events = Vec::new();
+    // 20,160 minutes: the 14 days RDS keeps events.
+    let mut pages = clients
+        .rds
+        .describe_events()
+        .duration(20_160)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| anyhow::anyhow!("DescribeEvents in {region}: {}", e.into_service_error()))?;
+        for e in page.events() {
+            let (Some(id), Some(kind), Some(message), Some(date)) = (
+                e.source_identifier(),
+                e.source_type(),
+                e.message(),
+                e.date().and_then(to_chrono),
+            ) else {
+                continue;
+            };
+            events.push(RdsEvent {
+                source_type: kind.as_str().to_owned(),
+                source_id: id.to_owned(),
+                message: message.to_owned(),
+                date,
+            });
+        }
+    }
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut instances = BTreeMap::new();
+    let mut pages = clients.rds.describe_db_instances().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| anyhow::anyhow!("DescribeDBInstances in {region}: {}", e.into_service_error()))?;
+        for i in page.db_instances() {
+            if let Some(id) = i.db_instance_identifier() {
+                instances.insert(
+                    id.to_owned(),
+                    RdsResource {
+                        created: i.instance_create_time().and_then(to_chrono),
+                        bytes: gib_bytes(i.allocated_storage()),
+                    },
+                );
+            }
+        }
+    }
+    let mut snapshots = BTreeMap::new();
+    let mut pages = clients.rds.describe_db_snapshots().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| anyhow::anyhow!("DescribeDBSnapshots in {region}: {}", e.into_service_error()))?;
+        for s in page.db_snapshots() {
+            if let Some(id) = s.db_snapshot_identifier() {
+                snapshots.insert(
+                    id.to_owned(),
+                    RdsResource {
+                        created: s.snapshot_create_time().and_then(to_chrono),
+                        bytes: gib_bytes(s.allocated_storage()),
+                    },
+                );
+            }
+        }
+    }
+    Ok(rds_samples(&events, &instances, &snapshots))
+}
+
+/// Lists the completed restore and copy jobs and the RDS restores and
+/// snapshot copies of every region given.
 pub async fn collect(target: &dyn Target, regions: &[String]) -> anyhow::Result<Vec<Sample>> {
     use aws_sdk_backup::types::{CopyJobState, RestoreJobStatus};
     let mut out = Vec::new();
@@ -120,6 +319,7 @@ pub async fn collect(target: &dyn Target, regions: &[String]) -> anyhow::Result<
                 ));
             }
         }
+        out.extend(collect_rds(&clients).await?);
     }
     Ok(out)
 }
@@ -187,21 +387,38 @@ pub fn fit(samples: &[Sample], account: &str) -> BTreeMap<Operation, OperationMo
         let (fixed, per_gib) = fit_one(group);
         let first = group.iter().map(|s| s.created).min();
         let last = group.iter().map(|s| s.created).max();
-        let what = if *op == Operation::BackupCopyJob {
-            "copy"
-        } else {
-            restores += group.len();
-            "restore"
-        };
+        let copies = matches!(
+            op,
+            Operation::BackupCopyJob | Operation::RdsSnapshotCopy | Operation::RdsCrossRegionSnapshotCopy
+        );
+        let jobs = group.iter().filter(|s| s.evidence == Evidence::BackupJob).count();
+        let events = group.len() - jobs;
+        if !copies {
+            restores += jobs;
+        }
+        let what = if copies { "copy" } else { "restore" };
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let mut parts = Vec::new();
+        if jobs > 0 {
+            parts.push(format!("{jobs} completed AWS Backup {what} job{}", plural(jobs)));
+        }
+        if events > 0 {
+            let noun = match (copies, events) {
+                (true, 1) => "snapshot copy",
+                (true, _) => "snapshot copies",
+                (false, 1) => "restore",
+                (false, _) => "restores",
+            };
+            parts.push(format!("{events} RDS {noun} timed by DescribeEvents"));
+        }
         out.insert(
             *op,
             OperationModel {
                 fixed,
                 per_gib,
                 source: format!(
-                    "calibrated from {} completed AWS Backup {what} job{} of account {account}, created {} to {}",
-                    group.len(),
-                    if group.len() == 1 { "" } else { "s" },
+                    "calibrated from {} of account {account}, created {} to {}",
+                    parts.join(" and "),
                     first.map_or_else(String::new, |t| t.format("%Y-%m-%d").to_string()),
                     last.map_or_else(String::new, |t| t.format("%Y-%m-%d").to_string()),
                 ),
@@ -245,6 +462,7 @@ mod tests {
             bytes: (gib * GIB) as u64,
             seconds,
             created: "2026-03-01T00:00:00Z".parse().unwrap(),
+            evidence: Evidence::BackupJob,
         }
     }
 
@@ -284,6 +502,124 @@ mod tests {
         assert!(!copies.contains_key(&Operation::BackupRestoreJob));
         let restores = fit(&[s(Operation::DynamodbRestoreFromBackup, 0.0, 60.0)], "1");
         assert_eq!(restores[&Operation::BackupRestoreJob].fixed, Band::default());
+    }
+
+    fn event(kind: &str, id: &str, message: &str, at: &str) -> RdsEvent {
+        RdsEvent {
+            source_type: kind.to_owned(),
+            source_id: id.to_owned(),
+            message: message.to_owned(),
+            date: at.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn rds_events_time_restores_from_creation_and_copies_between_start_and_finish() {
+        let events = vec![
+            event(
+                "db-snapshot",
+                "dr",
+                "Finished copy of snapshot nightly from region us-east-1 in 30 minutes",
+                "2026-03-01T10:30:00Z",
+            ),
+            event(
+                "db-snapshot",
+                "dr",
+                "Started copy of snapshot nightly from region us-east-1",
+                "2026-03-01T10:00:00Z",
+            ),
+            event(
+                "db-snapshot",
+                "local",
+                "Started copy of snapshot nightly in region us-east-1",
+                "2026-03-01T11:00:00Z",
+            ),
+            event(
+                "db-snapshot",
+                "local",
+                "Finished copy of snapshot nightly in region us-east-1",
+                "2026-03-01T11:07:00Z",
+            ),
+            event(
+                "db-instance",
+                "shop-restored",
+                "DB instance created",
+                "2026-03-01T12:15:00Z",
+            ),
+            event(
+                "db-instance",
+                "shop-restored",
+                "Restored from snapshot nightly",
+                "2026-03-01T12:15:00Z",
+            ),
+            event(
+                "db-instance",
+                "shop-pitr",
+                "Restored from DB instance shop to 2026-03-01 11:59:00",
+                "2026-03-01T12:20:00Z",
+            ),
+            // Deleted since: no creation time to start from.
+            event(
+                "db-instance",
+                "gone",
+                "Restored from snapshot nightly",
+                "2026-03-01T12:20:00Z",
+            ),
+            // AWS Backup's restore jobs time these.
+            event(
+                "db-instance",
+                "backup-restored",
+                "Restored from snapshot awsbackup:job-1",
+                "2026-03-01T12:20:00Z",
+            ),
+            // A copy still running.
+            event(
+                "db-snapshot",
+                "running",
+                "Started copy of snapshot nightly in region us-east-1",
+                "2026-03-01T12:00:00Z",
+            ),
+        ];
+        let gib = 1024 * 1024 * 1024;
+        let at = |t: &str| RdsResource {
+            created: Some(t.parse().unwrap()),
+            bytes: 20 * gib,
+        };
+        let instances = BTreeMap::from([
+            ("shop-restored".to_owned(), at("2026-03-01T12:00:00Z")),
+            ("shop-pitr".to_owned(), at("2026-03-01T12:00:00Z")),
+            ("backup-restored".to_owned(), at("2026-03-01T12:00:00Z")),
+        ]);
+        let snapshots = BTreeMap::from([("dr".to_owned(), at("2026-03-01T10:00:00Z"))]);
+        let samples = rds_samples(&events, &instances, &snapshots);
+        let got: Vec<(Operation, f64, u64)> = samples
+            .iter()
+            .map(|s| (s.operation, s.seconds, s.bytes / gib))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Operation::RdsCrossRegionSnapshotCopy, 1800.0, 20),
+                (Operation::RdsSnapshotCopy, 420.0, 0),
+                (Operation::RdsRestoreFromSnapshot, 900.0, 20),
+                (Operation::RdsRestoreToPointInTime, 1200.0, 20),
+            ]
+        );
+        assert!(samples.iter().all(|s| s.evidence == Evidence::RdsEvents));
+        let fitted = fit(&samples, "1");
+        assert!(
+            fitted[&Operation::RdsSnapshotCopy]
+                .source
+                .contains("1 RDS snapshot copy timed by DescribeEvents"),
+            "{:?}",
+            fitted[&Operation::RdsSnapshotCopy]
+        );
+        assert_eq!(
+            fitted[&Operation::RdsRestoreToPointInTime].fixed.typical,
+            Duration::from_secs(1200)
+        );
+        // Restores outside AWS Backup say nothing of its share.
+        assert!(!fitted.contains_key(&Operation::BackupRestoreJob));
     }
 
     #[test]

@@ -484,7 +484,10 @@ async fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
                 ..AwsOptions::default()
             })
             .await?;
-            target.authorize("calibrate (read-only: ListRestoreJobs, ListCopyJobs)", &[])?;
+            target.authorize(
+                "calibrate (read-only: ListRestoreJobs, ListCopyJobs, DescribeEvents, DescribeDBInstances, DescribeDBSnapshots)",
+                &[],
+            )?;
             let account = target.account_id().to_owned();
             (Box::new(target), account)
         }

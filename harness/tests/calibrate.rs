@@ -1,6 +1,8 @@
 //! `firedrill calibrate` against the emulator's own job history: restore
 //! jobs run with a known duration are read back (read-only) and fitted into
-//! a timings file that reproduces that duration and that a drill accepts.
+//! a timings file that reproduces that duration and that a drill accepts;
+//! RDS restores and snapshot copies made with a known modelled duration are
+//! read back from DescribeEvents the same way.
 
 use aws_sdk_backup::types::RestoreJobStatus;
 use aws_sdk_dynamodb::types::{
@@ -146,5 +148,181 @@ async fn calibration_reproduces_the_restore_time_the_history_was_made_with() {
         .unwrap();
     assert_eq!(model.name, name);
     assert_eq!(&model.operations[&Operation::DynamodbRestoreFromBackup], restore);
+    emulator.shutdown().await;
+}
+
+fn postgres_installed() -> bool {
+    std::fs::read_dir("/usr/lib/postgresql").is_ok()
+        || Command::new("pg_config")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        || std::env::var_os("FIREDRILL_PG_BIN").is_some()
+}
+
+/// A model where a snapshot copy takes exactly `copy` and a restore from a
+/// snapshot exactly `restore`, whatever the size.
+fn history_model(copy: u64, restore: u64) -> firedrill_emulator::timing::TimingModel {
+    use firedrill_emulator::timing::{Band, OperationModel, TimingModel};
+    let exactly = |secs: u64| OperationModel {
+        fixed: Band::secs(secs, secs, secs),
+        source: "the history this test makes".to_owned(),
+        ..OperationModel::default()
+    };
+    TimingModel::aws_defaults()
+        .with_overrides(
+            "history",
+            [
+                (Operation::RdsSnapshotCopy, exactly(copy)),
+                (Operation::RdsRestoreFromSnapshot, exactly(restore)),
+            ]
+            .into_iter()
+            .collect(),
+        )
+        .unwrap()
+}
+
+async fn rds_status(rds: &aws_sdk_rds::Client, id: &str) -> String {
+    rds.describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+        .unwrap()
+        .db_instances()[0]
+        .db_instance_status()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn snapshot_status(rds: &aws_sdk_rds::Client, id: &str) -> String {
+    rds.describe_db_snapshots()
+        .db_snapshot_identifier(id)
+        .send()
+        .await
+        .unwrap()
+        .db_snapshots()[0]
+        .status()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calibration_reads_rds_restores_and_copies_from_describe_events() {
+    if !postgres_installed() {
+        println!("SKIPPED: PostgreSQL server binaries are not installed (the history needs RDS)");
+        return;
+    }
+    let emulator = Emulator::builder()
+        .simulated_clock("2026-03-14T12:00:00Z".parse().unwrap())
+        .timings(FidelitySettings {
+            restore_model: Some(history_model(600, 900)),
+            ..Fidelity::Fast.settings()
+        })
+        .start()
+        .await
+        .unwrap();
+    let rds = aws_sdk_rds::Client::new(&emulator.sdk_config("us-east-1").await);
+    rds.create_db_instance()
+        .db_instance_identifier("shop")
+        .db_instance_class("db.t3.micro")
+        .engine("postgres")
+        .master_username("shop")
+        .master_user_password("s3cret-pass")
+        .allocated_storage(50)
+        .send()
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while rds_status(&rds, "shop").await != "available" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "shop never became available"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    rds.create_db_snapshot()
+        .db_instance_identifier("shop")
+        .db_snapshot_identifier("shop-snap")
+        .send()
+        .await
+        .unwrap();
+    while snapshot_status(&rds, "shop-snap").await != "available" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the snapshot never completed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    rds.copy_db_snapshot()
+        .source_db_snapshot_identifier("shop-snap")
+        .target_db_snapshot_identifier("shop-copy")
+        .send()
+        .await
+        .unwrap();
+    rds.restore_db_instance_from_db_snapshot()
+        .db_snapshot_identifier("shop-snap")
+        .db_instance_identifier("shop-restored")
+        .send()
+        .await
+        .unwrap();
+    // The files are copied and the server started in wall seconds; let
+    // them finish before the clock runs ahead, so that only the model
+    // decides when each ends: on the first tick past its modelled time.
+    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    for _ in 0..100 {
+        emulator.advance(Duration::seconds(10)).await.unwrap();
+    }
+    while rds_status(&rds, "shop-restored").await != "available"
+        || snapshot_status(&rds, "shop-copy").await != "available"
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restore or the copy never ended"
+        );
+        emulator.advance(Duration::seconds(10)).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rds.json");
+    let run = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args([
+            "calibrate",
+            "--endpoint",
+            emulator.endpoint(),
+            "--regions",
+            "us-east-1",
+            "--out",
+        ])
+        .arg(&out)
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let TimingsFile::Named { operations, .. } = TimingsFile::read(&out).unwrap() else {
+        panic!("calibrate writes a named model");
+    };
+    for (op, secs) in [
+        (Operation::RdsSnapshotCopy, 600.0),
+        (Operation::RdsRestoreFromSnapshot, 900.0),
+    ] {
+        let fitted = &operations[&op];
+        let typical = fitted.fixed.typical.as_secs_f64();
+        assert!(
+            (typical - secs).abs() <= 15.0,
+            "{op}: fitted {typical} s for {secs} s: {fitted:?}"
+        );
+        assert!(
+            fitted.source.contains("timed by DescribeEvents"),
+            "{}",
+            fitted.source
+        );
+    }
+    // No AWS Backup restore job ran: its share keeps the default.
+    assert!(!operations.contains_key(&Operation::BackupRestoreJob));
     emulator.shutdown().await;
 }
