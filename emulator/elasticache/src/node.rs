@@ -599,18 +599,21 @@ impl Drop for NodeRuntime {
 }
 
 /// The process id of the Redis server answering on `port`, once it is
-/// ready (a server still loading its RDB file answers `LOADING`). Checking
-/// the pid tells a node that started from one that lost the race for its
-/// port to another server.
+/// ready: it answers `INFO` (which a server still loading its RDB file
+/// answers too) and its persistence section says `loading:0`, so that a
+/// cluster restored from a large snapshot is not reported available while
+/// every command but `INFO` still answers `LOADING`. Checking the pid tells
+/// a node that started from one that lost the race for its port to another
+/// server.
 fn answering_pid(port: u16) -> Option<u32> {
     use std::io::{Read, Write};
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()?;
     stream.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
-    stream.write_all(b"INFO server\r\n").ok()?;
+    stream.write_all(b"INFO\r\n").ok()?;
     let mut reply = Vec::new();
     let mut buf = [0u8; 4096];
-    while reply.len() < 64 * 1024 {
+    while reply.len() < 256 * 1024 {
         let n = stream.read(&mut buf).ok()?;
         if n == 0 {
             break;
@@ -620,13 +623,20 @@ fn answering_pid(port: u16) -> Option<u32> {
         if !text.starts_with('$') {
             return None;
         }
-        if let Some((_, rest)) = text.split_once("process_id:")
-            && let Some((pid, _)) = rest.split_once(['\r', '\n'])
-        {
-            return pid.trim().parse().ok();
+        if let (Some(pid), Some(loading)) = (info_field(&text, "process_id"), info_field(&text, "loading")) {
+            return (loading == "0").then(|| pid.parse().ok()).flatten();
         }
     }
     None
+}
+
+/// The value of `field` in an `INFO` reply, once its whole line has arrived.
+fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
+    let (complete, _) = info.rsplit_once("\r\n")?;
+    complete
+        .split("\r\n")
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .map(str::trim)
 }
 
 fn free_port() -> Result<u16, NodeError> {
@@ -658,4 +668,44 @@ pub fn store_rdb_bytes(runtime: &NodeRuntime, bytes: &[u8], label: &str) -> Resu
         .join(format!("{label}-{}.rdb", firedrill_emu_core::ids::random_hex(12)));
     std::fs::write(&to, bytes).map_err(io("write the RDB file into snapshot storage"))?;
     Ok(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A one-shot server on a free port answering `INFO` with `info`.
+    fn fake_info_server(info: String) -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = listener.accept() {
+                let mut buf = [0u8; 64];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(format!("${}\r\n{info}\r\n", info.len()).as_bytes());
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn a_server_still_loading_its_rdb_file_is_not_ready() {
+        let info = |loading: u8| {
+            format!(
+                "# Server\r\nredis_version:7.0.15\r\nprocess_id:4242\r\n\r\n# Persistence\r\nloading:{loading}\r\nasync_loading:0\r\nloading_start_time:1\r\n"
+            )
+        };
+        assert_eq!(answering_pid(fake_info_server(info(1))), None);
+        assert_eq!(answering_pid(fake_info_server(info(0))), Some(4242));
+        assert_eq!(
+            info_field("loading_start_time:1\r\nloading:0\r\n", "loading"),
+            Some("0")
+        );
+        assert_eq!(
+            info_field("process_id:42", "process_id"),
+            None,
+            "a partial line is not read"
+        );
+    }
 }
