@@ -81,6 +81,10 @@ pub struct CheckArgs {
     /// Seconds between checks with --watch.
     #[arg(long, default_value_t = 3.0)]
     interval: f64,
+    /// With --watch, give up after this many seconds and exit on the last
+    /// check's verdict (0: watch until recovered).
+    #[arg(long, default_value_t = 3600.0, value_name = "SECONDS")]
+    watch_timeout: f64,
     /// Recovery point objective, seconds.
     #[arg(long, default_value_t = 300.0)]
     rpo: f64,
@@ -242,7 +246,11 @@ pub async fn check(args: CheckArgs) -> Result<ExitCode> {
     if !(args.interval.is_finite() && args.interval >= 0.1) {
         bail!("--interval must be at least 0.1 seconds");
     }
-    for (name, v) in [("--rpo", args.rpo), ("--rto", args.rto)] {
+    for (name, v) in [
+        ("--rpo", args.rpo),
+        ("--rto", args.rto),
+        ("--watch-timeout", args.watch_timeout),
+    ] {
         if !(v.is_finite() && v >= 0.0) {
             bail!("{name} must be a non-negative number of seconds");
         }
@@ -270,9 +278,17 @@ pub async fn check(args: CheckArgs) -> Result<ExitCode> {
         };
     }
     let checked = if args.watch {
+        let seconds = |name: &str, v: f64| {
+            Duration::try_from_secs_f64(v).with_context(|| format!("{name} {v} is out of range"))
+        };
         let w = WatchOptions {
-            interval: Duration::from_secs_f64(args.interval),
+            interval: seconds("--interval", args.interval)?,
             terminal: std::io::stdout().is_terminal(),
+            timeout: if args.watch_timeout > 0.0 {
+                Some(seconds("--watch-timeout", args.watch_timeout)?)
+            } else {
+                None
+            },
         };
         watch(&options, w).await?
     } else {

@@ -106,6 +106,18 @@ fn carts_batch_deleted_then_restored_to_the_restore_point_are_recovered() {
         "the restore is to the restore point {point}"
     );
 
+    // A watch on data that stays lost ends at its --watch-timeout and exits
+    // on the last check's verdict.
+    let out = s.check(&["--watch", "--interval", "0.5", "--watch-timeout", "2"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stdout.contains("dynamodb: lost"), "{stdout}");
+    assert!(
+        stdout.contains("the watch gave up after 2 s (--watch-timeout)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("FAIL break-it-yourself: data loss"), "{stdout}");
+
     // --watch in a pipe: plain lines, the carts going from lost to recovered
     // as the printed restore command brings them back.
     let mut watch = Command::new(live_support::FIREDRILL)
@@ -271,6 +283,32 @@ fn each_printed_one_liner_works_and_the_first_act_sets_the_restore_point() {
     assert!(audit.contains("\"eventName\": \"DeleteObject\""), "{audit}");
     assert!(audit.contains("\"eventName\": \"BatchWriteItem\""), "{audit}");
 
+    // The S3 restore check prints brings the invoices back in place; the
+    // carts stay lost.
+    let out = s.check(&["--recovered", "db_instance=shop-orders-restored"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(layer(&s.report(), "s3")["verdict"], "invalid", "{stdout}");
+    let undelete = suggestions(&stdout)
+        .into_iter()
+        .find(|l| l.starts_with("aws s3api delete-objects --bucket shop-invoices "))
+        .unwrap_or_else(|| panic!("an S3 restore for the invoices: {stdout}"));
+    s.shell_ok(&undelete);
+    let back = keys(&s);
+    assert!(
+        invoices.is_subset(&back),
+        "every invoice is back: {:?}",
+        invoices.difference(&back).collect::<Vec<_>>()
+    );
+    let out = s.check(&["--recovered", "db_instance=shop-orders-restored"]);
+    let report = s.report();
+    assert_eq!(layer(&report, "s3")["verdict"], "valid", "{}", text(&out));
+    assert_eq!(
+        layer(&report, "dynamodb")["verdict"],
+        "invalid",
+        "the carts are still deleted"
+    );
+
     // The region outage through firedrill admin: the store cannot be read.
     s.shell_ok(&s.one_liner("region outage"));
     let out = s.check(&["--recovered", "db_instance=shop-orders-restored"]);
@@ -381,4 +419,64 @@ fn a_flushed_session_store_comes_back_from_its_snapshot_as_printed() {
     let report = s.report();
     let census = &layer(&report, "elasticache")["census"];
     assert!(census["correct"].as_u64().unwrap() >= 1, "{}", text(&out));
+}
+
+#[test]
+fn a_dropped_table_is_the_act_found() {
+    if !tools_installed() {
+        println!("SKIPPED: the AWS CLI or psql is not installed (cargo xtask test installs them)");
+        return;
+    }
+    let s = Session::up("30");
+    s.wait_for_ops("place_order", 5);
+    let update = s.one_liner("UPDATE without WHERE");
+    let drop = update.replace(
+        "\"UPDATE orders SET status = 'cancelled'\"",
+        "\"DROP TABLE payments\"",
+    );
+    assert_ne!(drop, update, "the psql one-liner has the expected form");
+    s.shell_ok(&drop);
+    // The traffic writes its history while idle: give it time to record the
+    // orders placed just before the drop.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+
+    // The emulator's master user may not create the event trigger that
+    // would log the DROP itself: the table found missing is the act, dated
+    // just after the traffic's last write to it.
+    let out = s.check(&["--print-restore-point"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let point: chrono::DateTime<chrono::Utc> = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("an instant");
+    let out = s.check(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains("destructive act: postgresql DROP TABLE payments (gone;"),
+        "{}",
+        text(&out)
+    );
+    // No order was placed after the restore point (less the second it is
+    // rounded down by): the drop came after every one that was.
+    let record = s.record();
+    let ops = record["history"]["ops"].as_array().expect("ops");
+    let instant = |o: &serde_json::Value, f: &str| -> chrono::DateTime<chrono::Utc> {
+        o[f].as_str().expect("an instant").parse().expect("an instant")
+    };
+    let orders: Vec<&serde_json::Value> = ops.iter().filter(|o| o["kind"] == "place_order").collect();
+    let placed = orders
+        .iter()
+        .filter(|o| o["outcome"] == "ok")
+        .map(|o| instant(o, "complete"))
+        .max()
+        .expect("orders were placed");
+    let refused: Vec<&str> = orders
+        .iter()
+        .filter(|o| o["outcome"] != "ok")
+        .filter_map(|o| o["error"].as_str())
+        .collect();
+    assert!(
+        point >= placed - chrono::Duration::seconds(1),
+        "{point} is after the last order placed, {placed}, less a second; refused since: {refused:?}"
+    );
 }

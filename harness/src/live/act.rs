@@ -12,6 +12,14 @@
 //! statement, so whatever the log holds was typed by someone else. The
 //! session's traffic never batch-deletes items nor deletes objects either,
 //! so every such event in the audit trail is the person's.
+//!
+//! A `DROP TABLE` fires no table trigger. Where the orders database's role
+//! may create event triggers (a superuser; RDS's `rds_superuser`), an
+//! `sql_drop` event trigger logs it like the rest. Where it may not (the
+//! emulator's master user is no superuser), a shop table found missing at
+//! check time is the act, dated just after the recorded traffic's last
+//! acknowledged write to it ([`inferred_drops`]): the drop came later, so
+//! the restore point before it still holds the table.
 
 use super::LiveRecord;
 use crate::model::Store;
@@ -69,13 +77,44 @@ fn statement_log_sql() -> String {
     sql
 }
 
-/// Installs the statement log in the orders database of `store`.
-pub async fn install_statement_log(target: &dyn Target, store: &Store) -> anyhow::Result<()> {
+/// The event trigger that logs a `DROP TABLE` of a shop table into the
+/// statement log (installed apart: only some roles may create it).
+fn drop_log_sql() -> String {
+    let tables = LOGGED_TABLES.map(|t| format!("'{t}'")).join(", ");
+    format!(
+        "CREATE OR REPLACE FUNCTION firedrill_log_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$
+        DECLARE obj record;
+        BEGIN
+            FOR obj IN SELECT * FROM pg_event_trigger_dropped_objects()
+                WHERE object_type = 'table' AND schema_name = 'public' AND object_name IN ({tables})
+            LOOP
+                INSERT INTO firedrill_statement_log (table_name, op, row_count, application)
+                VALUES (obj.object_name, 'DROP TABLE', -1, current_setting('application_name', true));
+            END LOOP;
+        END $$;
+        DROP EVENT TRIGGER IF EXISTS firedrill_log_drop;
+        CREATE EVENT TRIGGER firedrill_log_drop ON sql_drop EXECUTE FUNCTION firedrill_log_drop();\n"
+    )
+}
+
+/// Installs the statement log in the orders database of `store`, with the
+/// `DROP TABLE` event trigger when the role may create one; returns whether
+/// it could.
+pub async fn install_statement_log(target: &dyn Target, store: &Store) -> anyhow::Result<bool> {
     let db = store.connect(target).await?;
     db.batch_execute(&statement_log_sql())
         .await
         .context("creating the statement log and its triggers")?;
-    Ok(())
+    match db.batch_execute(&drop_log_sql()).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => {
+            tracing::info!(
+                "the orders database's role may not create event triggers: a DROP TABLE is found from the table missing"
+            );
+            Ok(false)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("creating the DROP TABLE event trigger")),
+    }
 }
 
 /// One statement the log holds, on the emulator's clock.
@@ -85,20 +124,86 @@ pub struct Statement {
     pub at: DateTime<Utc>,
     /// The table.
     pub table: String,
-    /// `UPDATE`, `DELETE` or `TRUNCATE`.
+    /// `UPDATE`, `DELETE`, `TRUNCATE` or `DROP TABLE`.
     pub op: String,
     /// Rows touched (-1: unknown, for TRUNCATE).
     pub rows: i64,
     /// The client's `application_name` (`psql`, ...).
     pub application: Option<String>,
+    /// Not logged but inferred: a dropped table's instant taken from the
+    /// traffic's first operation refused for its absence.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inferred: bool,
+}
+
+/// Each dropped table the log does not hold, dated (pure): just after the
+/// last operation of `history` that wrote to it and was acknowledged before
+/// the first one the server refused for the table's absence, or at
+/// `started_at` when none did. The drop happened after that instant, so a
+/// restore to the restore point before it brings the table back.
+pub fn inferred_drops(
+    missing: &[String],
+    history: &crate::history::History,
+    logged: &[Statement],
+    started_at: DateTime<Utc>,
+) -> Vec<Statement> {
+    use crate::history::Outcome;
+    let mut found = Vec::new();
+    for table in missing {
+        if logged.iter().any(|s| s.op == "DROP TABLE" && s.table == *table) {
+            continue;
+        }
+        let absent = format!("relation \"{table}\" does not exist");
+        let refused = history
+            .ops()
+            .iter()
+            .filter(|o| o.outcome == Outcome::Fail)
+            .filter(|o| o.error.as_deref().is_some_and(|e| e.contains(&absent)))
+            .map(|o| o.invoke)
+            .min();
+        let writes_table =
+            |o: &&crate::history::Op| o.writes.iter().any(|w| w.key.collection.name() == table);
+        let reached = history
+            .ops()
+            .iter()
+            .filter(|o| o.outcome == Outcome::Ok)
+            .filter(writes_table)
+            .map(|o| o.complete)
+            .filter(|t| refused.is_none_or(|r| *t < r))
+            .max();
+        found.push(Statement {
+            at: reached.map_or(started_at, |t| t + chrono::Duration::milliseconds(1)),
+            table: table.clone(),
+            op: "DROP TABLE".to_owned(),
+            rows: -1,
+            application: None,
+            inferred: true,
+        });
+    }
+    found
+}
+
+/// The shop's tables that no longer exist in the database `db` is connected to.
+async fn missing_tables(db: &tokio_postgres::Client) -> anyhow::Result<Vec<String>> {
+    let tables: Vec<&str> = LOGGED_TABLES.to_vec();
+    let rows = db
+        .query(
+            "SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(format('public.%I', t)) IS NULL ORDER BY t",
+            &[&tables],
+        )
+        .await
+        .context("looking for dropped tables")?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 /// Reads the statement log of the database at `store`, its instants mapped
-/// to the emulator's clock.
+/// to the emulator's clock, with the drops [`inferred_drops`] finds from
+/// the record's history.
 pub async fn read_statement_log(
     target: &dyn Target,
     store: &Store,
     admin: &AdminClient,
+    record: &LiveRecord,
 ) -> anyhow::Result<Vec<Statement>> {
     let db = store.connect(target).await?;
     let rows = db
@@ -121,8 +226,13 @@ pub async fn read_statement_log(
             op: row.get(2),
             rows: row.get(3),
             application: row.get(4),
+            inferred: false,
         });
     }
+    let missing = missing_tables(&db).await?;
+    let inferred = inferred_drops(&missing, &record.history, &out, record.started_at);
+    out.extend(inferred);
+    out.sort_by_key(|s| s.at);
     Ok(out)
 }
 
@@ -205,7 +315,12 @@ pub fn first_act(audit: &[AuditEvent], statements: &[Statement], record: &LiveRe
             at: s.at,
             source: "postgresql".to_owned(),
             operation: s.op.clone(),
-            resource: if s.rows >= 0 {
+            resource: if s.inferred {
+                format!(
+                    "{} (gone; the log holds no DROP, so the act is dated just after the traffic's last write to it)",
+                    s.table
+                )
+            } else if s.rows >= 0 {
                 format!("{} ({} rows)", s.table, s.rows)
             } else {
                 s.table.clone()
@@ -232,7 +347,7 @@ pub async fn find(target: &dyn Target, record: &LiveRecord, admin: &AdminClient)
         .context("reading the emulator's audit trail")?;
     let store = record.store()?;
     let mut unread = Vec::new();
-    let statements = match read_statement_log(target, &store, admin).await {
+    let statements = match read_statement_log(target, &store, admin, record).await {
         Ok(s) => s,
         Err(e) => {
             unread.push(format!("the orders database's statement log: {e:#}"));
@@ -301,12 +416,99 @@ mod tests {
             op: "UPDATE".into(),
             rows: 40,
             application: Some("psql".into()),
+            inferred: false,
         };
         let act = first_act(&kinds, std::slice::from_ref(&sql), &r).expect("an act");
         assert_eq!(act.source, "postgresql");
         assert_eq!(act.resource, "orders (40 rows)");
         assert!(
             act.describe().contains("UPDATE orders (40 rows) by psql"),
+            "{}",
+            act.describe()
+        );
+    }
+
+    #[test]
+    fn a_dropped_table_is_dated_just_after_the_last_write_that_reached_it() {
+        use crate::history::{Collection, History, Key, OpKind, Outcome, Process, Value, Write};
+        let mut h = History::new();
+        let pay = |h: &mut History, s: i64, error: Option<&str>| {
+            let p = h.invoke(
+                Process::Client(0),
+                OpKind::PlaceOrder,
+                vec![Write::put(
+                    Key::new(Collection::Payments, format!("p-{s}")),
+                    Value::row([("amount", "1")]),
+                )],
+                at(s),
+            );
+            let outcome = if error.is_some() {
+                Outcome::Fail
+            } else {
+                Outcome::Ok
+            };
+            h.complete(
+                p,
+                at(s) + chrono::Duration::milliseconds(30),
+                outcome,
+                error.map(str::to_owned),
+            );
+        };
+        pay(&mut h, 10, None);
+        pay(&mut h, 15, Some("db error: ERROR: deadlock detected"));
+        pay(&mut h, 18, None);
+        pay(
+            &mut h,
+            21,
+            Some("db error: ERROR: relation \"payments\" does not exist"),
+        );
+        pay(
+            &mut h,
+            25,
+            Some("db error: ERROR: relation \"payments\" does not exist"),
+        );
+        let missing = vec!["payments".to_owned(), "inventory".to_owned()];
+        let found = inferred_drops(&missing, &h, &[], at(0));
+        assert_eq!(found.len(), 2, "{found:?}");
+        let payments = &found[0];
+        assert_eq!(
+            (payments.at, payments.op.as_str()),
+            (at(18) + chrono::Duration::milliseconds(31), "DROP TABLE")
+        );
+        assert!(payments.inferred);
+        // Nothing ever wrote to inventory: it was there when the session began.
+        assert_eq!((found[1].table.as_str(), found[1].at), ("inventory", at(0)));
+
+        let act = first_act(&[], &found[..1], &record()).expect("the drop is an act");
+        assert_eq!(
+            (act.source.as_str(), act.operation.as_str()),
+            ("postgresql", "DROP TABLE")
+        );
+        assert!(
+            act.describe()
+                .starts_with("postgresql DROP TABLE payments (gone;"),
+            "{}",
+            act.describe()
+        );
+        // The restore point is before the drop and after the last write.
+        let point = crate::live::check::restore_point_of(act.at);
+        assert!(point < at(21) && point >= at(18), "{point}");
+
+        // A DROP the event trigger logged wins over the inference.
+        let logged = Statement {
+            at: at(20),
+            table: "payments".into(),
+            op: "DROP TABLE".into(),
+            rows: -1,
+            application: Some("psql".into()),
+            inferred: false,
+        };
+        let found = inferred_drops(&missing, &h, std::slice::from_ref(&logged), at(0));
+        assert!(found.iter().all(|s| s.table != "payments"), "{found:?}");
+        let act = first_act(&[], &[logged], &record()).expect("an act");
+        assert!(
+            act.describe()
+                .starts_with("postgresql DROP TABLE payments by psql at "),
             "{}",
             act.describe()
         );

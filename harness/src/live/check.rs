@@ -13,7 +13,7 @@ use super::{LiveDir, LiveRecord, TrafficState, act, judge, oneliners};
 use crate::checker::{self, CheckInput, CheckResult, RecoveryTime, Targets};
 use crate::drill::evaluate;
 use crate::fault::FaultRecord;
-use crate::history::Layer;
+use crate::history::{Collection, Layer};
 use crate::model::read_store;
 use crate::recovery::RecoveryContext;
 use crate::report::{Report, Traffic};
@@ -25,6 +25,7 @@ use crate::wait::WaitOptions;
 use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Duration, Utc};
 use firedrill_emulator::AdminClient;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 /// How to check.
@@ -260,7 +261,7 @@ pub async fn check_once(options: &CheckOptions, lenient: bool) -> anyhow::Result
     let suggestions = if report.check.recovered() {
         Vec::new()
     } else {
-        oneliners::restores(&record, &at, &lost)
+        oneliners::restores(&record, &at, &lost, &damaged_buckets(&report.check))
     };
     Ok(Checked {
         report,
@@ -269,6 +270,23 @@ pub async fn check_once(options: &CheckOptions, lenient: bool) -> anyhow::Result
         notes,
         suggestions,
     })
+}
+
+/// The buckets of a damaged S3 layer: those its findings name, or every
+/// bucket of the store when the layer is not valid and names none.
+fn damaged_buckets(check: &CheckResult) -> Vec<Collection> {
+    let Some(s3) = check
+        .layers
+        .iter()
+        .find(|l| l.layer == Layer::S3 && l.verdict != checker::Verdict::Valid)
+    else {
+        return Vec::new();
+    };
+    let named: BTreeSet<Collection> = s3.anomalies.iter().map(|a| a.key.collection).collect();
+    if named.is_empty() {
+        return vec![Collection::Images, Collection::Invoices, Collection::Templates];
+    }
+    named.into_iter().collect()
 }
 
 /// A live check passes when every acknowledged write is back within the objectives.

@@ -4,6 +4,7 @@
 //! each written against the live store's own names so it works as printed.
 
 use super::LiveRecord;
+use crate::history::Collection;
 
 /// One command to try.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,10 +172,43 @@ pub fn banner(record: &LiveRecord, firedrill: &str, dir: &std::path::Path) -> St
     out
 }
 
+/// The bucket holding `collection` in the live store, if it is one.
+fn bucket_of(record: &LiveRecord, collection: Collection) -> Option<&str> {
+    let s = &record.store;
+    match collection {
+        Collection::Images => Some(&s.images_bucket),
+        Collection::Invoices => Some(&s.invoices_bucket),
+        Collection::Templates => Some(&s.templates_bucket),
+        _ => None,
+    }
+}
+
+/// The command that undoes every delete in a versioned bucket: it removes
+/// the bucket's current delete markers in one `DeleteObjects` call (up to
+/// 1,000 keys), so the version under each marker is current again. The
+/// shop's traffic never deletes an object, so every current marker is a
+/// person's delete.
+pub fn undelete_bucket(bucket: &str) -> String {
+    let query = "{Objects: DeleteMarkers[?IsLatest].{Key: Key, VersionId: VersionId}}";
+    format!(
+        "aws s3api delete-objects --bucket {b} --delete \"$(aws s3api list-object-versions --bucket {b} --query {q} --output json)\"",
+        b = sh(bucket),
+        q = sh(query)
+    )
+}
+
 /// Restore commands for the layers `check` found lost, to the restore point
 /// (`aws rds` is given `--endpoint-url`: AWS CLI v1 ignores
-/// `AWS_ENDPOINT_URL` for RDS in us-east-1).
-pub fn restores(record: &LiveRecord, restore_to: &str, layers: &[crate::history::Layer]) -> Vec<String> {
+/// `AWS_ENDPOINT_URL` for RDS in us-east-1). `buckets` are the collections
+/// of the S3 layer found damaged: a versioned one is given the command that
+/// brings its deleted objects back ([`undelete_bucket`]), one without
+/// versions a sentence saying nothing can.
+pub fn restores(
+    record: &LiveRecord,
+    restore_to: &str,
+    layers: &[crate::history::Layer],
+    buckets: &[Collection],
+) -> Vec<String> {
     use crate::history::Layer;
     let s = &record.store;
     let mut out = Vec::new();
@@ -200,6 +234,23 @@ pub fn restores(record: &LiveRecord, restore_to: &str, layers: &[crate::history:
             at = sh(restore_to)
         ));
     }
+    if layers.contains(&Layer::S3) {
+        for c in buckets {
+            let Some(bucket) = bucket_of(record, *c) else {
+                continue;
+            };
+            if record.versioned.contains(c) {
+                out.push(format!(
+                    "{}   # deleted objects come back in place (no --recovered needed)",
+                    undelete_bucket(bucket)
+                ));
+            } else {
+                out.push(format!(
+                    "# {bucket} keeps no versions: its deleted and overwritten objects cannot be restored"
+                ));
+            }
+        }
+    }
     out
 }
 
@@ -208,6 +259,38 @@ mod tests {
     use super::*;
     use crate::history::{Collection, Layer};
     use crate::model::DbEndpoint;
+
+    #[test]
+    fn a_versioned_bucket_is_given_its_undelete_and_an_unversioned_one_a_warning() {
+        let mut record = crate::live::fixtures::record();
+        record.versioned.insert(Collection::Invoices);
+        let at = "2026-03-14T03:04:05Z";
+        let lines = restores(
+            &record,
+            at,
+            &[Layer::S3],
+            &[Collection::Invoices, Collection::Images],
+        );
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[0].starts_with(
+                "aws s3api delete-objects --bucket shop-invoices --delete \"$(aws s3api list-object-versions --bucket shop-invoices --query '{Objects: DeleteMarkers[?IsLatest].{Key: Key, VersionId: VersionId}}' --output json)\""
+            ),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].contains("shop-product-images keeps no versions"),
+            "{}",
+            lines[1]
+        );
+        // No S3 layer lost, no S3 command.
+        assert!(
+            restores(&record, at, &[Layer::Dynamodb], &[Collection::Invoices])
+                .iter()
+                .all(|l| !l.contains("s3api"))
+        );
+    }
 
     #[test]
     fn words_are_quoted_only_when_a_shell_would_split_them() {
@@ -247,7 +330,7 @@ mod tests {
             ["flush", "invoices", "orders", "outage"],
             "carts are not a table here"
         );
-        let restores = restores(&cached, "2026-03-14T03:01:00Z", &[Layer::Elasticache]);
+        let restores = restores(&cached, "2026-03-14T03:01:00Z", &[Layer::Elasticache], &[]);
         assert_eq!(restores.len(), 1);
         assert!(
             restores[0].contains("--replication-group-id shop-sess-restored"),
@@ -255,6 +338,6 @@ mod tests {
             restores[0]
         );
         assert!(restores[0].contains("--recovered cache_replication_group=shop-sess-restored"));
-        assert!(super::restores(&plain, "2026-03-14T03:01:00Z", &[Layer::Elasticache]).is_empty());
+        assert!(super::restores(&plain, "2026-03-14T03:01:00Z", &[Layer::Elasticache], &[]).is_empty());
     }
 }

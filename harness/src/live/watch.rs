@@ -1,6 +1,9 @@
 //! `firedrill check --watch`: the check again every few seconds, each layer
 //! shown going from "lost" to "recovered" as the person's commands bring the
-//! data back, until every layer is recovered.
+//! data back, until every layer is recovered or the watch's time is up
+//! (`--watch-timeout`): then it gives up with the last check, whose verdict
+//! the command exits on, so a watch left running in CI or a forgotten
+//! terminal ends.
 //!
 //! On a terminal each layer is a spinner line (indicatif) rewritten in
 //! place; elsewhere (a pipe, a CI log) a plain line is printed whenever a
@@ -11,7 +14,7 @@ use crate::checker::{LayerResult, Verdict};
 use crate::history::Layer;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How to watch.
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +23,14 @@ pub struct WatchOptions {
     pub interval: Duration,
     /// Draw spinners (a terminal) instead of plain lines.
     pub terminal: bool,
+    /// Give up after this long (wall clock) with the last check; `None`
+    /// watches until recovered.
+    pub timeout: Option<Duration>,
+}
+
+/// Whether a watch started at `started` has used up `timeout`.
+fn time_up(started: Instant, timeout: Option<Duration>) -> bool {
+    timeout.is_some_and(|t| started.elapsed() >= t)
 }
 
 /// One layer's state, in words.
@@ -69,8 +80,10 @@ fn state_of(l: &LayerResult) -> LayerState {
     }
 }
 
-/// Watches until every layer is recovered; returns the last check.
+/// Watches until every layer is recovered or the time is up; returns the
+/// last check.
 pub async fn watch(options: &CheckOptions, w: WatchOptions) -> anyhow::Result<Checked> {
+    let started = Instant::now();
     let bars = w.terminal.then(|| {
         let multi = indicatif::MultiProgress::new();
         let style = indicatif::ProgressStyle::with_template("{spinner} {prefix:>9} {msg}")
@@ -96,6 +109,12 @@ pub async fn watch(options: &CheckOptions, w: WatchOptions) -> anyhow::Result<Ch
         let checked = match check_once(options, true).await {
             Ok(c) => c,
             Err(e) if shown.is_empty() => return Err(e),
+            Err(e) if time_up(started, w.timeout) => {
+                return Err(e.context(format!(
+                    "the watch gave up after {} s (--watch-timeout) while the check could not run",
+                    w.timeout.unwrap_or_default().as_secs_f64()
+                )));
+            }
             Err(e) => {
                 let line = format!("check failed, trying again: {e:#}");
                 match &bars {
@@ -145,6 +164,22 @@ pub async fn watch(options: &CheckOptions, w: WatchOptions) -> anyhow::Result<Ch
                 for bar in bars.values() {
                     bar.finish();
                 }
+            }
+            return Ok(checked);
+        }
+        if time_up(started, w.timeout) {
+            let line = format!(
+                "the watch gave up after {} s (--watch-timeout): not every layer is recovered",
+                w.timeout.unwrap_or_default().as_secs_f64()
+            );
+            match &bars {
+                Some((multi, bars)) => {
+                    for bar in bars.values() {
+                        bar.abandon();
+                    }
+                    let _ = multi.println(&line);
+                }
+                None => println!("{line}"),
             }
             return Ok(checked);
         }
