@@ -1,7 +1,11 @@
 //! `firedrill audit` as users run it, through a recording endpoint that
 //! refuses every mutating call: `--target aws` (the default credential
 //! chain, no allowlist) and `--target endpoint` read a `firedrill serve`
-//! through it, `--fail-on` sets the exit code, and SARIF comes out as JSON.
+//! through it, `--fail-on` sets the exit code, `--peak-hours` finds the
+//! backup windows inside them, and the SARIF it prints is valid against
+//! OASIS's SARIF 2.1.0 JSON schema (`tests/data/sarif-schema-2.1.0.json`,
+//! checked with Python's `jsonschema` where it is installed). `--drill` on
+//! `backup_hope` plays each finding's scenario and measures its loss.
 //! The endpoint classifies requests by protocol on the wire (Query
 //! `Action=`, JSON `X-Amz-Target`, REST methods), independently of the
 //! audit's own guard, and answers STS `GetCallerIdentity` itself (the
@@ -254,6 +258,10 @@ async fn the_aws_target_reads_through_an_endpoint_that_refuses_every_mutation() 
     let out = firedrill_audit(&hope_url, &["--target", "aws", regions, "--sarif"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    match schema_errors(&out.stdout) {
+        Some(errors) => assert!(errors.is_empty(), "the SARIF log breaks the schema:\n{errors}"),
+        None => println!("SKIPPED the schema check: Python's jsonschema is not installed"),
+    }
     assert_eq!(sarif["version"], "2.1.0");
     assert!(
         sarif["runs"][0]["results"]
@@ -294,6 +302,64 @@ async fn the_aws_target_reads_through_an_endpoint_that_refuses_every_mutation() 
             .all(|f| f["severity"] != "high")
     );
 
+    // --peak-hours: the 03:00-04:00 RDS window and the daily and weekly
+    // rules at 03:00 fall in 02:30-03:30; nothing falls in the evening; a
+    // window that is not one stops the audit before it reads anything.
+    let peak = |hours: &'static str| {
+        let url = four_url.clone();
+        async move {
+            firedrill_audit(
+                &url,
+                &[
+                    "--target",
+                    "endpoint",
+                    "--endpoint",
+                    &url,
+                    "--json",
+                    "--peak-hours",
+                    hours,
+                ],
+            )
+            .await
+        }
+    };
+    let windows = |out: &Output| -> Vec<String> {
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["check"] == "backup_window_overlaps_peak_hours")
+            .map(|f| f["evidence"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let out = peak("02:30-03:30").await;
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let found = windows(&out);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|e| e.ends_with("PreferredBackupWindow 03:00-04:00 overlaps peak hours 02:30-03:30")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().filter(|e| e.contains("runs at 03:00")).count() == 2,
+        "{found:?}"
+    );
+    let out = peak("18:00-22:00").await;
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(windows(&out).is_empty(), "{}", show(&out));
+    let before = seen.lock().reads.len();
+    let out = peak("25:00-26:00").await;
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--peak-hours \"25:00-26:00\""),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(seen.lock().reads.len(), before, "nothing read for a bad window");
+
     let seen = seen.lock();
     assert!(
         seen.refused.is_empty(),
@@ -316,4 +382,147 @@ async fn the_aws_target_reads_through_an_endpoint_that_refuses_every_mutation() 
     }
     drop(seen);
     drop((hope, four));
+}
+
+/// The SARIF 2.1.0 JSON schema, as OASIS publishes it.
+const SARIF_SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sarif-schema-2.1.0.json");
+
+/// Where `log` breaks the SARIF 2.1.0 schema, one line per error (empty:
+/// valid); `None` where Python's `jsonschema` is not installed.
+fn schema_errors(log: &[u8]) -> Option<String> {
+    let installed = Command::new("python3")
+        .args(["-c", "import jsonschema"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("audit.sarif");
+    std::fs::write(&file, log).expect("write the log");
+    let script = "import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+log = json.load(open(sys.argv[2]))
+validator = jsonschema.validators.validator_for(schema)(schema)
+for e in sorted(validator.iter_errors(log), key=lambda e: list(map(str, e.absolute_path))):
+    print('/'.join(map(str, e.absolute_path)) + ': ' + e.message)
+";
+    let out = Command::new("python3")
+        .args(["-c", script, SARIF_SCHEMA])
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the schema check could not run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[test]
+fn the_sarif_schema_check_refuses_a_broken_log() {
+    let report = firedrill::audit::AuditReport {
+        target: "embedded".into(),
+        account: None,
+        inventory: firedrill::audit::Inventory {
+            taken_at: chrono::Utc::now(),
+            regions: vec![],
+        },
+        findings: vec![firedrill::audit::Finding {
+            check: "dynamodb_tables_pitr_enabled".into(),
+            severity: firedrill::audit::Severity::High,
+            region: "us-east-1".into(),
+            resource: "shop-carts".into(),
+            arn: Some("arn:aws:dynamodb:us-east-1:000000000000:table/shop-carts".into()),
+            layer: Some("carts".into()),
+            evidence: "shop-carts: PointInTimeRecoveryStatus is DISABLED".into(),
+            fix: "Enable PITR.".into(),
+        }],
+        rpo: vec![],
+        calls: vec![],
+    };
+    let log = report.to_sarif();
+    let Some(errors) = schema_errors(&serde_json::to_vec(&log).unwrap()) else {
+        println!("SKIPPED: Python's jsonschema is not installed");
+        return;
+    };
+    assert!(errors.is_empty(), "{errors}");
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]["level"] = "fatal".into();
+    broken["runs"][0]["tool"]["driver"]["rules"][0]["unknownMember"] = true.into();
+    let errors = schema_errors(&serde_json::to_vec(&broken).unwrap()).unwrap();
+    assert!(
+        errors.contains("runs/0/results/0/level: 'fatal' is not one of"),
+        "{errors}"
+    );
+    assert!(errors.contains("unknownMember"), "{errors}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_on_backup_hope_measures_what_each_finding_costs() {
+    if !drills::postgres_installed() {
+        println!("SKIPPED: PostgreSQL server binaries are not installed (the shop needs RDS)");
+        return;
+    }
+    let out = tokio::task::spawn_blocking(|| {
+        Command::new(env!("CARGO_BIN_EXE_firedrill"))
+            .args([
+                "audit",
+                "--target",
+                "embedded",
+                "--policy",
+                "backup_hope",
+                "--drill",
+                "--json",
+            ])
+            .env("FIREDRILL_LOG", "warn")
+            .output()
+            .expect("run firedrill audit --drill")
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let drills = &json["drills"];
+    assert_eq!(drills["mirror"]["policy"]["name"], "audited-shop");
+    assert_eq!(drills["mirror"]["policy"]["rds"]["retention_days"], 0);
+    let consequences = drills["consequences"].as_array().expect("consequences");
+    let played: Vec<&str> = consequences
+        .iter()
+        .map(|c| c["scenario"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        played,
+        [
+            "junior-dev-cart-batch-delete",
+            "invoice-bucket-mass-delete-and-ransomware",
+            "flash-sale-corrupted-orders",
+            "us-east-1-outage-during-sale",
+        ]
+    );
+    let findings: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    for c in consequences {
+        let checks = c["checks"].as_array().unwrap();
+        assert!(
+            !checks.is_empty() && checks.iter().all(|k| findings.contains(&k.as_str().unwrap())),
+            "each drill answers findings of the audit: {c}"
+        );
+        assert_ne!(c["verdict"], "valid", "{}", c["report"]);
+    }
+    // The three in-region failures cost measured data: carts and invoices
+    // lost, orders left corrupted (no backup to restore them from).
+    for (scenario, lost) in [
+        ("junior-dev-cart-batch-delete", "records_lost"),
+        ("invoice-bucket-mass-delete-and-ransomware", "records_lost"),
+        ("flash-sale-corrupted-orders", "corrupted"),
+    ] {
+        let c = consequences.iter().find(|c| c["scenario"] == scenario).unwrap();
+        assert!(c[lost].as_u64().unwrap() > 0, "{scenario}: {}", c["report"]);
+    }
 }

@@ -1,8 +1,10 @@
 //! `firedrill audit` on a shop whose sessions and carts are in ElastiCache
 //! (the embedded emulator, real `redis-server`): an RDS-only policy leaves
 //! the session store without snapshots, which the audit flags twice on the
-//! sessions layer; once the group takes automatic snapshots, neither
-//! finding remains. The audit stays read-only throughout.
+//! sessions layer and drills with the bad deploy's `FLUSHALL`; once the
+//! group takes automatic snapshots, neither finding remains and `--drill`'s
+//! mirror carries the group's retention and window. The audit stays
+//! read-only throughout.
 
 #[path = "support/drills.rs"]
 #[allow(dead_code)]
@@ -11,10 +13,10 @@ mod drills;
 mod redis_support;
 
 use firedrill::audit::readonly::is_read_only;
-use firedrill::audit::{CheckOptions, audit, shop_layers};
+use firedrill::audit::{CheckOptions, audit, drill, shop_layers};
 use firedrill::history::Collection;
 use firedrill::model::StoreNames;
-use firedrill::policy::{BackupPolicy, provision};
+use firedrill::policy::{BackupPolicy, SnapshotSettings, provision};
 use firedrill::stack::{EmbeddedOptions, EmbeddedTarget};
 use firedrill::target::Clients;
 use std::collections::BTreeSet;
@@ -86,6 +88,21 @@ async fn a_session_store_without_snapshots_is_found_and_fixing_it_clears_the_fin
         "{:?}",
         report.findings
     );
+    // Drilled: the session store's flush, under no snapshots at all.
+    let planned = drill::scenarios_for(&report, &names);
+    assert!(
+        planned.contains(&(
+            "session-store-flushed-by-bad-deploy".to_owned(),
+            vec![
+                "elasticache_redis_cluster_backup_enabled".to_owned(),
+                "sessions_layer_not_covered".to_owned()
+            ]
+        )),
+        "{planned:?}"
+    );
+    let mirror = drill::mirror_policy(&report, &names).unwrap();
+    assert_eq!(mirror.policy.elasticache, SnapshotSettings::default());
+    assert_eq!(mirror.policy.rds.retention_days, 7);
 
     // Automatic snapshots on: both findings are gone.
     Clients::primary(&target)
@@ -93,6 +110,7 @@ async fn a_session_store_without_snapshots_is_found_and_fixing_it_clears_the_fin
         .modify_replication_group()
         .replication_group_id(&group)
         .snapshot_retention_limit(7)
+        .snapshot_window("05:00-06:00")
         .apply_immediately(true)
         .send()
         .await
@@ -108,5 +126,18 @@ async fn a_session_store_without_snapshots_is_found_and_fixing_it_clears_the_fin
         report.of("sessions_layer_not_covered").is_empty(),
         "{:?}",
         report.findings
+    );
+    let mirror = drill::mirror_policy(&report, &names).unwrap();
+    assert_eq!(
+        mirror.policy.elasticache,
+        SnapshotSettings {
+            snapshot_retention_limit: 7,
+            snapshot_window: Some("05:00-06:00".into()),
+        }
+    );
+    assert!(
+        drill::scenarios_for(&report, &names)
+            .iter()
+            .all(|(s, _)| s != "session-store-flushed-by-bad-deploy")
     );
 }

@@ -279,7 +279,8 @@ async fn four_layer_is_clean_of_high_findings() {
 async fn a_hand_built_mix_is_resolved_by_tags() {
     use aws_sdk_backup::types::{
         BackupPlanInput, BackupRuleInput, BackupSelection, Condition, ConditionParameter, ConditionType,
-        Conditions, Lifecycle,
+        Conditions, Lifecycle, RestoreTestingPlanForCreate, RestoreTestingRecoveryPointSelection,
+        RestoreTestingRecoveryPointSelectionAlgorithm, RestoreTestingRecoveryPointType,
     };
     use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, Tag};
     let target = EmbeddedTarget::start(EmbeddedOptions::default()).await.unwrap();
@@ -397,7 +398,57 @@ async fn a_hand_built_mix_is_resolved_by_tags() {
     assert!(guard.calls().is_empty());
     let vaults = c.backup.list_backup_vaults().send().await.unwrap();
     assert_eq!(vaults.backup_vault_list.unwrap_or_default().len(), 1);
+
+    // No restore was ever tested; a restore testing plan, read back through
+    // ListRestoreTestingPlans, clears the finding.
+    let untested = report.of("no_restore_tested_in_90_days");
+    assert_eq!(untested.len(), 1, "{:?}", report.findings);
+    assert!(
+        untested[0].evidence.ends_with("and no restore testing plan"),
+        "{}",
+        untested[0].evidence
+    );
+    c.backup
+        .create_restore_testing_plan()
+        .restore_testing_plan(
+            RestoreTestingPlanForCreate::builder()
+                .restore_testing_plan_name("weekly_restore_test")
+                .schedule_expression("cron(0 5 ? * 1 *)")
+                .recovery_point_selection(
+                    RestoreTestingRecoveryPointSelection::builder()
+                        .algorithm(RestoreTestingRecoveryPointSelectionAlgorithm::LatestWithinWindow)
+                        .include_vaults("*")
+                        .recovery_point_types(RestoreTestingRecoveryPointType::Snapshot)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let tested = audit(&target, &["us-east-1".to_owned()], &CheckOptions::default())
+        .await
+        .unwrap();
     target.shutdown().await;
+    let plans = &tested.inventory.regions[0].restore_testing;
+    assert_eq!(plans.len(), 1, "{plans:?}");
+    assert_eq!(plans[0].name, "weekly_restore_test");
+    assert_eq!(plans[0].last_run, None);
+    assert!(plans[0].created.is_some());
+    assert!(
+        tested.of("no_restore_tested_in_90_days").is_empty(),
+        "{:?}",
+        tested.findings
+    );
+    assert!(
+        tested
+            .calls
+            .iter()
+            .any(|c| c.ends_with(":ListRestoreTestingPlans")),
+        "{:?}",
+        tested.calls
+    );
 
     let selection = &report.inventory.regions[0].plans[0].selections[0];
     assert_eq!(selection.list_of_tags, ["backup=daily"]);
@@ -427,6 +478,71 @@ async fn a_hand_built_mix_is_resolved_by_tags() {
     assert_eq!(dev.in_region_seconds, None);
     assert_eq!(report.of("backup_vault_kms_key_customer_managed").len(), 1);
     assert!(report.of("backup_plans_exist").is_empty());
+}
+
+/// A 7-day retention is flagged, mirrored as it is, and drilled with the
+/// corruption found on day 9: the point-in-time restore is refused (the
+/// window starts after the corruption) and the corrupted orders stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seven_day_retention_is_drilled_with_the_corruption_found_on_day_9() {
+    if !drills::postgres_installed() {
+        println!("SKIPPED: PostgreSQL server binaries are not installed (the shop needs RDS)");
+        return;
+    }
+    let mut policy = firedrill::policy::none();
+    policy.name = "rds_7_days".into();
+    policy.rds.retention_days = 7;
+    policy.rds.backup_window = Some("03:00-04:00".into());
+    let n = StoreNames::new("shop").unwrap();
+    let target = EmbeddedTarget::start(EmbeddedOptions::default()).await.unwrap();
+    firedrill::policy::provision(&target, &policy, &n).await.unwrap();
+    let report = audit(&target, &regions(), &options()).await.unwrap();
+    target.shutdown().await;
+
+    let retention = report.of("rds_backup_retention_under_14_days");
+    assert_eq!(retention.len(), 1, "{}", report.to_text());
+    assert_eq!(retention[0].resource, n.db_instance);
+    assert!(
+        retention[0].evidence.contains("BackupRetentionPeriod is 7 days"),
+        "{}",
+        retention[0].evidence
+    );
+    assert!(report.of("rds_instance_backup_enabled").is_empty());
+    assert!(
+        report.of("order_data_rpo_over_5_minutes").is_empty(),
+        "PITR is on"
+    );
+    let planned = drill::scenarios_for(&report, &n);
+    let day9 = planned
+        .iter()
+        .find(|(s, _)| s == "corruption-found-on-day-9")
+        .unwrap_or_else(|| panic!("the retention finding's scenario: {planned:?}"));
+    assert_eq!(day9.1, ["rds_backup_retention_under_14_days"]);
+    let mirror = drill::mirror_policy(&report, &n).unwrap();
+    assert_eq!(mirror.policy.rds.retention_days, 7);
+    assert_eq!(mirror.policy.rds.backup_window.as_deref(), Some("03:00-04:00"));
+
+    let scenario = drill::scenario_under(
+        &drill::shipped_scenarios_dir(),
+        "corruption-found-on-day-9",
+        &mirror.policy,
+    )
+    .unwrap();
+    let played = EmbeddedTarget::play(&scenario, &firedrill::drill::DrillOptions::default())
+        .await
+        .unwrap();
+    let corrupted: u64 = played.check.layers.iter().map(|l| l.corrupted).sum();
+    assert!(corrupted > 0, "{}", played.to_text());
+    let error = played
+        .recovery
+        .as_ref()
+        .and_then(|r| r.error.clone())
+        .unwrap_or_default();
+    assert!(
+        error.contains("RestoreDBInstanceToPointInTime") && error.contains("restorable window"),
+        "the restore is refused: {}",
+        played.to_text()
+    );
 }
 
 /// Checks a SARIF log against the 2.1.0 schema's required members and

@@ -210,7 +210,7 @@ check!(
     "no_restore_tested_in_90_days",
     Firedrill,
     Medium,
-    "A restore completed in the last 90 days, or a restore testing plan exists.",
+    "An AWS Backup restore job completed in the last 90 days, or a restore testing plan ran in them (or is younger than 90 days, its first run not yet due).",
     "Create a restore testing plan, or run `firedrill drill` against the configuration on a schedule."
 );
 check!(
@@ -543,10 +543,20 @@ fn region_checks(inv: &RegionInventory, inventory: &Inventory, estimates: &[RpoE
             .restore_jobs
             .iter()
             .any(|j| j.status == "COMPLETED" && j.created.is_none_or(|c| c >= since));
-        if !restored && inv.restore_testing_plans.unwrap_or(0) == 0 {
+        let tested = inv.restore_testing.iter().any(|p| p.tests_since(since));
+        if !restored && !tested {
+            let stale: Vec<String> = inv
+                .restore_testing
+                .iter()
+                .map(|p| match p.last_run {
+                    Some(t) => format!("{} last ran {}", p.name, t.format("%Y-%m-%d")),
+                    None => format!("{} has never run", p.name),
+                })
+                .collect();
             let plans = match inv.restore_testing_plans {
-                Some(_) => "no restore testing plan".to_owned(),
                 None => "restore testing plans could not be read".to_owned(),
+                Some(_) if stale.is_empty() => "no restore testing plan".to_owned(),
+                Some(_) => format!("no restore testing plan has run since ({})", stale.join("; ")),
             };
             out.push(
                 &NO_RESTORE_TEST,
@@ -706,6 +716,69 @@ mod tests {
             (t("10:00"), t("11:00")),
             (t("22:30"), t("02:00"))
         ));
+    }
+
+    #[test]
+    fn a_restore_is_tested_by_a_recent_restore_job_or_a_restore_testing_plan_that_runs() {
+        use super::super::inventory::{RestoreJob, RestoreTestingPlan, Table};
+        let now: chrono::DateTime<chrono::Utc> = "2026-06-01T00:00:00Z".parse().unwrap();
+        let days_ago = |d: i64| Some(now - Duration::days(d));
+        let region = |jobs: Vec<RestoreJob>, plans: Vec<RestoreTestingPlan>| Inventory {
+            taken_at: now,
+            regions: vec![RegionInventory {
+                region: "us-east-1".into(),
+                tables: vec![Table {
+                    name: "carts".into(),
+                    arn: "arn:aws:dynamodb:us-east-1:000000000000:table/carts".into(),
+                    pitr: true,
+                    recovery_period_days: Some(35),
+                    replica_regions: vec![],
+                    on_demand_backups: 0,
+                    latest_on_demand_backup: None,
+                    tags: Default::default(),
+                }],
+                restore_jobs: jobs,
+                restore_testing_plans: Some(plans.len()),
+                restore_testing: plans,
+                ..RegionInventory::default()
+            }],
+        };
+        let job = |status: &str, created| RestoreJob {
+            id: "j".into(),
+            status: status.into(),
+            resource_type: Some("DynamoDB".into()),
+            source_resource_arn: None,
+            created,
+        };
+        let plan = |created, last_run| RestoreTestingPlan {
+            name: "weekly".into(),
+            schedule: "cron(0 5 ? * 1 *)".into(),
+            created,
+            last_run,
+        };
+        let finding = |inv: &Inventory| {
+            run(inv, &CheckOptions::default())
+                .into_iter()
+                .find(|f| f.check == NO_RESTORE_TEST.id)
+                .map(|f| f.evidence)
+        };
+        let none = finding(&region(vec![], vec![])).expect("nothing tested");
+        assert!(none.ends_with("and no restore testing plan"), "{none}");
+        assert_eq!(
+            finding(&region(vec![job("COMPLETED", days_ago(10))], vec![])),
+            None
+        );
+        assert!(finding(&region(vec![job("FAILED", days_ago(10))], vec![])).is_some());
+        // A plan counts while young or when it ran in the window.
+        assert_eq!(finding(&region(vec![], vec![plan(days_ago(3), None)])), None);
+        assert_eq!(
+            finding(&region(vec![], vec![plan(days_ago(400), days_ago(6))])),
+            None
+        );
+        let stale = finding(&region(vec![], vec![plan(days_ago(400), days_ago(120))])).expect("stale");
+        assert!(stale.contains("weekly last ran 2026-02-01"), "{stale}");
+        let never = finding(&region(vec![], vec![plan(days_ago(400), None)])).expect("never ran");
+        assert!(never.contains("weekly has never run"), "{never}");
     }
 
     #[test]

@@ -8,9 +8,11 @@
 //! not run.
 
 use super::{AuditReport, CheckOptions, Severity, audit, shop_layers};
+use crate::history::Collection;
 use crate::model::StoreNames;
 use crate::target::Target;
 use anyhow::Context;
+use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 /// The exit code when a finding reaches `--fail-on` (Prowler's, so CI
@@ -86,7 +88,7 @@ impl AuditArgs {
             .as_deref()
             .map(|w| crate::policy::parse_window(w).with_context(|| format!("--peak-hours {w:?}")))
             .transpose()?;
-        let names = StoreNames::new(&self.prefix).context("--prefix")?;
+        let names = audited_names(&self.prefix)?;
         Ok(CheckOptions {
             peak_hours,
             layers: shop_layers(&names),
@@ -102,6 +104,15 @@ impl AuditArgs {
             .map(str::to_owned)
             .collect()
     }
+}
+
+/// The shop's names as the audit looks for them: its session store's
+/// replication group too, so a shop that keeps sessions in ElastiCache has
+/// them on the sessions layer (a group that does not exist is never found).
+pub fn audited_names(prefix: &str) -> anyhow::Result<StoreNames> {
+    Ok(StoreNames::new(prefix)
+        .context("--prefix")?
+        .with_cache(BTreeSet::from([Collection::Sessions, Collection::Carts])))
 }
 
 /// Provisions the shop on `target` under a seed policy, running its
@@ -170,7 +181,7 @@ pub async fn audit_target(args: &AuditArgs) -> anyhow::Result<AuditReport> {
 pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let report = audit_target(&args).await?;
     let drilled = if args.drill {
-        let names = StoreNames::new(&args.prefix)?;
+        let names = audited_names(&args.prefix)?;
         let dir = args
             .scenarios
             .clone()

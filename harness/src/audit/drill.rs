@@ -4,14 +4,18 @@
 //! into a [`BackupPolicy`] (the configuration, never the data): the orders
 //! instance's retention and window, the tables' PITR and recovery period,
 //! the buckets' versioning, the plan's rules (their frequency from the
-//! schedule's longest gap, their retention and cross-region copies) and the
-//! vault's key. What the policy model cannot say (a plan that covers only
+//! schedule's longest gap, their retention and cross-region copies), the
+//! vault's key, and the session store's ElastiCache snapshot retention and
+//! window. What the policy model cannot say (a plan that covers only
 //! some layers, layers that differ from each other) is listed as an
 //! approximation, and the mirror takes the weaker side, so the drill never
 //! looks better than the account. [`scenarios_for`] picks the shipped
 //! scenario that exercises each finding (PITR off: the cart batch delete;
-//! versioning off: the invoice mass delete; RDS backups: the corrupted
-//! orders; no cross-region copy: the region outage), and [`drill_findings`]
+//! versioning off: the invoice mass delete; RDS backups off or a short
+//! PITR: the corrupted orders; retention under 14 days: the corruption found
+//! on day 9, past a 7-day retention; no cross-region copy: the region
+//! outage; a session store without snapshots: the bad deploy's
+//! `FLUSHALL`), and [`drill_findings`]
 //! plays them on embedded emulators under the mirrored policy, pairing each
 //! finding with the records lost, the RPO and the RTO the drill measured.
 
@@ -19,7 +23,9 @@ use super::AuditReport;
 use super::inventory::RegionInventory;
 use crate::drill::DrillOptions;
 use crate::model::StoreNames;
-use crate::policy::{BackupPolicy, DynamodbPolicy, Frequency, PlanPolicy, PlanRule, RdsPolicy, S3Policy};
+use crate::policy::{
+    BackupPolicy, DynamodbPolicy, Frequency, PlanPolicy, PlanRule, RdsPolicy, S3Policy, SnapshotSettings,
+};
 use crate::scenario::{Outcome, PolicyRef, Scenario};
 use crate::stack::EmbeddedTarget;
 use anyhow::Context;
@@ -206,6 +212,7 @@ pub fn mirror_policy(report: &AuditReport, names: &StoreNames) -> anyhow::Result
             vault_kms_key: cmk.then(|| "arn:aws:kms:{region}:{account}:alias/firedrill-backup".to_owned()),
         })
     };
+    let elasticache = mirror_cache(inv, names, &mut approx);
     let policy = BackupPolicy {
         name: format!("audited-{}", names.prefix),
         rds,
@@ -213,7 +220,7 @@ pub fn mirror_policy(report: &AuditReport, names: &StoreNames) -> anyhow::Result
         s3,
         backup_plan,
         snapshot_job: None,
-        elasticache: Default::default(),
+        elasticache,
     };
     policy.validate().context("the mirrored policy")?;
     Ok(Mirror {
@@ -222,8 +229,40 @@ pub fn mirror_policy(report: &AuditReport, names: &StoreNames) -> anyhow::Result
     })
 }
 
+/// The session store's snapshot settings: the shop's replication group's
+/// `SnapshotRetentionLimit` and `SnapshotWindow` (a window ElastiCache
+/// would take but the policy model cannot is left out and said so).
+fn mirror_cache(inv: &RegionInventory, names: &StoreNames, approx: &mut Vec<String>) -> SnapshotSettings {
+    let Some(group) = names
+        .cache
+        .as_ref()
+        .and_then(|c| inv.cache_groups.iter().find(|g| g.id == c.replication_group))
+    else {
+        return SnapshotSettings::default();
+    };
+    let retention = group.retention_days.clamp(0, 35) as u32;
+    let window = group.snapshot_window.clone().filter(|_| retention > 0);
+    let usable = window.as_deref().is_some_and(|w| {
+        crate::policy::parse_window(w).is_ok_and(|(a, b)| {
+            let minutes = (b - a).num_minutes();
+            (if minutes < 0 { minutes + 1440 } else { minutes }) >= 60
+        })
+    });
+    if window.is_some() && !usable {
+        approx.push(format!(
+            "the snapshot window {:?} of {} is not mirrored: ElastiCache picks one",
+            window.as_deref().unwrap_or_default(),
+            group.id
+        ));
+    }
+    SnapshotSettings {
+        snapshot_retention_limit: retention,
+        snapshot_window: window.filter(|_| usable),
+    }
+}
+
 /// The shipped scenario that exercises each check, by file stem.
-pub const SCENARIO_FOR_CHECK: [(&str, &str); 9] = [
+pub const SCENARIO_FOR_CHECK: [(&str, &str); 11] = [
     ("dynamodb_tables_pitr_enabled", "junior-dev-cart-batch-delete"),
     (
         "dynamodb-resources-protected-by-backup-plan",
@@ -239,15 +278,20 @@ pub const SCENARIO_FOR_CHECK: [(&str, &str); 9] = [
     ),
     ("rds_instance_backup_enabled", "flash-sale-corrupted-orders"),
     ("order_data_rpo_over_5_minutes", "flash-sale-corrupted-orders"),
-    (
-        "rds_backup_retention_under_14_days",
-        "flash-sale-corrupted-orders",
-    ),
+    ("rds_backup_retention_under_14_days", "corruption-found-on-day-9"),
     (
         "rds-resources-protected-by-backup-plan",
         "flash-sale-corrupted-orders",
     ),
     ("no_cross_region_copy", "us-east-1-outage-during-sale"),
+    (
+        "elasticache_redis_cluster_backup_enabled",
+        "session-store-flushed-by-bad-deploy",
+    ),
+    (
+        "sessions_layer_not_covered",
+        "session-store-flushed-by-bad-deploy",
+    ),
 ];
 
 /// The scenarios to play for `report`'s findings on the shop, each with the

@@ -251,6 +251,27 @@ pub struct RestoreJob {
     pub created: Option<DateTime<Utc>>,
 }
 
+/// A restore testing plan: when it was made and when it last ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreTestingPlan {
+    /// `RestoreTestingPlanName`.
+    pub name: String,
+    /// `ScheduleExpression`.
+    pub schedule: String,
+    /// `CreationTime`.
+    pub created: Option<DateTime<Utc>>,
+    /// `LastExecutionTime` (none: it has never run).
+    pub last_run: Option<DateTime<Utc>>,
+}
+
+impl RestoreTestingPlan {
+    /// Whether it counts as restores tested since `since`: it ran since, or
+    /// it is younger than that, so its first run may not be due yet.
+    pub fn tests_since(&self, since: DateTime<Utc>) -> bool {
+        self.last_run.is_some_and(|t| t >= since) || self.created.is_some_and(|t| t >= since)
+    }
+}
+
 /// One region's inventory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct RegionInventory {
@@ -270,8 +291,12 @@ pub struct RegionInventory {
     pub plans: Vec<Plan>,
     /// Restore jobs created in the last 90 days.
     pub restore_jobs: Vec<RestoreJob>,
-    /// Restore testing plans (none when the endpoint could not answer).
+    /// How many restore testing plans there are (none when the endpoint
+    /// could not answer).
     pub restore_testing_plans: Option<usize>,
+    /// The restore testing plans themselves.
+    #[serde(default)]
+    pub restore_testing: Vec<RestoreTestingPlan>,
     /// ElastiCache replication groups and standalone cache clusters.
     #[serde(default)]
     pub cache_groups: Vec<super::elasticache::CacheGroup>,
@@ -884,7 +909,18 @@ async fn collect_backup(
         .try_collect()
         .await
     {
-        Ok(plans) => inv.restore_testing_plans = Some(plans.len()),
+        Ok(plans) => {
+            inv.restore_testing_plans = Some(plans.len());
+            inv.restore_testing = plans
+                .into_iter()
+                .map(|p| RestoreTestingPlan {
+                    created: smithy_to_chrono(p.creation_time),
+                    last_run: p.last_execution_time.and_then(smithy_to_chrono),
+                    name: p.restore_testing_plan_name,
+                    schedule: p.schedule_expression,
+                })
+                .collect();
+        }
         Err(e) => inv.notes.push(format!(
             "ListRestoreTestingPlans could not be read ({}): restore testing plans are not counted",
             code_of(&e).unwrap_or_else(|| "no answer".into())
