@@ -518,7 +518,33 @@ impl MariaServer {
     }
 
     /// Stops replicating, forgets the source and accepts writes again.
+    /// What the replica has received is applied first: the I/O thread
+    /// stops, and the SQL thread is given up to [`PROMOTE_APPLY_WAIT`] to
+    /// apply the relay log up to the last GTID received, so a promotion
+    /// loses only what never reached the replica.
     async fn stop_following(&self) -> Result<(), ServerError> {
+        self.with_admin(async |c| {
+            c.query_drop("STOP SLAVE IO_THREAD").await?;
+            let status: Option<mysql_async::Row> = c.query_first("SHOW SLAVE STATUS").await?;
+            let received = status
+                .and_then(|row| row.get_opt::<String, _>("Gtid_IO_Pos"))
+                .and_then(Result::ok)
+                .filter(|pos| !pos.trim().is_empty());
+            if let Some(pos) = received {
+                let waited: Option<i64> = c
+                    .query_first(format!(
+                        "SELECT MASTER_GTID_WAIT({}, {})",
+                        quote_literal(&pos),
+                        PROMOTE_APPLY_WAIT.as_secs()
+                    ))
+                    .await?;
+                if waited != Some(0) {
+                    tracing::warn!(received = %pos, "the replica had not applied what it received when promoted");
+                }
+            }
+            Ok(())
+        })
+        .await?;
         let note = self.data_dir.join(READ_ONLY_ACCOUNTS);
         let accounts = std::fs::read_to_string(&note).unwrap_or_default();
         let mut sql = vec![
@@ -602,6 +628,10 @@ fn read_binlog_gtid(dir: &Path) -> Option<String> {
 /// withdrawn (so that `read_only` refuses their writes), one per line, in
 /// its data directory; promotion gives it back.
 const READ_ONLY_ACCOUNTS: &str = "firedrill-read-only-accounts";
+
+/// How long a promotion waits for a replica to apply the relay log it
+/// received before it stops replicating.
+const PROMOTE_APPLY_WAIT: Duration = Duration::from_secs(30);
 
 /// The binary log file and position a base backup continues from.
 fn read_binlog_info(dir: &Path) -> Option<(String, u64)> {
