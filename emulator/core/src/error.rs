@@ -189,9 +189,10 @@ pub fn service_unavailable(
             &message,
             request_id,
         ),
-        Protocol::Json(JsonApi::Kms) | Protocol::Cbor | Protocol::Query(_) | Protocol::RestXml => {
-            protocol.error(status, "ServiceUnavailable", &message, request_id)
-        }
+        Protocol::Json(JsonApi::Kms | JsonApi::CloudTrail)
+        | Protocol::Cbor
+        | Protocol::Query(_)
+        | Protocol::RestXml => protocol.error(status, "ServiceUnavailable", &message, request_id),
         Protocol::RestJson => protocol.error(status, "ServiceUnavailableException", &message, request_id),
     }
 }
@@ -209,6 +210,12 @@ pub fn internal(protocol: Protocol, request_id: &str) -> Response<Body> {
             request_id,
         ),
         Protocol::Json(JsonApi::Kms) => json_1_1(status, "KMSInternalException", message, request_id),
+        Protocol::Json(JsonApi::CloudTrail) => json_1_1(
+            status,
+            "com.amazon.coral.service#InternalFailure",
+            message,
+            request_id,
+        ),
         Protocol::Cbor => rpc_v2_cbor(
             status,
             "com.amazonaws.cloudwatch#InternalServiceFault",

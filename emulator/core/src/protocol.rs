@@ -83,6 +83,8 @@ pub enum JsonApi {
     DynamoDb,
     /// AWS KMS, JSON 1.1.
     Kms,
+    /// AWS CloudTrail, JSON 1.1.
+    CloudTrail,
 }
 
 impl JsonApi {
@@ -91,6 +93,7 @@ impl JsonApi {
         match self {
             Self::DynamoDb => "dynamodb",
             Self::Kms => "kms",
+            Self::CloudTrail => "cloudtrail",
         }
     }
 
@@ -98,15 +101,21 @@ impl JsonApi {
     pub const fn content_type(self) -> &'static str {
         match self {
             Self::DynamoDb => "application/x-amz-json-1.0",
-            Self::Kms => "application/x-amz-json-1.1",
+            Self::Kms | Self::CloudTrail => "application/x-amz-json-1.1",
         }
     }
 
-    /// The service an `X-Amz-Target` names (`TrentService.Decrypt` is KMS);
-    /// a target no served service uses is taken for DynamoDB's.
+    /// The service an `X-Amz-Target` names (`TrentService.Decrypt` is KMS,
+    /// `CloudTrail_20131101.*` or its namespaced form CloudTrail); a target
+    /// no served service uses is taken for DynamoDB's.
     pub fn of_target(target: &str) -> Self {
-        if target.trim_start().starts_with("TrentService.") {
+        let target = target.trim_start();
+        if target.starts_with("TrentService.") {
             Self::Kms
+        } else if target.starts_with("CloudTrail_20131101.")
+            || target.starts_with("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.")
+        {
+            Self::CloudTrail
         } else {
             Self::DynamoDb
         }
@@ -134,6 +143,7 @@ impl Protocol {
         match service {
             "dynamodb" => Some(Self::Json(JsonApi::DynamoDb)),
             "kms" => Some(Self::Json(JsonApi::Kms)),
+            "cloudtrail" => Some(Self::Json(JsonApi::CloudTrail)),
             "monitoring" => Some(Self::Cbor),
             "rds" => Some(Self::Query(QueryApi::Rds)),
             "elasticache" => Some(Self::Query(QueryApi::ElastiCache)),
@@ -209,7 +219,7 @@ impl Protocol {
             Self::Json(JsonApi::DynamoDb) => {
                 error::json_1_0(status, COMMON_JSON_PREFIX, code, message, request_id)
             }
-            Self::Json(JsonApi::Kms) => error::json_1_1(
+            Self::Json(JsonApi::Kms | JsonApi::CloudTrail) => error::json_1_1(
                 status,
                 &format!("{COMMON_JSON_PREFIX}#{code}"),
                 message,
@@ -249,6 +259,15 @@ mod tests {
         assert_eq!(
             Protocol::from_form("POST", "/", None, &kms),
             Protocol::Json(JsonApi::Kms)
+        );
+        let mut trail = HeaderMap::new();
+        trail.insert(
+            "x-amz-target",
+            HeaderValue::from_static("CloudTrail_20131101.LookupEvents"),
+        );
+        assert_eq!(
+            Protocol::from_form("POST", "/", None, &trail),
+            Protocol::Json(JsonApi::CloudTrail)
         );
         assert_eq!(
             Protocol::from_form(
