@@ -1,9 +1,10 @@
 //! What `cargo xtask drill` and `cargo xtask test` need on the machine, and
 //! getting it there.
 //!
-//! `drill` needs PostgreSQL's server binaries and MariaDB's (RDS instances
-//! are real PostgreSQL servers, and real MariaDB servers for the mysql,
-//! mariadb and aurora-mysql engines); `test` needs them too, plus the AWS CLI and boto3
+//! `drill` needs PostgreSQL's server binaries, MariaDB's and Redis's (RDS
+//! instances are real PostgreSQL servers, and real MariaDB servers for the
+//! mysql, mariadb and aurora-mysql engines; ElastiCache clusters are real
+//! Redis servers); `test` needs them too, plus the AWS CLI and boto3
 //! (the CLI-compatibility tests and the Python examples), the Node packages of
 //! `examples/node`, Chromium (the HTML report test) and `xmllint` (the JUnit
 //! schema test).
@@ -301,6 +302,19 @@ pub fn plan(task: Task, present: &Present, host: &Host, node_dir: &Path) -> Vec<
             },
         });
     }
+    if !present.redis {
+        steps.push(Step {
+            what: "redis-server",
+            why: "ElastiCache clusters are real Redis servers (the shipped session-store drills keep sessions there)",
+            how: if apt {
+                How::Apt(vec!["redis-server"])
+            } else {
+                How::Manual(format!(
+                    "install Debian's redis-server (apt-get install redis-server) or set FIREDRILL_REDIS_BIN to it; {not_root}"
+                ))
+            },
+        });
+    }
     if task == Task::Drill {
         return steps;
     }
@@ -397,12 +411,6 @@ pub fn plan(task: Task, present: &Present, host: &Host, node_dir: &Path) -> Vec<
         "the bash example runbooks read FIREDRILL_STORE with it",
         "jq",
         present.jq,
-    ));
-    steps.extend(debian(
-        "redis-server",
-        "ElastiCache clusters are real Redis servers",
-        "redis-server",
-        present.redis,
     ));
     steps
 }
@@ -511,10 +519,12 @@ pub fn probe(task: Task, node_dir: &Path) -> Present {
         std::env::var_os("FIREDRILL_MARIADB_BIN").as_ref(),
         std::env::var_os("PATH").as_ref(),
     );
+    let redis = redis_installed();
     if task == Task::Drill {
         return Present {
             postgres,
             mariadb,
+            redis,
             aws: true,
             aws_v2: AwsCliV2::Found,
             boto3: true,
@@ -523,7 +533,6 @@ pub fn probe(task: Task, node_dir: &Path) -> Present {
             chromium: true,
             xmllint: true,
             jq: true,
-            redis: true,
         };
     }
     Present {
@@ -537,7 +546,7 @@ pub fn probe(task: Task, node_dir: &Path) -> Present {
         chromium: chromium_installed(),
         xmllint: on_path("xmllint"),
         jq: on_path("jq"),
-        redis: redis_installed(),
+        redis,
     }
 }
 
@@ -594,6 +603,9 @@ fn summary(task: Task, present: &Present) -> String {
     if present.mariadb {
         have.push("MariaDB".to_owned());
     }
+    if present.redis {
+        have.push("redis-server".to_owned());
+    }
     if task == Task::Test {
         have.extend(["the AWS CLI", "boto3"].map(String::from));
         if present.aws_v2 == AwsCliV2::Found {
@@ -602,7 +614,7 @@ fn summary(task: Task, present: &Present) -> String {
         if present.node_packages == NodePackages::Installed {
             have.push("the Node examples' packages".to_owned());
         }
-        have.extend(["Chromium", "xmllint", "jq", "redis-server"].map(String::from));
+        have.extend(["Chromium", "xmllint", "jq"].map(String::from));
     }
     format!("xtask: prerequisites present: {}", have.join(", "))
 }
@@ -878,6 +890,7 @@ mod tests {
             vec![
                 How::Apt(vec!["postgresql"]),
                 How::Apt(vec!["mariadb-server", "mariadb-backup", "mariadb-client"]),
+                How::Apt(vec!["redis-server"]),
                 How::Pip("awscli"),
                 How::Apt(vec!["awscli"]),
                 How::Pip("boto3"),
@@ -886,24 +899,25 @@ mod tests {
                 How::Apt(vec!["chromium"]),
                 How::Apt(vec!["libxml2-utils"]),
                 How::Apt(vec!["jq"]),
-                How::Apt(vec!["redis-server"]),
             ]
         );
     }
 
     #[test]
-    fn drill_needs_only_the_database_servers() {
+    fn drill_needs_only_the_database_and_cache_servers() {
         let steps = plan(Task::Drill, &nothing(), &root_host(), Path::new(NODE));
         assert_eq!(
             hows(&steps),
             vec![
                 How::Apt(vec!["postgresql"]),
-                How::Apt(vec!["mariadb-server", "mariadb-backup", "mariadb-client"])
+                How::Apt(vec!["mariadb-server", "mariadb-backup", "mariadb-client"]),
+                How::Apt(vec!["redis-server"])
             ]
         );
         let present = Present {
             postgres: everything().postgres,
             mariadb: true,
+            redis: true,
             ..nothing()
         };
         assert!(plan(Task::Drill, &present, &root_host(), Path::new(NODE)).is_empty());
