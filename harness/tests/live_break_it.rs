@@ -456,6 +456,18 @@ fn a_dropped_table_is_the_act_found() {
         "{}",
         text(&out)
     );
+    // The table is gone and nothing restored it: its rows are lost, and
+    // the check says so with a non-zero exit.
+    assert!(
+        !out.status.success(),
+        "a dropped table is not recovered: {}",
+        text(&out)
+    );
+    assert!(
+        stdout.contains("× lost write"),
+        "the lost payments are named: {}",
+        text(&out)
+    );
     // No order was placed after the restore point (less the second it is
     // rounded down by): the drop came after every one that was.
     let record = s.record();
