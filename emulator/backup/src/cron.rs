@@ -141,10 +141,17 @@ fn parse_set(field: &str, lo: u32, hi: u32, names: &[&str], name_base: u32) -> R
         if start < lo || end > hi || start > end {
             return Err(format!("{part:?} is outside {lo}-{hi}"));
         }
+        // `start..=end` lies within `lo..=hi` (checked above), so every slot
+        // exists; a step past the end (`0/4294967295`) stops after `start`.
         let mut v = start;
         while v <= end {
-            allowed[(v - lo) as usize] = true;
-            v += step;
+            if let Some(slot) = allowed.get_mut((v - lo) as usize) {
+                *slot = true;
+            }
+            let Some(next) = v.checked_add(step) else {
+                break;
+            };
+            v = next;
         }
     }
     Ok(ValueSet { lo, allowed })
@@ -163,12 +170,20 @@ impl CronSchedule {
             .and_then(|s| s.strip_suffix(')'))
             .ok_or_else(|| err("expected cron(Minutes Hours Day-of-month Month Day-of-week Year)".into()))?;
         let fields: Vec<&str> = inner.split_whitespace().collect();
-        if fields.len() != 6 {
+        let &[
+            minutes_field,
+            hours_field,
+            dom_field,
+            months_field,
+            dow_field,
+            years_field,
+        ] = fields.as_slice()
+        else {
             return Err(err(format!("expected 6 fields, found {}", fields.len())));
-        }
-        let minutes = parse_set(fields[0], 0, 59, &[], 0).map_err(|r| err(format!("minutes: {r}")))?;
-        let hours = parse_set(fields[1], 0, 23, &[], 0).map_err(|r| err(format!("hours: {r}")))?;
-        let day_of_month = match fields[2] {
+        };
+        let minutes = parse_set(minutes_field, 0, 59, &[], 0).map_err(|r| err(format!("minutes: {r}")))?;
+        let hours = parse_set(hours_field, 0, 23, &[], 0).map_err(|r| err(format!("hours: {r}")))?;
+        let day_of_month = match dom_field {
             "?" => DayOfMonth::Unspecified,
             "L" | "l" => DayOfMonth::Last,
             f if f.to_ascii_uppercase().contains('W') => {
@@ -180,8 +195,8 @@ impl CronSchedule {
                 DayOfMonth::Days(parse_set(f, 1, 31, &[], 0).map_err(|r| err(format!("day-of-month: {r}")))?)
             }
         };
-        let months = parse_set(fields[3], 1, 12, &MONTHS, 1).map_err(|r| err(format!("month: {r}")))?;
-        let dow_field = fields[4].to_ascii_uppercase();
+        let months = parse_set(months_field, 1, 12, &MONTHS, 1).map_err(|r| err(format!("month: {r}")))?;
+        let dow_field = dow_field.to_ascii_uppercase();
         let day_of_week = if dow_field == "?" {
             DayOfWeek::Unspecified
         } else if let Some((d, k)) = dow_field.split_once('#') {
@@ -217,7 +232,7 @@ impl CronSchedule {
                 ));
             }
         }
-        let years = parse_set(fields[5], 1970, MAX_YEAR, &[], 0).map_err(|r| err(format!("year: {r}")))?;
+        let years = parse_set(years_field, 1970, MAX_YEAR, &[], 0).map_err(|r| err(format!("year: {r}")))?;
         Ok(Self {
             source: trimmed.to_owned(),
             minutes,
@@ -331,6 +346,21 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_step_past_u32_fires_at_its_start_only() {
+        // 5 + 4294967295 overflowed u32 and panicked the parse.
+        let c = CronSchedule::parse("cron(5/4294967295 * ? * * *)").unwrap();
+        let got = c.instants_between(at("2026-03-14T00:00:00Z"), at("2026-03-14T03:00:00Z"), 100);
+        assert_eq!(
+            got,
+            vec![
+                at("2026-03-14T00:05:00Z"),
+                at("2026-03-14T01:05:00Z"),
+                at("2026-03-14T02:05:00Z")
+            ]
+        );
     }
 
     #[test]

@@ -181,11 +181,25 @@
 //! constructors, and the date-handling modules warn on
 //! `clippy::arithmetic_side_effects`.
 //!
+//! No panic is reachable from a request or a tick: outside tests the crate
+//! denies `unwrap`, `expect`, `panic!` and unchecked indexing, each
+//! remaining use carrying an `#[allow]` that says why it cannot fail.
+//!
 //! # Audit
 //!
 //! Every backup, copy, restore and deletion (and every vault, plan and
 //! selection change) is recorded with `env.audit`: who (the caller's
 //! principal, or `firedrill` for scheduled work), what, when and the result.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod access_policy;
 pub mod cron;

@@ -192,7 +192,12 @@ pub struct Plan {
 impl Plan {
     /// The current version.
     pub fn current(&self) -> &PlanVersion {
-        // A plan always has at least the version it was created with.
+        // A plan is created with one version, and versions are only ever
+        // pushed (engine::plans), never removed.
+        #[allow(
+            clippy::expect_used,
+            reason = "a plan always has the version it was created with"
+        )]
         self.versions.last().expect("a plan has a version")
     }
 }

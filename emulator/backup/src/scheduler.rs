@@ -251,6 +251,17 @@ impl Engine {
     }
 
     async fn scheduled_job(&self, run: &Run, provider: usize, resource: &ProtectedResource, role: &str) {
+        // `provider` came from enumerating `self.providers`, which never
+        // changes after construction; a stray index is a fault, not a panic.
+        let Some(resource_provider) = self.providers.get(provider) else {
+            self.faults.report(format!(
+                "rule {} of plan {} chose a resource of unknown provider {provider}; no job was created",
+                run.rule.rule_name, run.plan.id
+            ));
+            return;
+        };
+        let resource_type = resource_provider.resource_type().to_owned();
+        let supports_continuous = resource_provider.supports_continuous();
         let version = run.plan.current();
         let creator = Creator {
             plan_id: run.plan.id.clone(),
@@ -268,7 +279,7 @@ impl Engine {
             ));
             DateTime::<Utc>::MAX_UTC
         });
-        let continuous = run.rule.enable_continuous_backup && self.providers[provider].supports_continuous();
+        let continuous = run.rule.enable_continuous_backup && supports_continuous;
         let duration = self.env.config.timings.backup_job_duration;
         let (job_id, runnable) = {
             let mut st = self.state.lock();
@@ -316,7 +327,7 @@ impl Engine {
                     .clone()
                     .unwrap_or_else(|| self.vault_arn(&run.region, &run.rule.target_backup_vault_name)),
                 resource_arn: resource.arn.clone(),
-                resource_type: self.providers[provider].resource_type().to_owned(),
+                resource_type: resource_type.clone(),
                 resource_name: resource.name.clone(),
                 iam_role_arn: role.to_owned(),
                 state: BackupJobState::Created,

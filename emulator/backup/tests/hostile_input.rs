@@ -416,3 +416,31 @@ async fn after_a_barrage_of_hostile_numbers_recovery_points_are_unchanged_and_th
         .await
         .expect("a valid job starts");
 }
+
+/// A cron step past `u32`'s end from a non-zero start (`5/4294967295`)
+/// overflowed the step sum and panicked CreateBackupPlan (InternalError).
+/// It now means what a step past the field's end means: the start alone.
+#[tokio::test]
+async fn a_cron_step_that_overflows_u32_is_just_its_start() {
+    let h = Harness::start().await;
+    let (c, _) = setup(&h).await;
+    let expression = "cron(5/4294967295 * ? * * *)";
+    let created = c
+        .create_backup_plan()
+        .backup_plan(plan(
+            "huge-step",
+            rule("r").schedule_expression(expression).build().unwrap(),
+        ))
+        .send()
+        .await
+        .expect("a huge cron step is an ordinary step");
+    let got = c
+        .get_backup_plan()
+        .backup_plan_id(created.backup_plan_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let rules = got.backup_plan().unwrap().rules();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0].schedule_expression(), Some(expression));
+}

@@ -113,8 +113,10 @@ impl Blob {
         // Find the segment holding `start`.
         let mut seg = 0;
         let mut pos = start;
-        while seg < self.segments.len() && pos >= self.segments[seg].len() {
-            pos -= self.segments[seg].len();
+        while let Some(s) = self.segments.get(seg)
+            && pos >= s.len()
+        {
+            pos -= s.len();
             seg += 1;
         }
         BlobStream {

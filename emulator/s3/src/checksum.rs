@@ -179,7 +179,8 @@ impl State {
 /// The big-endian bytes of a CRC value of `a`'s width.
 fn crc_bytes(a: Algorithm, v: u64) -> Vec<u8> {
     let bytes = v.to_be_bytes();
-    bytes[bytes.len().saturating_sub(a.digest_len())..].to_vec()
+    let skip = bytes.len().saturating_sub(a.digest_len());
+    bytes.iter().skip(skip).copied().collect()
 }
 
 /// A CRC value from its big-endian bytes.

@@ -111,10 +111,10 @@ impl<S> AwsChunked<S> {
                     return Ok(Some(out));
                 }
                 State::DataEnd => {
-                    if self.buf.len() < 2 {
+                    let Some(end) = self.buf.get(..2) else {
                         return Ok(None);
-                    }
-                    if &self.buf[..2] != b"\r\n" {
+                    };
+                    if end != b"\r\n" {
                         return Err("aws-chunked data not followed by CRLF".into());
                     }
                     self.buf.advance(2);

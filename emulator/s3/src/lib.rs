@@ -254,11 +254,25 @@
 //! tick. The crate's `clippy.toml` forbids chrono's panicking constructors,
 //! and the engine warns on `clippy::arithmetic_side_effects`.
 //!
+//! No panic is reachable from a request or a tick: outside tests the crate
+//! denies `unwrap`, `expect`, `panic!` and unchecked indexing, each
+//! remaining use carrying an `#[allow]` that says why it cannot fail.
+//!
 //! # In-process API for AWS Backup
 //!
 //! [`S3::snapshot_bucket`], [`S3::restore_snapshot`],
 //! [`S3::copy_snapshot_region`], [`S3::list_buckets_with_tags`],
 //! [`S3::bucket_region`].
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod blob;
 pub mod checksum;

@@ -118,7 +118,10 @@ impl Engine {
                 req.iam_role_arn
             )));
         }
-        let provider = self.provider_for(&req.resource_arn).ok_or_else(|| {
+        let (provider, resource_type) = self
+            .provider_for(&req.resource_arn)
+            .and_then(|i| Some((i, self.providers.get(i)?.resource_type().to_owned())))
+            .ok_or_else(|| {
             BackupError::invalid(format!(
                 "Resource type of {} is not supported: firedrill protects DynamoDB tables, RDS databases and S3 buckets",
                 req.resource_arn
@@ -159,7 +162,7 @@ impl Engine {
             vault_name: req.vault_name.clone(),
             vault_arn,
             resource_arn: req.resource_arn.clone(),
-            resource_type: self.providers[provider].resource_type().to_owned(),
+            resource_type,
             resource_name: name,
             iam_role_arn: req.iam_role_arn.clone(),
             state: BackupJobState::Created,

@@ -370,11 +370,12 @@ fn parse_body<T: DeserializeOwned + Default>(body: &Bytes) -> BackupResult<T> {
 }
 
 fn ok(ctx: &RequestContext, value: Value) -> Response<Body> {
-    let mut resp = Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "application/json")
-        .body(Body::from(value.to_string()))
-        .expect("static headers are valid");
+    // `Response::new` is 200 OK; no builder, so nothing to fail.
+    let mut resp = Response::new(Body::from(value.to_string()));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     if let Ok(v) = http::HeaderValue::from_str(&ctx.request_id) {
         resp.headers_mut().insert("x-amzn-requestid", v);
     }

@@ -103,10 +103,11 @@ fn apply_to_key(
     let len = versions.len();
     if len > 1 {
         let mut remove = Vec::new();
-        for i in 0..len.saturating_sub(1) {
-            let since = versions[i.saturating_add(1)].last_modified;
+        // Each noncurrent version became noncurrent when its successor was
+        // written; the zip stops before the current (last) version.
+        let successors: Vec<DateTime<Utc>> = versions.iter().skip(1).map(|v| v.last_modified).collect();
+        for (i, (v, since)) in versions.iter_mut().zip(successors).enumerate() {
             let newer_noncurrent = i32::try_from(len.saturating_sub(2).saturating_sub(i)).unwrap_or(i32::MAX);
-            let v = &mut versions[i];
             if !matches(rule, key, v.object.as_ref()) {
                 continue;
             }
@@ -167,7 +168,9 @@ fn apply_to_key(
                 Versioning::Enabled => versions.push(marker(new_version_id(), now)),
                 Versioning::Suspended => {
                     if let Some(i) = versions.iter().position(|v| v.id == NULL_VERSION)
-                        && check_deletable(&versions[i], now, false).is_ok()
+                        && versions
+                            .get(i)
+                            .is_some_and(|v| check_deletable(v, now, false).is_ok())
                     {
                         versions.remove(i);
                     }

@@ -76,9 +76,11 @@ pub struct ListVersionsPage {
 /// The common prefix `key` rolls up into, if any.
 fn rollup<'a>(key: &'a str, prefix: &str, delimiter: Option<&str>) -> Option<&'a str> {
     let d = delimiter.filter(|d| !d.is_empty())?;
-    let rest = &key[prefix.len()..];
+    // Callers pass keys under `prefix`; a key that is not rolls up into nothing
+    // rather than slicing off a char boundary.
+    let rest = key.strip_prefix(prefix)?;
     let i = rest.find(d)?;
-    Some(&key[..prefix.len().saturating_add(i).saturating_add(d.len())])
+    key.get(..prefix.len().saturating_add(i).saturating_add(d.len()))
 }
 
 /// The smallest string greater than every string starting with `p`, when
@@ -273,7 +275,7 @@ fn list_versions_in(
                 && let Some(pos) = versions.iter().rposition(|v| v.id == vid)
             {
                 // Newest first: the versions older than the marker are at lower indices.
-                for (i, v) in versions[..pos].iter().enumerate().rev() {
+                for (i, v) in versions.iter().take(pos).enumerate().rev() {
                     if count == max {
                         page.is_truncated = true;
                         page.next_key_marker = last.as_ref().map(|l| l.0.clone());

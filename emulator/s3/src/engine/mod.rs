@@ -293,7 +293,7 @@ impl BucketSnapshot {
         self.objects
             .binary_search_by(|o| o.key.as_str().cmp(key))
             .ok()
-            .map(|i| &self.objects[i])
+            .and_then(|i| self.objects.get(i))
     }
 }
 
@@ -313,6 +313,10 @@ const VERSION_ID_BODY: usize = 28;
 /// specified", to a version id it did not issue).
 fn version_id_check(body: &str) -> String {
     let digest = <md5::Md5 as md5::Digest>::digest(body.as_bytes());
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "an MD5 digest is 16 bytes, so its first two always exist"
+    )]
     hex::encode(&digest[..2])
 }
 
@@ -1151,13 +1155,13 @@ impl Engine {
                     version_id: Some(vid.to_owned()),
                 });
             };
-            let Some(i) = versions.iter().position(|v| v.id == vid) else {
+            let Some((i, version)) = versions.iter().enumerate().find(|(_, v)| v.id == vid) else {
                 return Ok(DeleteResult {
                     delete_marker: false,
                     version_id: Some(vid.to_owned()),
                 });
             };
-            check_deletable(&versions[i], now, bypass_governance)?;
+            check_deletable(version, now, bypass_governance)?;
             let removed = versions.remove(i);
             if versions.is_empty() {
                 b.objects.remove(key);
@@ -1636,9 +1640,9 @@ pub(crate) fn insert_new_version(
     let id = match b.versioning {
         Versioning::Enabled => new_version_id(),
         Versioning::Unversioned | Versioning::Suspended => {
-            if let Some(i) = versions.iter().position(|v| v.id == NULL_VERSION) {
+            if let Some((i, null)) = versions.iter().enumerate().find(|(_, v)| v.id == NULL_VERSION) {
                 // Replacing the null version deletes it; Object Lock protects it.
-                if let Err(e) = check_deletable(&versions[i], now, false) {
+                if let Err(e) = check_deletable(null, now, false) {
                     if versions.is_empty() {
                         b.objects.remove(key);
                     }

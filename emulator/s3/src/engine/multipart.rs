@@ -340,7 +340,11 @@ impl Engine {
             if parts.is_empty() {
                 return Err(S3EngineError::MalformedXml);
             }
-            if parts.windows(2).any(|w| w[0].number >= w[1].number) {
+            if parts
+                .iter()
+                .zip(parts.iter().skip(1))
+                .any(|(a, b)| a.number >= b.number)
+            {
                 return Err(S3EngineError::InvalidPartOrder);
             }
             let upload_kind = upload.checksum.map(|c| c.kind);
