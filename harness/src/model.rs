@@ -745,8 +745,10 @@ impl StoreSnapshot {
 
 /// Reads back every record of the store, as it now is.
 ///
-/// A table, bucket or PostgreSQL table that does not exist reads as empty
-/// (its records are gone) and is listed in `missing`; a layer that cannot be
+/// A table, bucket, orders instance or PostgreSQL table that does not exist
+/// reads as empty (its records are gone) and is listed in `missing`, as
+/// does a bucket S3 says lives in another region than the store's (after a
+/// failover that found no copy of it); a layer that cannot be
 /// reached at all (a dark region, a refused connection) is listed in
 /// `unreadable`, which the checker turns into an unknown verdict rather than
 /// a guess. Current objects are downloaded and hashed; for versioned buckets
@@ -794,10 +796,42 @@ pub async fn read_store(target: &dyn Target, store: &Store) -> anyhow::Result<St
                 snap.read.insert(collection);
                 snap.missing.insert(collection);
             }
+            // The bucket lives in another region than the one serving the
+            // store (a failover that found no copy of it): not there.
+            Err(e) if in_another_region(&e) => {
+                snap.read.insert(collection);
+                snap.missing.insert(collection);
+            }
             Err(e) => snap.mark_unreadable(collection, format!("{e:#}")),
         }
     }
     Ok(snap)
+}
+
+/// Whether S3 refused a listing with `PermanentRedirect`: the bucket exists,
+/// but in another region than the client's.
+fn in_another_region(e: &anyhow::Error) -> bool {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    e.downcast_ref::<aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error>()
+        .is_some_and(|e| e.code() == Some("PermanentRedirect"))
+}
+
+/// Whether the orders instance exists in the region that serves it: `false`
+/// only when that region answers `DBInstanceNotFound` (a region that does not
+/// answer at all may still hold it).
+async fn orders_instance_exists(target: &dyn Target, store: &Store) -> bool {
+    let rds = Clients::new(target, store.db_region()).rds;
+    match rds
+        .describe_db_instances()
+        .db_instance_identifier(&store.names.db_instance)
+        .send()
+        .await
+    {
+        Ok(_) => true,
+        Err(e) => !e
+            .as_service_error()
+            .is_some_and(|s| s.is_db_instance_not_found_fault()),
+    }
 }
 
 async fn read_rds(target: &dyn Target, store: &Store, snap: &mut StoreSnapshot) {
@@ -810,6 +844,15 @@ async fn read_rds(target: &dyn Target, store: &Store, snap: &mut StoreSnapshot) 
     let mut db = match store.orders_db(target).await {
         Ok(db) => db,
         Err(e) => {
+            if !orders_instance_exists(target, store).await {
+                // No such instance where the store looks for it (a failover
+                // that found no copy of it): its records are gone.
+                for c in rds {
+                    snap.read.insert(c);
+                    snap.missing.insert(c);
+                }
+                return;
+            }
             for c in rds {
                 snap.mark_unreadable(c, format!("{e:#}"));
             }

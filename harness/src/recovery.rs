@@ -1017,9 +1017,21 @@ pub async fn region_failover(ctx: &mut RecoveryContext<'_>, region: Option<Strin
                 .backup_vault_name(&vault)
                 .set_next_token(token.take())
                 .send()
-                .await
-                .map_err(|e| anyhow::Error::new(e.into_service_error()))
-                .with_context(|| format!("ListRecoveryPointsByBackupVault {vault} in {region}"))?;
+                .await;
+            let resp = match resp {
+                Ok(r) => r,
+                // No vault there: nothing was ever copied to that region.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                {
+                    break;
+                }
+                Err(e) => {
+                    return Err(anyhow::Error::new(e.into_service_error())
+                        .context(format!("ListRecoveryPointsByBackupVault {vault} in {region}")));
+                }
+            };
             for p in resp.recovery_points.unwrap_or_default() {
                 let completed = matches!(
                     p.status,
@@ -1042,7 +1054,14 @@ pub async fn region_failover(ctx: &mut RecoveryContext<'_>, region: Option<Strin
         }
         let newest = newest_per_resource(points);
         if newest.is_empty() {
-            bail!("no completed recovery point made before {t} was copied to {region}");
+            // Failing over without a copy is the disaster itself, not a
+            // failed runbook: the store is re-pointed at the other region
+            // all the same, every layer is skipped below for want of a copy,
+            // and the read-back finds them missing there (lost).
+            return Ok((
+                newest,
+                format!("no copy in {region}: no completed recovery point made before {t} was copied there"),
+            ));
         }
         let oldest = newest.iter().filter_map(|p| p.created).min();
         let d = format!(
@@ -1203,6 +1222,12 @@ pub async fn region_failover(ctx: &mut RecoveryContext<'_>, region: Option<Strin
         if !table.ends_with("-dr") {
             let step = ctx.begin(RB, format!("table {table}"));
             ctx.skip(step, "no copy of this table was found in the other region");
+        }
+    }
+    for ((_, bucket), (_, before)) in new_names.buckets().into_iter().zip(names.buckets()) {
+        if bucket == before {
+            let step = ctx.begin(RB, format!("bucket {bucket}"));
+            ctx.skip(step, "no copy of this bucket was found in the other region");
         }
     }
     if let Some(cache) = &new_names.cache {

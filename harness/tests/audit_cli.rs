@@ -525,4 +525,37 @@ async fn drill_on_backup_hope_measures_what_each_finding_costs() {
         let c = consequences.iter().find(|c| c["scenario"] == scenario).unwrap();
         assert!(c[lost].as_u64().unwrap() > 0, "{scenario}: {}", c["report"]);
     }
+    // The outage: us-east-1 is dark and nothing was copied to us-west-2, so
+    // the failover finds no copy, the layers read back from us-west-2 are
+    // not there, and everything acknowledged is lost: a loss, measured (its
+    // records, its RPO, the RTO of a failover that restored nothing), never
+    // an unknown.
+    let outage = consequences
+        .iter()
+        .find(|c| c["scenario"] == "us-east-1-outage-during-sale")
+        .unwrap();
+    let report = &outage["report"];
+    assert_eq!(
+        outage["checks"],
+        serde_json::json!(["no_cross_region_copy"]),
+        "{report}"
+    );
+    assert_eq!(outage["verdict"], "invalid", "{report}");
+    assert!(outage["records_lost"].as_u64().unwrap() > 0, "{report}");
+    assert!(outage["rpo_seconds"].as_f64().unwrap() > 0.0, "{report}");
+    assert!(
+        outage["rto_seconds"].as_f64().is_some_and(|r| r > 0.0),
+        "{report}"
+    );
+    let text = report.as_str().unwrap();
+    assert!(!text.contains("unknown"), "{text}");
+    // Every layer is missing from us-west-2, none merely unreadable.
+    for layer in ["rds", "dynamodb", "s3"] {
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(layer)
+                && l.contains("invalid")
+                && l.contains("0 correct")),
+            "{layer}: {text}"
+        );
+    }
 }

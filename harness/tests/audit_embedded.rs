@@ -191,6 +191,38 @@ async fn backup_hope_has_the_named_gaps_and_its_snapshots_bound_nothing() {
         .unwrap();
     assert!(!played.check.recovered(), "{}", played.to_text());
     assert!(played.check.rpo.records_lost > 0, "{}", played.to_text());
+    // And the outage: nothing was copied to us-west-2, so the failover
+    // restores nothing and every layer is missing there. A measured loss
+    // with its RPO and RTO, never unknown.
+    let scenario = drill::scenario_under(&dir, &planned[3], &mirror.policy).unwrap();
+    let played = EmbeddedTarget::play(&scenario, &firedrill::drill::DrillOptions::default())
+        .await
+        .unwrap();
+    let text = played.to_text();
+    assert_eq!(
+        played.check.verdict,
+        firedrill::checker::Verdict::Invalid,
+        "{text}"
+    );
+    assert!(played.check.unknown.is_empty(), "{text}");
+    assert!(
+        played.check.rpo.records_lost > 0 && played.check.rpo.seconds > 0.0,
+        "{text}"
+    );
+    assert!(played.check.rto.is_some(), "{text}");
+    for layer in played.check.layers.iter().filter(|l| l.records_expected > 0) {
+        assert_eq!(layer.verdict, firedrill::checker::Verdict::Invalid, "{text}");
+        assert_eq!(layer.census.correct, 0, "{text}");
+    }
+    let run = played.recovery.as_ref().unwrap();
+    assert!(run.error.is_none(), "{text}");
+    assert!(
+        run.checklist
+            .iter()
+            .any(|s| s.detail.contains("no copy in us-west-2")),
+        "{:#?}",
+        run.checklist
+    );
 
     let markdown = report.to_markdown();
     assert!(markdown.contains("| high | `dynamodb_tables_pitr_enabled` | us-east-1 | shop-carts |"));
