@@ -118,11 +118,13 @@ fn seal(key: &Key, plaintext: &[u8], context: &Context) -> Result<Sealed> {
 /// A blob split into its parts: key ARN, nonce, sealed body.
 fn split(blob: &[u8]) -> Result<(&str, &[u8], &[u8])> {
     let (&version, rest) = blob.split_first().ok_or(KmsError::InvalidCiphertext)?;
-    if version != VERSION || rest.len() < 2 {
+    let [hi, lo, rest @ ..] = rest else {
+        return Err(KmsError::InvalidCiphertext);
+    };
+    if version != VERSION {
         return Err(KmsError::InvalidCiphertext);
     }
-    let arn_len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
-    let rest = &rest[2..];
+    let arn_len = usize::from(u16::from_be_bytes([*hi, *lo]));
     if rest.len() < arn_len + NONCE_LEN {
         return Err(KmsError::InvalidCiphertext);
     }
