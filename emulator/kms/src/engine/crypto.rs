@@ -327,6 +327,22 @@ mod tests {
     }
 
     #[test]
+    fn a_blob_cut_inside_its_header_is_refused() {
+        let k = key("arn:aws:kms:us-east-1:000000000000:key/k");
+        let sealed = seal(&k, b"secret", &Context::new()).unwrap();
+        let header = 3 + k.arn.len() + NONCE_LEN;
+        for n in 0..header {
+            assert_eq!(
+                split(&sealed.blob[..n]),
+                Err(KmsError::InvalidCiphertext),
+                "a blob cut at {n} bytes"
+            );
+        }
+        assert_eq!(split(&[VERSION]), Err(KmsError::InvalidCiphertext));
+        assert_eq!(split(&[VERSION, 0]), Err(KmsError::InvalidCiphertext));
+    }
+
+    #[test]
     fn data_key_sizes_follow_the_model() {
         assert_eq!(data_key_len(Some("AES_256"), None).unwrap(), 32);
         assert_eq!(data_key_len(Some("AES_128"), None).unwrap(), 16);
