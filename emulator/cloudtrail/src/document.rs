@@ -117,30 +117,42 @@ fn caller_identity(c: &Caller) -> Value {
         "accountId": c.account_id,
     });
     if let Some(key) = &c.access_key_id {
-        id["accessKeyId"] = key.clone().into();
+        insert(&mut id, "accessKeyId", key.clone().into());
     }
     match &c.session {
         Some(s) => {
-            id["type"] = "AssumedRole".into();
-            id["sessionContext"] = json!({
-                "sessionIssuer": {
-                    "type": "Role",
-                    "principalId": s.role_id,
-                    "arn": s.role_arn,
-                    "accountId": s.account_id,
-                    "userName": s.role_name,
-                },
-                "attributes": { "mfaAuthenticated": "false" },
-            });
+            insert(&mut id, "type", "AssumedRole".into());
+            insert(
+                &mut id,
+                "sessionContext",
+                json!({
+                    "sessionIssuer": {
+                        "type": "Role",
+                        "principalId": s.role_id,
+                        "arn": s.role_arn,
+                        "accountId": s.account_id,
+                        "userName": s.role_name,
+                    },
+                    "attributes": { "mfaAuthenticated": "false" },
+                }),
+            );
         }
         None => {
-            id["type"] = "IAMUser".into();
+            insert(&mut id, "type", "IAMUser".into());
             if let Some(name) = c.arn.rsplit('/').next() {
-                id["userName"] = name.into();
+                insert(&mut id, "userName", name.into());
             }
         }
     }
     id
+}
+
+/// Adds `key` to a JSON object built just before (a no-op on any other value,
+/// where `IndexMut` would panic).
+pub(crate) fn insert(object: &mut Value, key: &str, value: Value) {
+    if let Some(map) = object.as_object_mut() {
+        map.insert(key.to_owned(), value);
+    }
 }
 
 /// `userIdentity` from a principal ARN alone (an event recorded outside the
@@ -160,7 +172,7 @@ fn principal_identity(principal: &str, account: &str) -> Value {
     if kind == "IAMUser"
         && let Some(name) = arn.resource.rsplit('/').next()
     {
-        id["userName"] = name.into();
+        insert(&mut id, "userName", name.into());
     }
     id
 }

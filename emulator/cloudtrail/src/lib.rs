@@ -40,6 +40,20 @@
 //! the emulator's own region outages (source `firedrill`) are left out.
 //! `requestParameters` holds the resource the call named, not the whole
 //! request. `LookupEvents` itself is not recorded.
+//!
+//! No panic is reachable from a request or a tick: outside tests the crate
+//! denies `unwrap`, `expect`, `panic!` and unchecked indexing, each remaining
+//! use carrying an `#[allow]` that says why it cannot fail.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod document;
 pub mod errors;

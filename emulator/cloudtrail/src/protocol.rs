@@ -4,7 +4,7 @@
 //! body, checks `LookupEvents`' members as CloudTrail checks them before
 //! anything is read, and renders the answer.
 
-use crate::document::document;
+use crate::document::{document, insert};
 use crate::errors::{Result, TrailError, json_response};
 use crate::events::{Attribute, Lookup, Page, Scope, TrailEvent, lookup};
 use chrono::{DateTime, Utc};
@@ -333,7 +333,7 @@ fn event(e: &TrailEvent) -> Value {
             .map(|r| {
                 let mut v = json!({ "ResourceName": r.name });
                 if let Some(kind) = &r.kind {
-                    v["ResourceType"] = kind.clone().into();
+                    insert(&mut v, "ResourceType", kind.clone().into());
                 }
                 v
             })
@@ -341,10 +341,10 @@ fn event(e: &TrailEvent) -> Value {
         "CloudTrailEvent": document(e).to_string(),
     });
     if let Some(key) = &e.access_key_id {
-        out["AccessKeyId"] = key.clone().into();
+        insert(&mut out, "AccessKeyId", key.clone().into());
     }
     if let Some(user) = &e.username {
-        out["Username"] = user.clone().into();
+        insert(&mut out, "Username", user.clone().into());
     }
     out
 }
@@ -352,7 +352,7 @@ fn event(e: &TrailEvent) -> Value {
 fn render(page: Page) -> Value {
     let mut out = json!({ "Events": page.events.iter().map(event).collect::<Vec<_>>() });
     if let Some(t) = page.next_token {
-        out["NextToken"] = t.into();
+        insert(&mut out, "NextToken", t.into());
     }
     out
 }

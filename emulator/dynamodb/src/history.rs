@@ -113,10 +113,10 @@ impl History {
         for (pk, partition) in &self.chains {
             for (sk, chain) in partition {
                 let n = chain.partition_point(|v| v.at <= t);
-                if n == 0 {
+                let Some(version) = n.checked_sub(1).and_then(|last| chain.get(last)) else {
                     continue;
-                }
-                if let Some(item) = &chain[n - 1].item {
+                };
+                if let Some(item) = &version.item {
                     store.insert_sorted(pk, sk, item.clone());
                 }
             }

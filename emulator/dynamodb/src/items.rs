@@ -136,7 +136,11 @@ fn prepare_key(meta: &TableMeta, key: &Item) -> Result<(PrimaryKey, Item)> {
 }
 
 fn check_enum(value: Option<&str>, allowed: &[&str], member: &str) -> Result<String> {
-    let v = value.unwrap_or(allowed[0]);
+    let Some(v) = value.or(allowed.first().copied()) else {
+        return Err(DynamoDbError::InternalServerError(format!(
+            "no default value for {member}"
+        )));
+    };
     crate::errors::one_of(Some(v), member, allowed)?;
     Ok(v.to_owned())
 }
@@ -708,7 +712,11 @@ impl Engine {
                 };
                 read_page(
                     &source,
-                    all[skip..].iter().map(|(_, i)| *i).filter(|i| sort_ok(i)),
+                    all.get(skip..)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|(_, i)| *i)
+                        .filter(|i| sort_ok(i)),
                     &spec,
                 )?
             }
@@ -802,7 +810,8 @@ impl Engine {
                 };
                 read_page(
                     &source,
-                    all[skip..]
+                    all.get(skip..)
+                        .unwrap_or_default()
                         .iter()
                         .filter(|((ik, _), _)| in_segment(&ik.0))
                         .map(|(_, i)| *i),

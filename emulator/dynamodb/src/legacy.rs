@@ -134,20 +134,26 @@ fn comparison(w: &mut Writer, attribute: &str, operator: &str, values: &[Attribu
     }
     let a = w.name(attribute);
     let v: Vec<String> = values.iter().map(|v| w.value(v)).collect();
+    // The count was checked above; the empty defaults are never written.
+    let (first, second) = match v.as_slice() {
+        [a, b, ..] => (a.as_str(), b.as_str()),
+        [a] => (a.as_str(), ""),
+        [] => ("", ""),
+    };
     Ok(match operator {
-        "EQ" => format!("{a} = {}", v[0]),
-        "NE" => format!("{a} <> {}", v[0]),
-        "LE" => format!("{a} <= {}", v[0]),
-        "LT" => format!("{a} < {}", v[0]),
-        "GE" => format!("{a} >= {}", v[0]),
-        "GT" => format!("{a} > {}", v[0]),
+        "EQ" => format!("{a} = {first}"),
+        "NE" => format!("{a} <> {first}"),
+        "LE" => format!("{a} <= {first}"),
+        "LT" => format!("{a} < {first}"),
+        "GE" => format!("{a} >= {first}"),
+        "GT" => format!("{a} > {first}"),
         "NOT_NULL" => format!("attribute_exists({a})"),
         "NULL" => format!("attribute_not_exists({a})"),
-        "CONTAINS" => format!("contains({a}, {})", v[0]),
-        "NOT_CONTAINS" => format!("NOT contains({a}, {})", v[0]),
-        "BEGINS_WITH" => format!("begins_with({a}, {})", v[0]),
+        "CONTAINS" => format!("contains({a}, {first})"),
+        "NOT_CONTAINS" => format!("NOT contains({a}, {first})"),
+        "BEGINS_WITH" => format!("begins_with({a}, {first})"),
         "IN" => format!("{a} IN ({})", v.join(", ")),
-        _ => format!("{a} BETWEEN {} AND {}", v[0], v[1]),
+        _ => format!("{a} BETWEEN {first} AND {second}"),
     })
 }
 
@@ -221,7 +227,7 @@ fn projection(w: &mut Writer, attributes: &[String]) -> Result<String> {
         ));
     }
     for (i, a) in attributes.iter().enumerate() {
-        if attributes[..i].contains(a) {
+        if attributes.iter().take(i).any(|b| b == a) {
             return Err(DynamoDbError::validation(format!(
                 "One or more parameter values were invalid: Duplicate value in attribute name: {a}"
             )));

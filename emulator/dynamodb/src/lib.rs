@@ -55,6 +55,20 @@
 //! [`DynamoDb`]'s public methods: [`DynamoDb::create_backup`],
 //! [`DynamoDb::restore_table_from_backup`], [`DynamoDb::list_tables_with_tags`],
 //! [`DynamoDb::copy_backup_to_region`], [`DynamoDb::delete_backup`].
+//!
+//! No panic is reachable from a request or a tick: outside tests the crate
+//! denies `unwrap`, `expect`, `panic!` and unchecked indexing, each remaining
+//! use carrying an `#[allow]` that says why it cannot fail.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod backups;
 pub mod engine;

@@ -543,18 +543,28 @@ fn parse_key_schema(
             schema.len()
         )));
     }
-    if schema[0].key_type != "HASH" {
+    // One or two elements, as checked just above.
+    let (hash, range) = match schema {
+        [hash] => (hash, None),
+        [hash, range] => (hash, Some(range)),
+        _ => {
+            return Err(DynamoDbError::validation(format!(
+                "1 validation error detected: Value null at '{what}' failed to satisfy constraint: Member must not be null"
+            )));
+        }
+    };
+    if hash.key_type != "HASH" {
         return Err(DynamoDbError::validation(
             "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
         ));
     }
-    if schema.len() == 2 {
-        if schema[1].key_type != "RANGE" {
+    if let Some(range) = range {
+        if range.key_type != "RANGE" {
             return Err(DynamoDbError::validation(
                 "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
             ));
         }
-        if schema[0].attribute_name == schema[1].attribute_name {
+        if hash.attribute_name == range.attribute_name {
             return Err(DynamoDbError::validation(
                 "Both the Hash Key and the Range Key element in the KeySchema have the same name",
             ));
@@ -575,8 +585,8 @@ fn parse_key_schema(
             ))
         })
     };
-    let partition = (schema[0].attribute_name.clone(), ty(&schema[0].attribute_name)?);
-    let sort = match schema.get(1) {
+    let partition = (hash.attribute_name.clone(), ty(&hash.attribute_name)?);
+    let sort = match range {
         Some(k) => Some((k.attribute_name.clone(), ty(&k.attribute_name)?)),
         None => None,
     };

@@ -72,6 +72,20 @@
 //! Cleanup: see [`node`] (per-node drop guards, a registry of live nodes,
 //! and the core's janitor on the run directory, which stops every
 //! `redis-server` under it and removes it even after a SIGKILL).
+//!
+//! No panic is reachable from a request or a tick: outside tests the crate
+//! denies `unwrap`, `expect`, `panic!` and unchecked indexing, each remaining
+//! use carrying an `#[allow]` that says why it cannot fail.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod catalog;
 pub mod engine;

@@ -618,7 +618,7 @@ fn answering_pid(port: u16) -> Option<u32> {
         if n == 0 {
             break;
         }
-        reply.extend_from_slice(&buf[..n]);
+        reply.extend_from_slice(buf.get(..n).unwrap_or_default());
         let text = String::from_utf8_lossy(&reply);
         if !text.starts_with('$') {
             return None;

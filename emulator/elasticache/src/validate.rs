@@ -91,11 +91,12 @@ pub fn engine_version(engine: &str, value: Option<&str>) -> Result<String, Elast
 pub fn node_type(value: Option<&str>) -> Result<String, ElastiCacheError> {
     let v = value.unwrap_or("cache.t3.micro");
     let parts: Vec<&str> = v.split('.').collect();
-    let ok = parts.len() == 3
-        && parts[0] == "cache"
-        && parts[1..]
+    let ok = match parts.as_slice() {
+        ["cache", rest @ ..] if rest.len() == 2 => rest
             .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())),
+        _ => false,
+    };
     if !ok {
         return Err(invalid(format!(
             "Invalid CacheNodeType: {v}. Node types have the form cache.<family>.<size>, for example cache.t3.micro."

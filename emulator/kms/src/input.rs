@@ -309,15 +309,15 @@ impl Input {
 
     /// Answers every recorded violation as one `ValidationException`.
     pub fn finish(self) -> Result<()> {
-        match self.violations.len() {
-            0 => Ok(()),
-            1 => Err(KmsError::Validation(format!(
-                "1 validation error detected: {}",
-                self.violations[0]
+        match self.violations.as_slice() {
+            [] => Ok(()),
+            [one] => Err(KmsError::Validation(format!(
+                "1 validation error detected: {one}"
             ))),
-            n => Err(KmsError::Validation(format!(
-                "{n} validation errors detected: {}",
-                self.violations.join("; ")
+            all => Err(KmsError::Validation(format!(
+                "{} validation errors detected: {}",
+                all.len(),
+                all.join("; ")
             ))),
         }
     }

@@ -51,6 +51,20 @@
 //! tag changes, `UpdateKeyDescription`) are recorded in the audit trail
 //! with the key or alias ARN, and the deletion of a key at the end of its
 //! window as `DeleteKey` by `firedrill`.
+//!
+//! No panic is reachable from a request or a tick: outside tests the crate
+//! denies `unwrap`, `expect`, `panic!` and unchecked indexing, each remaining
+//! use carrying an `#[allow]` that says why it cannot fail.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod engine;
 pub mod errors;

@@ -44,6 +44,20 @@
 //! client. This crate only assembles: the protocol and engine of each service
 //! live in its own crate (`firedrill-emu-*`), the listener, clock and admin
 //! API in `firedrill-emu-core`.
+//!
+//! No panic is reachable from a request or a tick: outside tests the crate
+//! denies `unwrap`, `expect`, `panic!` and unchecked indexing, each remaining
+//! use carrying an `#[allow]` that says why it cannot fail.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 mod accounts;
 mod admin_client;

@@ -600,6 +600,12 @@ impl Engine {
         let member_ids: Vec<String> = (1..=req.num_clusters)
             .map(|n| format!("{}-{n:03}", req.base.id))
             .collect();
+        let Some(primary_id) = member_ids.first().cloned() else {
+            return Err(ElastiCacheError::InvalidParameterValue(format!(
+                "Invalid number of cache clusters {}: a replication group has 1 to 6 (a primary and up to 5 replicas).",
+                req.num_clusters
+            )));
+        };
         let check = |reg: &Region| -> Result<(), ElastiCacheError> {
             if reg.groups.contains_key(&req.base.id) {
                 return Err(ElastiCacheError::ReplicationGroupAlreadyExists(format!(
@@ -629,7 +635,7 @@ impl Engine {
                 description: req.description.clone(),
                 status: status::CREATING.to_owned(),
                 members: member_ids.clone(),
-                snapshotting_cluster: member_ids[0].clone(),
+                snapshotting_cluster: primary_id.clone(),
                 engine: engine.clone(),
                 engine_version: version.clone(),
                 node_type: node_type.clone(),

@@ -118,11 +118,13 @@ fn seal(key: &Key, plaintext: &[u8], context: &Context) -> Result<Sealed> {
 /// A blob split into its parts: key ARN, nonce, sealed body.
 fn split(blob: &[u8]) -> Result<(&str, &[u8], &[u8])> {
     let (&version, rest) = blob.split_first().ok_or(KmsError::InvalidCiphertext)?;
-    if version != VERSION || rest.len() < 2 {
+    let [hi, lo, rest @ ..] = rest else {
+        return Err(KmsError::InvalidCiphertext);
+    };
+    if version != VERSION {
         return Err(KmsError::InvalidCiphertext);
     }
-    let arn_len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
-    let rest = &rest[2..];
+    let arn_len = usize::from(u16::from_be_bytes([*hi, *lo]));
     if rest.len() < arn_len + NONCE_LEN {
         return Err(KmsError::InvalidCiphertext);
     }
@@ -322,6 +324,22 @@ mod tests {
         assert_eq!(body.len(), b"secret".len() + 16);
         assert_eq!(split(&[]), Err(KmsError::InvalidCiphertext));
         assert_eq!(split(&[1, 0xff, 0xff, 0]), Err(KmsError::InvalidCiphertext));
+    }
+
+    #[test]
+    fn a_blob_cut_inside_its_header_is_refused() {
+        let k = key("arn:aws:kms:us-east-1:000000000000:key/k");
+        let sealed = seal(&k, b"secret", &Context::new()).unwrap();
+        let header = 3 + k.arn.len() + NONCE_LEN;
+        for n in 0..header {
+            assert_eq!(
+                split(&sealed.blob[..n]),
+                Err(KmsError::InvalidCiphertext),
+                "a blob cut at {n} bytes"
+            );
+        }
+        assert_eq!(split(&[VERSION]), Err(KmsError::InvalidCiphertext));
+        assert_eq!(split(&[VERSION, 0]), Err(KmsError::InvalidCiphertext));
     }
 
     #[test]
