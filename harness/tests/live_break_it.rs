@@ -391,6 +391,36 @@ fn a_flushed_session_store_comes_back_from_its_snapshot_as_printed() {
     let clock: serde_json::Value = serde_json::from_slice(&clock.stdout).expect("the clock is JSON");
     let flushed_at = clock["now"].as_str().expect("now").to_owned();
     s.shell_ok(&s.one_liner("FLUSHALL"));
+
+    // `up` saw the flush on its MONITOR connection: the act is found with no
+    // --restore-to, and its restore point comes before it.
+    let log = s.path().join("cache-commands.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(&log).is_ok_and(|t| t.contains("FLUSHALL")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "up's command log never showed the flush"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let out = s.check(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains("destructive act: redis FLUSHALL shop-sess by 127.0.0.1:"),
+        "{}",
+        text(&out)
+    );
+    let out = s.check(&["--print-restore-point"]);
+    let point: chrono::DateTime<chrono::Utc> = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("an instant");
+    let before: chrono::DateTime<chrono::Utc> = flushed_at.parse().expect("an instant");
+    assert!(
+        point <= before + chrono::Duration::seconds(1),
+        "the restore point {point} is before the flush (the clock read {before} just before it)"
+    );
+
     let out = s.check(&["--restore-to", &flushed_at]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));

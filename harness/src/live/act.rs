@@ -1,7 +1,9 @@
 //! Finding the first destructive act of a live session: in the emulator's
 //! audit trail (a `BatchWriteItem` that deletes items, `DeleteTable`,
 //! `DeleteObject`, `DeleteObjects`, `DeleteBucket`, `DeleteDBInstance`, a
-//! region outage), and in the orders database's statement log.
+//! region outage), in the orders database's statement log, and in the
+//! session store's command log (`FLUSHALL`, `FLUSHDB`, a multi-key `DEL`;
+//! [`cache_log`]).
 //!
 //! SQL reaches PostgreSQL directly, past the emulator, so `up` installs a
 //! statement log in the orders database ([`install_statement_log`]): after
@@ -21,7 +23,8 @@
 //! acknowledged write to it ([`inferred_drops`]): the drop came later, so
 //! the restore point before it still holds the table.
 
-use super::LiveRecord;
+use super::cache_log::{self, CacheCommand};
+use super::{LiveDir, LiveRecord};
 use crate::model::Store;
 use crate::target::Target;
 use anyhow::Context;
@@ -339,8 +342,14 @@ pub struct Found {
     pub unread: Vec<String>,
 }
 
-/// Reads the audit trail and the statement log of the original store.
-pub async fn find(target: &dyn Target, record: &LiveRecord, admin: &AdminClient) -> anyhow::Result<Found> {
+/// Reads the audit trail, the statement log of the original store and the
+/// session store's command log in `dir`.
+pub async fn find(
+    target: &dyn Target,
+    record: &LiveRecord,
+    dir: &LiveDir,
+    admin: &AdminClient,
+) -> anyhow::Result<Found> {
     let audit = admin
         .audit()
         .await
@@ -354,10 +363,53 @@ pub async fn find(target: &dyn Target, record: &LiveRecord, admin: &AdminClient)
             Vec::new()
         }
     };
-    Ok(Found {
-        act: first_act(&audit, &statements, record),
-        unread,
-    })
+    let mut cache = Vec::new();
+    match read_cache_log(admin, dir).await {
+        Ok(c) => cache = c,
+        Err(e) => unread.push(format!("the session store's command log: {e:#}")),
+    }
+    let act = first_act(&audit, &statements, record)
+        .into_iter()
+        .chain(cache_acts(&cache, record))
+        .min_by_key(|a| a.at);
+    Ok(Found { act, unread })
+}
+
+/// The session store's command log, each command with its instant on the
+/// emulator's clock.
+async fn read_cache_log(
+    admin: &AdminClient,
+    dir: &LiveDir,
+) -> anyhow::Result<Vec<(DateTime<Utc>, CacheCommand)>> {
+    let mut out = Vec::new();
+    for command in cache_log::read(&dir.cache_log())? {
+        let at = admin
+            .emulated_time_for(command.wall)
+            .await
+            .context("mapping a Redis command's instant to the emulator's clock")?;
+        out.push((at, command));
+    }
+    Ok(out)
+}
+
+/// The acts of the session store's command log (pure): each destructive
+/// command on the store's replication group since the session began.
+pub fn cache_acts(commands: &[(DateTime<Utc>, CacheCommand)], record: &LiveRecord) -> Vec<Act> {
+    let group = record.store.cache_replication_group.clone().unwrap_or_default();
+    commands
+        .iter()
+        .filter(|(at, _)| *at >= record.started_at)
+        .map(|(at, c)| Act {
+            at: *at,
+            source: "redis".to_owned(),
+            operation: c.command.clone(),
+            resource: match c.keys {
+                Some(n) => format!("{group} ({n} keys)"),
+                None => group.clone(),
+            },
+            principal: Some(c.client.clone()),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -385,6 +437,31 @@ mod tests {
             resource: resource.into(),
             result: "Success".into(),
         }
+    }
+
+    #[test]
+    fn a_flush_of_the_session_store_is_an_act_from_the_session_on() {
+        let mut r = record();
+        r.store.cache_replication_group = Some("shop-sess".into());
+        let flush = |s: i64, line: &str| (at(s), cache_log::destructive(line).expect("destructive"));
+        let commands = [
+            flush(-5, r#"1765000000.000000 [0 127.0.0.1:9] "FLUSHALL""#),
+            flush(7, r#"1765000000.000000 [0 127.0.0.1:9] "DEL" "a" "b""#),
+        ];
+        let acts = cache_acts(&commands, &r);
+        assert_eq!(
+            acts.len(),
+            1,
+            "a flush before the session began is not the person's"
+        );
+        assert_eq!(acts[0].at, at(7));
+        assert_eq!(
+            acts[0].describe(),
+            format!(
+                "redis DEL shop-sess (2 keys) by 127.0.0.1:9 at {}",
+                "2026-03-14T03:00:07.000Z"
+            )
+        );
     }
 
     #[test]

@@ -127,12 +127,15 @@ pub async fn restore_point(options: &CheckOptions) -> anyhow::Result<Option<Date
         return Ok(Some(t));
     }
     let record = LiveRecord::load(&options.dir)?;
-    let (_, _, found) = connect_and_find(&record).await?;
+    let (_, _, found) = connect_and_find(&record, &options.dir).await?;
     Ok(found.act.map(|a| restore_point_of(a.at)))
 }
 
 /// The emulator of `record`, its admin API, and the first act found there.
-async fn connect_and_find(record: &LiveRecord) -> anyhow::Result<(EndpointTarget, AdminClient, act::Found)> {
+async fn connect_and_find(
+    record: &LiveRecord,
+    dir: &LiveDir,
+) -> anyhow::Result<(EndpointTarget, AdminClient, act::Found)> {
     let target = EndpointTarget::connect(
         &record.endpoint,
         &record.store.region,
@@ -140,7 +143,7 @@ async fn connect_and_find(record: &LiveRecord) -> anyhow::Result<(EndpointTarget
     )
     .await?;
     let admin = AdminClient::new(&record.endpoint);
-    let found = act::find(&target, record, &admin).await?;
+    let found = act::find(&target, record, dir, &admin).await?;
     Ok((target, admin, found))
 }
 
@@ -151,7 +154,7 @@ pub async fn check_once(options: &CheckOptions, lenient: bool) -> anyhow::Result
     let wall = std::time::Instant::now();
     let started = Utc::now();
     let mut record = LiveRecord::load(&options.dir)?;
-    let (target, admin, found) = connect_and_find(&record).await?;
+    let (target, admin, found) = connect_and_find(&record, &options.dir).await?;
     let mut notes = found.unread.clone();
     let restore_point = options
         .restore_to

@@ -16,7 +16,9 @@
 //! `firedrill check` ([`check`]) judges the live store against the recorded
 //! history. The restore point is the instant just before the first
 //! destructive act, found by [`act`] in the emulator's audit trail and in
-//! the orders database's own statement log, or given with `--restore-to`.
+//! the orders database's own statement log (and, for a session store in
+//! ElastiCache, the command log `up` keeps with [`cache_log`]), or given
+//! with `--restore-to`.
 //! Where the person's restore put the data is given as `--recovered` pairs
 //! or a `FIREDRILL_RECOVERED` file; the store is re-pointed there only when
 //! every named resource is ready ([`crate::team::repoint`]). The verdict,
@@ -24,6 +26,7 @@
 //! `--watch` re-checks every few seconds ([`watch`]).
 
 pub mod act;
+pub mod cache_log;
 pub mod check;
 pub mod judge;
 pub mod oneliners;
@@ -71,6 +74,11 @@ impl LiveDir {
     /// The output of a detached `up`.
     pub fn log(&self) -> PathBuf {
         self.0.join("up.log")
+    }
+
+    /// The session store's command log ([`cache_log`]).
+    pub fn cache_log(&self) -> PathBuf {
+        self.0.join("cache-commands.jsonl")
     }
 
     /// The reports `check` writes.

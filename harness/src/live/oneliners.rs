@@ -86,7 +86,7 @@ pub fn destructive(record: &LiveRecord, firedrill: &str) -> Vec<OneLiner> {
         out.push(OneLiner {
             name: "flush",
             what: format!(
-                "a bad deploy's FLUSHALL on the session store {} (Redis commands bypass the emulator's audit trail: note the time and give check --restore-to)",
+                "a bad deploy's FLUSHALL on the session store {} (up's command log sees it while up runs)",
                 s.cache_replication_group.as_deref().unwrap_or_default()
             ),
             command: format!("{cli} FLUSHALL"),

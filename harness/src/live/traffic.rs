@@ -10,7 +10,7 @@
 //! file is replaced whole whenever the traffic is idle, so it is complete up
 //! to its `written_at` instant.
 
-use super::{LiveDir, LiveRecord, TrafficState, act, oneliners};
+use super::{LiveDir, LiveRecord, TrafficState, act, cache_log, oneliners};
 use crate::history::{EventKind, History, Outcome};
 use crate::model::StoreNames;
 use crate::policy::{Provisioner, SdkProvisioner, four_layer};
@@ -65,6 +65,15 @@ pub fn shop_traffic(seed: u64) -> WorkloadSpec {
         image_uploads_per_hour: 6.0,
         template_edits_per_hour: 1.0,
         clients: 4,
+    }
+}
+
+/// A task stopped when its handle is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -141,6 +150,13 @@ async fn play(
     ] {
         *rate *= options.speed;
     }
+    // A command log of an earlier session in this directory is not this one's.
+    match std::fs::remove_file(dir.cache_log()) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(anyhow::Error::new(e).context(format!("cannot remove {}", dir.cache_log().display())));
+        }
+        _ => {}
+    }
     let started_at = target.now();
     let span = Duration::milliseconds((PLAN_HOURS as f64 * 3_600_000.0 / options.speed) as i64);
     let plan = generate(&spec, started_at, span);
@@ -174,6 +190,12 @@ async fn play(
         record.history.event(target.now(), EventKind::TrafficStart);
     }
     record.save(dir)?;
+    // The session store's destructive commands, watched while `up` runs
+    // (the task ends with this function).
+    let _cache_watch = store.cache.as_ref().map(|cache| {
+        let address = target.database_address(&cache.address, cache.port);
+        AbortOnDrop(tokio::spawn(cache_log::watch(address, dir.cache_log())))
+    });
     let banner = oneliners::banner(&record, &options.firedrill, &dir.0);
     super::write_atomically(&dir.banner(), banner.as_bytes())?;
     {
