@@ -152,6 +152,7 @@ mod tests {
                 observed_recovery_point: None,
             },
             unknown: Vec::new(),
+            gone: Vec::new(),
             anomalies: Vec::new(),
             anomalies_truncated: 0,
         }

@@ -262,6 +262,12 @@ pub struct LayerResult {
     /// Why the verdict is unknown.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
+    /// Tables or buckets of the layer that no longer exist though the
+    /// shop wrote to them: the layer is not back, whatever its records say
+    /// (a dropped table no order can be placed in, even when every write the
+    /// restore point asks for came after it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gone: Vec<String>,
     /// The findings (at most [`MAX_ANOMALIES`]).
     pub anomalies: Vec<Anomaly>,
     /// Findings left out of `anomalies`.
@@ -406,7 +412,17 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
         .filter(|l| in_use(*l))
         .map(|layer| {
             let mut unknown = Vec::new();
+            let mut gone = Vec::new();
             for c in Collection::of_layer(layer) {
+                let written = by_key.iter().any(|(k, ws)| {
+                    k.collection == c
+                        && ws
+                            .iter()
+                            .any(|w| w.outcome == Outcome::Ok && w.process != Process::Nemesis)
+                });
+                if snap.missing.contains(&c) && !snap.unreadable.contains_key(&c) && written {
+                    gone.push(format!("{c}: its table or bucket no longer exists"));
+                }
                 if let Some(why) = snap.unreadable.get(&c) {
                     unknown.push(format!("{c} could not be read: {why}"));
                 } else if !snap.read.contains(&c) {
@@ -430,6 +446,7 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
                         lost_versions: 0,
                         rpo: empty_rpo(),
                         unknown,
+                        gone,
                         anomalies: Vec::new(),
                         anomalies_truncated: 0,
                     },
@@ -512,6 +529,7 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
         let r = &mut t.result;
         r.verdict = if r.lost_writes + r.resurrected + r.corrupted + r.unexpected + r.lost_versions > 0
             || r.lost_records > 0
+            || !r.gone.is_empty()
         {
             Verdict::Invalid
         } else if !r.unknown.is_empty() {
@@ -1181,6 +1199,42 @@ mod tests {
             Value::row([("cart_id", "refused"), ("v", "open")]),
         );
         assert_eq!(run(&h, &s3).verdict, Verdict::Invalid);
+    }
+
+    #[test]
+    fn a_table_gone_is_invalid_even_when_no_write_before_the_fault_is_asked_back() {
+        let mut h = story();
+        // Payments were written only after the fault: none is asked back.
+        put(
+            &mut h,
+            Process::Client(0),
+            vec![Write::put(
+                Key::new(Collection::Payments, "pay-1"),
+                Value::row([("amount", "5")]),
+            )],
+            FAULT + 50,
+            Outcome::Ok,
+        );
+        let mut s = perfect(&h);
+        s.read.insert(Collection::Payments);
+        assert_eq!(run(&h, &s).verdict, Verdict::Valid, "the table is there");
+        s.missing.insert(Collection::Payments);
+        let r = run(&h, &s);
+        assert_eq!(r.verdict, Verdict::Invalid);
+        let rds = r
+            .layers
+            .iter()
+            .find(|l| l.layer == Layer::Rds)
+            .expect("the RDS layer");
+        assert_eq!(
+            rds.gone,
+            vec!["payments: its table or bucket no longer exists".to_owned()]
+        );
+        assert!(!r.recovered());
+        // A bucket the shop never wrote to may be absent.
+        let mut s = perfect(&story());
+        s.missing.insert(Collection::Templates);
+        assert_eq!(run(&story(), &s).verdict, Verdict::Valid);
     }
 
     #[test]

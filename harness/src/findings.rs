@@ -131,6 +131,7 @@ mod tests {
             lost_versions: 0,
             rpo: check.rpo.clone(),
             unknown: Vec::new(),
+            gone: Vec::new(),
             anomalies: Vec::new(),
             anomalies_truncated: 4,
         };

@@ -265,6 +265,7 @@ mod tests {
             lost_versions: 0,
             rpo: r.check.rpo.clone(),
             unknown: Vec::new(),
+            gone: Vec::new(),
             anomalies: (0..kept).map(|i| lost(&format!("cart-{i}"))).collect(),
             anomalies_truncated: n - kept,
         }];

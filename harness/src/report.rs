@@ -331,6 +331,9 @@ impl Report {
                 let _ = writeln!(s, "    (+{untold} more counted, not itemised)");
             }
         }
+        for g in c.layers.iter().flat_map(|l| &l.gone) {
+            let _ = writeln!(s, "  gone: {g}");
+        }
         for u in &c.unknown {
             let _ = writeln!(s, "  unknown: {u}");
         }

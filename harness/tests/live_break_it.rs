@@ -403,18 +403,8 @@ fn a_flushed_session_store_comes_back_from_its_snapshot_as_printed() {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let out = s.check(&[]);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        stdout.contains("destructive act: redis FLUSHALL shop-sess by 127.0.0.1:"),
-        "{}",
-        text(&out)
-    );
-    let out = s.check(&["--print-restore-point"]);
-    let point: chrono::DateTime<chrono::Utc> = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("an instant");
+    s.check_finds("redis FLUSHALL shop-sess by 127.0.0.1:");
+    let point = s.restore_point();
     let before: chrono::DateTime<chrono::Utc> = flushed_at.parse().expect("an instant");
     assert!(
         point <= before + chrono::Duration::seconds(1),
@@ -473,19 +463,9 @@ fn a_dropped_table_is_the_act_found() {
     // The emulator's master user may not create the event trigger that
     // would log the DROP itself: the table found missing is the act, dated
     // just after the traffic's last write to it.
-    let out = s.check(&["--print-restore-point"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let point: chrono::DateTime<chrono::Utc> = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("an instant");
-    let out = s.check(&[]);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        stdout.contains("destructive act: postgresql DROP TABLE payments (gone;"),
-        "{}",
-        text(&out)
-    );
+    let point = s.restore_point();
+    let out = s.check_finds("postgresql DROP TABLE payments (gone;");
+    let stdout = String::from_utf8_lossy(&out.stdout);
     // The table is gone and nothing restored it: its rows are lost, and
     // the check says so with a non-zero exit.
     assert!(

@@ -114,6 +114,29 @@ impl Session {
             .expect("firedrill check runs")
     }
 
+    /// `firedrill check` with no restore point given; asserts that it found
+    /// the act `act` (the start of its line) and returns its output.
+    pub fn check_finds(&self, act: &str) -> Output {
+        let out = self.check(&[]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains(&format!("destructive act: {act}")),
+            "{}",
+            text(&out)
+        );
+        out
+    }
+
+    /// The restore point `firedrill check --print-restore-point` finds.
+    pub fn restore_point(&self) -> chrono::DateTime<chrono::Utc> {
+        let out = self.check(&["--print-restore-point"]);
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("not an instant ({e}): {}", text(&out)))
+    }
+
     /// The last check's JSON report.
     pub fn report(&self) -> serde_json::Value {
         let path: PathBuf = self.path().join("reports").join("break-it-yourself.json");
