@@ -421,7 +421,12 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
                             .any(|w| w.outcome == Outcome::Ok && w.process != Process::Nemesis)
                 });
                 if snap.missing.contains(&c) && !snap.unreadable.contains_key(&c) && written {
-                    gone.push(format!("{c}: its table or bucket no longer exists"));
+                    let what = if layer == Layer::Elasticache {
+                        "its replication group does not exist where the shop now looks for it"
+                    } else {
+                        "its table or bucket no longer exists"
+                    };
+                    gone.push(format!("{c}: {what}"));
                 }
                 if let Some(why) = snap.unreadable.get(&c) {
                     unknown.push(format!("{c} could not be read: {why}"));

@@ -1232,9 +1232,15 @@ pub async fn region_failover(ctx: &mut RecoveryContext<'_>, region: Option<Strin
     }
     if let Some(cache) = &new_names.cache {
         let step = ctx.begin(RB, format!("session store {}", cache.replication_group));
+        // Its endpoint is in the region left behind: the application in
+        // `region` no longer has one, and the read-back looks the group up
+        // there (not found: its records are lost, not unknown).
+        ctx.store.cache = None;
         ctx.skip(
             step,
-            "AWS Backup does not copy ElastiCache: the session store stays in the dark region (export its snapshots to S3 and replicate the bucket to restore it elsewhere)",
+            format!(
+                "AWS Backup does not copy ElastiCache, and ElastiCache cannot copy a snapshot to another region: nothing in {region} holds the session store, so its sessions and carts are lost unless the team's own runbook seeds it there (export its snapshots to S3 and copy the bucket to {region})"
+            ),
         );
     }
     Ok(())

@@ -152,7 +152,7 @@ fn rto_band_line(c: &CheckResult) -> Option<String> {
     let band = c.rto_band.as_ref()?;
     if band.model == "fast" {
         return Some(
-            "RTO model: fast (the emulator's short fixed delays, not AWS's restore times; run with              --fidelity aws for a prediction)"
+            "RTO model: fast (the emulator's short fixed delays, not AWS's restore times; run with --fidelity aws for a prediction)"
                 .to_owned(),
         );
     }
@@ -886,7 +886,11 @@ pub fn layer_line(l: &crate::checker::LayerResult) -> String {
         line.push_str(&format!("; {} object versions lost", l.lost_versions));
     }
     if l.layer == Layer::Elasticache && l.lost_writes > 0 {
-        line.push_str(" (no PITR on ElastiCache: lost since the last snapshot)");
+        line.push_str(if l.gone.is_empty() {
+            " (no PITR on ElastiCache: lost since the last snapshot)"
+        } else {
+            " (no session store where the shop now runs: every write is lost)"
+        });
     }
     line
 }

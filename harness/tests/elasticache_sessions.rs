@@ -252,3 +252,43 @@ async fn a_dark_regions_session_store_is_seeded_elsewhere_from_the_teams_exports
         "the cache loses at most the minutes since the export: {earliest} {text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dark_regions_session_store_without_an_export_is_lost_not_unknown() {
+    if !prerequisites() {
+        return;
+    }
+    let r = play("us-east-1-outage-session-store-left-behind.toml").await;
+    let text = r.to_text();
+    assert!(r.passed(), "the expected data loss: {text}");
+    assert_eq!(r.check.verdict, Verdict::Invalid, "lost, not unknown: {text}");
+    assert!(r.check.unknown.is_empty(), "{:?}", r.check.unknown);
+    let run = r.recovery.as_ref().expect("a recovery");
+    assert!(
+        run.checklist
+            .iter()
+            .any(|s| s.detail.contains("nothing in us-west-2 holds the session store")),
+        "{text}"
+    );
+    let ec = layer(&r, Layer::Elasticache).expect("the ElastiCache layer is judged");
+    assert_eq!(ec.census.correct, 0, "no session or cart is back: {text}");
+    assert!(ec.lost_writes >= 10, "{text}");
+    assert!(
+        !ec.gone.is_empty(),
+        "the session store is named as gone from the region serving the shop: {text}"
+    );
+    // Every session back to the first one is lost, while the layers AWS
+    // Backup copied lose at most the hour since their last copy.
+    let earliest = ec.rpo.earliest_lost.expect("a lost write");
+    assert!(
+        earliest.format("%H:%M").to_string().as_str() < "14:30",
+        "the first sessions of 14:10 are lost: {earliest} {text}"
+    );
+    let orders = layer(&r, Layer::Rds).expect("the orders are judged");
+    if let Some(e) = orders.rpo.earliest_lost {
+        assert!(
+            e.format("%H:%M").to_string().as_str() >= "14:45",
+            "the orders lose only the hour since their last copy: {e} {text}"
+        );
+    }
+}

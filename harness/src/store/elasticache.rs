@@ -318,13 +318,46 @@ fn read_all(c: &mut redis::Connection) -> Result<Vec<ReadKey>, CacheError> {
 /// Reads the store's cache into `snap`: every session and cart key with its
 /// canonical value, the keys without an expiry in `no_ttl`. A store without
 /// a cache reads nothing; a cache that does not answer (a dark region) is
-/// unreadable, which the checker turns into an unknown verdict.
+/// unreadable, which the checker turns into an unknown verdict. A store
+/// whose cache has no endpoint (a failover that found nothing to restore it
+/// from) is looked up in the store's region: a replication group that does
+/// not exist there reads as missing, so its records are lost, not unknown.
 pub async fn read_into(target: &dyn Target, store: &Store, snap: &mut StoreSnapshot) {
-    if store.names.cache.is_none() {
+    let Some(names) = &store.names.cache else {
         return;
-    }
+    };
     let collections = [Collection::CacheSessions, Collection::CacheCarts];
-    let read = match endpoint_of(store) {
+    let endpoint = match &store.cache {
+        Some(endpoint) => Ok(endpoint.clone()),
+        None => {
+            let ec = store.clients(target).elasticache;
+            match describe_group(&ec, &names.replication_group).await {
+                Ok(None) => {
+                    for c in collections {
+                        snap.read.insert(c);
+                        snap.missing.insert(c);
+                    }
+                    return;
+                }
+                Ok(Some(GroupInfo {
+                    primary: Some(endpoint),
+                    ..
+                })) => Ok(endpoint),
+                Ok(Some(g)) => Err(CacheError::Unreachable {
+                    endpoint: names.replication_group.clone(),
+                    message: format!(
+                        "the replication group is {} and has no primary endpoint",
+                        g.status
+                    ),
+                }),
+                Err(e) => Err(CacheError::Unreachable {
+                    endpoint: names.replication_group.clone(),
+                    message: format!("{e:#}"),
+                }),
+            }
+        }
+    };
+    let read = match endpoint {
         Ok(endpoint) => with_connection(target, &endpoint, read_all).await,
         Err(e) => Err(e),
     };
