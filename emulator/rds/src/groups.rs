@@ -161,7 +161,7 @@ fn default_subnets(region: &str) -> Vec<Subnet> {
 }
 
 fn subnet_ids(region: &str, ids: &[String]) -> Result<Vec<Subnet>, RdsError> {
-    let zones: Vec<char> = ('a'..='f').collect();
+    const ZONES: [char; 6] = ['a', 'b', 'c', 'd', 'e', 'f'];
     let mut out = Vec::new();
     for (n, id) in ids.iter().enumerate() {
         let ok = id
@@ -177,7 +177,7 @@ fn subnet_ids(region: &str, ids: &[String]) -> Result<Vec<Subnet>, RdsError> {
         }
         out.push(Subnet {
             id: id.clone(),
-            availability_zone: format!("{region}{}", zones[n % zones.len()]),
+            availability_zone: format!("{region}{}", ZONES.get(n % ZONES.len()).unwrap_or(&'a')),
         });
     }
     let mut azs: Vec<&str> = out.iter().map(|s| s.availability_zone.as_str()).collect();

@@ -259,7 +259,7 @@ pub fn log_tail(path: &Path, from: u64) -> String {
     }
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(8);
-    lines[start..].join(" | ")
+    lines.get(start..).unwrap_or_default().join(" | ")
 }
 
 /// A loopback port nothing listens on now.

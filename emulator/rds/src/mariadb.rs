@@ -361,10 +361,10 @@ impl MariaServer {
         F: AsyncFnOnce(&mut mysql_async::Conn) -> Result<T, ServerError>,
     {
         let mut guard = self.admin.lock().await;
-        if guard.is_none() {
-            *guard = Some(mysql_async::Conn::new(self.opts()).await?);
-        }
-        let conn = guard.as_mut().expect("connected above");
+        let conn = match guard.take() {
+            Some(conn) => guard.insert(conn),
+            None => guard.insert(mysql_async::Conn::new(self.opts()).await?),
+        };
         let result = f(conn).await;
         if result.is_err() {
             // A failed statement may have left the connection unusable;
@@ -437,7 +437,7 @@ impl MariaServer {
         let opened_after = std::mem::replace(&mut *self.current_opened_after.lock(), before);
         // Every file but the newest is closed; copy those not archived yet.
         let closed = files.len().saturating_sub(1);
-        for name in &files[..closed] {
+        for name in files.iter().take(closed) {
             let target = archive_dir.join(name);
             if target.exists() {
                 continue;
@@ -614,7 +614,10 @@ impl MariaServer {
 fn last_lines(out: &[u8]) -> String {
     let text = String::from_utf8_lossy(out);
     let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(6)..].join(" | ")
+    lines
+        .get(lines.len().saturating_sub(6)..)
+        .unwrap_or_default()
+        .join(" | ")
 }
 
 /// The GTID position of a base backup (`None` when the directory holds no

@@ -327,10 +327,10 @@ impl PgServer {
         F: AsyncFnOnce(&tokio_postgres::Client) -> Result<T, ServerError>,
     {
         let mut guard = self.admin.lock().await;
-        if guard.as_ref().is_none_or(|c| c.is_closed()) {
-            *guard = Some(self.connect_admin("postgres").await?);
-        }
-        let client = guard.as_ref().expect("connected above");
+        let client = match guard.take() {
+            Some(client) if !client.is_closed() => guard.insert(client),
+            _ => guard.insert(self.connect_admin("postgres").await?),
+        };
         let result = f(client).await;
         if result.is_err() && client.is_closed() {
             guard.take();

@@ -356,13 +356,17 @@ impl Engine {
             .ok_or_else(|| {
                 RdsError::DBInstanceAutomatedBackupNotFound("Automated backup not found.".to_owned())
             })?;
-        if reg.backups[&key].status == "active" {
+        if reg.backups.get(&key).is_some_and(|b| b.status == "active") {
             return Err(RdsError::InvalidDBInstanceAutomatedBackupState(
                 "Automated backups of a running instance cannot be deleted; set its retention to 0 instead."
                     .to_owned(),
             ));
         }
-        let mut b = reg.backups.remove(&key).expect("found above");
+        let Some(mut b) = reg.backups.remove(&key) else {
+            return Err(RdsError::DBInstanceAutomatedBackupNotFound(
+                "Automated backup not found.".to_owned(),
+            ));
+        };
         let _ = std::fs::remove_dir_all(&b.dir);
         b.status = "deleting".to_owned();
         Ok(b)
@@ -417,7 +421,11 @@ impl Engine {
             for (rid, b) in reg.backups.iter_mut() {
                 let horizon = now - Duration::days(b.retention.max(1) as i64);
                 let mut removed = false;
-                while b.base_backups.len() > 1 && b.base_backups[1].end_emulated <= horizon {
+                while b
+                    .base_backups
+                    .get(1)
+                    .is_some_and(|next| next.end_emulated <= horizon)
+                {
                     let old = b.base_backups.remove(0);
                     let _ = std::fs::remove_dir_all(&old.dir);
                     removed = true;

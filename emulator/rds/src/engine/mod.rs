@@ -426,6 +426,10 @@ impl Engine {
         tokio::spawn(fut);
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "the engine is only ever reached through the Arc it was built in (Arc::new_cyclic), which is alive while one of its methods runs"
+    )]
     fn arc(&self) -> Arc<Self> {
         self.me
             .upgrade()
