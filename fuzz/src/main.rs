@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 const HELP: &str = "\
-firedrill-fuzz [--minutes N] [--seconds N] [--target NAME]... [--seed N] [--slice SECONDS]
+firedrill-fuzz [--minutes N] [--seconds N] [--execs N] [--target NAME]... [--seed N] [--slice SECONDS]
 
   --minutes N     time each target gets, in minutes (default 1; fractions allowed)
   --seconds N     the same in seconds (overrides --minutes)
+  --execs N       run each target until it has had N inputs (its corpus included);
+                  with no --minutes/--seconds, as long as that takes
   --target NAME   only this target (repeat or comma-separate for several)
   --seed N        the mutator's seed (default 1); the same seed replays the same inputs
   --slice S       targets take turns in slices of S seconds (default 10)
@@ -25,6 +27,10 @@ the exit status is 1 when any target crashed.
 
 struct Options {
     per_target: Duration,
+    /// Inputs each target gets, when the goal is a count rather than a time.
+    execs: Option<u64>,
+    /// Whether `--minutes` or `--seconds` was given.
+    timed: bool,
     targets: Vec<String>,
     seed: u64,
     slice: Duration,
@@ -34,6 +40,8 @@ struct Options {
 fn parse(args: &[String]) -> Result<Option<Options>, String> {
     let mut o = Options {
         per_target: Duration::from_secs(60),
+        execs: None,
+        timed: false,
         targets: Vec::new(),
         seed: 1,
         slice: Duration::from_secs(10),
@@ -47,8 +55,22 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
                 .map_err(|_| format!("{a}: {v:?} is not a number"))
         };
         match a.as_str() {
-            "--minutes" => o.per_target = Duration::from_secs_f64(number(value()?)?.max(0.0) * 60.0),
-            "--seconds" => o.per_target = Duration::from_secs_f64(number(value()?)?.max(0.0)),
+            "--minutes" => {
+                o.per_target = Duration::from_secs_f64(number(value()?)?.max(0.0) * 60.0);
+                o.timed = true;
+            }
+            "--seconds" => {
+                o.per_target = Duration::from_secs_f64(number(value()?)?.max(0.0));
+                o.timed = true;
+            }
+            "--execs" => {
+                o.execs = Some(
+                    value()?
+                        .replace('_', "")
+                        .parse()
+                        .map_err(|_| "--execs takes a whole number".to_owned())?,
+                )
+            }
             "--slice" => o.slice = Duration::from_secs_f64(number(value()?)?.max(0.1)),
             "--seed" => {
                 o.seed = value()?
@@ -67,6 +89,9 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             }
             other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
         }
+    }
+    if o.execs.is_some() && !o.timed {
+        o.per_target = Duration::MAX;
     }
     if o.targets.is_empty() {
         o.targets = NAMES.iter().map(|n| (*n).to_owned()).collect();
@@ -163,12 +188,15 @@ fn main() -> ExitCode {
         let mut any = false;
         for (c, spent) in campaigns.iter_mut().zip(spent.iter_mut()) {
             let left = options.per_target.saturating_sub(*spent);
-            if left.is_zero() {
+            let execs_left = options
+                .execs
+                .map_or(u64::MAX, |goal| goal.saturating_sub(c.stats.execs));
+            if left.is_zero() || execs_left == 0 {
                 continue;
             }
             any = true;
             let turn = Instant::now();
-            c.run_for(left.min(options.slice), u64::MAX);
+            c.run_for(left.min(options.slice), execs_left);
             *spent += turn.elapsed();
         }
         if !any {

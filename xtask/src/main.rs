@@ -92,7 +92,7 @@ run as root or with passwordless sudo, saying what and why first; elsewhere,
 or with FIREDRILL_NO_INSTALL=1, they list what is missing and stop.
   ci                  format check, clippy, then the tests (what CI runs)
   moto                the fidelity matrix against moto's server (pip install 'moto[server]')
-  fuzz [--minutes N] [--target NAME] [--debug]
+  fuzz [--minutes N | --execs N] [--target NAME] [--debug]
                       fuzz the wire decoders and the expression parser (not in CI)
 ";
 
@@ -407,9 +407,9 @@ fn ci() -> Result {
 
 /// `fuzz [--minutes N] [--target NAME] [--debug] [ARGS]`: the decoders'
 /// fuzzer (`fuzz/README.md`), in release mode unless `--debug`; other
-/// arguments go to `firedrill-fuzz` (`--seconds`, `--seed`, `--slice`).
-/// PostgreSQL is hidden from it so that RDS creations fail after their
-/// validation instead of starting servers.
+/// arguments go to `firedrill-fuzz` (`--seconds`, `--execs`, `--seed`, `--slice`).
+/// PostgreSQL and MariaDB are hidden from it so that RDS creations fail
+/// after their validation instead of starting servers.
 fn fuzz(args: &[String]) -> Result {
     let mut cmd = cargo();
     cmd.args(["run", "--quiet", "--package", "firedrill-fuzz"]);
@@ -418,5 +418,9 @@ fn fuzz(args: &[String]) -> Result {
     }
     cmd.arg("--").args(args.iter().filter(|a| *a != "--debug"));
     cmd.env("FIREDRILL_PG_BIN", "/nonexistent/firedrill-fuzz-hides-postgres");
+    cmd.env(
+        "FIREDRILL_MARIADB_BIN",
+        "/nonexistent/firedrill-fuzz-hides-mariadb",
+    );
     run(cmd)
 }

@@ -2,10 +2,11 @@
 //! actions behind it, through the service's own handler. Inputs are form
 //! bodies (`Action=...&Version=2014-10-31&...`).
 //!
-//! Actions that start PostgreSQL servers (creating or restoring an
-//! instance or cluster) are only decoded, not run, unless PostgreSQL is
-//! unavailable to the emulator (as `cargo xtask fuzz` arranges with
-//! `FIREDRILL_PG_BIN` pointing nowhere), when they fail after validation.
+//! Actions that start database servers (creating or restoring an instance
+//! or cluster) are only decoded, not run, unless both PostgreSQL and
+//! MariaDB are unavailable to the emulator (as `cargo xtask fuzz` arranges
+//! with `FIREDRILL_PG_BIN` and `FIREDRILL_MARIADB_BIN` pointing nowhere),
+//! when they fail after validation.
 
 use super::Target;
 use crate::harness::Harness;
@@ -20,18 +21,20 @@ fn make(env: &Environment) -> Arc<dyn AwsService> {
 /// RDS Query requests.
 pub struct RdsQuery {
     harness: Harness,
-    postgres: bool,
+    /// Whether the emulator could start a PostgreSQL or MariaDB server.
+    servers: bool,
 }
 
 impl RdsQuery {
     pub fn new() -> Self {
         let harness = Harness::new("rds", make);
-        let postgres = firedrill_emu_rds::postgres::PgBinaries::discover().is_ok();
-        Self { harness, postgres }
+        let servers = firedrill_emu_rds::postgres::PgBinaries::discover().is_ok()
+            || firedrill_emu_rds::mariadb::MariaBinaries::discover().is_ok();
+        Self { harness, servers }
     }
 }
 
-/// Whether `action` may start a PostgreSQL server.
+/// Whether `action` may start a database server.
 fn starts_servers(action: &str) -> bool {
     (action.starts_with("Create") || action.starts_with("Restore") || action.starts_with("Start"))
         && (action.contains("DBInstance") || action.contains("DBCluster"))
@@ -78,7 +81,7 @@ impl Target for RdsQuery {
         let params = Params::decode(input, None);
         let readers = read_all(&params);
         let action = params.string("Action").unwrap_or_default();
-        if self.postgres && starts_servers(&action) {
+        if self.servers && starts_servers(&action) {
             return format!("decoded {readers}");
         }
         let reply = self.harness.send(
