@@ -134,6 +134,7 @@ mod tests {
     fn layer(l: Layer, verdict: Verdict, lost: u64, window: f64) -> LayerResult {
         LayerResult {
             layer: l,
+            engine: None,
             verdict,
             records_expected: 10,
             records_found: 10 - lost,

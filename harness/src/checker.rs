@@ -236,6 +236,10 @@ impl Census {
 pub struct LayerResult {
     /// The layer.
     pub layer: Layer,
+    /// The engine serving it, where the layer has several (`postgres` or
+    /// `mysql` for RDS, `redis` for ElastiCache).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
     /// Its verdict.
     pub verdict: Verdict,
     /// Records that must or may exist at the fault.
@@ -272,6 +276,17 @@ pub struct LayerResult {
     pub anomalies: Vec<Anomaly>,
     /// Findings left out of `anomalies`.
     pub anomalies_truncated: u64,
+}
+
+impl LayerResult {
+    /// The layer's name with its engine where it has one: `rds (mysql)`,
+    /// `elasticache (redis)`, `dynamodb`.
+    pub fn label(&self) -> String {
+        match &self.engine {
+            Some(engine) => format!("{} ({engine})", self.layer.name()),
+            None => self.layer.name().to_owned(),
+        }
+    }
 }
 
 /// The most anomalies kept per layer (the counts are always complete).
@@ -439,6 +454,7 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
                 Tally {
                     result: LayerResult {
                         layer,
+                        engine: snap.engines.get(&layer).cloned(),
                         verdict: Verdict::Valid,
                         records_expected: 0,
                         records_found: 0,

@@ -119,6 +119,7 @@ mod tests {
         check.verdict = Verdict::Invalid;
         let mut l = crate::checker::LayerResult {
             layer: crate::history::Layer::Dynamodb,
+            engine: None,
             verdict: Verdict::Invalid,
             records_expected: 0,
             records_found: 0,

@@ -253,6 +253,7 @@ mod tests {
         r.check.unknown.clear();
         r.check.layers = vec![LayerResult {
             layer: Layer::Dynamodb,
+            engine: None,
             verdict: Verdict::Invalid,
             records_expected: n,
             records_found: 0,

@@ -723,6 +723,10 @@ pub struct StoreSnapshot {
     /// written with a TTL, so a key without one was not restored as written.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub no_ttl: BTreeSet<Key>,
+    /// The engine serving a layer where the layer names several (`postgres`
+    /// or `mysql` for RDS, `redis` for ElastiCache), for the report.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub engines: BTreeMap<Layer, String>,
 }
 
 impl StoreSnapshot {
@@ -759,6 +763,11 @@ pub async fn read_store(target: &dyn Target, store: &Store) -> anyhow::Result<St
         ..StoreSnapshot::default()
     };
     let clients = store.clients(target);
+    snap.engines
+        .insert(Layer::Rds, store.names.orders_engine.rds_engine().to_owned());
+    if store.names.cache.is_some() {
+        snap.engines.insert(Layer::Elasticache, "redis".to_owned());
+    }
     read_rds(target, store, &mut snap).await;
     crate::store::elasticache::read_into(target, store, &mut snap).await;
     for (collection, table) in store.names.tables() {

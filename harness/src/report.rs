@@ -397,7 +397,7 @@ impl Report {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                l.layer,
+                l.label(),
                 l.verdict,
                 l.records_expected,
                 n.correct,
@@ -547,7 +547,7 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}} code{{background:#f4
             let _ = writeln!(
                 s,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                l.layer,
+                l.label(),
                 l.verdict,
                 l.records_expected,
                 n.correct,
@@ -867,8 +867,8 @@ fn command_output_html(out: &crate::team::process::CommandOutput) -> String {
 pub fn layer_line(l: &crate::checker::LayerResult) -> String {
     let n = l.census;
     let mut line = format!(
-        "{:<9} {:<8} {} expected: {} correct, {} wrong value, {} missing",
-        l.layer.name(),
+        "{:<19} {:<8} {} expected: {} correct, {} wrong value, {} missing",
+        l.label(),
         l.verdict.name(),
         l.records_expected,
         n.correct,

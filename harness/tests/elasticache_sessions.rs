@@ -271,6 +271,12 @@ async fn a_dark_regions_session_store_without_an_export_is_lost_not_unknown() {
         "{text}"
     );
     let ec = layer(&r, Layer::Elasticache).expect("the ElastiCache layer is judged");
+    assert_eq!(ec.engine.as_deref(), Some("redis"), "{text}");
+    assert_eq!(
+        layer(&r, Layer::Rds).and_then(|l| l.engine.as_deref()),
+        Some("postgres"),
+        "{text}"
+    );
     assert_eq!(ec.census.correct, 0, "no session or cart is back: {text}");
     assert!(ec.lost_writes >= 10, "{text}");
     assert!(

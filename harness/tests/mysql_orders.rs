@@ -85,6 +85,10 @@ fn the_mysql_stories_recover_or_lose_exactly_what_their_backups_allow() {
     assert_eq!((rds.census.missing, rds.census.wrong_value), (0, 0), "{text}");
     assert_eq!(pitr.check.rpo.records_lost, 0, "{text}");
     assert_eq!(rds.records_expected, 256, "{text}");
+    // The per-layer table names the engine serving the orders.
+    assert_eq!(rds.engine.as_deref(), Some("mysql"), "{text}");
+    assert!(text.contains("\n  rds (mysql) "), "{text}");
+    assert!(pitr.to_markdown().contains("| rds (mysql) | valid |"), "{text}");
     assert_eq!(pitr.faults[0].fault, "corrupt_orders");
     let run = pitr.recovery.as_ref().expect("a recovery");
     assert!(
