@@ -16,13 +16,15 @@
 //! removed at the end; what could not be removed is listed in
 //! [`MatrixReport::cleanup`].
 //!
-//! The probes live in [`dynamodb`], [`s3`], [`rds`] and [`errors`]; the
+//! The probes live in [`dynamodb`], [`s3`], [`s3_writes`] (checksums and
+//! conditional writes), [`rds`] and [`errors`]; the
 //! shared waiting, naming and error classification in [`support`].
 
 mod dynamodb;
 mod errors;
 mod rds;
 mod s3;
+mod s3_writes;
 mod support;
 
 use crate::target::{Capabilities, Target};
@@ -46,6 +48,10 @@ pub enum ProbeId {
     S3VersionsAndDeleteMarkers,
     /// S3 Object Lock refuses to delete a locked version.
     S3ObjectLock,
+    /// S3 verifies, stores and returns a CRC32 checksum the client sends.
+    S3Checksums,
+    /// S3 conditional puts (If-None-Match, If-Match) refuse what they must.
+    S3ConditionalWrites,
     /// RDS `RestoreDBInstanceToPointInTime` replays to T.
     RdsPitrToT,
     /// Objects reach a second region (S3 cross-region replication).
@@ -59,11 +65,13 @@ pub enum ProbeId {
 impl ProbeId {
     /// Every probe, in the order they run (states last: it reads what the
     /// others observed).
-    pub const ALL: [ProbeId; 8] = [
+    pub const ALL: [ProbeId; 10] = [
         ProbeId::DynamodbRestoreToT,
         ProbeId::DynamodbDeletedTableBackup,
         ProbeId::S3VersionsAndDeleteMarkers,
         ProbeId::S3ObjectLock,
+        ProbeId::S3Checksums,
+        ProbeId::S3ConditionalWrites,
         ProbeId::RdsPitrToT,
         ProbeId::CrossRegionCopies,
         ProbeId::ErrorCodes,
@@ -77,6 +85,8 @@ impl ProbeId {
             ProbeId::DynamodbDeletedTableBackup => "dynamodb-deleted-table-backup",
             ProbeId::S3VersionsAndDeleteMarkers => "s3-versions-and-delete-markers",
             ProbeId::S3ObjectLock => "s3-object-lock",
+            ProbeId::S3Checksums => "s3-checksums",
+            ProbeId::S3ConditionalWrites => "s3-conditional-writes",
             ProbeId::RdsPitrToT => "rds-pitr-to-t",
             ProbeId::CrossRegionCopies => "cross-region-copies",
             ProbeId::CreatingStates => "creating-states",
@@ -97,6 +107,12 @@ impl ProbeId {
                 "S3 keeps every version; a delete adds a removable delete marker"
             }
             ProbeId::S3ObjectLock => "S3 Object Lock refuses to delete a locked version",
+            ProbeId::S3Checksums => {
+                "S3 refuses a body that does not match the CRC32 sent, and stores and returns the one that does"
+            }
+            ProbeId::S3ConditionalWrites => {
+                "S3 conditional puts never overwrite what they did not expect (If-None-Match *, a stale If-Match)"
+            }
             ProbeId::RdsPitrToT => "RDS restore to T replays the database to T",
             ProbeId::CrossRegionCopies => "objects are copied to a second region",
             ProbeId::CreatingStates => {
@@ -384,6 +400,8 @@ pub async fn run_matrix_with(target: &dyn Target, options: &MatrixOptions) -> Ma
             ProbeId::DynamodbDeletedTableBackup => dynamodb::deleted_table_backup(&ctx, &mut details).await,
             ProbeId::S3VersionsAndDeleteMarkers => s3::versions_and_delete_markers(&ctx, &mut details).await,
             ProbeId::S3ObjectLock => s3::object_lock(&ctx, &mut details).await,
+            ProbeId::S3Checksums => s3_writes::checksums(&ctx, &mut details).await,
+            ProbeId::S3ConditionalWrites => s3_writes::conditional_writes(&ctx, &mut details).await,
             ProbeId::RdsPitrToT => rds::pitr_to_t(&ctx, &mut details).await,
             ProbeId::CrossRegionCopies => s3::cross_region_copies(&ctx, &mut details).await,
             ProbeId::ErrorCodes => errors::error_codes(&ctx, &mut details).await,

@@ -19,7 +19,7 @@ fn build_err(e: aws_sdk_s3::error::BuildError) -> Outcome {
 
 /// Creates `bucket` in `region` (with Object Lock when asked), tags it with
 /// the run, and remembers it for cleanup.
-async fn create_bucket(
+pub(crate) async fn create_bucket(
     ctx: &Ctx<'_>,
     s3: &Client,
     region: &str,

@@ -73,6 +73,7 @@ pub(crate) fn planned_resources(target: &dyn Target, run_id: &str) -> Vec<String
         format!("dynamodb table {p}-errors ({r})"),
         format!("s3 bucket {p}-versions ({r})"),
         format!("s3 bucket {p}-lock ({r}, Object Lock GOVERNANCE, 1 day, removed with bypass)"),
+        format!("s3 buckets {p}-checksums and {p}-conditional ({r})"),
         format!("rds instance {p}-rds ({r}, postgres db.t3.micro) and its restore {p}-rds-at-t"),
     ];
     if let Some(s) = target.secondary_region() {
