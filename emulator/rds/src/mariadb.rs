@@ -681,6 +681,21 @@ impl DbServer for MariaServer {
         })
     }
 
+    fn log_position(&self, replica: bool) -> ServerFuture<'_, Option<u64>> {
+        Box::pin(async move {
+            let sql = if replica {
+                "SELECT @@gtid_slave_pos"
+            } else {
+                "SELECT @@gtid_binlog_pos"
+            };
+            self.with_admin(async |c| {
+                let pos: Option<String> = c.query_first(sql).await?;
+                Ok(pos.as_deref().and_then(gtid_ordinal))
+            })
+            .await
+        })
+    }
+
     fn create_master<'a>(
         &'a self,
         username: &'a str,
@@ -1094,9 +1109,31 @@ impl DbEngine for MariaRuntime {
     }
 }
 
+/// A GTID position (`0-1-42,1-2-7`) as one ordinal that grows with it:
+/// the sum of its sequence numbers over the domains (`None` when empty or
+/// malformed).
+pub fn gtid_ordinal(pos: &str) -> Option<u64> {
+    let mut total: u64 = 0;
+    let mut any = false;
+    for gtid in pos.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+        let seq: u64 = gtid.rsplit('-').next()?.parse().ok()?;
+        total = total.checked_add(seq)?;
+        any = true;
+    }
+    any.then_some(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gtid_positions_are_ordinals() {
+        assert_eq!(gtid_ordinal("0-1-42"), Some(42));
+        assert_eq!(gtid_ordinal("0-1-42,1-2-7"), Some(49));
+        assert_eq!(gtid_ordinal(""), None);
+        assert_eq!(gtid_ordinal("0-1-x"), None);
+    }
 
     #[test]
     fn binlog_names_and_notes() {

@@ -386,6 +386,25 @@ impl DbServer for PgServer {
         Box::pin(async move { self.runtime()?.last_commit(self).await })
     }
 
+    fn log_position(&self, replica: bool) -> ServerFuture<'_, Option<u64>> {
+        Box::pin(async move {
+            // A replica's replay position after a WAL switch is the next
+            // segment's start, which is also where the source's flush
+            // position stands: the two meet once the replica caught up.
+            let sql = if replica {
+                "SELECT pg_last_wal_replay_lsn()::text"
+            } else {
+                "SELECT pg_current_wal_flush_lsn()::text"
+            };
+            self.with_admin(async |c| {
+                let row = c.query_one(sql, &[]).await?;
+                let lsn: Option<String> = row.get(0);
+                Ok(lsn.as_deref().and_then(parse_lsn))
+            })
+            .await
+        })
+    }
+
     fn create_master<'a>(
         &'a self,
         username: &'a str,
@@ -885,5 +904,24 @@ pub fn prune_archive(archive: &Path, keep_from: &str) {
         if is_segment(base) && &base[8..] < cut {
             let _ = std::fs::remove_file(e.path());
         }
+    }
+}
+
+/// A PostgreSQL LSN (`16/B374D848`) as the 64-bit position it names.
+pub fn parse_lsn(text: &str) -> Option<u64> {
+    let (high, low) = text.split_once('/')?;
+    let high = u64::from_str_radix(high, 16).ok()?;
+    let low = u64::from_str_radix(low, 16).ok()?;
+    (high <= u64::from(u32::MAX) && low <= u64::from(u32::MAX)).then_some((high << 32) | low)
+}
+
+#[cfg(test)]
+mod lsn_tests {
+    #[test]
+    fn lsns_parse_to_their_position() {
+        assert_eq!(super::parse_lsn("0/3000148"), Some(0x0300_0148));
+        assert_eq!(super::parse_lsn("16/B374D848"), Some((0x16 << 32) | 0xB374_D848));
+        assert_eq!(super::parse_lsn("junk"), None);
+        assert_eq!(super::parse_lsn("1/FFFFFFFFF"), None);
     }
 }

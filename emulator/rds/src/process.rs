@@ -183,6 +183,14 @@ pub trait DbServer: Send + Sync + Debug {
     /// server's own clock.
     fn last_commit(&self) -> ServerFuture<'_, (Option<String>, DateTime<Utc>)>;
 
+    /// How far this server's log goes, as an ordinal that only grows: for
+    /// a source (`replica` false) the position it has written, for a read
+    /// replica the position it has replayed (`None` before it replayed
+    /// anything). A replica has caught up with its source when its ordinal
+    /// reaches the source's (PostgreSQL: the LSN; MariaDB: the sum of the
+    /// GTID sequence numbers over its domains).
+    fn log_position(&self, replica: bool) -> ServerFuture<'_, Option<u64>>;
+
     /// Creates the master user with `password` and, when named, its database.
     fn create_master<'a>(
         &'a self,

@@ -346,6 +346,15 @@ async fn mysql_replica_follows_the_binary_log_refuses_writes_and_promotes() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Caught up by GTID: the replica lags 0 s (CloudWatch's ReplicaLag).
+    for _ in 0..2 {
+        server.advance(chrono::Duration::minutes(1)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let lags = rds.engine().replica_lags("us-east-1");
+    assert_eq!(lags.len(), 1, "{lags:?}");
+    assert_eq!(lags[0].0, "shop-replica");
+    assert_eq!(lags[0].1.lag_seconds, 0.0, "{lags:?}");
     let err = rdb
         .query_drop("INSERT INTO orders VALUES (4, 40, 'x')")
         .await
@@ -357,6 +366,10 @@ async fn mysql_replica_follows_the_binary_log_refuses_writes_and_promotes() {
     drop(rdb);
 
     let promoted = promote(&c, "shop-replica").await;
+    assert!(
+        rds.engine().replica_lags("us-east-1").is_empty(),
+        "a promoted replica has no lag to report"
+    );
     let mut pdb = mysql_connect(&promoted, "store").await;
     pdb.query_drop("INSERT INTO orders VALUES (4, 40, 'after promotion')")
         .await

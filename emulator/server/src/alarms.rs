@@ -11,6 +11,9 @@
 //!   jobs are published with no dimension and by `ResourceType`,
 //!   `BackupVaultName` and both, as the CloudWatch console lists them; copy
 //!   and restore jobs with no dimension and by `ResourceType`.
+//! - [`RdsMetrics`] publishes RDS's `AWS/RDS` `ReplicaLag` (seconds, by
+//!   `DBInstanceIdentifier`) from the RDS engine's replica lag samples, one
+//!   per replica and emulated minute ([`firedrill_emu_rds::engine::LagSample`]).
 //! - [`SnsNotifier`] publishes an alarm action's message to the SNS topic
 //!   the action names.
 
@@ -157,6 +160,62 @@ impl MetricSource for BackupMetrics {
                 if seen.insert(o.key.clone()) {
                     data.extend(samples(region, &o));
                 }
+            }
+        }
+        data
+    }
+}
+
+/// RDS's replica lag as the `AWS/RDS` `ReplicaLag` metric.
+pub(crate) struct RdsMetrics {
+    rds: Arc<firedrill_emu_rds::Rds>,
+    regions: Vec<String>,
+    /// Per region and replica: the instant of the last sample published.
+    published: Mutex<std::collections::HashMap<(String, String), DateTime<Utc>>>,
+}
+
+impl std::fmt::Debug for RdsMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RdsMetrics")
+            .field("regions", &self.regions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RdsMetrics {
+    pub(crate) fn new(rds: Arc<firedrill_emu_rds::Rds>, regions: Vec<String>) -> Self {
+        Self {
+            rds,
+            regions,
+            published: Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+}
+
+impl MetricSource for RdsMetrics {
+    fn collect(&self, _now: DateTime<Utc>) -> Vec<Datum> {
+        let mut data = Vec::new();
+        let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        for region in &self.regions {
+            for (id, sample) in self.rds.engine().replica_lags(region) {
+                let key = (region.clone(), id.clone());
+                if published.get(&key).is_some_and(|at| *at >= sample.at) {
+                    continue;
+                }
+                published.insert(key, sample.at);
+                data.push(Datum {
+                    region: region.clone(),
+                    metric: MetricId::new(
+                        "AWS/RDS",
+                        "ReplicaLag",
+                        vec![("DBInstanceIdentifier".to_owned(), id)],
+                    ),
+                    timestamp: sample.at,
+                    sample: Sample {
+                        stats: StatSet::value(sample.lag_seconds, 1.0),
+                        unit: Some("Seconds".to_owned()),
+                    },
+                });
             }
         }
         data

@@ -3,7 +3,7 @@
 //! emulator has one [`Services`], built over its own environment.
 
 use crate::accounts::Accounts;
-use crate::alarms::{BackupMetrics, SnsNotifier};
+use crate::alarms::{BackupMetrics, RdsMetrics, SnsNotifier};
 use crate::buckets::{AccountS3, BucketNamespace};
 use crate::objects::S3Objects;
 use crate::providers::{DynamoDbProvider, RdsProvider, S3Provider};
@@ -59,6 +59,9 @@ impl Services {
             backup.clone(),
             env.config.regions.clone(),
         )));
+        cloudwatch
+            .engine()
+            .add_source(Arc::new(RdsMetrics::new(rds.clone(), env.config.regions.clone())));
         cloudwatch
             .engine()
             .set_notifier(Arc::new(SnsNotifier(sns.clone())));

@@ -19,6 +19,8 @@
 //! - [`snapshots`]: DB snapshots: take, copy, delete, describe, restore;
 //! - [`replicas`]: read replicas (create in any region, promote) and what
 //!   DescribeDBInstances shows of replication;
+//! - [`replica_lag`]: how far each replica is behind its source, on the
+//!   emulator clock (CloudWatch's `ReplicaLag`);
 //! - [`restore`]: point-in-time restore of instances and the restored
 //!   instance's record;
 //! - [`automated_backups`]: base backups, archive cycles, the restorable
@@ -65,6 +67,7 @@ mod instances;
 mod lifecycle;
 mod provision;
 mod records;
+mod replica_lag;
 mod replicas;
 mod restore;
 mod snapshots;
@@ -77,6 +80,7 @@ pub use instances::{CreateInstance, DEFAULT_MAINTENANCE_WINDOW, DeleteInstance, 
 pub use records::{
     AutomatedBackup, BackupKind, BaseBackup, Cluster, ClusterSnapshot, Instance, ReplicaSource, Snapshot,
 };
+pub use replica_lag::LagSample;
 pub use replicas::{CreateReplica, PromoteReplica};
 pub use restore::{PitrSource, RestorePitr};
 pub use snapshots::RestoreSnapshot;
@@ -125,6 +129,8 @@ struct Region {
     servers: HashMap<String, Arc<dyn DbServer>>,
     /// Servers stopped by an outage, to restart when it ends.
     outage_stopped: Vec<String>,
+    /// The latest lag sample of each read replica, by instance identifier.
+    replica_lag: HashMap<String, replica_lag::LagSample>,
     down: bool,
 }
 

@@ -1,7 +1,7 @@
 //! What the emulator clock drives: status transitions once work is done
 //! and the creation delay has passed (with their events), archive cycles
-//! and daily base backups, replication, pruning, and pending retention
-//! changes applied in the maintenance window.
+//! and daily base backups, replication, replica lag samples, pruning, and
+//! pending retention changes applied in the maintenance window.
 
 use super::automated_backups::Cycle;
 use super::records::*;
@@ -144,6 +144,7 @@ impl Engine {
             }
         }
         self.replicate().await;
+        self.sample_replica_lag(now).await;
         self.prune(now);
         self.events.prune(now);
         self.apply_pending(now).await;
