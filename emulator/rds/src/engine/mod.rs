@@ -141,6 +141,8 @@ struct State {
     cycles: HashMap<String, (std::time::Instant, DateTime<Utc>)>,
     /// Resource ids with a base backup in progress.
     backing_up: std::collections::HashSet<String>,
+    /// Whether replica lag is being sampled (in the background).
+    sampling_lag: bool,
 }
 
 impl State {

@@ -1,7 +1,8 @@
 //! Replica lag: how far each read replica is behind its source, on the
 //! emulator clock, as CloudWatch's `AWS/RDS` `ReplicaLag` reports it.
 //!
-//! At most once per emulated minute (CloudWatch's resolution for RDS) each
+//! At most once per emulated minute (CloudWatch's resolution for RDS), in
+//! the background of the tick that reaches it (a tick never waits), each
 //! replica whose region is up is sampled: while its source answers, the
 //! replica has caught up when its replayed log position reaches the
 //! source's written one ([`crate::process::DbServer::log_position`]: the
@@ -44,8 +45,30 @@ struct Pending {
 }
 
 impl Engine {
+    /// Samples replica lag in the background, so that a tick (and the clock
+    /// advance behind it) never waits on a replica catching up; one
+    /// sampling at a time.
+    pub(super) fn start_lag_sampling(&self, now: DateTime<Utc>) {
+        {
+            let mut state = self.state.lock();
+            let any_replica = state
+                .regions
+                .values()
+                .any(|r| r.instances.values().any(|i| i.replica_of.is_some()));
+            if state.sampling_lag || !any_replica {
+                return;
+            }
+            state.sampling_lag = true;
+        }
+        let me = self.arc();
+        self.spawn(async move {
+            me.sample_replica_lag(now).await;
+            me.state.lock().sampling_lag = false;
+        });
+    }
+
     /// Samples the lag of every replica due for a sample (see the module docs).
-    pub(super) async fn sample_replica_lag(&self, now: DateTime<Utc>) {
+    async fn sample_replica_lag(&self, now: DateTime<Utc>) {
         let pending: Vec<Pending> = {
             let state = self.state.lock();
             let mut out = Vec::new();

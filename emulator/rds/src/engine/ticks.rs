@@ -78,6 +78,7 @@ impl Engine {
                 regions,
                 cycles: last,
                 backing_up,
+                ..
             } = &mut *state;
             for (name, reg) in regions.iter_mut() {
                 if reg.down {
@@ -144,7 +145,7 @@ impl Engine {
             }
         }
         self.replicate().await;
-        self.sample_replica_lag(now).await;
+        self.start_lag_sampling(now);
         self.prune(now);
         self.events.prune(now);
         self.apply_pending(now).await;
