@@ -6,7 +6,7 @@
 //! | `GET /_firedrill/health` | version, default account and every account, regions, services, outages |
 //! | `GET /_firedrill/clock` | `{"now": RFC 3339, "mode": "real"\|"simulated"}` |
 //! | `POST /_firedrill/clock/advance` | `{"seconds": N}` or `{"to": RFC 3339}`; returns the clock |
-//! | `POST /_firedrill/clock/map` | `{"wall": RFC 3339}` or `{"emulated": RFC 3339}`: the instant on both clocks (a PostgreSQL commit time on the emulator's, say) |
+//! | `POST /_firedrill/clock/map` | `{"wall": RFC 3339}` or `{"emulated": RFC 3339}`: the instant on both clocks (a PostgreSQL commit time on the emulator's, say); an array of them (at most [`MAX_CLOCK_MAP_BATCH`]) answers an array, in order |
 //! | `POST /_firedrill/reset` | forgets all state, in every account (STS's temporary credentials too) |
 //! | `GET /_firedrill/regions` | each region and whether it is in an outage |
 //! | `POST` / `DELETE /_firedrill/regions/{region}/outage` | starts / ends an outage |
@@ -47,6 +47,24 @@ pub struct ClockInstant {
     /// The emulator's instant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emulated: Option<DateTime<Utc>>,
+}
+
+/// The most instants one `POST /_firedrill/clock/map` maps.
+pub const MAX_CLOCK_MAP_BATCH: usize = 10_000;
+
+/// Maps one asked instant to both clocks, or says what is wrong with it.
+fn map_instant(clock: &crate::Clock, ask: &ClockInstant) -> Result<ClockInstant, &'static str> {
+    match (ask.wall, ask.emulated) {
+        (Some(wall), None) => Ok(ClockInstant {
+            wall: Some(wall),
+            emulated: Some(clock.emulated_time_for(wall)),
+        }),
+        (None, Some(emulated)) => Ok(ClockInstant {
+            wall: Some(clock.wall_time_for(emulated)),
+            emulated: Some(emulated),
+        }),
+        _ => Err("expected exactly one of {\"wall\": \"<RFC 3339>\"} or {\"emulated\": \"<RFC 3339>\"}"),
+    }
 }
 
 /// The body of `POST /_firedrill/clock/advance`.
@@ -132,36 +150,44 @@ pub async fn handle(d: &Arc<Dispatcher>, req: Request<Body>) -> Response<Body> {
         }
         (Method::GET, ["clock"]) => json(StatusCode::OK, &clock_view(d)),
         (Method::POST, ["clock", "map"]) => {
-            let body = match collect(req.into_body(), 1 << 16).await {
+            let body = match collect(req.into_body(), 4 << 20).await {
                 Ok(b) => b,
                 Err(e) => return problem(StatusCode::BAD_REQUEST, e.to_string()),
             };
             let clock = &d.env().clock;
+            if body.first() == Some(&b'[') {
+                let asks = match serde_json::from_slice::<Vec<ClockInstant>>(&body) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        return problem(
+                            StatusCode::BAD_REQUEST,
+                            format!(
+                                "expected an array of {{\"wall\": \"<RFC 3339>\"}} or {{\"emulated\": \"<RFC 3339>\"}}: {e}"
+                            ),
+                        );
+                    }
+                };
+                if asks.len() > MAX_CLOCK_MAP_BATCH {
+                    return problem(
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "at most {MAX_CLOCK_MAP_BATCH} instants per request, got {}",
+                            asks.len()
+                        ),
+                    );
+                }
+                let mapped: Result<Vec<ClockInstant>, _> =
+                    asks.iter().map(|a| map_instant(clock, a)).collect();
+                return match mapped {
+                    Ok(m) => json(StatusCode::OK, &m),
+                    Err(why) => problem(StatusCode::BAD_REQUEST, why),
+                };
+            }
             match serde_json::from_slice::<ClockInstant>(&body) {
-                Ok(ClockInstant {
-                    wall: Some(wall),
-                    emulated: None,
-                }) => json(
-                    StatusCode::OK,
-                    &ClockInstant {
-                        wall: Some(wall),
-                        emulated: Some(clock.emulated_time_for(wall)),
-                    },
-                ),
-                Ok(ClockInstant {
-                    wall: None,
-                    emulated: Some(emulated),
-                }) => json(
-                    StatusCode::OK,
-                    &ClockInstant {
-                        wall: Some(clock.wall_time_for(emulated)),
-                        emulated: Some(emulated),
-                    },
-                ),
-                Ok(_) => problem(
-                    StatusCode::BAD_REQUEST,
-                    "expected exactly one of {\"wall\": \"<RFC 3339>\"} or {\"emulated\": \"<RFC 3339>\"}",
-                ),
+                Ok(ask) => match map_instant(clock, &ask) {
+                    Ok(m) => json(StatusCode::OK, &m),
+                    Err(why) => problem(StatusCode::BAD_REQUEST, why),
+                },
                 Err(e) => problem(
                     StatusCode::BAD_REQUEST,
                     format!("expected {{\"wall\": \"<RFC 3339>\"}} or {{\"emulated\": \"<RFC 3339>\"}}: {e}"),

@@ -137,6 +137,33 @@ impl AdminClient {
         answer.emulated.ok_or_else(|| self.unmapped())
     }
 
+    /// The emulator instants of the wall instants `walls`, in order, in as
+    /// few requests as the admin API's batch limit allows.
+    pub async fn emulated_times_for(
+        &self,
+        walls: &[DateTime<Utc>],
+    ) -> Result<Vec<DateTime<Utc>>, AdminClientError> {
+        let mut out = Vec::with_capacity(walls.len());
+        for chunk in walls.chunks(firedrill_emu_core::admin::MAX_CLOCK_MAP_BATCH) {
+            let ask: Vec<serde_json::Value> =
+                chunk.iter().map(|w| serde_json::json!({ "wall": w })).collect();
+            let answer: Vec<ClockInstant> = self
+                .call(
+                    http::Method::POST,
+                    "clock/map",
+                    Some(serde_json::Value::Array(ask)),
+                )
+                .await?;
+            if answer.len() != chunk.len() {
+                return Err(self.unmapped());
+            }
+            for a in answer {
+                out.push(a.emulated.ok_or_else(|| self.unmapped())?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The wall instant of the emulator instant `emulated`.
     pub async fn wall_time_for(&self, emulated: DateTime<Utc>) -> Result<DateTime<Utc>, AdminClientError> {
         let answer = self

@@ -1,5 +1,6 @@
 //! The admin API of the assembled emulator, through its HTTP client.
 
+mod common;
 use firedrill_emulator::{AdminClientError, ClockMode, Emulator};
 
 #[tokio::test]
@@ -107,5 +108,43 @@ async fn connection_refused_mode_closes_and_reopens_the_region_listener() {
         .send()
         .await
         .expect("east answers again on the same port");
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn clock_map_takes_a_batch_and_answers_in_order() {
+    let emulator = Emulator::builder()
+        .simulated_clock("2026-03-14T03:00:00Z".parse().unwrap())
+        .start()
+        .await
+        .expect("emulator starts");
+    let admin = emulator.admin();
+    let before = chrono::Utc::now();
+    admin.advance(3600.0).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let after = chrono::Utc::now();
+    let walls = vec![after, before, after];
+    let batch = admin.emulated_times_for(&walls).await.unwrap();
+    let mut singles = Vec::new();
+    for w in &walls {
+        singles.push(admin.emulated_time_for(*w).await.unwrap());
+    }
+    assert_eq!(
+        batch, singles,
+        "a batch maps each instant as a single request does"
+    );
+    assert!(batch[0] - batch[1] >= chrono::Duration::hours(1), "{batch:?}");
+    assert!(admin.emulated_times_for(&[]).await.unwrap().is_empty());
+
+    // A bad entry refuses the whole batch, with the reason.
+    let addr: std::net::SocketAddr = emulator.endpoint().trim_start_matches("http://").parse().unwrap();
+    let body = r#"[{"wall":"2026-03-14T03:00:00Z"},{"wall":"2026-03-14T03:00:00Z","emulated":"2026-03-14T03:00:00Z"}]"#;
+    let request = format!(
+        "POST /_firedrill/clock/map HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = common::exchange(addr, request.as_bytes()).await;
+    assert_eq!(common::status(&answer), 400, "{answer}");
+    assert!(common::body(&answer).contains("exactly one of"), "{answer}");
     emulator.shutdown().await;
 }

@@ -216,13 +216,13 @@ pub async fn read_statement_log(
         )
         .await
         .context("reading the statement log")?;
+    let walls: Vec<DateTime<Utc>> = rows.iter().map(|r| r.get(0)).collect();
+    let instants = admin
+        .emulated_times_for(&walls)
+        .await
+        .context("mapping the statements' instants to the emulator's clock")?;
     let mut out = Vec::new();
-    for row in rows {
-        let wall: DateTime<Utc> = row.get(0);
-        let at = admin
-            .emulated_time_for(wall)
-            .await
-            .context("mapping a statement's instant to the emulator's clock")?;
+    for (row, at) in rows.iter().zip(instants) {
         out.push(Statement {
             at,
             table: row.get(1),
@@ -381,15 +381,13 @@ async fn read_cache_log(
     admin: &AdminClient,
     dir: &LiveDir,
 ) -> anyhow::Result<Vec<(DateTime<Utc>, CacheCommand)>> {
-    let mut out = Vec::new();
-    for command in cache_log::read(&dir.cache_log())? {
-        let at = admin
-            .emulated_time_for(command.wall)
-            .await
-            .context("mapping a Redis command's instant to the emulator's clock")?;
-        out.push((at, command));
-    }
-    Ok(out)
+    let commands = cache_log::read(&dir.cache_log())?;
+    let walls: Vec<DateTime<Utc>> = commands.iter().map(|c| c.wall).collect();
+    let instants = admin
+        .emulated_times_for(&walls)
+        .await
+        .context("mapping the Redis commands' instants to the emulator's clock")?;
+    Ok(instants.into_iter().zip(commands).collect())
 }
 
 /// The acts of the session store's command log (pure): each destructive
