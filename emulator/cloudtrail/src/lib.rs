@@ -91,7 +91,7 @@ impl AwsService for CloudTrail {
                 region: &ctx.region,
                 now: self.env.now(),
             };
-            protocol::handle(ctx.env.audit.records(), scope, &ctx.request_id, req).await
+            protocol::handle(&ctx.env.audit, scope, &ctx.request_id, req).await
         })
     }
 }

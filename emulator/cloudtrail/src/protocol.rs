@@ -101,9 +101,10 @@ const ATTRIBUTE_KEYS: &[&str] = &[
 /// `\n` twice, as the model says.
 const MAX_ATTRIBUTE_VALUE: usize = 2000;
 
-/// Answers one request with the trail's `records` in `scope`.
+/// Answers one request over the records of `audit` in `scope` (read in
+/// place, not copied).
 pub async fn handle(
-    records: Vec<AuditRecord>,
+    audit: &firedrill_emu_core::audit::AuditLog,
     scope: Scope<'_>,
     request_id: &str,
     req: Request<Body>,
@@ -121,7 +122,7 @@ pub async fn handle(
                 .into_response(request_id);
         }
     };
-    match dispatch(&records, scope, &target, &body) {
+    match audit.with_records(|records| dispatch(records, scope, &target, &body)) {
         Ok(v) => json_response(StatusCode::OK, &v, request_id),
         Err(e) => e.into_response(request_id),
     }

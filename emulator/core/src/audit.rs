@@ -140,6 +140,12 @@ impl AuditLog {
         self.records.read().clone()
     }
 
+    /// Runs `f` over every record so far, oldest first, without copying the
+    /// trail (under its read lock: `f` must not record).
+    pub fn with_records<R>(&self, f: impl FnOnce(&[AuditRecord]) -> R) -> R {
+        f(&self.records.read())
+    }
+
     /// Forgets every event.
     pub fn clear(&self) {
         self.records.write().clear();
