@@ -620,11 +620,35 @@ mod tests {
         let d = Storage::default();
         let s = storage(&StorageRequest::default(), &d).unwrap();
         assert_eq!(s, d);
+        // A key asked for encrypts; without one the base's key is kept;
+        // RDS's own `alias/aws/rds` is no customer key.
+        let keyed = StorageRequest {
+            kms_key_id: Some("alias/orders".into()),
+            ..StorageRequest::default()
+        };
+        let s = storage(&keyed, &d).unwrap();
+        assert!(s.encrypted && s.kms_key_id.as_deref() == Some("alias/orders"));
+        assert_eq!(storage(&StorageRequest::default(), &s).unwrap(), s);
+        let managed = StorageRequest {
+            kms_key_id: Some("alias/aws/rds".into()),
+            ..StorageRequest::default()
+        };
+        let s = storage(&managed, &d).unwrap();
+        assert!(s.encrypted && s.kms_key_id.is_none());
+        let contradictory = StorageRequest {
+            encrypted: Some(false),
+            ..keyed
+        };
+        assert_eq!(
+            storage(&contradictory, &d).unwrap_err().code(),
+            "InvalidParameterCombination"
+        );
         let req = |t: Option<&str>, a: Option<i32>, i: Option<i32>| StorageRequest {
             storage_type: t.map(str::to_owned),
             allocated: a,
             iops: i,
             throughput: None,
+            ..StorageRequest::default()
         };
         assert_eq!(
             storage(&req(Some("floppy"), None, None), &d).unwrap_err().code(),

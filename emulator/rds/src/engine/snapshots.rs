@@ -349,6 +349,7 @@ impl Engine {
     /// CopyDBSnapshot: `source` is an identifier in `dest_region` or an ARN
     /// of a snapshot in any region. Returns once started (`wait` false) or
     /// complete (`wait` true).
+    #[allow(clippy::too_many_arguments)]
     pub async fn copy_snapshot(
         &self,
         dest_region: &str,
