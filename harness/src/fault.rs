@@ -88,6 +88,27 @@ pub enum Fault {
         /// The change.
         drift: Drift,
     },
+    /// An attacker's `DisableKey` of a KMS key (`key`: key id, key ARN,
+    /// alias name or alias ARN; the backup vault's customer managed key
+    /// when absent). It destroys nothing by itself: every backup into,
+    /// restore from and copy of that vault fails while it lasts.
+    DisableKmsKey {
+        /// The key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+    },
+    /// An attacker's `ScheduleKeyDeletion` of a KMS key (the backup vault's
+    /// customer managed key when absent) with a `pending_days` window
+    /// (7-30, default 7): the key is unusable at once, and its recovery
+    /// points are gone for good once the window ends.
+    ScheduleKeyDeletion {
+        /// The key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+        /// The waiting period.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pending_days: Option<u32>,
+    },
 }
 
 impl Fault {
@@ -105,12 +126,23 @@ impl Fault {
             }
             Fault::FlushSessions => "flush_sessions".into(),
             Fault::ConfigDrift { drift } => format!("config_drift({drift:?})"),
+            Fault::DisableKmsKey { key } => {
+                format!("disable_kms_key({})", key.as_deref().unwrap_or("vault key"))
+            }
+            Fault::ScheduleKeyDeletion { key, .. } => {
+                format!("schedule_key_deletion({})", key.as_deref().unwrap_or("vault key"))
+            }
         }
     }
 
-    /// Whether it destroys or hides data (config drift does not).
+    /// Whether it destroys or hides data (config drift and a KMS key's
+    /// disabling or scheduled deletion do not: they make the backups
+    /// unusable, which only the recovery finds out).
     pub fn destructive(&self) -> bool {
-        !matches!(self, Fault::ConfigDrift { .. })
+        !matches!(
+            self,
+            Fault::ConfigDrift { .. } | Fault::DisableKmsKey { .. } | Fault::ScheduleKeyDeletion { .. }
+        )
     }
 
     /// Checks the fault's parameters; the message names the field.
@@ -127,6 +159,10 @@ impl Fault {
             Fault::ConfigDrift {
                 drift: Drift::RdsRetention { days },
             } if *days > 35 => bail!("drift.days must be 0-35, got {days}"),
+            Fault::ScheduleKeyDeletion {
+                pending_days: Some(d),
+                ..
+            } if !(7..=30).contains(d) => bail!("pending_days must be 7-30, got {d}"),
             _ => Ok(()),
         }
     }
@@ -485,6 +521,49 @@ pub async fn strike(
             );
             (0, detail)
         }
+        Fault::DisableKmsKey { key } => {
+            let key = key_or_vault_key(&clients, store, key.as_deref()).await?;
+            clients
+                .kms
+                .disable_key()
+                .key_id(&key)
+                .send()
+                .await
+                .map_err(|e| anyhow::Error::new(e.into_service_error()))
+                .with_context(|| format!("DisableKey {key}"))?;
+            let detail = format!("KMS key {key} disabled");
+            nemesis.history.event(
+                target.now(),
+                EventKind::Config {
+                    detail: format!("attacker: {detail}"),
+                },
+            );
+            (0, detail)
+        }
+        Fault::ScheduleKeyDeletion { key, pending_days } => {
+            let key = key_or_vault_key(&clients, store, key.as_deref()).await?;
+            let days = pending_days.unwrap_or(7);
+            let r = clients
+                .kms
+                .schedule_key_deletion()
+                .key_id(&key)
+                .pending_window_in_days(days as i32)
+                .send()
+                .await
+                .map_err(|e| anyhow::Error::new(e.into_service_error()))
+                .with_context(|| format!("ScheduleKeyDeletion {key}"))?;
+            let detail = format!(
+                "KMS key {} scheduled for deletion in {days} days",
+                r.key_id().unwrap_or(&key)
+            );
+            nemesis.history.event(
+                target.now(),
+                EventKind::Config {
+                    detail: format!("attacker: {detail}"),
+                },
+            );
+            (0, detail)
+        }
     };
     let struck_at = nemesis.struck.unwrap_or_else(|| target.now());
     tracing::info!(fault = %name, %struck_at, records, "fault struck");
@@ -495,6 +574,54 @@ pub async fn strike(
         detail,
         destructive: fault.destructive(),
     })
+}
+
+/// The ARN of the key a KMS fault acts on (`DescribeKey`, since key
+/// management takes no alias): the one named, else the customer managed
+/// key of the store's backup vault (`DescribeBackupVault`).
+async fn key_or_vault_key(
+    clients: &crate::target::Clients,
+    store: &Store,
+    key: Option<&str>,
+) -> anyhow::Result<String> {
+    let key = match key {
+        Some(k) => k.to_owned(),
+        None => vault_key(clients, store).await?,
+    };
+    let d = clients
+        .kms
+        .describe_key()
+        .key_id(&key)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("DescribeKey {key}"))?;
+    d.key_metadata()
+        .and_then(|m| m.arn())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("DescribeKey {key} returned no ARN"))
+}
+
+/// The customer managed key of the store's backup vault.
+async fn vault_key(clients: &crate::target::Clients, store: &Store) -> anyhow::Result<String> {
+    let vault = &store.names.backup_vault;
+    let d = clients
+        .backup
+        .describe_backup_vault()
+        .backup_vault_name(vault)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("DescribeBackupVault {vault}: the fault needs its key"))?;
+    let customer = d
+        .encryption_key_type()
+        .is_some_and(|t| t.as_str() == "CUSTOMER_MANAGED_KMS_KEY");
+    match d.encryption_key_arn() {
+        Some(arn) if customer => Ok(arn.to_owned()),
+        _ => bail!(
+            "backup vault {vault} is encrypted with an AWS managed key: name the key to act on (`key = \"alias/...\"`)"
+        ),
+    }
 }
 
 /// The bad deploy's UPDATE on either engine: the corrupted rows as written.
@@ -624,5 +751,48 @@ mod tests {
             table: Collection::Images,
         };
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn kms_faults_parse_default_to_the_vault_key_and_hide_rather_than_destroy() {
+        #[derive(Deserialize)]
+        struct W {
+            fault: Vec<Fault>,
+        }
+        let w: W = toml::from_str(
+            r#"
+            [[fault]]
+            kind = "disable_kms_key"
+            key = "alias/firedrill-backup"
+            [[fault]]
+            kind = "schedule_key_deletion"
+            [[fault]]
+            kind = "schedule_key_deletion"
+            pending_days = 30
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            w.fault[0],
+            Fault::DisableKmsKey {
+                key: Some("alias/firedrill-backup".into())
+            }
+        );
+        assert_eq!(w.fault[0].name(), "disable_kms_key(alias/firedrill-backup)");
+        assert_eq!(w.fault[1].name(), "schedule_key_deletion(vault key)");
+        assert!(w.fault.iter().all(|f| !f.destructive() && f.validate().is_ok()));
+        let short = Fault::ScheduleKeyDeletion {
+            key: None,
+            pending_days: Some(6),
+        };
+        assert!(
+            short
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("pending_days")
+        );
+        let unknown: Result<W, _> = toml::from_str("[[fault]]\nkind = \"disable_kms_key\"\nalias = \"x\"\n");
+        assert!(unknown.is_err(), "unknown fields are refused");
     }
 }

@@ -803,6 +803,46 @@ pub async fn create_vault(
     }
 }
 
+/// Makes sure the vault key `key` exists: an alias (`alias/...` or its
+/// ARN) that names no key gets a new symmetric key of its own, as a team's
+/// infrastructure code creates it next to the vault; a key id or key ARN is
+/// left as it is. AWS Backup asks KMS at every job, so a vault whose key is
+/// missing backs nothing up.
+pub async fn ensure_kms_alias(kms: &aws_sdk_kms::Client, key: &str) -> anyhow::Result<()> {
+    let Some(alias) = key.find("alias/").and_then(|i| key.get(i..)) else {
+        return Ok(());
+    };
+    match kms.describe_key().key_id(key).send().await {
+        Ok(_) => return Ok(()),
+        Err(e) => {
+            let e = e.into_service_error();
+            if !e.is_not_found_exception() {
+                return Err(anyhow::Error::new(e).context(format!("DescribeKey {key}")));
+            }
+        }
+    }
+    let created = kms
+        .create_key()
+        .description(format!("firedrill backup vault key ({alias})"))
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .context("CreateKey")?;
+    let id = created
+        .key_metadata()
+        .map(|m| m.key_id().to_owned())
+        .ok_or_else(|| anyhow::anyhow!("CreateKey returned no key"))?;
+    kms.create_alias()
+        .alias_name(alias)
+        .target_key_id(&id)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("CreateAlias {alias}"))?;
+    tracing::info!(alias, key = %id, "created the backup vault's KMS key");
+    Ok(())
+}
+
 async fn create_backup_plan(
     target: &dyn Target,
     clients: &Clients,
@@ -817,13 +857,20 @@ async fn create_backup_plan(
             .as_ref()
             .map(|k| k.replace("{region}", region).replace("{account}", &account))
     };
-    create_vault(&clients.backup, &names.backup_vault, key_for(&clients.region)).await?;
+    let key = key_for(&clients.region);
+    if let Some(k) = &key {
+        ensure_kms_alias(&clients.kms, k).await?;
+    }
+    create_vault(&clients.backup, &names.backup_vault, key).await?;
     let mut copy_vaults = std::collections::BTreeMap::new();
     for r in &plan.rules {
         if let Some(region) = &r.copy_to_region
             && !copy_vaults.contains_key(region)
         {
             let remote = Clients::new(target, region);
+            if let Some(k) = key_for(region) {
+                ensure_kms_alias(&remote.kms, &k).await?;
+            }
             let arn = create_vault(&remote.backup, &names.backup_vault, key_for(region)).await?;
             copy_vaults.insert(region.clone(), arn);
         }

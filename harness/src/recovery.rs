@@ -14,6 +14,10 @@
 //! - [`Runbook::RegionFailover`]: in the other region, restore each resource
 //!   from the newest AWS Backup copy made before T (`StartRestoreJob`), wait
 //!   for the jobs, re-point the store at that region.
+//! - [`Runbook::BackupRestore`]: the same restore from the AWS Backup vault
+//!   of the store's own region (new `-dr` resources, re-pointed); a restore
+//!   job AWS Backup fails (its vault's KMS key disabled or pending
+//!   deletion) fails the step with the job's status message.
 //! - [`Runbook::Baseline`]: restore from the newest nightly snapshot and
 //!   DynamoDB backup (what a "backup hope" shop has).
 //! - [`Runbook::ElasticacheRestore`]: a new replication group from the
@@ -85,6 +89,9 @@ pub enum Runbook {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         region: Option<String>,
     },
+    /// Restore in the store's own region from the newest AWS Backup
+    /// recovery points in its vault made before T.
+    BackupRestore,
     /// Restore from the newest nightly snapshot and DynamoDB backups.
     Baseline,
     /// ElastiCache: a new replication group from the newest snapshot before
@@ -102,6 +109,7 @@ impl Runbook {
             Runbook::RdsPitr => "rds_pitr",
             Runbook::S3Rollback { .. } => "s3_rollback",
             Runbook::RegionFailover { .. } => "region_failover",
+            Runbook::BackupRestore => "backup_restore",
             Runbook::Baseline => "baseline_snapshot",
             Runbook::ElasticacheRestore => "elasticache_restore",
             Runbook::PromoteReplica => "promote_replica",
@@ -360,7 +368,7 @@ impl<'de> Deserialize<'de> for RecoveryStep {
                 .map(RecoveryStep::Runbook)
                 .map_err(D::Error::custom),
             (false, false) => Err(D::Error::custom(
-                "a step needs `runbook = \"...\"` (dynamodb_pitr, rds_pitr, s3_rollback, region_failover, baseline) or `command = [\"program\", \"arg\"]`",
+                "a step needs `runbook = \"...\"` (dynamodb_pitr, rds_pitr, s3_rollback, region_failover, backup_restore, baseline) or `command = [\"program\", \"arg\"]`",
             )),
         }
     }
@@ -459,6 +467,7 @@ pub async fn run_runbook(ctx: &mut RecoveryContext<'_>, runbook: &Runbook) -> an
             Ok(())
         }
         Runbook::RegionFailover { region } => region_failover(ctx, region.clone()).await,
+        Runbook::BackupRestore => backup_restore(ctx).await,
         Runbook::Baseline => baseline(ctx).await,
         Runbook::ElasticacheRestore => crate::store::restore::elasticache_restore(ctx).await,
         Runbook::PromoteReplica => crate::store::replica::promote_replica(ctx).await,
@@ -995,10 +1004,31 @@ pub struct RecoveryPointInfo {
 
 /// Fails over to the other region from the AWS Backup copies made before T.
 pub async fn region_failover(ctx: &mut RecoveryContext<'_>, region: Option<String>) -> anyhow::Result<()> {
-    const RB: &str = "region_failover";
     let region = region
         .or_else(|| ctx.target.secondary_region().map(str::to_owned))
         .ok_or_else(|| anyhow!("the target has no secondary region to fail over to"))?;
+    restore_from_vault(ctx, "region_failover", region).await
+}
+
+/// Restores each resource in the store's own region from the newest
+/// recovery point before T in its AWS Backup vault (`StartRestoreJob` into
+/// new `-dr` resources), waits for the jobs and re-points the store. A
+/// restore job AWS Backup fails (its vault's KMS key disabled or pending
+/// deletion, say) fails the step with the job's `StatusMessage`.
+pub async fn backup_restore(ctx: &mut RecoveryContext<'_>) -> anyhow::Result<()> {
+    let region = ctx.store.region.clone();
+    restore_from_vault(ctx, "backup_restore", region).await
+}
+
+/// The restore from the vault of `region` that [`region_failover`] and
+/// [`backup_restore`] share; `RB` names the runbook in the checklist.
+#[allow(non_snake_case, reason = "RB reads as the constant it replaced")]
+async fn restore_from_vault(
+    ctx: &mut RecoveryContext<'_>,
+    RB: &'static str,
+    region: String,
+) -> anyhow::Result<()> {
+    let same_region = region == ctx.store.region;
     let remote = Clients::new(ctx.target, &region);
     let t = ctx.restore_to;
     let vault = ctx.store.names.backup_vault.clone();
@@ -1230,7 +1260,7 @@ pub async fn region_failover(ctx: &mut RecoveryContext<'_>, region: Option<Strin
             ctx.skip(step, "no copy of this bucket was found in the other region");
         }
     }
-    if let Some(cache) = &new_names.cache {
+    if let Some(cache) = new_names.cache.as_ref().filter(|_| !same_region) {
         let step = ctx.begin(RB, format!("session store {}", cache.replication_group));
         // Its endpoint is in the region left behind: the application in
         // `region` no longer has one, and the read-back looks the group up

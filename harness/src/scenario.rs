@@ -42,12 +42,20 @@
 //! at = "15:47"                              # time of day, or an offset from `start` such as "+32m"
 //! kind = "corrupt_orders"                   # batch_delete_carts | corrupt_orders | delete_orders |
 //! window_minutes = 60                       # drop_table | mass_delete_bucket | ransomware |
-//!                                           # region_outage | flush_sessions | config_drift
+//!                                           # region_outage | flush_sessions | config_drift |
+//!                                           # disable_kms_key | schedule_key_deletion
+//! # key = "alias/firedrill-backup"          # the KMS faults: a key id, ARN or alias (the backup
+//! # pending_days = 7                        # vault's key when absent); schedule_key_deletion's
+//!                                           # window, 7-30 (7). Neither destroys data: traffic goes
+//!                                           # on, and every backup, restore and copy through the
+//!                                           # vault fails while the key is unusable
 //!
 //! [recovery]
 //! detect_after = "10m"                      # the fault is noticed this long after it struck
 //! [[recovery.step]]                         # in order: a built-in runbook (see recovery::Runbook)
-//! runbook = "rds_pitr"
+//! runbook = "rds_pitr"                      # dynamodb_pitr | rds_pitr | s3_rollback | region_failover |
+//!                                           # backup_restore (the store's own region's vault) |
+//!                                           # baseline | elasticache_restore | promote_replica
 //! [[recovery.step]]                         # or the team's command (see the team module for
 //! command = ["python3", "restore.py"]       # its environment, FIREDRILL_STORE and
 //! timeout = "10m"                           # FIREDRILL_RECOVERED); default timeout 15m
@@ -895,6 +903,7 @@ impl Scenario {
                     c.regions = true;
                     c.aws_backup = true;
                 }
+                Runbook::BackupRestore => c.aws_backup = true,
                 Runbook::Baseline => {}
                 Runbook::ElasticacheRestore => c.elasticache = true,
                 Runbook::PromoteReplica => {}

@@ -148,6 +148,8 @@ pub struct Clients {
     pub backup: aws_sdk_backup::Client,
     /// ElastiCache.
     pub elasticache: aws_sdk_elasticache::Client,
+    /// KMS.
+    pub kms: aws_sdk_kms::Client,
 }
 
 impl Clients {
@@ -164,6 +166,7 @@ impl Clients {
             rds: aws_sdk_rds::Client::new(&config),
             backup: aws_sdk_backup::Client::new(&config),
             elasticache: aws_sdk_elasticache::Client::new(&config),
+            kms: aws_sdk_kms::Client::new(&config),
         }
     }
 

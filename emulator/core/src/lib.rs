@@ -60,6 +60,7 @@ pub mod config;
 pub mod error;
 pub mod ids;
 pub mod janitor;
+pub mod keys;
 pub mod methods;
 pub mod protocol;
 pub mod query;

@@ -78,6 +78,8 @@ pub struct Environment {
     pub outages: Outages,
     /// Every long-running operation the restore-time model timed.
     pub timings: TimingLog,
+    /// This account's KMS keys, as the other services may ask about them.
+    pub keys: crate::keys::KeyStates,
 }
 
 impl Environment {
@@ -94,6 +96,7 @@ impl Environment {
             data_dir,
             outages: Outages::default(),
             timings: TimingLog::default(),
+            keys: crate::keys::KeyStates::default(),
         }
     }
 
@@ -117,6 +120,8 @@ impl Environment {
             account_id: account_id.to_owned(),
             data_dir,
             audit: self.audit.for_account(account_id),
+            // Each account has its own KMS.
+            keys: crate::keys::KeyStates::default(),
             ..self.clone()
         }
     }
@@ -124,6 +129,13 @@ impl Environment {
     /// The current emulator instant.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Whether the KMS key `key` (key id, key ARN, alias name or alias ARN)
+    /// of this account in `region` can be used now: its ARN (`None` when no
+    /// KMS is wired), or KMS's refusal. See [`crate::keys`].
+    pub fn key_usable(&self, region: &str, key: &str) -> Result<Option<String>, crate::keys::KeyRefusal> {
+        self.keys.check(&self.account_id, region, key)
     }
 
     /// How long a long-running operation takes on the emulator clock: the

@@ -252,7 +252,7 @@ impl Engine {
             billing_mode: parsed.billing_mode,
             throughput: parsed.throughput,
             sse: match &overrides.sse_specification_override {
-                Some(spec) => table::sse_description(Some(spec), region, self.env.account_id()),
+                Some(spec) => self.sse_for(Some(spec), region)?,
                 None => source.sse.clone(),
             },
             stream: None,

@@ -255,7 +255,7 @@ impl Engine {
             pay_per_request_since: (parsed.billing_mode == "PAY_PER_REQUEST").then_some(now),
             billing_mode: parsed.billing_mode,
             throughput: parsed.throughput,
-            sse: table::sse_description(input.sse_specification.as_ref(), region, self.env.account_id()),
+            sse: self.sse_for(input.sse_specification.as_ref(), region)?,
             stream: None,
             latest_stream: None,
             tags,
@@ -336,6 +336,72 @@ impl Engine {
             Some(t) if t.meta.status(now) == "ACTIVE" => Ok(t),
             _ => Err(DynamoDbError::table_missing()),
         }
+    }
+
+    /// The table `name` for an item read or write: `ACTIVE`, and its
+    /// customer managed KMS key usable (see [`Engine::table_key_usable`]).
+    pub(crate) fn usable<'a>(
+        &self,
+        r: &'a Region,
+        region: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<&'a Table> {
+        let t = self.ready(r, name, now)?;
+        self.table_key_usable(region, &t.meta)?;
+        Ok(t)
+    }
+
+    /// [`Engine::usable`], mutable.
+    pub(crate) fn usable_mut<'a>(
+        &self,
+        r: &'a mut Region,
+        region: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<&'a mut Table> {
+        self.usable(r, region, name, now)?;
+        self.ready_mut(r, name, now)
+    }
+
+    /// Whether the table's data can be read and written: a table encrypted
+    /// with a customer managed key answers every item operation with
+    /// [`DynamoDbError::kms`] while the key is disabled, pending deletion
+    /// or deleted. AWS keeps serving from a cached data key for about five
+    /// minutes and flips the table to `INACCESSIBLE_ENCRYPTION_CREDENTIALS`
+    /// only after tens of minutes; firedrill refuses at once and keeps the
+    /// table `ACTIVE` (control-plane calls go on working, as on AWS).
+    pub(crate) fn table_key_usable(&self, region: &str, meta: &TableMeta) -> Result<()> {
+        let Some(key) = meta.customer_key() else {
+            return Ok(());
+        };
+        self.env
+            .key_usable(region, key)
+            .map(|_| ())
+            .map_err(|e| DynamoDbError::kms(&e))
+    }
+
+    /// The `SSEDescription` for an `SSESpecification`, its customer managed
+    /// key (key id, key ARN, alias name or alias ARN) resolved through KMS
+    /// to its ARN; a disabled, pending-deletion or unknown key is refused
+    /// with [`DynamoDbError::kms`] before anything changes (CreateTable,
+    /// UpdateTable and both restores' `SSESpecificationOverride`).
+    pub(crate) fn sse_for(
+        &self,
+        spec: Option<&SseSpecification>,
+        region: &str,
+    ) -> Result<Option<SseDescription>> {
+        let mut sse = table::sse_description(spec, region, self.env.account_id());
+        if let (Some(d), Some(key)) = (sse.as_mut(), spec.and_then(|s| s.kms_master_key_id.as_deref()))
+            && !table::aws_managed_key(key)
+            && let Some(arn) = self
+                .env
+                .key_usable(region, key)
+                .map_err(|e| DynamoDbError::kms(&e))?
+        {
+            d.kms_master_key_arn = arn;
+        }
+        Ok(sse)
     }
 
     /// The table `name`, mutable, which must be `ACTIVE`.
@@ -612,7 +678,7 @@ impl Engine {
             None => None,
         };
         if let Some(s) = &input.sse_specification {
-            meta.sse = table::sse_description(Some(s), region, self.env.account_id());
+            meta.sse = self.sse_for(Some(s), region)?;
             changed = true;
         }
         if let Some(p) = input.deletion_protection_enabled {

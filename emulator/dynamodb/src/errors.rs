@@ -142,6 +142,20 @@ impl DynamoDbError {
         Self::Validation(message.into())
     }
 
+    /// The `ValidationException` DynamoDB answers when the table's (or the
+    /// requested) customer managed KMS key cannot be used: `KMS key
+    /// disabled error: ...DisabledException: <arn> is disabled. (...)` for
+    /// a disabled key, `KMS validation error: ...` for one pending deletion
+    /// or gone, the KMS client's text embedded as AWS embeds it.
+    pub fn kms(refusal: &firedrill_emu_core::keys::KeyRefusal) -> Self {
+        use firedrill_emu_core::keys::KeyRefusal;
+        let kind = match refusal {
+            KeyRefusal::Disabled(_) => "KMS key disabled error",
+            KeyRefusal::PendingDeletion(_) | KeyRefusal::NotFound(_) => "KMS validation error",
+        };
+        Self::Validation(format!("{kind}: {}", refusal.relayed()))
+    }
+
     /// The `ResourceNotFoundException` AWS sends for a missing table.
     pub fn table_missing() -> Self {
         Self::ResourceNotFound(NOT_FOUND.to_owned())

@@ -459,7 +459,7 @@ impl Engine {
         let region_state = self.region(region);
         let mut r = region_state.write();
         let now = self.now();
-        let t = self.ready_mut(&mut r, &input.table_name, now)?;
+        let t = self.usable_mut(&mut r, region, &input.table_name, now)?;
         let (key, item) = prepare_item(&t.meta, &input.item)?;
         let old = t.items.get(&key).cloned();
         if let Some(c) = &cond
@@ -489,7 +489,7 @@ impl Engine {
         let region_state = self.region(region);
         let r = region_state.read();
         let now = self.now();
-        let t = self.ready(&r, &input.table_name, now)?;
+        let t = self.usable(&r, region, &input.table_name, now)?;
         let (key, _) = prepare_key(&t.meta, &input.key)?;
         let found = t.items.get(&key);
         let consistent = input.consistent_read.unwrap_or(false);
@@ -527,7 +527,7 @@ impl Engine {
         let region_state = self.region(region);
         let mut r = region_state.write();
         let now = self.now();
-        let t = self.ready_mut(&mut r, &input.table_name, now)?;
+        let t = self.usable_mut(&mut r, region, &input.table_name, now)?;
         let (key, _) = prepare_key(&t.meta, &input.key)?;
         let old = t.items.get(&key).cloned();
         if let Some(c) = &cond
@@ -575,7 +575,7 @@ impl Engine {
         let region_state = self.region(region);
         let mut r = region_state.write();
         let now = self.now();
-        let t = self.ready_mut(&mut r, &input.table_name, now)?;
+        let t = self.usable_mut(&mut r, region, &input.table_name, now)?;
         let (key, key_item) = prepare_key(&t.meta, &input.key)?;
         let old = t.items.get(&key).cloned();
         if let Some(c) = &cond
@@ -633,7 +633,7 @@ impl Engine {
         let region_state = self.region(region);
         let r = region_state.read();
         let now = self.now();
-        let t = self.ready(&r, &input.table_name, now)?;
+        let t = self.usable(&r, region, &input.table_name, now)?;
         let consistent = input.consistent_read.unwrap_or(false);
         let source = self.source(t, input.index_name.as_deref(), consistent, now)?;
         let key = source.key();
@@ -772,7 +772,7 @@ impl Engine {
         let region_state = self.region(region);
         let r = region_state.read();
         let now = self.now();
-        let t = self.ready(&r, &input.table_name, now)?;
+        let t = self.usable(&r, region, &input.table_name, now)?;
         let consistent = input.consistent_read.unwrap_or(false);
         let source = self.source(t, input.index_name.as_deref(), consistent, now)?;
         let start = input
@@ -853,7 +853,7 @@ impl Engine {
                     "1 validation error detected: Value '[]' at 'requestItems.{table_name}.member' failed to satisfy constraint: Member must have length greater than or equal to 1"
                 )));
             }
-            let t = self.ready(&r, table_name, now)?;
+            let t = self.usable(&r, region, table_name, now)?;
             let mut seen = HashSet::new();
             for w in requests {
                 let (key, item) = match (&w.put_request, &w.delete_request) {
@@ -927,7 +927,7 @@ impl Engine {
             let mut ex = Exprs::new(ka.expression_attribute_names.as_ref(), None)?;
             let projection = ex.projection(ka.projection_expression.as_deref())?;
             ex.finish()?;
-            let t = self.ready(&r, table_name, now)?;
+            let t = self.usable(&r, region, table_name, now)?;
             let mut seen = HashSet::new();
             let mut found = Vec::new();
             let mut bytes = 0;
@@ -1106,7 +1106,7 @@ impl Engine {
         let mut reasons = Vec::with_capacity(n);
         let mut failed = false;
         for a in &actions {
-            let t = self.ready(&r, a.table, now)?;
+            let t = self.usable(&r, region, a.table, now)?;
             let (key, key_item) = match &a.kind {
                 Kind::Put(item) => {
                     let (k, _) = prepare_item(&t.meta, item)?;
@@ -1227,7 +1227,7 @@ impl Engine {
         let mut units: BTreeMap<String, f64> = BTreeMap::new();
         let mut seen = HashSet::new();
         for (g, projection) in input.transact_items.iter().zip(&projections) {
-            let t = self.ready(&r, &g.get.table_name, now)?;
+            let t = self.usable(&r, region, &g.get.table_name, now)?;
             let (key, _) = prepare_key(&t.meta, &g.get.key)?;
             if !seen.insert((t.meta.name.clone(), key.clone())) {
                 return Err(DynamoDbError::validation(

@@ -34,7 +34,13 @@
 //! carry `TableClassSummary`, `WarmThroughput`, `OnDemandThroughput` (when
 //! set), `SSEDescription` (when encryption was asked for) and a
 //! `BillingModeSummary` only for tables that are or were on-demand;
-//! `DeleteTable` is refused while deletion protection is on. A stream
+//! `DeleteTable` is refused while deletion protection is on. A customer
+//! managed `KMSMasterKeyId` is resolved through the core's KMS seam
+//! ([`firedrill_emu_core::keys`]): CreateTable, UpdateTable and both
+//! restores' `SSESpecificationOverride` refuse a disabled, pending-deletion
+//! or unknown key with AWS's `ValidationException` (`KMS key disabled
+//! error: ...`), and every item read and write of a table whose key is no
+//! longer usable answers the same. A stream
 //! records every write path (single items, batches, transactions, and
 //! time-to-live deletions with the service's `userIdentity`) for 24 hours
 //! of emulator time, in one shard per stream; iterators last 15 minutes

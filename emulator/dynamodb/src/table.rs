@@ -220,6 +220,15 @@ impl Table {
 }
 
 impl TableMeta {
+    /// The ARN of the customer managed KMS key the table is encrypted
+    /// with, if it is (not the AWS owned or AWS managed key).
+    pub fn customer_key(&self) -> Option<&str> {
+        self.sse
+            .as_ref()
+            .map(|s| s.kms_master_key_arn.as_str())
+            .filter(|k| !aws_managed_key(k))
+    }
+
     /// The table status at `now`.
     pub fn status(&self, now: DateTime<Utc>) -> &'static str {
         if self.deleting_at.is_some() {
@@ -862,6 +871,15 @@ pub fn parse_definition(def: &TableDefinition<'_>, active_at: DateTime<Utc>) -> 
     })
 }
 
+/// The last part of the ARN firedrill gives DynamoDB's AWS managed key
+/// (`alias/aws/dynamodb`), which KMS does not hold and is always usable.
+pub const AWS_MANAGED_KEY: &str = "key/aws-dynamodb-managed";
+
+/// Whether a `KMSMasterKeyId` names an AWS managed key (`alias/aws/...`).
+pub fn aws_managed_key(key: &str) -> bool {
+    key.starts_with("alias/aws/") || key.contains(":alias/aws/") || key.ends_with(AWS_MANAGED_KEY)
+}
+
 /// The description AWS gives KMS encryption for an `SSESpecification`.
 pub fn sse_description(
     spec: Option<&SseSpecification>,
@@ -875,6 +893,7 @@ pub fn sse_description(
     let key = spec
         .kms_master_key_id
         .clone()
+        .filter(|k| !aws_managed_key(k))
         .map(|k| {
             if k.starts_with("arn:") {
                 k
@@ -882,7 +901,7 @@ pub fn sse_description(
                 format!("arn:aws:kms:{region}:{account}:key/{k}")
             }
         })
-        .unwrap_or_else(|| format!("arn:aws:kms:{region}:{account}:key/aws-dynamodb-managed"));
+        .unwrap_or_else(|| format!("arn:aws:kms:{region}:{account}:{AWS_MANAGED_KEY}"));
     Some(SseDescription {
         status: "ENABLED".to_owned(),
         sse_type: "KMS".to_owned(),

@@ -33,6 +33,10 @@ pub enum RdsError {
     /// `DBSnapshotNotFound`.
     #[error("{0}")]
     DBSnapshotNotFound(String),
+    /// `KMSKeyNotAccessibleFault`: the KMS key is disabled, pending
+    /// deletion or unknown.
+    #[error("{0}")]
+    KMSKeyNotAccessible(String),
     /// `DBSnapshotAlreadyExists`.
     #[error("{0}")]
     DBSnapshotAlreadyExists(String),
@@ -129,6 +133,7 @@ impl RdsError {
             Self::DBInstanceAlreadyExists(_) => "DBInstanceAlreadyExists",
             Self::InvalidDBInstanceState(_) => "InvalidDBInstanceState",
             Self::DBSnapshotNotFound(_) => "DBSnapshotNotFound",
+            Self::KMSKeyNotAccessible(_) => "KMSKeyNotAccessibleFault",
             Self::DBSnapshotAlreadyExists(_) => "DBSnapshotAlreadyExists",
             Self::InvalidDBSnapshotState(_) => "InvalidDBSnapshotState",
             Self::PointInTimeRestoreNotEnabled(_) => "PointInTimeRestoreNotEnabled",

@@ -334,7 +334,15 @@ impl Rds {
         );
         let result = self
             .engine
-            .copy_snapshot(dest_region, &source, dest_snapshot_id, Vec::new(), true, true)
+            .copy_snapshot(
+                dest_region,
+                &source,
+                dest_snapshot_id,
+                Vec::new(),
+                true,
+                true,
+                None,
+            )
             .await
             .map(|s| s.arn);
         self.engine.record_audit(

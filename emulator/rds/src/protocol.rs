@@ -153,6 +153,8 @@ impl Params {
                 allocated: self.int("AllocatedStorage")?,
                 iops: self.int("Iops")?,
                 throughput: self.int("StorageThroughput")?,
+                encrypted: self.bool("StorageEncrypted")?,
+                kms_key_id: self.string("KmsKeyId"),
             },
             availability_zone: self.string("AvailabilityZone"),
             parameter_group: self.string("DBParameterGroupName"),
@@ -311,7 +313,8 @@ pub fn instance(x: &mut Xml, i: &Instance) {
     storage(x, &i.storage);
     x.num("DbInstancePort", 0);
     x.opt("DBClusterIdentifier", i.cluster_id.as_deref());
-    x.bool("StorageEncrypted", false);
+    x.bool("StorageEncrypted", i.storage.encrypted);
+    x.opt("KmsKeyId", i.storage.kms_key_id.as_deref());
     x.text("DbiResourceId", &i.resource_id);
     x.bool("CopyTagsToSnapshot", i.copy_tags_to_snapshot);
     x.num("MonitoringInterval", 0);
@@ -415,7 +418,8 @@ pub fn snapshot(x: &mut Xml, s: &Snapshot) {
     x.text("OptionGroupName", &s.option_group);
     x.opt("SourceDBSnapshotIdentifier", s.source_snapshot.as_deref());
     storage_type_iops(x, &s.storage);
-    x.bool("Encrypted", false);
+    x.bool("Encrypted", s.storage.encrypted);
+    x.opt("KmsKeyId", s.storage.kms_key_id.as_deref());
     x.text("DBSnapshotArn", &s.arn);
     x.bool("IAMDatabaseAuthenticationEnabled", false);
     x.text("DbiResourceId", &s.resource_id);
@@ -779,6 +783,7 @@ pub async fn dispatch(
                     p.tags("Tags")?,
                     p.bool("CopyTags")?.unwrap_or(false),
                     false,
+                    p.string("KmsKeyId"),
                 )
                 .await?;
             snapshot(&mut x, &s);

@@ -291,6 +291,12 @@ pub struct Storage {
     pub allocated: i32,
     pub iops: Option<i32>,
     pub throughput: Option<i32>,
+    /// `StorageEncrypted`.
+    pub encrypted: bool,
+    /// `KmsKeyId`: the customer managed key the storage is encrypted with
+    /// (its ARN once KMS has resolved it); `None` for the AWS managed
+    /// `aws/rds` or no encryption.
+    pub kms_key_id: Option<String>,
 }
 
 impl Default for Storage {
@@ -301,6 +307,8 @@ impl Default for Storage {
             allocated: 20,
             iops: None,
             throughput: None,
+            encrypted: false,
+            kms_key_id: None,
         }
     }
 }
@@ -312,6 +320,10 @@ pub struct StorageRequest {
     pub allocated: Option<i32>,
     pub iops: Option<i32>,
     pub throughput: Option<i32>,
+    /// `StorageEncrypted`.
+    pub encrypted: Option<bool>,
+    /// `KmsKeyId`.
+    pub kms_key_id: Option<String>,
 }
 
 impl StorageRequest {
@@ -446,12 +458,30 @@ pub fn storage(req: &StorageRequest, base: &Storage) -> Result<Storage, RdsError
             "Invalid value {t} for parameter StorageThroughput: it must be from 125 to 16000 MiBps."
         )));
     }
+    if req.encrypted == Some(false) && req.kms_key_id.is_some() {
+        return Err(RdsError::InvalidParameterCombination(
+            "Cannot specify KmsKeyId when StorageEncrypted is false.".to_owned(),
+        ));
+    }
+    let kms_key_id = req
+        .kms_key_id
+        .clone()
+        .filter(|k| !aws_managed_key(k))
+        .or_else(|| base.kms_key_id.clone());
     Ok(Storage {
         storage_type,
         allocated,
         iops,
         throughput,
+        encrypted: req.encrypted.unwrap_or(base.encrypted) || req.kms_key_id.is_some(),
+        kms_key_id,
     })
+}
+
+/// Whether a `KmsKeyId` names RDS's AWS managed key (`alias/aws/rds`),
+/// which KMS does not hold for the customer.
+pub fn aws_managed_key(key: &str) -> bool {
+    key.starts_with("alias/aws/") || key.contains(":alias/aws/")
 }
 
 /// Storage parameters on an Aurora instance: storage belongs to the cluster
@@ -590,11 +620,35 @@ mod tests {
         let d = Storage::default();
         let s = storage(&StorageRequest::default(), &d).unwrap();
         assert_eq!(s, d);
+        // A key asked for encrypts; without one the base's key is kept;
+        // RDS's own `alias/aws/rds` is no customer key.
+        let keyed = StorageRequest {
+            kms_key_id: Some("alias/orders".into()),
+            ..StorageRequest::default()
+        };
+        let s = storage(&keyed, &d).unwrap();
+        assert!(s.encrypted && s.kms_key_id.as_deref() == Some("alias/orders"));
+        assert_eq!(storage(&StorageRequest::default(), &s).unwrap(), s);
+        let managed = StorageRequest {
+            kms_key_id: Some("alias/aws/rds".into()),
+            ..StorageRequest::default()
+        };
+        let s = storage(&managed, &d).unwrap();
+        assert!(s.encrypted && s.kms_key_id.is_none());
+        let contradictory = StorageRequest {
+            encrypted: Some(false),
+            ..keyed
+        };
+        assert_eq!(
+            storage(&contradictory, &d).unwrap_err().code(),
+            "InvalidParameterCombination"
+        );
         let req = |t: Option<&str>, a: Option<i32>, i: Option<i32>| StorageRequest {
             storage_type: t.map(str::to_owned),
             allocated: a,
             iops: i,
             throughput: None,
+            ..StorageRequest::default()
         };
         assert_eq!(
             storage(&req(Some("floppy"), None, None), &d).unwrap_err().code(),

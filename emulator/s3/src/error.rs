@@ -254,6 +254,11 @@ pub enum S3EngineError {
     /// what).
     #[error("{0}")]
     Unsupported(String),
+    /// The SSE-KMS key of the write or of the stored object cannot be
+    /// used: `KMS.DisabledException`, `KMS.KMSInvalidStateException` or
+    /// `KMS.NotFoundException` (400), with KMS's own message.
+    #[error("{}", .0.message())]
+    Kms(firedrill_emu_core::keys::KeyRefusal),
 }
 
 impl S3EngineError {
@@ -319,6 +324,11 @@ impl S3EngineError {
             E::InvalidBucketAclWithBlockPublicAccess => "InvalidBucketAclWithBlockPublicAccessError",
             E::UnexpectedContent => "UnexpectedContent",
             E::Unsupported(_) => "NotImplemented",
+            E::Kms(r) => match r {
+                firedrill_emu_core::keys::KeyRefusal::Disabled(_) => "KMS.DisabledException",
+                firedrill_emu_core::keys::KeyRefusal::PendingDeletion(_) => "KMS.KMSInvalidStateException",
+                firedrill_emu_core::keys::KeyRefusal::NotFound(_) => "KMS.NotFoundException",
+            },
         }
     }
 
@@ -355,7 +365,8 @@ impl S3EngineError {
             E::NotModified => 304,
             E::ServiceUnavailable(_) => 503,
             E::Internal(_) => 500,
-            E::InvalidBucketName(_)
+            E::Kms(_)
+            | E::InvalidBucketName(_)
             | E::IllegalLocationConstraint(_)
             | E::InvalidLocationConstraint(_)
             | E::InvalidArgument(_)

@@ -141,8 +141,18 @@
 //!   SSE-S3 (`AES256`, no Bucket Key) until PutBucketEncryption sets
 //!   another (`aws:kms`, `aws:kms:dsse`, stored and returned; a KMS key
 //!   with `AES256` is `InvalidArgument`); DeleteBucketEncryption restores
-//!   the default. Nothing is encrypted on disk, and objects keep reporting
-//!   `AES256` whatever the bucket's default says.
+//!   the default. Nothing is encrypted on disk. A PutObject (or CopyObject
+//!   into a bucket) with `aws:kms` and a customer managed key, named by
+//!   `x-amz-server-side-encryption-aws-kms-key-id` or by the bucket's
+//!   SSE-KMS default, records that key's ARN on the version (answered on
+//!   PutObject, GetObject and HeadObject) after asking KMS through the
+//!   core's key seam ([`firedrill_emu_core::keys`]): a disabled key is
+//!   400 `KMS.DisabledException`, one pending deletion 400
+//!   `KMS.KMSInvalidStateException`, an unknown one `KMS.NotFoundException`,
+//!   with nothing written; a GetObject of a version whose key is no longer
+//!   usable answers the same (HeadObject decrypts nothing and answers).
+//!   The AWS managed `aws/s3` key is S3's own; other versions report
+//!   `AES256`.
 //! - Checksums, as on AWS since December 2024: every version stores one.
 //!   An upload that names an algorithm (an `x-amz-checksum-*` header, an
 //!   aws-chunked `x-amz-trailer`, or `x-amz-sdk-checksum-algorithm` alone)

@@ -63,6 +63,7 @@ mod accounts;
 mod admin_client;
 mod alarms;
 mod buckets;
+mod keys;
 mod objects;
 mod providers;
 mod services;

@@ -65,6 +65,8 @@ impl Services {
         cloudwatch
             .engine()
             .set_notifier(Arc::new(SnsNotifier(sns.clone())));
+        let kms = firedrill_emu_kms::Kms::new(env);
+        env.keys.set(Arc::new(crate::keys::KmsKeys(kms.clone())));
         Self {
             dynamodb,
             rds,
@@ -72,7 +74,7 @@ impl Services {
             elasticache,
             sts: Sts::new(env),
             s3_in_namespace,
-            kms: firedrill_emu_kms::Kms::new(env),
+            kms,
             sns,
             cloudwatch,
             cloudtrail: firedrill_emu_cloudtrail::CloudTrail::new(env),

@@ -136,7 +136,18 @@ async fn plan_copies_to_west_and_every_layer_restores_there_during_an_east_outag
         .unwrap();
 
     // The plan: hourly and daily rules into a KMS-encrypted vault, copies to us-west-2.
-    let kms = "arn:aws:kms:us-east-1:000000000000:key/firedrill-test";
+    // The key must exist and be enabled: AWS Backup asks KMS at each job.
+    let kms_client = aws_sdk_kms::Client::new(&emulator.sdk_config(EAST).await);
+    let kms = kms_client
+        .create_key()
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .and_then(|m| m.arn())
+        .unwrap()
+        .to_owned();
+    let kms = kms.as_str();
     east.backup
         .create_backup_vault()
         .backup_vault_name("shop-vault")

@@ -1,6 +1,7 @@
 //! Backup jobs: `StartBackupJob` (the provider's backup runs when the job
 //! starts), a job's run (refused by a locked vault whose retention range
-//! its lifecycle leaves), `DescribeBackupJob`, `ListBackupJobs`,
+//! its lifecycle leaves, or whose customer managed KMS key is disabled,
+//! pending deletion or deleted), `DescribeBackupJob`, `ListBackupJobs`,
 //! `StopBackupJob`.
 
 use super::*;
@@ -212,11 +213,21 @@ impl Engine {
                 return;
             };
             // A locked vault fails a job whose retention is outside its range.
+            // So does one whose vault key is disabled, pending deletion or gone.
             let refused = rs
                 .vaults
                 .get(&job.vault_name)
                 .and_then(|v| v.lock.as_ref())
-                .and_then(|l| l.retention_problem(&job.vault_name, job.lifecycle.as_ref()));
+                .and_then(|l| l.retention_problem(&job.vault_name, job.lifecycle.as_ref()))
+                .or_else(|| {
+                    let vault = rs.vaults.get(&job.vault_name)?;
+                    self.key_problem(
+                        region,
+                        &vault.encryption_key_arn,
+                        vault.customer_managed_key,
+                        &format!("Unable to encrypt the backup in backup vault {}", vault.name),
+                    )
+                });
             if let Some(message) = refused {
                 job.state = BackupJobState::Failed;
                 job.started = Some(started);

@@ -1,5 +1,6 @@
-//! Copy jobs: `StartCopyJob`, the run of a copy (destination checks, the
-//! provider's copy), `DescribeCopyJob`, `ListCopyJobs`. A destination vault
+//! Copy jobs: `StartCopyJob`, the run of a copy (the source vault's and
+//! the destination vault's customer managed KMS keys, destination checks,
+//! the provider's copy), `DescribeCopyJob`, `ListCopyJobs`. A destination vault
 //! in another account of the emulator is that account's engine's to check
 //! and to keep: see [`super::cross_account`].
 
@@ -167,8 +168,9 @@ impl Engine {
 
     /// Why a copy job into a vault of this account cannot start: the
     /// destination region, the vault, its access policy when the job is
-    /// another account's (which needs `backup:CopyIntoBackupVault`), or its
-    /// lock's retention range. The destination account's engine answers.
+    /// another account's (which needs `backup:CopyIntoBackupVault`), its
+    /// lock's retention range, or its customer managed KMS key. The
+    /// destination account's engine answers.
     pub(crate) fn destination_problem(&self, job: &CopyJob) -> Option<String> {
         if !self.env.config.serves_region(&job.destination_region) {
             return Some(format!(
@@ -196,9 +198,45 @@ impl Engine {
         if job.account_id != self.account() && !cross_account::copy_allowed(vault, job) {
             return Some(cross_account::COPY_ACCESS_DENIED.to_owned());
         }
-        vault.lock.as_ref().and_then(|l| {
-            l.retention_problem(&job.destination_vault_name, job.destination_lifecycle.as_ref())
-        })
+        vault
+            .lock
+            .as_ref()
+            .and_then(|l| {
+                l.retention_problem(&job.destination_vault_name, job.destination_lifecycle.as_ref())
+            })
+            .or_else(|| {
+                self.key_problem(
+                    &job.destination_region,
+                    &vault.encryption_key_arn,
+                    vault.customer_managed_key,
+                    &format!(
+                        "Unable to encrypt the copy in destination backup vault {}",
+                        job.destination_vault_arn
+                    ),
+                )
+            })
+    }
+
+    /// Why the source recovery point of a copy cannot be read: its vault's
+    /// customer managed KMS key is disabled, pending deletion or gone.
+    fn source_key_problem(&self, region: &str, job: &CopyJob) -> Option<String> {
+        let (key, customer_managed) = {
+            let mut st = self.state.lock();
+            let rp = st
+                .region(region)
+                .recovery_points
+                .get(&job.source_recovery_point_arn)?;
+            (rp.encryption_key_arn.clone(), rp.customer_managed_key)
+        };
+        self.key_problem(
+            region,
+            &key,
+            customer_managed,
+            &format!(
+                "Unable to decrypt recovery point {}",
+                job.source_recovery_point_arn
+            ),
+        )
     }
 
     /// Runs a CREATED copy job: checks the destination (in this account,
@@ -212,14 +250,14 @@ impl Engine {
         let Some(job) = job else { return };
         let dest_account = cross_account::destination_account(&job);
         let peer = (dest_account != self.account()).then(|| self.peer(&dest_account));
-        let problem = match &peer {
+        let problem = self.source_key_problem(region, &job).or_else(|| match &peer {
             None => self.destination_problem(&job),
             Some(Some(peer)) => peer.destination_problem(&job),
             Some(None) => Some(format!(
                 "Destination backup vault {} belongs to account {dest_account}, which this emulator does not serve",
                 job.destination_vault_arn
             )),
-        };
+        });
         let peer = peer.flatten();
         let prepared = {
             let mut st = self.state.lock();

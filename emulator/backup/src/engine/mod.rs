@@ -184,6 +184,33 @@ impl Engine {
         format!("arn:aws:backup:{region}:{}:backup-vault:{name}", self.account())
     }
 
+    /// Why the vault key `key` cannot be used now (disabled, pending
+    /// deletion or gone), as the job's `StatusMessage` says it:
+    /// `what` is what the job needed the key for. An AWS managed key
+    /// (`customer_managed` false) is AWS Backup's own and always usable.
+    pub(crate) fn key_problem(
+        &self,
+        region: &str,
+        key: &str,
+        customer_managed: bool,
+        what: &str,
+    ) -> Option<String> {
+        if !customer_managed {
+            return None;
+        }
+        let refusal = self.env.key_usable(region, key).err()?;
+        tracing::info!(
+            region,
+            key,
+            state = refusal.code(),
+            "a backup vault's KMS key is not usable"
+        );
+        Some(format!(
+            "{what}: the KMS key {key} is not usable. {}",
+            refusal.relayed()
+        ))
+    }
+
     /// The provider owning `arn`, by index.
     pub fn provider_for(&self, arn: &str) -> Option<usize> {
         self.providers.iter().position(|p| p.owns(arn))

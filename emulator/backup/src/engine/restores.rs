@@ -1,4 +1,6 @@
-//! Restore jobs: `StartRestoreJob`, the run of a restore, `DescribeRestoreJob`,
+//! Restore jobs: `StartRestoreJob`, the run of a restore (FAILED before
+//! the provider is called when the recovery point's customer managed KMS
+//! key is disabled, pending deletion or gone), `DescribeRestoreJob`,
 //! `ListRestoreJobs` and `ListRestoreJobsByProtectedResource`, and the
 //! latest restore of a resource.
 
@@ -142,6 +144,24 @@ impl Engine {
             };
             job.state = JobState::Running;
             job.started = Some(started);
+            // The recovery point cannot be decrypted without its vault's key.
+            let key_problem = rs.recovery_points.get(&job.recovery_point_arn).and_then(|rp| {
+                self.key_problem(
+                    region,
+                    &rp.encryption_key_arn,
+                    rp.customer_managed_key,
+                    &format!("Unable to decrypt recovery point {}", rp.arn),
+                )
+            });
+            if let Some(message) = key_problem {
+                job.state = JobState::Failed;
+                job.status_message = Some(message);
+                job.completion_date = Some(started);
+                let job = job.clone();
+                drop(st);
+                self.audit_restore_end(&job);
+                return;
+            }
             let job = job.clone();
             rs.recovery_points.get(&job.recovery_point_arn).map(|rp| {
                 (

@@ -125,6 +125,7 @@ impl Engine {
                 allocated: 1,
                 iops: None,
                 throughput: None,
+                ..Storage::default()
             },
             parameter_group: groups.parameter_group,
             option_group: groups.option_group,

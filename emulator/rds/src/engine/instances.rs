@@ -84,7 +84,8 @@ impl Engine {
                 .unwrap_or(DEFAULT_MAINTENANCE_WINDOW),
         )?;
         validate::windows_disjoint(&backup_window, &maintenance_window)?;
-        let checked = validate::settings(region, &req.settings, &version, &Storage::default())?;
+        let mut checked = validate::settings(region, &req.settings, &version, &Storage::default())?;
+        self.usable_key(region, &mut checked.storage)?;
         if req.multi_az && checked.availability_zone.is_some() {
             return Err(RdsError::InvalidParameterCombination(
                 "Requesting a specific availability zone is not valid for Multi-AZ instances.".to_owned(),

@@ -241,6 +241,41 @@ impl Engine {
         &self.pg
     }
 
+    /// Resolves the storage's customer managed KMS key through KMS (the
+    /// core's key seam) to its ARN, or refuses it as RDS does: a key that
+    /// is disabled, pending deletion or unknown is `KMSKeyNotAccessibleFault`,
+    /// before anything is created.
+    pub(crate) fn usable_key(
+        &self,
+        region: &str,
+        storage: &mut crate::validate::Storage,
+    ) -> Result<(), RdsError> {
+        let Some(key) = storage.kms_key_id.clone() else {
+            return Ok(());
+        };
+        match self.env.key_usable(region, &key) {
+            Ok(arn) => {
+                storage.encrypted = true;
+                if let Some(arn) = arn {
+                    storage.kms_key_id = Some(arn);
+                }
+                Ok(())
+            }
+            Err(refusal) => {
+                tracing::info!(
+                    region,
+                    key,
+                    state = refusal.code(),
+                    "an RDS KMS key is not usable"
+                );
+                Err(RdsError::KMSKeyNotAccessible(format!(
+                    "The specified KMS key [{key}] does not exist, is not enabled or you do not have permissions to access it. ({})",
+                    refusal.message()
+                )))
+            }
+        }
+    }
+
     /// The directory every server file lives under.
     pub fn run_dir(&self) -> &std::path::Path {
         &self.run.root

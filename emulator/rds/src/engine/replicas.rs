@@ -131,7 +131,8 @@ impl Engine {
         let version = validate::engine_version(&src.engine, Some(&src.engine_version))?;
         let class = req.settings.class.clone().unwrap_or_else(|| src.class.clone());
         validate::instance_class(&class, &version)?;
-        let checked = validate::settings(region, &req.settings, &version, &src.storage)?;
+        let mut checked = validate::settings(region, &req.settings, &version, &src.storage)?;
+        self.usable_key(region, &mut checked.storage)?;
         if req.multi_az && checked.availability_zone.is_some() {
             return Err(RdsError::InvalidParameterCombination(
                 "Requesting a specific availability zone is not valid for Multi-AZ instances.".to_owned(),

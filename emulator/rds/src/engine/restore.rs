@@ -346,7 +346,8 @@ impl Engine {
             self.pitr_record(state.region(region), &req.source)?
         };
         let version = validate::engine_version(&source.engine, Some(&source.engine_version))?;
-        let checked = validate::settings(region, &req.settings, &version, &source.storage)?;
+        let mut checked = validate::settings(region, &req.settings, &version, &source.storage)?;
+        self.usable_key(region, &mut checked.storage)?;
         let groups = self.instance_groups(region, &req.settings, &version)?;
         let backup_window = window.unwrap_or_else(|| source.backup_window.clone());
         validate::windows_disjoint(&backup_window, DEFAULT_MAINTENANCE_WINDOW)?;

@@ -349,6 +349,7 @@ impl Engine {
     /// CopyDBSnapshot: `source` is an identifier in `dest_region` or an ARN
     /// of a snapshot in any region. Returns once started (`wait` false) or
     /// complete (`wait` true).
+    #[allow(clippy::too_many_arguments)]
     pub async fn copy_snapshot(
         &self,
         dest_region: &str,
@@ -357,6 +358,7 @@ impl Engine {
         tags: Vec<(String, String)>,
         copy_tags: bool,
         wait: bool,
+        kms_key_id: Option<String>,
     ) -> Result<Snapshot, RdsError> {
         // AWS Backup names its copies `awsbackup:copyjob-…`.
         let target_id = if target_id.starts_with("awsbackup:") {
@@ -403,6 +405,17 @@ impl Engine {
                     src.status
                 )));
             }
+            // The copy is encrypted with the key asked for (in the
+            // destination region), else the source's; it must be usable.
+            let mut storage = src.storage.clone();
+            let key_region = match kms_key_id.clone().filter(|k| !validate::aws_managed_key(k)) {
+                Some(k) => {
+                    storage.kms_key_id = Some(k);
+                    dest_region
+                }
+                None => src_region.as_str(),
+            };
+            self.usable_key(key_region, &mut storage)?;
             let dest = state.region(dest_region);
             if dest.snapshots.contains_key(&target_id) {
                 return Err(RdsError::DBSnapshotAlreadyExists(format!(
@@ -437,6 +450,7 @@ impl Engine {
                 status_since: now,
                 availability_zone: format!("{dest_region}{DEFAULT_AZ_SUFFIX}"),
                 modelled_ready: None,
+                storage,
                 ..src.clone()
             };
             // AWS Backup's copies (`wait`) are timed by its copy job; a
@@ -518,7 +532,8 @@ impl Engine {
             .cloned()
             .ok_or_else(|| RdsError::snapshot_not_found(&snap_id))?;
         let version = validate::engine_version(&snap.engine, Some(&snap.engine_version))?;
-        let checked = validate::settings(region, &req.settings, &version, &snap.storage)?;
+        let mut checked = validate::settings(region, &req.settings, &version, &snap.storage)?;
+        self.usable_key(region, &mut checked.storage)?;
         let mut settings = req.settings.clone();
         settings.option_group = settings.option_group.or_else(|| Some(snap.option_group.clone()));
         let groups = self.instance_groups(region, &settings, &version)?;

@@ -137,6 +137,8 @@ pub struct WriteResult {
     pub size: u64,
     /// The checksum stored with the version.
     pub checksum: ObjectChecksum,
+    /// The customer managed KMS key the version is encrypted with.
+    pub kms_key_arn: Option<String>,
 }
 
 /// What a new version is made of besides its metadata.
@@ -960,6 +962,7 @@ impl Engine {
             require_object_lock(b.object_lock)?;
         }
         let retention = retention_for(b, new.retention, now)?;
+        let kms_key_arn = self.write_key(b, new.kms)?;
         let size = stored.blob.len();
         let Stored {
             blob,
@@ -979,6 +982,7 @@ impl Engine {
             retention,
             legal_hold: new.legal_hold,
             tags: new.tags,
+            kms_key_arn: kms_key_arn.clone(),
         };
         let version_id = insert_new_version(b, key, now, Some(object))?;
         replication::enqueue_write(replication, b, key, &version_id, saturating_after(now, lag));
@@ -988,7 +992,48 @@ impl Engine {
             last_modified: now,
             size,
             checksum,
+            kms_key_arn,
         })
+    }
+
+    /// The customer managed KMS key a new version is encrypted with: the
+    /// write's own SSE-KMS key, else the bucket's default when that is
+    /// SSE-KMS with a key. It must be usable now ([`S3EngineError::Kms`]
+    /// otherwise, before anything is written); the AWS managed `aws/s3`
+    /// is S3's own and never asked about.
+    fn write_key(&self, b: &Bucket, requested: Option<Option<String>>) -> Result<Option<String>> {
+        let default = || {
+            b.encryption
+                .kms_key_id
+                .clone()
+                .filter(|_| b.encryption.algorithm.starts_with("aws:kms"))
+        };
+        let key = match requested {
+            Some(k) => k,
+            None => default(),
+        };
+        let Some(key) = key.filter(|k| !k.starts_with("alias/aws/") && !k.contains(":alias/aws/")) else {
+            return Ok(None);
+        };
+        match self.env.key_usable(&b.region, &key) {
+            Ok(arn) => Ok(Some(arn.unwrap_or(key))),
+            Err(refusal) => Err(S3EngineError::Kms(refusal)),
+        }
+    }
+
+    /// Whether a stored version can be read: its customer managed KMS key
+    /// must be usable ([`S3EngineError::Kms`] otherwise, as S3 answers a
+    /// GET or HEAD of an SSE-KMS object whose key is disabled or pending
+    /// deletion).
+    pub fn readable(&self, region: &str, object: &ObjectData) -> Result<()> {
+        match &object.kms_key_arn {
+            None => Ok(()),
+            Some(key) => self
+                .env
+                .key_usable(region, key)
+                .map(|_| ())
+                .map_err(S3EngineError::Kms),
+        }
     }
 
     /// Finds the version GET/HEAD would answer with.
@@ -1091,6 +1136,7 @@ impl Engine {
             retention: new.retention,
             legal_hold: new.legal_hold,
             precondition: new.precondition,
+            kms: new.kms,
         };
         let stored = match rehashed {
             Some(Rehashed {

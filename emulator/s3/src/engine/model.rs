@@ -142,6 +142,9 @@ pub struct ObjectData {
     pub legal_hold: Option<bool>,
     /// Object tags.
     pub tags: Vec<(String, String)>,
+    /// The ARN of the customer managed KMS key the version is encrypted
+    /// with (SSE-KMS), if it is.
+    pub kms_key_arn: Option<String>,
 }
 
 impl ObjectData {
@@ -569,4 +572,10 @@ pub struct NewObject {
     /// The write's precondition (`If-None-Match` / `If-Match`), checked
     /// atomically with the commit.
     pub precondition: Option<Precondition>,
+    /// The write's `x-amz-server-side-encryption`: `None` when absent
+    /// (the bucket's default encryption applies), `Some(None)` for a key
+    /// KMS does not hold for the customer (`AES256`, or `aws:kms` without
+    /// a key id: the AWS managed `aws/s3`), `Some(Some(key))` for the
+    /// customer managed key named by `x-amz-server-side-encryption-aws-kms-key-id`.
+    pub kms: Option<Option<String>>,
 }

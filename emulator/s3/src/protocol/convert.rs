@@ -545,6 +545,7 @@ pub fn checked_new_object(
         retention: write_retention(lock_mode, retain_until)?,
         legal_hold: write_legal_hold(legal_hold)?,
         precondition,
+        kms: None,
     })
 }
 

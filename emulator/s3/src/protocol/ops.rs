@@ -34,6 +34,26 @@ pub(super) fn sse_s3() -> ServerSideEncryption {
     ServerSideEncryption::from_static(ServerSideEncryption::AES256)
 }
 
+/// `x-amz-server-side-encryption` of a version: `aws:kms` when it has a
+/// customer managed key, SSE-S3 otherwise.
+pub(super) fn sse_of(kms_key_arn: Option<&String>) -> ServerSideEncryption {
+    match kms_key_arn {
+        Some(_) => ServerSideEncryption::from_static(ServerSideEncryption::AWS_KMS),
+        None => sse_s3(),
+    }
+}
+
+/// What a write's SSE headers ask for (see `NewObject::kms`).
+fn requested_kms(sse: Option<&ServerSideEncryption>, key: Option<&String>) -> Option<Option<String>> {
+    let sse = sse?;
+    Some(
+        sse.as_str()
+            .starts_with("aws:kms")
+            .then(|| key.cloned())
+            .flatten(),
+    )
+}
+
 pub(super) fn etag(s: &str) -> ETag {
     ETag::Strong(s.to_owned())
 }
@@ -877,7 +897,11 @@ impl S3 for Handler {
         self.engine
             .check_write(&input.bucket, Some(&i.region), &input.key, precondition.as_ref())
             .or_s3(&i)?;
-        let new = new_object!(input, object_meta!(input), precondition.clone()).or_s3(&i)?;
+        let mut new = new_object!(input, object_meta!(input), precondition.clone()).or_s3(&i)?;
+        new.kms = requested_kms(
+            input.server_side_encryption.as_ref(),
+            input.ssekms_key_id.as_ref(),
+        );
         // Refused before the body is read, so nothing is written.
         validate_new_object(&new, None).or_s3(&i)?;
         let md5 = content_md5(input.content_md5.as_deref()).or_s3(&i)?;
@@ -897,7 +921,8 @@ impl S3 for Handler {
             )
             .or_s3(&i)?;
         let mut out = PutObjectOutput {
-            server_side_encryption: Some(sse_s3()),
+            server_side_encryption: Some(sse_of(r.kms_key_arn.as_ref())),
+            ssekms_key_id: r.kms_key_arn.clone(),
             e_tag: Some(etag(&r.etag)),
             version_id: r.version_id,
             size: None,
@@ -928,6 +953,7 @@ impl S3 for Handler {
         .check_read(&found)
         .or_s3(&i)?;
         let o = &found.object;
+        self.engine.readable(&i.region, o).or_s3(&i)?;
         if is_archived(&o.storage_class) {
             return Err(err(
                 S3EngineError::InvalidObjectState {
@@ -950,7 +976,8 @@ impl S3 for Handler {
         let (wire, checksum_type) = (sel.wire, sel.checksum_type);
         let mut out = GetObjectOutput {
             checksum_type,
-            server_side_encryption: Some(sse_s3()),
+            server_side_encryption: Some(sse_of(o.kms_key_arn.as_ref())),
+            ssekms_key_id: o.kms_key_arn.clone(),
             accept_ranges: Some("bytes".to_owned()),
             body: Some(StreamingBlob::new(stream)),
             cache_control: o.meta.cache_control.clone(),
@@ -1018,9 +1045,11 @@ impl S3 for Handler {
         let partial = content_range.is_some();
         let (mode, until, hold) = lock_fields(o);
         let (wire, checksum_type) = (sel.wire, sel.checksum_type);
+        // HEAD decrypts nothing: it answers whatever the key's state.
         let mut out = HeadObjectOutput {
             checksum_type,
-            server_side_encryption: Some(sse_s3()),
+            server_side_encryption: Some(sse_of(o.kms_key_arn.as_ref())),
+            ssekms_key_id: o.kms_key_arn.clone(),
             accept_ranges: Some("bytes".to_owned()),
             cache_control: o.meta.cache_control.clone(),
             content_disposition: o.meta.content_disposition.clone(),
