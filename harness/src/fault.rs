@@ -694,7 +694,8 @@ pub async fn heal(
     else {
         bail!("{} has no fix", fault.name());
     };
-    let min = i64::from(min_retention_days.unwrap_or(DEFAULT_LOCK_MIN_RETENTION_DAYS));
+    let min_days = min_retention_days.unwrap_or(DEFAULT_LOCK_MIN_RETENTION_DAYS);
+    let min = i64::from(min_days);
     let backup = store.clients(target).backup;
     let (id, rules) = store_plan(&backup, store)
         .await?
@@ -706,7 +707,7 @@ pub async fn heal(
             .set_move_to_cold_storage_after_days(l.and_then(|l| l.move_to_cold_storage_after_days()))
             .build()
     };
-    let failing = rules_below(&rules, min as u32);
+    let failing = rules_below(&rules, min_days);
     let mut input = BackupPlanInput::builder().backup_plan_name(&store.names.backup_plan);
     for r in &rules {
         let copies = r
