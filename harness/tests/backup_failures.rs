@@ -38,7 +38,7 @@ async fn play(file: &str) -> Report {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_alarm_catches_the_failing_backups_and_the_outage_is_recovered() {
+async fn the_alarm_catches_the_failing_backups_and_the_outage_loses_at_most_the_last_hour() {
     if !prerequisites() {
         return;
     }
