@@ -142,6 +142,7 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         },
         protection_lost: Vec::new(),
         business: None,
+        detection: None,
         events: Vec::new(),
         skipped: None,
     };
@@ -259,34 +260,33 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
     ));
     jobs.sort_by_key(|j| j.at);
     history.event(target.now().max(start), EventKind::TrafficStart);
-    let mut next = 0usize;
-    let mut seg_start = start;
     let mut records: Vec<FaultRecord> = Vec::new();
+    let mut traffic = TrafficRun {
+        executor: &mut executor,
+        target,
+        store: &store,
+        ops: &plan.ops,
+        jobs: &jobs,
+        next: 0,
+        from: start,
+        alarm: policy.alarm.as_ref().map(|_| store.names.backup_alarm()),
+        watch: None,
+    };
     for (at, fault) in faults
         .iter()
         .filter(|(at, f)| !f.destructive() && *at < traffic_end)
     {
-        let window: Vec<ScheduledJob> = jobs
-            .iter()
-            .filter(|j| j.at >= seg_start && j.at < *at)
-            .cloned()
-            .collect();
-        next += executor
-            .run(&plan.ops[next..], &window, Some(*at), &mut history, &mut stats)
+        traffic
+            .run_until(*at, &mut history, &mut stats, &mut records)
             .await?;
         advance_to(target, *at).await?;
         records.push(strike(target, &store, fault, &mut history, spec.seed).await?);
-        seg_start = *at;
+        if fault.fixed_on_alarm() && traffic.alarm.is_some() {
+            traffic.watch = Some((records.len() - 1, fault));
+        }
     }
-    let window: Vec<ScheduledJob> = jobs.iter().filter(|j| j.at >= seg_start).cloned().collect();
-    executor
-        .run(
-            &plan.ops[next..],
-            &window,
-            Some(traffic_end),
-            &mut history,
-            &mut stats,
-        )
+    traffic
+        .run_until(traffic_end, &mut history, &mut stats, &mut records)
         .await?;
     history.event(target.now(), EventKind::TrafficEnd);
     tracing::info!(
@@ -296,6 +296,25 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         "drill phase"
     );
     drop(executor);
+
+    // Whether anyone could have known, before the incident, that the
+    // backups were failing.
+    let watched = policy.alarm.is_some()
+        || faults
+            .iter()
+            .any(|(_, f)| matches!(f, Fault::BackupJobFailures { .. }));
+    if watched {
+        let fixed_at = records.iter().filter_map(|r| r.fixed_at).min();
+        match crate::detection::read(target, &store, &policy, start, first_destructive, fixed_at).await {
+            Ok(d) => {
+                tracing::info!(detection = %d.sentence(), "detection");
+                report.detection = Some(d);
+            }
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "could not read whether the backup alarm fired")
+            }
+        }
+    }
 
     // The faults.
     for (at, fault) in faults
@@ -398,6 +417,9 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         run.error.as_deref(),
         &report.protection_lost,
     );
+    let (detected, reasons) = crate::detection::evaluate(&scenario.expect, report.detection.as_ref());
+    report.expectation.met &= detected;
+    report.expectation.reasons.extend(reasons);
     report.traffic = Traffic::from_history(&history);
     report.faults = records;
     report.recovery = Some(run);
@@ -405,6 +427,90 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
     report.wall_seconds = wall.elapsed().as_secs_f64();
     tracing::info!(scenario = %scenario.name, passed = report.passed(), verdict = %report.check.verdict, "drill done");
     Ok(report)
+}
+
+/// The traffic between faults, and the team watching the backup alarm: while
+/// a fault waits for its fix (`fix = "on_alarm"`), the traffic runs in
+/// slices of an hour and after each one the alarm's history is read; once
+/// it has fired, the fault is healed there and then.
+struct TrafficRun<'e, 'a, 's> {
+    executor: &'e mut Executor<'a>,
+    target: &'a dyn Target,
+    store: &'a crate::model::Store,
+    ops: &'a [crate::workload::PlannedOp],
+    jobs: &'a [ScheduledJob],
+    /// The next operation to apply.
+    next: usize,
+    /// Where the traffic stands: the end of the last segment.
+    from: DateTime<Utc>,
+    /// The policy's backup alarm, when it has one.
+    alarm: Option<String>,
+    /// The fault waiting for its fix: its record's index, the fault.
+    watch: Option<(usize, &'s Fault)>,
+}
+
+/// How often the team looks at the backup alarm while a fault awaits its fix.
+const WATCH_EVERY: Duration = Duration::hours(1);
+
+impl TrafficRun<'_, '_, '_> {
+    async fn run_until(
+        &mut self,
+        until: DateTime<Utc>,
+        history: &mut History,
+        stats: &mut ExecStats,
+        records: &mut [FaultRecord],
+    ) -> anyhow::Result<()> {
+        loop {
+            let end = match self.watch {
+                Some(_) => (self.from + WATCH_EVERY).min(until),
+                None => until,
+            };
+            let last = end >= until;
+            let window: Vec<ScheduledJob> = self
+                .jobs
+                .iter()
+                .filter(|j| j.at >= self.from && (last || j.at < end))
+                .cloned()
+                .collect();
+            self.next += self
+                .executor
+                .run(&self.ops[self.next..], &window, Some(end), history, stats)
+                .await?;
+            self.from = end;
+            if last {
+                return Ok(());
+            }
+            advance_to(self.target, end).await?;
+            self.look_at_the_alarm(history, records).await?;
+        }
+    }
+
+    /// Reads the alarm's history; once it has fired since the watched fault
+    /// struck, heals the fault and notes when.
+    async fn look_at_the_alarm(
+        &mut self,
+        history: &mut History,
+        records: &mut [FaultRecord],
+    ) -> anyhow::Result<()> {
+        let (Some((idx, fault)), Some(alarm)) = (self.watch, &self.alarm) else {
+            return Ok(());
+        };
+        let Some(record) = records.get_mut(idx) else {
+            return Ok(());
+        };
+        let clients = self.store.clients(self.target);
+        let items = crate::detection::alarm_history(&clients.cloudwatch, alarm).await?;
+        let Some(fired) = crate::detection::first_alarm(&items, record.struck_at) else {
+            return Ok(());
+        };
+        let detail = crate::fault::heal(self.target, self.store, fault, history)
+            .await
+            .with_context(|| format!("fixing {} after alarm {alarm} fired at {fired}", fault.name()))?;
+        record.fixed_at = Some(self.target.now());
+        record.fix_detail = Some(detail);
+        self.watch = None;
+        Ok(())
+    }
 }
 
 async fn advance_to(target: &dyn Target, at: DateTime<Utc>) -> anyhow::Result<()> {
@@ -424,7 +530,7 @@ fn expected_loss_only(expect: &Expectation, check: &CheckResult) -> bool {
 }
 
 fn expected_words(e: &Expectation) -> String {
-    match e.outcome {
+    let mut words = match e.outcome {
         Outcome::Recovered => {
             let mut s = format!(
                 "recovered within RPO {} and RTO {}",
@@ -453,7 +559,17 @@ fn expected_words(e: &Expectation) -> String {
             s
         }
         Outcome::ProtectionLost => "every record back, but a guard lost by the recovery".to_owned(),
+    };
+    match (e.alarm_fired, e.detection_at_most) {
+        (_, Some(d)) => words.push_str(&format!(
+            ", the backup alarm firing within {} of the first failed job",
+            format_duration(d.0)
+        )),
+        (Some(true), None) => words.push_str(", the backup alarm firing"),
+        (Some(false), None) => words.push_str(", no backup alarm firing"),
+        (None, None) => {}
     }
+    words
 }
 
 /// Whether the checker's findings meet the expectation (pure).
@@ -618,6 +734,8 @@ mod tests {
             rpo_at_least: None,
             rpo_at_most: None,
             accepted_rpo: Default::default(),
+            alarm_fired: None,
+            detection_at_most: None,
         }
     }
 

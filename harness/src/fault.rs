@@ -9,6 +9,12 @@
 //! checker uses those to tell a lost write from a corruption that survived.
 //! Config drift is recorded as a configuration event instead: it destroys
 //! nothing by itself, it only makes the next recovery fail.
+//!
+//! [`Fault::BackupJobFailures`] is drift of the same kind that strikes days
+//! before the data loss: from the instant it strikes AWS Backup's jobs fail,
+//! and nothing but an alarm says so. It may come with its heal: with
+//! `fix = "on_alarm"` the team repairs the cause once the backup alarm has
+//! fired ([`heal`], called by the drill when it sees the alarm).
 
 use crate::history::{Collection, EventKind, History, Key, OpKind, Outcome, Process, Value, Write};
 use crate::model::{Store, canonical_attribute, list_keys, scan_table};
@@ -36,6 +42,42 @@ pub enum Drift {
     },
     /// `PutBucketVersioning Suspended` on every bucket.
     S3VersioningSuspended,
+}
+
+/// What makes AWS Backup's jobs fail (`backup_job_failures`' `cause`).
+///
+/// Only causes the emulator makes real: it has no IAM, so a deleted or
+/// unusable service role cannot fail a job there, and a selection emptied
+/// by a wrong tag makes no job at all (nothing fails, so
+/// `NumberOfBackupJobsFailed` stays at zero: that drift needs an alarm on
+/// `NumberOfBackupJobsCompleted` instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupFailureCause {
+    /// A compliance change puts a Vault Lock (governance mode) on the plan's
+    /// vault whose `MinRetentionDays` is longer than some rules keep their
+    /// recovery points: every job of those rules fails with AWS's message
+    /// (the hourly rule's 2-day points under a 7-day minimum).
+    #[default]
+    VaultLockRetention,
+}
+
+/// When a [`Fault::BackupJobFailures`] is repaired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Fix {
+    /// Never: the failures go on until the incident.
+    #[default]
+    Never,
+    /// When the backup alarm fires: the team reads the alarm and fixes the
+    /// cause (raises the failing rules' retention to the lock's minimum).
+    OnAlarm,
+}
+
+impl Fix {
+    fn is_never(&self) -> bool {
+        *self == Fix::Never
+    }
 }
 
 /// A disaster.
@@ -109,7 +151,22 @@ pub enum Fault {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pending_days: Option<u32>,
     },
+    /// Drift that makes AWS Backup's jobs fail from the instant it strikes.
+    BackupJobFailures {
+        /// Why they fail.
+        #[serde(default)]
+        cause: BackupFailureCause,
+        /// `vault_lock_retention`: the lock's minimum retention (default 7).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_retention_days: Option<u32>,
+        /// When the team repairs it (`never` by default, or `on_alarm`).
+        #[serde(default, skip_serializing_if = "Fix::is_never")]
+        fix: Fix,
+    },
 }
+
+/// The default minimum retention of `vault_lock_retention`.
+pub const DEFAULT_LOCK_MIN_RETENTION_DAYS: u32 = 7;
 
 impl Fault {
     /// A short name for reports.
@@ -132,16 +189,33 @@ impl Fault {
             Fault::ScheduleKeyDeletion { key, .. } => {
                 format!("schedule_key_deletion({})", key.as_deref().unwrap_or("vault key"))
             }
+            Fault::BackupJobFailures { cause, .. } => match cause {
+                BackupFailureCause::VaultLockRetention => "backup_job_failures(vault_lock_retention)".into(),
+            },
         }
     }
 
-    /// Whether it destroys or hides data (config drift and a KMS key's
-    /// disabling or scheduled deletion do not: they make the backups
-    /// unusable, which only the recovery finds out).
+    /// Whether it destroys or hides data (config drift, failing backup
+    /// jobs and a KMS key's disabling or scheduled deletion do not: they
+    /// make the backups unusable, which only the recovery finds out).
     pub fn destructive(&self) -> bool {
         !matches!(
             self,
-            Fault::ConfigDrift { .. } | Fault::DisableKmsKey { .. } | Fault::ScheduleKeyDeletion { .. }
+            Fault::ConfigDrift { .. }
+                | Fault::BackupJobFailures { .. }
+                | Fault::DisableKmsKey { .. }
+                | Fault::ScheduleKeyDeletion { .. }
+        )
+    }
+
+    /// Whether the drill repairs it once the backup alarm fires.
+    pub fn fixed_on_alarm(&self) -> bool {
+        matches!(
+            self,
+            Fault::BackupJobFailures {
+                fix: Fix::OnAlarm,
+                ..
+            }
         )
     }
 
@@ -163,6 +237,12 @@ impl Fault {
                 pending_days: Some(d),
                 ..
             } if !(7..=30).contains(d) => bail!("pending_days must be 7-30, got {d}"),
+            Fault::BackupJobFailures {
+                min_retention_days: Some(d),
+                ..
+            } if !(1..=36_500).contains(d) => {
+                bail!("min_retention_days must be 1-36500, got {d}")
+            }
             _ => Ok(()),
         }
     }
@@ -181,6 +261,12 @@ pub struct FaultRecord {
     pub detail: String,
     /// Whether it destroyed or hid data.
     pub destructive: bool,
+    /// When the team repaired it, if it did (a `fix = "on_alarm"` fault).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_at: Option<DateTime<Utc>>,
+    /// What the repair did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_detail: Option<String>,
 }
 
 /// Strikes: applies `fault` to the store and records it in `history`.
@@ -564,6 +650,21 @@ pub async fn strike(
             );
             (0, detail)
         }
+        Fault::BackupJobFailures {
+            cause: BackupFailureCause::VaultLockRetention,
+            min_retention_days,
+            ..
+        } => {
+            let min = min_retention_days.unwrap_or(DEFAULT_LOCK_MIN_RETENTION_DAYS);
+            let detail = lock_vault(&clients.backup, store, min).await?;
+            nemesis.history.event(
+                target.now(),
+                EventKind::Config {
+                    detail: format!("backup drift: {detail}"),
+                },
+            );
+            (0, detail)
+        }
     };
     let struck_at = nemesis.struck.unwrap_or_else(|| target.now());
     tracing::info!(fault = %name, %struck_at, records, "fault struck");
@@ -573,6 +674,8 @@ pub async fn strike(
         records,
         detail,
         destructive: fault.destructive(),
+        fixed_at: None,
+        fix_detail: None,
     })
 }
 
@@ -622,6 +725,164 @@ async fn vault_key(clients: &crate::target::Clients, store: &Store) -> anyhow::R
             "backup vault {vault} is encrypted with an AWS managed key: name the key to act on (`key = \"alias/...\"`)"
         ),
     }
+}
+
+/// The store's AWS Backup plan as its id and rules, when it has one.
+async fn store_plan(
+    backup: &aws_sdk_backup::Client,
+    store: &Store,
+) -> anyhow::Result<Option<(String, Vec<aws_sdk_backup::types::BackupRule>)>> {
+    let plans: Vec<_> = backup
+        .list_backup_plans()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .context("ListBackupPlans")?;
+    let Some(id) = plans
+        .into_iter()
+        .find(|p| p.backup_plan_name.as_deref() == Some(store.names.backup_plan.as_str()))
+        .and_then(|p| p.backup_plan_id)
+    else {
+        return Ok(None);
+    };
+    let plan = backup
+        .get_backup_plan()
+        .backup_plan_id(&id)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("GetBackupPlan {id}"))?
+        .backup_plan
+        .ok_or_else(|| anyhow!("GetBackupPlan {id} returned no plan"))?;
+    Ok(Some((id, plan.rules)))
+}
+
+/// The rules whose recovery points a lock with `min` days refuses.
+fn rules_below(rules: &[aws_sdk_backup::types::BackupRule], min: u32) -> Vec<(String, i64)> {
+    rules
+        .iter()
+        .filter_map(|r| {
+            let days = r.lifecycle().and_then(|l| l.delete_after_days())?;
+            (days < i64::from(min)).then(|| (r.rule_name().to_owned(), days))
+        })
+        .collect()
+}
+
+fn rule_list(rules: &[(String, i64)]) -> String {
+    rules
+        .iter()
+        .map(|(n, d)| format!("{n} ({d} days)"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `PutBackupVaultLockConfiguration` on the plan's vault, governance mode.
+async fn lock_vault(backup: &aws_sdk_backup::Client, store: &Store, min: u32) -> anyhow::Result<String> {
+    let vault = &store.names.backup_vault;
+    let (_, rules) = store_plan(backup, store)
+        .await?
+        .ok_or_else(|| anyhow!("backup_job_failures needs an AWS Backup plan; the store has none"))?;
+    backup
+        .put_backup_vault_lock_configuration()
+        .backup_vault_name(vault)
+        .min_retention_days(i64::from(min))
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("PutBackupVaultLockConfiguration {vault}"))?;
+    let failing = rules_below(&rules, min);
+    Ok(if failing.is_empty() {
+        format!("Vault Lock put on {vault} (MinRetentionDays {min}); every rule keeps its points that long")
+    } else {
+        format!(
+            "Vault Lock put on {vault} (governance mode, MinRetentionDays {min}): every backup job of {} fails from now on",
+            rule_list(&failing)
+        )
+    })
+}
+
+/// Repairs a fault that has a fix (`backup_job_failures`): for
+/// `vault_lock_retention`, `UpdateBackupPlan` raising every rule kept
+/// shorter than the lock's minimum to that minimum, copies included.
+/// Records the repair as a configuration event and returns what it did.
+pub async fn heal(
+    target: &dyn Target,
+    store: &Store,
+    fault: &Fault,
+    history: &mut History,
+) -> anyhow::Result<String> {
+    use aws_sdk_backup::types::{BackupPlanInput, BackupRuleInput, CopyAction, Lifecycle};
+    let Fault::BackupJobFailures {
+        cause: BackupFailureCause::VaultLockRetention,
+        min_retention_days,
+        ..
+    } = fault
+    else {
+        bail!("{} has no fix", fault.name());
+    };
+    let min_days = min_retention_days.unwrap_or(DEFAULT_LOCK_MIN_RETENTION_DAYS);
+    let min = i64::from(min_days);
+    let backup = store.clients(target).backup;
+    let (id, rules) = store_plan(&backup, store)
+        .await?
+        .ok_or_else(|| anyhow!("the store's backup plan is gone"))?;
+    let raise = |l: Option<&Lifecycle>| {
+        let days = l.and_then(|l| l.delete_after_days());
+        Lifecycle::builder()
+            .set_delete_after_days(days.map(|d| d.max(min)))
+            .set_move_to_cold_storage_after_days(l.and_then(|l| l.move_to_cold_storage_after_days()))
+            .build()
+    };
+    let failing = rules_below(&rules, min_days);
+    let mut input = BackupPlanInput::builder().backup_plan_name(&store.names.backup_plan);
+    for r in &rules {
+        let copies = r
+            .copy_actions()
+            .iter()
+            .map(|c| {
+                CopyAction::builder()
+                    .destination_backup_vault_arn(c.destination_backup_vault_arn())
+                    .lifecycle(raise(c.lifecycle()))
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let rule = BackupRuleInput::builder()
+            .rule_name(r.rule_name())
+            .target_backup_vault_name(r.target_backup_vault_name())
+            .set_schedule_expression(r.schedule_expression().map(str::to_owned))
+            .set_start_window_minutes(r.start_window_minutes())
+            .set_completion_window_minutes(r.completion_window_minutes())
+            .lifecycle(raise(r.lifecycle()))
+            .set_recovery_point_tags(r.recovery_point_tags().cloned())
+            .set_copy_actions((!copies.is_empty()).then_some(copies))
+            .set_enable_continuous_backup(r.enable_continuous_backup())
+            .build()?;
+        input = input.rules(rule);
+    }
+    backup
+        .update_backup_plan()
+        .backup_plan_id(&id)
+        .backup_plan(input.build()?)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("UpdateBackupPlan {id}"))?;
+    let detail = format!(
+        "UpdateBackupPlan {}: {} now kept {min} days, the Vault Lock's minimum",
+        store.names.backup_plan,
+        rule_list(&failing)
+    );
+    history.event(
+        target.now(),
+        EventKind::Config {
+            detail: format!("backup fix: {detail}"),
+        },
+    );
+    tracing::info!(fault = %fault.name(), %detail, "fault fixed");
+    Ok(detail)
 }
 
 /// The bad deploy's UPDATE on either engine: the corrupted rows as written.
@@ -727,9 +988,45 @@ mod tests {
             [[fault]]
             kind = "delete_orders"
             window_minutes = 30
+            [[fault]]
+            kind = "backup_job_failures"
+            cause = "vault_lock_retention"
+            fix = "on_alarm"
+            [[fault]]
+            kind = "backup_job_failures"
+            min_retention_days = 14
             "#,
         )
         .unwrap();
+        let w = W {
+            fault: w.fault.into_iter().rev().collect(),
+        };
+        let (plain, fixed) = (&w.fault[0], &w.fault[1]);
+        assert_eq!(
+            *plain,
+            Fault::BackupJobFailures {
+                cause: BackupFailureCause::VaultLockRetention,
+                min_retention_days: Some(14),
+                fix: Fix::Never,
+            }
+        );
+        assert!(fixed.fixed_on_alarm() && !plain.fixed_on_alarm());
+        assert!(!plain.destructive(), "failing jobs destroy nothing by themselves");
+        assert_eq!(plain.name(), "backup_job_failures(vault_lock_retention)");
+        let bad = Fault::BackupJobFailures {
+            cause: BackupFailureCause::VaultLockRetention,
+            min_retention_days: Some(0),
+            fix: Fix::Never,
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("min_retention_days")
+        );
+        let w = W {
+            fault: w.fault.into_iter().skip(2).rev().collect(),
+        };
         assert_eq!(w.fault.len(), 5);
         assert_eq!(
             w.fault[4],

@@ -223,6 +223,7 @@ mod tests {
             check: CheckResult::unknown("not checked", Targets::default(), None),
             protection_lost: Vec::new(),
             business: None,
+            detection: None,
             expectation: ExpectationResult {
                 expected: "recovered".into(),
                 met,

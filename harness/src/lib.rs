@@ -16,13 +16,15 @@
 //! `aws` preset restores take the emulator clock time AWS's would
 //! ([`restore_time`], [`timings`]), and the RTO carries the model's band.
 //! [`audit`] reads a target's backup configuration, read-only, and reports
-//! its gaps and the worst-case RPO of each layer.
+//! its gaps and the worst-case RPO of each layer. [`detection`] says
+//! whether the policy's backup alarm saw the backups fail, and when.
 
 pub mod accepted;
 pub mod audit;
 pub mod business;
 pub mod calibrate;
 pub mod checker;
+pub mod detection;
 pub mod drill;
 pub mod fault;
 pub mod findings;

@@ -124,6 +124,17 @@ pub struct CacheNames {
 }
 
 impl StoreNames {
+    /// The CloudWatch alarm on the store's AWS Backup jobs (a policy's
+    /// `alarm`).
+    pub fn backup_alarm(&self) -> String {
+        format!("{}-backup-jobs-failed", self.prefix)
+    }
+
+    /// The SNS topic the backup alarm notifies.
+    pub fn alarm_topic(&self) -> String {
+        format!("{}-backup-alerts", self.prefix)
+    }
+
     /// Names for prefix `prefix`: lower-case letters, digits and hyphens,
     /// starting with a letter, at most 30 characters.
     pub fn new(prefix: &str) -> anyhow::Result<Self> {

@@ -7,10 +7,13 @@
 //! (hourly/daily/weekly rules, copies to another region, a KMS-encrypted
 //! vault), or just a nightly snapshot job; ElastiCache automatic snapshots
 //! (`SnapshotRetentionLimit`, `SnapshotWindow`) of the session store when
-//! the shop keeps sessions there (no PITR exists for ElastiCache). Two seed
-//! policies ship:
+//! the shop keeps sessions there (no PITR exists for ElastiCache), and a
+//! CloudWatch alarm on AWS Backup's failed jobs whose action goes to an SNS
+//! topic ([`AlarmPolicy`]). Three seed policies ship:
 //! [`backup_hope`] (one daily snapshot, 7 days, nothing else: the policy that
-//! fails) and [`four_layer`] (every layer protected, copies in us-west-2).
+//! fails), [`four_layer`] (every layer protected, copies in us-west-2) and
+//! [`four_layer_alarmed`] (the same, plus the alarm a team puts on
+//! `NumberOfBackupJobsFailed`, so jobs that fail are seen the hour they fail).
 //!
 //! [`provision`] creates the store under a policy through the official SDKs,
 //! waiting on AWS's states as real code must. Users who provision their own
@@ -136,6 +139,55 @@ pub struct SnapshotJob {
     pub retention_days: u32,
 }
 
+/// A CloudWatch alarm on AWS Backup's `AWS/Backup` metrics (no dimension:
+/// every vault and resource type of the region), its `AlarmActions` an SNS
+/// topic the drill reads: `PutMetricAlarm` with `Statistic Sum`,
+/// `ComparisonOperator GreaterThanOrEqualToThreshold`, one evaluation
+/// period and `TreatMissingData notBreaching` (an hour without jobs is not
+/// a failure).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmPolicy {
+    /// The metric (`NumberOfBackupJobsFailed`, `NumberOfCopyJobsFailed`, ...).
+    #[serde(default = "default_alarm_metric")]
+    pub metric: String,
+    /// `Period`, seconds: 3600 (per hour) or 86400 (per day).
+    #[serde(default = "default_alarm_period")]
+    pub period_seconds: u32,
+    /// `Threshold`: the alarm goes off at this Sum or more in one period.
+    #[serde(default = "default_alarm_threshold")]
+    pub threshold: u32,
+}
+
+fn default_alarm_metric() -> String {
+    "NumberOfBackupJobsFailed".into()
+}
+fn default_alarm_period() -> u32 {
+    3600
+}
+fn default_alarm_threshold() -> u32 {
+    1
+}
+
+impl Default for AlarmPolicy {
+    fn default() -> Self {
+        Self {
+            metric: default_alarm_metric(),
+            period_seconds: default_alarm_period(),
+            threshold: default_alarm_threshold(),
+        }
+    }
+}
+
+/// The AWS/Backup metrics an [`AlarmPolicy`] may watch.
+pub const BACKUP_METRICS: [&str; 5] = [
+    "NumberOfBackupJobsFailed",
+    "NumberOfBackupJobsExpired",
+    "NumberOfCopyJobsFailed",
+    "NumberOfRestoreJobsFailed",
+    "NumberOfBackupJobsCompleted",
+];
+
 /// A store's backup design: the user's backup code under test.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -159,6 +211,10 @@ pub struct BackupPolicy {
     /// no point-in-time recovery on ElastiCache.
     #[serde(default, skip_serializing_if = "is_default_cache")]
     pub elasticache: SnapshotSettings,
+    /// A CloudWatch alarm on the backups, its action an SNS topic
+    /// (`StoreNames::alarm_topic`), named `StoreNames::backup_alarm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm: Option<AlarmPolicy>,
 }
 
 fn is_default_cache(s: &SnapshotSettings) -> bool {
@@ -214,6 +270,18 @@ pub fn four_layer() -> BackupPolicy {
             snapshot_retention_limit: 7,
             snapshot_window: Some("05:00-06:00".into()),
         },
+        alarm: None,
+    }
+}
+
+/// [`four_layer`] plus what the design asks for and most teams forget: a
+/// CloudWatch alarm on `NumberOfBackupJobsFailed` (Sum >= 1 in an hour)
+/// whose action goes to an SNS topic the team reads.
+pub fn four_layer_alarmed() -> BackupPolicy {
+    BackupPolicy {
+        name: "four_layer_alarmed".into(),
+        alarm: Some(AlarmPolicy::default()),
+        ..four_layer()
     }
 }
 
@@ -238,6 +306,7 @@ pub fn none() -> BackupPolicy {
         backup_plan: None,
         snapshot_job: None,
         elasticache: SnapshotSettings::default(),
+        alarm: None,
     }
 }
 
@@ -247,12 +316,13 @@ pub fn by_name(name: &str) -> Option<BackupPolicy> {
         "none" => Some(none()),
         "backup_hope" => Some(backup_hope()),
         "four_layer" => Some(four_layer()),
+        "four_layer_alarmed" => Some(four_layer_alarmed()),
         _ => None,
     }
 }
 
 /// The names of the seed policies.
-pub const SEED_POLICIES: [&str; 3] = ["none", "backup_hope", "four_layer"];
+pub const SEED_POLICIES: [&str; 4] = ["none", "backup_hope", "four_layer", "four_layer_alarmed"];
 
 impl BackupPolicy {
     /// Checks the policy against AWS's limits; the message names the field.
@@ -295,6 +365,24 @@ impl BackupPolicy {
                 "elasticache.snapshot_retention_limit must be 0-35, got {}",
                 self.elasticache.snapshot_retention_limit
             );
+        }
+        if let Some(a) = &self.alarm {
+            if !BACKUP_METRICS.contains(&a.metric.as_str()) {
+                bail!(
+                    "alarm.metric must be one of {}, got {:?}",
+                    BACKUP_METRICS.join(", "),
+                    a.metric
+                );
+            }
+            if a.period_seconds < 60 || a.period_seconds % 60 != 0 || a.period_seconds > 86_400 {
+                bail!(
+                    "alarm.period_seconds must be a multiple of 60 up to 86400, got {}",
+                    a.period_seconds
+                );
+            }
+            if a.threshold == 0 {
+                bail!("alarm.threshold must be above 0, got {}", a.threshold);
+            }
         }
         if let Some(w) = &self.elasticache.snapshot_window {
             let (a, b) = parse_window(w).with_context(|| format!("elasticache.snapshot_window {w:?}"))?;
@@ -493,6 +581,9 @@ pub async fn provision_with(
 
     if let Some(plan) = &policy.backup_plan {
         create_backup_plan(target, &clients, plan, names, &instance.arn).await?;
+    }
+    if let Some(alarm) = &policy.alarm {
+        create_backup_alarm(&clients, alarm, names).await?;
     }
     tracing::info!(prefix = %names.prefix, policy = %policy.name, "store provisioned");
     Ok(store)
@@ -941,6 +1032,49 @@ async fn create_backup_plan(
     Ok(())
 }
 
+/// Creates the alarm's SNS topic and the CloudWatch alarm whose action it
+/// is, in the clients' region.
+async fn create_backup_alarm(
+    clients: &Clients,
+    alarm: &AlarmPolicy,
+    names: &StoreNames,
+) -> anyhow::Result<()> {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+    let topic = clients
+        .sns
+        .create_topic()
+        .name(names.alarm_topic())
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("CreateTopic {}", names.alarm_topic()))?
+        .topic_arn
+        .ok_or_else(|| anyhow!("CreateTopic {} returned no ARN", names.alarm_topic()))?;
+    clients
+        .cloudwatch
+        .put_metric_alarm()
+        .alarm_name(names.backup_alarm())
+        .alarm_description(format!(
+            "AWS Backup: {} >= {} in {} s",
+            alarm.metric, alarm.threshold, alarm.period_seconds
+        ))
+        .namespace("AWS/Backup")
+        .metric_name(&alarm.metric)
+        .statistic(Statistic::Sum)
+        .period(alarm.period_seconds as i32)
+        .evaluation_periods(1)
+        .datapoints_to_alarm(1)
+        .threshold(f64::from(alarm.threshold))
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .treat_missing_data("notBreaching")
+        .alarm_actions(&topic)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("PutMetricAlarm {}", names.backup_alarm()))?;
+    Ok(())
+}
+
 /// The identifier of a nightly snapshot taken at `at`.
 pub fn snapshot_id(names: &StoreNames, at: DateTime<Utc>) -> String {
     format!("{}-nightly-{}", names.prefix, at.format("%Y%m%d%H%M"))
@@ -1062,8 +1196,32 @@ mod tests {
         assert_eq!(freqs, [Frequency::Hourly, Frequency::Daily, Frequency::Weekly]);
         assert!(plan.vault_kms_key.is_some());
         assert_eq!(four.copy_regions(), BTreeSet::from(["us-west-2".to_owned()]));
-        assert_eq!(by_name("four_layer"), Some(four));
+        assert_eq!(by_name("four_layer"), Some(four.clone()));
         assert!(by_name("nope").is_none());
+        assert!(
+            four.alarm.is_none(),
+            "four_layer has no alarm: the unnoticed failures' policy"
+        );
+        let alarmed = four_layer_alarmed();
+        alarmed.validate().unwrap();
+        let alarm = alarmed.alarm.as_ref().unwrap();
+        assert_eq!(alarm.metric, "NumberOfBackupJobsFailed");
+        assert_eq!((alarm.period_seconds, alarm.threshold), (3600, 1));
+        assert_eq!(
+            BackupPolicy {
+                name: four.name.clone(),
+                alarm: None,
+                ..alarmed.clone()
+            },
+            four,
+            "four_layer_alarmed is four_layer plus the alarm"
+        );
+        let mut bad = alarmed;
+        bad.alarm = Some(AlarmPolicy {
+            metric: "NumberOfBackupsFailed".into(),
+            ..AlarmPolicy::default()
+        });
+        assert!(bad.validate().unwrap_err().to_string().contains("alarm.metric"));
     }
 
     #[test]

@@ -129,6 +129,10 @@ pub struct Report {
     /// hour of trading is worth.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business: Option<crate::business::BusinessImpact>,
+    /// Whether the backup alarm saw the backups fail before the incident,
+    /// when the policy has an alarm or a fault makes the backups fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<crate::detection::Detection>,
     /// The pass condition.
     pub expectation: ExpectationResult,
     /// Timeline events (faults, backups, recovery steps).
@@ -269,6 +273,12 @@ impl Report {
                 f.struck_at.to_rfc3339(),
                 f.detail
             );
+            if let (Some(at), Some(fix)) = (f.fixed_at, &f.fix_detail) {
+                let _ = writeln!(s, "    fixed at {}: {fix}", at.to_rfc3339());
+            }
+        }
+        if let Some(d) = &self.detection {
+            let _ = writeln!(s, "  detection: {}", d.sentence());
         }
         if let Some(r) = &self.recovery {
             let _ = writeln!(
@@ -386,6 +396,12 @@ impl Report {
         let _ = writeln!(s, "## Faults\n");
         for f in &self.faults {
             let _ = writeln!(s, "- `{}` at {}: {}", f.fault, f.struck_at.to_rfc3339(), f.detail);
+            if let (Some(at), Some(fix)) = (f.fixed_at, &f.fix_detail) {
+                let _ = writeln!(s, "  - fixed at {}: {fix}", at.to_rfc3339());
+            }
+        }
+        if let Some(d) = &self.detection {
+            let _ = writeln!(s, "\n## Detection\n\n{}", d.sentence());
         }
         let _ = writeln!(s, "\n## Per layer\n");
         let _ = writeln!(
@@ -589,6 +605,14 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}} code{{background:#f4
             if untold > 0 {
                 let _ = writeln!(s, "<p>+{untold} more counted, not itemised.</p>");
             }
+        }
+        if let Some(d) = &self.detection {
+            let _ = writeln!(
+                s,
+                "<h2>Detection</h2><p id=\"detection\" class=\"{}\">{}</p>",
+                if d.fired() { "done" } else { "failed" },
+                esc(&d.sentence())
+            );
         }
         if !self.protection_lost.is_empty() {
             let _ = writeln!(s, "<h2>Protection lost</h2><ul id=\"protection-lost\">");
@@ -1011,6 +1035,8 @@ pub(crate) mod tests {
                 records: 40,
                 detail: "zeroed".into(),
                 destructive: true,
+                fixed_at: None,
+                fix_detail: None,
             }],
             recovery: Some(RecoveryRun {
                 name: "firedrill-runbooks".into(),
@@ -1028,6 +1054,7 @@ pub(crate) mod tests {
             check,
             protection_lost: Vec::new(),
             business: None,
+            detection: None,
             expectation: ExpectationResult {
                 expected: "recovered".into(),
                 met: false,

@@ -6,7 +6,8 @@
 //! ```toml
 //! name = "flash-sale-corrupted-orders"     # required; the test name
 //! description = "A bad deploy at 15:47..."  # optional
-//! policy = "four_layer"                     # a seed policy name (none, backup_hope, four_layer),
+//! policy = "four_layer"                     # a seed policy name (none, backup_hope, four_layer,
+//!                                           # four_layer_alarmed),
 //!                                           # or a [policy] table: a full BackupPolicy, or the
 //!                                           # team's own backup configuration:
 //! # [policy]
@@ -43,7 +44,8 @@
 //! kind = "corrupt_orders"                   # batch_delete_carts | corrupt_orders | delete_orders |
 //! window_minutes = 60                       # drop_table | mass_delete_bucket | ransomware |
 //!                                           # region_outage | flush_sessions | config_drift |
-//!                                           # disable_kms_key | schedule_key_deletion
+//!                                           # disable_kms_key | schedule_key_deletion |
+//!                                           # backup_job_failures
 //! # key = "alias/firedrill-backup"          # the KMS faults: a key id, ARN or alias (the backup
 //! # pending_days = 7                        # vault's key when absent); schedule_key_deletion's
 //!                                           # window, 7-30 (7). Neither destroys data: traffic goes
@@ -75,9 +77,18 @@
 //! min_lost_records = 1                      # data-loss only: lower bound on records lost
 //! rpo_at_least = "12h"                      # data-loss only: bounds on the measured RPO
 //! rpo_at_most = "13h"
+//! alarm_fired = true                        # optional: the policy's backup alarm went to ALARM
+//!                                           # before the incident (false: it must stay quiet)
+//! detection_at_most = "2h"                  # optional: from the first failed AWS Backup job to
+//!                                           # the alarm (see the detection module)
 //! [expect.accepted_rpo]                     # optional: loss a layer without PITR may show
 //! elasticache = "1d"                        # (writes since its daily snapshot), not a failure
 //! ```
+//!
+//! A `backup_job_failures` fault (`cause = "vault_lock_retention"`, optional
+//! `min_retention_days = 7`, `fix = "on_alarm"` to have the team repair it
+//! once the alarm fires) destroys nothing: it makes AWS Backup's jobs fail
+//! from the instant it strikes, days before the destructive fault.
 //!
 //! Durations are written `1h47m`, `30m`, `90s`, `2d` (units d, h, m, s).
 //! Unknown fields are errors. [`load`] and [`parse`] return a
@@ -473,6 +484,14 @@ pub struct Expectation {
     /// failure of a "recovered" expectation.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub accepted_rpo: BTreeMap<Layer, Span>,
+    /// Whether the policy's backup alarm fired before the incident
+    /// (`true`: it must have; `false`: it must have stayed quiet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_fired: Option<bool>,
+    /// The alarm fired at most this long after the first failed AWS
+    /// Backup job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection_at_most: Option<Span>,
 }
 
 fn default_rpo() -> Span {
@@ -483,6 +502,21 @@ fn default_rto() -> Span {
 }
 
 impl Expectation {
+    /// An expectation of `outcome` with the default objectives and nothing else.
+    pub fn of(outcome: Outcome) -> Self {
+        Self {
+            outcome,
+            rpo: default_rpo(),
+            rto: default_rto(),
+            min_lost_records: None,
+            rpo_at_least: None,
+            rpo_at_most: None,
+            accepted_rpo: BTreeMap::new(),
+            alarm_fired: None,
+            detection_at_most: None,
+        }
+    }
+
     /// The accepted loss windows in seconds, per layer.
     pub fn accepted_seconds(&self) -> BTreeMap<Layer, f64> {
         self.accepted_rpo
@@ -732,6 +766,14 @@ impl Scenario {
                 (format!("fault[{i}].{field}"), msg)
             })?;
         }
+        for (i, f) in self.fault.iter().enumerate() {
+            if matches!(f.fault, Fault::BackupJobFailures { .. }) && policy.backup_plan.is_none() {
+                return Err((
+                    format!("fault[{i}].kind"),
+                    "backup_job_failures needs an AWS Backup plan in the policy (four_layer has one)".into(),
+                ));
+            }
+        }
         if !self.fault.iter().any(|f| f.fault.destructive()) {
             return Err((
                 "fault".into(),
@@ -759,6 +801,19 @@ impl Scenario {
             return Err((
                 "expect.outcome".into(),
                 "min_lost_records, rpo_at_least and rpo_at_most only apply to outcome = \"data-loss\"".into(),
+            ));
+        }
+        if e.alarm_fired == Some(false) && e.detection_at_most.is_some() {
+            return Err((
+                "expect.detection_at_most".into(),
+                "needs the alarm to fire; it contradicts alarm_fired = false".into(),
+            ));
+        }
+        if (e.alarm_fired == Some(true) || e.detection_at_most.is_some()) && policy.alarm.is_none() {
+            return Err((
+                "expect.alarm_fired".into(),
+                "the policy puts no backup alarm (four_layer_alarmed does, or an inline policy's `alarm`)"
+                    .into(),
             ));
         }
         if let (Some(a), Some(b)) = (e.rpo_at_least, e.rpo_at_most)
@@ -887,8 +942,10 @@ impl Scenario {
             c.aws_backup |= p.backup_plan.is_some();
         }
         for f in &self.fault {
-            if matches!(f.fault, Fault::RegionOutage { .. }) {
-                c.regions = true;
+            match f.fault {
+                Fault::RegionOutage { .. } => c.regions = true,
+                Fault::BackupJobFailures { .. } => c.aws_backup = true,
+                _ => {}
             }
         }
         for r in &self.recovery.step {
@@ -1128,6 +1185,42 @@ outcome = "recovered"
             "outcome = \"recovered\"\nrpo_at_most = \"1h\"",
         ));
         assert_eq!(e.field.as_deref(), Some("expect.outcome"), "{e}");
+    }
+
+    #[test]
+    fn backup_failures_and_alarm_expectations_are_checked() {
+        let with = |policy: &str, expect: &str| {
+            GOOD.replace("policy = \"four_layer\"", &format!("policy = \"{policy}\""))
+                .replace(
+                    "[[fault]]\nat = \"15:47\"",
+                    "[[fault]]\nat = \"15:20\"\nkind = \"backup_job_failures\"\nfix = \"on_alarm\"\n\n[[fault]]\nat = \"15:47\"",
+                )
+                .replace("outcome = \"recovered\"", &format!("outcome = \"recovered\"\n{expect}"))
+        };
+        let s = parse(
+            &with(
+                "four_layer_alarmed",
+                "alarm_fired = true\ndetection_at_most = \"2h\"",
+            ),
+            "x.toml",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.fault[0].fault.fixed_on_alarm() && !s.fault[0].fault.destructive());
+        assert_eq!(s.expect.alarm_fired, Some(true));
+        assert_eq!(s.expect.detection_at_most, Some(Span(Duration::hours(2))));
+        assert!(s.requires().aws_backup);
+        let e = err(&with("four_layer", "alarm_fired = true"));
+        assert_eq!(e.field.as_deref(), Some("expect.alarm_fired"), "{e}");
+        assert!(e.message.contains("no backup alarm"), "{e}");
+        let e = err(&with(
+            "four_layer_alarmed",
+            "alarm_fired = false\ndetection_at_most = \"1h\"",
+        ));
+        assert_eq!(e.field.as_deref(), Some("expect.detection_at_most"), "{e}");
+        let e = err(&with("backup_hope", ""));
+        assert_eq!(e.field.as_deref(), Some("fault[0].kind"), "{e}");
+        assert!(e.message.contains("needs an AWS Backup plan"), "{e}");
+        assert!(parse(&with("four_layer", "alarm_fired = false"), "x.toml").is_ok());
     }
 
     #[test]

@@ -124,6 +124,14 @@ pub trait Target: Send + Sync {
         Box::pin(async { Ok(None) })
     }
 
+    /// The messages published to the SNS topic `topic` (a name) in the
+    /// primary region, oldest first, when the target can show what it
+    /// delivered (a firedrill emulator's inbox; `None` elsewhere, where a
+    /// subscriber of the team's own reads them).
+    fn notifications(&self, _topic: &str) -> BoxFuture<'_, anyhow::Result<Option<Vec<String>>>> {
+        Box::pin(async { Ok(None) })
+    }
+
     /// Where to open a PostgreSQL connection for an RDS endpoint.
     ///
     /// The default is the endpoint itself; a target whose database endpoints
@@ -150,6 +158,10 @@ pub struct Clients {
     pub elasticache: aws_sdk_elasticache::Client,
     /// KMS.
     pub kms: aws_sdk_kms::Client,
+    /// CloudWatch (the backup alarm).
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// SNS (the alarm's topic).
+    pub sns: aws_sdk_sns::Client,
 }
 
 impl Clients {
@@ -167,6 +179,8 @@ impl Clients {
             backup: aws_sdk_backup::Client::new(&config),
             elasticache: aws_sdk_elasticache::Client::new(&config),
             kms: aws_sdk_kms::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
         }
     }
 

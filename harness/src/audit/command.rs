@@ -49,7 +49,7 @@ pub struct AuditArgs {
     #[arg(long)]
     pub profile: Option<String>,
     /// The seed policy the embedded target is provisioned with
-    /// (none, backup_hope, four_layer).
+    /// (none, backup_hope, four_layer, four_layer_alarmed).
     #[arg(long, default_value = "backup_hope")]
     pub policy: String,
     /// The shop's stack prefix: its resources are reported by layer

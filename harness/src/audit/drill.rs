@@ -221,6 +221,7 @@ pub fn mirror_policy(report: &AuditReport, names: &StoreNames) -> anyhow::Result
         backup_plan,
         snapshot_job: None,
         elasticache,
+        alarm: None,
     };
     policy.validate().context("the mirrored policy")?;
     Ok(Mirror {

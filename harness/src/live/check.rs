@@ -182,6 +182,8 @@ pub async fn check_once(options: &CheckOptions, lenient: bool) -> anyhow::Result
             records: 0,
             detail: a.describe(),
             destructive: true,
+            fixed_at: None,
+            fix_detail: None,
         });
     }
     report.description = match &found.act {
@@ -303,6 +305,8 @@ fn expectation(targets: Targets) -> Expectation {
         rpo_at_least: None,
         rpo_at_most: None,
         accepted_rpo: Default::default(),
+        alarm_fired: None,
+        detection_at_most: None,
     }
 }
 
@@ -329,6 +333,7 @@ fn base_report(record: &LiveRecord, started: DateTime<Utc>) -> Report {
         },
         protection_lost: Vec::new(),
         business: None,
+        detection: None,
         events: Vec::new(),
         skipped: None,
     }

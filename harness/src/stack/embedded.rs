@@ -208,6 +208,19 @@ impl Target for EmbeddedTarget {
         })
     }
 
+    fn notifications(&self, topic: &str) -> BoxFuture<'_, anyhow::Result<Option<Vec<String>>>> {
+        let topic = topic.to_owned();
+        Box::pin(async move {
+            let messages = self
+                .emulator
+                .admin()
+                .sns_messages(&topic)
+                .await
+                .with_context(|| format!("reading the SNS inbox of {topic}"))?;
+            Ok(Some(messages.into_iter().map(|m| m.message).collect()))
+        })
+    }
+
     fn time_client_operation(
         &self,
         op: ClientOperation,

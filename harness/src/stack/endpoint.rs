@@ -156,4 +156,20 @@ impl Target for EndpointTarget {
             }
         })
     }
+    fn notifications(&self, topic: &str) -> BoxFuture<'_, anyhow::Result<Option<Vec<String>>>> {
+        let topic = topic.to_owned();
+        Box::pin(async move {
+            match &self.admin {
+                Some(admin) => Ok(Some(
+                    admin
+                        .sns_messages(&topic)
+                        .await?
+                        .into_iter()
+                        .map(|m| m.message)
+                        .collect(),
+                )),
+                None => Ok(None),
+            }
+        })
+    }
 }
