@@ -15,11 +15,7 @@ mod drills;
 
 use chrono::Duration;
 use firedrill::checker::Verdict;
-use firedrill::drill::DrillOptions;
 use firedrill::history::EventKind;
-use firedrill::report::Report;
-use firedrill::scenario;
-use firedrill::stack::EmbeddedTarget;
 
 fn prerequisites() -> bool {
     let ok = drills::postgres_installed();
@@ -29,20 +25,12 @@ fn prerequisites() -> bool {
     ok
 }
 
-async fn play(file: &str) -> Report {
-    let path = format!("{}/../scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
-    let s = scenario::load(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
-    EmbeddedTarget::play(&s, &DrillOptions::default())
-        .await
-        .expect("the drill runs")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_alarm_catches_the_failing_backups_and_the_outage_loses_at_most_the_last_hour() {
     if !prerequisites() {
         return;
     }
-    let r = play("backup-failures-caught-by-alarm.toml").await;
+    let r = drills::play("backup-failures-caught-by-alarm.toml").await;
     let text = r.to_text();
     assert!(r.passed(), "{text}");
     let d = r.detection.as_ref().expect("the drill reads the alarm");
@@ -116,7 +104,7 @@ async fn without_an_alarm_the_backups_fail_silently_for_days_and_the_outage_lose
     if !prerequisites() {
         return;
     }
-    let r = play("backup-failures-unnoticed.toml").await;
+    let r = drills::play("backup-failures-unnoticed.toml").await;
     let text = r.to_text();
     assert!(r.passed(), "{text}");
     let d = r.detection.as_ref().expect("the drill reads the backup jobs");

@@ -17,11 +17,8 @@ mod drills;
 mod redis_support;
 
 use firedrill::checker::{AnomalyKind, Verdict};
-use firedrill::drill::DrillOptions;
 use firedrill::history::{Collection, EventKind, Layer};
-use firedrill::report::{Report, count, layer};
-use firedrill::scenario;
-use firedrill::stack::EmbeddedTarget;
+use firedrill::report::{count, layer};
 
 /// Whether this machine can play the stories: PostgreSQL for the orders,
 /// `redis-server` for the session store.
@@ -54,20 +51,12 @@ fn minutes(d: chrono::Duration) -> f64 {
     d.num_seconds() as f64 / 60.0
 }
 
-async fn play(file: &str) -> Report {
-    let path = format!("{}/../scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
-    let s = scenario::load(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
-    EmbeddedTarget::play(&s, &DrillOptions::default())
-        .await
-        .expect("the drill runs")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flushed_session_store_comes_back_from_its_snapshot_with_the_expected_loss() {
     if !prerequisites() {
         return;
     }
-    let r = play("session-store-flushed-by-bad-deploy.toml").await;
+    let r = drills::play("session-store-flushed-by-bad-deploy.toml").await;
     let text = r.to_text();
     assert!(r.passed(), "{text}");
     // Acknowledged writes are gone, so the verdict stays invalid...
@@ -131,7 +120,7 @@ async fn an_rds_only_plan_brings_the_orders_back_and_loses_every_session_and_car
     if !prerequisites() {
         return;
     }
-    let r = play("rds-only-plan-skips-session-store.toml").await;
+    let r = drills::play("rds-only-plan-skips-session-store.toml").await;
     let text = r.to_text();
     assert!(r.passed(), "{text}");
     assert_eq!(r.check.verdict, Verdict::Invalid, "{text}");
@@ -156,7 +145,7 @@ async fn the_teams_hourly_cron_snapshot_bounds_the_loss_of_a_flush() {
     if !prerequisites() || !boto3_installed() {
         return;
     }
-    let r = play("session-store-hourly-snapshots-by-team-cron.toml").await;
+    let r = drills::play("session-store-hourly-snapshots-by-team-cron.toml").await;
     let text = r.to_text();
     assert!(r.passed(), "{text}");
     // The drill ran the team's cron at 15:00 on the emulator clock, and it
@@ -211,7 +200,7 @@ async fn a_dark_regions_session_store_is_seeded_elsewhere_from_the_teams_exports
     if !prerequisites() || !boto3_installed() {
         return;
     }
-    let r = play("us-east-1-outage-session-store-from-s3-exports.toml").await;
+    let r = drills::play("us-east-1-outage-session-store-from-s3-exports.toml").await;
     let text = r.to_text();
     assert!(r.passed(), "{text}");
     let run = r.recovery.as_ref().expect("a recovery");
@@ -258,7 +247,7 @@ async fn a_dark_regions_session_store_without_an_export_is_lost_not_unknown() {
     if !prerequisites() {
         return;
     }
-    let r = play("us-east-1-outage-session-store-left-behind.toml").await;
+    let r = drills::play("us-east-1-outage-session-store-left-behind.toml").await;
     let text = r.to_text();
     assert!(r.passed(), "the expected data loss: {text}");
     assert_eq!(r.check.verdict, Verdict::Invalid, "lost, not unknown: {text}");

@@ -9,10 +9,7 @@
 mod drills;
 
 use firedrill::checker::Verdict;
-use firedrill::drill::DrillOptions;
 use firedrill::recovery::StepStatus;
-use firedrill::scenario;
-use firedrill::stack::EmbeddedTarget;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vault_key_scheduled_for_deletion_fails_every_restore_and_the_data_is_lost() {
@@ -20,14 +17,7 @@ async fn a_vault_key_scheduled_for_deletion_fails_every_restore_and_the_data_is_
         eprintln!("SKIPPED: PostgreSQL server binaries are not installed (the store has an RDS layer)");
         return;
     }
-    let path = format!(
-        "{}/../scenarios/dr-vault-key-scheduled-for-deletion.toml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let s = scenario::load(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
-    let r = EmbeddedTarget::play(&s, &DrillOptions::default())
-        .await
-        .expect("the drill runs");
+    let r = drills::play("dr-vault-key-scheduled-for-deletion.toml").await;
     let text = r.to_text();
     // The expectation is data loss, and that is what happened.
     assert!(r.passed(), "{text}");

@@ -338,36 +338,36 @@ async fn a_copy_from_or_into_a_vault_whose_key_is_unusable_fails() {
         .to_owned();
     let source = table(&emulator, &c.ddb, "orders", None).await;
     let point = backed_up(&emulator, &c.backup, "prod", &source).await;
-    let copy = |c: &aws_sdk_backup::Client| {
-        c.start_copy_job()
+    // Starts a copy of the recovery point and says why it failed.
+    let failed_copy = || async {
+        let id = c
+            .backup
+            .start_copy_job()
             .recovery_point_arn(&point)
             .source_backup_vault_name("prod")
             .destination_backup_vault_arn(&dest)
             .iam_role_arn(ROLE)
             .send()
+            .await
+            .expect("StartCopyJob")
+            .copy_job_id()
+            .expect("an id")
+            .to_owned();
+        let job = c
+            .backup
+            .describe_copy_job()
+            .copy_job_id(&id)
+            .send()
+            .await
+            .expect("DescribeCopyJob");
+        let job = job.copy_job().expect("a copy job").clone();
+        assert_eq!(job.state(), Some(&CopyJobState::Failed), "{job:?}");
+        job.status_message().unwrap_or_default().to_owned()
     };
 
     disable(&c.kms, &dest_key).await;
-    let id = copy(&c.backup)
-        .await
-        .expect("StartCopyJob")
-        .copy_job_id()
-        .expect("an id")
-        .to_owned();
-    let job = c
-        .backup
-        .describe_copy_job()
-        .copy_job_id(&id)
-        .send()
-        .await
-        .expect("DescribeCopyJob");
-    let job = job.copy_job().expect("a copy job");
-    assert_eq!(job.state(), Some(&CopyJobState::Failed), "{job:?}");
-    assert!(
-        job.status_message()
-            .is_some_and(|m| m.contains(&format!("{dest_key} is disabled."))),
-        "{job:?}"
-    );
+    let why = failed_copy().await;
+    assert!(why.contains(&format!("{dest_key} is disabled.")), "{why}");
 
     c.kms
         .enable_key()
@@ -376,25 +376,10 @@ async fn a_copy_from_or_into_a_vault_whose_key_is_unusable_fails() {
         .await
         .expect("EnableKey");
     schedule_deletion(&c.kms, &source_key).await;
-    let id = copy(&c.backup)
-        .await
-        .expect("StartCopyJob")
-        .copy_job_id()
-        .expect("an id")
-        .to_owned();
-    let job = c
-        .backup
-        .describe_copy_job()
-        .copy_job_id(&id)
-        .send()
-        .await
-        .expect("DescribeCopyJob");
-    let job = job.copy_job().expect("a copy job");
-    assert_eq!(job.state(), Some(&CopyJobState::Failed), "{job:?}");
+    let why = failed_copy().await;
     assert!(
-        job.status_message()
-            .is_some_and(|m| m.contains(&format!("{source_key} is pending deletion."))),
-        "{job:?}"
+        why.contains(&format!("{source_key} is pending deletion.")),
+        "{why}"
     );
     emulator
         .advance(chrono::Duration::hours(1))

@@ -35,3 +35,16 @@ pub fn write_expects_loss(dir: &Path) -> PathBuf {
     std::fs::write(&path, wrong).expect("write the scenario");
     path
 }
+
+/// Plays the shipped scenario `scenarios/<file>` on the embedded emulator.
+#[allow(
+    dead_code,
+    reason = "the scenario tests use it, the CLI tests that share this file do not"
+)]
+pub async fn play(file: &str) -> firedrill::report::Report {
+    let path = format!("{}/../scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+    let s = firedrill::scenario::load(Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+    firedrill::stack::EmbeddedTarget::play(&s, &firedrill::drill::DrillOptions::default())
+        .await
+        .expect("the drill runs")
+}
