@@ -65,6 +65,7 @@ pub mod methods;
 pub mod protocol;
 pub mod query;
 pub mod routing;
+pub mod s3_host;
 #[cfg(feature = "sdk")]
 pub mod sdk;
 pub mod server;

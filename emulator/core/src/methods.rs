@@ -6,8 +6,10 @@
 //! - REST-XML (S3) uses `GET`, `PUT`, `POST`, `DELETE`, `HEAD` and `OPTIONS`
 //!   (CORS preflight). Another method HTTP defines (`PATCH`, `TRACE`) is
 //!   405 `MethodNotAllowed` with the `Method` and the `ResourceType` it was
-//!   sent to (`SERVICE`, `BUCKET` or `OBJECT`, told from a path-style
-//!   path); a method HTTP does not define is 501 `NotImplemented`.
+//!   sent to (`SERVICE`, `BUCKET` or `OBJECT`, told from the path, and
+//!   from the Host header for a virtual-hosted-style request, whose path
+//!   holds only the key); a method HTTP does not define is 501
+//!   `NotImplemented`.
 //! - JSON 1.0 (DynamoDB) uses `POST` only. A `GET /` without a target is
 //!   DynamoDB's health check (`healthy: dynamodb.<region>.amazonaws.com `);
 //!   anything else is 400 `UnknownOperationException`, as a request naming
@@ -63,7 +65,7 @@ pub fn answer(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",
             "The specified method is not allowed against this resource.",
-            &[("Method", method.as_str()), ("ResourceType", s3_resource_type(path))],
+            &[("Method", method.as_str()), ("ResourceType", s3_resource_type(path, headers))],
             request_id,
         )),
         Protocol::RestXml => Some(protocol.error(
@@ -103,9 +105,18 @@ pub fn answer(
     }
 }
 
-/// What a path-style S3 path names: the service, a bucket or an object.
-fn s3_resource_type(path: &str) -> &'static str {
+/// What an S3 request addresses: the service, a bucket or an object. A
+/// virtual-hosted-style request (the bucket in the Host header) addresses
+/// its bucket at `/` and an object below it.
+fn s3_resource_type(path: &str, headers: &HeaderMap) -> &'static str {
     let trimmed = path.trim_start_matches('/');
+    let virtual_hosted = headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| crate::s3_host::VirtualHosts::default().bucket_of(h).is_some());
+    if virtual_hosted {
+        return if trimmed.is_empty() { "BUCKET" } else { "OBJECT" };
+    }
     match trimmed.split_once('/') {
         _ if trimmed.is_empty() => "SERVICE",
         None | Some((_, "")) => "BUCKET",
@@ -153,6 +164,26 @@ mod tests {
         assert!(body.contains("<ResourceType>BUCKET</ResourceType>"), "{body}");
         let (_, body) = text(ask(Protocol::RestXml, "PATCH", "/").unwrap()).await;
         assert!(body.contains("<ResourceType>SERVICE</ResourceType>"), "{body}");
+        // Virtual-hosted style: the bucket is in the Host header.
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::HOST, "invoices.localhost:4566".parse().unwrap());
+        let virtual_hosted = |path: &str| {
+            answer(
+                Protocol::RestXml,
+                &Method::PATCH,
+                path,
+                &headers,
+                "eu-west-1",
+                "r",
+            )
+            .unwrap()
+        };
+        let (_, body) = text(virtual_hosted("/")).await;
+        assert!(body.contains("<ResourceType>BUCKET</ResourceType>"), "{body}");
+        let (_, body) = text(virtual_hosted("/2026/inv-1.pdf")).await;
+        assert!(body.contains("<ResourceType>OBJECT</ResourceType>"), "{body}");
+        let (_, body) = text(virtual_hosted("/inv-1.pdf")).await;
+        assert!(body.contains("<ResourceType>OBJECT</ResourceType>"), "{body}");
         let (status, body) = text(ask(Protocol::RestXml, "BREW", "/b/k").unwrap()).await;
         assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
         assert!(body.contains("<Code>NotImplemented</Code>"), "{body}");

@@ -345,7 +345,7 @@ impl S3 {
         let mut builder = s3s::service::S3ServiceBuilder::new(protocol::Handler {
             engine: engine.clone(),
         });
-        builder.set_host(host::VirtualHosts::new(base_domains));
+        builder.set_host(host::S3VirtualHosts(host::VirtualHosts::new(base_domains)));
         Arc::new(Self {
             engine,
             service: builder.build(),
