@@ -360,8 +360,9 @@ impl Engine {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<&'a mut Table> {
-        self.usable(r, region, name, now)?;
-        self.ready_mut(r, name, now)
+        let t = self.ready_mut(r, name, now)?;
+        self.table_key_usable(region, &t.meta)?;
+        Ok(t)
     }
 
     /// Whether the table's data can be read and written: a table encrypted
