@@ -29,6 +29,9 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+mod stolen_keys;
+pub use stolen_keys::ORGANIZATION_ROLE;
+
 /// A configuration change that silently weakens the backups.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
@@ -151,6 +154,19 @@ pub enum Fault {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pending_days: Option<u32>,
     },
+    /// Ransomware with the production account's admin keys: every
+    /// recovery point of the store's vault (in every region), the orders
+    /// database with its snapshots and automated backups, the tables with
+    /// their backups and every object version deleted, the vault keys
+    /// disabled; then the attacker tries the backup account (see
+    /// [`stolen_keys`](self) for the whole playbook).
+    StolenAdminKeys {
+        /// Whether the attacker also assumes a role in the backup account
+        /// (`OrganizationAccountAccessRole`) and tries to remove its Vault
+        /// Lock, delete its recovery points and schedule its key's deletion.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        reach_backup_account: bool,
+    },
     /// Drift that makes AWS Backup's jobs fail from the instant it strikes.
     BackupJobFailures {
         /// Why they fail.
@@ -188,6 +204,13 @@ impl Fault {
             }
             Fault::ScheduleKeyDeletion { key, .. } => {
                 format!("schedule_key_deletion({})", key.as_deref().unwrap_or("vault key"))
+            }
+            Fault::StolenAdminKeys { reach_backup_account } => {
+                if *reach_backup_account {
+                    "stolen_admin_keys(production and backup account)".into()
+                } else {
+                    "stolen_admin_keys(production account)".into()
+                }
             }
             Fault::BackupJobFailures { cause, .. } => match cause {
                 BackupFailureCause::VaultLockRetention => "backup_job_failures(vault_lock_retention)".into(),
@@ -650,6 +673,9 @@ pub async fn strike(
             );
             (0, detail)
         }
+        Fault::StolenAdminKeys { reach_backup_account } => {
+            stolen_keys::strike(target, store, &mut nemesis, *reach_backup_account).await?
+        }
         Fault::BackupJobFailures {
             cause: BackupFailureCause::VaultLockRetention,
             min_retention_days,
@@ -1039,6 +1065,27 @@ mod tests {
         assert!(w.fault.iter().all(|f| f.validate().is_ok()));
         assert!(!w.fault[3].destructive() && w.fault[0].destructive());
         assert_eq!(w.fault[2].name(), "ransomware(invoices)");
+
+        let stolen: W = toml::from_str(
+            "[[fault]]\nkind = \"stolen_admin_keys\"\n[[fault]]\nkind = \"stolen_admin_keys\"\nreach_backup_account = true\n",
+        )
+        .unwrap();
+        assert_eq!(
+            stolen.fault[0],
+            Fault::StolenAdminKeys {
+                reach_backup_account: false
+            }
+        );
+        assert_eq!(
+            stolen.fault[1].name(),
+            "stolen_admin_keys(production and backup account)"
+        );
+        assert!(
+            stolen
+                .fault
+                .iter()
+                .all(|f| f.destructive() && f.validate().is_ok())
+        );
 
         let bad = Fault::MassDeleteBucket {
             bucket: Collection::Orders,

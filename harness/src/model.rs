@@ -170,6 +170,12 @@ impl StoreNames {
         })
     }
 
+    /// The vault in the second account a policy's `backup_account` copies
+    /// into (`<prefix>-vault-locked`).
+    pub fn backup_account_vault(&self) -> String {
+        format!("{}-locked", self.backup_vault)
+    }
+
     /// These names with the orders database on `engine`.
     pub fn with_orders_engine(mut self, engine: OrdersEngine) -> Self {
         self.orders_engine = engine;

@@ -114,6 +114,59 @@ pub struct PlanRule {
     /// Region of the vault its recovery points are copied to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy_to_region: Option<String>,
+    /// Whether its recovery points are also copied into the plan's
+    /// [`BackupAccountPolicy`] vault in the second account.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub copy_to_backup_account: bool,
+}
+
+/// Vault Lock on a vault (`PutBackupVaultLockConfiguration`): recovery
+/// points cannot be deleted before `min_retention_days`, nor kept past
+/// `max_retention_days`. Governance mode (no `changeable_for_days`) can be
+/// removed by anyone allowed to; compliance mode becomes immutable once
+/// its grace period of `changeable_for_days` (at least 3) ends: not even
+/// the account's root can remove it or delete a point early.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultLockPolicy {
+    /// `MinRetentionDays` (1-36500).
+    pub min_retention_days: u32,
+    /// `MaxRetentionDays` (at least the minimum, up to 36500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retention_days: Option<u32>,
+    /// `ChangeableForDays` (3-36500): compliance mode when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changeable_for_days: Option<u32>,
+}
+
+/// A vault in a second account the plan's rules copy into (the design's
+/// "a backup stored next to the thing that could kill it is not a
+/// backup"): created with the second account's own keys, its access
+/// policy allowing the production account `backup:CopyIntoBackupVault`
+/// and nothing else, under an optional Vault Lock. Copies into it are kept
+/// at least the lock's minimum retention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupAccountPolicy {
+    /// The target's name of the account (`backup` on the embedded emulator).
+    pub account: String,
+    /// The vault's region (the store's when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Vault Lock on the vault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<VaultLockPolicy>,
+}
+
+impl BackupAccountPolicy {
+    /// How long a rule's copies into this vault are kept: the rule's own
+    /// retention, raised to the lock's minimum (a shorter lifecycle would
+    /// make every copy job fail on the lock).
+    pub fn copy_retention_days(&self, rule: &PlanRule) -> u32 {
+        self.lock.as_ref().map_or(rule.delete_after_days, |l| {
+            rule.delete_after_days.max(l.min_retention_days)
+        })
+    }
 }
 
 /// An AWS Backup plan over every resource of the store.
@@ -126,6 +179,10 @@ pub struct PlanPolicy {
     /// `{account}` are filled in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vault_kms_key: Option<String>,
+    /// The vault in a second account that rules with
+    /// `copy_to_backup_account` copy into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_account: Option<BackupAccountPolicy>,
 }
 
 /// A nightly snapshot job: RDS `CreateDBSnapshot` and DynamoDB `CreateBackup`
@@ -242,6 +299,7 @@ pub fn four_layer() -> BackupPolicy {
         frequency,
         delete_after_days,
         copy_to_region: Some("us-west-2".into()),
+        copy_to_backup_account: false,
     };
     BackupPolicy {
         name: "four_layer".into(),
@@ -264,6 +322,7 @@ pub fn four_layer() -> BackupPolicy {
                 rule("weekly", Frequency::Weekly, 90),
             ],
             vault_kms_key: Some("arn:aws:kms:{region}:{account}:alias/firedrill-backup".into()),
+            backup_account: None,
         }),
         snapshot_job: None,
         elasticache: SnapshotSettings {
@@ -283,6 +342,31 @@ pub fn four_layer_alarmed() -> BackupPolicy {
         alarm: Some(AlarmPolicy::default()),
         ..four_layer()
     }
+}
+
+/// [`four_layer`] plus the copy the design insists on against stolen
+/// keys: every rule also copies into a vault of the second account
+/// ([`crate::target::BACKUP_ACCOUNT`]) in the store's region, under a
+/// compliance-mode Vault Lock (minimum 7 days, maximum 365, immutable after
+/// 3 days), so the production account's admin keys can reach none of it.
+pub fn four_layer_backup_account() -> BackupPolicy {
+    let mut policy = four_layer();
+    policy.name = "four_layer_backup_account".into();
+    if let Some(plan) = policy.backup_plan.as_mut() {
+        for rule in &mut plan.rules {
+            rule.copy_to_backup_account = true;
+        }
+        plan.backup_account = Some(BackupAccountPolicy {
+            account: crate::target::BACKUP_ACCOUNT.into(),
+            region: None,
+            lock: Some(VaultLockPolicy {
+                min_retention_days: 7,
+                max_retention_days: Some(365),
+                changeable_for_days: Some(3),
+            }),
+        });
+    }
+    policy
 }
 
 /// Nothing at all: automated backups off (retention 0), no PITR, no
@@ -317,12 +401,19 @@ pub fn by_name(name: &str) -> Option<BackupPolicy> {
         "backup_hope" => Some(backup_hope()),
         "four_layer" => Some(four_layer()),
         "four_layer_alarmed" => Some(four_layer_alarmed()),
+        "four_layer_backup_account" => Some(four_layer_backup_account()),
         _ => None,
     }
 }
 
 /// The names of the seed policies.
-pub const SEED_POLICIES: [&str; 4] = ["none", "backup_hope", "four_layer", "four_layer_alarmed"];
+pub const SEED_POLICIES: [&str; 5] = [
+    "none",
+    "backup_hope",
+    "four_layer",
+    "four_layer_alarmed",
+    "four_layer_backup_account",
+];
 
 impl BackupPolicy {
     /// Checks the policy against AWS's limits; the message names the field.
@@ -352,6 +443,25 @@ impl BackupPolicy {
                         "backup_plan.rules[{}].delete_after_days must be at least 1",
                         r.name
                     );
+                }
+                if r.copy_to_backup_account && plan.backup_account.is_none() {
+                    bail!(
+                        "backup_plan.rules[{}].copy_to_backup_account needs backup_plan.backup_account",
+                        r.name
+                    );
+                }
+            }
+            if let Some(lock) = plan.backup_account.as_ref().and_then(|a| a.lock.as_ref()) {
+                lock.validate("backup_plan.backup_account.lock")?;
+                let max = lock.max_retention_days.unwrap_or(36_500);
+                for r in plan.rules.iter().filter(|r| r.copy_to_backup_account) {
+                    if r.delete_after_days > max {
+                        bail!(
+                            "backup_plan.rules[{}].delete_after_days ({}) is above the backup account vault lock's max_retention_days ({max}): its copies would fail",
+                            r.name,
+                            r.delete_after_days
+                        );
+                    }
                 }
             }
         }
@@ -403,6 +513,32 @@ impl BackupPolicy {
             .iter()
             .flat_map(|p| p.rules.iter().filter_map(|r| r.copy_to_region.clone()))
             .collect()
+    }
+}
+
+impl VaultLockPolicy {
+    /// Checks AWS's limits; `field` names the lock in the message.
+    pub fn validate(&self, field: &str) -> anyhow::Result<()> {
+        if !(1..=36_500).contains(&self.min_retention_days) {
+            bail!(
+                "{field}.min_retention_days must be 1-36500, got {}",
+                self.min_retention_days
+            );
+        }
+        if let Some(max) = self.max_retention_days
+            && !(self.min_retention_days..=36_500).contains(&max)
+        {
+            bail!(
+                "{field}.max_retention_days must be {}-36500 (at least the minimum), got {max}",
+                self.min_retention_days
+            );
+        }
+        if let Some(d) = self.changeable_for_days
+            && !(3..=36_500).contains(&d)
+        {
+            bail!("{field}.changeable_for_days must be 3-36500, got {d}");
+        }
+        Ok(())
     }
 }
 
@@ -966,6 +1102,12 @@ async fn create_backup_plan(
             copy_vaults.insert(region.clone(), arn);
         }
     }
+    let account_vault = match &plan.backup_account {
+        Some(vault) => {
+            Some(create_backup_account_vault(target, clients, plan, vault, names, &account).await?)
+        }
+        None => None,
+    };
     let mut input = BackupPlanInput::builder().backup_plan_name(&names.backup_plan);
     for r in &plan.rules {
         let lifecycle = Lifecycle::builder()
@@ -984,6 +1126,17 @@ async fn create_backup_plan(
                 CopyAction::builder()
                     .destination_backup_vault_arn(arn)
                     .lifecycle(lifecycle)
+                    .build()?,
+            );
+        }
+        if r.copy_to_backup_account
+            && let (Some(arn), Some(vault)) = (&account_vault, &plan.backup_account)
+        {
+            let days = vault.copy_retention_days(r);
+            rule = rule.copy_actions(
+                CopyAction::builder()
+                    .destination_backup_vault_arn(arn)
+                    .lifecycle(Lifecycle::builder().delete_after_days(i64::from(days)).build())
                     .build()?,
             );
         }
@@ -1030,6 +1183,81 @@ async fn create_backup_plan(
         .map_err(|e| anyhow::Error::new(e.into_service_error()))
         .context("CreateBackupSelection")?;
     Ok(())
+}
+
+/// Creates the plan's vault in the second account with that account's own
+/// keys: its KMS key (the plan's `vault_kms_key` filled in for that
+/// account), an access policy letting the production account
+/// (`prod_account`) copy into it and nothing else, and its Vault Lock.
+/// Returns the vault's ARN, the copy actions' destination.
+async fn create_backup_account_vault(
+    target: &dyn Target,
+    prod: &Clients,
+    plan: &PlanPolicy,
+    vault: &BackupAccountPolicy,
+    names: &StoreNames,
+    prod_account: &str,
+) -> anyhow::Result<String> {
+    let region = vault.region.clone().unwrap_or_else(|| prod.region.clone());
+    let remote = Clients::for_account(target, &vault.account, &region)?;
+    let account = remote
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("GetCallerIdentity with the {} account's keys", vault.account))?
+        .account
+        .ok_or_else(|| anyhow!("GetCallerIdentity returned no account for {}", vault.account))?;
+    if account == prod_account {
+        bail!(
+            "backup_plan.backup_account {:?} is the production account {prod_account} itself: its copies would be in reach of the same keys",
+            vault.account
+        );
+    }
+    let key = plan
+        .vault_kms_key
+        .as_ref()
+        .map(|k| k.replace("{region}", &region).replace("{account}", &account));
+    if let Some(k) = &key {
+        ensure_kms_alias(&remote.kms, k).await?;
+    }
+    let name = names.backup_account_vault();
+    let arn = create_vault(&remote.backup, &name, key).await?;
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AllowCopiesFromProduction",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{prod_account}:root")},
+            "Action": "backup:CopyIntoBackupVault",
+            "Resource": "*"
+        }]
+    });
+    remote
+        .backup
+        .put_backup_vault_access_policy()
+        .backup_vault_name(&name)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.into_service_error()))
+        .with_context(|| format!("PutBackupVaultAccessPolicy {name} in account {account}"))?;
+    if let Some(lock) = &vault.lock {
+        remote
+            .backup
+            .put_backup_vault_lock_configuration()
+            .backup_vault_name(&name)
+            .min_retention_days(i64::from(lock.min_retention_days))
+            .set_max_retention_days(lock.max_retention_days.map(i64::from))
+            .set_changeable_for_days(lock.changeable_for_days.map(i64::from))
+            .send()
+            .await
+            .map_err(|e| anyhow::Error::new(e.into_service_error()))
+            .with_context(|| format!("PutBackupVaultLockConfiguration {name} in account {account}"))?;
+    }
+    tracing::info!(vault = %name, %account, %region, "backup account vault ready");
+    Ok(arn)
 }
 
 /// Creates the alarm's SNS topic and the CloudWatch alarm whose action it
@@ -1222,6 +1450,82 @@ mod tests {
             ..AlarmPolicy::default()
         });
         assert!(bad.validate().unwrap_err().to_string().contains("alarm.metric"));
+    }
+
+    #[test]
+    fn the_backup_account_policy_copies_every_rule_under_a_compliance_lock() {
+        let p = four_layer_backup_account();
+        p.validate().unwrap();
+        let plan = p.backup_plan.as_ref().unwrap();
+        assert!(plan.rules.iter().all(|r| r.copy_to_backup_account));
+        let vault = plan.backup_account.as_ref().unwrap();
+        assert_eq!(vault.account, crate::target::BACKUP_ACCOUNT);
+        let lock = vault.lock.as_ref().unwrap();
+        assert_eq!(lock.changeable_for_days, Some(3), "compliance mode");
+        // The hourly rule keeps 2 days; its copies there keep the lock's 7.
+        let hourly = &plan.rules[0];
+        assert_eq!(
+            (hourly.delete_after_days, vault.copy_retention_days(hourly)),
+            (2, 7)
+        );
+        assert_eq!(vault.copy_retention_days(&plan.rules[2]), 90);
+        assert_eq!(by_name("four_layer_backup_account"), Some(p.clone()));
+        let back: BackupPolicy = toml::from_str(&toml::to_string(&p).unwrap()).unwrap();
+        assert_eq!(back, p);
+    }
+
+    #[test]
+    fn invalid_backup_account_policies_name_the_field() {
+        let mut p = four_layer();
+        p.backup_plan.as_mut().unwrap().rules[0].copy_to_backup_account = true;
+        let e = p.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("copy_to_backup_account needs backup_plan.backup_account"),
+            "{e}"
+        );
+
+        let base = VaultLockPolicy {
+            min_retention_days: 7,
+            max_retention_days: Some(365),
+            changeable_for_days: Some(3),
+        };
+        for (lock, field) in [
+            (
+                VaultLockPolicy {
+                    changeable_for_days: Some(2),
+                    ..base.clone()
+                },
+                "changeable_for_days",
+            ),
+            (
+                VaultLockPolicy {
+                    min_retention_days: 0,
+                    ..base.clone()
+                },
+                "min_retention_days",
+            ),
+            (
+                VaultLockPolicy {
+                    max_retention_days: Some(5),
+                    ..base.clone()
+                },
+                "max_retention_days",
+            ),
+            (
+                VaultLockPolicy {
+                    max_retention_days: Some(30),
+                    ..base.clone()
+                },
+                "delete_after_days (35)",
+            ),
+        ] {
+            let mut p = four_layer_backup_account();
+            if let Some(vault) = p.backup_plan.as_mut().and_then(|b| b.backup_account.as_mut()) {
+                vault.lock = Some(lock);
+            }
+            let e = p.validate().unwrap_err().to_string();
+            assert!(e.contains(field), "{field}: {e}");
+        }
     }
 
     #[test]

@@ -51,6 +51,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
+pub mod backup_account;
+
 /// How a restored table replaces the original.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -99,6 +101,17 @@ pub enum Runbook {
     ElasticacheRestore,
     /// Promote the orders database's read replica and re-point at it.
     PromoteReplica,
+    /// Restore from the locked vault in the second account: the backup
+    /// account copies its newest points before T back into a new vault of
+    /// production, which restores them (see [`backup_account`]).
+    BackupAccountRestore {
+        /// The target's name of that account (`backup` when absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        /// The vault's region (the store's when absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        region: Option<String>,
+    },
 }
 
 impl Runbook {
@@ -113,6 +126,7 @@ impl Runbook {
             Runbook::Baseline => "baseline_snapshot",
             Runbook::ElasticacheRestore => "elasticache_restore",
             Runbook::PromoteReplica => "promote_replica",
+            Runbook::BackupAccountRestore { .. } => "backup_account_restore",
         }
     }
 
@@ -471,6 +485,9 @@ pub async fn run_runbook(ctx: &mut RecoveryContext<'_>, runbook: &Runbook) -> an
         Runbook::Baseline => baseline(ctx).await,
         Runbook::ElasticacheRestore => crate::store::restore::elasticache_restore(ctx).await,
         Runbook::PromoteReplica => crate::store::replica::promote_replica(ctx).await,
+        Runbook::BackupAccountRestore { account, region } => {
+            backup_account::backup_account_restore(ctx, account.as_deref(), region.as_deref()).await
+        }
     }
 }
 
@@ -1028,11 +1045,24 @@ async fn restore_from_vault(
     RB: &'static str,
     region: String,
 ) -> anyhow::Result<()> {
-    let same_region = region == ctx.store.region;
     let remote = Clients::new(ctx.target, &region);
-    let t = ctx.restore_to;
     let vault = ctx.store.names.backup_vault.clone();
+    let points = find_points_before(ctx, RB, &remote, &vault).await?;
+    restore_points(ctx, RB, &remote, points).await
+}
 
+/// The step that finds, in `vault` of the `remote` clients' region, the
+/// newest completed recovery point made before T of each resource (none
+/// when the vault does not exist there).
+#[allow(non_snake_case, reason = "RB reads as the constant it replaced")]
+async fn find_points_before(
+    ctx: &mut RecoveryContext<'_>,
+    RB: &'static str,
+    remote: &Clients,
+    vault: &str,
+) -> anyhow::Result<Vec<RecoveryPointInfo>> {
+    let region = remote.region.clone();
+    let t = ctx.restore_to;
     let step = ctx.begin(
         RB,
         format!("find the newest copies in {region} vault {vault} made before T"),
@@ -1044,7 +1074,7 @@ async fn restore_from_vault(
             let resp = remote
                 .backup
                 .list_recovery_points_by_backup_vault()
-                .backup_vault_name(&vault)
+                .backup_vault_name(vault)
                 .set_next_token(token.take())
                 .send()
                 .await;
@@ -1102,8 +1132,22 @@ async fn restore_from_vault(
         Ok((newest, d))
     }
     .await;
-    let points = ctx.finish(step, r)?;
+    ctx.finish(step, r)
+}
 
+/// Restores `points` with the `remote` clients (`StartRestoreJob` of each
+/// into new `-dr` resources), waits for the jobs and the tables, and
+/// re-points the store at the clients' region; a layer without a point is
+/// a skipped step.
+#[allow(non_snake_case, reason = "RB reads as the constant it replaced")]
+async fn restore_points(
+    ctx: &mut RecoveryContext<'_>,
+    RB: &'static str,
+    remote: &Clients,
+    points: Vec<RecoveryPointInfo>,
+) -> anyhow::Result<()> {
+    let region = remote.region.clone();
+    let same_region = region == ctx.store.region;
     let names = ctx.store.names.clone();
     let account = points
         .iter()
@@ -1555,10 +1599,20 @@ mod tests {
             runbook = "s3_rollback"
             [[step]]
             runbook = "promote_replica"
+            [[step]]
+            runbook = "backup_account_restore"
             "#,
         )
         .unwrap();
-        assert_eq!(w.step.len(), 4);
+        assert_eq!(w.step.len(), 5);
+        assert_eq!(
+            w.step[4],
+            Runbook::BackupAccountRestore {
+                account: None,
+                region: None
+            }
+        );
+        assert_eq!(w.step[4].name(), "backup_account_restore");
         assert_eq!(w.step[3], Runbook::PromoteReplica);
         assert_eq!(w.step[3].name(), "promote_replica");
         assert!(w.step.iter().all(|r| r.validate().is_ok()));

@@ -7,7 +7,7 @@
 //! name = "flash-sale-corrupted-orders"     # required; the test name
 //! description = "A bad deploy at 15:47..."  # optional
 //! policy = "four_layer"                     # a seed policy name (none, backup_hope, four_layer,
-//!                                           # four_layer_alarmed),
+//!                                           # four_layer_alarmed, four_layer_backup_account),
 //!                                           # or a [policy] table: a full BackupPolicy, or the
 //!                                           # team's own backup configuration:
 //! # [policy]
@@ -45,7 +45,9 @@
 //! window_minutes = 60                       # drop_table | mass_delete_bucket | ransomware |
 //!                                           # region_outage | flush_sessions | config_drift |
 //!                                           # disable_kms_key | schedule_key_deletion |
-//!                                           # backup_job_failures
+//!                                           # backup_job_failures | stolen_admin_keys
+//! # reach_backup_account = true             # stolen_admin_keys: also assume a role in the backup
+//!                                           # account and try its lock, points and key
 //! # key = "alias/firedrill-backup"          # the KMS faults: a key id, ARN or alias (the backup
 //! # pending_days = 7                        # vault's key when absent); schedule_key_deletion's
 //!                                           # window, 7-30 (7). Neither destroys data: traffic goes
@@ -57,7 +59,9 @@
 //! [[recovery.step]]                         # in order: a built-in runbook (see recovery::Runbook)
 //! runbook = "rds_pitr"                      # dynamodb_pitr | rds_pitr | s3_rollback | region_failover |
 //!                                           # backup_restore (the store's own region's vault) |
-//!                                           # baseline | elasticache_restore | promote_replica
+//!                                           # baseline | elasticache_restore | promote_replica |
+//!                                           # backup_account_restore (from the second account's
+//!                                           # locked vault, copied back into production)
 //! [[recovery.step]]                         # or the team's command (see the team module for
 //! command = ["python3", "restore.py"]       # its environment, FIREDRILL_STORE and
 //! timeout = "10m"                           # FIREDRILL_RECOVERED); default timeout 15m
@@ -859,6 +863,16 @@ impl Scenario {
                     "elasticache_restore needs sessions or carts in ElastiCache ([store] sessions = \"elasticache\")"
                         .to_owned(),
                 ),
+                Runbook::BackupAccountRestore { .. }
+                    if !self.policy().is_ok_and(|p| {
+                        p.backup_plan.is_some_and(|b| b.backup_account.is_some())
+                    }) =>
+                {
+                    Some(
+                        "backup_account_restore needs a backup plan copying into a second account (policy four_layer_backup_account, or backup_plan.backup_account)"
+                            .to_owned(),
+                    )
+                }
                 Runbook::PromoteReplica if self.store.orders_replica_region.is_none() => Some(
                     "promote_replica needs a read replica of the orders database ([store] orders_replica_region = \"us-west-2\")"
                         .to_owned(),
@@ -940,6 +954,7 @@ impl Scenario {
         };
         if let Ok(p) = self.policy() {
             c.aws_backup |= p.backup_plan.is_some();
+            c.backup_account |= p.backup_plan.as_ref().is_some_and(|b| b.backup_account.is_some());
         }
         for f in &self.fault {
             match f.fault {
@@ -964,6 +979,10 @@ impl Scenario {
                 Runbook::Baseline => {}
                 Runbook::ElasticacheRestore => c.elasticache = true,
                 Runbook::PromoteReplica => {}
+                Runbook::BackupAccountRestore { .. } => {
+                    c.aws_backup = true;
+                    c.backup_account = true;
+                }
             }
         }
         c.elasticache |= !self.store.cached().is_empty();
@@ -1221,6 +1240,17 @@ outcome = "recovered"
         assert_eq!(e.field.as_deref(), Some("fault[0].kind"), "{e}");
         assert!(e.message.contains("needs an AWS Backup plan"), "{e}");
         assert!(parse(&with("four_layer", "alarm_fired = false"), "x.toml").is_ok());
+
+        let account_restore = |policy: &str| {
+            GOOD.replace("policy = \"four_layer\"", &format!("policy = \"{policy}\""))
+                .replace("runbook = \"rds_pitr\"", "runbook = \"backup_account_restore\"")
+        };
+        let e = err(&account_restore("four_layer"));
+        assert_eq!(e.field.as_deref(), Some("recovery.step[0].runbook"), "{e}");
+        assert!(e.message.contains("second account"), "{e}");
+        let s =
+            parse(&account_restore("four_layer_backup_account"), "x.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.requires().backup_account);
     }
 
     #[test]

@@ -40,6 +40,10 @@ pub struct Capabilities {
     /// snapshots, point-in-time restores and read replicas.
     #[serde(default)]
     pub rds_mysql: bool,
+    /// A second account with keys of its own ([`Target::account_sdk_config`]),
+    /// where a policy keeps copies out of reach of the production keys.
+    #[serde(default)]
+    pub backup_account: bool,
 }
 
 impl Capabilities {
@@ -54,6 +58,7 @@ impl Capabilities {
             simulated_clock: true,
             elasticache: true,
             rds_mysql: true,
+            backup_account: true,
         }
     }
 
@@ -69,6 +74,7 @@ impl Capabilities {
             ("simulated_clock", needed.simulated_clock, self.simulated_clock),
             ("elasticache", needed.elasticache, self.elasticache),
             ("rds_mysql", needed.rds_mysql, self.rds_mysql),
+            ("backup_account", needed.backup_account, self.backup_account),
         ];
         for (name, need, have) in pairs {
             if need && !have {
@@ -90,6 +96,15 @@ pub trait Target: Send + Sync {
 
     /// The SDK configuration for `region`; every client is built from it.
     fn sdk_config(&self, region: &str) -> aws_config::SdkConfig;
+
+    /// The SDK configuration for `region` acting in the target's second
+    /// account named `account` (where a policy keeps its locked copies,
+    /// out of reach of the production account's keys), or `None` when the
+    /// target serves no account of that name. The embedded emulator serves
+    /// [`BACKUP_ACCOUNT`]; other targets none yet.
+    fn account_sdk_config(&self, _account: &str, _region: &str) -> Option<aws_config::SdkConfig> {
+        None
+    }
 
     /// The region the store lives in.
     fn primary_region(&self) -> &str;
@@ -162,12 +177,35 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// SNS (the alarm's topic).
     pub sns: aws_sdk_sns::Client,
+    /// STS (who the keys belong to; AssumeRole into another account).
+    pub sts: aws_sdk_sts::Client,
 }
+
+/// The name of the second account the embedded emulator serves, where a
+/// policy's `backup_account` vault lives.
+pub const BACKUP_ACCOUNT: &str = "backup";
 
 impl Clients {
     /// The clients for `region` of `target`.
     pub fn new(target: &dyn Target, region: &str) -> Self {
-        let config = target.sdk_config(region);
+        Self::from_config(&target.sdk_config(region), region)
+    }
+
+    /// The clients for `region` of the target's account named `account`;
+    /// an error naming the account when the target serves none of that name.
+    pub fn for_account(target: &dyn Target, account: &str, region: &str) -> anyhow::Result<Self> {
+        let config = target.account_sdk_config(account, region).ok_or_else(|| {
+            anyhow::anyhow!(
+                "target {} serves no account named {account:?} (the embedded emulator serves {BACKUP_ACCOUNT:?})",
+                target.name()
+            )
+        })?;
+        Ok(Self::from_config(&config, region))
+    }
+
+    /// The clients built from one SDK configuration.
+    pub fn from_config(config: &aws_config::SdkConfig, region: &str) -> Self {
+        let config = config.clone();
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(true)
             .build();
@@ -181,6 +219,7 @@ impl Clients {
             kms: aws_sdk_kms::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
         }
     }
 

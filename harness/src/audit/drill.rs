@@ -200,6 +200,7 @@ pub fn mirror_policy(report: &AuditReport, names: &StoreNames) -> anyhow::Result
                         .copies
                         .iter()
                         .find_map(|c| c.region.clone().filter(|x| *x != inv.region)),
+                    copy_to_backup_account: false,
                 });
             }
         }
@@ -210,6 +211,7 @@ pub fn mirror_policy(report: &AuditReport, names: &StoreNames) -> anyhow::Result
         (!rules.is_empty()).then(|| PlanPolicy {
             rules,
             vault_kms_key: cmk.then(|| "arn:aws:kms:{region}:{account}:alias/firedrill-backup".to_owned()),
+            backup_account: None,
         })
     };
     let elasticache = mirror_cache(inv, names, &mut approx);

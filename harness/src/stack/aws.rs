@@ -329,6 +329,8 @@ impl Target for AwsTarget {
             // Cache endpoints answer inside their VPC, not on this machine.
             elasticache: false,
             rds_mysql: true,
+            // One account's credentials: a profile per account is not yet taken.
+            backup_account: false,
         }
     }
 

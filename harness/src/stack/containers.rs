@@ -508,6 +508,7 @@ impl Target for ContainersTarget {
             elasticache: false,
             // The containers are PostgreSQL's only.
             rds_mysql: false,
+            backup_account: false,
         }
     }
 

@@ -1,12 +1,12 @@
 //! The embedded target: the emulator in this process.
 
 use crate::scenario::{Scenario, When};
-use crate::target::{BoxFuture, Capabilities, Target};
+use crate::target::{BACKUP_ACCOUNT, BoxFuture, Capabilities, Target};
 use crate::timings::TimingPreset;
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use firedrill_emulator::timing::{ClientOperation, ModelledOperation, TimingReport};
-use firedrill_emulator::{Emulator, EmulatorHandle, Fidelity};
+use firedrill_emulator::{AccountConfig, Emulator, EmulatorHandle, Fidelity};
 use std::collections::HashMap;
 
 /// How to start the embedded emulator.
@@ -49,11 +49,22 @@ impl Default for EmbeddedOptions {
     }
 }
 
+/// The account id of the embedded emulator's second account,
+/// [`BACKUP_ACCOUNT`] (the production account is the emulator's default,
+/// `000000000000`).
+pub const BACKUP_ACCOUNT_ID: &str = "222222222222";
+
+/// The access key that acts in [`BACKUP_ACCOUNT`]: the backup account's own
+/// credentials, which the production account's keys are not.
+pub const BACKUP_ACCOUNT_KEY: &str = "AKIAFIREDRILLBACKUP1";
+
 /// The firedrill emulator, in-process, as a target.
 #[derive(Debug)]
 pub struct EmbeddedTarget {
     emulator: EmulatorHandle,
     configs: HashMap<String, aws_config::SdkConfig>,
+    /// The backup account's configuration per region.
+    backup_configs: HashMap<String, aws_config::SdkConfig>,
     primary: String,
     secondary: String,
 }
@@ -74,16 +85,30 @@ impl EmbeddedTarget {
             .simulated_clock(options.start)
             .fidelity(options.fidelity)
             .timings(timings)
+            .accounts([AccountConfig {
+                name: BACKUP_ACCOUNT.to_owned(),
+                account_id: BACKUP_ACCOUNT_ID.to_owned(),
+                access_key_id: BACKUP_ACCOUNT_KEY.to_owned(),
+                secret_access_key: None,
+            }])
             .start()
             .await
             .context("could not start the embedded emulator")?;
         let mut configs = HashMap::new();
+        let mut backup_configs = HashMap::new();
         for region in &regions {
             configs.insert(region.clone(), emulator.sdk_config(region).await);
+            backup_configs.insert(
+                region.clone(),
+                emulator
+                    .sdk_config_as(region, BACKUP_ACCOUNT_KEY, "firedrill-backup-secret", None)
+                    .await,
+            );
         }
         Ok(Self {
             emulator,
             configs,
+            backup_configs,
             primary: options.primary_region,
             secondary: options.secondary_region,
         })
@@ -169,6 +194,12 @@ impl Target for EmbeddedTarget {
                 .region(aws_config::Region::new(region.to_owned()))
                 .build(),
         }
+    }
+
+    fn account_sdk_config(&self, account: &str, region: &str) -> Option<aws_config::SdkConfig> {
+        (account == BACKUP_ACCOUNT)
+            .then(|| self.backup_configs.get(region).cloned())
+            .flatten()
     }
 
     fn primary_region(&self) -> &str {

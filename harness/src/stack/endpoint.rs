@@ -85,6 +85,8 @@ impl Target for EndpointTarget {
             elasticache: firedrill,
             // A firedrill endpoint runs MariaDB behind the mysql engines.
             rds_mysql: firedrill,
+            // The endpoint's keys are one account's.
+            backup_account: false,
         }
     }
 
