@@ -1201,14 +1201,9 @@ async fn create_backup_account_vault(
     let region = vault.region.clone().unwrap_or_else(|| prod.region.clone());
     let remote = Clients::for_account(target, &vault.account, &region)?;
     let account = remote
-        .sts
-        .get_caller_identity()
-        .send()
+        .account_id()
         .await
-        .map_err(|e| anyhow::Error::new(e.into_service_error()))
-        .with_context(|| format!("GetCallerIdentity with the {} account's keys", vault.account))?
-        .account
-        .ok_or_else(|| anyhow!("GetCallerIdentity returned no account for {}", vault.account))?;
+        .with_context(|| format!("the {} account's keys", vault.account))?;
     if account == prod_account {
         bail!(
             "backup_plan.backup_account {:?} is the production account {prod_account} itself: its copies would be in reach of the same keys",

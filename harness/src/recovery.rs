@@ -17,7 +17,9 @@
 //! - [`Runbook::BackupRestore`]: the same restore from the AWS Backup vault
 //!   of the store's own region (new `-dr` resources, re-pointed); a restore
 //!   job AWS Backup fails (its vault's KMS key disabled or pending
-//!   deletion) fails the step with the job's status message.
+//!   deletion) fails the step with the job's status message. Both, and
+//!   [`Runbook::BackupAccountRestore`], end by turning PITR and versioning
+//!   back on for what they restored (a restored resource inherits neither).
 //! - [`Runbook::Baseline`]: restore from the newest nightly snapshot and
 //!   DynamoDB backup (what a "backup hope" shop has).
 //! - [`Runbook::ElasticacheRestore`]: a new replication group from the
@@ -1304,6 +1306,7 @@ async fn restore_points(
             ctx.skip(step, "no copy of this bucket was found in the other region");
         }
     }
+    reprotect(ctx, RB, remote, &names, &previous.versioned).await?;
     if let Some(cache) = new_names.cache.as_ref().filter(|_| !same_region) {
         let step = ctx.begin(RB, format!("session store {}", cache.replication_group));
         // Its endpoint is in the region left behind: the application in
@@ -1317,6 +1320,71 @@ async fn restore_points(
             ),
         );
     }
+    Ok(())
+}
+
+/// The step after an AWS Backup restore that a runbook must not forget: a
+/// restored table does not inherit point-in-time recovery, nor a restored
+/// bucket versioning, so the next disaster would find them bare. Turns PITR
+/// on for every table restored into a new name, and versioning on for every
+/// new bucket whose original (in `before`) was versioned.
+#[allow(non_snake_case, reason = "RB reads as the constant it replaced")]
+async fn reprotect(
+    ctx: &mut RecoveryContext<'_>,
+    RB: &'static str,
+    remote: &Clients,
+    before: &crate::model::StoreNames,
+    versioned: &std::collections::BTreeSet<Collection>,
+) -> anyhow::Result<()> {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    let now = ctx.store.names.clone();
+    let tables: Vec<String> = now
+        .dynamodb_tables()
+        .into_iter()
+        .zip(before.dynamodb_tables())
+        .filter(|((_, t), (_, b))| t != b)
+        .map(|((_, t), _)| t.to_owned())
+        .collect();
+    let buckets: Vec<(Collection, String)> = now
+        .buckets()
+        .into_iter()
+        .zip(before.buckets())
+        .filter(|((c, t), (_, b))| t != b && versioned.contains(c))
+        .map(|((c, t), _)| (c, t.to_owned()))
+        .collect();
+    if tables.is_empty() && buckets.is_empty() {
+        return Ok(());
+    }
+    let step = ctx.begin(
+        RB,
+        "re-protect what was restored: PITR on the tables, versioning on the buckets",
+    );
+    let r = async {
+        for t in &tables {
+            set_table_pitr(&remote.dynamodb, t, true, None).await?;
+        }
+        for (_, b) in &buckets {
+            remote
+                .s3
+                .put_bucket_versioning()
+                .bucket(b)
+                .versioning_configuration(
+                    VersioningConfiguration::builder()
+                        .status(BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| anyhow::Error::new(e.into_service_error()))
+                .with_context(|| format!("PutBucketVersioning {b}"))?;
+        }
+        let mut done: Vec<String> = tables.iter().map(|t| format!("PITR on {t}")).collect();
+        done.extend(buckets.iter().map(|(_, b)| format!("versioning on {b}")));
+        Ok(((), done.join(", ")))
+    }
+    .await;
+    ctx.finish(step, r)?;
+    ctx.store.versioned.extend(buckets.iter().map(|(c, _)| *c));
     Ok(())
 }
 

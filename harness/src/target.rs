@@ -9,6 +9,7 @@
 //! they can honour, which [`Capabilities`] states so a drill can say "this
 //! target cannot restore to a point in time" instead of failing obscurely.
 
+use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use firedrill_emulator::timing::{ClientOperation, ModelledOperation, TimingReport};
 use serde::{Deserialize, Serialize};
@@ -201,6 +202,46 @@ impl Clients {
             )
         })?;
         Ok(Self::from_config(&config, region))
+    }
+
+    /// The account these clients' keys act in (`GetCallerIdentity`).
+    pub async fn account_id(&self) -> anyhow::Result<String> {
+        self.sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| anyhow::Error::new(e.into_service_error()))
+            .context("GetCallerIdentity")?
+            .account
+            .ok_or_else(|| anyhow::anyhow!("GetCallerIdentity returned no account"))
+    }
+
+    /// The key of backup vault `vault` as a key ARN (DescribeKey resolves
+    /// the alias a vault may name: key management takes only the key), or
+    /// `None` when the vault names no key.
+    pub async fn vault_key_arn(&self, vault: &str) -> anyhow::Result<Option<String>> {
+        let d = self
+            .backup
+            .describe_backup_vault()
+            .backup_vault_name(vault)
+            .send()
+            .await
+            .map_err(|e| anyhow::Error::new(e.into_service_error()))
+            .with_context(|| format!("DescribeBackupVault {vault}"))?;
+        let Some(key) = d.encryption_key_arn else {
+            return Ok(None);
+        };
+        let m = self
+            .kms
+            .describe_key()
+            .key_id(&key)
+            .send()
+            .await
+            .map_err(|e| anyhow::Error::new(e.into_service_error()))
+            .with_context(|| format!("DescribeKey {key}"))?
+            .key_metadata
+            .ok_or_else(|| anyhow::anyhow!("DescribeKey {key} returned no key"))?;
+        Ok(Some(m.arn.unwrap_or(m.key_id)))
     }
 
     /// The clients built from one SDK configuration.

@@ -109,6 +109,10 @@ async fn the_locked_copies_in_the_backup_account_survive_the_attacker_and_restor
         "{text}"
     );
 
+    // The restored tables and buckets are guarded again.
+    assert!(done("PITR on "), "{text}");
+    assert!(r.protection_lost.is_empty(), "{:?}", r.protection_lost);
+
     // Every layer is back but for the writes since the last hourly copy.
     assert!(r.check.rpo.seconds <= 3600.0, "{text}");
     for layer in &r.check.layers {

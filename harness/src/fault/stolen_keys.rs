@@ -420,15 +420,7 @@ async fn attack_backup_account(
     tally: &mut Tally,
 ) -> anyhow::Result<()> {
     let clients = store.clients(target);
-    let own = clients
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| anyhow::Error::new(e.into_service_error()))
-        .context("GetCallerIdentity")?
-        .account
-        .unwrap_or_default();
+    let own = clients.account_id().await?;
     let mut copies = Vec::new();
     for region in regions {
         copies.extend(copies_in_other_accounts(&Clients::new(target, region).backup, &own).await?);
@@ -512,28 +504,7 @@ async fn attack_backup_account(
     };
     let points = list_points(&inside.backup, &vault).await?.unwrap_or_default();
     let deleted = delete_recovery_points(&inside.backup, &vault).await?;
-    // Key management takes no alias: DescribeKey resolves the vault's.
-    let key = match inside
-        .backup
-        .describe_backup_vault()
-        .backup_vault_name(&vault)
-        .send()
-        .await
-        .ok()
-        .and_then(|d| d.encryption_key_arn)
-    {
-        Some(k) => inside
-            .kms
-            .describe_key()
-            .key_id(&k)
-            .send()
-            .await
-            .ok()
-            .and_then(|d| d.key_metadata)
-            .and_then(|m| m.arn)
-            .or(Some(k)),
-        None => None,
-    };
+    let key = inside.vault_key_arn(&vault).await.ok().flatten();
     let key_line = match key {
         Some(k) => match inside
             .kms

@@ -40,7 +40,7 @@ pub async fn backup_account_restore(
     let step = ctx.begin(RB, format!("act with the {account} account's own keys"));
     let r = async {
         let remote = Clients::for_account(ctx.target, account, &region)?;
-        let id = caller_account(&remote).await?;
+        let id = remote.account_id().await?;
         Ok(((remote, id.clone()), format!("signed in to account {id}")))
     }
     .await;
@@ -136,35 +136,13 @@ pub async fn backup_account_restore(
     restore_points(ctx, RB, &prod, copies).await
 }
 
-/// The account the clients' keys act in.
-async fn caller_account(clients: &Clients) -> anyhow::Result<String> {
-    clients
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| anyhow::Error::new(e.into_service_error()))
-        .context("GetCallerIdentity")?
-        .account
-        .ok_or_else(|| anyhow!("GetCallerIdentity returned no account"))
-}
-
 /// Makes the key of `vault` usable again and says what that took.
 async fn usable_key(clients: &Clients, vault: &str) -> anyhow::Result<String> {
     use aws_sdk_kms::types::KeyState;
-    let d = clients
-        .backup
-        .describe_backup_vault()
-        .backup_vault_name(vault)
-        .send()
-        .await
-        .map_err(|e| anyhow::Error::new(e.into_service_error()))
-        .with_context(|| format!("DescribeBackupVault {vault}"))?;
-    let Some(key) = d.encryption_key_arn else {
+    let Some(key) = clients.vault_key_arn(vault).await? else {
         return Ok("the vault has no key of its own".into());
     };
-    // DescribeKey resolves an alias; key management takes only the key.
-    let metadata = clients
+    let state = clients
         .kms
         .describe_key()
         .key_id(&key)
@@ -173,9 +151,7 @@ async fn usable_key(clients: &Clients, vault: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::Error::new(e.into_service_error()))
         .with_context(|| format!("DescribeKey {key}"))?
         .key_metadata
-        .ok_or_else(|| anyhow!("DescribeKey {key} returned no key"))?;
-    let state = metadata.key_state;
-    let key = metadata.arn.unwrap_or(metadata.key_id);
+        .and_then(|m| m.key_state);
     let mut done = Vec::new();
     if state == Some(KeyState::PendingDeletion) {
         clients
