@@ -150,7 +150,11 @@
 //!   400 `KMS.DisabledException`, one pending deletion 400
 //!   `KMS.KMSInvalidStateException`, an unknown one `KMS.NotFoundException`,
 //!   with nothing written; a GetObject of a version whose key is no longer
-//!   usable answers the same (HeadObject decrypts nothing and answers).
+//!   usable answers the same (HeadObject decrypts nothing and answers), and
+//!   so does a CopyObject or UploadPartCopy from one (a copy decrypts its
+//!   source). CreateMultipartUpload takes the same SSE-KMS headers (or the
+//!   bucket's default), asks KMS at creation and again at completion, and
+//!   answers `aws:kms` with the key on both.
 //!   The AWS managed `aws/s3` key is S3's own; other versions report
 //!   `AES256`.
 //! - Checksums, as on AWS since December 2024: every version stores one.

@@ -4,7 +4,8 @@
 //! managed key is disabled or pending deletion; DynamoDB's item reads and
 //! writes, CreateTable and both restores' `SSESpecificationOverride`
 //! answer `ValidationException` (`KMS key disabled error: ...`); S3's
-//! SSE-KMS writes and reads answer `KMS.DisabledException` /
+//! SSE-KMS writes, reads, copies of such an object and multipart uploads
+//! (at creation and completion) answer `KMS.DisabledException` /
 //! `KMS.KMSInvalidStateException`; RDS's restores and snapshot copies of
 //! encrypted storage answer `KMSKeyNotAccessibleFault`. Nothing changes on
 //! a refusal, and an enabled key again works as before.
@@ -710,6 +711,171 @@ async fn s3_objects_under_a_disabled_or_pending_deletion_key_answer_kms_errors()
         .send()
         .await
         .expect("GetObject");
+}
+
+#[tokio::test]
+async fn s3_copies_and_multipart_uploads_under_an_unusable_key_are_refused() {
+    use aws_sdk_s3::primitives::ByteStream;
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
+    let emulator = start().await;
+    let c = clients(&emulator).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&emulator.sdk_config("us-east-1").await)
+            .force_path_style(true)
+            .build(),
+    );
+    let key = key(&c.kms, "alias/invoices").await;
+    s3.create_bucket()
+        .bucket("invoices")
+        .send()
+        .await
+        .expect("CreateBucket");
+    let code = |e: &dyn aws_sdk_s3::error::ProvideErrorMetadata| e.code().map(str::to_owned);
+
+    // A multipart upload records its key from the start and on completion.
+    let created = s3
+        .create_multipart_upload()
+        .bucket("invoices")
+        .key("big.pdf")
+        .server_side_encryption(ServerSideEncryption::AwsKms)
+        .ssekms_key_id("alias/invoices")
+        .send()
+        .await
+        .expect("CreateMultipartUpload");
+    assert_eq!(
+        created.server_side_encryption(),
+        Some(&ServerSideEncryption::AwsKms)
+    );
+    assert_eq!(created.ssekms_key_id(), Some(key.as_str()));
+    let upload = created.upload_id().expect("an upload id").to_owned();
+    let part = s3
+        .upload_part()
+        .bucket("invoices")
+        .key("big.pdf")
+        .upload_id(&upload)
+        .part_number(1)
+        .body(ByteStream::from_static(b"one part"))
+        .send()
+        .await
+        .expect("UploadPart");
+    let parts = CompletedMultipartUpload::builder()
+        .parts(
+            CompletedPart::builder()
+                .part_number(1)
+                .e_tag(part.e_tag().unwrap_or_default())
+                .build(),
+        )
+        .build();
+    let done = s3
+        .complete_multipart_upload()
+        .bucket("invoices")
+        .key("big.pdf")
+        .upload_id(&upload)
+        .multipart_upload(parts.clone())
+        .send()
+        .await
+        .expect("CompleteMultipartUpload");
+    assert_eq!(done.ssekms_key_id(), Some(key.as_str()));
+    let head = s3
+        .head_object()
+        .bucket("invoices")
+        .key("big.pdf")
+        .send()
+        .await
+        .expect("HeadObject");
+    assert_eq!(head.ssekms_key_id(), Some(key.as_str()));
+
+    // A second upload started while the key works, completed after it is
+    // disabled: the completion is refused and writes nothing.
+    let later = s3
+        .create_multipart_upload()
+        .bucket("invoices")
+        .key("late.pdf")
+        .server_side_encryption(ServerSideEncryption::AwsKms)
+        .ssekms_key_id("alias/invoices")
+        .send()
+        .await
+        .expect("CreateMultipartUpload");
+    let later_id = later.upload_id().expect("an upload id").to_owned();
+    let late_part = s3
+        .upload_part()
+        .bucket("invoices")
+        .key("late.pdf")
+        .upload_id(&later_id)
+        .part_number(1)
+        .body(ByteStream::from_static(b"late part"))
+        .send()
+        .await
+        .expect("UploadPart");
+
+    disable(&c.kms, &key).await;
+    let err = s3
+        .create_multipart_upload()
+        .bucket("invoices")
+        .key("other.pdf")
+        .server_side_encryption(ServerSideEncryption::AwsKms)
+        .ssekms_key_id("alias/invoices")
+        .send()
+        .await
+        .expect_err("CreateMultipartUpload is refused");
+    assert_eq!(code(&err).as_deref(), Some("KMS.DisabledException"), "{err:?}");
+    let err = s3
+        .complete_multipart_upload()
+        .bucket("invoices")
+        .key("late.pdf")
+        .upload_id(&later_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(
+                    CompletedPart::builder()
+                        .part_number(1)
+                        .e_tag(late_part.e_tag().unwrap_or_default())
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("CompleteMultipartUpload is refused");
+    assert_eq!(code(&err).as_deref(), Some("KMS.DisabledException"), "{err:?}");
+    assert!(
+        s3.head_object()
+            .bucket("invoices")
+            .key("late.pdf")
+            .send()
+            .await
+            .is_err(),
+        "the refused completion wrote nothing"
+    );
+
+    // A copy decrypts its source: refused, into any bucket, whatever the
+    // destination's encryption.
+    let err = s3
+        .copy_object()
+        .bucket("invoices")
+        .key("copy.pdf")
+        .copy_source("invoices/big.pdf")
+        .send()
+        .await
+        .expect_err("CopyObject is refused");
+    assert_eq!(code(&err).as_deref(), Some("KMS.DisabledException"), "{err:?}");
+    assert!(
+        s3.head_object()
+            .bucket("invoices")
+            .key("copy.pdf")
+            .send()
+            .await
+            .is_err(),
+        "the refused copy wrote nothing"
+    );
+    c.kms.enable_key().key_id(&key).send().await.expect("EnableKey");
+    s3.copy_object()
+        .bucket("invoices")
+        .key("copy.pdf")
+        .copy_source("invoices/big.pdf")
+        .send()
+        .await
+        .expect("CopyObject with the key enabled again");
 }
 
 #[tokio::test]

@@ -1051,7 +1051,8 @@ impl Engine {
 
     /// Finds and checks the source of a copy (CopyObject, UploadPartCopy):
     /// the destination bucket must exist in `region`, the source version
-    /// must be an object (not a delete marker) that is not archived.
+    /// must be an object (not a delete marker) that is not archived, and
+    /// its customer managed KMS key (if any) usable.
     pub fn copy_source(
         &self,
         bucket: &str,
@@ -1060,7 +1061,7 @@ impl Engine {
         src_key: &str,
         src_version: Option<&str>,
     ) -> Result<CopySource> {
-        let (found, version_id) = {
+        let (found, version_id, src_region) = {
             let st = self.state.lock();
             st.bucket(bucket, region)?;
             let sb = st.bucket(src_bucket, None)?;
@@ -1084,13 +1085,16 @@ impl Engine {
                     .clone()
                     .unwrap_or_else(|| NULL_VERSION.to_owned())
             });
-            (found, vid)
+            (found, vid, sb.region.clone())
         };
         if is_archived(&found.object.storage_class) {
             return Err(S3EngineError::InvalidObjectState {
                 storage_class: found.object.storage_class.clone(),
             });
         }
+        // A copy decrypts its source: an SSE-KMS source whose key is no
+        // longer usable is refused as its GetObject would be.
+        self.readable(&src_region, &found.object)?;
         Ok(CopySource {
             bucket: src_bucket.to_owned(),
             key: src_key.to_owned(),

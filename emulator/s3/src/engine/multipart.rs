@@ -163,7 +163,10 @@ fn check_whole(upload: &Upload, req: &CompleteChecksum, computed: &ObjectChecksu
 }
 
 impl Engine {
-    /// CreateMultipartUpload.
+    /// CreateMultipartUpload: the upload id, and the customer managed KMS
+    /// key its object will be encrypted with (the request's SSE-KMS key or
+    /// the bucket's default), which must be usable now, as S3 asks KMS for
+    /// the upload's data key when it is created; the completion asks again.
     pub fn create_upload(
         &self,
         bucket: &str,
@@ -171,7 +174,7 @@ impl Engine {
         key: &str,
         template: NewObject,
         checksum: Option<UploadChecksum>,
-    ) -> Result<String> {
+    ) -> Result<(String, Option<String>)> {
         validate_new_object(&template, None)?;
         let now = self.now();
         let mut st = self.state.lock();
@@ -179,6 +182,7 @@ impl Engine {
         if template.retention.is_some() || template.legal_hold.is_some() {
             require_object_lock(b.object_lock)?;
         }
+        let kms_key_arn = self.write_key(b, template.kms.clone())?;
         let key_existed = b
             .objects
             .get(key)
@@ -198,7 +202,7 @@ impl Engine {
                 parts: BTreeMap::new(),
             },
         );
-        Ok(id)
+        Ok((id, kms_key_arn))
     }
 
     fn check_upload(

@@ -77,14 +77,19 @@ impl Handler {
             input.checksum_type.as_ref().map(|t| t.as_str()),
         )
         .or_s3(&i)?;
-        let template = new_object!(input, object_meta!(input), None).or_s3(&i)?;
-        let id = self
+        let mut template = new_object!(input, object_meta!(input), None).or_s3(&i)?;
+        template.kms = super::ops::requested_kms(
+            input.server_side_encryption.as_ref(),
+            input.ssekms_key_id.as_ref(),
+        );
+        let (id, kms_key_arn) = self
             .engine
             .create_upload(&input.bucket, Some(&i.region), &input.key, template, checksum)
             .or_s3(&i)?;
         let (checksum_algorithm, checksum_type) = upload_fields(checksum);
         Ok(S3Response::new(CreateMultipartUploadOutput {
-            server_side_encryption: Some(sse_s3()),
+            server_side_encryption: Some(super::ops::sse_of(kms_key_arn.as_ref())),
+            ssekms_key_id: kms_key_arn,
             bucket: Some(input.bucket),
             key: Some(input.key),
             upload_id: Some(id),
@@ -263,7 +268,8 @@ impl Handler {
             )
             .or_s3(&i)?;
         let mut out = CompleteMultipartUploadOutput {
-            server_side_encryption: Some(sse_s3()),
+            server_side_encryption: Some(super::ops::sse_of(r.kms_key_arn.as_ref())),
+            ssekms_key_id: r.kms_key_arn.clone(),
             bucket: Some(input.bucket.clone()),
             e_tag: Some(etag(&r.etag)),
             key: Some(input.key.clone()),

@@ -44,7 +44,10 @@ pub(super) fn sse_of(kms_key_arn: Option<&String>) -> ServerSideEncryption {
 }
 
 /// What a write's SSE headers ask for (see `NewObject::kms`).
-fn requested_kms(sse: Option<&ServerSideEncryption>, key: Option<&String>) -> Option<Option<String>> {
+pub(super) fn requested_kms(
+    sse: Option<&ServerSideEncryption>,
+    key: Option<&String>,
+) -> Option<Option<String>> {
     let sse = sse?;
     Some(
         sse.as_str()
