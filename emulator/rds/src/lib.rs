@@ -78,10 +78,22 @@
 //! `available` (`InvalidDBInstanceState`), an unknown source
 //! (`DBInstanceNotFound`), promoting an instance that is no replica, and
 //! stopping a replica or an instance that has replicas
-//! (`InvalidDBInstanceState`). A replica has no automated backups until
-//! promoted (ModifyDBInstance's `BackupRetentionPeriod` on it answers
-//! `InvalidParameterCombination`); `ReplicaLag` (a CloudWatch metric) is not
-//! served.
+//! (`InvalidDBInstanceState`). `ReplicaLag` is sampled for every replica
+//! (`engine::replica_lag`), and served as a CloudWatch metric by the
+//! assembly.
+//!
+//! Cascading read replicas: a replica can be the source of another, as on
+//! AWS, once ModifyDBInstance gave it a `BackupRetentionPeriod` (the period
+//! is stored; the replica's own base backups and archive begin when it is
+//! promoted). The new replica is made from a base backup of the
+//! intermediate replica's server and follows that server: a PostgreSQL
+//! standby streaming from a standby (falling back on the archive of the
+//! primary at the chain's head), a MariaDB replica of a replica that logs
+//! what it applies (`log_slave_updates`). A chain holds at most three
+//! replicas below its primary, and RDS for PostgreSQL cascades from 14.1
+//! only: both refusals answer `InvalidDBInstanceState`. Promoting the
+//! middle of a chain leaves it a primary whose own replicas keep following
+//! it.
 //!
 //! DB cluster snapshots: CreateDBClusterSnapshot takes a base backup of the
 //! cluster's server (`creating`, then `available`); CopyDBClusterSnapshot
