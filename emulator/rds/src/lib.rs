@@ -113,9 +113,17 @@
 //! differs from the snapshot's). DeleteDBCluster takes a final cluster
 //! snapshot (`FinalDBSnapshotIdentifier`) before the server stops, unless
 //! `SkipFinalSnapshot`; neither, or both, answer
-//! `InvalidParameterCombination`. Not served: automated cluster snapshots,
-//! snapshot attributes (sharing), and RestoreDBInstanceFromDBSnapshot from
-//! a cluster snapshot.
+//! `InvalidParameterCombination`. Automated cluster snapshots: each base
+//! backup of a cluster's automated backups (one at creation, then one a day
+//! in `PreferredBackupWindow`) is listed as the automated snapshot
+//! `rds:<cluster>-YYYY-MM-DD-HH-MM` (`SnapshotType=automated`, and with no
+//! type) for `BackupRetentionPeriod` days, and goes with the cluster;
+//! CopyDBClusterSnapshot of one gives a manual snapshot,
+//! RestoreDBClusterFromSnapshot restores it, and DeleteDBClusterSnapshot
+//! refuses it (`InvalidDBClusterSnapshotStateFault`). Not served: retained
+//! cluster automated backups (DescribeDBClusterAutomatedBackups), snapshot
+//! attributes (sharing), and RestoreDBInstanceFromDBSnapshot from a cluster
+//! snapshot.
 //!
 //! Served around the instances: DB subnet groups (the `default` group and
 //! the account's own; firedrill has no EC2, so subnet ids are taken as
