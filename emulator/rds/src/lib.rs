@@ -70,7 +70,8 @@
 //! `ReadReplicaDBInstanceIdentifiers` and a `read replication` status info
 //! (`replicating`, or `error` while the source's region is down or its
 //! server stopped). PromoteReadReplica stops replication, turns automated
-//! backups on (`BackupRetentionPeriod`, default 1) and takes the first base
+//! backups on (`BackupRetentionPeriod`, default the
+//! replica's own when ModifyDBInstance set one, else 1) and takes the first base
 //! backup; the status is `modifying` for the restore-time model's
 //! promotion time. A cross-region replica stays promotable during an outage
 //! of its source's region. Deleting a source promotes its replicas (without

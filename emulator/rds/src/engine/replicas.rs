@@ -10,10 +10,14 @@
 //! PostgreSQL hot standby streaming WAL (and reading the source's archive
 //! for what the source no longer holds), or a MariaDB replica of the
 //! source's binary log by GTID. It refuses writes until promoted. It has
-//! no automated backups of its own; PromoteReadReplica stops replication,
-//! turns backups on (`BackupRetentionPeriod`, default 1) and takes the
-//! first base backup, with the status `modifying` for as long as the
-//! restore-time model gives promotion.
+//! no automated backups of its own: ModifyDBInstance may give it a
+//! `BackupRetentionPeriod` (stored, what lets it be the source of a
+//! cascading replica, [`MAX_CASCADE_DEPTH`] levels at most), and
+//! PromoteReadReplica stops replication, turns backups on (the request's
+//! period, else the replica's, else 1) and takes the first base backup,
+//! with the status `modifying` for as long as the restore-time model gives
+//! promotion. A replica of a replica follows the intermediate's server; the
+//! replicas of a promoted replica go on following it.
 
 use super::provision::Origin;
 use super::records::*;
