@@ -197,7 +197,7 @@ struct SeedArgs {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Where sessions and carts live: `sessions=elasticache[,carts=elasticache]`
-    /// (default: DynamoDB).
+    /// (default: DynamoDB), and the orders engine: `orders=mysql` (or `mariadb`).
     #[arg(long, value_name = "KEY=VALUE,...")]
     store: Option<String>,
 }
@@ -758,7 +758,9 @@ async fn seed(args: SeedArgs) -> Result<ExitCode> {
         Some(pairs) => firedrill::store::StoreSection::parse_pairs(pairs).context("--store")?,
         None => Default::default(),
     };
-    let names = StoreNames::new(&args.prefix)?.with_cache(layout.cached());
+    let names = StoreNames::new(&args.prefix)?
+        .with_cache(layout.cached())
+        .with_orders_engine(layout.orders_engine);
     let policy = four_layer();
     let store = SdkProvisioner {
         wait: WaitOptions::default(),

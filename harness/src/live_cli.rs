@@ -38,8 +38,9 @@ pub struct UpArgs {
     /// Take the traffic's rates (and its `[store]`) from this scenario (a file or a name in ./scenarios).
     #[arg(long)]
     scenario: Option<String>,
-    /// Where sessions and carts live: `sessions=elasticache[,carts=elasticache]`
-    /// (default: the scenario's `[store]`, else DynamoDB).
+    /// Where sessions and carts live: `sessions=elasticache[,carts=elasticache]`,
+    /// and the orders engine: `orders=mysql` (or `mariadb`; default: the
+    /// scenario's `[store]`, else DynamoDB and PostgreSQL).
     #[arg(long, value_name = "KEY=VALUE,...")]
     store: Option<String>,
     /// Multiply every rate (a demonstration that cannot wait an hour).

@@ -151,6 +151,17 @@ impl EngineVersion {
     }
 }
 
+/// Whether a read replica running `version` can be the source of another
+/// read replica: RDS for PostgreSQL from 14.1 (every 14 minor offered here
+/// is later), every MySQL and MariaDB version.
+pub fn cascading_replicas(version: &EngineVersion) -> bool {
+    match version.engine {
+        POSTGRES => version.major().parse::<u32>().is_ok_and(|m| m >= 14),
+        MYSQL | MARIADB => true,
+        _ => false,
+    }
+}
+
 /// The default major version of the PostgreSQL engines when a request
 /// names none.
 pub const DEFAULT_MAJOR: &str = "17";

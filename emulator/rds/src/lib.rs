@@ -70,7 +70,8 @@
 //! `ReadReplicaDBInstanceIdentifiers` and a `read replication` status info
 //! (`replicating`, or `error` while the source's region is down or its
 //! server stopped). PromoteReadReplica stops replication, turns automated
-//! backups on (`BackupRetentionPeriod`, default 1) and takes the first base
+//! backups on (`BackupRetentionPeriod`, default the
+//! replica's own when ModifyDBInstance set one, else 1) and takes the first base
 //! backup; the status is `modifying` for the restore-time model's
 //! promotion time. A cross-region replica stays promotable during an outage
 //! of its source's region. Deleting a source promotes its replicas (without
@@ -78,10 +79,22 @@
 //! `available` (`InvalidDBInstanceState`), an unknown source
 //! (`DBInstanceNotFound`), promoting an instance that is no replica, and
 //! stopping a replica or an instance that has replicas
-//! (`InvalidDBInstanceState`). A replica has no automated backups until
-//! promoted (ModifyDBInstance's `BackupRetentionPeriod` on it answers
-//! `InvalidParameterCombination`); `ReplicaLag` (a CloudWatch metric) is not
-//! served.
+//! (`InvalidDBInstanceState`). `ReplicaLag` is sampled for every replica
+//! (`engine::replica_lag`), and served as a CloudWatch metric by the
+//! assembly.
+//!
+//! Cascading read replicas: a replica can be the source of another, as on
+//! AWS, once ModifyDBInstance gave it a `BackupRetentionPeriod` (the period
+//! is stored; the replica's own base backups and archive begin when it is
+//! promoted). The new replica is made from a base backup of the
+//! intermediate replica's server and follows that server: a PostgreSQL
+//! standby streaming from a standby (falling back on the archive of the
+//! primary at the chain's head), a MariaDB replica of a replica that logs
+//! what it applies (`log_slave_updates`). A chain holds at most three
+//! replicas below its primary, and RDS for PostgreSQL cascades from 14.1
+//! only: both refusals answer `InvalidDBInstanceState`. Promoting the
+//! middle of a chain leaves it a primary whose own replicas keep following
+//! it.
 //!
 //! DB cluster snapshots: CreateDBClusterSnapshot takes a base backup of the
 //! cluster's server (`creating`, then `available`); CopyDBClusterSnapshot
@@ -101,9 +114,17 @@
 //! differs from the snapshot's). DeleteDBCluster takes a final cluster
 //! snapshot (`FinalDBSnapshotIdentifier`) before the server stops, unless
 //! `SkipFinalSnapshot`; neither, or both, answer
-//! `InvalidParameterCombination`. Not served: automated cluster snapshots,
-//! snapshot attributes (sharing), and RestoreDBInstanceFromDBSnapshot from
-//! a cluster snapshot.
+//! `InvalidParameterCombination`. Automated cluster snapshots: each base
+//! backup of a cluster's automated backups (one at creation, then one a day
+//! in `PreferredBackupWindow`) is listed as the automated snapshot
+//! `rds:<cluster>-YYYY-MM-DD-HH-MM` (`SnapshotType=automated`, and with no
+//! type) for `BackupRetentionPeriod` days, and goes with the cluster;
+//! CopyDBClusterSnapshot of one gives a manual snapshot,
+//! RestoreDBClusterFromSnapshot restores it, and DeleteDBClusterSnapshot
+//! refuses it (`InvalidDBClusterSnapshotStateFault`). Not served: retained
+//! cluster automated backups (DescribeDBClusterAutomatedBackups), snapshot
+//! attributes (sharing), and RestoreDBInstanceFromDBSnapshot from a cluster
+//! snapshot.
 //!
 //! Served around the instances: DB subnet groups (the `default` group and
 //! the account's own; firedrill has no EC2, so subnet ids are taken as

@@ -37,7 +37,9 @@
 //!   lose `READ_ONLY ADMIN` while it follows (noted in the data directory
 //!   and given back on promotion, which is `STOP SLAVE` and `RESET SLAVE
 //!   ALL`). A replica's server id is its port, so it differs from its
-//!   source's.
+//!   source's. Every server logs what it applies (`log_slave_updates`), so
+//!   a replica's binary log and GTID position go on its source's: it can
+//!   be the source of a cascading replica.
 //! - Durability: `innodb_flush_log_at_trx_commit=2` and `sync_binlog=0`: an
 //!   acknowledged commit is in the operating system's page cache, so it
 //!   survives a crash or kill of the server (not of the machine).
@@ -870,6 +872,9 @@ impl MariaRuntime {
                 ),
                 // A replica's replication is (re)configured once it runs.
                 "--skip-slave-start",
+                // A replica logs what it applies, so that it can be the
+                // source of a cascading replica (no effect on a primary).
+                "--log-slave-updates",
                 "--binlog-format=ROW",
                 "--innodb-flush-log-at-trx-commit=2",
                 "--sync-binlog=0",

@@ -391,10 +391,12 @@ impl DbServer for PgServer {
             // A replica's replay position after a WAL switch is the next
             // segment's start, which is also where the source's flush
             // position stands: the two meet once the replica caught up.
+            // A source that is itself a standby (the middle of a cascade)
+            // has written what it replayed.
             let sql = if replica {
                 "SELECT pg_last_wal_replay_lsn()::text"
             } else {
-                "SELECT pg_current_wal_flush_lsn()::text"
+                "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_flush_lsn() END)::text"
             };
             self.with_admin(async |c| {
                 let row = c.query_one(sql, &[]).await?;

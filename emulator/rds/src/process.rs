@@ -85,8 +85,9 @@ pub struct Recovery {
 pub struct Upstream {
     /// The source server's loopback port.
     pub port: u16,
-    /// The source's archive (a PostgreSQL replica fetches from it the WAL
-    /// its source no longer holds).
+    /// The archive of the primary at the head of the replica's chain (its
+    /// source's own, unless the source is itself a replica): a PostgreSQL
+    /// replica fetches from it the WAL its source no longer holds.
     pub archive: PathBuf,
 }
 

@@ -323,3 +323,194 @@ async fn aurora_mysql_cluster_snapshot_restores_its_rows() {
     drop((db, rdb));
     server.stop().await;
 }
+
+/// The automated snapshots of `cluster`, oldest first.
+async fn automated(c: &Client, cluster: &str) -> Vec<aws_sdk_rds::types::DbClusterSnapshot> {
+    let mut list = c
+        .describe_db_cluster_snapshots()
+        .db_cluster_identifier(cluster)
+        .snapshot_type("automated")
+        .send()
+        .await
+        .expect("describe automated cluster snapshots")
+        .db_cluster_snapshots()
+        .to_vec();
+    list.sort_by_key(|s| s.snapshot_create_time().map(|t| t.secs()));
+    list
+}
+
+/// Moves the simulated clock to `at` and waits until `cluster` has
+/// `count` automated snapshots.
+async fn jump_to(
+    server: &firedrill_emu_core::testing::TestServer,
+    c: &Client,
+    cluster: &str,
+    at: &str,
+    count: usize,
+) -> Vec<aws_sdk_rds::types::DbClusterSnapshot> {
+    let at: chrono::DateTime<chrono::Utc> = at.parse().unwrap();
+    server.advance(at - server.env().clock.now()).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let list = automated(c, cluster).await;
+        if list.len() == count {
+            return list;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{cluster} at {at}: {:?}",
+            list.iter()
+                .map(|s| s.db_cluster_snapshot_identifier())
+                .collect::<Vec<_>>()
+        );
+        server.advance(chrono::Duration::seconds(1)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aurora_automated_cluster_snapshots_are_daily_copied_restored_and_kept_for_the_retention() {
+    let Some((server, _rds)) =
+        start("aurora_automated_cluster_snapshots_are_daily_copied_restored_and_kept_for_the_retention")
+            .await
+    else {
+        return;
+    };
+    let c = client(&server, "us-east-1").await;
+    c.create_db_cluster()
+        .db_cluster_identifier("orders")
+        .engine("aurora-postgresql")
+        .master_username("shop")
+        .master_user_password(PASSWORD)
+        .database_name("store")
+        .backup_retention_period(2)
+        .preferred_backup_window("03:00-03:30")
+        .send()
+        .await
+        .expect("create cluster");
+    let cluster = wait_cluster(&c, "orders").await;
+
+    // The first automated snapshot is taken at creation (2026-03-14 12:00).
+    let first = jump_to(&server, &c, "orders", "2026-03-14T12:00:30Z", 1).await;
+    let first = first[0].clone();
+    let id = first.db_cluster_snapshot_identifier().unwrap().to_owned();
+    assert!(id.starts_with("rds:orders-2026-03-14-12-0"), "{id}");
+    assert_eq!(id.len(), "rds:orders-2026-03-14-12-00".len(), "{id}");
+    assert_eq!(first.snapshot_type(), Some("automated"));
+    assert_eq!(first.status(), Some("available"));
+    assert_eq!(first.db_cluster_identifier(), Some("orders"));
+    assert_eq!(first.engine(), Some("aurora-postgresql"));
+    assert_eq!(first.backup_retention_period(), Some(2));
+    assert_eq!(first.percent_progress(), Some(100));
+    assert_eq!(
+        first.db_cluster_snapshot_arn(),
+        Some(format!("arn:aws:rds:us-east-1:000000000000:cluster-snapshot:{id}").as_str())
+    );
+    // Listed with no type too, not as manual; found by identifier and ARN.
+    let all = c.describe_db_cluster_snapshots().send().await.unwrap();
+    assert!(
+        all.db_cluster_snapshots()
+            .iter()
+            .any(|s| s.db_cluster_snapshot_identifier() == Some(id.as_str()))
+    );
+    let manual = c
+        .describe_db_cluster_snapshots()
+        .snapshot_type("manual")
+        .send()
+        .await
+        .unwrap();
+    assert!(manual.db_cluster_snapshots().is_empty());
+    assert_eq!(snapshot_status(&c, &id).await.snapshot_type(), Some("automated"));
+    assert_eq!(
+        snapshot_status(&c, first.db_cluster_snapshot_arn().unwrap())
+            .await
+            .db_cluster_snapshot_identifier(),
+        Some(id.as_str())
+    );
+
+    // Rows written today are in tomorrow's snapshot, taken in the window.
+    let db = cluster_db(&cluster).await;
+    seed_orders(&db, 12).await;
+    let expected = orders(&db).await;
+    let daily = jump_to(&server, &c, "orders", "2026-03-15T03:10:00Z", 2).await;
+    let daily = daily[1].clone();
+    let daily_id = daily.db_cluster_snapshot_identifier().unwrap().to_owned();
+    assert_eq!(daily_id, "rds:orders-2026-03-15-03-10");
+    db.execute("DELETE FROM orders WHERE id > 6", &[]).await.unwrap();
+
+    // An automated snapshot is AWS's to delete.
+    let err = c
+        .delete_db_cluster_snapshot()
+        .db_cluster_snapshot_identifier(&daily_id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidDBClusterSnapshotStateFault");
+
+    // Its copy is a manual snapshot that outlives it.
+    let copied = c
+        .copy_db_cluster_snapshot()
+        .source_db_cluster_snapshot_identifier(&daily_id)
+        .target_db_cluster_snapshot_identifier("orders-kept")
+        .send()
+        .await
+        .expect("copy an automated snapshot");
+    assert_eq!(
+        copied
+            .db_cluster_snapshot()
+            .unwrap()
+            .source_db_cluster_snapshot_arn(),
+        daily.db_cluster_snapshot_arn()
+    );
+    let kept = wait_snapshot(&c, "orders-kept").await;
+    assert_eq!(kept.snapshot_type(), Some("manual"));
+    assert_eq!(kept.db_cluster_identifier(), Some("orders"));
+
+    // Restored, it holds the rows of its day.
+    c.restore_db_cluster_from_snapshot()
+        .db_cluster_identifier("orders-restored")
+        .snapshot_identifier(&daily_id)
+        .engine("aurora-postgresql")
+        .send()
+        .await
+        .expect("restore from an automated snapshot");
+    let restored = wait_cluster(&c, "orders-restored").await;
+    assert_eq!(orders(&cluster_db(&restored).await).await, expected);
+
+    // Kept for the retention period (2 days): the creation one goes.
+    let later = jump_to(&server, &c, "orders", "2026-03-17T03:00:30Z", 2).await;
+    let ids: Vec<&str> = later
+        .iter()
+        .filter_map(|s| s.db_cluster_snapshot_identifier())
+        .collect();
+    assert_eq!(
+        ids,
+        ["rds:orders-2026-03-15-03-10", "rds:orders-2026-03-17-03-00"]
+    );
+    let err = c
+        .describe_db_cluster_snapshots()
+        .db_cluster_snapshot_identifier(&id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "DBClusterSnapshotNotFoundFault");
+
+    // Deleted with the cluster; the manual copy stays.
+    drop(db);
+    c.delete_db_cluster()
+        .db_cluster_identifier("orders")
+        .skip_final_snapshot(true)
+        .send()
+        .await
+        .expect("delete the cluster");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !automated(&c, "orders").await.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "automated snapshots outlived their cluster"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(wait_snapshot(&c, "orders-kept").await.status(), Some("available"));
+    server.stop().await;
+}

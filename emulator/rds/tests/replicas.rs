@@ -382,3 +382,302 @@ async fn mysql_replica_follows_the_binary_log_refuses_writes_and_promotes() {
     drop((db, pdb));
     stop_clean(server, rds).await;
 }
+
+/// Turns a read replica's automated backups on (what lets it be the source
+/// of a cascading replica) and waits until it is available again.
+async fn enable_backups(client: &Client, id: &str) {
+    client
+        .modify_db_instance()
+        .db_instance_identifier(id)
+        .backup_retention_period(1)
+        .apply_immediately(true)
+        .send()
+        .await
+        .expect("modify the replica's retention");
+    let i = wait_status(client, id, "available").await;
+    assert_eq!(i.backup_retention_period(), Some(1));
+    assert!(
+        i.read_replica_source_db_instance_identifier().is_some(),
+        "{id} is still a replica"
+    );
+}
+
+/// Waits until every replica of `region` has a lag sample of 0 s, the
+/// emulator clock advancing a minute between samplings.
+async fn wait_lags_zero(server: &TestServer, rds: &Rds, region: &str, ids: &[&str]) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        server.advance(chrono::Duration::minutes(1)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let lags = rds.engine().replica_lags(region);
+        let zero: Vec<&str> = lags
+            .iter()
+            .filter(|(_, s)| s.lag_seconds == 0.0)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        if ids.iter().all(|id| zero.contains(id)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{region} lags: {lags:?}, wanted 0 for {ids:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cascading_replicas_follow_the_chain_and_survive_promoting_the_middle() {
+    let Some((server, rds)) =
+        start("postgres_cascading_replicas_follow_the_chain_and_survive_promoting_the_middle").await
+    else {
+        return;
+    };
+    let east = client(&server, "us-east-1").await;
+    let west = client(&server, "us-west-2").await;
+    let source = create_instance(&east, "shop", 1).await;
+    let db = connect(&source, "shop", "store").await;
+    seed_orders(&db, 5).await;
+
+    let r1 = create_replica(&east, "shop-r1", "shop").await;
+    // A replica without backups cannot be a source, as on AWS.
+    let e = east
+        .create_db_instance_read_replica()
+        .db_instance_identifier("shop-r2")
+        .source_db_instance_identifier("shop-r1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidDBInstanceState");
+    enable_backups(&east, "shop-r1").await;
+
+    // Second level, same region; third level, across regions (by ARN).
+    let r2 = create_replica(&east, "shop-r2", "shop-r1").await;
+    assert_eq!(r2.read_replica_source_db_instance_identifier(), Some("shop-r1"));
+    assert_eq!(
+        describe(&east, "shop-r1")
+            .await
+            .read_replica_db_instance_identifiers(),
+        ["shop-r2".to_owned()]
+    );
+    assert_eq!(
+        describe(&east, "shop")
+            .await
+            .read_replica_db_instance_identifiers(),
+        ["shop-r1".to_owned()]
+    );
+    enable_backups(&east, "shop-r2").await;
+    let r2_arn = describe(&east, "shop-r2")
+        .await
+        .db_instance_arn()
+        .unwrap()
+        .to_owned();
+    let r3 = create_replica(&west, "shop-r3", &r2_arn).await;
+    assert_eq!(
+        r3.read_replica_source_db_instance_identifier(),
+        Some(r2_arn.as_str())
+    );
+    assert_eq!(
+        describe(&east, "shop-r2")
+            .await
+            .read_replica_db_instance_identifiers(),
+        [r3.db_instance_arn().unwrap().to_owned()]
+    );
+
+    // A fourth level is past AWS's limit of three.
+    enable_backups(&west, "shop-r3").await;
+    let e = west
+        .create_db_instance_read_replica()
+        .db_instance_identifier("shop-r4")
+        .source_db_instance_identifier("shop-r3")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidDBInstanceState");
+    assert!(
+        e.to_string().contains("at most 3") || format!("{e:?}").contains("at most 3"),
+        "{e:?}"
+    );
+
+    // A write on the primary reaches every level.
+    db.execute("INSERT INTO orders VALUES (6, 60, 'cascaded')", &[])
+        .await
+        .unwrap();
+    let want = orders(&db).await;
+    let (rdb1, rdb2, rdb3) = (
+        connect(&r1, "shop", "store").await,
+        connect(&r2, "shop", "store").await,
+        connect(&r3, "shop", "store").await,
+    );
+    eventually("second-level rows", &want, || orders(&rdb2)).await;
+    eventually("third-level rows", &want, || orders(&rdb3)).await;
+    eventually("first-level rows", &want, || orders(&rdb1)).await;
+    let err = rdb2
+        .execute("INSERT INTO orders VALUES (7, 70, 'x')", &[])
+        .await
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("read-only"), "{err:?}");
+
+    // ReplicaLag is sampled at every level, each against its own source.
+    wait_lags_zero(&server, &rds, "us-east-1", &["shop-r1", "shop-r2"]).await;
+    wait_lags_zero(&server, &rds, "us-west-2", &["shop-r3"]).await;
+
+    // Promoting the middle: it leaves the chain, its replicas follow it.
+    drop((rdb1, rdb2, rdb3));
+    let promoted = promote(&east, "shop-r1").await;
+    assert!(
+        describe(&east, "shop")
+            .await
+            .read_replica_db_instance_identifiers()
+            .is_empty()
+    );
+    assert_eq!(
+        describe(&east, "shop-r1")
+            .await
+            .read_replica_db_instance_identifiers(),
+        ["shop-r2".to_owned()]
+    );
+    assert_eq!(
+        describe(&east, "shop-r2")
+            .await
+            .read_replica_source_db_instance_identifier(),
+        Some("shop-r1")
+    );
+    let pdb = connect(&promoted, "shop", "store").await;
+    pdb.execute("INSERT INTO orders VALUES (7, 70, 'on the promoted middle')", &[])
+        .await
+        .expect("write after promotion");
+    db.execute("INSERT INTO orders VALUES (8, 80, 'old primary only')", &[])
+        .await
+        .unwrap();
+    let want = orders(&pdb).await;
+    assert!(want.iter().any(|o| o.0 == 7) && !want.iter().any(|o| o.0 == 8));
+    let r2 = describe(&east, "shop-r2").await;
+    let r3 = describe(&west, "shop-r3").await;
+    let (rdb2, rdb3) = (
+        connect(&r2, "shop", "store").await,
+        connect(&r3, "shop", "store").await,
+    );
+    eventually("second level after the middle's promotion", &want, || {
+        orders(&rdb2)
+    })
+    .await;
+    eventually("third level after the middle's promotion", &want, || {
+        orders(&rdb3)
+    })
+    .await;
+    wait_lags_zero(&server, &rds, "us-east-1", &["shop-r2"]).await;
+    assert!(
+        !rds.engine()
+            .replica_lags("us-east-1")
+            .iter()
+            .any(|(id, _)| id == "shop-r1"),
+        "the promoted middle has no lag to report"
+    );
+    drop((db, pdb, rdb2, rdb3));
+    stop_clean(server, rds).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_before_14_refuses_cascading_replicas() {
+    let Some((server, rds)) = start("postgres_before_14_refuses_cascading_replicas").await else {
+        return;
+    };
+    let c = client(&server, "us-east-1").await;
+    c.create_db_instance()
+        .db_instance_identifier("old")
+        .db_instance_class("db.t3.micro")
+        .engine("postgres")
+        .engine_version("13.21")
+        .master_username("shop")
+        .master_user_password(PASSWORD)
+        .backup_retention_period(1)
+        .send()
+        .await
+        .expect("create 13.21");
+    wait_status(&c, "old", "available").await;
+    create_replica(&c, "old-r1", "old").await;
+    enable_backups(&c, "old-r1").await;
+    let e = c
+        .create_db_instance_read_replica()
+        .db_instance_identifier("old-r2")
+        .source_db_instance_identifier("old-r1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidDBInstanceState");
+    assert!(format!("{e:?}").contains("14.1"), "{e:?}");
+    stop_clean(server, rds).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_replica_of_a_replica_follows_and_keeps_following_the_promoted_middle() {
+    use mysql_async::prelude::Queryable;
+    let Some((server, rds)) =
+        start_mariadb("mysql_replica_of_a_replica_follows_and_keeps_following_the_promoted_middle").await
+    else {
+        return;
+    };
+    let c = client(&server, "us-east-1").await;
+    let source = create_mysql_instance(&c, "shop", "mysql", 1).await;
+    let mut db = mysql_connect(&source, "store").await;
+    db.query_drop(
+        "CREATE TABLE orders (id INT PRIMARY KEY, amount INT NOT NULL, status VARCHAR(20) NOT NULL)",
+    )
+    .await
+    .unwrap();
+    db.query_drop("INSERT INTO orders VALUES (1, 10, 'paid')")
+        .await
+        .unwrap();
+    create_replica(&c, "shop-r1", "shop").await;
+    enable_backups(&c, "shop-r1").await;
+    let r2 = create_replica(&c, "shop-r2", "shop-r1").await;
+    assert_eq!(r2.engine(), Some("mysql"));
+    assert_eq!(r2.read_replica_source_db_instance_identifier(), Some("shop-r1"));
+    assert_eq!(
+        describe(&c, "shop-r1")
+            .await
+            .read_replica_db_instance_identifiers(),
+        ["shop-r2".to_owned()]
+    );
+
+    db.query_drop("INSERT INTO orders VALUES (2, 20, 'after the chain')")
+        .await
+        .unwrap();
+    let want = mysql_orders(&mut db).await;
+    let mut rdb2 = mysql_connect(&r2, "store").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = mysql_orders(&mut rdb2).await;
+        if got == want {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "second-level rows: {got:?}, wanted {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    wait_lags_zero(&server, &rds, "us-east-1", &["shop-r1", "shop-r2"]).await;
+
+    // The middle promoted: the second level follows it.
+    let promoted = promote(&c, "shop-r1").await;
+    let mut pdb = mysql_connect(&promoted, "store").await;
+    pdb.query_drop("INSERT INTO orders VALUES (3, 30, 'promoted middle')")
+        .await
+        .expect("write after promotion");
+    let want = mysql_orders(&mut pdb).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = mysql_orders(&mut rdb2).await;
+        if got == want {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "second level after the middle's promotion: {got:?}, wanted {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop((db, pdb, rdb2));
+    stop_clean(server, rds).await;
+}

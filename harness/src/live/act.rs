@@ -15,6 +15,13 @@
 //! session's traffic never batch-deletes items nor deletes objects either,
 //! so every such event in the audit trail is the person's.
 //!
+//! On the MySQL protocol (`up --store orders=mysql`) a trigger fires per
+//! row, not per statement: each notes the table, the kind, its connection
+//! and `NOW(6)`, which is the instant its statement began, so the rows one
+//! statement touched share a connection and an instant, and a group of
+//! more than one row is a statement typed by someone else. MySQL's
+//! `TRUNCATE` fires no trigger.
+//!
 //! A `DROP TABLE` fires no table trigger. Where the orders database's role
 //! may create event triggers (a superuser; RDS's `rds_superuser`), an
 //! `sql_drop` event trigger logs it like the rest. Where it may not (the
@@ -100,11 +107,50 @@ fn drop_log_sql() -> String {
     )
 }
 
+/// The row log on the MySQL protocol: its table and, per table, one
+/// trigger per statement kind.
+fn mysql_row_log_sql() -> Vec<String> {
+    let mut sql = vec![
+        "CREATE TABLE IF NOT EXISTS firedrill_row_log (
+            id BIGINT AUTO_INCREMENT PRIMARY KEY,
+            at DATETIME(6) NOT NULL,
+            table_name VARCHAR(64) NOT NULL,
+            op VARCHAR(16) NOT NULL,
+            connection BIGINT NOT NULL
+        ) ENGINE=InnoDB"
+            .to_owned(),
+    ];
+    for t in LOGGED_TABLES {
+        for op in ["UPDATE", "DELETE"] {
+            let name = format!("firedrill_log_{}_{t}", op.to_ascii_lowercase());
+            sql.push(format!("DROP TRIGGER IF EXISTS {name}"));
+            sql.push(format!(
+                "CREATE TRIGGER {name} AFTER {op} ON {t} FOR EACH ROW \
+                 INSERT INTO firedrill_row_log (at, table_name, op, connection) \
+                 VALUES (NOW(6), '{t}', '{op}', CONNECTION_ID())"
+            ));
+        }
+    }
+    sql
+}
+
 /// Installs the statement log in the orders database of `store`, with the
 /// `DROP TABLE` event trigger when the role may create one; returns whether
-/// it could.
+/// it could (never on the MySQL protocol, which has no event triggers).
 pub async fn install_statement_log(target: &dyn Target, store: &Store) -> anyhow::Result<bool> {
-    let db = store.connect(target).await?;
+    use mysql_async::prelude::Queryable;
+    let db = match crate::store::orders::connect(target, store).await? {
+        crate::store::orders::OrdersDb::Postgres(db) => db,
+        crate::store::orders::OrdersDb::Mysql(mut db) => {
+            for statement in mysql_row_log_sql() {
+                db.query_drop(statement)
+                    .await
+                    .context("creating the row log and its triggers (MySQL)")?;
+            }
+            let _ = db.disconnect().await;
+            return Ok(false);
+        }
+    };
     db.batch_execute(&statement_log_sql())
         .await
         .context("creating the statement log and its triggers")?;
@@ -156,12 +202,11 @@ pub fn inferred_drops(
         if logged.iter().any(|s| s.op == "DROP TABLE" && s.table == *table) {
             continue;
         }
-        let absent = format!("relation \"{table}\" does not exist");
         let refused = history
             .ops()
             .iter()
             .filter(|o| o.outcome == Outcome::Fail)
-            .filter(|o| o.error.as_deref().is_some_and(|e| e.contains(&absent)))
+            .filter(|o| o.error.as_deref().is_some_and(|e| says_absent(e, table)))
             .map(|o| o.invoke)
             .min();
         let writes_table =
@@ -186,6 +231,57 @@ pub fn inferred_drops(
     found
 }
 
+/// Whether a server's error says `table` does not exist (PostgreSQL's
+/// `relation "payments" does not exist`, MySQL's `Table 'store.payments'
+/// doesn't exist`).
+fn says_absent(error: &str, table: &str) -> bool {
+    error.contains(&format!("relation \"{table}\" does not exist"))
+        || error.contains(&format!(".{table}' doesn't exist"))
+}
+
+/// The name the statement log's acts give their source: `postgresql`, or
+/// the RDS engine on the MySQL protocol (`mysql`, `mariadb`).
+fn sql_source(record: &LiveRecord) -> String {
+    match record.store.db_engine.as_str() {
+        "postgres" => "postgresql".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// The statements of the MySQL row log (each group of rows one statement
+/// touched, when more than one), at their wall instants, and the shop's
+/// tables that no longer exist.
+async fn mysql_statements(
+    db: &mut mysql_async::Conn,
+) -> anyhow::Result<(Vec<(DateTime<Utc>, String, String, i64)>, Vec<String>)> {
+    use mysql_async::prelude::Queryable;
+    let rows: Vec<(String, String, String, i64)> = db
+        .query(
+            "SELECT DATE_FORMAT(at, '%Y-%m-%dT%H:%i:%s.%fZ'), table_name, op, COUNT(*) \
+             FROM firedrill_row_log GROUP BY at, table_name, op, connection \
+             HAVING COUNT(*) > 1 ORDER BY at",
+        )
+        .await
+        .context("reading the row log (MySQL)")?;
+    let mut out = Vec::new();
+    for (at, table, op, n) in rows {
+        let at: DateTime<Utc> = at
+            .parse()
+            .with_context(|| format!("the row log's instant {at:?}"))?;
+        out.push((at, table, op, n));
+    }
+    let present: Vec<String> = db
+        .query("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()")
+        .await
+        .context("looking for dropped tables (MySQL)")?;
+    let missing = LOGGED_TABLES
+        .iter()
+        .filter(|t| !present.iter().any(|p| p == *t))
+        .map(|t| (*t).to_owned())
+        .collect();
+    Ok((out, missing))
+}
+
 /// The shop's tables that no longer exist in the database `db` is connected to.
 async fn missing_tables(db: &tokio_postgres::Client) -> anyhow::Result<Vec<String>> {
     let tables: Vec<&str> = LOGGED_TABLES.to_vec();
@@ -208,7 +304,35 @@ pub async fn read_statement_log(
     admin: &AdminClient,
     record: &LiveRecord,
 ) -> anyhow::Result<Vec<Statement>> {
-    let db = store.connect(target).await?;
+    let db = match crate::store::orders::connect(target, store).await? {
+        crate::store::orders::OrdersDb::Postgres(db) => db,
+        crate::store::orders::OrdersDb::Mysql(mut db) => {
+            let read = mysql_statements(&mut db).await;
+            let _ = db.disconnect().await;
+            let (logged, missing) = read?;
+            let walls: Vec<DateTime<Utc>> = logged.iter().map(|s| s.0).collect();
+            let instants = admin
+                .emulated_times_for(&walls)
+                .await
+                .context("mapping the statements' instants to the emulator's clock")?;
+            let mut out: Vec<Statement> = logged
+                .into_iter()
+                .zip(instants)
+                .map(|((_, table, op, rows), at)| Statement {
+                    at,
+                    table,
+                    op,
+                    rows,
+                    application: None,
+                    inferred: false,
+                })
+                .collect();
+            let inferred = inferred_drops(&missing, &record.history, &out, record.started_at);
+            out.extend(inferred);
+            out.sort_by_key(|s| s.at);
+            return Ok(out);
+        }
+    };
     let rows = db
         .query(
             "SELECT at, table_name, op, row_count, application FROM firedrill_statement_log ORDER BY at, id",
@@ -316,7 +440,7 @@ pub fn first_act(audit: &[AuditEvent], statements: &[Statement], record: &LiveRe
         .filter(|s| s.at >= record.started_at)
         .map(|s| Act {
             at: s.at,
-            source: "postgresql".to_owned(),
+            source: sql_source(record),
             operation: s.op.clone(),
             resource: if s.inferred {
                 format!(

@@ -140,6 +140,8 @@ impl LiveRecord {
         names.db_name = f.db_name.clone();
         names.db_user = f.db_user.clone();
         names.db_password = f.db_password.clone();
+        names.orders_engine = crate::store::OrdersEngine::from_rds_engine(&f.db_engine)
+            .ok_or_else(|| anyhow::anyhow!("store.json names an unknown orders engine {:?}", f.db_engine))?;
         names.carts_table = f.carts_table.clone();
         names.sessions_table = f.sessions_table.clone();
         names.images_bucket = f.images_bucket.clone();

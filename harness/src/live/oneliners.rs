@@ -1,5 +1,6 @@
 //! The destructive one-liners `up` prints, and the restore commands `check`
-//! suggests: shell commands for the AWS CLI, `psql`, `redis-cli` (when the
+//! suggests: shell commands for the AWS CLI, `psql` (or the `mysql` client
+//! for orders on the MySQL protocol), `redis-cli` (when the
 //! session store is ElastiCache) and `firedrill admin`,
 //! each written against the live store's own names so it works as printed.
 
@@ -37,6 +38,44 @@ pub fn exports(record: &LiveRecord) -> String {
         sh(&record.store.region),
         sh(&record.store.region)
     )
+}
+
+/// The command that runs `sql` on the orders database of `record`: `psql
+/// -c`, or the `mysql` client's `-e` on the MySQL protocol.
+fn sql_command(record: &LiveRecord, sql: &str) -> String {
+    if record.store.db_engine == "postgres" {
+        format!("{} -c \"{sql}\"", psql(record))
+    } else {
+        let s = &record.store;
+        format!(
+            "MYSQL_PWD={} mysql -h {} -P {} -u {} {} -e \"{sql}\"",
+            sh(&s.db_password),
+            sh(&s.db_host),
+            s.db_port,
+            sh(&s.db_user),
+            sh(&s.db_name)
+        )
+    }
+}
+
+/// The `--restore-time` that brings the orders back as of `restore_to`, and
+/// a note on it. A binary log replay to a time can keep commits of the
+/// second it names (binary log events carry whole seconds), the act's
+/// among them, so on the MySQL protocol it is the second before the
+/// restore point: the act is never replayed, and commits of the last
+/// second before the restore point may be missing.
+fn rds_restore_time(record: &LiveRecord, restore_to: &str) -> (String, &'static str) {
+    if record.store.db_engine == "postgres" {
+        return (restore_to.to_owned(), "");
+    }
+    match chrono::DateTime::parse_from_rfc3339(restore_to) {
+        Ok(t) => (
+            (t.with_timezone(&chrono::Utc) - chrono::Duration::seconds(1))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "the second before the restore point: a binary log replay keeps the whole second it is given; ",
+        ),
+        Err(_) => (restore_to.to_owned(), ""),
+    }
 }
 
 /// The psql connection words for the orders database of `record`.
@@ -111,7 +150,7 @@ pub fn destructive(record: &LiveRecord, firedrill: &str) -> Vec<OneLiner> {
         OneLiner {
             name: "orders",
             what: "an UPDATE without WHERE: every order cancelled".to_owned(),
-            command: format!("{} -c \"UPDATE orders SET status = 'cancelled'\"", psql(record)),
+            command: sql_command(record, "UPDATE orders SET status = 'cancelled'"),
         },
         OneLiner {
             name: "outage",
@@ -228,10 +267,11 @@ pub fn restores(
         ));
     }
     if layers.contains(&Layer::Rds) {
+        let (at, note) = rds_restore_time(record, restore_to);
         out.push(format!(
-            "aws rds restore-db-instance-to-point-in-time --endpoint-url \"$AWS_ENDPOINT_URL\" --source-db-instance-identifier {i} --target-db-instance-identifier {i}-restored --restore-time {at} && aws rds wait db-instance-available --endpoint-url \"$AWS_ENDPOINT_URL\" --db-instance-identifier {i}-restored   # then --recovered db_instance={i}-restored",
+            "aws rds restore-db-instance-to-point-in-time --endpoint-url \"$AWS_ENDPOINT_URL\" --source-db-instance-identifier {i} --target-db-instance-identifier {i}-restored --restore-time {at} && aws rds wait db-instance-available --endpoint-url \"$AWS_ENDPOINT_URL\" --db-instance-identifier {i}-restored   # {note}then --recovered db_instance={i}-restored",
             i = sh(&s.db_instance),
-            at = sh(restore_to)
+            at = sh(&at)
         ));
     }
     if layers.contains(&Layer::S3) {
@@ -259,6 +299,54 @@ mod tests {
     use super::*;
     use crate::history::{Collection, Layer};
     use crate::model::DbEndpoint;
+
+    #[test]
+    fn orders_on_the_mysql_protocol_are_broken_with_the_mysql_client() {
+        let mut record = crate::live::fixtures::record();
+        let orders = |r: &LiveRecord| {
+            destructive(r, "firedrill")
+                .into_iter()
+                .find(|o| o.name == "orders")
+                .expect("an orders one-liner")
+                .command
+        };
+        assert!(
+            orders(&record).contains(" psql -h 127.0.0.1 -p 5432 "),
+            "{}",
+            orders(&record)
+        );
+        record.store.db_engine = "mysql".into();
+        record.store.db_port = 3306;
+        let line = orders(&record);
+        assert!(
+            line.starts_with("MYSQL_PWD=") && line.contains(" mysql -h 127.0.0.1 -P 3306 -u "),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(" -e \"UPDATE orders SET status = 'cancelled'\""),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_mysql_restore_names_the_second_before_the_restore_point() {
+        let mut record = crate::live::fixtures::record();
+        let at = "2026-03-14T03:04:05Z";
+        let pg = restores(&record, at, &[Layer::Rds], &[]);
+        assert!(
+            pg[0].contains(" --restore-time 2026-03-14T03:04:05Z "),
+            "{}",
+            pg[0]
+        );
+        record.store.db_engine = "mysql".into();
+        let my = restores(&record, at, &[Layer::Rds], &[]);
+        assert!(
+            my[0].contains(" --restore-time 2026-03-14T03:04:04Z "),
+            "{}",
+            my[0]
+        );
+        assert!(my[0].contains("keeps the whole second"), "{}", my[0]);
+    }
 
     #[test]
     fn a_versioned_bucket_is_given_its_undelete_and_an_unversioned_one_a_warning() {

@@ -120,7 +120,9 @@ async fn play(
     if !target.capabilities().aws_backup {
         bail!("{endpoint} is not a firedrill emulator: `up` reads its audit trail");
     }
-    let names = StoreNames::new(&options.prefix)?.with_cache(options.store.cached());
+    let names = StoreNames::new(&options.prefix)?
+        .with_cache(options.store.cached())
+        .with_orders_engine(options.store.orders_engine);
     let policy = four_layer();
     let store = SdkProvisioner {
         wait: WaitOptions::default(),

@@ -99,13 +99,23 @@ impl StoreSection {
     }
 
     /// The layout a command line gives: `sessions=elasticache,carts=dynamodb`
-    /// (the keys and values of `[store]`; a key left out stays in DynamoDB).
+    /// (the keys and values of `[store]`; a key left out stays in DynamoDB),
+    /// and `orders=mysql` (or `mariadb`, `postgres`) for the orders engine.
     pub fn parse_pairs(text: &str) -> anyhow::Result<Self> {
         let mut section = Self::default();
         for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = pair
                 .split_once('=')
                 .ok_or_else(|| anyhow::anyhow!("{pair:?} is not KEY=VALUE (sessions=elasticache)"))?;
+            if key.trim() == "orders" {
+                section.orders_engine = OrdersEngine::from_rds_engine(value.trim()).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "orders={}: the orders database is \"postgres\", \"mysql\" or \"mariadb\"",
+                        value.trim()
+                    )
+                })?;
+                continue;
+            }
             let backend = match value.trim() {
                 "elasticache" => Backend::Elasticache,
                 "dynamodb" => Backend::Dynamodb,
@@ -115,7 +125,9 @@ impl StoreSection {
                 "sessions" => section.sessions = backend,
                 "carts" => section.carts = backend,
                 other => {
-                    anyhow::bail!("{other}={value}: only sessions and carts can move (sessions=elasticache)")
+                    anyhow::bail!(
+                        "{other}={value}: only sessions and carts can move (sessions=elasticache), and orders name their engine (orders=mysql)"
+                    )
                 }
             }
         }
@@ -126,6 +138,21 @@ impl StoreSection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_command_line_names_the_orders_engine() {
+        let s = StoreSection::parse_pairs("orders=mysql,sessions=elasticache").expect("parses");
+        assert_eq!(s.orders_engine, OrdersEngine::Mysql);
+        assert_eq!(s.cached(), BTreeSet::from([Collection::Sessions]));
+        assert_eq!(
+            StoreSection::parse_pairs("orders=mariadb")
+                .expect("parses")
+                .orders_engine,
+            OrdersEngine::Mariadb
+        );
+        let e = StoreSection::parse_pairs("orders=oracle-ee").unwrap_err();
+        assert!(e.to_string().contains("\"mysql\""), "{e}");
+    }
 
     #[test]
     fn the_section_names_what_is_cached_and_defaults_to_dynamodb() {

@@ -44,6 +44,14 @@ impl OrdersEngine {
         }
     }
 
+    /// The engine whose RDS `Engine` value is `name` (`postgres`, `mysql`,
+    /// `mariadb`).
+    pub fn from_rds_engine(name: &str) -> Option<Self> {
+        [OrdersEngine::Postgres, OrdersEngine::Mysql, OrdersEngine::Mariadb]
+            .into_iter()
+            .find(|e| e.rds_engine() == name)
+    }
+
     /// Whether clients speak the MySQL protocol to it.
     pub fn speaks_mysql(self) -> bool {
         !matches!(self, OrdersEngine::Postgres)

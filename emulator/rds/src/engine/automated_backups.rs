@@ -243,6 +243,20 @@ impl Engine {
         old: i32,
         new: i32,
     ) -> Result<(), RdsError> {
+        let replica = self
+            .state
+            .lock()
+            .region(region)
+            .instances
+            .get(id)
+            .is_some_and(|i| i.replica_of.is_some());
+        if replica {
+            // A read replica's period is what lets it be the source of a
+            // cascading replica; its own automated backups (base backups
+            // and archive) begin when PromoteReadReplica makes it a
+            // primary.
+            return Ok(());
+        }
         if new == 0 {
             let removed = self.state.lock().region(region).backups.remove(rid);
             if let Some(b) = removed {

@@ -4,6 +4,17 @@
 //! RestoreDBClusterFromSnapshot (a new cluster whose server starts on the
 //! snapshot's copy, with automated backups of its own).
 //!
+//! Automated cluster snapshots are not stored apart: each base backup of
+//! an Aurora cluster's automated backups (the first at creation, then one
+//! a day in the backup window) is the automated snapshot AWS lists,
+//! `rds:<cluster>-YYYY-MM-DD-HH-MM` (its creation minute on the emulator
+//! clock), `SnapshotType` `automated`, for as long as the cluster's
+//! `BackupRetentionPeriod` keeps it; they go with the cluster's automated
+//! backups when it is deleted. They are described (by identifier, ARN,
+//! cluster, `SnapshotType=automated` or no type), copied (the copy is a
+//! manual snapshot) and restored like manual ones; DeleteDBClusterSnapshot
+//! refuses them (`InvalidDBClusterSnapshotStateFault`), as AWS does.
+//!
 //! Statuses as AWS shows them: `creating` (or `copying` for a copy) until
 //! the data is in place and the creation delay passed, then `available`;
 //! a deleted snapshot is answered once with `deleted`. Copies and restores
@@ -76,7 +87,82 @@ fn snapshot_ref(region: &str, reference: &str) -> Result<(String, String), RdsEr
     }
 }
 
+/// The identifier of the automated snapshot of `cluster` taken at `at`.
+fn automated_id(cluster: &str, at: DateTime<Utc>) -> String {
+    format!("rds:{cluster}-{}", at.format("%Y-%m-%d-%H-%M"))
+}
+
 impl Engine {
+    /// The automated snapshots of every cluster of `region` (see the
+    /// module docs), oldest first per cluster.
+    fn automated_cluster_snapshots(
+        &self,
+        region: &str,
+        reg: &Region,
+        now: DateTime<Utc>,
+    ) -> Vec<ClusterSnapshot> {
+        let mut out: Vec<ClusterSnapshot> = Vec::new();
+        for b in reg.backups.values() {
+            if b.kind != BackupKind::Cluster || b.status != "active" {
+                continue;
+            }
+            let Some(c) = reg.clusters.get(&b.instance_id) else {
+                continue;
+            };
+            let horizon = now - chrono::Duration::days(i64::from(c.retention.max(1)));
+            for base in b.base_backups.iter().filter(|base| base.end_emulated > horizon) {
+                let id = automated_id(&c.id, base.end_emulated);
+                // Two base backups in one minute: the later one answers.
+                out.retain(|s| s.id != id);
+                out.push(ClusterSnapshot {
+                    arn: format!("arn:aws:rds:{region}:{}:cluster-snapshot:{id}", self.account()),
+                    id,
+                    cluster_id: c.id.clone(),
+                    resource_id: c.resource_id.clone(),
+                    snapshot_type: "automated".to_owned(),
+                    status: "available".to_owned(),
+                    create_time: base.end_emulated,
+                    cluster_create_time: c.create_time,
+                    engine: c.engine.clone(),
+                    engine_version: c.engine_version.clone(),
+                    master_username: c.master_username.clone(),
+                    database_name: c.database_name.clone(),
+                    port: c.port,
+                    storage_type: c.storage_type.clone(),
+                    retention: c.retention,
+                    backup_window: c.backup_window.clone(),
+                    tags: Vec::new(),
+                    source_arn: None,
+                    percent: 100,
+                    dir: base.dir.clone(),
+                    work: Work::Idle,
+                    status_since: base.end_emulated,
+                    modelled_ready: None,
+                });
+            }
+        }
+        out
+    }
+
+    /// The cluster snapshot `id` of `region`, manual or automated.
+    fn find_cluster_snapshot(
+        &self,
+        region: &str,
+        reg: &Region,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Option<ClusterSnapshot> {
+        reg.cluster_snapshots.get(id).cloned().or_else(|| {
+            id.starts_with("rds:")
+                .then(|| {
+                    self.automated_cluster_snapshots(region, reg, now)
+                        .into_iter()
+                        .find(|s| s.id == id)
+                })
+                .flatten()
+        })
+    }
+
     fn cluster_snapshot_dir(&self, region: &str, id: &str) -> std::path::PathBuf {
         self.run
             .root
@@ -194,27 +280,26 @@ impl Engine {
         cluster_id: Option<&str>,
         snapshot_type: Option<&str>,
     ) -> Result<Vec<ClusterSnapshot>, RdsError> {
+        let now = self.now();
         let mut state = self.state.lock();
         let reg = state.region(region);
         if let Some(reference) = snapshot_id {
             let (_, id) = snapshot_ref(region, reference)?;
-            let s = reg
-                .cluster_snapshots
-                .get(&id)
-                .cloned()
+            let s = self
+                .find_cluster_snapshot(region, reg, &id, now)
                 .ok_or_else(|| RdsError::cluster_snapshot_not_found(&id))?;
             return Ok(vec![s]);
         }
+        let automated = self.automated_cluster_snapshots(region, reg, now);
         let cluster_id = cluster_id.map(|c| {
             let c = c.to_ascii_lowercase();
             c.rsplit(":cluster:").next().unwrap_or(&c).to_owned()
         });
-        Ok(reg
-            .cluster_snapshots
-            .values()
+        Ok(automated
+            .into_iter()
+            .chain(reg.cluster_snapshots.values().cloned())
             .filter(|s| cluster_id.as_ref().is_none_or(|c| s.cluster_id == *c))
             .filter(|s| snapshot_type.is_none_or(|t| s.snapshot_type == t))
-            .cloned()
             .collect())
     }
 
@@ -225,12 +310,17 @@ impl Engine {
         reference: &str,
     ) -> Result<ClusterSnapshot, RdsError> {
         let (_, id) = snapshot_ref(region, reference)?;
+        let now = self.now();
         let mut state = self.state.lock();
         let reg = state.region(region);
-        let s = reg
-            .cluster_snapshots
-            .get(&id)
-            .ok_or_else(|| RdsError::cluster_snapshot_not_found(&id))?;
+        let Some(s) = reg.cluster_snapshots.get(&id) else {
+            if self.find_cluster_snapshot(region, reg, &id, now).is_some() {
+                return Err(RdsError::InvalidDBClusterSnapshotState(
+                    "Only manual snapshots may be deleted.".to_owned(),
+                ));
+            }
+            return Err(RdsError::cluster_snapshot_not_found(&id));
+        };
         if s.status != "available" {
             return Err(RdsError::InvalidDBClusterSnapshotState(format!(
                 "Cannot delete the cluster snapshot {id} because it is {}.",
@@ -262,22 +352,19 @@ impl Engine {
         }
         // The copy's size is what the source snapshot holds, read before
         // the state is locked (no lock is held across I/O).
-        let src_dir = self
-            .state
-            .lock()
-            .region(&src_region)
-            .cluster_snapshots
-            .get(&src_id)
-            .map(|s| s.dir.clone());
-        let bytes = src_dir.as_deref().map_or(0, dir_bytes);
         let now = self.now();
+        let src_dir = {
+            let mut state = self.state.lock();
+            let reg = state.region(&src_region);
+            self.find_cluster_snapshot(&src_region, reg, &src_id, now)
+                .map(|s| s.dir)
+        };
+        let bytes = src_dir.as_deref().map_or(0, dir_bytes);
         let (copy, src_dir) = {
             let mut state = self.state.lock();
             let src_reg = state.region(&src_region);
-            let src = src_reg
-                .cluster_snapshots
-                .get(&src_id)
-                .cloned()
+            let src = self
+                .find_cluster_snapshot(&src_region, src_reg, &src_id, now)
                 .ok_or_else(|| RdsError::cluster_snapshot_not_found(&src_id))?;
             if src_reg.down {
                 return Err(RdsError::InvalidDBClusterSnapshotState(format!(
@@ -365,14 +452,13 @@ impl Engine {
         validate::port("Port", req.port)?;
         let db_name = req.database_name.as_deref().map(validate::db_name).transpose()?;
         let (_, snap_id) = snapshot_ref(region, &req.snapshot_id)?;
-        let snap = self
-            .state
-            .lock()
-            .region(region)
-            .cluster_snapshots
-            .get(&snap_id)
-            .cloned()
-            .ok_or_else(|| RdsError::cluster_snapshot_not_found(&snap_id))?;
+        let now = self.now();
+        let snap = {
+            let mut state = self.state.lock();
+            let reg = state.region(region);
+            self.find_cluster_snapshot(region, reg, &snap_id, now)
+                .ok_or_else(|| RdsError::cluster_snapshot_not_found(&snap_id))?
+        };
         if req.engine != snap.engine {
             return Err(RdsError::InvalidParameterCombination(format!(
                 "The engine {} does not match the engine of DB cluster snapshot {snap_id} ({}).",
@@ -387,14 +473,11 @@ impl Engine {
             self.cluster_parameter_group(region, req.parameter_group.as_deref(), &version)?;
         self.db(&snap.engine)?.available()?;
         let bytes = dir_bytes(&snap.dir);
-        let now = self.now();
         let cluster = {
             let mut state = self.state.lock();
             let reg = state.region(region);
-            let snap = reg
-                .cluster_snapshots
-                .get(&snap_id)
-                .cloned()
+            let snap = self
+                .find_cluster_snapshot(region, reg, &snap_id, now)
                 .ok_or_else(|| RdsError::cluster_snapshot_not_found(&snap_id))?;
             if snap.status != "available" {
                 return Err(RdsError::InvalidDBClusterSnapshotState(format!(

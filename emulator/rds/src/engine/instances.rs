@@ -280,12 +280,6 @@ impl Engine {
                     "The requested DB instance will be a member of a DB cluster. Set backup retention period for the DB cluster.".to_owned(),
                 ));
             }
-            if i.replica_of.is_some() && req.retention.is_some_and(|r| r != i.retention) {
-                return Err(RdsError::InvalidParameterCombination(format!(
-                    "DB instance {} is a read replica: it has no automated backups until PromoteReadReplica turns them on.",
-                    i.id
-                )));
-            }
             Self::require_available(i)?;
             if let Some(w) = &window {
                 i.backup_window = w.clone();

@@ -10,10 +10,14 @@
 //! PostgreSQL hot standby streaming WAL (and reading the source's archive
 //! for what the source no longer holds), or a MariaDB replica of the
 //! source's binary log by GTID. It refuses writes until promoted. It has
-//! no automated backups of its own; PromoteReadReplica stops replication,
-//! turns backups on (`BackupRetentionPeriod`, default 1) and takes the
-//! first base backup, with the status `modifying` for as long as the
-//! restore-time model gives promotion.
+//! no automated backups of its own: ModifyDBInstance may give it a
+//! `BackupRetentionPeriod` (stored, what lets it be the source of a
+//! cascading replica, [`MAX_CASCADE_DEPTH`] levels at most), and
+//! PromoteReadReplica stops replication, turns backups on (the request's
+//! period, else the replica's, else 1) and takes the first base backup,
+//! with the status `modifying` for as long as the restore-time model gives
+//! promotion. A replica of a replica follows the intermediate's server; the
+//! replicas of a promoted replica go on following it.
 
 use super::provision::Origin;
 use super::records::*;
@@ -50,6 +54,11 @@ pub struct PromoteReplica {
     pub retention: Option<i32>,
     pub backup_window: Option<String>,
 }
+
+/// The most read replicas a chain of cascading replicas holds below its
+/// primary (RDS for PostgreSQL, MySQL and MariaDB alike: a chain is at most
+/// four instances).
+pub const MAX_CASCADE_DEPTH: usize = 3;
 
 /// AWS's answer to a replica of an instance without automated backups.
 fn no_backups() -> RdsError {
@@ -129,6 +138,9 @@ impl Engine {
             return Err(no_backups());
         }
         let version = validate::engine_version(&src.engine, Some(&src.engine_version))?;
+        if src.replica_of.is_some() {
+            self.check_cascade(&src_region, &src, &version)?;
+        }
         let class = req.settings.class.clone().unwrap_or_else(|| src.class.clone());
         validate::instance_class(&class, &version)?;
         let mut checked = validate::settings(region, &req.settings, &version, &src.storage)?;
@@ -212,15 +224,63 @@ impl Engine {
         Ok(instance)
     }
 
+    /// AWS's rules for a replica of a replica (a cascade): the engine
+    /// version allows it (RDS for PostgreSQL from 14.1, every MySQL and
+    /// MariaDB version), and the chain from the primary holds at most
+    /// [`MAX_CASCADE_DEPTH`] replicas.
+    fn check_cascade(
+        &self,
+        src_region: &str,
+        src: &Instance,
+        version: &catalog::EngineVersion,
+    ) -> Result<(), RdsError> {
+        if !catalog::cascading_replicas(version) {
+            return Err(RdsError::InvalidDBInstanceState(format!(
+                "DB instance {} is a read replica running {} {}: cascading read replicas need PostgreSQL 14.1 or higher.",
+                src.id, src.engine, src.engine_version
+            )));
+        }
+        let depth = self.replica_depth(src_region, &src.id);
+        if depth >= MAX_CASCADE_DEPTH {
+            return Err(RdsError::InvalidDBInstanceState(format!(
+                "Cannot create a read replica of DB instance {}: it is already the read replica of the third level of its chain, and a chain of cascading read replicas holds at most {MAX_CASCADE_DEPTH} read replicas.",
+                src.id
+            )));
+        }
+        Ok(())
+    }
+
+    /// How many replication hops separate `id` of `region` from the
+    /// primary at the head of its chain (0 for a primary).
+    fn replica_depth(&self, region: &str, id: &str) -> usize {
+        let mut state = self.state.lock();
+        let mut at = (region.to_owned(), id.to_owned());
+        let mut depth = 0;
+        // Bounded: a chain cannot loop, but a walk never trusts that.
+        while depth <= MAX_CASCADE_DEPTH {
+            let Some(src) = state
+                .region(&at.0)
+                .instances
+                .get(&at.1)
+                .and_then(|i| i.replica_of.clone())
+            else {
+                break;
+            };
+            depth += 1;
+            at = (src.region, src.id);
+        }
+        depth
+    }
+
     /// PromoteReadReplica.
     pub fn promote_read_replica(&self, region: &str, req: PromoteReplica) -> Result<Instance, RdsError> {
-        let retention = validate::retention(req.retention.unwrap_or(1))?;
+        let requested = req.retention.map(validate::retention).transpose()?;
         let window = req
             .backup_window
             .as_deref()
             .map(validate::backup_window)
             .transpose()?;
-        let (instance, plan) = self.with_instance(region, &req.id, |i| {
+        let (instance, plan, retention) = self.with_instance(region, &req.id, |i| {
             if i.replica_of.is_none() {
                 return Err(RdsError::InvalidDBInstanceState(format!(
                     "DB Instance {} is not a read replica.",
@@ -228,6 +288,9 @@ impl Engine {
                 )));
             }
             Self::require_available(i)?;
+            // The period the request names, else the one ModifyDBInstance
+            // set on the replica (as the source of a cascade), else 1 day.
+            let retention = requested.unwrap_or(if i.retention > 0 { i.retention } else { 1 });
             let backup_window = window.clone().unwrap_or_else(|| i.backup_window.clone());
             validate::windows_disjoint(&backup_window, &i.maintenance_window)?;
             self.begin(i, "modifying", "available");
@@ -245,7 +308,7 @@ impl Engine {
             );
             i.modelled_ready = Some(plan.completes_at);
             i.backup_window = backup_window;
-            Ok((i.clone(), plan))
+            Ok((i.clone(), plan, retention))
         })?;
         self.env.timings.record(plan);
         let me = self.arc();
@@ -300,9 +363,23 @@ impl Engine {
             .replica_of
             .clone()?;
         let s = state.region(&src.region).instances.get(&src.id)?;
+        let port = s.port;
+        // The WAL a cascade's servers replay is the primary's at its head
+        // (a replica archives none of its own): that is the archive a
+        // replica falls back on for what its source no longer holds.
+        let mut head = (src.region.clone(), s.clone());
+        for _ in 0..MAX_CASCADE_DEPTH {
+            let Some(up) = head.1.replica_of.clone() else {
+                break;
+            };
+            let Some(next) = state.region(&up.region).instances.get(&up.id).cloned() else {
+                break;
+            };
+            head = (up.region, next);
+        }
         Some(Upstream {
-            port: s.port,
-            archive: self.backup_dir(&src.region, &s.resource_id).join("wal"),
+            port,
+            archive: self.backup_dir(&head.0, &head.1.resource_id).join("wal"),
         })
     }
 
