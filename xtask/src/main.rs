@@ -9,7 +9,7 @@
 //! | `test [--deep] [ARGS]` | the whole workspace's tests through cargo-nextest (or `cargo test`) |
 //! | `deps [drill\|test]` | only checks and installs what `drill` or `test` needs |
 //! | `bench [ARGS]` | benchmarks in release mode, JSON out (`firedrill-bench --help`) |
-//! | `up [--port N] [--store sessions=elasticache] [--traffic [--speed X]] [--target containers]` | a seeded store in the background: the emulator, or LocalStack and PostgreSQL through compose; `--store` keeps sessions (and carts) in ElastiCache; `--traffic` keeps the shop's traffic running and prints destructive one-liners to try (`firedrill check` judges the recovery) |
+//! | `up [--port N] [--store sessions=elasticache,orders=mysql] [--traffic [--speed X]] [--target containers]` | a seeded store in the background: the emulator, or LocalStack and PostgreSQL through compose; `--store` keeps sessions (and carts) in ElastiCache; `--traffic` keeps the shop's traffic running and prints destructive one-liners to try (`firedrill check` judges the recovery) |
 //! | `seed [--endpoint URL] [--store sessions=elasticache]` | seeds the store into a running emulator |
 //! | `down [--target containers]` | stops what `up` started |
 //! | `ci` | what CI runs: format check, clippy, tests |
@@ -71,9 +71,11 @@ cargo xtask <task>
   bench [ARGS]        run the benchmarks in release mode and print JSON
                       (e.g. --out bench.json, --vs http://127.0.0.1:5000)
   up [--port N]       start `firedrill serve` in the background and seed the store
-  up --store sessions=elasticache[,carts=elasticache]
+  up --store sessions=elasticache[,carts=elasticache][,orders=mysql]
                       the same, with sessions (and carts) in an ElastiCache
-                      replication group (a real redis-server) instead of DynamoDB
+                      replication group (a real redis-server) instead of DynamoDB,
+                      and the orders in RDS for MySQL (a MariaDB server) with
+                      orders=mysql or orders=mariadb
   up --traffic [--speed X]
                       the same, with the shop's traffic kept running and recorded
                       (target/firedrill-up/live); prints destructive one-liners to
