@@ -17,10 +17,10 @@
 
 use crate::model::{Store, smithy_to_chrono};
 use crate::policy::BackupPolicy;
-use crate::scenario::{Expectation, format_duration};
+use crate::scenario::{Expectation, format_duration, format_seconds};
 use crate::target::Target;
 use anyhow::Context;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What the drill found out about the backups' failures and their alarm.
@@ -71,7 +71,7 @@ impl Detection {
                 if let (Some(d), Some(first)) = (self.delay_seconds, first) {
                     s.push_str(&format!(
                         " (detection delay {} after the first failed job at {})",
-                        format_duration(Duration::seconds(d.round() as i64)),
+                        format_seconds(d),
                         first.to_rfc3339()
                     ));
                 }
@@ -244,14 +244,14 @@ pub fn evaluate(expect: &Expectation, detection: Option<&Detection>) -> (bool, V
         match d.delay_seconds {
             Some(s) if s <= limit.0.num_seconds() as f64 => reasons.push(format!(
                 "detection delay {} within {}",
-                format_duration(Duration::seconds(s.round() as i64)),
+                format_seconds(s),
                 format_duration(limit.0)
             )),
             Some(s) => {
                 ok = false;
                 reasons.push(format!(
                     "detection delay {} exceeds {}",
-                    format_duration(Duration::seconds(s.round() as i64)),
+                    format_seconds(s),
                     format_duration(limit.0)
                 ));
             }
@@ -271,6 +271,7 @@ pub fn evaluate(expect: &Expectation, detection: Option<&Detection>) -> (bool, V
 mod tests {
     use super::*;
     use crate::scenario::Span;
+    use chrono::Duration;
 
     fn t(h: i64) -> DateTime<Utc> {
         "2026-03-16T00:00:00Z".parse::<DateTime<Utc>>().unwrap() + Duration::hours(h)

@@ -11,7 +11,7 @@ use crate::checker::{AnomalyKind, CheckResult, Verdict};
 use crate::fault::FaultRecord;
 use crate::history::{Event, EventKind, History, Layer, OpKind, Outcome, Process};
 use crate::recovery::{RecoveryRun, StepStatus};
-use crate::scenario::format_duration;
+use crate::scenario::format_seconds;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -146,7 +146,7 @@ fn secs(s: f64) -> String {
     if s < 90.0 {
         format!("{s:.1} s")
     } else {
-        format_duration(Duration::seconds(s.round() as i64))
+        format_seconds(s)
     }
 }
 

@@ -321,6 +321,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
+/// Writes a number of seconds as `1h47m` (rounded to the second).
+pub fn format_seconds(seconds: f64) -> String {
+    format_duration(Duration::seconds(seconds.round() as i64))
+}
+
 /// Writes a duration as `1h47m`.
 pub fn format_duration(d: Duration) -> String {
     let mut s = d.num_seconds().max(0);
