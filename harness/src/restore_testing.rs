@@ -20,7 +20,7 @@
 //! Invariant: the judgement is pure; only [`run`] talks to AWS.
 
 use crate::checker::{self, Census, CheckInput, Targets};
-use crate::history::{Collection, History, Layer};
+use crate::history::{Collection, History, Layer, Process};
 use crate::model::{Store, StoreSnapshot, read_store, smithy_to_chrono};
 use crate::policy::{wait_db_available, wait_table_active};
 use crate::target::{Clients, Target};
@@ -124,8 +124,11 @@ pub struct Judgement {
 }
 
 /// Judges `snapshot`'s records of `collections` against `history` at
-/// `at`: SUCCESSFUL when every expected record is there with a value it
-/// may have, nothing resurrected, and the table or bucket exists.
+/// `at`: SUCCESSFUL when every record is as the shop's acknowledged writes
+/// before `at` left it (a value it may have, nothing missing or
+/// resurrected) and the table or bucket exists. The faults' own writes are
+/// left out of the history: a recovery point taken after a corruption or a
+/// batch delete holds the damage, and fails.
 pub fn judge(
     history: &History,
     at: DateTime<Utc>,
@@ -140,8 +143,14 @@ pub fn judge(
     only.missing.retain(|c| collections.contains(c));
     only.unreadable.retain(|c, _| collections.contains(c));
     only.no_ttl.retain(|k| collections.contains(&k.collection));
+    // The shop's own writes only: a point that holds what a fault wrote
+    // (corrupted values, a batch delete) does not hold the shop's data.
+    let mut shop = History::new();
+    for op in history.ops().iter().filter(|o| o.process != Process::Nemesis) {
+        shop.push(op.clone());
+    }
     let result = checker::check(CheckInput {
-        history,
+        history: &shop,
         fault_at: Some(at),
         snapshot: &only,
         rto: None,
@@ -512,7 +521,7 @@ async fn validate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::{Key, OpKind, Outcome, Process, Value, Write};
+    use crate::history::{Key, OpKind, Outcome, Value, Write};
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().expect("an instant")
