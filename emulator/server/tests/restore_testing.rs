@@ -6,7 +6,8 @@
 //! hold the recovery point's items; `PutRestoreValidationResult`'s rules
 //! and errors; the restored table deleted once validated or once the
 //! validation window closes (`DeletionStatus`), and `TIMED_OUT` for a
-//! validation still running then.
+//! validation still running then; the same story through the AWS CLI v1
+//! (skipped, saying so, where `aws` is not installed).
 
 use aws_sdk_backup::error::ProvideErrorMetadata;
 use aws_sdk_backup::types::{
@@ -597,4 +598,131 @@ async fn the_validation_window_closing_deletes_the_restore_and_times_out_a_runni
     for job in &jobs {
         assert!(!s.table_exists(&Shop::restored_table(job)).await);
     }
+}
+
+/// The AWS CLI (v1, botocore's model) with test credentials, against `endpoint`.
+async fn aws(endpoint: &str, args: &[&str]) -> serde_json::Value {
+    let out = tokio::process::Command::new("aws")
+        .args(args)
+        .args([
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            "us-east-1",
+            "--output",
+            "json",
+        ])
+        .env("AWS_ACCESS_KEY_ID", "AKIAFIREDRILLTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "firedrill-test-secret")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env_remove("AWS_PROFILE")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run aws");
+    assert!(
+        out.status.success(),
+        "aws {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.stdout.iter().all(u8::is_ascii_whitespace) {
+        return serde_json::Value::Null;
+    }
+    serde_json::from_slice(&out.stdout).expect("aws prints JSON")
+}
+
+#[tokio::test]
+async fn the_aws_cli_runs_a_restore_testing_plan_and_puts_its_validation() {
+    let installed = std::process::Command::new("aws")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        eprintln!("SKIPPED: the AWS CLI (`aws`) is not installed");
+        return;
+    }
+    let s = shop().await;
+    let endpoint = s.emulator.endpoint().to_owned();
+    let orders = s.table("orders", "gold", &["o1", "o2"]).await;
+    s.backed_up("prod", &orders).await;
+    let plan = aws(
+        &endpoint,
+        &[
+            "backup",
+            "create-restore-testing-plan",
+            "--restore-testing-plan",
+            r#"{"RestoreTestingPlanName":"cli_plan","ScheduleExpression":"cron(0 * ? * * *)","StartWindowHours":1,"RecoveryPointSelection":{"Algorithm":"LATEST_WITHIN_WINDOW","IncludeVaults":["*"],"RecoveryPointTypes":["SNAPSHOT"]}}"#,
+        ],
+    )
+    .await;
+    let plan_arn = plan["RestoreTestingPlanArn"]
+        .as_str()
+        .expect("a plan ARN")
+        .to_owned();
+    let selection = format!(
+        r#"{{"RestoreTestingSelectionName":"orders","IamRoleArn":"{ROLE}","ProtectedResourceType":"DynamoDB","ProtectedResourceArns":["{orders}"],"ValidationWindowHours":1}}"#
+    );
+    aws(
+        &endpoint,
+        &[
+            "backup",
+            "create-restore-testing-selection",
+            "--restore-testing-plan-name",
+            "cli_plan",
+            "--restore-testing-selection",
+            &selection,
+        ],
+    )
+    .await;
+    s.advance(Duration::minutes(50)).await;
+    s.ended_jobs_of(&plan_arn).await;
+    let listed = aws(
+        &endpoint,
+        &[
+            "backup",
+            "list-restore-jobs",
+            "--by-restore-testing-plan-arn",
+            &plan_arn,
+        ],
+    )
+    .await;
+    let jobs = listed["RestoreJobs"].as_array().expect("RestoreJobs");
+    assert_eq!(jobs.len(), 1, "{listed}");
+    assert_eq!(
+        jobs[0]["CreatedBy"]["RestoreTestingPlanArn"],
+        plan_arn.as_str(),
+        "{listed}"
+    );
+    assert_eq!(jobs[0]["Status"], "COMPLETED", "{listed}");
+    let id = jobs[0]["RestoreJobId"].as_str().expect("an id").to_owned();
+    aws(
+        &endpoint,
+        &[
+            "backup",
+            "put-restore-validation-result",
+            "--restore-job-id",
+            &id,
+            "--validation-status",
+            "SUCCESSFUL",
+            "--validation-status-message",
+            "2 of 2 items",
+        ],
+    )
+    .await;
+    let job = aws(
+        &endpoint,
+        &["backup", "describe-restore-job", "--restore-job-id", &id],
+    )
+    .await;
+    assert_eq!(job["ValidationStatus"], "SUCCESSFUL", "{job}");
+    assert_eq!(job["ValidationStatusMessage"], "2 of 2 items", "{job}");
+    s.advance(Duration::minutes(1)).await;
+    let job = aws(
+        &endpoint,
+        &["backup", "describe-restore-job", "--restore-job-id", &id],
+    )
+    .await;
+    assert_eq!(job["DeletionStatus"], "SUCCESSFUL", "{job}");
 }
