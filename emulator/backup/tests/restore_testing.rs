@@ -3,6 +3,11 @@
 //! state changes; a run's restore of what no provider can delete reports
 //! `DeletionStatus` FAILED.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests may build durations with panicking constructors"
+)]
+
 mod common;
 
 use aws_sdk_backup::types::{
