@@ -155,6 +155,11 @@ struct DrillArgs {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+    /// After each drill, run an AWS Backup restore testing plan over the
+    /// store's vault and validate every restore with the checker
+    /// (PutRestoreValidationResult).
+    #[arg(long)]
+    restore_testing: bool,
     /// Scenarios played at once on the embedded target, each on its own
     /// emulator (default: the number of CPUs). Other targets play one at a
     /// time: they share one clock.
@@ -672,6 +677,7 @@ async fn play_drills(args: DrillArgs) -> Result<ExitCode> {
         seed: args.seed,
         // Bars of drills played at once would overwrite each other.
         progress: !args.quiet && !args.json && jobs == 1,
+        restore_testing: args.restore_testing,
         ..DrillOptions::default()
     };
     let shared = shared_target(&args).await?;

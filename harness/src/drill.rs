@@ -52,6 +52,9 @@ pub struct DrillOptions {
     pub provisioner: Option<Arc<dyn Provisioner>>,
     /// The user's recovery (default: the scenario's runbooks).
     pub recovery: Option<Arc<dyn Recovery>>,
+    /// After the check, run an AWS Backup restore test over the store's
+    /// vault with the checker as its validation ([`crate::restore_testing`]).
+    pub restore_testing: bool,
 }
 
 impl Default for DrillOptions {
@@ -65,6 +68,7 @@ impl Default for DrillOptions {
             op_timeout: std::time::Duration::from_secs(10),
             provisioner: None,
             recovery: None,
+            restore_testing: false,
         }
     }
 }
@@ -82,6 +86,7 @@ impl std::fmt::Debug for DrillOptions {
                 &self.provisioner.as_ref().map(|p| p.name().to_owned()),
             )
             .field("recovery", &self.recovery.as_ref().map(|r| r.name().to_owned()))
+            .field("restore_testing", &self.restore_testing)
             .finish()
     }
 }
@@ -145,6 +150,7 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         detection: None,
         events: Vec::new(),
         skipped: None,
+        restore_testing: None,
     };
 
     let missing = target.capabilities().missing(&scenario.requires());
@@ -330,7 +336,8 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
     let fault_at = history.first_fault().context("no destructive fault struck")?;
     advance_to(target, fault_at + scenario.recovery.detect_after.0).await?;
 
-    // Recovery.
+    // Recovery. The store as provisioned stays for a restore test.
+    let provisioned = store.clone();
     let recovery: Arc<dyn Recovery> = options
         .recovery
         .clone()
@@ -420,6 +427,10 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
     let (detected, reasons) = crate::detection::evaluate(&scenario.expect, report.detection.as_ref());
     report.expectation.met &= detected;
     report.expectation.reasons.extend(reasons);
+    if options.restore_testing {
+        report.restore_testing =
+            Some(crate::restore_testing::run(target, &provisioned, &history, &options.wait).await);
+    }
     report.traffic = Traffic::from_history(&history);
     report.faults = records;
     report.recovery = Some(run);

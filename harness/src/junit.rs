@@ -231,6 +231,7 @@ mod tests {
             },
             events: Vec::new(),
             skipped: None,
+            restore_testing: None,
         }
     }
 

@@ -37,6 +37,7 @@ pub mod policy;
 pub mod protection;
 pub mod recovery;
 pub mod report;
+pub mod restore_testing;
 pub mod restore_time;
 pub mod scenario;
 pub mod stack;

@@ -140,6 +140,10 @@ pub struct Report {
     /// Why the drill could not run, when it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// The AWS Backup restore test run after the drill, validated by the
+    /// checker (`--restore-testing`), when one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_testing: Option<crate::restore_testing::RestoreTestingReport>,
 }
 
 fn secs(s: f64) -> String {
@@ -328,6 +332,11 @@ impl Report {
                 let _ = writeln!(s, "  {line}");
             }
         }
+        if let Some(r) = &self.restore_testing {
+            for line in r.lines() {
+                let _ = writeln!(s, "  {line}");
+            }
+        }
         for l in &c.layers {
             let _ = writeln!(s, "  {}", layer_line(l));
         }
@@ -446,6 +455,12 @@ impl Report {
             let _ = writeln!(s, "\n## Business impact\n");
             for line in b.lines() {
                 let _ = writeln!(s, "- {line}");
+            }
+        }
+        if let Some(r) = &self.restore_testing {
+            let _ = writeln!(s, "\n## Restore testing\n");
+            for line in r.lines() {
+                let _ = writeln!(s, "- {}", line.trim_start());
             }
         }
         if let Some(r) = &self.recovery {
@@ -1062,6 +1077,7 @@ pub(crate) mod tests {
             },
             events: h.events().to_vec(),
             skipped: None,
+            restore_testing: None,
         }
     }
 

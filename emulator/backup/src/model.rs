@@ -689,6 +689,36 @@ pub struct RestoreJob {
     pub idempotency_token: Option<String>,
     /// Who started it.
     pub principal: String,
+    /// The restore test that started it, for a job a restore testing
+    /// plan's run started (`CreatedBy`); `None` for `StartRestoreJob`.
+    pub restore_test: Option<RestoreTest>,
+}
+
+/// What a restore job started by a restore testing plan carries: the plan
+/// (`CreatedBy.RestoreTestingPlanArn`), its validation and the deletion of
+/// the resource it restored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreTest {
+    /// The restore testing plan's ARN.
+    pub plan_arn: String,
+    /// The restore testing plan's name.
+    pub plan_name: String,
+    /// The selection that chose the recovery point.
+    pub selection_name: String,
+    /// Hours the restored resource is kept for validation after the job
+    /// completes (the selection's `ValidationWindowHours`, 0 when unset).
+    pub validation_window_hours: i64,
+    /// `ValidationStatus` (`FAILED`, `SUCCESSFUL`, `TIMED_OUT`, `VALIDATING`), once put.
+    pub validation_status: Option<String>,
+    /// `ValidationStatusMessage`.
+    pub validation_status_message: Option<String>,
+    /// When a final validation result (anything but `VALIDATING`) was put:
+    /// the restored resource is deleted then, before the window closes.
+    pub validated_at: Option<DateTime<Utc>>,
+    /// `DeletionStatus` of the restored resource (`DELETING`, `FAILED`, `SUCCESSFUL`).
+    pub deletion_status: Option<String>,
+    /// `DeletionStatusMessage`.
+    pub deletion_status_message: Option<String>,
 }
 
 /// What AWS Backup remembers of a protected resource's last backup.

@@ -133,6 +133,10 @@ pub enum ProviderError {
     /// The engine failed.
     #[error("{0}")]
     Failed(String),
+    /// The resource is busy (still being created, for example): the same
+    /// request may succeed later.
+    #[error("{0}")]
+    Busy(String),
 }
 
 /// One kind of protected resource (DynamoDB table, RDS instance or cluster,
@@ -161,6 +165,25 @@ pub trait ResourceProvider: Send + Sync + 'static {
 
     /// Frees what a deleted or expired recovery point held.
     fn delete(&self, data: RecoveryPointData) -> BoxFuture<'_, Result<(), ProviderError>>;
+
+    /// Deletes a resource a restore created (AWS Backup's clean-up after a
+    /// restore test's validation window), in `region`. A provider with no
+    /// delete path for its resource type keeps this default, which says so:
+    /// the restore test's `DeletionStatus` is then `FAILED` with this
+    /// message and the resource stays.
+    fn delete_restored(
+        &self,
+        region: String,
+        resource_arn: String,
+    ) -> BoxFuture<'_, Result<(), ProviderError>> {
+        let _ = region;
+        let kind = self.resource_type();
+        Box::pin(async move {
+            Err(ProviderError::Failed(format!(
+                "firedrill cannot delete a restored {kind} resource ({resource_arn}); delete it yourself"
+            )))
+        })
+    }
 
     /// Whether this kind of resource has continuous backups (point-in-time
     /// restore) under AWS Backup: RDS, Aurora and S3 do, DynamoDB does not

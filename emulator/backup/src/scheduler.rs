@@ -19,7 +19,10 @@
 //!    point appears in the vault, and the rule's copy actions start copy
 //!    jobs into the destination vaults (their own regions); copies and
 //!    restores complete in turn, each after its restore-time model duration.
-//! 3. recovery points past their lifecycle's `DeleteAt` go DELETING, the
+//! 3. restore testing plans that are due start their restore jobs, and
+//!    what earlier restore tests restored is deleted once validated or
+//!    past its validation window ([`crate::engine::restore_test_runs`]).
+//! 4. recovery points past their lifecycle's `DeleteAt` go DELETING, the
 //!    provider frees their data, and they are gone (EXPIRED, with the
 //!    provider's message, if the data could not be freed).
 
@@ -117,6 +120,9 @@ impl Engine {
     pub async fn tick(&self, now: DateTime<Utc>) {
         self.run_schedules(now).await;
         self.advance_jobs(now).await;
+        let regions = self.available_regions();
+        self.run_restore_tests(now, &regions).await;
+        self.delete_restore_test_resources(now, &regions).await;
         self.expire_recovery_points(now).await;
         self.prune_job_history(now);
     }

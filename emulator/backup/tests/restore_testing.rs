@@ -1,6 +1,12 @@
 //! Restore testing plans and their selections through aws-sdk-backup:
 //! created, read, listed, updated and deleted, with AWS's errors before any
-//! state changes.
+//! state changes; a run's restore of what no provider can delete reports
+//! `DeletionStatus` FAILED.
+
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests may build durations with panicking constructors"
+)]
 
 mod common;
 
@@ -438,4 +444,79 @@ async fn restore_testing_selections_round_trip_and_bad_selections_are_refused() 
         .send()
         .await
         .expect("delete the plan");
+}
+
+/// A provider without a delete path for what it restored (the in-memory
+/// double keeps the default): the restore test's `DeletionStatus` says
+/// FAILED, with why, rather than pretending the resource is gone.
+#[tokio::test]
+async fn a_restored_resource_no_provider_can_delete_is_reported_failed() {
+    let h = Harness::start().await;
+    let c = h.client("us-east-1").await;
+    c.create_backup_vault()
+        .backup_vault_name("primary")
+        .send()
+        .await
+        .unwrap();
+    let carts = h.dynamodb.add("us-east-1", "carts", &[], &["a"]);
+    c.start_backup_job()
+        .backup_vault_name("primary")
+        .resource_arn(&carts)
+        .iam_role_arn(ROLE)
+        .send()
+        .await
+        .unwrap();
+    h.server.advance(chrono::Duration::minutes(5)).await;
+    let created = c
+        .create_restore_testing_plan()
+        .restore_testing_plan(plan("undeletable", "cron(0 * ? * * *)", "*"))
+        .send()
+        .await
+        .unwrap();
+    c.create_restore_testing_selection()
+        .restore_testing_plan_name("undeletable")
+        .restore_testing_selection(
+            aws_sdk_backup::types::RestoreTestingSelectionForCreate::builder()
+                .restore_testing_selection_name("carts")
+                .iam_role_arn(ROLE)
+                .protected_resource_type("DynamoDB")
+                .protected_resource_arns(&carts)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // To 13:00 (the run), then past the job's end and the 0-hour window.
+    h.server.advance(chrono::Duration::minutes(56)).await;
+    for _ in 0..3 {
+        h.server.advance(chrono::Duration::seconds(30)).await;
+    }
+    let jobs = c
+        .list_restore_jobs()
+        .by_restore_testing_plan_arn(created.restore_testing_plan_arn())
+        .send()
+        .await
+        .unwrap();
+    let job = jobs.restore_jobs().first().expect("the run started a job");
+    assert_eq!(
+        h.dynamodb
+            .restores
+            .lock()
+            .first()
+            .and_then(|r| r.metadata.get("targetTableName").cloned())
+            .map(|n| n.starts_with("awsbackup-restore-test-")),
+        Some(true),
+        "the inferred target name"
+    );
+    assert_eq!(
+        job.deletion_status(),
+        Some(&aws_sdk_backup::types::RestoreDeletionStatus::Failed),
+        "{job:?}"
+    );
+    assert!(
+        job.deletion_status_message()
+            .is_some_and(|m| m.contains("cannot delete a restored DynamoDB resource")),
+        "{job:?}"
+    );
 }

@@ -336,6 +336,7 @@ fn base_report(record: &LiveRecord, started: DateTime<Utc>) -> Report {
         detection: None,
         events: Vec::new(),
         skipped: None,
+        restore_testing: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The AWS Backup engine: per-region state (vaults, plans, selections,
 //! jobs, recovery points) and the operations on it, with no HTTP, one
 //! concern a module: [`vaults`], [`plans`] (and selections), [`backup_jobs`],
-//! [`copies`] (and [`cross_account`] copies), [`notifications`], [`recovery_points`], [`restores`], [`restore_testing`] (plans and selections),
+//! [`copies`] (and [`cross_account`] copies), [`notifications`], [`recovery_points`], [`restores`], [`restore_testing`] (plans and selections; their scheduled runs, validation and the deletion of what they restored in [`restore_test_runs`]),
 //! [`protected`] (and tags),
 //! [`validate`] (the values the model constrains). Vault Lock and access
 //! policies are [`crate::vault_lock`] and [`crate::access_policy`].
@@ -48,6 +48,7 @@ pub mod notifications;
 pub mod plans;
 pub mod protected;
 pub mod recovery_points;
+pub mod restore_test_runs;
 pub mod restore_testing;
 pub mod restores;
 pub mod validate;

@@ -4,7 +4,7 @@
 //! selections (`CreateRestoreTestingSelection`, `Get`, `List`, `Update`,
 //! `Delete`), each checked as AWS checks it before any state changes. A
 //! plan with selections cannot be deleted (AWS: delete its selections
-//! first).
+//! first). Their scheduled runs are [`super::restore_test_runs`].
 
 use super::*;
 
@@ -48,6 +48,9 @@ pub struct RestoreTestingPlan {
     pub last_update_time: Option<DateTime<Utc>>,
     /// When it last ran.
     pub last_execution_time: Option<DateTime<Utc>>,
+    /// The instant up to which its schedule has been run (its creation at
+    /// first): the scheduler runs the cron instants after it.
+    pub schedule_cursor: DateTime<Utc>,
     /// Its tags.
     pub tags: BTreeMap<String, String>,
 }
@@ -364,6 +367,7 @@ impl Engine {
                 creation_time: now,
                 last_update_time: None,
                 last_execution_time: None,
+                schedule_cursor: now,
                 tags,
             };
             rs.restore_testing_plans.insert(name.to_owned(), plan.clone());

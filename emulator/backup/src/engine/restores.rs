@@ -26,6 +26,8 @@ pub struct RestoreJobFilter {
     pub recovery_point_created_after: Option<DateTime<Utc>>,
     /// `recoveryPointCreationDateBefore`.
     pub recovery_point_created_before: Option<DateTime<Utc>>,
+    /// `restoreTestingPlanArn`: only the jobs that plan's runs started.
+    pub restore_testing_plan_arn: Option<String>,
 }
 
 impl Engine {
@@ -43,6 +45,33 @@ impl Engine {
         resource_type: Option<String>,
         idempotency_token: Option<String>,
     ) -> BackupResult<(RestoreJob, bool)> {
+        self.start_restore_job_for(
+            principal,
+            region,
+            recovery_point_arn,
+            metadata,
+            iam_role_arn,
+            resource_type,
+            idempotency_token,
+            None,
+        )
+    }
+
+    /// [`Engine::start_restore_job`], for a restore test's job when
+    /// `restore_test` is given (a restore testing plan's run).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn start_restore_job_for(
+        &self,
+        principal: &str,
+        region: &str,
+        recovery_point_arn: &str,
+        metadata: BTreeMap<String, String>,
+        iam_role_arn: Option<String>,
+        resource_type: Option<String>,
+        idempotency_token: Option<String>,
+        restore_test: Option<RestoreTest>,
+    ) -> BackupResult<(RestoreJob, bool)> {
+        let mut restore_test = restore_test;
         let result = (|| {
             if let Some(token) = &idempotency_token {
                 let mut st = self.state.lock();
@@ -122,6 +151,7 @@ impl Engine {
                 metadata,
                 idempotency_token,
                 principal: principal.to_owned(),
+                restore_test: restore_test.take(),
             };
             rs.restore_jobs.push(job.clone());
             self.env.timings.record(plan);
@@ -261,6 +291,11 @@ impl Engine {
             })
             .filter(|j| within(j.creation_date, f.created_after, f.created_before))
             .filter(|j| completed_within(j.completion_date, f.complete_after, f.complete_before))
+            .filter(|j| {
+                f.restore_testing_plan_arn
+                    .as_deref()
+                    .is_none_or(|arn| j.restore_test.as_ref().is_some_and(|t| t.plan_arn == arn))
+            })
             .filter(|j| {
                 within(
                     j.recovery_point_creation_date,

@@ -136,6 +136,10 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/restore-jobs/", get(list_restore_jobs))
         .route("/restore-jobs/{id}", get(describe_restore_job))
         .route("/restore-jobs/{id}/metadata", get(restore_job_metadata))
+        .route(
+            "/restore-jobs/{id}/validations",
+            put(put_restore_validation_result),
+        )
         .route("/resources", get(list_protected))
         .route("/resources/", get(list_protected))
         .route("/resources/{arn}", get(describe_protected))

@@ -1,6 +1,8 @@
 //! Restore jobs on the wire: `StartRestoreJob`, `DescribeRestoreJob`,
 //! `ListRestoreJobs`, `ListRestoreJobsByProtectedResource`,
-//! `GetRestoreJobMetadata`.
+//! `GetRestoreJobMetadata`, and `PutRestoreValidationResult` (a restore
+//! test's validation; a job a restore testing plan started carries
+//! `CreatedBy`, `ValidationStatus` and `DeletionStatus`).
 
 use super::*;
 
@@ -46,7 +48,60 @@ pub(super) fn restore_job_json(j: &RestoreJob, account: &str) -> Value {
         ts(j.recovery_point_creation_date),
     );
     m.insert("IsParent".into(), json!(false));
+    if let Some(t) = &j.restore_test {
+        m.insert("CreatedBy".into(), json!({ "RestoreTestingPlanArn": t.plan_arn }));
+        put_opt(&mut m, "ValidationStatus", opt_str(&t.validation_status));
+        put_opt(
+            &mut m,
+            "ValidationStatusMessage",
+            opt_str(&t.validation_status_message),
+        );
+        put_opt(&mut m, "DeletionStatus", opt_str(&t.deletion_status));
+        put_opt(
+            &mut m,
+            "DeletionStatusMessage",
+            opt_str(&t.deletion_status_message),
+        );
+    }
     Value::Object(m)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ValidationBody {
+    validation_status: Option<String>,
+    validation_status_message: Option<String>,
+}
+
+/// `PutRestoreValidationResult`: 204 with no body.
+pub(super) async fn put_restore_validation_result(
+    State(e): Engn,
+    Extension(ctx): Ctx,
+    p: Params,
+    JsonBody(body): JsonBody,
+) -> Response<Body> {
+    let result = (|| {
+        let b: ValidationBody = parse_body(&body)?;
+        let status = b
+            .validation_status
+            .ok_or_else(|| BackupError::missing("ValidationStatus"))?;
+        e.put_restore_validation_result(
+            &ctx.principal(),
+            &ctx.region,
+            p.at(0),
+            &status,
+            b.validation_status_message,
+        )
+    })();
+    match result {
+        Ok(()) => {
+            let mut resp = ok(&ctx, json!({}));
+            *resp.body_mut() = Body::empty();
+            *resp.status_mut() = StatusCode::NO_CONTENT;
+            resp
+        }
+        Err(e) => reply(&ctx, Err(e)),
+    }
 }
 
 /// `ExpectedCompletionTimeMinutes`: the job's modelled length, in whole
@@ -102,11 +157,12 @@ pub(super) async fn list_restore_jobs(State(e): Engn, Extension(ctx): Ctx, q: Qu
             created_before: q.time("createdBefore")?,
             complete_after: q.time("completeAfter")?,
             complete_before: q.time("completeBefore")?,
+            restore_testing_plan_arn: q.get("restoreTestingPlanArn"),
             ..RestoreJobFilter::default()
         };
         let mut jobs = e.list_restore_jobs(&ctx.region, &f);
-        // No restore testing plan exists here, so none started a job.
-        if q.other_account("accountId", e.account())? || q.get("restoreTestingPlanArn").is_some() {
+        // No job here is a parent job (those are composite restores).
+        if q.other_account("accountId", e.account())? || q.get("parentJobId").is_some() {
             jobs.clear();
         }
         let (items, next) = page(jobs, &q)?;

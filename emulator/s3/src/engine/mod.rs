@@ -580,6 +580,19 @@ impl Engine {
         Ok(())
     }
 
+    /// Removes a bucket with every version and upload in it: AWS Backup's
+    /// clean-up of a bucket a restore test created (not an S3 operation;
+    /// S3's own DeleteBucket refuses a bucket that is not empty).
+    pub fn discard_bucket(&self, name: &str, region: Option<&str>) -> Result<()> {
+        let mut st = self.state.lock();
+        st.bucket(name, region)?;
+        st.uploads.retain(|_, u| u.bucket != name);
+        st.buckets.remove(name);
+        st.replication.forget_bucket(name);
+        st.completed.forget_bucket(name);
+        Ok(())
+    }
+
     /// Every bucket: name, region, creation time.
     pub fn list_buckets(&self) -> Vec<(String, String, DateTime<Utc>)> {
         let st = self.state.lock();

@@ -121,6 +121,24 @@ impl ResourceProvider for DynamoDbProvider {
         })
     }
 
+    fn delete_restored(
+        &self,
+        region: String,
+        resource_arn: String,
+    ) -> BoxFuture<'_, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let table = table_name(&resource_arn)
+                .ok_or_else(|| ProviderError::InvalidParameter(format!("not a table ARN: {resource_arn}")))?;
+            match self.0.engine().delete_table(&region, table) {
+                Ok(_) | Err(DynamoDbError::ResourceNotFound(_)) | Err(DynamoDbError::TableNotFound(_)) => {
+                    Ok(())
+                }
+                Err(e @ DynamoDbError::ResourceInUse(_)) => Err(ProviderError::Busy(e.to_string())),
+                Err(e) => Err(failed(e)),
+            }
+        })
+    }
+
     fn delete(&self, data: RecoveryPointData) -> BoxFuture<'_, Result<(), ProviderError>> {
         Box::pin(async move {
             let backup = payload::<TableBackup>(&data)?;

@@ -150,6 +150,29 @@ impl ResourceProvider for RdsProvider {
         })
     }
 
+    fn delete_restored(
+        &self,
+        region: String,
+        resource_arn: String,
+    ) -> BoxFuture<'_, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let id = instance_id(&resource_arn).ok_or_else(|| {
+                ProviderError::InvalidParameter(format!("not a DB instance ARN: {resource_arn}"))
+            })?;
+            let request = firedrill_emu_rds::engine::DeleteInstance {
+                id: id.to_owned(),
+                skip_final_snapshot: true,
+                final_snapshot_id: None,
+                delete_automated_backups: true,
+            };
+            match self.0.engine().delete_instance(&region, request) {
+                Ok(_) | Err(RdsError::DBInstanceNotFound(_)) => Ok(()),
+                Err(e @ RdsError::InvalidDBInstanceState(_)) => Err(ProviderError::Busy(e.to_string())),
+                Err(e) => Err(failed(e)),
+            }
+        })
+    }
+
     fn delete(&self, data: RecoveryPointData) -> BoxFuture<'_, Result<(), ProviderError>> {
         Box::pin(async move {
             let snapshot = payload::<DbSnapshot>(&data)?;

@@ -113,6 +113,22 @@ impl ResourceProvider for S3Provider {
         })
     }
 
+    fn delete_restored(
+        &self,
+        region: String,
+        resource_arn: String,
+    ) -> BoxFuture<'_, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let bucket = resource_arn
+                .strip_prefix("arn:aws:s3:::")
+                .unwrap_or(&resource_arn);
+            match self.0.engine().discard_bucket(bucket, Some(&region)) {
+                Ok(()) | Err(S3EngineError::NoSuchBucket(_)) => Ok(()),
+                Err(e) => Err(failed(e)),
+            }
+        })
+    }
+
     fn delete(&self, _data: RecoveryPointData) -> BoxFuture<'_, Result<(), ProviderError>> {
         // Snapshot bodies are shared, immutable files freed with the last reference.
         Box::pin(async { Ok(()) })
