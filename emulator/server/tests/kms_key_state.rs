@@ -58,6 +58,15 @@ async fn key(kms: &aws_sdk_kms::Client, alias: &str) -> String {
     meta.arn().expect("an ARN").to_owned()
 }
 
+/// An S3 client of the emulator (path-style addressing).
+async fn s3_client(emulator: &EmulatorHandle) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&emulator.sdk_config("us-east-1").await)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
 async fn disable(kms: &aws_sdk_kms::Client, key: &str) {
     kms.disable_key().key_id(key).send().await.expect("DisableKey");
 }
@@ -606,11 +615,7 @@ async fn s3_objects_under_a_disabled_or_pending_deletion_key_answer_kms_errors()
     use aws_sdk_s3::types::ServerSideEncryption;
     let emulator = start().await;
     let c = clients(&emulator).await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&emulator.sdk_config("us-east-1").await)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&emulator).await;
     let key = key(&c.kms, "alias/images").await;
     s3.create_bucket()
         .bucket("images")
@@ -719,11 +724,7 @@ async fn s3_copies_and_multipart_uploads_under_an_unusable_key_are_refused() {
     use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
     let emulator = start().await;
     let c = clients(&emulator).await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&emulator.sdk_config("us-east-1").await)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&emulator).await;
     let key = key(&c.kms, "alias/invoices").await;
     s3.create_bucket()
         .bucket("invoices")
