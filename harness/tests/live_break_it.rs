@@ -543,9 +543,12 @@ fn mysql_orders_broken_by_the_printed_update_come_back_from_the_printed_restore(
 
     // The printed RDS restore (a binary log replay, to the second before
     // the restore point) undoes the UPDATE: no order is cancelled any more.
-    // Binary log events carry whole seconds, so orders placed in the last
-    // second before the restore point may be missing (the traffic never
-    // pauses), but none is wrong.
+    // Binary log events carry whole seconds, so the writes of the last
+    // second before the restore point may be lost (the traffic never
+    // pauses): orders placed then are missing and a product's stock may
+    // read its previous quantity. Nothing older is: the layer's RPO stays
+    // within that second (the UPDATE's damage, not undone, would reach back
+    // to the orders' first writes, minutes earlier).
     let rds = suggestions(&stdout)
         .into_iter()
         .find(|l| l.starts_with("aws rds restore-db-instance-to-point-in-time"))
@@ -555,7 +558,14 @@ fn mysql_orders_broken_by_the_printed_update_come_back_from_the_printed_restore(
     let out = s.check(&["--recovered", "db_instance=shop-orders-restored"]);
     let report = s.report();
     let census = &layer(&report, "rds")["census"];
-    assert_eq!(census["wrong_value"].as_u64(), Some(0), "{}", text(&out));
+    let rpo = layer(&report, "rds")["rpo"]["seconds"]
+        .as_f64()
+        .unwrap_or(f64::MAX);
+    assert!(
+        rpo <= 2.0,
+        "only the last second's writes are lost: {}",
+        text(&out)
+    );
     assert!(census["correct"].as_u64().unwrap() >= 10, "{}", text(&out));
     // 400 orders an hour at speed 30 is about 3.3 a second, each with its
     // items and payment.
