@@ -170,6 +170,30 @@ impl StoreNames {
         })
     }
 
+    /// The table or bucket collection whose resource is named `name`.
+    pub fn collection_named(&self, name: &str) -> Option<Collection> {
+        self.tables()
+            .into_iter()
+            .chain(self.buckets())
+            .find(|(_, n)| *n == name)
+            .map(|(c, _)| c)
+    }
+
+    /// Points the table or bucket `collection` at the resource `name` (a
+    /// restore's new table or bucket); false for any other collection.
+    pub fn rename(&mut self, collection: Collection, name: &str) -> bool {
+        let slot = match collection {
+            Collection::Carts => &mut self.carts_table,
+            Collection::Sessions => &mut self.sessions_table,
+            Collection::Images => &mut self.images_bucket,
+            Collection::Invoices => &mut self.invoices_bucket,
+            Collection::Templates => &mut self.templates_bucket,
+            _ => return false,
+        };
+        name.clone_into(slot);
+        true
+    }
+
     /// The vault in the second account a policy's `backup_account` copies
     /// into (`<prefix>-vault-locked`).
     pub fn backup_account_vault(&self) -> String {

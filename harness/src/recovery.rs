@@ -1177,13 +1177,10 @@ async fn restore_points(
             "DynamoDB" => {
                 let source = p.resource_arn.rsplit('/').next().unwrap_or_default().to_owned();
                 let id = format!("{source}-dr");
-                if source == names.carts_table {
-                    new_names.carts_table = id.clone();
-                } else if source == names.sessions_table {
-                    new_names.sessions_table = id.clone();
-                } else {
-                    continue;
-                }
+                match names.collection_named(&source) {
+                    Some(c) if c.layer() == crate::history::Layer::Dynamodb => new_names.rename(c, &id),
+                    _ => continue,
+                };
                 (
                     HashMap::from([("targetTableName".to_owned(), id.clone())]),
                     format!("DynamoDB {source} -> {id}"),
@@ -1192,15 +1189,10 @@ async fn restore_points(
             "S3" => {
                 let source = p.resource_arn.rsplit(':').next().unwrap_or_default().to_owned();
                 let id = format!("{source}-{region}");
-                if source == names.images_bucket {
-                    new_names.images_bucket = id.clone();
-                } else if source == names.invoices_bucket {
-                    new_names.invoices_bucket = id.clone();
-                } else if source == names.templates_bucket {
-                    new_names.templates_bucket = id.clone();
-                } else {
-                    continue;
-                }
+                match names.collection_named(&source) {
+                    Some(c) if c.layer() == crate::history::Layer::S3 => new_names.rename(c, &id),
+                    _ => continue,
+                };
                 (
                     HashMap::from([
                         ("DestinationBucketName".to_owned(), id.clone()),

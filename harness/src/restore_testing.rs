@@ -212,35 +212,23 @@ pub fn judge(
 fn repointed(store: &Store, arn: &str, restored: &str) -> Option<(BTreeSet<Collection>, Store)> {
     let name = arn.rsplit(['/', ':']).next().unwrap_or(arn);
     let mut s = store.clone();
-    let n = &mut s.names;
-    let collections: BTreeSet<Collection> = if name == n.carts_table && arn.contains(":dynamodb:") {
-        n.carts_table = restored.to_owned();
-        [Collection::Carts].into()
-    } else if name == n.sessions_table && arn.contains(":dynamodb:") {
-        n.sessions_table = restored.to_owned();
-        [Collection::Sessions].into()
-    } else if arn.starts_with("arn:aws:s3:::") {
-        let c = s
-            .names
-            .buckets()
-            .into_iter()
-            .find(|(_, b)| *b == name)
-            .map(|(c, _)| c)?;
-        let n = &mut s.names;
-        match c {
-            Collection::Images => n.images_bucket = restored.to_owned(),
-            Collection::Invoices => n.invoices_bucket = restored.to_owned(),
-            Collection::Templates => n.templates_bucket = restored.to_owned(),
-            _ => return None,
+    let collections: BTreeSet<Collection> = if arn.contains(":rds:") && name == s.names.db_instance {
+        restored.clone_into(&mut s.names.db_instance);
+        Collection::of_layer(Layer::Rds).collect()
+    } else {
+        let c = s.names.collection_named(name)?;
+        let kind = if arn.starts_with("arn:aws:s3:::") {
+            Layer::S3
+        } else {
+            Layer::Dynamodb
+        };
+        if c.layer() != kind || (kind == Layer::Dynamodb && !arn.contains(":dynamodb:")) {
+            return None;
         }
+        s.names.rename(c, restored);
         // The restored bucket keeps only the versions current at the backup.
         s.versioned.remove(&c);
         [c].into()
-    } else if arn.contains(":rds:") && name == n.db_instance {
-        n.db_instance = restored.to_owned();
-        Collection::of_layer(Layer::Rds).collect()
-    } else {
-        return None;
     };
     Some((collections, s))
 }
