@@ -449,6 +449,11 @@ fn a_dropped_table_is_the_act_found() {
     }
     let s = Session::up("30");
     s.wait_for_ops("place_order", 5);
+    // The restore point is the act's instant rounded down to the second, and
+    // a payment acknowledged within the check's clock tolerance (250 ms)
+    // before it counts as in flight: wait for one the restore point must
+    // hold, so that the drop loses it.
+    s.wait_for_ops_before_a_second("place_order", std::time::Duration::from_millis(500));
     let update = s.one_liner("UPDATE without WHERE");
     let drop = update.replace(
         "\"UPDATE orders SET status = 'cancelled'\"",

@@ -150,28 +150,67 @@ impl Session {
         serde_json::from_str(&text).expect("history.json is JSON")
     }
 
+    /// The completion instants of the recorded history's acknowledged
+    /// operations of a kind whose name starts with `kind`.
+    fn acked(&self, kind: &str) -> Vec<chrono::DateTime<chrono::Utc>> {
+        let record = self.record();
+        record["history"]["ops"]
+            .as_array()
+            .map(|ops| {
+                ops.iter()
+                    .filter(|o| {
+                        o["outcome"] == "ok" && o["kind"].as_str().is_some_and(|k| k.starts_with(kind))
+                    })
+                    .filter_map(|o| o["complete"].as_str()?.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Waits (bounded) until the recorded history holds `n` acknowledged
     /// operations of a kind whose name starts with `kind`.
     pub fn wait_for_ops(&self, kind: &str, n: usize) {
+        self.wait_for_acked(kind, |acked| acked.len() >= n, &format!("{n} acknowledged"));
+    }
+
+    /// Waits (bounded) until an acknowledged operation of `kind` completed
+    /// more than `margin` before a whole second that another one completed
+    /// after. A restore point is an act's instant rounded down to the
+    /// second, and the check takes what completed within its clock tolerance
+    /// before the restore point as in flight: an act after both is restored
+    /// to a point that must hold the first one's writes.
+    pub fn wait_for_ops_before_a_second(&self, kind: &str, margin: Duration) {
+        use chrono::Timelike;
+        let margin = chrono::Duration::from_std(margin).expect("a small margin");
+        self.wait_for_acked(
+            kind,
+            |acked| {
+                let first = acked.iter().min();
+                let second = acked.iter().max().and_then(|t| t.with_nanosecond(0));
+                first
+                    .zip(second)
+                    .is_some_and(|(first, second)| *first < second - margin)
+            },
+            &format!("acknowledged {margin} before a second another one completed after"),
+        );
+    }
+
+    fn wait_for_acked(
+        &self,
+        kind: &str,
+        done: impl Fn(&[chrono::DateTime<chrono::Utc>]) -> bool,
+        what: &str,
+    ) {
         let deadline = Instant::now() + Duration::from_secs(180);
         loop {
-            let record = self.record();
-            let count = record["history"]["ops"]
-                .as_array()
-                .map(|ops| {
-                    ops.iter()
-                        .filter(|o| {
-                            o["outcome"] == "ok" && o["kind"].as_str().is_some_and(|k| k.starts_with(kind))
-                        })
-                        .count()
-                })
-                .unwrap_or(0);
-            if count >= n {
+            let acked = self.acked(kind);
+            if done(&acked) {
                 return;
             }
             assert!(
                 Instant::now() < deadline,
-                "the traffic wrote only {count} {kind} operations"
+                "the traffic wrote no {kind} operations {what}, only {}",
+                acked.len()
             );
             std::thread::sleep(Duration::from_millis(250));
         }
