@@ -250,6 +250,19 @@ pub enum S3EngineError {
     /// A body on a request that takes its content from headers.
     #[error("This request does not support content")]
     UnexpectedContent,
+    /// An `AccessControlPolicy` that is not one: no owner, a permission or
+    /// grantee type outside the model's enums, a grantee without its id or
+    /// URI.
+    #[error("The XML you provided was not well-formed or did not validate against our published schema")]
+    MalformedAcl,
+    /// A grant to an email address (`UnresolvableGrantByEmailAddress`):
+    /// the emulator's accounts have none.
+    #[error("The e-mail address you provided does not match any account on record.")]
+    UnresolvableGrantByEmailAddress(String),
+    /// A request that must name something in a header and names nothing
+    /// (PutBucketAcl with no ACL at all: `MissingSecurityHeader`).
+    #[error("Your request was missing a required header")]
+    MissingSecurityHeader(String),
     /// A request the emulator does not serve (501 NotImplemented, saying
     /// what).
     #[error("{0}")]
@@ -323,6 +336,9 @@ impl S3EngineError {
             E::InvalidBucketAclWithObjectOwnership => "InvalidBucketAclWithObjectOwnership",
             E::InvalidBucketAclWithBlockPublicAccess => "InvalidBucketAclWithBlockPublicAccessError",
             E::UnexpectedContent => "UnexpectedContent",
+            E::MalformedAcl => "MalformedACLError",
+            E::UnresolvableGrantByEmailAddress(_) => "UnresolvableGrantByEmailAddress",
+            E::MissingSecurityHeader(_) => "MissingSecurityHeader",
             E::Unsupported(_) => "NotImplemented",
             E::Kms(r) => match r {
                 firedrill_emu_core::keys::KeyRefusal::Disabled(_) => "KMS.DisabledException",
@@ -394,7 +410,10 @@ impl S3EngineError {
             | E::AccessControlListNotSupported(_)
             | E::InvalidBucketAclWithObjectOwnership
             | E::InvalidBucketAclWithBlockPublicAccess
-            | E::UnexpectedContent => 400,
+            | E::UnexpectedContent
+            | E::MalformedAcl
+            | E::UnresolvableGrantByEmailAddress(_)
+            | E::MissingSecurityHeader(_) => 400,
         }
     }
 }
@@ -456,6 +475,8 @@ impl S3EngineError {
             E::InvalidArgumentNamed { name, value, .. } => {
                 vec![("ArgumentName", name.clone()), ("ArgumentValue", value.clone())]
             }
+            E::UnresolvableGrantByEmailAddress(email) => vec![("EmailAddress", email.clone())],
+            E::MissingSecurityHeader(header) => vec![("MissingHeaderName", header.clone())],
             _ => Vec::new(),
         }
     }

@@ -91,18 +91,18 @@
 //!   NoSuchPublicAccessBlockConfiguration`, after
 //!   DeleteBucketOwnershipControls `404 OwnershipControlsNotFoundError`
 //!   (both with `BucketName`). An ownership outside the model's enum, or
-//!   other than one rule, is `MalformedXML`. GetBucketAcl and GetObjectAcl
-//!   answer the owner with one `FULL_CONTROL` grant to its canonical id,
-//!   what S3 answers with ACLs disabled. CreateBucket takes
-//!   `x-amz-object-ownership`. No ACL is kept: an ACL on PutBucketAcl,
-//!   PutObjectAcl, PutObject, CopyObject, CreateMultipartUpload or
-//!   CreateBucket is accepted when it grants only the owner's full
-//!   control, and otherwise refused as S3 refuses it (`400
-//!   AccessControlListNotSupported` with ACLs disabled,
-//!   `InvalidBucketAclWithObjectOwnership` or
-//!   `InvalidBucketAclWithBlockPublicAccessError` on CreateBucket, `403
-//!   AccessDenied` for a public ACL while Block Public Access blocks public
-//!   ACLs, `501` for grants to others the emulator would not keep; see
+//!   other than one rule, is `MalformedXML`. CreateBucket takes
+//!   `x-amz-object-ownership`. With ACLs disabled, GetBucketAcl and
+//!   GetObjectAcl answer the owner with one `FULL_CONTROL` grant to its
+//!   canonical id, and an ACL on PutBucketAcl, PutObjectAcl, PutObject,
+//!   CopyObject, CreateMultipartUpload or CreateBucket is accepted only when
+//!   it grants the owner's full control (`400
+//!   AccessControlListNotSupported`, or `InvalidBucketAclWithObjectOwnership`
+//!   on CreateBucket). With ACLs enabled every ACL is stored on the bucket
+//!   or version and read back, except a public one while Block Public
+//!   Access blocks public ACLs (`403 AccessDenied`,
+//!   `InvalidBucketAclWithBlockPublicAccessError` on CreateBucket). A
+//!   malformed ACL is refused first, whatever the bucket's settings (see
 //!   `protocol::acl`). Block Public Access changes nothing else a request
 //!   may do.
 //! - CORS, website, logging, acceleration, Requester Pays and EventBridge

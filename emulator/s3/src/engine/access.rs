@@ -1,5 +1,5 @@
-//! A bucket's access settings: Block Public Access and Object Ownership,
-//! stored and returned (neither is enforced: the emulator has one account
+//! A bucket's access settings: Block Public Access, Object Ownership and ACLs,
+//! stored and returned (none is enforced: the emulator has one account
 //! and serves no anonymous reads).
 //!
 //! A new bucket has all four Block Public Access settings on and Object
@@ -9,6 +9,11 @@
 //! `OwnershipControlsNotFoundError` until it is put again.
 
 use super::*;
+
+/// Whether `b`'s ACLs are disabled (Object Ownership `BucketOwnerEnforced`).
+fn enforced(b: &Bucket) -> bool {
+    b.object_ownership.as_deref() == Some(DEFAULT_OBJECT_OWNERSHIP)
+}
 
 impl Engine {
     /// PutPublicAccessBlock.
@@ -40,14 +45,67 @@ impl Engine {
     }
 
     /// PutBucketOwnershipControls: `ownership` must be one of the model's
-    /// `ObjectOwnership` values (`MalformedXML` otherwise).
+    /// `ObjectOwnership` values (`MalformedXML` otherwise); ACLs cannot be
+    /// disabled (`BucketOwnerEnforced`) while the bucket ACL grants anyone
+    /// but the owner (`InvalidBucketAclWithObjectOwnership`).
     pub fn put_object_ownership(&self, name: &str, region: Option<&str>, ownership: &str) -> Result<()> {
         if !OBJECT_OWNERSHIPS.contains(&ownership) {
             return Err(S3EngineError::MalformedXml);
         }
         let mut st = self.state.lock();
-        st.bucket_mut(name, region)?.object_ownership = Some(ownership.to_owned());
+        let b = st.bucket_mut(name, region)?;
+        if ownership == DEFAULT_OBJECT_OWNERSHIP && grants_others(&b.acl) {
+            return Err(S3EngineError::InvalidBucketAclWithObjectOwnership);
+        }
+        b.object_ownership = Some(ownership.to_owned());
         Ok(())
+    }
+
+    /// PutBucketAcl, once the protocol has checked the ACL against the
+    /// bucket's settings.
+    pub fn put_bucket_acl(&self, name: &str, region: Option<&str>, acl: StoredAcl) -> Result<()> {
+        let mut st = self.state.lock();
+        st.bucket_mut(name, region)?.acl = acl;
+        Ok(())
+    }
+
+    /// GetBucketAcl: the ACL last set (`None`: the owner's full control)
+    /// and whether ACLs are disabled (`BucketOwnerEnforced`), when it reads
+    /// as the owner's full control whatever was set.
+    pub fn bucket_acl(&self, name: &str, region: Option<&str>) -> Result<(StoredAcl, bool)> {
+        let st = self.state.lock();
+        let b = st.bucket(name, region)?;
+        Ok((b.acl.clone(), enforced(b)))
+    }
+
+    /// PutObjectAcl on a version that exists.
+    pub fn put_object_acl(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        version_id: Option<&str>,
+        acl: StoredAcl,
+    ) -> Result<()> {
+        self.with_version_mut(bucket, region, key, version_id, |_, _, o| {
+            o.acl = acl;
+            Ok(())
+        })
+    }
+
+    /// GetObjectAcl: a version's ACL and whether the bucket's ACLs are
+    /// disabled (as [`Engine::bucket_acl`]).
+    pub fn object_acl(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<(StoredAcl, bool)> {
+        let st = self.state.lock();
+        let b = st.bucket(bucket, region)?;
+        let found = find_version(b, key, version_id)?;
+        Ok((found.object.acl, enforced(b)))
     }
 
     /// GetBucketOwnershipControls (`OwnershipControlsNotFoundError` once

@@ -996,6 +996,7 @@ impl Engine {
             legal_hold: new.legal_hold,
             tags: new.tags,
             kms_key_arn: kms_key_arn.clone(),
+            acl: new.acl,
         };
         let version_id = insert_new_version(b, key, now, Some(object))?;
         replication::enqueue_write(replication, b, key, &version_id, saturating_after(now, lag));
@@ -1154,6 +1155,7 @@ impl Engine {
             legal_hold: new.legal_hold,
             precondition: new.precondition,
             kms: new.kms,
+            acl: new.acl,
         };
         let stored = match rehashed {
             Some(Rehashed {

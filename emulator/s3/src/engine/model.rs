@@ -12,6 +12,52 @@ use std::sync::Arc;
 /// suspended.
 pub const NULL_VERSION: &str = "null";
 
+/// The canonical user id of the account that owns every bucket and object
+/// of the engine (S3 shows it as `Owner.ID`).
+pub const OWNER_CANONICAL_ID: &str = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
+
+/// Who an ACL grant is to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grantee {
+    /// An AWS account, by its canonical user id (64 hex digits).
+    CanonicalUser(String),
+    /// One of S3's predefined groups, by URI ([`ACL_GROUPS`]).
+    Group(String),
+}
+
+/// The predefined groups an ACL may grant to: everyone, every AWS
+/// account, and S3's log delivery.
+pub const ACL_GROUPS: [&str; 3] = [
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+    "http://acs.amazonaws.com/groups/s3/LogDelivery",
+];
+
+/// The permissions of the model's `Permission` enum, as S3 spells them.
+pub const ACL_PERMISSIONS: [&str; 5] = ["FULL_CONTROL", "READ", "READ_ACP", "WRITE", "WRITE_ACP"];
+
+/// One grant of an access control list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AclGrant {
+    /// Who.
+    pub grantee: Grantee,
+    /// One of [`ACL_PERMISSIONS`].
+    pub permission: &'static str,
+}
+
+/// The ACL of a bucket or version as set: `None` until one is set, which
+/// reads as the owner's full control (what `private` grants).
+pub type StoredAcl = Option<Arc<[AclGrant]>>;
+
+/// Whether `acl` grants anyone but the owner.
+pub fn grants_others(acl: &StoredAcl) -> bool {
+    acl.as_deref().is_some_and(|grants| {
+        grants
+            .iter()
+            .any(|g| !matches!(&g.grantee, Grantee::CanonicalUser(id) if id == OWNER_CANONICAL_ID))
+    })
+}
+
 /// A bucket's versioning state. A bucket never goes back to `Unversioned`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Versioning {
@@ -145,6 +191,8 @@ pub struct ObjectData {
     /// The ARN of the customer managed KMS key the version is encrypted
     /// with (SSE-KMS), if it is.
     pub kms_key_arn: Option<String>,
+    /// The version's ACL (stored, not evaluated).
+    pub acl: StoredAcl,
 }
 
 impl ObjectData {
@@ -458,6 +506,8 @@ pub struct Bucket {
     pub public_access_block: Option<PublicAccessBlock>,
     /// Object Ownership (one of [`OBJECT_OWNERSHIPS`]; `None` once deleted).
     pub object_ownership: Option<String>,
+    /// The bucket ACL last set (stored, not evaluated).
+    pub acl: StoredAcl,
     /// The lifecycle's `TransitionDefaultMinimumObjectSize`
     /// (`all_storage_classes_128K` unless PutBucketLifecycleConfiguration
     /// said otherwise).
@@ -490,6 +540,7 @@ impl Bucket {
             policy: None,
             public_access_block: Some(PublicAccessBlock::ALL),
             object_ownership: Some(DEFAULT_OBJECT_OWNERSHIP.to_owned()),
+            acl: None,
             transition_min_size: DEFAULT_TRANSITION_MIN_SIZE.to_owned(),
             configs: super::configs::BucketConfigs::default(),
             objects: BTreeMap::new(),
@@ -578,4 +629,6 @@ pub struct NewObject {
     /// a key id: the AWS managed `aws/s3`), `Some(Some(key))` for the
     /// customer managed key named by `x-amz-server-side-encryption-aws-kms-key-id`.
     pub kms: Option<Option<String>>,
+    /// The ACL the write names (`None`: the owner's full control).
+    pub acl: StoredAcl,
 }

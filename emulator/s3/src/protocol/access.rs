@@ -2,30 +2,17 @@
 //! Put/Get/DeleteBucketOwnershipControls, GetBucketAcl and GetObjectAcl
 //! (the settings themselves are the engine's, see `engine::access`).
 //!
-//! ACLs read as S3 answers them with ACLs disabled (`BucketOwnerEnforced`,
-//! every new bucket's setting): the owner, with one `FULL_CONTROL` grant to
-//! the owner's canonical id.
+//! ACLs read as `protocol::acl` stores them: with ACLs disabled
+//! (`BucketOwnerEnforced`, every new bucket's setting) always the owner,
+//! with one `FULL_CONTROL` grant to the owner's canonical id.
 
+use super::acl::grants_of;
 use super::ops::{err, owner};
 use super::{Handler, OrS3, info};
 use crate::engine::model::PublicAccessBlock;
 use crate::error::S3EngineError;
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
-
-/// The owner's `FULL_CONTROL` grant, the only one with ACLs disabled.
-fn owner_grants() -> Grants {
-    vec![Grant {
-        grantee: Some(Grantee {
-            display_name: None,
-            email_address: None,
-            id: owner().id,
-            type_: Type::from_static(Type::CANONICAL_USER),
-            uri: None,
-        }),
-        permission: Some(Permission::from_static(Permission::FULL_CONTROL)),
-    }]
-}
 
 impl Handler {
     /// PutPublicAccessBlock: a configuration naming none of the four
@@ -151,22 +138,24 @@ impl Handler {
         Ok(S3Response::new(DeleteBucketOwnershipControlsOutput::default()))
     }
 
-    /// GetBucketAcl: the owner's full control.
+    /// GetBucketAcl: the ACL last set, or the owner's full control (always,
+    /// with ACLs disabled).
     pub(super) fn bucket_acl(
         &self,
         req: S3Request<GetBucketAclInput>,
     ) -> S3Result<S3Response<GetBucketAclOutput>> {
         let i = info(&req);
-        self.engine
-            .head_bucket(&req.input.bucket, Some(&i.region))
+        let (acl, enforced) = self
+            .engine
+            .bucket_acl(&req.input.bucket, Some(&i.region))
             .or_s3(&i)?;
         Ok(S3Response::new(GetBucketAclOutput {
-            grants: Some(owner_grants()),
+            grants: Some(grants_of(if enforced { &None } else { &acl })),
             owner: Some(owner()),
         }))
     }
 
-    /// GetObjectAcl: the owner's full control of a version that exists
+    /// GetObjectAcl: a version's ACL as GetBucketAcl answers the bucket's
     /// (`NoSuchKey`, `NoSuchVersion` and a delete marker's
     /// `MethodNotAllowed` as GetObject answers them).
     pub(super) fn object_acl(
@@ -175,8 +164,9 @@ impl Handler {
     ) -> S3Result<S3Response<GetObjectAclOutput>> {
         let i = info(&req);
         let input = req.input;
-        self.engine
-            .get_object(
+        let (acl, enforced) = self
+            .engine
+            .object_acl(
                 &input.bucket,
                 Some(&i.region),
                 &input.key,
@@ -184,7 +174,7 @@ impl Handler {
             )
             .or_s3(&i)?;
         Ok(S3Response::new(GetObjectAclOutput {
-            grants: Some(owner_grants()),
+            grants: Some(grants_of(if enforced { &None } else { &acl })),
             owner: Some(owner()),
             request_charged: None,
         }))

@@ -546,6 +546,7 @@ pub fn checked_new_object(
         legal_hold: write_legal_hold(legal_hold)?,
         precondition,
         kms: None,
+        acl: None,
     })
 }
 

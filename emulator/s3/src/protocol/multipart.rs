@@ -70,7 +70,8 @@ impl Handler {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let i = info(&req);
-        self.check_acl(&req.input.bucket, &i, &super::acl::from_headers(&req.headers))?;
+        let acl = super::acl::from_headers(&req.headers).or_s3(&i)?;
+        let acl = self.check_acl(&req.input.bucket, &i, &acl)?;
         let input = req.input;
         let checksum = upload_checksum(
             input.checksum_algorithm.as_ref().map(|a| a.as_str()),
@@ -78,6 +79,7 @@ impl Handler {
         )
         .or_s3(&i)?;
         let mut template = new_object!(input, object_meta!(input), None).or_s3(&i)?;
+        template.acl = acl;
         template.kms = super::ops::requested_kms(
             input.server_side_encryption.as_ref(),
             input.ssekms_key_id.as_ref(),

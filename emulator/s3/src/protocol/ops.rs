@@ -24,7 +24,7 @@ use s3s::{S3, S3Request, S3Response, S3Result};
 pub(super) fn owner() -> Owner {
     Owner {
         display_name: None,
-        id: Some("75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a".to_owned()),
+        id: Some(crate::engine::model::OWNER_CANONICAL_ID.to_owned()),
     }
 }
 
@@ -279,12 +279,18 @@ impl S3 for Handler {
         req: S3Request<CreateBucketInput>,
     ) -> S3Result<S3Response<CreateBucketOutput>> {
         let i = info(&req);
-        let acl = super::acl::from_headers(&req.headers);
+        let acl = super::acl::from_headers(&req.headers).or_s3(&i)?;
         let input = req.input;
         let ownership = input.object_ownership.as_ref().map(|o| o.as_str().to_owned());
-        if let Some(e) = super::acl::create_bucket_refusal(&acl, ownership.as_deref()) {
+        if let Some(e) = super::acl::create_bucket_refusal(&acl.kind(), ownership.as_deref()) {
             return Err(err(e, &i));
         }
+        // With ACLs disabled only the owner's full control gets this far,
+        // which is what a bucket has without an ACL.
+        let stored = match ownership.as_deref() {
+            Some(o) if o != crate::engine::model::DEFAULT_OBJECT_OWNERSHIP => acl.stored(),
+            _ => None,
+        };
         let constraint = input
             .create_bucket_configuration
             .as_ref()
@@ -299,6 +305,11 @@ impl S3 for Handler {
                 ownership.as_deref(),
             )
             .or_s3(&i)?;
+        if stored.is_some() {
+            self.engine
+                .put_bucket_acl(&input.bucket, Some(&i.region), stored)
+                .or_s3(&i)?;
+        }
         Ok(S3Response::new(CreateBucketOutput {
             location: Some(format!("/{}", input.bucket)),
         }))
@@ -893,7 +904,8 @@ impl S3 for Handler {
         .or_s3(&i)?;
         let algorithm = requested.as_ref().map(|r| r.algorithm);
         let precondition = write_precondition(&req.headers).or_s3(&i)?;
-        self.check_acl(&req.input.bucket, &i, &super::acl::from_headers(&req.headers))?;
+        let acl = super::acl::from_headers(&req.headers).or_s3(&i)?;
+        let acl = self.check_acl(&req.input.bucket, &i, &acl)?;
         let input = req.input;
         // Refused before the body is read when it already fails; the
         // engine checks again as it commits.
@@ -901,6 +913,7 @@ impl S3 for Handler {
             .check_write(&input.bucket, Some(&i.region), &input.key, precondition.as_ref())
             .or_s3(&i)?;
         let mut new = new_object!(input, object_meta!(input), precondition.clone()).or_s3(&i)?;
+        new.acl = acl;
         new.kms = requested_kms(
             input.server_side_encryption.as_ref(),
             input.ssekms_key_id.as_ref(),
@@ -1429,7 +1442,8 @@ impl S3 for Handler {
 
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
         let i = info(&req);
-        self.check_acl(&req.input.bucket, &i, &super::acl::from_headers(&req.headers))?;
+        let acl = super::acl::from_headers(&req.headers).or_s3(&i)?;
+        let acl = self.check_acl(&req.input.bucket, &i, &acl)?;
         let input = req.input;
         let replace = match input.metadata_directive.as_ref().map(|d| d.as_str()) {
             None | Some("COPY") => false,
@@ -1453,7 +1467,8 @@ impl S3 for Handler {
         };
         let replace_meta = replace.then(|| object_meta!(input));
         let precondition = write_precondition(&req.headers).or_s3(&i)?;
-        let new = new_object!(input, ObjectMeta::default(), precondition.clone()).or_s3(&i)?;
+        let mut new = new_object!(input, ObjectMeta::default(), precondition.clone()).or_s3(&i)?;
+        new.acl = acl;
         let requested = input
             .checksum_algorithm
             .as_ref()
