@@ -6,7 +6,9 @@
 //! of the backup; a copy into another region is a cluster snapshot there;
 //! deleting the recovery point deletes its snapshot; a restore testing
 //! selection of type `Aurora` restores on the emulator clock and deletes
-//! the cluster it restored; bad input fails as AWS Backup fails it.
+//! the cluster it restored; bad input fails as AWS Backup fails it; an
+//! Aurora MySQL cluster's backup restores its rows (skipped, saying so,
+//! without MariaDB).
 
 mod common;
 
@@ -598,5 +600,110 @@ async fn a_restore_testing_selection_of_aurora_restores_the_cluster_and_deletes_
     assert_eq!(status, Some(RestoreDeletionStatus::Successful));
     assert!(s.cluster_gone(&name).await, "the restored cluster is deleted");
     assert!(!s.cluster_gone("carts").await, "the source cluster stays");
+    s.emulator.shutdown().await;
+}
+
+/// Whether the MariaDB server (which serves `aurora-mysql`) is installed.
+fn mariadb_installed() -> bool {
+    ["mariadbd", "mysqld"].iter().any(|b| {
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(b).exists()))
+            || std::path::Path::new("/usr/sbin").join(b).exists()
+    })
+}
+
+async fn mysql_rows(s: &Shop, instance: &str) -> Vec<(i32, String)> {
+    use mysql_async::prelude::Queryable;
+    let (host, port) = wait_rds_available(&s.rds, &s.emulator, instance).await;
+    let opts = mysql_async::OptsBuilder::default()
+        .ip_or_hostname(host)
+        .tcp_port(port)
+        .user(Some("shop"))
+        .pass(Some("shop-password"))
+        .db_name(Some("shop"))
+        .prefer_socket(false);
+    let mut db = mysql_async::Conn::new(opts).await.expect("MySQL connection");
+    db.query("SELECT id, CAST(total AS CHAR) FROM orders ORDER BY id")
+        .await
+        .expect("SELECT")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aurora_mysql_backup_restores_the_rows_of_the_backup() {
+    use mysql_async::prelude::Queryable;
+    if !mariadb_installed() {
+        eprintln!("SKIPPED: MariaDB (mariadbd) is not installed");
+        return;
+    }
+    let s = shop().await;
+    let arn = s
+        .rds
+        .create_db_cluster()
+        .db_cluster_identifier("carts")
+        .engine("aurora-mysql")
+        .master_username("shop")
+        .master_user_password("shop-password")
+        .database_name("shop")
+        .backup_retention_period(1)
+        .send()
+        .await
+        .expect("CreateDBCluster")
+        .db_cluster()
+        .and_then(|c| c.db_cluster_arn())
+        .expect("a cluster ARN")
+        .to_owned();
+    s.wait_cluster("carts").await;
+    s.rds
+        .create_db_instance()
+        .db_instance_identifier("carts-1")
+        .db_cluster_identifier("carts")
+        .engine("aurora-mysql")
+        .db_instance_class("db.r6g.large")
+        .send()
+        .await
+        .expect("CreateDBInstance");
+    let (host, port) = wait_rds_available(&s.rds, &s.emulator, "carts-1").await;
+    let opts = mysql_async::OptsBuilder::default()
+        .ip_or_hostname(host)
+        .tcp_port(port)
+        .user(Some("shop"))
+        .pass(Some("shop-password"))
+        .db_name(Some("shop"))
+        .prefer_socket(false);
+    let mut db = mysql_async::Conn::new(opts).await.expect("MySQL connection");
+    db.query_drop(
+        "CREATE TABLE orders (id int PRIMARY KEY, total decimal(10,2) NOT NULL);
+         INSERT INTO orders VALUES (1, 10.50), (2, 20.00), (3, 31.25);",
+    )
+    .await
+    .expect("seed");
+
+    let job = s.backup_job(&arn).await;
+    assert_eq!(job.state(), Some(&BackupJobState::Completed), "{job:?}");
+    let point = job.recovery_point_arn().expect("a point").to_owned();
+    db.query_drop("INSERT INTO orders VALUES (4, 99.99)")
+        .await
+        .expect("late order");
+    let restored = s
+        .restore_job(
+            &point,
+            &[("DBClusterIdentifier", "carts-copy"), ("Engine", "aurora-mysql")],
+        )
+        .await;
+    assert_eq!(
+        restored.status(),
+        Some(&RestoreJobStatus::Completed),
+        "{restored:?}"
+    );
+    s.wait_cluster("carts-copy").await;
+    s.rds
+        .create_db_instance()
+        .db_instance_identifier("carts-copy-1")
+        .db_cluster_identifier("carts-copy")
+        .engine("aurora-mysql")
+        .db_instance_class("db.r6g.large")
+        .send()
+        .await
+        .expect("CreateDBInstance in the restored cluster");
+    assert_eq!(mysql_rows(&s, "carts-copy-1").await, expected());
     s.emulator.shutdown().await;
 }
