@@ -6,9 +6,10 @@
 //! of the backup; a copy into another region is a cluster snapshot there;
 //! deleting the recovery point deletes its snapshot; a restore testing
 //! selection of type `Aurora` restores on the emulator clock and deletes
-//! the cluster it restored; bad input fails as AWS Backup fails it; an
-//! Aurora MySQL cluster's backup restores its rows (skipped, saying so,
-//! without MariaDB).
+//! the cluster it restored; bad input fails as AWS Backup fails it; a
+//! continuous point restores to the latest restorable time, with the
+//! writes after its snapshot; an Aurora MySQL cluster's backup restores
+//! its rows (skipped, saying so, without MariaDB).
 
 mod common;
 
@@ -705,5 +706,98 @@ async fn aurora_mysql_backup_restores_the_rows_of_the_backup() {
         .await
         .expect("CreateDBInstance in the restored cluster");
     assert_eq!(mysql_rows(&s, "carts-copy-1").await, expected());
+    s.emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_continuous_aurora_point_restores_to_the_latest_restorable_time() {
+    if !postgres_installed() {
+        eprintln!("SKIPPED: PostgreSQL is not installed");
+        return;
+    }
+    let s = shop().await;
+    let arn = cluster_with_orders(&s).await;
+    let plan = s
+        .backup
+        .create_backup_plan()
+        .backup_plan(
+            aws_sdk_backup::types::BackupPlanInput::builder()
+                .backup_plan_name("pitr")
+                .rules(
+                    aws_sdk_backup::types::BackupRuleInput::builder()
+                        .rule_name("continuous")
+                        .target_backup_vault_name("prod")
+                        .schedule_expression("cron(0 * ? * * *)")
+                        .start_window_minutes(60)
+                        .enable_continuous_backup(true)
+                        .build()
+                        .expect("rule"),
+                )
+                .build()
+                .expect("plan"),
+        )
+        .send()
+        .await
+        .expect("CreateBackupPlan");
+    s.backup
+        .create_backup_selection()
+        .backup_plan_id(plan.backup_plan_id().expect("an id"))
+        .backup_selection(
+            aws_sdk_backup::types::BackupSelection::builder()
+                .selection_name("carts")
+                .iam_role_arn(ROLE)
+                .resources(&arn)
+                .build()
+                .expect("selection"),
+        )
+        .send()
+        .await
+        .expect("CreateBackupSelection");
+    s.advance(Duration::minutes(51)).await;
+    let mut point = None;
+    for _ in 0..40 {
+        let points = s
+            .backup
+            .list_recovery_points_by_backup_vault()
+            .backup_vault_name("prod")
+            .send()
+            .await
+            .expect("ListRecoveryPointsByBackupVault");
+        if let Some(p) = points
+            .recovery_points()
+            .iter()
+            .find(|p| p.status() == Some(&aws_sdk_backup::types::RecoveryPointStatus::Completed))
+        {
+            point = Some(p.recovery_point_arn().expect("an ARN").to_owned());
+            break;
+        }
+        s.advance(Duration::seconds(30)).await;
+    }
+    let point = point.expect("a continuous recovery point");
+    // A write after the point's snapshot, inside the continuous window.
+    let cluster = s.wait_cluster("carts").await;
+    let db = sql(cluster.endpoint().unwrap(), cluster.port().unwrap() as u16).await;
+    db.execute("INSERT INTO orders VALUES (4, 99.99)", &[])
+        .await
+        .expect("late order");
+    s.advance(Duration::minutes(10)).await;
+    let restored = s
+        .restore_job(
+            &point,
+            &[
+                ("DBClusterIdentifier", "carts-latest"),
+                ("UseLatestRestorableTime", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        restored.status(),
+        Some(&RestoreJobStatus::Completed),
+        "{restored:?}"
+    );
+    s.wait_cluster("carts-latest").await;
+    let mut want = expected();
+    want.push((4, "99.99".to_owned()));
+    assert_eq!(s.rows_through_instance("carts-latest").await, want);
     s.emulator.shutdown().await;
 }
