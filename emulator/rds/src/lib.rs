@@ -411,6 +411,121 @@ impl Rds {
         result
     }
 
+    /// Takes AWS Backup's snapshot `snapshot_id` (type `awsbackup`) of
+    /// Aurora cluster `cluster_id` in `region` now and returns its ARN once
+    /// complete.
+    pub async fn create_cluster_snapshot_for_backup(
+        &self,
+        region: &str,
+        cluster_id: &str,
+        snapshot_id: &str,
+    ) -> Result<String, RdsError> {
+        let result = self
+            .engine
+            .cluster_snapshot_now(region, cluster_id, snapshot_id, "awsbackup")
+            .await
+            .map(|s| s.arn);
+        self.engine.record_audit(
+            region,
+            "CreateDBClusterSnapshot",
+            cluster_id,
+            &result.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
+        result
+    }
+
+    /// Copies cluster snapshot `snapshot_id` of `src_region` to
+    /// `dest_region` as `dest_snapshot_id` and returns the copy's ARN once
+    /// it is complete.
+    pub async fn copy_cluster_snapshot_to_region(
+        &self,
+        src_region: &str,
+        snapshot_id: &str,
+        dest_region: &str,
+        dest_snapshot_id: &str,
+    ) -> Result<String, RdsError> {
+        let source = format!(
+            "arn:aws:rds:{src_region}:{}:cluster-snapshot:{snapshot_id}",
+            self.engine_account()
+        );
+        let result = self
+            .engine
+            .copy_cluster_snapshot_now(dest_region, &source, dest_snapshot_id)
+            .await
+            .map(|s| s.arn);
+        self.engine.record_audit(
+            dest_region,
+            "CopyDBClusterSnapshot",
+            &source,
+            &result.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
+        result
+    }
+
+    /// Copies cluster snapshot `snapshot_id` of `src_region` into another
+    /// account's RDS (`dest`) as `dest_snapshot_id` in `dest_region` (AWS
+    /// Backup's cross-account copy of an Aurora recovery point) and returns
+    /// the copy's ARN, which carries the destination account.
+    pub async fn copy_cluster_snapshot_to_account(
+        &self,
+        src_region: &str,
+        snapshot_id: &str,
+        dest: &Rds,
+        dest_region: &str,
+        dest_snapshot_id: &str,
+    ) -> Result<String, RdsError> {
+        let source = format!(
+            "arn:aws:rds:{src_region}:{}:cluster-snapshot:{snapshot_id}",
+            self.engine_account()
+        );
+        let result = self
+            .engine
+            .copy_cluster_snapshot_into(
+                src_region,
+                snapshot_id,
+                &dest.engine,
+                dest_region,
+                dest_snapshot_id,
+            )
+            .await
+            .map(|s| s.arn);
+        dest.engine.record_audit(
+            dest_region,
+            "CopyDBClusterSnapshot",
+            &source,
+            &result.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
+        result
+    }
+
+    /// Restores cluster snapshot `req.snapshot_id` of `region` into a new
+    /// cluster (RestoreDBClusterFromSnapshot; no instances, as AWS Backup
+    /// restores Aurora) and returns its ARN; it is `creating` until its
+    /// server runs and the restore-time model's duration passed.
+    pub fn restore_cluster_from_snapshot(
+        &self,
+        region: &str,
+        req: engine::RestoreClusterSnapshot,
+    ) -> Result<String, RdsError> {
+        let snapshot_id = req.snapshot_id.clone();
+        let result = self
+            .engine
+            .restore_cluster_from_snapshot(region, req)
+            .map(|c| c.arn);
+        self.engine.record_audit(
+            region,
+            "RestoreDBClusterFromSnapshot",
+            &snapshot_id,
+            &result.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
+        result
+    }
+
+    /// Every Aurora DB cluster of `region` with its tags: `(ARN, [(key, value)])`.
+    pub fn list_clusters_with_tags(&self, region: &str) -> Vec<(String, Vec<(String, String)>)> {
+        self.engine.clusters_with_tags(region)
+    }
+
     fn engine_account(&self) -> String {
         self.engine.account_id()
     }

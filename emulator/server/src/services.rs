@@ -6,7 +6,7 @@ use crate::accounts::Accounts;
 use crate::alarms::{BackupMetrics, RdsMetrics, SnsNotifier};
 use crate::buckets::{AccountS3, BucketNamespace};
 use crate::objects::S3Objects;
-use crate::providers::{DynamoDbProvider, RdsProvider, S3Provider};
+use crate::providers::{AuroraProvider, DynamoDbProvider, RdsProvider, S3Provider};
 use firedrill_emu_backup::{Backup, ResourceProvider};
 use firedrill_emu_cloudwatch::CloudWatch;
 use firedrill_emu_core::{AwsService, Environment};
@@ -47,6 +47,7 @@ impl Services {
             Arc::new(DynamoDbProvider(dynamodb.clone(), accounts.clone())),
             Arc::new(S3Provider(s3.clone(), accounts.clone())),
             Arc::new(RdsProvider(rds.clone(), accounts.clone())),
+            Arc::new(AuroraProvider(rds.clone(), accounts.clone())),
         ];
         let backup = Backup::new(env, providers);
         backup.engine().set_peer_accounts(accounts.clone());

@@ -5,7 +5,9 @@
 //! recovery point (the source can neither see nor delete it, nor the
 //! DynamoDB backup or S3 data under it), the destination's Vault Lock
 //! applies, both accounts list the job, and a restore in the destination
-//! account brings back exactly what was backed up.
+//! account brings back exactly what was backed up (an Aurora cluster's
+//! copy is a cluster snapshot of the destination account, restored there
+//! into a cluster of that account).
 
 mod common;
 
@@ -799,5 +801,111 @@ async fn the_aws_cli_copies_into_another_account_and_both_accounts_list_the_job(
     assert_eq!(in_vaults.copy_jobs().len(), 1);
     assert_eq!(in_vaults.copy_jobs()[0].copy_job_id(), Some(id.as_str()));
     assert_eq!(copies_in_destination(&accounts).await, vec![copy_arn]);
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aurora_copy_into_another_account_is_its_cluster_snapshot_and_restores_there() {
+    if !postgres_installed() {
+        eprintln!(
+            "SKIPPED: PostgreSQL server binaries not found (set FIREDRILL_PG_BIN or install postgresql)"
+        );
+        return;
+    }
+    let emulator = emulator().await;
+    let accounts = vaults(&emulator).await;
+    allow_prod(&accounts).await;
+    let prod_rds = aws_sdk_rds::Client::new(&config(&emulator, PROD_KEY).await);
+    let vaults_rds = aws_sdk_rds::Client::new(&config(&emulator, VAULTS_KEY).await);
+    let cluster_arn = prod_rds
+        .create_db_cluster()
+        .db_cluster_identifier("carts")
+        .engine("aurora-postgresql")
+        .master_username("shop")
+        .master_user_password("shop-password")
+        .database_name("shop")
+        .send()
+        .await
+        .unwrap()
+        .db_cluster()
+        .unwrap()
+        .db_cluster_arn()
+        .unwrap()
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let cluster = loop {
+        let c = prod_rds
+            .describe_db_clusters()
+            .db_cluster_identifier("carts")
+            .send()
+            .await
+            .unwrap()
+            .db_clusters()[0]
+            .clone();
+        if c.status() == Some("available") {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "the cluster never became available");
+        emulator.advance(chrono::Duration::seconds(1)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let db = sql(cluster.endpoint().unwrap(), cluster.port().unwrap() as u16).await;
+    db.batch_execute(
+        "CREATE TABLE orders (id int PRIMARY KEY, total numeric NOT NULL);
+         INSERT INTO orders VALUES (1, 10.50), (2, 20.00);",
+    )
+    .await
+    .unwrap();
+    let point = back_up(&emulator, &accounts.prod, &cluster_arn).await;
+    assert!(
+        point.starts_with(&format!(
+            "arn:aws:rds:us-east-1:{PROD}:cluster-snapshot:awsbackup:job-"
+        )),
+        "{point}"
+    );
+    let job = copy(&emulator, &accounts, &point, None).await;
+    assert_eq!(job.state(), Some(&CopyJobState::Completed), "{job:?}");
+    assert_eq!(job.resource_type(), Some("Aurora"));
+    let copy_arn = job.destination_recovery_point_arn().unwrap().to_owned();
+    assert!(
+        copy_arn.starts_with(&format!(
+            "arn:aws:rds:us-east-1:{VAULTS}:cluster-snapshot:awsbackup:copyjob-"
+        )),
+        "the copy is a cluster snapshot of the destination account: {copy_arn}"
+    );
+    let shown = vaults_rds
+        .describe_db_cluster_snapshots()
+        .db_cluster_snapshot_identifier(&copy_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shown.db_cluster_snapshots()[0].status(), Some("available"));
+
+    restore_in_destination(
+        &emulator,
+        &accounts,
+        &copy_arn,
+        &[("DBClusterIdentifier", "carts-restored")],
+    )
+    .await;
+    vaults_rds
+        .create_db_instance()
+        .db_instance_identifier("carts-restored-1")
+        .db_cluster_identifier("carts-restored")
+        .engine("aurora-postgresql")
+        .db_instance_class("db.r6g.large")
+        .send()
+        .await
+        .unwrap();
+    let (host, port) = wait_rds_available(&vaults_rds, &emulator, "carts-restored-1").await;
+    let rows: Vec<(i32, String)> = sql(&host, port)
+        .await
+        .query("SELECT id, total::text FROM orders ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(rows, vec![(1, "10.50".to_owned()), (2, "20.00".to_owned())]);
     emulator.shutdown().await;
 }

@@ -124,7 +124,7 @@ impl Engine {
             .and_then(|i| Some((i, self.providers.get(i)?.resource_type().to_owned())))
             .ok_or_else(|| {
             BackupError::invalid(format!(
-                "Resource type of {} is not supported: firedrill protects DynamoDB tables, RDS databases and S3 buckets",
+                "Resource type of {} is not supported: firedrill protects DynamoDB tables, RDS databases, Aurora clusters and S3 buckets",
                 req.resource_arn
             ))
         })?;

@@ -15,6 +15,12 @@
 //! manual snapshot) and restored like manual ones; DeleteDBClusterSnapshot
 //! refuses them (`InvalidDBClusterSnapshotStateFault`), as AWS does.
 //!
+//! AWS Backup's snapshots of a cluster (`cluster_snapshot_now`, type
+//! `awsbackup`, named `awsbackup:job-<id>`) and its copies into another
+//! region (`copy_cluster_snapshot_now`) or account
+//! (`copy_cluster_snapshot_into`) return once `available`: the backup or
+//! copy job, not RDS, is timed.
+//!
 //! Statuses as AWS shows them: `creating` (or `copying` for a copy) until
 //! the data is in place and the creation delay passed, then `available`;
 //! a deleted snapshot is answered once with `deleted`. Copies and restores
@@ -163,7 +169,7 @@ impl Engine {
         })
     }
 
-    fn cluster_snapshot_dir(&self, region: &str, id: &str) -> std::path::PathBuf {
+    pub(super) fn cluster_snapshot_dir(&self, region: &str, id: &str) -> std::path::PathBuf {
         self.run
             .root
             .join("snapshots")
@@ -218,6 +224,51 @@ impl Engine {
         Ok(snap)
     }
 
+    /// Records snapshot `snapshot_id` of cluster `cluster_id` as `creating`
+    /// and returns it with the server whose base backup fills it. A manual
+    /// identifier is validated; AWS Backup's (`awsbackup:job-…`, type
+    /// `awsbackup`) is its own.
+    fn start_cluster_snapshot(
+        &self,
+        region: &str,
+        cluster_id: &str,
+        snapshot_id: &str,
+        snapshot_type: &str,
+        tags: Vec<(String, String)>,
+    ) -> Result<(ClusterSnapshot, std::sync::Arc<dyn crate::process::DbServer>), RdsError> {
+        let snapshot_id = if snapshot_type == "awsbackup" {
+            snapshot_id.to_owned()
+        } else {
+            validate::identifier("DBClusterSnapshotIdentifier", snapshot_id)?
+        };
+        let cluster_id = cluster_id.to_ascii_lowercase();
+        let now = self.now();
+        let mut state = self.state.lock();
+        let reg = state.region(region);
+        let c = reg
+            .clusters
+            .get(&cluster_id)
+            .cloned()
+            .ok_or_else(|| RdsError::cluster_not_found(&cluster_id))?;
+        let server = reg.servers.get(&c.resource_id).cloned();
+        let server = match server {
+            Some(s) if c.status == "available" => s,
+            _ => {
+                return Err(RdsError::InvalidDBClusterState(format!(
+                    "DB cluster {cluster_id} is not in available state."
+                )));
+            }
+        };
+        let mut snap = self.begin_cluster_snapshot(reg, region, &c, &snapshot_id, tags, now)?;
+        if snapshot_type != "manual" {
+            snap.snapshot_type = snapshot_type.to_owned();
+            if let Some(stored) = reg.cluster_snapshots.get_mut(&snapshot_id) {
+                stored.snapshot_type = snapshot_type.to_owned();
+            }
+        }
+        Ok((snap, server))
+    }
+
     /// CreateDBClusterSnapshot.
     pub fn create_cluster_snapshot(
         &self,
@@ -226,29 +277,7 @@ impl Engine {
         snapshot_id: &str,
         tags: Vec<(String, String)>,
     ) -> Result<ClusterSnapshot, RdsError> {
-        let snapshot_id = validate::identifier("DBClusterSnapshotIdentifier", snapshot_id)?;
-        let cluster_id = cluster_id.to_ascii_lowercase();
-        let now = self.now();
-        let (snap, server) = {
-            let mut state = self.state.lock();
-            let reg = state.region(region);
-            let c = reg
-                .clusters
-                .get(&cluster_id)
-                .cloned()
-                .ok_or_else(|| RdsError::cluster_not_found(&cluster_id))?;
-            let server = reg.servers.get(&c.resource_id).cloned();
-            let server = match server {
-                Some(s) if c.status == "available" => s,
-                _ => {
-                    return Err(RdsError::InvalidDBClusterState(format!(
-                        "DB cluster {cluster_id} is not in available state."
-                    )));
-                }
-            };
-            let snap = self.begin_cluster_snapshot(reg, region, &c, &snapshot_id, tags, now)?;
-            (snap, server)
-        };
+        let (snap, server) = self.start_cluster_snapshot(region, cluster_id, snapshot_id, "manual", tags)?;
         let me = self.arc();
         let region = region.to_owned();
         let s = snap.clone();
@@ -257,6 +286,62 @@ impl Engine {
             me.finish_cluster_snapshot(&region, &s.id, result.map(|_| ()).map_err(RdsError::from));
         });
         Ok(snap)
+    }
+
+    /// Takes snapshot `snapshot_id` of cluster `cluster_id` now and returns
+    /// it once `available` (AWS Backup's backup job of an Aurora cluster:
+    /// `snapshot_type` `awsbackup`, the identifier `awsbackup:job-<id>`).
+    /// A failed base backup leaves no snapshot behind.
+    pub async fn cluster_snapshot_now(
+        &self,
+        region: &str,
+        cluster_id: &str,
+        snapshot_id: &str,
+        snapshot_type: &str,
+    ) -> Result<ClusterSnapshot, RdsError> {
+        if !["manual", "awsbackup"].contains(&snapshot_type) {
+            return Err(RdsError::InvalidParameterValue(format!(
+                "Invalid cluster snapshot type {snapshot_type}: expected manual or awsbackup."
+            )));
+        }
+        let (snap, server) =
+            self.start_cluster_snapshot(region, cluster_id, snapshot_id, snapshot_type, Vec::new())?;
+        let result = server
+            .base_backup(&snap.dir)
+            .await
+            .map(|_| ())
+            .map_err(RdsError::from);
+        self.complete_cluster_snapshot_now(region, &snap, result)
+    }
+
+    /// Marks a snapshot whose data was filled while the caller waited
+    /// `available` and returns it; on `Err` forgets it with its files.
+    pub(super) fn complete_cluster_snapshot_now(
+        &self,
+        region: &str,
+        snap: &ClusterSnapshot,
+        result: Result<(), RdsError>,
+    ) -> Result<ClusterSnapshot, RdsError> {
+        let mut state = self.state.lock();
+        let reg = state.region(region);
+        match result {
+            Ok(()) => {
+                let s = reg
+                    .cluster_snapshots
+                    .get_mut(&snap.id)
+                    .ok_or_else(|| RdsError::cluster_snapshot_not_found(&snap.id))?;
+                s.status = "available".to_owned();
+                s.percent = 100;
+                s.work = Work::Idle;
+                s.modelled_ready = None;
+                Ok(s.clone())
+            }
+            Err(e) => {
+                reg.cluster_snapshots.remove(&snap.id);
+                let _ = std::fs::remove_dir_all(&snap.dir);
+                Err(e)
+            }
+        }
     }
 
     pub(super) fn finish_cluster_snapshot(&self, region: &str, id: &str, result: Result<(), RdsError>) {
@@ -344,6 +429,59 @@ impl Engine {
         req: CopyClusterSnapshot,
     ) -> Result<ClusterSnapshot, RdsError> {
         let target_id = validate::identifier("TargetDBClusterSnapshotIdentifier", &req.target_id)?;
+        let (copy, src_dir) = self.begin_cluster_snapshot_copy(dest_region, req, &target_id, true)?;
+        let me = self.arc();
+        let region = dest_region.to_owned();
+        let c = copy.clone();
+        self.spawn(async move {
+            let result = me.run.copy_tree(&src_dir, &c.dir).await;
+            me.finish_cluster_snapshot(&region, &c.id, result.map_err(RdsError::from));
+        });
+        Ok(copy)
+    }
+
+    /// Copies cluster snapshot `source` (an ARN, or an identifier in
+    /// `dest_region`) into `dest_region` as `target_id` and returns the
+    /// copy once `available`: AWS Backup's copy job of an Aurora recovery
+    /// point (the identifier `awsbackup:copyjob-…` is AWS Backup's own; the
+    /// copy job, not RDS, is timed by the restore-time model).
+    pub async fn copy_cluster_snapshot_now(
+        &self,
+        dest_region: &str,
+        source: &str,
+        target_id: &str,
+    ) -> Result<ClusterSnapshot, RdsError> {
+        let target_id = if target_id.starts_with("awsbackup:") {
+            target_id.to_owned()
+        } else {
+            validate::identifier("TargetDBClusterSnapshotIdentifier", target_id)?
+        };
+        let req = CopyClusterSnapshot {
+            source: source.to_owned(),
+            target_id: target_id.clone(),
+            tags: Vec::new(),
+            copy_tags: true,
+        };
+        let (copy, src_dir) = self.begin_cluster_snapshot_copy(dest_region, req, &target_id, false)?;
+        let result = self
+            .run
+            .copy_tree(&src_dir, &copy.dir)
+            .await
+            .map_err(RdsError::from);
+        self.complete_cluster_snapshot_now(dest_region, &copy, result)
+    }
+
+    /// Records the copy `target_id` of `req.source` in `dest_region` as
+    /// `copying` (on the restore-time model when `timed`) and returns it
+    /// with the source's directory, whose files the caller copies.
+    fn begin_cluster_snapshot_copy(
+        &self,
+        dest_region: &str,
+        req: CopyClusterSnapshot,
+        target_id: &str,
+        timed: bool,
+    ) -> Result<(ClusterSnapshot, std::path::PathBuf), RdsError> {
+        let target_id = target_id.to_owned();
         let (src_region, src_id) = snapshot_ref(dest_region, &req.source)?;
         if !self.env.config.serves_region(&src_region) {
             return Err(RdsError::InvalidParameterValue(format!(
@@ -417,20 +555,15 @@ impl Engine {
                 bytes,
                 ..Workload::default()
             };
-            let copying = self.plan(operation, &target_id, dest_region, workload);
-            copy.modelled_ready = Some(copying.completes_at);
+            let copying = timed.then(|| self.plan(operation, &target_id, dest_region, workload));
+            copy.modelled_ready = copying.as_ref().map(|c| c.completes_at);
             dest.cluster_snapshots.insert(target_id.clone(), copy.clone());
-            self.env.timings.record(copying);
+            if let Some(copying) = copying {
+                self.env.timings.record(copying);
+            }
             (copy, src.dir)
         };
-        let me = self.arc();
-        let region = dest_region.to_owned();
-        let c = copy.clone();
-        self.spawn(async move {
-            let result = me.run.copy_tree(&src_dir, &c.dir).await;
-            me.finish_cluster_snapshot(&region, &c.id, result.map_err(RdsError::from));
-        });
-        Ok(copy)
+        Ok((copy, src_dir))
     }
 
     /// RestoreDBClusterFromSnapshot.

@@ -150,4 +150,15 @@ impl Engine {
             .map(|i| (i.arn.clone(), i.tags.clone()))
             .collect()
     }
+
+    /// Every Aurora cluster ARN of `region` with its tags.
+    pub fn clusters_with_tags(&self, region: &str) -> Vec<(String, Vec<(String, String)>)> {
+        let mut state = self.state.lock();
+        state
+            .region(region)
+            .clusters
+            .values()
+            .map(|c| (c.arn.clone(), c.tags.clone()))
+            .collect()
+    }
 }

@@ -1,13 +1,16 @@
 //! AWS Backup's view of the other engines: one `ResourceProvider` per kind
 //! of protected resource, each a thin adapter over an engine's in-process
 //! API. The engines keep the data (a DynamoDB backup, an S3 snapshot of the
-//! versions current at backup time, a PostgreSQL base backup); AWS Backup
-//! keeps the recovery point that points at it.
+//! versions current at backup time, a PostgreSQL or MariaDB base backup of
+//! an RDS instance or an Aurora cluster); AWS Backup keeps the recovery
+//! point that points at it.
 
+mod aurora;
 mod dynamodb;
 mod rds;
 mod s3;
 
+pub(crate) use aurora::AuroraProvider;
 pub(crate) use dynamodb::DynamoDbProvider;
 pub(crate) use rds::RdsProvider;
 pub(crate) use s3::S3Provider;
