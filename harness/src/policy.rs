@@ -711,6 +711,7 @@ pub async fn provision_with(
             BTreeSet::new()
         },
         cache,
+        preloaded: false,
     };
     store.orders_db(target).await?.create_schema().await?;
     crate::store::replica::create(target, &mut store, policy.rds.retention_days, wait).await?;
