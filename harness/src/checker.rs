@@ -1352,6 +1352,48 @@ mod tests {
     }
 
     #[test]
+    fn a_preloaded_range_is_judged_by_its_digest() {
+        use crate::store::archive::{ArchiveDigest, ArchiveRead};
+        let digest = |rows, hash: &str| ArchiveDigest {
+            rows,
+            hash_sum: hash.to_owned(),
+        };
+        let mut h = story();
+        h.event(
+            t(0),
+            EventKind::Preloaded {
+                table: "order_archive".into(),
+                first_id: "hist-000000001".into(),
+                last_id: "hist-000001000".into(),
+                digest: digest(1000, "123456789"),
+            },
+        );
+        let mut s = perfect(&h);
+        let rds = |r: &CheckResult| layer(r, Layer::Rds).clone();
+        s.order_archive = Some(ArchiveRead::Found(digest(1000, "123456789")));
+        let r = run(&h, &s);
+        assert!(r.recovered(), "{r:?}");
+        assert!(rds(&r).preloaded.unwrap().intact);
+        // One row changed, one lost, the table gone: invalid each time.
+        for (read, found) in [
+            (ArchiveRead::Found(digest(1000, "123456790")), Some(1000)),
+            (ArchiveRead::Found(digest(999, "123000000")), Some(999)),
+            (ArchiveRead::Missing, None),
+        ] {
+            s.order_archive = Some(read);
+            let r = run(&h, &s);
+            assert_eq!(r.verdict, Verdict::Invalid, "{r:?}");
+            let p = rds(&r).preloaded.unwrap();
+            assert!(!p.intact && p.rows_found == found, "{p:?}");
+        }
+        s.order_archive = None;
+        assert_eq!(rds(&run(&h, &s)).verdict, Verdict::Unknown);
+        // Without a preloaded range nothing is judged.
+        let plain = story();
+        assert!(rds(&run(&plain, &perfect(&plain))).preloaded.is_none());
+    }
+
+    #[test]
     fn no_fault_means_unknown() {
         let mut h = History::new();
         put(&mut h, Process::Client(0), vec![cart("a", "1")], 0, Outcome::Ok);

@@ -542,7 +542,10 @@ async fn preload_past_orders(
     history: &mut History,
 ) -> anyhow::Result<()> {
     use crate::store::archive;
-    let mut db = store.orders_db(target).await.context("connecting to preload past orders")?;
+    let mut db = store
+        .orders_db(target)
+        .await
+        .context("connecting to preload past orders")?;
     let digest = archive::preload(&mut db, count)
         .await
         .with_context(|| format!("preloading {count} past orders"))?;

@@ -807,7 +807,9 @@ pub async fn wait_db_available(
     id: &str,
     wait: &WaitOptions,
 ) -> anyhow::Result<DbInstanceInfo> {
-    wait_for(
+    // A restored instance is ready once its server has replayed its log:
+    // real work, whose seconds pass at wall rate.
+    crate::wait::wait_for_real_work(
         target,
         &format!("RDS instance {id} to be available"),
         wait,

@@ -279,7 +279,10 @@ mod tests {
             log_bytes: 5 * 1024 * 1024,
             ..Workload::default()
         };
-        assert_eq!(workload_words(&small).as_deref(), Some("5.0 MiB of log to replay"));
+        assert_eq!(
+            workload_words(&small).as_deref(),
+            Some("5.0 MiB of log to replay")
+        );
         assert_eq!(workload_words(&Workload::default()), None);
     }
 

@@ -1434,8 +1434,15 @@ s3 = { versioning = true }
         assert!(e.message.contains("more than the 20000000"), "{e}");
         let e = err(&with("orders_engine = \"mysql\"\norders_preloaded = 1000"));
         assert_eq!(e.field.as_deref(), Some("store.orders_preloaded"), "{e}");
-        assert!(e.message.contains("PostgreSQL only") && e.message.contains("mysql"), "{e}");
-        assert!(err(&with("orders_preloaded = -1")).message.contains("invalid value"));
+        assert!(
+            e.message.contains("PostgreSQL only") && e.message.contains("mysql"),
+            "{e}"
+        );
+        assert!(
+            err(&with("orders_preloaded = -1"))
+                .message
+                .contains("invalid value")
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 #[allow(dead_code, reason = "shared with the CLI tests, which use all of it")]
 mod drills;
 
+use firedrill::BoxFuture;
 use firedrill::checker::Verdict;
 use firedrill::drill::DrillOptions;
 use firedrill::history::Layer;
@@ -19,7 +20,6 @@ use firedrill::report::Report;
 use firedrill::scenario::{self, Scenario};
 use firedrill::stack::EmbeddedTarget;
 use firedrill::timings::{TimingPreset, TimingsSection};
-use firedrill::BoxFuture;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -75,7 +75,11 @@ async fn the_rto_band_grows_with_the_store_and_misses_the_objective_aws_would_mi
         rto_minutes(&small) <= objective - 1.5,
         "the small store meets it with margin: {small_text}"
     );
-    eprintln!("small store on aws: RTO {:.2} min, wall {:?}", rto_minutes(&small), wall.elapsed());
+    eprintln!(
+        "small store on aws: RTO {:.2} min, wall {:?}",
+        rto_minutes(&small),
+        wall.elapsed()
+    );
 
     let large = EmbeddedTarget::play(&story(LARGE, TimingPreset::Aws), &DrillOptions::default())
         .await
@@ -92,7 +96,10 @@ async fn the_rto_band_grows_with_the_store_and_misses_the_objective_aws_would_mi
     let preloaded = rds.preloaded.as_ref().expect("the range was checked");
     assert!(preloaded.intact, "{text}");
     assert_eq!(preloaded.rows_found, Some(LARGE), "{text}");
-    assert!(text.contains("all 2000000 preloaded past orders are back"), "{text}");
+    assert!(
+        text.contains("all 2000000 preloaded past orders are back"),
+        "{text}"
+    );
     // ...but the log the restore replays takes AWS past the objective.
     assert!(!large.check.rto_met, "{text}");
     assert!(
@@ -117,10 +124,14 @@ async fn the_rto_band_grows_with_the_store_and_misses_the_objective_aws_would_mi
     }
     let json = serde_json::to_value(&large.check).unwrap();
     assert!(
-        json["rto_band"]["operations"][0]["workload"]["log_bytes"].as_u64() > Some(2 << 30),
+        json["rto_band"]["operations"][0]["workload"]["logBytes"].as_u64() > Some(2 << 30),
         "{json}"
     );
-    eprintln!("large store on aws: RTO {:.2} min, wall {:?}", rto_minutes(&large), wall.elapsed());
+    eprintln!(
+        "large store on aws: RTO {:.2} min, wall {:?}",
+        rto_minutes(&large),
+        wall.elapsed()
+    );
 
     let fast = EmbeddedTarget::play(&story(LARGE, TimingPreset::Fast), &DrillOptions::default())
         .await
@@ -129,7 +140,11 @@ async fn the_rto_band_grows_with_the_store_and_misses_the_objective_aws_would_mi
     assert!(fast.check.recovered(), "{fast_text}");
     assert!(fast.check.rto_met, "fast \"meets\" it: {fast_text}");
     assert!(fast_text.contains("RTO model: fast"), "{fast_text}");
-    eprintln!("large store on fast: RTO {:.2} min, wall {:?}", rto_minutes(&fast), wall.elapsed());
+    eprintln!(
+        "large store on fast: RTO {:.2} min, wall {:?}",
+        rto_minutes(&fast),
+        wall.elapsed()
+    );
 }
 
 /// The built-in recovery, then one preloaded order changed in the restored

@@ -206,16 +206,24 @@ pub async fn preload(db: &mut OrdersDb, count: u64) -> anyhow::Result<ArchiveDig
 pub async fn read_digest(db: &mut OrdersDb) -> ArchiveRead {
     let client = match postgres(db) {
         Ok(c) => c,
-        Err(e) => return ArchiveRead::Unreadable { error: format!("{e:#}") },
+        Err(e) => {
+            return ArchiveRead::Unreadable {
+                error: format!("{e:#}"),
+            };
+        }
     };
     let sql = format!("SELECT count(*), coalesce(sum({ROW_HASH}), 0)::text FROM order_archive");
     match client.query_one(&sql, &[]).await {
         Ok(row) => match digest_of(&row) {
             Ok(d) => ArchiveRead::Found(d),
-            Err(e) => ArchiveRead::Unreadable { error: format!("{e:#}") },
+            Err(e) => ArchiveRead::Unreadable {
+                error: format!("{e:#}"),
+            },
         },
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => ArchiveRead::Missing,
-        Err(e) => ArchiveRead::Unreadable { error: format!("{e:#}") },
+        Err(e) => ArchiveRead::Unreadable {
+            error: format!("{e:#}"),
+        },
     }
 }
 
