@@ -845,7 +845,7 @@ impl Scenario {
             return Err((
                 "store.orders_preloaded".into(),
                 format!(
-                    "{preloaded} past orders is more than the {} a drill may preload (about 300 bytes of table and 1.6 KiB of write-ahead log each)",
+                    "{preloaded} past orders is more than the {} a drill may preload (about 300 bytes of table and 2.4 KiB of write-ahead log each)",
                     crate::store::archive::MAX_PRELOADED
                 ),
             ));

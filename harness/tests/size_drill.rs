@@ -1,6 +1,6 @@
 //! The size drill of issue 17: the same RDS point-in-time restore on a
 //! small store and on one with two million past orders
-//! (`[store] orders_preloaded`, about 3 GiB of write-ahead log since the
+//! (`[store] orders_preloaded`, about 4.4 GiB of write-ahead log since the
 //! base backup). On the `aws` preset the small store meets a 30-minute
 //! objective and the large one misses it, each by more than 1.5 minutes of
 //! the simulated clock; on `fast` the large one "meets" it. The band grows

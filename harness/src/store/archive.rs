@@ -14,7 +14,7 @@
 //! Each order lives its life as on a live shop: inserted `placed`, then
 //! updated `paid`, `shipped` and `delivered`, batch by batch with a
 //! `VACUUM` between batches, so the table stays the size of its last
-//! versions while the write-ahead log holds all four (about 1.6 KiB of log
+//! versions while the write-ahead log holds all four (about 2.4 KiB of log
 //! per order). The log is archived like every other commit and a
 //! point-in-time restore replays it, which is what makes the restore-time
 //! model's "per GiB of log" part grow (`harness/tests/size_drill.rs`).
@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 pub const TABLE: &str = "order_archive";
 
 /// The most past orders a scenario may preload: twenty million orders are
-/// about 6 GiB of table and 30 GiB of log, more than a drill machine should
+/// about 7 GiB of table and 45 GiB of log, more than a drill machine should
 /// be asked to write.
 pub const MAX_PRELOADED: u64 = 20_000_000;
 
