@@ -156,6 +156,7 @@ mod tests {
             gone: Vec::new(),
             anomalies: Vec::new(),
             anomalies_truncated: 0,
+            preloaded: None,
         }
     }
 

@@ -276,6 +276,81 @@ pub struct LayerResult {
     pub anomalies: Vec<Anomaly>,
     /// Findings left out of `anomalies`.
     pub anomalies_truncated: u64,
+    /// The preloaded past orders' range, checked as a whole by its digest
+    /// ([`crate::store::archive`]); RDS only, when the drill preloaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preloaded: Option<PreloadedCheck>,
+}
+
+/// The check of a preloaded range: one comparison of count and digest
+/// instead of millions of records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreloadedCheck {
+    /// The table holding the range.
+    pub table: String,
+    /// The rows the generator wrote.
+    pub rows_expected: u64,
+    /// The rows found after recovery (`None`: the table is gone or could
+    /// not be read).
+    pub rows_found: Option<u64>,
+    /// Whether every row is back as written: the count and the digest
+    /// match the generator's.
+    pub intact: bool,
+}
+
+impl PreloadedCheck {
+    /// One sentence for the report.
+    pub fn sentence(&self) -> String {
+        match (self.rows_found, self.intact) {
+            (Some(_), true) => format!(
+                "{}: all {} preloaded past orders are back, their digest matches the generator's",
+                self.table, self.rows_expected
+            ),
+            (Some(found), false) if found == self.rows_expected => format!(
+                "{}: {} rows found as preloaded, but their digest differs from the generator's: at least one past order was changed",
+                self.table, found
+            ),
+            (Some(found), false) => format!(
+                "{}: {found} rows found of the {} preloaded past orders, and their digest differs from the generator's",
+                self.table, self.rows_expected
+            ),
+            (None, _) => format!(
+                "{}: the {} preloaded past orders were not found",
+                self.table, self.rows_expected
+            ),
+        }
+    }
+}
+
+/// Judges the preloaded range of `history`, when there is one, against what
+/// `snap` read of it, into the RDS layer's `tally`.
+fn judge_preloaded(history: &History, snap: &StoreSnapshot, tally: &mut Tally) {
+    use crate::store::archive::ArchiveRead;
+    let Some((table, expected)) = history.preloaded() else {
+        return;
+    };
+    let r = &mut tally.result;
+    let (rows_found, intact) = match &snap.order_archive {
+        None => {
+            r.unknown.push(format!("{table} was not read"));
+            return;
+        }
+        Some(ArchiveRead::Unreadable { error }) => {
+            r.unknown.push(format!("{table} could not be read: {error}"));
+            return;
+        }
+        Some(ArchiveRead::Missing) => {
+            r.gone.push(format!("{table}: its table no longer exists"));
+            (None, false)
+        }
+        Some(ArchiveRead::Found(found)) => (Some(found.rows), found == expected),
+    };
+    r.preloaded = Some(PreloadedCheck {
+        table: table.to_owned(),
+        rows_expected: expected.rows,
+        rows_found,
+        intact,
+    });
 }
 
 impl LayerResult {
@@ -470,6 +545,7 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
                         gone,
                         anomalies: Vec::new(),
                         anomalies_truncated: 0,
+                        preloaded: None,
                     },
                     earliest: None,
                 },
@@ -540,6 +616,9 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
         }
     }
 
+    if let Some(tally) = tallies.get_mut(&Layer::Rds) {
+        judge_preloaded(input.history, snap, tally);
+    }
     let (cross_layer, cross_truncated) = orphans(&state, snap, &readable);
 
     let mut layers = Vec::new();
@@ -551,6 +630,7 @@ fn check_inner(input: CheckInput<'_>) -> Result<CheckResult, String> {
         r.verdict = if r.lost_writes + r.resurrected + r.corrupted + r.unexpected + r.lost_versions > 0
             || r.lost_records > 0
             || !r.gone.is_empty()
+            || r.preloaded.as_ref().is_some_and(|p| !p.intact)
         {
             Verdict::Invalid
         } else if !r.unknown.is_empty() {
@@ -1269,6 +1349,48 @@ mod tests {
         assert!(r.unknown[0].contains("connection refused"));
         s.records.retain(|k, _| k.collection != Collection::Carts);
         assert_eq!(run(&h, &s).verdict, Verdict::Invalid);
+    }
+
+    #[test]
+    fn a_preloaded_range_is_judged_by_its_digest() {
+        use crate::store::archive::{ArchiveDigest, ArchiveRead};
+        let digest = |rows, hash: &str| ArchiveDigest {
+            rows,
+            hash_sum: hash.to_owned(),
+        };
+        let mut h = story();
+        h.event(
+            t(0),
+            EventKind::Preloaded {
+                table: "order_archive".into(),
+                first_id: "hist-000000001".into(),
+                last_id: "hist-000001000".into(),
+                digest: digest(1000, "123456789"),
+            },
+        );
+        let mut s = perfect(&h);
+        let rds = |r: &CheckResult| layer(r, Layer::Rds).clone();
+        s.order_archive = Some(ArchiveRead::Found(digest(1000, "123456789")));
+        let r = run(&h, &s);
+        assert!(r.recovered(), "{r:?}");
+        assert!(rds(&r).preloaded.unwrap().intact);
+        // One row changed, one lost, the table gone: invalid each time.
+        for (read, found) in [
+            (ArchiveRead::Found(digest(1000, "123456790")), Some(1000)),
+            (ArchiveRead::Found(digest(999, "123000000")), Some(999)),
+            (ArchiveRead::Missing, None),
+        ] {
+            s.order_archive = Some(read);
+            let r = run(&h, &s);
+            assert_eq!(r.verdict, Verdict::Invalid, "{r:?}");
+            let p = rds(&r).preloaded.unwrap();
+            assert!(!p.intact && p.rows_found == found, "{p:?}");
+        }
+        s.order_archive = None;
+        assert_eq!(rds(&run(&h, &s)).verdict, Verdict::Unknown);
+        // Without a preloaded range nothing is judged.
+        let plain = story();
+        assert!(rds(&run(&plain, &perfect(&plain))).preloaded.is_none());
     }
 
     #[test]

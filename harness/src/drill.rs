@@ -228,8 +228,17 @@ pub async fn run(target: &dyn Target, scenario: &Scenario, options: &DrillOption
         wall_s = wall.elapsed().as_secs_f64(),
         "drill phase"
     );
-    let plan = generate(&spec, start, traffic_end - start);
     let mut history = History::new();
+    if scenario.store.orders_preloaded > 0 {
+        preload_past_orders(target, &mut store, scenario.store.orders_preloaded, &mut history).await?;
+        tracing::info!(
+            phase = "preloaded",
+            orders = scenario.store.orders_preloaded,
+            wall_s = wall.elapsed().as_secs_f64(),
+            "drill phase"
+        );
+    }
+    let plan = generate(&spec, start, traffic_end - start);
     let mut stats = ExecStats::default();
     let exec = ExecOptions {
         op_timeout: options.op_timeout,
@@ -522,6 +531,35 @@ impl TrafficRun<'_, '_, '_> {
         self.watch = None;
         Ok(())
     }
+}
+
+/// Writes `count` past orders into the orders database before the traffic
+/// ([`crate::store::archive`]) and records the range in the history, once.
+async fn preload_past_orders(
+    target: &dyn Target,
+    store: &mut crate::model::Store,
+    count: u64,
+    history: &mut History,
+) -> anyhow::Result<()> {
+    use crate::store::archive;
+    let mut db = store
+        .orders_db(target)
+        .await
+        .context("connecting to preload past orders")?;
+    let digest = archive::preload(&mut db, count)
+        .await
+        .with_context(|| format!("preloading {count} past orders"))?;
+    store.preloaded = true;
+    history.event(
+        target.now(),
+        EventKind::Preloaded {
+            table: archive::TABLE.to_owned(),
+            first_id: archive::order_id(1),
+            last_id: archive::order_id(count),
+            digest,
+        },
+    );
+    Ok(())
 }
 
 async fn advance_to(target: &dyn Target, at: DateTime<Utc>) -> anyhow::Result<()> {

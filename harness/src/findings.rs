@@ -135,6 +135,7 @@ mod tests {
             gone: Vec::new(),
             anomalies: Vec::new(),
             anomalies_truncated: 4,
+            preloaded: None,
         };
         for i in 0..15 {
             l.anomalies.push(anomaly(

@@ -394,6 +394,19 @@ pub enum EventKind {
         /// The step.
         detail: String,
     },
+    /// Past orders were written before the traffic, as one range
+    /// ([`crate::store::archive`]): the checker verifies them by digest,
+    /// not record by record.
+    Preloaded {
+        /// The table (`order_archive`).
+        table: String,
+        /// The first and last order ids of the range.
+        first_id: String,
+        /// See `first_id`.
+        last_id: String,
+        /// What the generator implies the rows hold.
+        digest: crate::store::archive::ArchiveDigest,
+    },
 }
 
 /// A timestamped event.
@@ -528,6 +541,15 @@ impl History {
     /// Appends an event.
     pub fn event(&mut self, at: DateTime<Utc>, kind: EventKind) {
         self.events.push(Event { at, kind });
+    }
+
+    /// The preloaded range, when past orders were written before the
+    /// traffic: its table and the digest the generator implies.
+    pub fn preloaded(&self) -> Option<(&str, &crate::store::archive::ArchiveDigest)> {
+        self.events.iter().find_map(|e| match &e.kind {
+            EventKind::Preloaded { table, digest, .. } => Some((table.as_str(), digest)),
+            _ => None,
+        })
     }
 
     /// Every operation, in the order they completed.

@@ -271,6 +271,7 @@ mod tests {
             gone: Vec::new(),
             anomalies: (0..kept).map(|i| lost(&format!("cart-{i}"))).collect(),
             anomalies_truncated: n - kept,
+            preloaded: None,
         }];
         r.check.cross_layer = vec![Anomaly {
             kind: AnomalyKind::OrderWithoutCart,

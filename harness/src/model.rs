@@ -307,6 +307,11 @@ pub struct Store {
     /// shop keeps sessions (or carts) there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<DbEndpoint>,
+    /// Whether past orders were preloaded into the orders database's
+    /// `order_archive` ([`crate::store::archive`]), so reading the store
+    /// back reads that table's digest too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub preloaded: bool,
 }
 
 impl Store {
@@ -768,6 +773,11 @@ pub struct StoreSnapshot {
     /// or `mysql` for RDS, `redis` for ElastiCache), for the report.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub engines: BTreeMap<Layer, String>,
+    /// The digest of the orders database's `order_archive`
+    /// ([`crate::store::archive`]), read only when the history preloaded
+    /// it (`None` otherwise, or when the database could not be reached).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_archive: Option<crate::store::archive::ArchiveRead>,
 }
 
 impl StoreSnapshot {
@@ -921,6 +931,9 @@ async fn read_rds(target: &dyn Target, store: &Store, snap: &mut StoreSnapshot) 
             }
             Err(e) => snap.mark_unreadable(c, format!("{e:#}")),
         }
+    }
+    if store.preloaded {
+        snap.order_archive = Some(crate::store::archive::read_digest(&mut db).await);
     }
 }
 

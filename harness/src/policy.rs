@@ -711,6 +711,7 @@ pub async fn provision_with(
             BTreeSet::new()
         },
         cache,
+        preloaded: false,
     };
     store.orders_db(target).await?.create_schema().await?;
     crate::store::replica::create(target, &mut store, policy.rds.retention_days, wait).await?;
@@ -806,7 +807,9 @@ pub async fn wait_db_available(
     id: &str,
     wait: &WaitOptions,
 ) -> anyhow::Result<DbInstanceInfo> {
-    wait_for(
+    // A restored instance is ready once its server has replayed its log:
+    // real work, whose seconds pass at wall rate.
+    crate::wait::wait_for_real_work(
         target,
         &format!("RDS instance {id} to be available"),
         wait,

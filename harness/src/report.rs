@@ -172,6 +172,15 @@ fn rto_band_line(c: &CheckResult) -> Option<String> {
         band.operations.len(),
         if band.operations.len() == 1 { "" } else { "s" }
     );
+    for op in &band.operations {
+        if let Some(size) = crate::restore_time::workload_words(&op.workload) {
+            line.push_str(&format!(
+                "; {} {} typical for {size}",
+                op.operation,
+                secs(op.typical_seconds)
+            ));
+        }
+    }
     if c.rto_met && band.high_seconds > c.targets.rto_seconds {
         line.push_str("; at the band's high end the objective is MISSED");
     } else if !c.rto_met && band.low_seconds <= c.targets.rto_seconds {
@@ -397,6 +406,9 @@ impl Report {
                 let _ = writeln!(s, "| RTO band | {line} |");
             }
         }
+        for p in c.layers.iter().filter_map(|l| l.preloaded.as_ref()) {
+            let _ = writeln!(s, "| Preloaded | {} |", p.sentence());
+        }
         let _ = writeln!(
             s,
             "| Traffic | {} ok, {} failed, {} indeterminate |\n",
@@ -563,7 +575,12 @@ svg text{{font-size:11px;font-family:system-ui,sans-serif}} code{{background:#f4
                 ),
             ),
         ];
-        for (k, v) in rows {
+        let preloaded = c
+            .layers
+            .iter()
+            .filter_map(|l| l.preloaded.as_ref())
+            .map(|p| ("Preloaded", p.sentence()));
+        for (k, v) in rows.into_iter().chain(preloaded) {
             let _ = writeln!(s, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
         }
         let _ = writeln!(s, "</tbody></table>");
@@ -923,6 +940,9 @@ pub fn layer_line(l: &crate::checker::LayerResult) -> String {
     }
     if l.lost_versions > 0 {
         line.push_str(&format!("; {} object versions lost", l.lost_versions));
+    }
+    if let Some(p) = &l.preloaded {
+        line.push_str(&format!("; {}", p.sentence()));
     }
     if l.layer == Layer::Elasticache && l.lost_writes > 0 {
         line.push_str(if l.gone.is_empty() {

@@ -28,7 +28,7 @@
 
 use crate::target::Target;
 use chrono::{DateTime, Utc};
-use firedrill_emulator::timing::{ClientOperation, ModelledOperation, Operation, TimingReport};
+use firedrill_emulator::timing::{ClientOperation, ModelledOperation, Operation, TimingReport, Workload};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 
@@ -166,6 +166,41 @@ pub struct ModelledStep {
     pub typical_seconds: f64,
     /// See `low_seconds`.
     pub high_seconds: f64,
+    /// What the model's duration grew with (bytes, log bytes, items,
+    /// objects), as the emulator's timing log recorded it.
+    #[serde(default)]
+    pub workload: Workload,
+}
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// What an operation's size was, in words (`2.4 GiB of log to replay and
+/// a 20 GiB volume`); `None` when nothing was sized.
+pub fn workload_words(w: &Workload) -> Option<String> {
+    let gib = |b: u64| {
+        let g = b as f64 / GIB;
+        if g >= 10.0 {
+            format!("{g:.0} GiB")
+        } else if g >= 0.1 {
+            format!("{g:.1} GiB")
+        } else {
+            format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0))
+        }
+    };
+    let mut parts = Vec::new();
+    if w.log_bytes > 0 {
+        parts.push(format!("{} of log to replay", gib(w.log_bytes)));
+    }
+    if w.bytes > 0 {
+        parts.push(format!("{} of storage", gib(w.bytes)));
+    }
+    if w.items > 0 {
+        parts.push(format!("{} items", w.items));
+    }
+    if w.objects > 0 {
+        parts.push(format!("{} objects", w.objects));
+    }
+    (!parts.is_empty()).then(|| parts.join(" and "))
 }
 
 impl From<&ModelledOperation> for ModelledStep {
@@ -176,6 +211,7 @@ impl From<&ModelledOperation> for ModelledStep {
             low_seconds: op.band.low.as_secs_f64(),
             typical_seconds: op.band.typical.as_secs_f64(),
             high_seconds: op.band.high.as_secs_f64(),
+            workload: op.workload,
         }
     }
 }
@@ -226,7 +262,29 @@ pub fn band(report: &TimingReport, from: DateTime<Utc>, to: DateTime<Utc>, measu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use firedrill_emulator::timing::{Band, Workload};
+    use firedrill_emulator::timing::Band;
+
+    #[test]
+    fn a_workload_is_said_in_words() {
+        let w = Workload {
+            bytes: 20 * 1024 * 1024 * 1024,
+            log_bytes: 2_576_980_378,
+            ..Workload::default()
+        };
+        assert_eq!(
+            workload_words(&w).as_deref(),
+            Some("2.4 GiB of log to replay and 20 GiB of storage")
+        );
+        let small = Workload {
+            log_bytes: 5 * 1024 * 1024,
+            ..Workload::default()
+        };
+        assert_eq!(
+            workload_words(&small).as_deref(),
+            Some("5.0 MiB of log to replay")
+        );
+        assert_eq!(workload_words(&Workload::default()), None);
+    }
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

@@ -25,6 +25,8 @@
 //! orders_replica_region = "us-west-2"       # optional: a read replica of the orders database
 //! sessions = "elasticache"                  # "dynamodb" (default) or "elasticache" (Redis keys
 //! carts = "dynamodb"                        # with TTLs; see the store module)
+//! orders_preloaded = 1500000                # optional: past orders written before the traffic
+//!                                           # (postgres only, at most 20000000; store::archive)
 //!
 //! [workload]                                # a workload::WorkloadSpec plus `start`
 //! seed = 42                                 # required
@@ -838,6 +840,25 @@ impl Scenario {
 
     /// The `[store]` layout against the faults and runbooks that touch it.
     fn validate_store(&self) -> Result<(), (String, String)> {
+        let preloaded = self.store.orders_preloaded;
+        if preloaded > crate::store::archive::MAX_PRELOADED {
+            return Err((
+                "store.orders_preloaded".into(),
+                format!(
+                    "{preloaded} past orders is more than the {} a drill may preload (about 300 bytes of table and 2.4 KiB of write-ahead log each)",
+                    crate::store::archive::MAX_PRELOADED
+                ),
+            ));
+        }
+        if preloaded > 0 && self.store.orders_engine.speaks_mysql() {
+            return Err((
+                "store.orders_preloaded".into(),
+                format!(
+                    "past orders are preloaded into PostgreSQL only; this store's orders engine is {}",
+                    self.store.orders_engine
+                ),
+            ));
+        }
         let cached = self.store.cached();
         let no_cache = cached.is_empty();
         for (i, f) in self.fault.iter().enumerate() {
@@ -1399,6 +1420,28 @@ s3 = { versioning = true }
             p.resolve().unwrap().rds.retention_days,
             14,
             "the seed policy stays the base"
+        );
+    }
+
+    #[test]
+    fn preloaded_orders_are_bounded_and_postgres_only() {
+        let with = |store: &str| GOOD.replace("[workload]", &format!("[store]\n{store}\n\n[workload]"));
+        let s = parse(&with("orders_preloaded = 1500000"), "size.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.store.orders_preloaded, 1_500_000);
+        assert_eq!(parse(GOOD, "flash.toml").unwrap().store.orders_preloaded, 0);
+        let e = err(&with("orders_preloaded = 20000001"));
+        assert_eq!(e.field.as_deref(), Some("store.orders_preloaded"), "{e}");
+        assert!(e.message.contains("more than the 20000000"), "{e}");
+        let e = err(&with("orders_engine = \"mysql\"\norders_preloaded = 1000"));
+        assert_eq!(e.field.as_deref(), Some("store.orders_preloaded"), "{e}");
+        assert!(
+            e.message.contains("PostgreSQL only") && e.message.contains("mysql"),
+            "{e}"
+        );
+        assert!(
+            err(&with("orders_preloaded = -1"))
+                .message
+                .contains("invalid value")
         );
     }
 

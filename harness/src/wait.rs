@@ -54,6 +54,40 @@ pub async fn wait_for<T, F, Fut>(
     target: &dyn Target,
     what: &str,
     opts: &WaitOptions,
+    probe: F,
+) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Poll<T>>>,
+{
+    poll_until(target, what, opts, true, probe).await
+}
+
+/// Like [`wait_for`], for a state the emulator reaches by real work (a
+/// database server starting, a restore replaying its log): modelled
+/// operations are still jumped over, but the simulated clock is not crept
+/// forward between polls, so the real work's seconds pass on the target
+/// clock at wall rate instead of [`WaitOptions::advance_seconds`] a poll
+/// (a restore replaying gigabytes of log for 40 s would otherwise add an
+/// hour to the RTO).
+pub async fn wait_for_real_work<T, F, Fut>(
+    target: &dyn Target,
+    what: &str,
+    opts: &WaitOptions,
+    probe: F,
+) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Poll<T>>>,
+{
+    poll_until(target, what, opts, false, probe).await
+}
+
+async fn poll_until<T, F, Fut>(
+    target: &dyn Target,
+    what: &str,
+    opts: &WaitOptions,
+    creep: bool,
     mut probe: F,
 ) -> anyhow::Result<T>
 where
@@ -74,9 +108,10 @@ where
         tokio::time::sleep(opts.interval).await;
         // A modelled restore may be minutes from done: jump to its end
         // rather than creep towards it.
-        if opts.advance_seconds == 0
-            || !crate::restore_time::skip_waiting(target, chrono::Duration::zero()).await?
-        {
+        if opts.advance_seconds == 0 {
+            continue;
+        }
+        if !crate::restore_time::skip_waiting(target, chrono::Duration::zero()).await? && creep {
             advance_if_simulated(target, chrono::Duration::seconds(opts.advance_seconds)).await?;
         }
     }

@@ -162,6 +162,7 @@ impl LiveRecord {
             },
             versioned: self.versioned.clone(),
             cache: self.cache.clone(),
+            preloaded: false,
         })
     }
 

@@ -6,6 +6,7 @@
 //! orders_replica_region = "us-west-2"  # optional: a read replica of the orders database
 //! sessions = "elasticache"             # or "dynamodb" (the default)
 //! carts = "elasticache"                # or "dynamodb" (the default)
+//! orders_preloaded = 1500000           # past orders written before the traffic ([`archive`])
 //! ```
 //!
 //! The orders database is an RDS instance of `orders_engine` with the same
@@ -23,6 +24,7 @@
 //! ([`Collection::in_cache`]) and the DynamoDB table it would have had is
 //! not created.
 
+pub mod archive;
 pub mod elasticache;
 pub mod mysql;
 pub mod orders;
@@ -63,6 +65,17 @@ pub struct StoreSection {
     /// Where carts live.
     #[serde(default)]
     pub carts: Backend,
+    /// How many past (delivered) orders the orders database holds before
+    /// the traffic starts, in its `order_archive` table ([`archive`]):
+    /// the store's size, with the write-ahead log that wrote it, which a
+    /// point-in-time restore replays. PostgreSQL only; at most
+    /// [`archive::MAX_PRELOADED`]; 0 (the default) preloads nothing.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub orders_preloaded: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl StoreSection {
