@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 const SHIPPED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../scenarios/flash-sale-large-store-pitr.toml"
+    "/../scenarios/large/flash-sale-large-store-pitr.toml"
 );
 
 /// The shipped large-store story with `preloaded` past orders, on `model`.
