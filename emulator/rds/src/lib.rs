@@ -297,13 +297,8 @@ impl Rds {
             .snapshot_now(region, instance_id, snapshot_id, snapshot_type)
             .await
             .map(|s| s.arn);
-        self.engine.record_audit(
-            region,
-            "CreateDBSnapshot",
-            instance_id,
-            &result.as_ref().map(|_| ()).map_err(Clone::clone),
-        );
-        result
+        self.engine
+            .audited(region, "CreateDBSnapshot", instance_id, result)
     }
 
     /// Restores snapshot `snapshot_id` of `region` into a new instance and
@@ -331,13 +326,8 @@ impl Rds {
                 },
             )
             .map(|i| i.arn);
-        self.engine.record_audit(
-            region,
-            "RestoreDBInstanceFromDBSnapshot",
-            snapshot_id,
-            &result.as_ref().map(|_| ()).map_err(Clone::clone),
-        );
-        result
+        self.engine
+            .audited(region, "RestoreDBInstanceFromDBSnapshot", snapshot_id, result)
     }
 
     /// Copies snapshot `snapshot_id` of `src_region` to `dest_region` as
@@ -366,13 +356,8 @@ impl Rds {
             )
             .await
             .map(|s| s.arn);
-        self.engine.record_audit(
-            dest_region,
-            "CopyDBSnapshot",
-            &source,
-            &result.as_ref().map(|_| ()).map_err(Clone::clone),
-        );
-        result
+        self.engine
+            .audited(dest_region, "CopyDBSnapshot", &source, result)
     }
 
     /// Copies snapshot `snapshot_id` of `src_region` into another
@@ -402,13 +387,8 @@ impl Rds {
             )
             .await
             .map(|s| s.arn);
-        dest.engine.record_audit(
-            dest_region,
-            "CopyDBSnapshot",
-            &source,
-            &result.as_ref().map(|_| ()).map_err(Clone::clone),
-        );
-        result
+        dest.engine
+            .audited(dest_region, "CopyDBSnapshot", &source, result)
     }
 
     /// Takes AWS Backup's snapshot `snapshot_id` (type `awsbackup`) of
@@ -425,13 +405,8 @@ impl Rds {
             .cluster_snapshot_now(region, cluster_id, snapshot_id, "awsbackup")
             .await
             .map(|s| s.arn);
-        self.engine.record_audit(
-            region,
-            "CreateDBClusterSnapshot",
-            cluster_id,
-            &result.as_ref().map(|_| ()).map_err(Clone::clone),
-        );
-        result
+        self.engine
+            .audited(region, "CreateDBClusterSnapshot", cluster_id, result)
     }
 
     /// Copies cluster snapshot `snapshot_id` of `src_region` to
@@ -453,13 +428,8 @@ impl Rds {
             .copy_cluster_snapshot_now(dest_region, &source, dest_snapshot_id)
             .await
             .map(|s| s.arn);
-        self.engine.record_audit(
-            dest_region,
-            "CopyDBClusterSnapshot",
-            &source,
-            &result.as_ref().map(|_| ()).map_err(Clone::clone),
-        );
-        result
+        self.engine
+            .audited(dest_region, "CopyDBClusterSnapshot", &source, result)
     }
 
     /// Copies cluster snapshot `snapshot_id` of `src_region` into another
@@ -489,13 +459,8 @@ impl Rds {
             )
             .await
             .map(|s| s.arn);
-        dest.engine.record_audit(
-            dest_region,
-            "CopyDBClusterSnapshot",
-            &source,
-            &result.as_ref().map(|_| ()).map_err(Clone::clone),
-        );
-        result
+        dest.engine
+            .audited(dest_region, "CopyDBClusterSnapshot", &source, result)
     }
 
     /// Restores cluster snapshot `req.snapshot_id` of `region` into a new
@@ -512,13 +477,26 @@ impl Rds {
             .engine
             .restore_cluster_from_snapshot(region, req)
             .map(|c| c.arn);
-        self.engine.record_audit(
-            region,
-            "RestoreDBClusterFromSnapshot",
-            &snapshot_id,
-            &result.as_ref().map(|_| ()).map_err(Clone::clone),
-        );
-        result
+        self.engine
+            .audited(region, "RestoreDBClusterFromSnapshot", &snapshot_id, result)
+    }
+
+    /// Restores Aurora cluster `req.source_id` of `region` to a point in
+    /// time into a new cluster (RestoreDBClusterToPointInTime; no
+    /// instances, as AWS Backup restores a continuous Aurora recovery
+    /// point) and returns its ARN.
+    pub fn restore_cluster_to_point_in_time(
+        &self,
+        region: &str,
+        req: engine::RestoreClusterPitr,
+    ) -> Result<String, RdsError> {
+        let source_id = req.source_id.clone();
+        let result = self
+            .engine
+            .restore_cluster_to_point_in_time(region, req)
+            .map(|c| c.arn);
+        self.engine
+            .audited(region, "RestoreDBClusterToPointInTime", &source_id, result)
     }
 
     /// Every Aurora DB cluster of `region` with its tags: `(ARN, [(key, value)])`.

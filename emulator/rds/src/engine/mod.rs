@@ -479,8 +479,21 @@ impl Engine {
             .expect("the engine is alive while its methods run")
     }
 
-    /// Records an audit event.
-    pub fn record_audit(&self, region: &str, event: &str, resource: &str, result: &Result<(), RdsError>) {
-        self.audit(region, event, resource, result);
+    /// Records the audit event of an in-process API call (AWS Backup's)
+    /// with its `result`, and hands the result back.
+    pub fn audited<T>(
+        &self,
+        region: &str,
+        event: &str,
+        resource: &str,
+        result: Result<T, RdsError>,
+    ) -> Result<T, RdsError> {
+        self.audit(
+            region,
+            event,
+            resource,
+            &result.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
+        result
     }
 }

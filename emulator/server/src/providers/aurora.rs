@@ -315,8 +315,8 @@ impl ResourceProvider for AuroraProvider {
             let source = payload::<ClusterSnapshotPoint>(&request.data)?;
             let plan = restore_plan(&request.metadata, source.continuous)?;
             if let Some(restore_time) = plan.point_in_time {
-                let engine = self.0.engine();
-                let restored = engine
+                return self
+                    .0
                     .restore_cluster_to_point_in_time(
                         &source.region,
                         RestoreClusterPitr {
@@ -328,14 +328,7 @@ impl ResourceProvider for AuroraProvider {
                             deletion_protection: plan.deletion_protection,
                         },
                     )
-                    .map(|c| c.arn);
-                engine.record_audit(
-                    &source.region,
-                    "RestoreDBClusterToPointInTime",
-                    &source.cluster_id,
-                    &restored.as_ref().map(|_| ()).map_err(Clone::clone),
-                );
-                return restored.map_err(failed);
+                    .map_err(failed);
             }
             self.0
                 .restore_cluster_from_snapshot(
